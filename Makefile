@@ -1,0 +1,26 @@
+# The two Quick start commands: `make demo` and `make test`. Each installs what is missing, builds, runs.
+.PHONY: demo test deps build build-asan firmware bench clean
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release
+
+build-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan
+
+demo: build
+	./build/release/cli/wattguard demo $(ARGS)
+
+test: build-asan build
+	ctest --preset asan
+	./scripts/run-extra-checks.sh
+
+bench: build
+	./scripts/run-benchmarks.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,29 @@
+#include "cli/command_registry.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wattguard::cli {
+namespace {
+
+std::vector<std::pair<std::string, AddCommands>>& registry() {
+  static std::vector<std::pair<std::string, AddCommands>> groups;
+  return groups;
+}
+
+}  // namespace
+
+bool register_commands(const char* name, AddCommands add) {
+  registry().emplace_back(name, add);
+  return true;
+}
+
+void add_all_commands(CLI::App& app) {
+  auto groups = registry();
+  std::sort(groups.begin(), groups.end());
+  for (const auto& [name, add] : groups) add(app);
+}
+
+}  // namespace wattguard::cli

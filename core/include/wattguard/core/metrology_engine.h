@@ -37,6 +37,12 @@ class MetrologyEngine {
   // Returns true when this sample completed a report period; last_reading() then holds it.
   bool add_sample(int32_t v, int32_t i, int32_t n = 0);
 
+  // Feeds a block of simultaneous samples (as a DMA buffer delivers them). `n` may be null
+  // when there is no neutral channel. Stops right after a sample that completes a report
+  // period, so the caller can take last_reading() and call again with the rest.
+  // Returns the number of sample sets consumed.
+  uint32_t add_samples(const uint16_t* v, const uint16_t* i, const uint16_t* n, uint32_t count);
+
   const PeriodReading& last_reading() const { return last_; }
 
   // Registers as persisted (for instance across a reboot of the meter).
@@ -48,75 +54,80 @@ class MetrologyEngine {
   uint64_t samples() const { return sample_index_; }
 
  private:
+  // Integer sums over one mains cycle (or one time-based block when there is no voltage).
+  // Sizes: 16-bit samples, Q8 delayed channels and at most ~1,100 samples per cycle keep
+  // every sum far inside int64.
   struct CycleSums {
-    int64_t n = 0;
-    int64_t v = 0, i = 0, nn = 0;        // sums of offset-corrected samples
-    int64_t vv = 0, ii = 0, nsq = 0;     // sums of squares
-    int64_t vi = 0;                      // sum of delayed-v (Q8) x delayed-i (Q8) >> 8
-    int64_t v90i = 0;                    // sum of quarter-cycle-delayed v (Q8) x i (Q8) >> 8
-    int64_t vd = 0, id = 0, v90 = 0;     // sums of the delayed channels (Q8), for DC removal
+    int32_t n = 0;
+    int64_t v = 0, i = 0, nn = 0;      // offset-corrected samples
+    int64_t vv = 0, ii = 0, nsq = 0;   // their squares
+    int64_t vd = 0, id = 0, v90 = 0;   // delayed channels (Q8)
+    int64_t vdid = 0;                  // delayed v x delayed i (Q16): real power
+    int64_t v90id = 0;                 // quarter-cycle delayed v x delayed i (Q16): reactive power
     bool v_clip = false, i_clip = false;
   };
+  // Per-cycle results summed over a report period, weighted by samples (counts^2 x samples).
   struct PeriodSums {
-    double vv = 0, ii = 0, nsq = 0;      // sum over cycles of n * variance (counts^2)
-    double p = 0, q = 0;                 // sum over cycles of n * covariance (counts^2)
     double samples = 0;
-    double first_crossing = -1, last_crossing = -1;  // sample positions (fractional)
-    uint32_t crossings = 0;
-    uint32_t cycles = 0;
-    double import_uwh = 0, export_uwh = 0;            // energy of the period's cycles
-    uint32_t flags = 0;
+    double vv = 0, ii = 0, nsq = 0;
+    double p = 0, q = 0;
+    uint32_t cycles = 0;               // whole cycles (between two voltage zero crossings)
+    uint32_t freq_cycles = 0;          // cycles whose start crossing is known
+    double freq_samples = 0;           // their total length in samples
+    double window_uwh = 0;             // net energy of the direction window in progress
+    uint32_t window_samples = 0;
+    double pending_import_uwh = 0;     // energy waiting for the period's no-load decision
+    double pending_export_uwh = 0;
+    bool v_clip = false, i_clip = false;
   };
 
+  template <bool kNeutral>
+  uint32_t run(const uint16_t* v, const uint16_t* i, const uint16_t* n, uint32_t count);
+  void derive_scales();
   void reset_measurement();
   void update_delays();
   void finish_cycle(double crossing_position, bool whole_cycle);
+  void settle_direction_window();
   void finish_period();
-  void commit_pending_energy(bool load_present);
 
   MeterConfig config_;
   // Derived from the configuration.
   int32_t adc_max_ = 0;
   uint32_t samples_per_period_ = 0;
-  uint32_t max_cycle_samples_ = 0;      // longer than this without a crossing: time-based block
-  uint32_t min_cycle_samples_ = 0;      // crossings closer than this are glitches
-  double uwh_per_count2_sample_ = 0;    // energy of one count x count for one sample, in uWh
-  double p_start_counts2_ = 0;          // starting power threshold, counts^2 (half of it for creep)
-  double i_noise_counts2_ = 0;
+  int32_t min_cycle_samples_ = 0;       // crossings closer than this are glitches (> 70 Hz)
+  int32_t max_cycle_samples_ = 0;       // no crossing for this long: close a time-based block
+  int32_t hysteresis_counts_ = 0;       // voltage must go this far below zero to arm a crossing
+  double uwh_per_count2_sample_ = 0;    // energy of 1 count x 1 count held for one sample, uWh
+  double p_start_counts2_ = 0;          // power at the starting current and nominal voltage
+  double i_start_counts2_ = 0;          // starting current squared
+  double i_noise_counts2_ = 0;          // current-channel noise power
 
-  // Delay lines (ring buffers of offset-corrected samples).
+  // Delay lines of offset-corrected samples.
   int32_t v_hist_[kDelayLineLength];
   int32_t i_hist_[kDelayLineLength];
   uint32_t head_ = 0;
-  // Delays in samples, integer part and Q8 fraction, for each delayed channel.
+  // Delays in samples: integer part and Q8 fraction.
   uint32_t v_delay_int_ = 0, v_delay_frac_ = 0;
   uint32_t i_delay_int_ = 0, i_delay_frac_ = 0;
   uint32_t v90_delay_int_ = 0, v90_delay_frac_ = 0;
-  float interp_gain_ = 1.0f;            // amplitude loss of the interpolation at the fundamental
+  // Amplitude kept by linear interpolation at the fundamental, for P and for Q.
+  double gain_p_ = 1.0, gain_q_ = 1.0;
 
-  // Offsets (mid-scale estimate), updated once per cycle.
+  // DC offsets in counts, updated once per cycle.
   int32_t v_offset_ = 0, i_offset_ = 0, n_offset_ = 0;
-  uint32_t settle_cycles_ = 0;
 
   // Zero-crossing detector.
   int32_t prev_v_ = 0;
   bool armed_ = false;
-  int32_t hysteresis_counts_ = 0;
-  int32_t v_peak_ = 0;                  // peak |v| of the cycle in progress
-  double last_crossing_pos_ = -1;
-  float freq_estimate_hz_ = 0;
+  double last_crossing_pos_ = -1.0;     // sample position of the last accepted crossing
+  double freq_estimate_hz_ = 50.0;      // smoothed, drives the delays
 
   CycleSums cycle_;
   PeriodSums period_;
   uint64_t sample_index_ = 0;
-  uint64_t period_start_sample_ = 0;
   uint32_t period_sample_count_ = 0;
   uint32_t sequence_ = 0;
-
-  // No-load rule: energy waits here until a decision window shows a load.
-  double pending_import_uwh_ = 0, pending_export_uwh_ = 0;
-  double window_p_ = 0, window_q_ = 0, window_ii_excess_ = 0, window_samples_ = 0;
-  bool load_present_ = false;
+  bool last_period_done_ = false;       // the last run() ended a period
 
   EnergyRegister import_;
   EnergyRegister export_;

@@ -1,0 +1,50 @@
+// Settings of the MQTT ingest service (filled by `wattguard serve` from its TOML file).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace wattguard::ingest {
+
+struct IngestConfig {
+  // Broker connection. The server user may read wattguard/v1/# and write wattguard/v1/+/cmd
+  // (see provisioning.h, which writes that ACL).
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  std::string username = "wattguard-server";
+  std::string password;
+  // MQTT client id; must be stable across restarts so the broker keeps the persistent session
+  // (clean_session false) and the QoS 1 messages that arrived while the server was down.
+  std::string client_id = "wattguard-server-1";
+  int keepalive_s = 30;
+  bool clean_session = false;
+  // Shared subscription group: servers with the same group split the meters' messages.
+  // Empty = plain (non-shared) subscriptions.
+  std::string share_group = "wattguard";
+  int reconnect_min_s = 1;   // reconnect back-off, doubling up to reconnect_max_s
+  int reconnect_max_s = 30;
+
+  // Batching into the store: a batch is written when it holds flush_max_readings or when the
+  // oldest reading in it has waited flush_interval_ms, whichever comes first.
+  int flush_interval_ms = 200;
+  std::size_t flush_max_readings = 2000;
+  // Bound on readings accepted but not yet stored; above it the MQTT thread waits for the writer
+  // (back-pressure; with QoS 1 the broker holds the rest).
+  std::size_t max_pending_readings = 200'000;
+
+  // Offline detection: a meter is offline after its status topic says so, or after
+  // missed_periods x its period without a reading. The period comes from the meter's status
+  // message (period_s), else default_period_s.
+  int default_period_s = 5;
+  int missed_periods = 3;
+  int liveness_check_ms = 1000;
+
+  // Commands: a command not acknowledged within this time becomes timed_out.
+  int command_timeout_ms = 30'000;
+
+  // Clock (Unix ms); replaceable in tests. Default: the system clock.
+  std::function<int64_t()> now_ms;
+};
+
+}  // namespace wattguard::ingest

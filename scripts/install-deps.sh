@@ -7,6 +7,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libboost-dev libsodium-dev libssl-dev libmosquitto-dev mosquitto
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
+  chromium
 )
 [ -n "${WATTGUARD_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$WATTGUARD_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 missing=()

@@ -1,0 +1,31 @@
+// Loads in parallel: phasors add, the segment ends at the first change of any part.
+#include "wattguard/sim/composite_profile.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace wattguard::sim {
+
+CompositeProfile::CompositeProfile(std::vector<std::shared_ptr<const LoadProfile>> parts) {
+  for (auto& part : parts) add(std::move(part));
+}
+
+void CompositeProfile::add(std::shared_ptr<const LoadProfile> part) {
+  if (!part) throw std::invalid_argument("CompositeProfile: null part");
+  parts_.push_back(std::move(part));
+}
+
+LoadSegment CompositeProfile::segment_at(double t_s) const {
+  LoadSegment total;
+  total.end_s = std::numeric_limits<double>::infinity();
+  for (const auto& part : parts_) {
+    const LoadSegment seg = part->segment_at(t_s);
+    total.load += seg.load;
+    total.end_s = std::min(total.end_s, seg.end_s);
+  }
+  return total;
+}
+
+}  // namespace wattguard::sim

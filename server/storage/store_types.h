@@ -30,6 +30,16 @@ inline constexpr std::array<Resolution, 5> kAllResolutions = {
 int64_t resolution_ms(Resolution res);           // 0 for raw, 60'000, 900'000, 3'600'000, 86'400'000
 const char* resolution_name(Resolution res);     // "raw", "1m", "15m", "1h", "1d"
 
+enum class EventSource : uint8_t { kMeter, kServer };  // "meter", "server"
+const char* event_source_name(EventSource source);
+
+struct StoredEvent {
+  int64_t id = 0;                // store-assigned, ascending
+  protocol::MeterEvent event;
+  EventSource source = EventSource::kMeter;
+  int64_t received_ms = 0;
+};
+
 // What append_readings did with a batch.
 struct AppendResult {
   std::size_t stored = 0;      // new rows
@@ -43,6 +53,8 @@ struct AppendResult {
     std::string detail;
   };
   std::vector<Refused> refused;
+  // Server events the batch raised (register_rollback), as stored; for the ingest's observers.
+  std::vector<StoredEvent> events;
 };
 
 // One step bucket of an aggregated query. Averages are over the readings in the bucket.
@@ -78,16 +90,6 @@ struct SeqSummary {
   uint64_t count = 0;
   uint64_t min_seq = 0;
   uint64_t max_seq = 0;
-};
-
-enum class EventSource : uint8_t { kMeter, kServer };  // "meter", "server"
-const char* event_source_name(EventSource source);
-
-struct StoredEvent {
-  int64_t id = 0;                // store-assigned, ascending
-  protocol::MeterEvent event;
-  EventSource source = EventSource::kMeter;
-  int64_t received_ms = 0;
 };
 
 struct EventQuery {

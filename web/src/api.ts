@@ -1,0 +1,287 @@
+// The documented head-end API (docs/api.md, additions in docs/web-api-needs.md): typed calls and
+// the JSON shapes the UI relies on. Every call sends the session cookie; a 401 means the session is
+// gone and sends the user to the sign-in page.
+
+export type Role = "consumer" | "operator" | "admin";
+export type Connectivity = "online" | "offline" | "unknown";
+export type RelayState = "on" | "off" | "unknown";
+export type CommandState = "pending" | "sent" | "acked" | "failed" | "timed_out";
+
+export interface SessionUser {
+  name: string;
+  role: Role;
+  meters: string[];
+}
+
+export interface Reading {
+  meter_id: string;
+  seq: number;
+  time_ms: number;
+  vrms: number;
+  irms: number;
+  p_w: number;
+  s_va: number;
+  q_var: number;
+  pf: number;
+  freq_hz: number;
+  e_import_wh: number;
+  e_export_wh: number;
+  flags: number;
+}
+
+export interface MeterSummary {
+  id: string;
+  name: string;
+  area: string;
+  owner: string;
+  status: Connectivity;
+  since_ms: number;
+  last_seen_ms: number;
+  offline_reason: string;
+  period_s: number;
+  relay: RelayState;
+  last_reading: Reading | null;
+  // Energy imported since 00:00 UTC, and the import register at 00:00 UTC so the UI can keep the
+  // figure current from live readings (null when the server does not know it).
+  today_import_wh: number | null;
+  day_start_import_wh: number | null;
+  tamper: string[];   // active tamper conditions (event kinds)
+  alerts_open: number;
+}
+
+export interface MeterList {
+  meters: MeterSummary[];
+  now_ms: number;
+}
+
+export interface AggregatePoint {
+  t_ms: number;
+  count: number;
+  p_avg_w: number;
+  p_min_w: number;
+  p_max_w: number;
+  vrms_avg: number;
+  vrms_min: number;
+  vrms_max: number;
+  irms_avg: number;
+  s_avg_va: number;
+  q_avg_var: number;
+  pf_avg: number;
+  freq_avg_hz: number;
+  energy_import_wh: number;
+  energy_export_wh: number;
+  e_import_wh: number;
+  e_export_wh: number;
+  flags: number;
+}
+
+export interface ReadingSeries {
+  step_s: number;
+  source: string;  // "raw", "1m", "15m", "1h", "1d"
+  points: AggregatePoint[];
+}
+
+export interface MeterEvent {
+  id: number;
+  kind: string;
+  edge: string;
+  time_ms: number;
+  details: string;
+  source: string;
+}
+
+export interface Alert {
+  id: number | string;
+  meter_id: string;
+  kind: string;
+  state: string;       // "open" / "closed" (or "acknowledged")
+  score: number | null;
+  opened_ms: number;
+  closed_ms: number;
+  message: string;
+}
+
+export interface CommandRecord {
+  id: string;
+  meter_id: string;
+  kind: string;
+  state: CommandState;
+  message: string;
+  relay: RelayState;
+  created_ms: number;
+  updated_ms: number;
+}
+
+// A failed call: `status` 0 means the network failed.
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly field = "") {
+    super(message);
+  }
+}
+
+type UnauthorizedHandler = () => void;
+let on_unauthorized: UnauthorizedHandler = () => {};
+export function set_unauthorized_handler(handler: UnauthorizedHandler): void {
+  on_unauthorized = handler;
+}
+
+async function call<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: body === undefined ? { Accept: "application/json" } : { "Content-Type": "application/json", Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new ApiError(0, "network", `cannot reach the server (${String(err)})`);
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!response.ok) {
+    const e = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
+    if (response.status === 401 && !opts.quiet401) on_unauthorized();
+    throw new ApiError(response.status, e?.code ?? `http_${response.status}`, e?.message ?? response.statusText, e?.field ?? "");
+  }
+  return json as T;
+}
+
+const num = (v: unknown, fallback = 0): number => (typeof v === "number" && Number.isFinite(v) ? v : fallback);
+const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
+const opt_num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+export function normalize_reading(raw: unknown): Reading | null {
+  if (!raw || typeof raw !== "object") return null;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.time_ms !== "number" && typeof r.time !== "number") return null;
+  return {
+    meter_id: str(r.meter_id ?? r.meter),
+    seq: num(r.seq),
+    time_ms: typeof r.time_ms === "number" ? r.time_ms : num(r.time) * 1000,
+    vrms: num(r.vrms),
+    irms: num(r.irms),
+    p_w: num(r.p_w),
+    s_va: num(r.s_va),
+    q_var: num(r.q_var),
+    pf: num(r.pf),
+    freq_hz: num(r.freq_hz),
+    e_import_wh: num(r.e_import_wh),
+    e_export_wh: num(r.e_export_wh),
+    flags: num(r.flags),
+  };
+}
+
+function normalize_status(v: unknown): Connectivity {
+  return v === "online" || v === "offline" ? v : "unknown";
+}
+
+function normalize_relay(v: unknown): RelayState {
+  return v === "on" || v === "off" ? v : "unknown";
+}
+
+export function normalize_meter(raw: Record<string, unknown>): MeterSummary {
+  const live = (raw.live && typeof raw.live === "object" ? raw.live : raw) as Record<string, unknown>;
+  return {
+    id: str(raw.id ?? raw.meter_id),
+    name: str(raw.name),
+    area: str(raw.area),
+    owner: str(raw.owner),
+    status: normalize_status(live.status ?? live.connectivity),
+    since_ms: num(live.since_ms),
+    last_seen_ms: num(live.last_seen_ms),
+    offline_reason: str(live.offline_reason),
+    period_s: num(live.period_s, 5) || 5,
+    relay: normalize_relay(live.relay),
+    last_reading: normalize_reading(live.last_reading ?? live.reading),
+    today_import_wh: opt_num(raw.today_import_wh),
+    day_start_import_wh: opt_num(raw.day_start_import_wh),
+    tamper: Array.isArray(raw.tamper) ? raw.tamper.map(String) : [],
+    alerts_open: num(raw.alerts_open),
+  };
+}
+
+export function normalize_command(raw: Record<string, unknown>): CommandRecord {
+  const c = (raw.command && typeof raw.command === "object" ? raw.command : raw) as Record<string, unknown>;
+  const state = str(c.state, "pending");
+  return {
+    id: str(c.id),
+    meter_id: str(c.meter_id),
+    kind: str(c.kind),
+    state: (["pending", "sent", "acked", "failed", "timed_out"].includes(state) ? state : "pending") as CommandState,
+    message: str(c.message),
+    relay: normalize_relay(c.relay),
+    created_ms: num(c.created_ms),
+    updated_ms: num(c.updated_ms),
+  };
+}
+
+// --- session ---
+
+export async function sign_in(name: string, password: string): Promise<SessionUser> {
+  const r = await call<{ user: SessionUser }>("POST", "/api/v1/session", { name, password }, { quiet401: true });
+  return r.user;
+}
+
+export async function current_user(): Promise<SessionUser | null> {
+  try {
+    const r = await call<{ user: SessionUser }>("GET", "/api/v1/session", undefined, { quiet401: true });
+    return r.user;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return null;
+    throw err;
+  }
+}
+
+export async function sign_out(): Promise<void> {
+  await call<void>("DELETE", "/api/v1/session", undefined, { quiet401: true }).catch(() => undefined);
+}
+
+// --- meters ---
+
+export async function list_meters(): Promise<MeterList> {
+  const r = await call<{ meters: Record<string, unknown>[]; now_ms?: number }>("GET", "/api/v1/meters?limit=100000");
+  const meters = new Array<MeterSummary>(r.meters.length);
+  for (let i = 0; i < r.meters.length; i++) meters[i] = normalize_meter(r.meters[i]);
+  return { meters, now_ms: num(r.now_ms, Date.now()) };
+}
+
+export async function get_meter(id: string): Promise<MeterSummary> {
+  const r = await call<Record<string, unknown>>("GET", `/api/v1/meters/${encodeURIComponent(id)}`);
+  return normalize_meter((r.meter && typeof r.meter === "object" ? r.meter : r) as Record<string, unknown>);
+}
+
+export async function get_readings(id: string, from_ms: number, to_ms: number, step_s: number): Promise<ReadingSeries> {
+  const q = `from=${Math.floor(from_ms / 1000)}&to=${Math.ceil(to_ms / 1000)}&step=${step_s}`;
+  const r = await call<Record<string, unknown>>("GET", `/api/v1/meters/${encodeURIComponent(id)}/readings?${q}`);
+  const points = Array.isArray(r.points) ? (r.points as AggregatePoint[]) : [];
+  const step = typeof r.step_s === "number" ? r.step_s : typeof r.step_ms === "number" ? r.step_ms / 1000 : step_s;
+  return { step_s: step, source: str(r.source), points };
+}
+
+export async function get_events(id: string, limit = 50): Promise<MeterEvent[]> {
+  const r = await call<{ events?: MeterEvent[] }>("GET", `/api/v1/meters/${encodeURIComponent(id)}/events?limit=${limit}`);
+  return r.events ?? [];
+}
+
+export async function get_alerts(id: string): Promise<Alert[]> {
+  const r = await call<{ alerts?: Alert[] }>("GET", `/api/v1/alerts?meter=${encodeURIComponent(id)}`);
+  return r.alerts ?? [];
+}
+
+export async function send_command(id: string, kind: string): Promise<CommandRecord> {
+  const r = await call<Record<string, unknown>>("POST", `/api/v1/meters/${encodeURIComponent(id)}/commands`, { kind });
+  return normalize_command(r);
+}
+
+export async function get_command(meter_id: string, command_id: string): Promise<CommandRecord> {
+  const r = await call<Record<string, unknown>>(
+    "GET", `/api/v1/meters/${encodeURIComponent(meter_id)}/commands/${encodeURIComponent(command_id)}`);
+  return normalize_command(r);
+}

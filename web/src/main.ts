@@ -1,0 +1,77 @@
+// Application shell: checks the session, then routes #/ (fleet), #/meter/<id> and the sign-in page.
+// Hash routes keep the server's job to static files and the API.
+
+import "uplot/dist/uPlot.min.css";
+import "./style.css";
+import { current_user, set_unauthorized_handler, sign_out, type SessionUser } from "./api";
+import { h, set_text } from "./dom";
+import { install_perf_probe } from "./perf";
+import { mount_fleet_page } from "./pages/fleet_page";
+import { mount_meter_page } from "./pages/meter_page";
+import { mount_signin_page } from "./pages/signin_page";
+
+install_perf_probe();
+
+const app = document.getElementById("app")!;
+const user_el = h("span", { class: "user" });
+const signout_button = h("button", { type: "button", class: "link", onclick: () => void do_sign_out() }, "Sign out");
+const header = h("header", { class: "top" },
+  h("a", { class: "brand", href: "#/" }, "wattguard"),
+  h("nav", { class: "session", "aria-label": "Session" }, user_el, signout_button));
+const main = h("main", { id: "main", tabindex: "-1" });
+app.replaceChildren(h("a", { class: "skip", href: "#main", onclick: (ev: Event) => { ev.preventDefault(); main.focus(); } }, "Skip to content"), header, main);
+
+let user: SessionUser | null = null;
+let unmount: (() => void) | null = null;
+
+function show_signin(reason = ""): void {
+  unmount?.();
+  user = null;
+  header.hidden = true;
+  unmount = mount_signin_page(main, (u) => {
+    user = u;
+    // Back to where the user was going (e.g. a meter link opened while signed out).
+    route();
+  }, reason);
+}
+
+async function do_sign_out(): Promise<void> {
+  await sign_out();
+  show_signin();
+}
+
+set_unauthorized_handler(() => {
+  if (user) show_signin("Your session has ended. Please sign in again.");
+});
+
+function route(): void {
+  if (!user) {
+    show_signin();
+    return;
+  }
+  header.hidden = false;
+  set_text(user_el, `${user.name} (${user.role})`);
+  unmount?.();
+  const hash = location.hash.replace(/^#/, "");
+  const meter = /^\/meter\/(.+)$/.exec(hash);
+  if (meter) {
+    const id = decodeURIComponent(meter[1]);
+    document.title = `${id} · wattguard`;
+    unmount = mount_meter_page(main, user, id);
+  } else {
+    document.title = user.role === "consumer" ? "My meters · wattguard" : "Fleet · wattguard";
+    unmount = mount_fleet_page(main, user);
+  }
+  // Move focus to the new page for keyboard and screen-reader users (not on first load).
+  if (document.activeElement && document.activeElement !== document.body) main.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+window.addEventListener("hashchange", () => route());
+
+current_user().then((u) => {
+  user = u;
+  route();
+}).catch((err) => {
+  main.replaceChildren(h("p", { class: "error", role: "alert" }, `Cannot reach the server: ${err instanceof Error ? err.message : String(err)}`));
+});

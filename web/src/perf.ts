@@ -1,0 +1,48 @@
+// In-browser performance figures (read by the e2e/perf scripts through window.__wattguard_perf):
+// first render of the fleet, main-thread time per live batch, history draw time, and long tasks.
+
+export interface PerfRecord {
+  fleet_first_render_ms: number | null;     // navigation start -> first rows painted
+  fleet_data_to_render_ms: number | null;   // meter list received -> first rows painted
+  fleet_meter_count: number;
+  live_batch_ms: number[];                  // main-thread time of each live batch (fleet page)
+  live_batch_readings: number[];            // readings in each batch
+  history_draw_ms: number[];                // request -> chart drawn, per history load
+  history_points: number[];
+  long_tasks_ms: number[];                  // PerformanceObserver "longtask" durations
+}
+
+export const perf: PerfRecord = {
+  fleet_first_render_ms: null,
+  fleet_data_to_render_ms: null,
+  fleet_meter_count: 0,
+  live_batch_ms: [],
+  live_batch_readings: [],
+  history_draw_ms: [],
+  history_points: [],
+  long_tasks_ms: [],
+};
+
+const kKeep = 2000;  // bounded so a dashboard left open for days does not grow
+
+export function push_bounded(list: number[], value: number): void {
+  list.push(value);
+  if (list.length > kKeep) list.splice(0, list.length - kKeep);
+}
+
+// Resolves after the next frame has been painted (rAF runs before paint; the timeout after it).
+export function after_paint(): Promise<number> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0)));
+}
+
+export function install_perf_probe(): void {
+  (window as unknown as { __wattguard_perf: PerfRecord }).__wattguard_perf = perf;
+  try {
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) push_bounded(perf.long_tasks_ms, entry.duration);
+    });
+    observer.observe({ type: "longtask", buffered: true });
+  } catch {
+    // Browsers without long-task timing: the other figures still work.
+  }
+}

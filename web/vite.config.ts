@@ -1,0 +1,21 @@
+// Vite build of the dashboard into web/dist (served by `wattguard serve`); `npm run dev` proxies
+// the API to WATTGUARD_API (default http://127.0.0.1:8080) so the UI can be developed against a running server.
+import { defineConfig } from "vite";
+
+const api_target = process.env.WATTGUARD_API ?? "http://127.0.0.1:8080";
+
+export default defineConfig({
+  base: "/",
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    sourcemap: true,
+    chunkSizeWarningLimit: 300,
+  },
+  server: {
+    proxy: {
+      "/api": { target: api_target, changeOrigin: true, ws: true },
+    },
+  },
+});

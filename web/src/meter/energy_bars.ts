@@ -124,9 +124,9 @@ function bar_chart(box: HTMLElement, bars: Bars): uPlot {
     series: [
       { label: "", value: (_u, v) => (v === null ? "" : bars.labels[v] ?? "") },
       { label: "import kWh", fill: theme.import_bar, stroke: theme.import_bar, paths: bar_paths, points: { show: false },
-        value: (_u, v) => (v === null ? "no data" : v.toFixed(2)) },
+        value: (_u, v) => (v === null ? "–" : v.toFixed(2)) },
       { label: "export kWh", fill: theme.export_bar, stroke: theme.export_bar, paths: bar_paths, points: { show: false },
-        value: (_u, v) => (v === null ? "no data" : Math.abs(v).toFixed(2)) },
+        value: (_u, v) => (v === null ? "–" : Math.abs(v).toFixed(2)) },
     ],
     axes: [
       { ...axis, values: (_u, splits) => splits.map((i) => bars.labels[i] ?? ""), space: 50 },

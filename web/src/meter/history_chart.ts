@@ -189,7 +189,7 @@ export class HistoryChart {
     const axis = { stroke: theme.text, grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid, width: 1 } };
     const series: uPlot.Series[] = [
       {},
-      { label: `${m.label} avg`, stroke: theme.line, width: 1.5, value: (_u, v) => (v === null ? "no data" : `${v.toFixed(2)} ${m.unit}`) },
+      { label: `${m.label} avg`, stroke: theme.line, width: 1.5, value: (_u, v) => (v === null ? "–" : `${v.toFixed(2)} ${m.unit}`) },
     ];
     const bands: uPlot.Band[] = [];
     if (m.min && m.max) {

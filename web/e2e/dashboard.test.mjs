@@ -1,0 +1,195 @@
+// End-to-end tests of the dashboard in Debian's chromium against the real server, broker and virtual
+// meters (`wattguard demo`, started by the harness). Screenshots go to test-artifacts/web/.
+
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { System, ensure_artifacts_dir, launch_browser, perf_of, sign_in, sleep } from "./harness.mjs";
+
+const system = new System();
+let browser;
+let operator_context;
+let page;            // the operator's page
+const perf_report = {};
+
+async function wait_for(fn, timeout_ms, what) {
+  const deadline = Date.now() + timeout_ms;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout_ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function open_meter(p, id) {
+  await p.goto(`${system.url}/#/meter/${encodeURIComponent(id)}`);
+  await p.waitForSelector(".tiles", { timeout: 15_000 });
+}
+
+const tile = (p, key) => p.textContent(`.tile-value[data-key="${key}"]`);
+
+describe("wattguard dashboard", () => {
+  before(async () => {
+    ensure_artifacts_dir();
+    await system.start();
+    browser = await launch_browser();
+    operator_context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await operator_context.newPage();
+    page.on("pageerror", (err) => console.error(`page error: ${err.message}`));
+  });
+
+  after(async () => {
+    try {
+      if (Object.keys(perf_report).length) {
+        writeFileSync(join(ensure_artifacts_dir(), "perf-e2e.json"), JSON.stringify(perf_report, null, 2));
+      }
+      await browser?.close();
+    } finally {
+      await system.stop();
+    }
+  });
+
+  test("a wrong password is refused with a generic message", async () => {
+    await sign_in(page, system.url, system.operator.name, "not-the-password");
+    const message = await page.waitForSelector(".form-message[data-kind=error]", { timeout: 40_000 });
+    assert.equal(await message.textContent(), "Wrong user name or password.");
+    const session = await page.evaluate(async () => (await fetch("/api/v1/session")).status);
+    assert.equal(session, 401);
+    // An unknown user gets exactly the same answer.
+    await sign_in(page, system.url, "no-such-user-e2e", "whatever-password");
+    const again = await page.waitForSelector(".form-message[data-kind=error]", { timeout: 40_000 });
+    assert.equal(await again.textContent(), "Wrong user name or password.");
+  });
+
+  test("sign-in opens the fleet page, which lists every meter", async () => {
+    await sign_in(page, system.url, system.operator.name, system.operator.password);
+    await page.waitForSelector(".vlist .frow", { timeout: 40_000 });
+    const expected = system.meters.length ? system.meters
+      : (await page.evaluate(async () => (await (await fetch("/api/v1/meters?limit=100000")).json()).meters.map((m) => m.id))).sort();
+    await wait_for(async () => (await page.$$eval(".vlist .frow b", (els) => els.length)) >= Math.min(expected.length, 10), 10_000, "rows");
+    const shown = await page.textContent(".shown");
+    assert.equal(shown, `${expected.length} shown`);
+    // Scroll through the virtualised list and collect every id it renders.
+    const seen = new Set();
+    for (let top = 0; ; top += 300) {
+      const done = await page.$eval(".vlist", (el, t) => { el.scrollTop = t; return t > el.scrollHeight; }, top);
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      for (const id of await page.$$eval(".vlist .frow b", (els) => els.map((e) => e.textContent))) seen.add(id);
+      if (done) break;
+    }
+    assert.deepEqual([...seen].sort(), expected);
+    await page.$eval(".vlist", (el) => { el.scrollTop = 0; });
+    await sleep(1500);
+    await page.screenshot({ path: join(ensure_artifacts_dir(), "fleet.png") });
+    perf_report.fleet = await perf_of(page);
+  });
+
+  test("a live value changes within 2 periods", async () => {
+    await open_meter(page, system.consumer.meter);
+    const first = await wait_for(async () => {
+      const t = await page.textContent(".live-note");
+      return /#\d+/.test(t ?? "") ? t : null;
+    }, 10_000, "a first live reading");
+    const started = Date.now();
+    const changed = await wait_for(async () => {
+      const t = await page.textContent(".live-note");
+      return t !== first ? t : null;
+    }, 2 * system.period_s * 1000 + 1000, "the next reading");
+    assert.notEqual(changed, first);
+    console.log(`# live value changed after ${Date.now() - started} ms (period ${system.period_s} s)`);
+    assert.notEqual(await tile(page, "vrms"), "no data");
+  });
+
+  test("the history chart draws", async () => {
+    await page.waitForSelector(".history[data-points]", { timeout: 20_000 });
+    const points = Number(await page.getAttribute(".history", "data-points"));
+    assert.ok(points > 0, `history has ${points} points`);
+    // Count canvas pixels in the series colour (axes and grid are drawn in other colours).
+    const painted = await page.evaluate(() => {
+      const canvas = document.querySelector(".chart-box canvas");
+      const ctx = canvas.getContext("2d");
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const probe = document.createElement("span");
+      probe.style.color = getComputedStyle(document.documentElement).getPropertyValue("--accent");
+      document.body.appendChild(probe);
+      const [r, g, b] = getComputedStyle(probe).color.match(/\d+/g).map(Number);
+      probe.remove();
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 128 && Math.abs(data[i] - r) < 40 && Math.abs(data[i + 1] - g) < 40 && Math.abs(data[i + 2] - b) < 40) n++;
+      }
+      return n;
+    });
+    assert.ok(painted > 20, `the series line painted ${painted} pixels`);
+    await page.screenshot({ path: join(ensure_artifacts_dir(), "meter.png"), fullPage: true });
+    perf_report.meter = await perf_of(page);
+  });
+
+  test("relay off is acknowledged and the current drops to 0", async () => {
+    const id = system.meters[1] ?? system.consumer.meter;
+    await open_meter(page, id);
+    await wait_for(async () => (await tile(page, "irms")) !== "no data", 10_000, "a live current");
+    await page.click("text=Turn supply off…");
+    await page.waitForSelector("dialog.confirm[open]");
+    await page.click("dialog.confirm button[value=confirm]");
+    await page.waitForSelector('.command-result[data-state="acked"]', { timeout: 40_000 });
+    assert.match(await page.textContent(".command-result"), /acknowledged/);
+    assert.equal(await page.getAttribute(".relay-state", "data-relay"), "off");
+    const current = await wait_for(async () => {
+      const t = await tile(page, "irms");
+      return t === "0.00 A" ? t : null;
+    }, 3 * system.period_s * 1000 + 2000, "current 0.00 A");
+    assert.equal(current, "0.00 A");
+    // Reconnect so later tests see a normal meter.
+    await page.click("text=Turn supply on…");
+    await page.click("dialog.confirm button[value=confirm]");
+    await page.waitForSelector('.command-result[data-state="acked"]', { timeout: 40_000 });
+  });
+
+  test("a stopped meter shows offline with no data and its last-seen time", async (t) => {
+    const id = system.meters[system.meters.length - 1];
+    if (!id) return t.skip("no meter list (external server)");
+    await open_meter(page, id);
+    await wait_for(async () => (await tile(page, "p_w")) !== "no data", 10_000, "live data");
+    const stopped = await system.stop_meter(id);
+    assert.ok(stopped, "the demo offers no way to stop one meter (POST /api/v1/demo/meters/{id}/stop)");
+    await page.waitForSelector('.status-text[data-health="offline"]', { timeout: 3 * system.period_s * 1000 + 5000 });
+    assert.match(await page.textContent(".status-text"), /^offline since /);
+    for (const key of ["vrms", "irms", "p_w", "pf", "freq_hz"]) assert.equal(await tile(page, key), "no data");
+    assert.match(await page.textContent(".seen"), /^last seen /);
+    await page.screenshot({ path: join(ensure_artifacts_dir(), "meter-offline.png") });
+  });
+
+  test("a consumer sees their own meter but not another consumer's (page and API)", async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, colorScheme: "dark" });
+    try {
+      const p = await context.newPage();
+      await sign_in(p, system.url, system.consumer.name, system.consumer.password);
+      await p.waitForSelector(".vlist .frow b", { timeout: 40_000 });
+      const ids = await p.$$eval(".vlist .frow b", (els) => els.map((e) => e.textContent));
+      assert.deepEqual(ids, [system.consumer.meter]);
+      await p.screenshot({ path: join(ensure_artifacts_dir(), "fleet-consumer-phone-dark.png") });
+      await open_meter(p, system.consumer.meter);
+      await p.screenshot({ path: join(ensure_artifacts_dir(), "meter-consumer-phone-dark.png"), fullPage: true });
+      const other = system.meters.find((m) => m !== system.consumer.meter) ?? "m-00002";
+      await p.goto(`${system.url}/#/meter/${encodeURIComponent(other)}`);
+      const denied = await p.waitForSelector('.error[data-denied="true"]', { timeout: 15_000 });
+      assert.match(await denied.textContent(), /does not exist or is not yours/);
+      assert.equal(await p.$(".tiles"), null);
+      const api = await p.evaluate(async (id) => {
+        const meter = await fetch(`/api/v1/meters/${encodeURIComponent(id)}`);
+        const readings = await fetch(`/api/v1/meters/${encodeURIComponent(id)}/readings?from=0&to=${Math.floor(Date.now() / 1000)}&step=60`);
+        const command = await fetch(`/api/v1/meters/${encodeURIComponent(id)}/commands`, {
+          method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ kind: "relay_off" }),
+        });
+        return [meter.status, readings.status, command.status];
+      }, other);
+      for (const status of api) assert.ok(status === 403 || status === 404, `API answered ${api.join("/")}`);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,350 @@
+// SQLite persistence of users, sessions and API tokens.
+#include "server/api/auth_store.h"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+namespace wattguard::api {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS auth_users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS auth_sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES auth_users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auth_sessions_expiry ON auth_sessions(expires_at);
+CREATE TABLE IF NOT EXISTS auth_tokens (
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  scope TEXT NOT NULL,
+  label TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql";
+
+// A prepared statement that finalizes itself. Statements are prepared per call: auth calls
+// are rare (sign-in, one look-up per API request), so caching them buys little.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      // Our own SQL failing to prepare is a bug, not an expected failure.
+      throw std::logic_error(std::string("auth_store: bad SQL: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  Statement& bind(int index, std::string_view value) {
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE, or an error code.
+  int step() { return sqlite3_step(stmt_); }
+  int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string text_at(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+User user_from_row(const Statement& s) {
+  User u;
+  u.id = s.int_at(0);
+  u.name = s.text_at(1);
+  u.role = role_from_name(s.text_at(2)).value_or(Role::kConsumer);
+  u.created_at_s = s.int_at(3);
+  return u;
+}
+
+AuthOutcome fail(std::string field, std::string message) { return AuthOutcome{std::move(message), std::move(field)}; }
+
+}  // namespace
+
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::kConsumer: return "consumer";
+    case Role::kOperator: return "operator";
+    case Role::kAdmin: return "admin";
+  }
+  return "consumer";
+}
+
+std::optional<Role> role_from_name(std::string_view name) {
+  if (name == "consumer") return Role::kConsumer;
+  if (name == "operator") return Role::kOperator;
+  if (name == "admin") return Role::kAdmin;
+  return std::nullopt;
+}
+
+const char* scope_name(TokenScope scope) { return scope == TokenScope::kAdmin ? "admin" : "read"; }
+
+std::optional<TokenScope> scope_from_name(std::string_view name) {
+  if (name == "read") return TokenScope::kRead;
+  if (name == "admin") return TokenScope::kAdmin;
+  return std::nullopt;
+}
+
+std::string check_user_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return "must be 1 to 64 characters";
+  for (char ch : name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                    ch == '_' || ch == '@' || ch == '-';
+    if (!ok) return "may contain only letters, digits and . _ @ -";
+  }
+  return "";
+}
+
+std::string check_password_rules(std::string_view password) {
+  if (password.size() < 8) return "must be at least 8 characters";
+  if (password.size() > 1024) return "must be at most 1024 characters";
+  return "";
+}
+
+std::unique_ptr<AuthStore> AuthStore::open(const std::string& path, std::string* error) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    if (error != nullptr) *error = path + ": " + (db != nullptr ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_close(db);
+    return nullptr;
+  }
+  std::unique_ptr<AuthStore> store(new AuthStore(db));
+  // The readings store writes to the same file all the time: wait for its lock instead of failing.
+  sqlite3_busy_timeout(db, 5000);
+  std::string err;
+  // WAL is persistent in the file; setting it here too means `users add` before the first
+  // `serve` leaves the file as the readings store expects it.
+  if (!store->exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", &err) ||
+      !store->exec(kSchema, &err)) {
+    if (error != nullptr) *error = path + ": " + err;
+    return nullptr;
+  }
+  return store;
+}
+
+AuthStore::AuthStore(sqlite3* db) : db_(db) {}
+
+AuthStore::~AuthStore() { sqlite3_close(db_); }
+
+bool AuthStore::exec(const char* sql, std::string* error) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    if (error != nullptr) *error = msg != nullptr ? msg : "SQL error";
+    sqlite3_free(msg);
+    return false;
+  }
+  return true;
+}
+
+std::optional<User> AuthStore::user_by_name_locked(const std::string& name) {
+  Statement s(db_, "SELECT id, name, role, created_at FROM auth_users WHERE name = ?");
+  s.bind(1, name);
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  return user_from_row(s);
+}
+
+AuthOutcome AuthStore::add_user(const std::string& name, Role role, std::string_view password, PasswordCost cost,
+                                int64_t now_s) {
+  if (auto err = check_user_name(name); !err.empty()) return fail("name", "name " + err);
+  if (auto err = check_password_rules(password); !err.empty()) return fail("password", "password " + err);
+  // Hash outside the lock: argon2id takes tens of milliseconds on purpose.
+  const auto hash = hash_password(password, cost);
+  if (!hash) return fail("password", "out of memory hashing the password");
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)");
+  s.bind(1, name).bind(2, role_name(role)).bind(3, *hash).bind(4, now_s);
+  const int rc = s.step();
+  if (rc == SQLITE_CONSTRAINT) return fail("name", "a user named '" + name + "' already exists");
+  if (rc != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
+  return {};
+}
+
+std::optional<User> AuthStore::find_user(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  return user_by_name_locked(name);
+}
+
+std::vector<User> AuthStore::list_users() {
+  std::lock_guard lock(mutex_);
+  std::vector<User> users;
+  Statement s(db_, "SELECT id, name, role, created_at FROM auth_users ORDER BY name");
+  while (s.step() == SQLITE_ROW) users.push_back(user_from_row(s));
+  return users;
+}
+
+AuthOutcome AuthStore::delete_user(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "DELETE FROM auth_users WHERE name = ?");
+  s.bind(1, name);
+  if (s.step() != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
+  if (sqlite3_changes(db_) == 0) return fail("name", "no user named '" + name + "'");
+  return {};
+}
+
+AuthOutcome AuthStore::set_password(const std::string& name, std::string_view password, PasswordCost cost) {
+  if (auto err = check_password_rules(password); !err.empty()) return fail("password", "password " + err);
+  const auto hash = hash_password(password, cost);
+  if (!hash) return fail("password", "out of memory hashing the password");
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "UPDATE auth_users SET password_hash = ? WHERE name = ?");
+  s.bind(1, *hash).bind(2, name);
+  if (s.step() != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
+  if (sqlite3_changes(db_) == 0) return fail("name", "no user named '" + name + "'");
+  // A new password ends the user's other sessions.
+  Statement end(db_, "DELETE FROM auth_sessions WHERE user_id = (SELECT id FROM auth_users WHERE name = ?)");
+  end.bind(1, name);
+  end.step();
+  return {};
+}
+
+AuthOutcome AuthStore::set_role(const std::string& name, Role role) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "UPDATE auth_users SET role = ? WHERE name = ?");
+  s.bind(1, role_name(role)).bind(2, name);
+  if (s.step() != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
+  if (sqlite3_changes(db_) == 0) return fail("name", "no user named '" + name + "'");
+  return {};
+}
+
+int64_t AuthStore::user_count() {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "SELECT COUNT(*) FROM auth_users");
+  return s.step() == SQLITE_ROW ? s.int_at(0) : 0;
+}
+
+std::optional<User> AuthStore::check_password(const std::string& name, std::string_view password,
+                                              PasswordCost cost) {
+  std::string stored;
+  std::optional<User> user;
+  {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT id, name, role, created_at, password_hash FROM auth_users WHERE name = ?");
+    s.bind(1, name);
+    if (s.step() == SQLITE_ROW) {
+      user = user_from_row(s);
+      stored = s.text_at(4);
+    }
+  }
+  // Verify outside the lock (argon2id is slow on purpose), and verify even for unknown names.
+  const bool match = verify_password(user ? stored : dummy_password_hash(cost), password);
+  if (!user || !match) return std::nullopt;
+  return user;
+}
+
+std::string AuthStore::create_session(int64_t user_id, int64_t now_s, int64_t ttl_s) {
+  const std::string id = random_secret(32);
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "INSERT INTO auth_sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)");
+  s.bind(1, hash_secret(id)).bind(2, user_id).bind(3, now_s).bind(4, now_s + ttl_s);
+  if (s.step() != SQLITE_DONE) return "";
+  return id;
+}
+
+std::optional<AuthStore::SessionUser> AuthStore::session_user(std::string_view session_id, int64_t now_s) {
+  if (session_id.empty() || session_id.size() > 128) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "SELECT u.id, u.name, u.role, u.created_at, s.expires_at FROM auth_sessions s "
+              "JOIN auth_users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?");
+  s.bind(1, hash_secret(session_id)).bind(2, now_s);
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  SessionUser result;
+  result.user = user_from_row(s);
+  result.expires_at_s = s.int_at(4);
+  return result;
+}
+
+void AuthStore::delete_session(std::string_view session_id) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "DELETE FROM auth_sessions WHERE id_hash = ?");
+  s.bind(1, hash_secret(session_id));
+  s.step();
+}
+
+int64_t AuthStore::purge_expired_sessions(int64_t now_s) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "DELETE FROM auth_sessions WHERE expires_at <= ?");
+  s.bind(1, now_s);
+  s.step();
+  return sqlite3_changes(db_);
+}
+
+std::string AuthStore::create_token(TokenScope scope, const std::string& label, int64_t now_s) {
+  // A recognisable prefix helps secret scanners and people tell what the string is.
+  const std::string token = "wgt_" + random_secret(32);
+  if (!add_token(token, scope, label, now_s).ok()) return "";
+  return token;
+}
+
+AuthOutcome AuthStore::add_token(std::string_view token, TokenScope scope, const std::string& label, int64_t now_s) {
+  if (token.size() < 16 || token.size() > 256) return fail("token", "token must be 16 to 256 characters");
+  for (char ch : token) {
+    if (ch <= ' ' || ch > '~') return fail("token", "token must be printable ASCII without spaces");
+  }
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "INSERT INTO auth_tokens (token_hash, scope, label, created_at) VALUES (?, ?, ?, ?)");
+  s.bind(1, hash_secret(token)).bind(2, scope_name(scope)).bind(3, label).bind(4, now_s);
+  const int rc = s.step();
+  if (rc == SQLITE_CONSTRAINT) return fail("token", "this token already exists");
+  if (rc != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
+  return {};
+}
+
+std::optional<TokenInfo> AuthStore::find_token(std::string_view token) {
+  if (token.empty() || token.size() > 256) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "SELECT id, scope, label, created_at FROM auth_tokens WHERE token_hash = ?");
+  s.bind(1, hash_secret(token));
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  TokenInfo info;
+  info.id = s.int_at(0);
+  info.scope = scope_from_name(s.text_at(1)).value_or(TokenScope::kRead);
+  info.label = s.text_at(2);
+  info.created_at_s = s.int_at(3);
+  return info;
+}
+
+std::vector<TokenInfo> AuthStore::list_tokens() {
+  std::lock_guard lock(mutex_);
+  std::vector<TokenInfo> tokens;
+  Statement s(db_, "SELECT id, scope, label, created_at FROM auth_tokens ORDER BY id");
+  while (s.step() == SQLITE_ROW) {
+    TokenInfo info;
+    info.id = s.int_at(0);
+    info.scope = scope_from_name(s.text_at(1)).value_or(TokenScope::kRead);
+    info.label = s.text_at(2);
+    info.created_at_s = s.int_at(3);
+    tokens.push_back(std::move(info));
+  }
+  return tokens;
+}
+
+AuthOutcome AuthStore::revoke_token(int64_t id) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "DELETE FROM auth_tokens WHERE id = ?");
+  s.bind(1, id);
+  if (s.step() != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
+  if (sqlite3_changes(db_) == 0) return fail("id", "no token with id " + std::to_string(id));
+  return {};
+}
+
+}  // namespace wattguard::api

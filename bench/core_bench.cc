@@ -81,9 +81,9 @@ void BM_EngineSingleSampleCalls(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * sig.v.size()));
 }
 
-BENCHMARK(BM_EngineVoltageCurrent)->Arg(4000)->Arg(20000)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_EngineWithNeutral)->Arg(4000)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_EngineSingleSampleCalls)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EngineVoltageCurrent)->Arg(4000)->Arg(20000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EngineWithNeutral)->Arg(4000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EngineSingleSampleCalls)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -65,7 +65,10 @@ Status MetrologyEngine::configure(const MeterConfig& config) {
       (static_cast<uint64_t>(config_.report_period_ms) * fs + 500) / 1000);
   if (samples_per_period_ == 0) samples_per_period_ = 1;
   min_cycle_samples_ = static_cast<int32_t>(fs / 70);
-  max_cycle_samples_ = static_cast<int32_t>(fs / 35);
+  // Without crossings for 0.2 s the voltage is gone: current is then measured in 0.2 s
+  // blocks (long enough that a block's mean barely depends on where the waveform stands).
+  max_cycle_samples_ = static_cast<int32_t>(fs / 5);
+  arm_samples_ = static_cast<int32_t>(fs / 2000) < 2 ? 2 : static_cast<int32_t>(fs / 2000);
   derive_scales();
   reset_measurement();
   return Status::kOk;
@@ -103,6 +106,9 @@ void MetrologyEngine::reset_measurement() {
   v_offset_ = i_offset_ = n_offset_ = mid;
   prev_v_ = 0;
   armed_ = false;
+  candidate_ = false;
+  candidate_pos_ = 0.0;
+  below_ = 0;
   last_crossing_pos_ = -1.0;
   freq_estimate_hz_ = config_.nominal_frequency_hz;
   cycle_ = CycleSums{};
@@ -142,8 +148,12 @@ uint32_t MetrologyEngine::run(const uint16_t* v_in, const uint16_t* i_in, const 
   uint32_t head = head_;
   int32_t prev_v = prev_v_;
   bool armed = armed_;
-  const int32_t hysteresis = hysteresis_counts_, adc_max = adc_max_;
-  const int32_t min_cycle = min_cycle_samples_, max_cycle = max_cycle_samples_;
+  bool candidate = candidate_;
+  double candidate_pos = candidate_pos_;
+  int32_t below = below_;
+  const int32_t hysteresis = hysteresis_counts_, adc_max = adc_max_, arm_samples = arm_samples_;
+  int32_t min_cycle = min_cycle_samples_;
+  const int32_t max_cycle = max_cycle_samples_;
   uint32_t vdi = v_delay_int_, vdf = v_delay_frac_, idi = i_delay_int_, idf = i_delay_frac_;
   uint32_t v9i = v90_delay_int_, v9f = v90_delay_frac_;
   int32_t* const vh = v_hist_;
@@ -154,6 +164,7 @@ uint32_t MetrologyEngine::run(const uint16_t* v_in, const uint16_t* i_in, const 
     cycle_ = c;
     finish_cycle(position, whole);
     c = cycle_;
+    min_cycle = min_cycle_samples_;
     v_off = v_offset_;
     i_off = i_offset_;
     n_off = n_offset_;
@@ -172,19 +183,32 @@ uint32_t MetrologyEngine::run(const uint16_t* v_in, const uint16_t* i_in, const 
     if (v <= 0 || v >= adc_max) c.v_clip = true;
     if (i <= 0 || i >= adc_max) c.i_clip = true;
 
-    // Positive-going zero crossing with hysteresis: arm below -h, fire at the first sample >= 0.
+    // Positive-going zero crossing. Arms once the voltage has stayed below -h for a few
+    // samples (a one-sample spike cannot arm it); fires when two samples in a row are >= 0
+    // (a one-sample spike cannot fire it), at the instant interpolated before the first.
     if (armed) {
       if (xv >= 0) {
-        armed = false;
-        // Crossings sooner than a 70 Hz cycle are glitches (spikes, ringing): ignored.
-        if (c.n >= min_cycle) {
+        if (candidate) {
+          armed = false;
+          candidate = false;
+          below = 0;
+          // Sooner than 80 % of the expected cycle (or than a 70 Hz cycle): a glitch.
+          if (c.n >= min_cycle) {
+            close_cycle(candidate_pos, true);
+            continue;  // re-run this sample against the new offsets
+          }
+        } else {
+          candidate = true;
           const double frac = static_cast<double>(-prev_v) / static_cast<double>(xv - prev_v);
-          close_cycle(static_cast<double>(sample_index_ + k) - 1.0 + frac, true);
-          continue;  // re-run this sample against the new offsets
+          candidate_pos = static_cast<double>(sample_index_ + k) - 1.0 + frac;
         }
+      } else {
+        candidate = false;
       }
     } else if (xv < -hysteresis) {
-      armed = true;
+      if (++below >= arm_samples) armed = true;
+    } else {
+      below = 0;
     }
     if (c.n >= max_cycle) {
       close_cycle(static_cast<double>(sample_index_ + k), false);
@@ -223,6 +247,9 @@ uint32_t MetrologyEngine::run(const uint16_t* v_in, const uint16_t* i_in, const 
   head_ = head;
   prev_v_ = prev_v;
   armed_ = armed;
+  candidate_ = candidate;
+  candidate_pos_ = candidate_pos;
+  below_ = below;
   sample_index_ += k;
   if (period_done) finish_period();
   last_period_done_ = period_done;
@@ -292,15 +319,21 @@ void MetrologyEngine::finish_cycle(double crossing_position, bool whole_cycle) {
       const double f = config_.sample_rate_hz / length;
       freq_estimate_hz_ += 0.2 * (f - freq_estimate_hz_);
       update_delays();
+      // Locked: a crossing sooner than 80 % of the expected cycle is a glitch.
+      const uint32_t fs = config_.sample_rate_hz;
+      const auto expected = static_cast<int32_t>(0.8 * fs / freq_estimate_hz_);
+      const auto floor = static_cast<int32_t>(fs / 70);
+      min_cycle_samples_ = expected > floor ? expected : floor;
     }
     last_crossing_pos_ = crossing_position;
   } else {
     last_crossing_pos_ = -1.0;  // the chain of crossings is broken
+    min_cycle_samples_ = static_cast<int32_t>(config_.sample_rate_hz / 70);
   }
 
   // Follow the DC offsets. Over a whole cycle the mean is exactly the offset; over a
-  // time-based block it is only an estimate, so move a quarter of the way.
-  const double step_share = whole_cycle ? 1.0 : 0.25;
+  // time-based block it is only an estimate, so move half of the way.
+  const double step_share = whole_cycle ? 1.0 : 0.5;
   v_offset_ += static_cast<int32_t>(std::lround(mv * step_share));
   i_offset_ += static_cast<int32_t>(std::lround(mi * step_share));
   if (config_.has_neutral_channel) {

@@ -94,8 +94,9 @@ class MetrologyEngine {
   // Derived from the configuration.
   int32_t adc_max_ = 0;
   uint32_t samples_per_period_ = 0;
-  int32_t min_cycle_samples_ = 0;       // crossings closer than this are glitches (> 70 Hz)
+  int32_t min_cycle_samples_ = 0;       // shorter cycles are glitches (70 Hz; 80 % of the cycle when locked)
   int32_t max_cycle_samples_ = 0;       // no crossing for this long: close a time-based block
+  int32_t arm_samples_ = 0;             // samples below -h needed to arm the detector
   int32_t hysteresis_counts_ = 0;       // voltage must go this far below zero to arm a crossing
   double uwh_per_count2_sample_ = 0;    // energy of 1 count x 1 count held for one sample, uWh
   double p_start_counts2_ = 0;          // power at the starting current and nominal voltage
@@ -119,6 +120,9 @@ class MetrologyEngine {
   // Zero-crossing detector.
   int32_t prev_v_ = 0;
   bool armed_ = false;
+  bool candidate_ = false;              // one sample >= 0 seen; a second one confirms
+  double candidate_pos_ = 0.0;
+  int32_t below_ = 0;                   // consecutive samples below -h
   double last_crossing_pos_ = -1.0;     // sample position of the last accepted crossing
   double freq_estimate_hz_ = 50.0;      // smoothed, drives the delays
 

@@ -3,7 +3,7 @@
 
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import { current_user, set_unauthorized_handler, sign_out, type SessionUser } from "./api";
+import { current_user, prefetch_meters, set_unauthorized_handler, sign_out, type SessionUser } from "./api";
 import { h, set_text } from "./dom";
 import { install_perf_probe } from "./perf";
 import { mount_fleet_page } from "./pages/fleet_page";
@@ -69,6 +69,7 @@ function route(): void {
 
 window.addEventListener("hashchange", () => route());
 
+if (!/^#\/meter\//.test(location.hash)) prefetch_meters();
 current_user().then((u) => {
   user = u;
   route();

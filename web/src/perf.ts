@@ -5,6 +5,7 @@ export interface PerfRecord {
   fleet_first_render_ms: number | null;     // navigation start -> first rows painted
   fleet_data_to_render_ms: number | null;   // meter list received -> first rows painted
   fleet_meter_count: number;
+  fleet_list: { request_ms: number; normalize_ms: number; bytes: number; server_ms: number; download_ms: number } | null;
   live_batch_ms: number[];                  // main-thread time of each live batch (fleet page)
   live_batch_readings: number[];            // readings in each batch
   history_draw_ms: number[];                // request -> chart drawn, per history load
@@ -16,6 +17,7 @@ export const perf: PerfRecord = {
   fleet_first_render_ms: null,
   fleet_data_to_render_ms: null,
   fleet_meter_count: 0,
+  fleet_list: null,
   live_batch_ms: [],
   live_batch_readings: [],
   history_draw_ms: [],

@@ -1,0 +1,93 @@
+// Browser performance of the dashboard (not part of `make test`): fleet first render with many meters,
+// main-thread time of each live batch, and the time to draw a month of history. Prints one JSON object
+// and writes it to test-artifacts/web/perf.json.
+//   node e2e/perf.mjs                       starts `wattguard demo --meters 10000 --period 5`
+//   WATTGUARD_URL=http://127.0.0.1:8090 node e2e/perf.mjs   measures an already running server
+// E2E_METERS, E2E_PERIOD_S change the demo; PERF_LIVE_S the live observation time (default 30 s).
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { System, ensure_artifacts_dir, launch_browser, perf_of, sign_in, sleep } from "./harness.mjs";
+
+process.env.E2E_METERS ??= "10000";
+process.env.E2E_PERIOD_S ??= "5";
+const live_s = Number(process.env.PERF_LIVE_S ?? 30);
+
+const stats = (xs) => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (f) => s[Math.min(s.length - 1, Math.floor(f * s.length))];
+  return { n: s.length, median: q(0.5), p95: q(0.95), max: s[s.length - 1] };
+};
+const median = (xs) => stats(xs)?.median ?? null;
+
+const system = new System();
+let browser;
+try {
+  const t_start = Date.now();
+  await system.start();
+  console.error(`system ready in ${((Date.now() - t_start) / 1000).toFixed(1)} s at ${system.url}`);
+  browser = await launch_browser();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await sign_in(page, system.url, system.operator.name, system.operator.password);
+  await page.waitForSelector(".vlist .frow", { timeout: 60_000 });
+
+  // First render: a fresh page load of the fleet page while signed in, several times.
+  const first_render = [], data_to_render = [], request_ms = [];
+  let meter_count = 0;
+  for (let i = 0; i < 5; i++) {
+    await page.goto(`${system.url}/#/`);
+    await page.reload();
+    await page.waitForFunction(() => window.__wattguard_perf?.fleet_first_render_ms !== null, null, { timeout: 60_000 });
+    const p = await perf_of(page);
+    first_render.push(p.fleet_first_render_ms);
+    data_to_render.push(p.fleet_data_to_render_ms);
+    request_ms.push(p.fleet_list);
+    meter_count = p.fleet_meter_count;
+  }
+
+  // Live batches over the observation window (the page stays open, list scrolled to the middle).
+  await page.$eval(".vlist", (el) => { el.scrollTop = el.scrollHeight / 2; });
+  await page.evaluate(() => { const p = window.__wattguard_perf; p.live_batch_ms.length = 0; p.live_batch_readings.length = 0; p.long_tasks_ms.length = 0; });
+  await sleep(live_s * 1000);
+  const live = await perf_of(page);
+  await page.screenshot({ path: join(ensure_artifacts_dir(), `perf-fleet-${meter_count}.png`) });
+
+  // A month of history: the 30 d button, several times.
+  const meter = system.meters[0] ?? (await page.textContent(".vlist .frow b"));
+  await page.goto(`${system.url}/#/meter/${encodeURIComponent(meter)}`);
+  await page.waitForSelector(".history[data-points]", { timeout: 30_000 });
+  const month = [], month_points = [];
+  for (let i = 0; i < 5; i++) {
+    await page.evaluate(() => { window.__wattguard_perf.history_draw_ms.length = 0; });
+    await page.click(".chips button:has-text('30 d')");
+    await page.waitForFunction(() => window.__wattguard_perf.history_draw_ms.length > 0, null, { timeout: 30_000 });
+    const p = await perf_of(page);
+    month.push(p.history_draw_ms[0]);
+    month_points.push(p.history_points[0]);
+  }
+  await page.screenshot({ path: join(ensure_artifacts_dir(), "perf-meter-30d.png") });
+
+  const readings_per_batch = stats(live.live_batch_readings);
+  const result = {
+    server: process.env.WATTGUARD_URL ? `external ${system.url}` : `wattguard demo --meters ${system.meter_count} --period ${system.period_s}`,
+    chromium_args: "headless, --disable-gpu",
+    fleet_meters: meter_count,
+    fleet_first_render_ms: { median: median(first_render), runs: first_render },
+    fleet_list_request: request_ms,
+    fleet_data_to_render_ms: { median: median(data_to_render), runs: data_to_render },
+    live_batch_ms: stats(live.live_batch_ms),
+    live_readings_per_batch: readings_per_batch,
+    live_window_s: live_s,
+    long_tasks_during_live_ms: live.long_tasks_ms,
+    month_history_draw_ms: { median: median(month), runs: month },
+    month_history_points: month_points[0],
+    targets: { fleet_first_render_ms: 1000, live_batch_ms: 50, month_history_draw_ms: 300 },
+  };
+  writeFileSync(join(ensure_artifacts_dir(), "perf.json"), JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await browser?.close();
+  await system.stop();
+}

@@ -9,6 +9,7 @@ export interface StatusChange {
   since_ms: number;
   last_seen_ms: number;
   reason: string;
+  relay: RelayState;
 }
 
 export interface CommandChange {
@@ -118,6 +119,7 @@ export class LiveFeed {
         since_ms: Number(s.since_ms ?? 0),
         last_seen_ms: Number(s.last_seen_ms ?? 0),
         reason: String(s.offline_reason ?? s.reason ?? ""),
+        relay: s.relay === "on" || s.relay === "off" ? s.relay : "unknown",
       });
     } else if (type === "command") {
       const c = (m.command && typeof m.command === "object" ? m.command : m) as Record<string, unknown>;

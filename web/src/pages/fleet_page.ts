@@ -211,6 +211,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       if (s.since_ms > 0) m.since_ms = s.since_ms;
       if (s.last_seen_ms > 0) m.last_seen_ms = Math.max(m.last_seen_ms, s.last_seen_ms);
       m.offline_reason = s.reason;
+      if (s.relay !== "unknown") m.relay = s.relay;
       if (position_of[i] >= 0) dirty.push(position_of[i]);
       view_stale = view_stale || filter !== "all";
     }

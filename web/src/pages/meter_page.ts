@@ -139,6 +139,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
       meter.status = s.status;
       if (s.since_ms > 0) meter.since_ms = s.since_ms;
       if (s.last_seen_ms > 0) meter.last_seen_ms = Math.max(meter.last_seen_ms, s.last_seen_ms);
+      if (s.relay !== "unknown") meter.relay = s.relay;
     }
     for (const c of batch.commands) {
       if (c.meter_id !== meter.id) continue;

@@ -36,6 +36,9 @@ enum Appliance : uint16_t {
   kWaterHeater,
   kEv,
   kSolar,
+  kToaster,
+  kHairDryer,
+  kSpaceHeater,
   kApplianceCount,
 };
 
@@ -78,6 +81,9 @@ HouseholdProfile::HouseholdProfile(uint64_t seed, HouseholdOptions options)
   t.freezer_w = rng.uniform(80, 150);
   t.kettle_w = rng.chance(0.85) ? rng.uniform(1800, 3000) : 0.0;
   t.microwave_w = rng.chance(0.8) ? rng.uniform(900, 1300) : 0.0;
+  t.toaster_w = rng.chance(0.6) ? rng.uniform(800, 1100) : 0.0;
+  t.hair_dryer_w = rng.chance(0.6) ? rng.uniform(1200, 2000) : 0.0;
+  t.space_heater_w = rng.chance(0.3) ? rng.uniform(1000, 2000) : 0.0;
   t.cooking_w = rng.chance(0.6) ? rng.uniform(1500, 3000) : 0.0;
   t.lighting_w = rng.uniform(40, 120) + 25.0 * t.occupants;
   t.tv_w = rng.uniform(60, 250);
@@ -86,7 +92,7 @@ HouseholdProfile::HouseholdProfile(uint64_t seed, HouseholdOptions options)
   t.ac_w = rng.chance(0.35) ? rng.uniform(800, 2200) : 0.0;
   t.water_heater_w = rng.chance(0.25) ? rng.uniform(2000, 3600) : 0.0;
   t.ev_w = rng.chance(0.08) ? 3600.0 : 0.0;
-  t.solar_peak_w = (options_.allow_solar && rng.chance(0.3)) ? rng.uniform(1500, 5000) : 0.0;
+  t.solar_peak_w = (options_.allow_solar && rng.chance(0.25)) ? rng.uniform(1500, 5000) : 0.0;
   t.out_on_weekdays = rng.chance(0.6);
 
   const double v = options_.vrms;
@@ -107,6 +113,9 @@ HouseholdProfile::HouseholdProfile(uint64_t seed, HouseholdOptions options)
   appliances_[kWaterHeater] = appliances::resistive(t.water_heater_w, v);
   appliances_[kEv] = appliances::ev_charger(t.ev_w, v);
   appliances_[kSolar] = appliances::pv_inverter(t.solar_peak_w, v);
+  appliances_[kToaster] = appliances::resistive(t.toaster_w, v);
+  appliances_[kHairDryer] = appliances::resistive(t.hair_dryer_w, v);
+  appliances_[kSpaceHeater] = appliances::resistive(t.space_heater_w, v);
 }
 
 std::string HouseholdProfile::describe() const {
@@ -117,6 +126,9 @@ std::string HouseholdProfile::describe() const {
       << " W, fridge " << t.fridge_w << " W";
   if (t.has_freezer) out << ", freezer " << t.freezer_w << " W";
   if (t.kettle_w > 0) out << ", kettle " << t.kettle_w << " W";
+  if (t.toaster_w > 0) out << ", toaster";
+  if (t.hair_dryer_w > 0) out << ", hair dryer";
+  if (t.space_heater_w > 0) out << ", space heater " << t.space_heater_w << " W";
   if (t.microwave_w > 0) out << ", microwave " << t.microwave_w << " W";
   if (t.cooking_w > 0) out << ", electric cooking " << t.cooking_w << " W";
   out << ", LED lighting " << t.lighting_w << " W, TV " << t.tv_w << " W";
@@ -187,6 +199,26 @@ HouseholdProfile::Day HouseholdProfile::build_day(int64_t day_number) const {
   if (t.microwave_w > 0) {
     if (rng.chance(0.4)) short_use(kMicrowave, wake + 300, wake + hours(0.8), 60, 240);
     if (rng.chance(0.6)) short_use(kMicrowave, std::max(back, hours(17)), hours(20.5), 60, 300);
+  }
+
+  // The morning routine: toast, hair drying, the radio or TV on.
+  const double ready = out ? leave : wake + hours(1.5);
+  if (t.toaster_w > 0 && rng.chance(0.6)) short_use(kToaster, wake + 300, ready - 300, 120, 240);
+  if (t.hair_dryer_w > 0) {
+    for (int k = 0; k < t.occupants; ++k) {
+      if (rng.chance(0.3)) short_use(kHairDryer, wake + 600, ready - 300, 240, 600);
+    }
+  }
+  if (rng.chance(0.5)) {
+    const double s = wake + rng.uniform(0, 900);
+    b.add(kTv, s, s + kMinute * rng.uniform(20, 60), 0.6);
+  }
+
+  // A space heater on cold days: morning and evening, cycled by its thermostat.
+  if (t.space_heater_w > 0 && rng.chance(0.5)) {
+    b.cycle(kSpaceHeater, wake, wake + kMinute * rng.uniform(30, 90), rng.uniform(300, 600), rng.uniform(120, 400));
+    const double s = std::max(back, hours(17.5)) + hours(rng.uniform(0, 1));
+    b.cycle(kSpaceHeater, s, s + hours(rng.uniform(1, 3)), rng.uniform(300, 600), rng.uniform(200, 600));
   }
 
   // Dinner on an electric hob/oven: the thermostat cycles the element.

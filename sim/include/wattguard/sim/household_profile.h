@@ -3,7 +3,8 @@
 // A seed fixes the house (which appliances, their sizes, the occupants' habits); each day is
 // then generated from the seed and the day number: wake-up and bedtime, whether people are
 // out during the day, kettle and microwave uses, cooking with the hob's thermostat cycling,
-// fridge and freezer compressor cycles, lighting in rooms switched on and off in the evening,
+// toaster and hair dryer in the morning, a space heater on cold days, fridge and freezer
+// compressor cycles, lighting in rooms switched on and off in the evening,
 // TV, washing, dishwasher, air conditioning on some days, an off-peak water heater, an EV, and
 // rooftop PV that exports at midday. The result has a morning and a larger evening peak and
 // a base load at night, like real half-hourly data, and is the same for the same seed.
@@ -38,6 +39,9 @@ struct HouseholdTraits {
   double freezer_w = 100;
   double kettle_w = 0;              // 0: none
   double microwave_w = 0;
+  double toaster_w = 0;
+  double hair_dryer_w = 0;
+  double space_heater_w = 0;        // electric heater used on cold days; 0: none
   double cooking_w = 0;             // electric hob/oven; 0: cooks with gas
   double lighting_w = 120;          // all LED lamps on at once
   double tv_w = 120;

@@ -6,8 +6,8 @@
 // Noise comes from a table-based Gaussian fed by xoshiro256**. Everything is deterministic
 // from SimConfig::seed and the profile.
 //
-// Thread safety: none; one simulator per thread (the profile may be shared if it is
-// immutable; HouseholdProfile is not, give each simulator its own).
+// Thread safety: none; one simulator per thread. Profiles are thread-safe (immutable, or
+// locked like HouseholdProfile's day cache) and may be shared.
 #pragma once
 
 #include <array>

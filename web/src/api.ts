@@ -239,6 +239,11 @@ export async function current_user(): Promise<SessionUser | null> {
   }
 }
 
+// Asks whether the session is still valid; a 401 goes through the unauthorized handler (sign-in page).
+export async function check_session(): Promise<void> {
+  await call<unknown>("GET", "/api/v1/session").catch(() => undefined);
+}
+
 export async function sign_out(): Promise<void> {
   await call<void>("DELETE", "/api/v1/session", undefined, { quiet401: true }).catch(() => undefined);
 }

@@ -1,7 +1,7 @@
 // The live WebSocket (/api/v1/live): reconnects with back-off and hands messages to the page in
 // batches, at most one batch per animation frame, so 2,000 readings a second cost one DOM update per frame.
 
-import { normalize_reading, type Reading, type Connectivity, type RelayState } from "./api";
+import { check_session, normalize_reading, type Reading, type Connectivity, type RelayState } from "./api";
 
 export interface StatusChange {
   meter_id: string;
@@ -61,7 +61,9 @@ export class LiveFeed {
     const socket = new WebSocket(`${proto}//${location.host}/api/v1/live${query}`);
     this.socket = socket;
     this.options.on_state?.("connecting");
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
       this.retry_ms = 500;
       this.options.on_state?.("open");
     };
@@ -71,6 +73,8 @@ export class LiveFeed {
       this.socket = null;
       this.options.on_state?.("closed");
       if (this.stopped) return;
+      // A refused upgrade looks like any failed connection; an expired session is the usual cause.
+      if (!opened) void check_session();
       this.retry_timer = window.setTimeout(() => this.connect(), this.retry_ms);
       this.retry_ms = Math.min(this.retry_ms * 2, 15_000);
     };

@@ -28,7 +28,8 @@ export class VirtualList {
     this.row_height_px = row_height_px;
     this.viewport = document.createElement("div");
     this.viewport.className = "vlist";
-    this.viewport.setAttribute("role", "list");
+    // A scrollable region of plain links (rows keep their link semantics for assistive technology).
+    this.viewport.setAttribute("role", "region");
     this.viewport.setAttribute("aria-label", label);
     this.canvas = document.createElement("div");
     this.canvas.className = "vlist-canvas";
@@ -91,7 +92,6 @@ export class VirtualList {
     const needed = Math.max(0, last - first + 1);
     while (this.slots.length < needed) {
       const el = this.renderer.create();
-      el.setAttribute("role", "listitem");
       el.tabIndex = -1;
       this.canvas.appendChild(el);
       this.slots.push({ el, index: -1 });
@@ -112,8 +112,6 @@ export class VirtualList {
         slot = free.pop()!;
         slot.index = i;
         slot.el.style.transform = `translateY(${i * this.row_height_px}px)`;
-        slot.el.setAttribute("aria-posinset", String(i + 1));
-        slot.el.setAttribute("aria-setsize", String(this.count));
         this.renderer.update(slot.el, i);
       }
       slot.el.tabIndex = i === this.active ? 0 : -1;

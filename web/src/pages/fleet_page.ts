@@ -55,13 +55,14 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   const shown_el = h("span", { class: "shown" });
 
   const header_buttons = new Map<SortKey, HTMLButtonElement>();
+  // Column titles; the sortable ones are buttons ("Sort by" group), pressed when active.
   const header_cell = (key: SortKey | null, label: string, cls: string) => {
-    if (!key) return h("span", { class: cls, role: "columnheader" }, label);
-    const button = h("button", { type: "button", class: "sort", onclick: () => set_sort(key) }, label);
+    if (!key) return h("span", { class: cls, "aria-hidden": "true" }, label);
+    const button = h("button", { type: "button", class: "sort", "aria-pressed": "false", onclick: () => set_sort(key) }, label);
     header_buttons.set(key, button);
-    return h("span", { class: cls, role: "columnheader" }, button);
+    return h("span", { class: cls }, button);
   };
-  const header_row = h("div", { class: "frow fhead", role: "row" },
+  const header_row = h("div", { class: "frow fhead", role: "group", "aria-label": "Sort by" },
     header_cell("id", "Meter", "c-meter"), header_cell("area", "Area", "c-area"), header_cell("status", "Status", "c-status"),
     header_cell("power", "Power", "c-power"), header_cell("today", "Today", "c-today"), header_cell(null, "Voltage", "c-volts"),
     header_cell(null, "Badges", "c-badges"));
@@ -114,7 +115,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     h("div", { class: "page-head" }, h("h1", null, title), live_el),
     counts_el,
     h("div", { class: "toolbar", role: "search" }, search_el, filter_el, shown_el),
-    h("div", { class: "fleet-table", role: "table", "aria-label": "Meters" }, header_row, list.viewport)));
+    h("div", { class: "fleet-table" }, header_row, list.viewport)));
 
   function set_sort(key: SortKey): void {
     if (sort_key === key) sort_descending = !sort_descending;
@@ -167,10 +168,10 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     position_of = new Int32Array(meters.length).fill(-1);
     for (let k = 0; k < view.length; k++) position_of[view[k]] = k;
     for (const [key, button] of header_buttons) {
-      const cell = button.parentElement!;
-      if (key === sort_key) cell.setAttribute("aria-sort", sort_descending ? "descending" : "ascending");
-      else cell.removeAttribute("aria-sort");
-      button.dataset.sort = key === sort_key ? (sort_descending ? "desc" : "asc") : "";
+      const active = key === sort_key;
+      button.setAttribute("aria-pressed", String(active));
+      button.setAttribute("aria-label", `${button.textContent}${active ? (sort_descending ? ", descending" : ", ascending") : ""}`);
+      button.dataset.sort = active ? (sort_descending ? "desc" : "asc") : "";
     }
     set_text(shown_el, view.length === meters.length ? `${meters.length} shown` : `${view.length} of ${meters.length} shown`);
     list.reset(view.length);

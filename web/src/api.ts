@@ -323,3 +323,29 @@ export async function get_command(meter_id: string, command_id: string): Promise
     "GET", `/api/v1/meters/${encodeURIComponent(meter_id)}/commands/${encodeURIComponent(command_id)}`);
   return normalize_command(r);
 }
+
+// --- users (admins) ---
+
+export interface UserRecord {
+  name: string;
+  role: Role;
+  meters: string[];
+  created_ms: number;
+}
+
+export async function list_users(): Promise<UserRecord[]> {
+  const r = await call<{ users?: UserRecord[] }>("GET", "/api/v1/users");
+  return r.users ?? [];
+}
+
+export async function add_user(name: string, role: Role, password: string, meters: string[]): Promise<void> {
+  await call<unknown>("POST", "/api/v1/users", { name, role, password, meters });
+}
+
+export async function delete_user(name: string): Promise<void> {
+  await call<unknown>("DELETE", `/api/v1/users/${encodeURIComponent(name)}`);
+}
+
+export async function set_user_meters(name: string, meters: string[]): Promise<void> {
+  await call<unknown>("PUT", `/api/v1/users/${encodeURIComponent(name)}/meters`, { meters });
+}

@@ -9,15 +9,17 @@ import { install_perf_probe } from "./perf";
 import { mount_fleet_page } from "./pages/fleet_page";
 import { mount_meter_page } from "./pages/meter_page";
 import { mount_signin_page } from "./pages/signin_page";
+import { mount_users_page } from "./pages/users_page";
 
 install_perf_probe();
 
 const app = document.getElementById("app")!;
 const user_el = h("span", { class: "user" });
+const users_link = h("a", { href: "#/users" }, "Users");
 const signout_button = h("button", { type: "button", class: "link", onclick: () => void do_sign_out() }, "Sign out");
 const header = h("header", { class: "top" },
   h("a", { class: "brand", href: "#/" }, "wattguard"),
-  h("nav", { class: "session", "aria-label": "Session" }, user_el, signout_button));
+  h("nav", { class: "session", "aria-label": "Session" }, users_link, user_el, signout_button));
 const main = h("main", { id: "main", tabindex: "-1" });
 app.replaceChildren(h("a", { class: "skip", href: "#main", onclick: (ev: Event) => { ev.preventDefault(); main.focus(); } }, "Skip to content"), header, main);
 
@@ -51,10 +53,14 @@ function route(): void {
   }
   header.hidden = false;
   set_text(user_el, `${user.name} (${user.role})`);
+  users_link.hidden = user.role !== "admin";
   unmount?.();
   const hash = location.hash.replace(/^#/, "");
   const meter = /^\/meter\/(.+)$/.exec(hash);
-  if (meter) {
+  if (hash === "/users" && user.role === "admin") {
+    document.title = "Users · wattguard";
+    unmount = mount_users_page(main);
+  } else if (meter) {
     const id = decodeURIComponent(meter[1]);
     document.title = `${id} · wattguard`;
     unmount = mount_meter_page(main, user, id);

@@ -25,6 +25,7 @@ export interface LiveBatch {
   statuses: StatusChange[];
   commands: CommandChange[];
   events: Record<string, unknown>[];
+  receive_ms: number;  // main-thread time spent parsing this batch's frames
 }
 
 export type LiveState = "connecting" | "open" | "closed";
@@ -82,6 +83,7 @@ export class LiveFeed {
 
   private receive(data: unknown): void {
     if (typeof data !== "string") return;
+    const t0 = performance.now();
     let msg: unknown;
     try {
       msg = JSON.parse(data);
@@ -89,6 +91,7 @@ export class LiveFeed {
       return;
     }
     this.take(msg);
+    this.pending.receive_ms += performance.now() - t0;
     if (!this.flush_scheduled) {
       this.flush_scheduled = true;
       // rAF does not run in a hidden tab; the timeout keeps state current there at low cost.
@@ -147,5 +150,5 @@ export class LiveFeed {
 }
 
 function empty_batch(): LiveBatch {
-  return { readings: [], statuses: [], commands: [], events: [] };
+  return { readings: [], statuses: [], commands: [], events: [], receive_ms: 0 };
 }

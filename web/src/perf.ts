@@ -6,11 +6,11 @@ export interface PerfRecord {
   fleet_data_to_render_ms: number | null;   // meter list received -> first rows painted
   fleet_meter_count: number;
   fleet_list: { request_ms: number; normalize_ms: number; bytes: number; server_ms: number; download_ms: number } | null;
-  live_batch_ms: number[];                  // main-thread time of each live batch (fleet page)
+  live_batch_ms: number[];                  // main-thread time of each live batch (fleet page): parse + apply
   live_batch_readings: number[];            // readings in each batch
   history_draw_ms: number[];                // request -> chart drawn, per history load
   history_points: number[];
-  long_tasks_ms: number[];                  // PerformanceObserver "longtask" durations
+  long_tasks: { start_ms: number; duration_ms: number }[];  // PerformanceObserver "longtask" entries
 }
 
 export const perf: PerfRecord = {
@@ -22,7 +22,7 @@ export const perf: PerfRecord = {
   live_batch_readings: [],
   history_draw_ms: [],
   history_points: [],
-  long_tasks_ms: [],
+  long_tasks: [],
 };
 
 const kKeep = 2000;  // bounded so a dashboard left open for days does not grow
@@ -41,7 +41,10 @@ export function install_perf_probe(): void {
   (window as unknown as { __wattguard_perf: PerfRecord }).__wattguard_perf = perf;
   try {
     const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) push_bounded(perf.long_tasks_ms, entry.duration);
+      for (const entry of list.getEntries()) {
+        perf.long_tasks.push({ start_ms: Math.round(entry.startTime), duration_ms: Math.round(entry.duration) });
+        if (perf.long_tasks.length > kKeep) perf.long_tasks.shift();
+      }
     });
     observer.observe({ type: "longtask", buffered: true });
   } catch {

@@ -1,0 +1,95 @@
+// Consumption-pattern anomaly score per consumer, from its own history and its peers on the same transformer.
+// Fed one finished day at a time; each day is compared with a slowly learned baseline of the consumer's own
+// earlier days (level, base load, daily shape, flatness, zero runs, jumpiness, missing readings), peer-adjusted
+// so that weather, seasons and public holidays that move everyone do not count. Not thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace wattguard::analytics {
+
+// Theft-direction evidence: each feature's z-score is signed so that positive means "more like theft".
+enum class PatternFeature : int {
+  kLevelDrop = 0,   // the day's energy below its usual level (h1, h3, h4, bypass, zero reporting)
+  kBaseDrop,        // the night-time base load below usual (scaling attacks; holidays keep the fridge)
+  kShapeChange,     // daily shape no longer correlates with the usual one (h4, h5, flat reporting)
+  kReversal,        // the day looks like the usual shape reversed in time (h6)
+  kFlat,            // too little variation within the day (h5, flat reporting)
+  kZeroRun,         // hours of zero while the meter is online (h2, intermittent bypass)
+  kJumpiness,       // interval-to-interval jumps beyond usual (h3, h4 random factors)
+  kMissing,         // share of the day without readings (meter taken offline)
+  kCount
+};
+inline constexpr int kPatternFeatureCount = static_cast<int>(PatternFeature::kCount);
+const char* pattern_feature_name(PatternFeature f);
+
+struct PatternConfig {
+  int slots_per_day = 96;
+  int bootstrap_days = 7;       // the first days teach the baseline directly; scoring starts after them
+  int lag_days = 7;             // later days teach the baseline only after this delay ...
+  double freeze_score = 4.0;    // ... and only if they did not look anomalous,
+  int max_freeze_days = 42;     // unless the baseline has been frozen this long (an honest permanent change)
+  int baseline_span_days = 21;  // memory of the exponentially weighted baseline
+  int score_days = 7;           // consumer score = mean daily score over this many recent days
+  int min_peers = 4;            // peers needed for the peer adjustment
+};
+
+struct ConsumerPattern {
+  bool ready = false;           // baseline learned; score meaningful
+  double score = 0;             // mean daily anomaly score over the recent days (about 1 honest, 3+ suspicious)
+  std::array<double, kPatternFeatureCount> recent_z{};  // mean theft-direction z per feature, recent days
+  int recent_days = 0;
+  double recent_kwh_per_day = 0;   // mean reported energy per day, recent days
+  double baseline_kwh_per_day = 0; // usual energy per day from the baseline
+};
+
+class PatternScorer {
+ public:
+  PatternScorer(size_t consumers, PatternConfig config = {});
+
+  // One finished day for all consumers. energy and present are consumers x slots_per_day, row-major;
+  // present[i] == 0 marks a missing reading (its energy is ignored).
+  void push_day(const std::vector<float>& energy, const std::vector<uint8_t>& present);
+
+  size_t size() const { return states_.size(); }
+  int days() const { return days_; }
+  const ConsumerPattern& consumer(size_t i) const { return states_[i].pattern; }
+  // Usual energy of consumer i in slot s of the day (kWh); negative when there is no baseline yet.
+  double expected_slot_kwh(size_t i, int slot) const;
+  // Human-readable evidence for consumer i (strongest first), e.g. "use 62% below its usual level for 7 days".
+  std::vector<std::string> evidence(size_t i) const;
+
+ private:
+  static constexpr int kRaw = 7;  // raw features learned in the baseline (all but missing)
+  struct LaggedDay {
+    std::array<float, 24> hourly{};
+    std::array<double, kRaw> raw{};
+    double score = 0;
+    bool valid = false;
+  };
+  struct State {
+    std::array<double, 24> base_hourly{};
+    std::array<double, kRaw> raw_mean{};
+    std::array<double, kRaw> raw_dev{};
+    int baseline_days = 0;
+    int frozen_days = 0;
+    std::deque<LaggedDay> lag;       // days waiting to teach the baseline
+    std::deque<std::array<double, kPatternFeatureCount + 2>> recent;  // z..., daily score, kWh
+    ConsumerPattern pattern;
+  };
+
+  void compute_raw(const float* day, const uint8_t* present, const State& s, LaggedDay* out,
+                   double* present_fraction, double* max_hourly) const;
+  void learn(State& s, const LaggedDay& day) const;
+  void bootstrap(State& s) const;
+
+  PatternConfig config_;
+  std::vector<State> states_;
+  int days_ = 0;
+};
+
+}  // namespace wattguard::analytics

@@ -1,0 +1,89 @@
+// Energy balance of one distribution transformer, one interval at a time: check meter minus consumers minus the
+// expected technical loss, and a CUSUM test on the standardised excess that raises a persistent-loss alert.
+// Incremental and file-free so the server can feed it from stored 15-minute rollups. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "analytics/loss_model.h"
+
+namespace wattguard::analytics {
+
+struct BalanceConfig {
+  double interval_h = 0.25;
+  int calibration_intervals = 14 * 96;  // evaluated intervals used to fit the loss model before testing
+  LossCalibrationOptions calibration;
+  double cusum_k = 0.5;          // allowance per interval, in sigma units
+  double cusum_h_min = 12.0;     // alarm threshold floor, in sigma units
+  // Threshold = max(h_min, h_factor * highest CUSUM the calibration history reached): adapts the threshold
+  // to each transformer's residual autocorrelation so false alarms stay rare (< 1 per 30 days).
+  double cusum_h_factor = 2.0;
+  double max_z = 8.0;            // one interval adds at most this much (a single bad reading is not theft)
+};
+
+struct BalanceInput {
+  double check_kwh = 0;
+  bool check_present = true;      // false: the check meter has no reading; the interval is skipped
+  double consumers_kwh = 0;       // sum over consumers, with estimates standing in for missing readings
+  double estimate_var_kwh2 = 0;   // variance of those estimates (widens the interval's sigma)
+};
+
+struct BalanceStep {
+  bool evaluated = false;         // false while calibrating or when the check meter is missing
+  double expected_loss_kwh = 0;
+  double unexplained_kwh = 0;     // check - consumers - expected loss
+  double sigma_kwh = 0;
+  double z = 0;
+  double cusum = 0;
+  bool alert = false;
+  bool alert_raised = false;      // the alert started at this interval
+  int64_t onset_interval = -1;    // while alerting: first interval of the excess (CUSUM change-point estimate)
+};
+
+class TransformerBalance {
+ public:
+  explicit TransformerBalance(BalanceConfig config = {});
+
+  // Use a stored model and threshold instead of calibrating (e.g. the server restoring state).
+  void set_model(const TechnicalLossModel& model, double cusum_h);
+
+  // REQUIRES: called once per interval, in order (push check_present=false for a missing check reading).
+  BalanceStep push(const BalanceInput& in);
+
+  bool calibrated() const { return calibrated_; }
+  const LossCalibration& calibration() const { return calibration_; }
+  const TechnicalLossModel& model() const { return calibration_.model; }
+  double threshold() const { return cusum_h_; }
+  double cusum() const { return cusum_; }
+  bool alert() const { return alert_; }
+  int64_t onset_interval() const { return alert_ ? onset_ : -1; }
+  int64_t intervals() const { return index_; }
+  int alerts_raised() const { return alerts_raised_; }
+  // Totals over evaluated intervals.
+  double unexplained_total_kwh() const { return unexplained_total_kwh_; }
+  double check_total_kwh() const { return check_total_kwh_; }
+  double expected_loss_total_kwh() const { return expected_total_kwh_; }
+
+ private:
+  BalanceStep evaluate(const BalanceInput& in, int64_t index);
+  void finish_calibration();
+
+  BalanceConfig config_;
+  LossCalibration calibration_;
+  bool calibrated_ = false;
+  double cusum_h_ = 0;
+  double cusum_ = 0;
+  int64_t last_zero_ = 0;
+  bool alert_ = false;
+  int64_t onset_ = -1;
+  int alerts_raised_ = 0;
+  int64_t index_ = 0;
+  std::vector<BalanceInput> pending_;        // calibration history (replayed once the model exists)
+  std::vector<int64_t> pending_index_;
+  double unexplained_total_kwh_ = 0;
+  double check_total_kwh_ = 0;
+  double expected_total_kwh_ = 0;
+};
+
+}  // namespace wattguard::analytics

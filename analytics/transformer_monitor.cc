@@ -1,0 +1,266 @@
+// Transformer monitor: routes each interval to the balance, the day buffers of the pattern scorer and the hourly
+// localiser steps, and turns their outputs into scores, ranks, flags and evidence.
+#include "analytics/transformer_monitor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "analytics/csv_fields.h"
+
+namespace wattguard::analytics {
+namespace {
+
+int64_t floor_mod(int64_t a, int64_t m) {
+  const int64_t r = a % m;
+  return r < 0 ? r + m : r;
+}
+
+}  // namespace
+
+MonitorConfig MonitorConfig::for_interval(int64_t interval_s, int calibration_days) {
+  MonitorConfig c;
+  c.interval_s = interval_s;
+  const int slots = static_cast<int>(86400 / interval_s);
+  c.balance.interval_h = static_cast<double>(interval_s) / 3600.0;
+  c.balance.calibration_intervals = std::max(1, calibration_days) * slots;
+  c.pattern.slots_per_day = slots;
+  c.flag.localise_every_intervals = static_cast<int>(std::max<int64_t>(1, 3600 / interval_s));
+  return c;
+}
+
+TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> consumers, MonitorConfig config)
+    : id_(std::move(id)),
+      consumers_(std::move(consumers)),
+      config_(config),
+      balance_(config.balance),
+      pattern_(consumers_.size(), config.pattern),
+      localiser_(consumers_.size(), config.localiser),
+      slots_per_day_(static_cast<int>(86400 / config.interval_s)),
+      slots_per_step_(static_cast<int>(std::max<int64_t>(1, 3600 / config.interval_s))),
+      day_energy_(consumers_.size() * static_cast<size_t>(slots_per_day_), 0.0f),
+      day_present_(consumers_.size() * static_cast<size_t>(slots_per_day_), 0),
+      step_reported_(consumers_.size(), 0.0),
+      step_shortfall_(consumers_.size(), 0.0),
+      mean_kwh_(consumers_.size(), 0.0),
+      mean_n_(consumers_.size(), 0.0),
+      score_(consumers_.size(), 0.0),
+      flagged_(consumers_.size(), 0),
+      first_flagged_(consumers_.size(), -1) {}
+
+CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<const MeterValue> consumers) {
+  CycleResult result;
+  const size_t n = consumers_.size();
+  const int slot = static_cast<int>(
+      floor_mod(end_s - config_.interval_s + config_.utc_offset_s, 86400) / config_.interval_s);
+  if (intervals_ == 0) first_end_s_ = end_s;
+  ++intervals_;
+
+  double consumers_kwh = 0, estimate_var = 0;
+  for (size_t i = 0; i < n && i < consumers.size(); ++i) {
+    const MeterValue& m = consumers[i];
+    const double usual = pattern_.expected_slot_kwh(i, slot);
+    double value = 0, var = 0;
+    uint8_t present = 1;
+    if (m.quality == Quality::kMeasured) {
+      value = m.energy_kwh;
+      mean_n_[i] = std::min(mean_n_[i] + 1.0, 7.0 * slots_per_day_);
+      mean_kwh_[i] += (value - mean_kwh_[i]) / mean_n_[i];
+    } else if (m.quality == Quality::kFilled) {
+      // The register fixes the gap's total, not how it was spread: some uncertainty per interval.
+      value = m.energy_kwh;
+      var = std::pow(0.3 * value + 0.01, 2);
+    } else {
+      // Missing: stand in the consumer's usual use and widen the interval's sigma, so a meter that is merely
+      // offline is not read as theft.
+      value = usual >= 0 ? usual : mean_kwh_[i];
+      var = std::pow(0.8 * value + 0.02, 2);
+      present = 0;
+    }
+    consumers_kwh += value;
+    estimate_var += var;
+    const size_t cell = i * static_cast<size_t>(slots_per_day_) + static_cast<size_t>(slot);
+    day_energy_[cell] = present ? static_cast<float>(value) : 0.0f;
+    day_present_[cell] = present;
+    step_reported_[i] += value;
+    if (present && usual >= 0) step_shortfall_[i] += std::max(0.0, usual - value);
+  }
+  day_touched_ = true;
+
+  BalanceInput in;
+  in.check_kwh = check.energy_kwh;
+  in.check_present = check.quality != Quality::kMissing;
+  in.consumers_kwh = consumers_kwh;
+  in.estimate_var_kwh2 = estimate_var;
+  result.balance = balance_.push(in);
+  if (result.balance.evaluated) {
+    step_unexplained_ += result.balance.unexplained_kwh;
+    const double model_sigma = balance_.model().sigma_kwh(check.energy_kwh);
+    step_sigma2_ += model_sigma * model_sigma;
+    step_var_ += estimate_var;
+    ++step_count_;
+  } else if (balance_.calibrated()) {
+    step_valid_ = false;
+  }
+
+  if ((slot + 1) % slots_per_step_ == 0) {
+    if (balance_.calibrated() && step_valid_ && step_count_ == slots_per_step_) {
+      const double weight = step_sigma2_ / (step_sigma2_ + step_var_);
+      localiser_.push(step_unexplained_, step_reported_, step_shortfall_, weight);
+    }
+    step_unexplained_ = step_sigma2_ = step_var_ = 0;
+    step_count_ = 0;
+    step_valid_ = true;
+    std::fill(step_reported_.begin(), step_reported_.end(), 0.0);
+    std::fill(step_shortfall_.begin(), step_shortfall_.end(), 0.0);
+  }
+  if (slot == slots_per_day_ - 1) {
+    pattern_.push_day(day_energy_, day_present_);
+    std::fill(day_present_.begin(), day_present_.end(), 0);
+    day_touched_ = false;
+  }
+  if ((slot + 1) % slots_per_step_ == 0 || result.balance.alert_raised) {
+    evaluate_flags(end_s, &result);
+  }
+  return result;
+}
+
+double TransformerMonitor::pattern_probability(size_t i) const {
+  const ConsumerPattern& p = pattern_.consumer(i);
+  if (!p.ready) return 0.0;
+  return 1.0 / (1.0 + std::exp(-(p.score - config_.flag.pattern_center) / config_.flag.pattern_width));
+}
+
+void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_share, std::vector<double>* per_day) {
+  const size_t n = consumers_.size();
+  loc_share->assign(n, 0.0);
+  per_day->assign(n, 0.0);
+  const double h = balance_.threshold();
+  const bool suspicious = balance_.calibrated() && (balance_.alert() || balance_.cusum() > 0.3 * h);
+  if (suspicious && solve) {
+    localiser_.solve();
+    localised_ = true;
+  } else if (!suspicious) {
+    localised_ = false;
+  }
+  const double strength = balance_.alert() ? 1.0 : (h > 0 ? std::clamp(balance_.cusum() / h, 0.0, 1.0) * 0.5 : 0);
+  const double steps_per_day = 86400.0 / (config_.interval_s * slots_per_step_);
+  for (size_t i = 0; i < n; ++i) {
+    double loc = 0;
+    if (localised_) {
+      const Attribution& a = localiser_.last()[i];
+      (*loc_share)[i] = std::clamp(a.share, 0.0, 1.0);
+      (*per_day)[i] = a.attributed_kwh * steps_per_day / std::max(1.0, localiser_.window_weight());
+      loc = (*loc_share)[i] * strength;
+    }
+    const double p = pattern_probability(i);
+    score_[i] = 1.0 - (1.0 - loc) * (1.0 - 0.8 * p);
+  }
+}
+
+void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
+  std::vector<double> share, per_day;
+  compute_scores(true, &share, &per_day);
+  result->evaluated_flags = true;
+  const FlagConfig& f = config_.flag;
+  for (size_t i = 0; i < consumers_.size(); ++i) {
+    const double p = pattern_probability(i);
+    const bool by_balance =
+        balance_.alert() && share[i] >= f.min_share && per_day[i] >= f.min_attributed_kwh_per_day;
+    const bool by_pattern = p >= f.pattern_alone;
+    const bool keep = flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
+    const bool now = by_balance || by_pattern || keep;
+    if (now && !flagged_[i]) {
+      result->newly_flagged.push_back(i);
+      if (first_flagged_[i] < 0) first_flagged_[i] = end_s;
+    }
+    flagged_[i] = now ? 1 : 0;
+  }
+}
+
+TransformerReport TransformerMonitor::report() {
+  TransformerReport r;
+  r.transformer = id_;
+  r.calibrated = balance_.calibrated();
+  r.alert = balance_.alert();
+  r.alerts_raised = balance_.alerts_raised();
+  if (balance_.alert()) r.alert_onset_end_s = first_end_s_ + balance_.onset_interval() * config_.interval_s;
+  r.unexplained_kwh = balance_.unexplained_total_kwh();
+  r.check_kwh = balance_.check_total_kwh();
+  r.technical_kwh = balance_.expected_loss_total_kwh();
+  r.loss_share = r.check_kwh > 0 ? r.unexplained_kwh / r.check_kwh : 0.0;
+  r.cusum = balance_.cusum();
+  r.threshold = balance_.threshold();
+  r.model = balance_.model();
+  r.loss_capped = balance_.calibration().capped;
+  r.calibrated_loss_share = balance_.calibration().mean_loss_share;
+
+  std::vector<double> share, per_day;
+  compute_scores(true, &share, &per_day);
+  const size_t n = consumers_.size();
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score_[a] > score_[b]; });
+  char buf[256];
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = order[k];
+    SuspectReport s;
+    s.consumer = i;
+    s.meter = consumers_[i];
+    s.score = score_[i];
+    s.rank = static_cast<int>(k + 1);
+    s.flagged = flagged_[i] != 0;
+    s.pattern_score = pattern_.consumer(i).score;
+    s.loss_share = share[i];
+    s.attributed_kwh_per_day = per_day[i];
+    s.first_flagged_end_s = first_flagged_[i];
+    if (localised_ && share[i] >= 0.05) {
+      const Attribution& a = localiser_.last()[i];
+      std::snprintf(buf, sizeof buf, "explains %.0f%% of the transformer's unexplained loss (about %.1f kWh/day)",
+                    100.0 * share[i], per_day[i]);
+      s.evidence.emplace_back(buf);
+      if (a.reported_coef > 0.02) {
+        std::snprintf(buf, sizeof buf,
+                      "loss follows its reported use x%.2f: consistent with hiding about %.0f%% of its consumption",
+                      a.reported_coef, 100.0 * a.reported_coef / (1.0 + a.reported_coef));
+        s.evidence.emplace_back(buf);
+      }
+      if (a.shortfall_coef > 0.05) {
+        std::snprintf(buf, sizeof buf, "loss follows its shortfall against its usual profile x%.2f",
+                      a.shortfall_coef);
+        s.evidence.emplace_back(buf);
+      }
+    }
+    for (auto& e : pattern_.evidence(i)) s.evidence.push_back(std::move(e));
+    r.suspects.push_back(std::move(s));
+  }
+
+  if (!r.calibrated) {
+    r.evidence.emplace_back("loss model not calibrated yet (needs " +
+                            std::to_string(config_.balance.calibration_intervals) + " intervals with a check reading)");
+  } else {
+    std::snprintf(buf, sizeof buf,
+                  "technical loss model: no-load %.3f kW + %.2f%% of load + %.5f kW per kW^2 (%.2f%% of energy "
+                  "during calibration)",
+                  r.model.no_load_kw, 100.0 * r.model.share, r.model.quadratic_per_kw,
+                  100.0 * r.calibrated_loss_share);
+    r.evidence.emplace_back(buf);
+    if (r.loss_capped) {
+      std::snprintf(buf, sizeof buf,
+                    "loss during calibration was %.1f%% of energy, above the %.1f%% a network can lose: capped, "
+                    "the excess counts as unexplained (theft from the start?)",
+                    100.0 * balance_.calibration().fitted_share, 100.0 * config_.balance.calibration.max_share);
+      r.evidence.emplace_back(buf);
+    }
+    if (r.alert) {
+      std::snprintf(buf, sizeof buf, "persistent unexplained loss since %s (CUSUM %.1f above threshold %.1f)",
+                    format_time(r.alert_onset_end_s - config_.interval_s, config_.utc_offset_s).c_str(), r.cusum,
+                    r.threshold);
+      r.evidence.emplace_back(buf);
+    }
+  }
+  return r;
+}
+
+}  // namespace wattguard::analytics

@@ -1,0 +1,142 @@
+// Everything the grid side knows about one transformer area, fed one interval at a time: the energy balance,
+// the consumers' pattern scores and the localiser, combined into ranked, flagged suspects with evidence.
+// This is the unit the server calls once per 15-minute cycle from stored rollups (one monitor per transformer,
+// independent of each other, so a server may run them on several threads). A monitor itself is not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "analytics/localiser.h"
+#include "analytics/pattern_scorer.h"
+#include "analytics/readings.h"
+#include "analytics/transformer_balance.h"
+
+namespace wattguard::analytics {
+
+struct FlagConfig {
+  double pattern_center = 4.5;     // pattern score where pattern evidence alone is worth 0.5
+  double pattern_width = 0.8;
+  double pattern_alone = 0.97;     // pattern probability that flags a consumer without any balance alert
+  double min_share = 0.2;          // share of the unexplained loss a suspect must explain to be flagged
+  double min_attributed_kwh_per_day = 0.5;  // ... and at least this much energy
+  int localise_every_intervals = 4;         // re-solve the localiser this often while the balance is suspicious
+};
+
+struct MonitorConfig {
+  int64_t interval_s = 900;
+  int32_t utc_offset_s = 0;       // local day boundaries for the pattern features
+  BalanceConfig balance;
+  PatternConfig pattern;
+  LocaliserConfig localiser;
+  FlagConfig flag;
+  // Convenience: a consistent configuration for an interval length and calibration length.
+  static MonitorConfig for_interval(int64_t interval_s, int calibration_days = 14);
+};
+
+// One meter's value for one interval.
+struct MeterValue {
+  double energy_kwh = 0;
+  Quality quality = Quality::kMissing;
+};
+
+struct SuspectReport {
+  size_t consumer = 0;            // index in the monitor's consumer list
+  std::string meter;
+  double score = 0;               // 0..1, higher = more likely a thief
+  int rank = 0;                   // 1 = prime suspect on this transformer
+  bool flagged = false;
+  double pattern_score = 0;       // raw pattern score (about 1 for an honest consumer)
+  double loss_share = 0;          // share of the transformer's unexplained loss this consumer explains
+  double attributed_kwh_per_day = 0;
+  int64_t first_flagged_end_s = -1;
+  std::vector<std::string> evidence;
+};
+
+struct TransformerReport {
+  std::string transformer;
+  bool calibrated = false;
+  bool alert = false;
+  int alerts_raised = 0;
+  int64_t alert_onset_end_s = -1;  // estimated start of the current excess loss
+  double unexplained_kwh = 0;      // since calibration ended (calibration history included once replayed)
+  double check_kwh = 0;
+  double technical_kwh = 0;
+  double loss_share = 0;           // unexplained / check energy
+  double cusum = 0;
+  double threshold = 0;
+  TechnicalLossModel model;
+  bool loss_capped = false;
+  double calibrated_loss_share = 0;
+  std::vector<SuspectReport> suspects;  // every consumer, most likely thief first
+  std::vector<std::string> evidence;
+};
+
+// What one interval changed.
+struct CycleResult {
+  BalanceStep balance;
+  bool evaluated_flags = false;
+  std::vector<size_t> newly_flagged;  // consumer indices flagged for the first time in this episode
+};
+
+class TransformerMonitor {
+ public:
+  TransformerMonitor(std::string id, std::vector<std::string> consumers, MonitorConfig config);
+
+  // One interval. REQUIRES: consumers.size() == consumer count; intervals pushed in order, none skipped
+  // (push Quality::kMissing for readings that did not arrive).
+  CycleResult push(int64_t end_s, MeterValue check, std::span<const MeterValue> consumers);
+
+  // Current state with fresh localisation, suspects ranked.
+  TransformerReport report();
+
+  const std::string& id() const { return id_; }
+  const std::vector<std::string>& consumers() const { return consumers_; }
+  const TransformerBalance& balance() const { return balance_; }
+  const PatternScorer& patterns() const { return pattern_; }
+  bool flagged(size_t i) const { return flagged_[i] != 0; }
+  double score(size_t i) const { return score_[i]; }
+
+ private:
+  void evaluate_flags(int64_t end_s, CycleResult* result);
+  // Localisation shares and attributed kWh/day per consumer; updates score_. solve: re-run the regression.
+  void compute_scores(bool solve, std::vector<double>* loc_share, std::vector<double>* per_day);
+  double pattern_probability(size_t i) const;
+
+  std::string id_;
+  std::vector<std::string> consumers_;
+  MonitorConfig config_;
+  TransformerBalance balance_;
+  PatternScorer pattern_;
+  Localiser localiser_;
+  int slots_per_day_;
+  int slots_per_step_;            // intervals summed into one localiser step (one hour)
+  int64_t intervals_ = 0;
+  int64_t first_end_s_ = 0;
+  // current day, consumers x slots
+  std::vector<float> day_energy_;
+  std::vector<uint8_t> day_present_;
+  bool day_touched_ = false;
+  int last_slot_ = -1;
+  // current localiser step
+  double step_unexplained_ = 0;
+  double step_var_ = 0;
+  double step_sigma2_ = 0;
+  int step_count_ = 0;
+  bool step_valid_ = true;
+  std::vector<double> step_reported_;
+  std::vector<double> step_shortfall_;
+  // running mean per consumer, the fallback estimate for missing readings before a baseline exists
+  std::vector<double> mean_kwh_;
+  std::vector<double> mean_n_;
+  // flags
+  std::vector<double> score_;
+  std::vector<uint8_t> flagged_;
+  std::vector<int64_t> first_flagged_;
+  int since_localise_ = 0;
+  bool localised_ = false;
+};
+
+}  // namespace wattguard::analytics

@@ -1,0 +1,155 @@
+// `wattguard theft ...`: grid-side theft analytics on anyone's data, without a server.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+#include <string>
+
+#include "analytics/csv_fields.h"
+#include "analytics/grid_simulator.h"
+#include "analytics/real_households.h"
+#include "analytics/readings_csv.h"
+#include "analytics/theft_scan.h"
+#include "analytics/topology_io.h"
+#include "cli/command_registry.h"
+
+namespace wattguard::cli {
+namespace {
+
+namespace wa = wattguard::analytics;
+
+struct ScanArgs {
+  std::string readings;
+  std::string topology;
+  bool json = false;
+  std::string utc_offset;
+  int calibration_days = 14;
+};
+
+int32_t parse_offset(const std::string& text) {
+  // "+10:00", "-05:30", "Z"
+  if (text == "Z" || text == "z" || text == "0") return 0;
+  if (text.size() == 6 && (text[0] == '+' || text[0] == '-') && text[3] == ':') {
+    const auto hh = wa::parse_number(text.substr(1, 2));
+    const auto mm = wa::parse_number(text.substr(4, 2));
+    if (hh && mm && *hh <= 14 && *mm < 60) {
+      const int32_t s = static_cast<int32_t>(*hh) * 3600 + static_cast<int32_t>(*mm) * 60;
+      return text[0] == '-' ? -s : s;
+    }
+  }
+  throw BadInput("option --utc-offset, value \"" + text + "\": expected +HH:MM, -HH:MM or Z");
+}
+
+void run_scan(const ScanArgs& args) {
+  wa::ReadingsCsvOptions options;
+  options.source = args.readings;
+  if (!args.utc_offset.empty()) options.utc_offset_s = parse_offset(args.utc_offset);
+  auto topology = wa::read_topology_file(args.topology);
+  if (!topology.ok()) throw BadInput(topology.error().to_string());
+  auto readings = wa::read_readings_csv(args.readings, options);
+  if (!readings.ok()) throw BadInput(readings.error().to_string());
+  wa::ScanOptions scan_options;
+  scan_options.max_calibration_days = args.calibration_days;
+  auto result = wa::scan_grid(readings.value(), topology.value(), scan_options);
+  if (!result.ok()) throw BadInput(result.error().to_string());
+  if (args.json) {
+    for (const auto& w : result.value().warnings) std::fprintf(stderr, "wattguard: note: %s\n", w.c_str());
+    std::fputs(wa::scan_to_json_lines(result.value()).c_str(), stdout);
+  } else {
+    std::fputs(wa::scan_to_table(result.value()).c_str(), stdout);
+  }
+}
+
+struct SimulateArgs {
+  uint64_t seed = 1;
+  int transformers = 3;
+  int consumers = 20;
+  int days = 30;
+  std::string readings = "readings.csv";
+  std::string topology = "topology.csv";
+  std::string truth;
+  std::string households;
+  bool with_register = false;
+};
+
+void run_simulate(const SimulateArgs& args) {
+  wa::GridSimConfig config;
+  config.seed = args.seed;
+  config.transformers = args.transformers;
+  config.consumers = args.consumers;
+  config.days = args.days;
+  config.calibration_days = std::min(14, std::max(1, static_cast<int>(0.4 * args.days)));
+  std::vector<wa::RealHousehold> real;
+  if (!args.households.empty()) {
+    auto loaded = wa::load_real_households(args.households);
+    if (!loaded.ok()) throw BadInput("option --households: " + loaded.error().to_string());
+    real = std::move(loaded).value();
+    config.real = &real;
+  }
+  const wa::SimulatedGrid grid = wa::simulate_grid(config);
+  if (!wa::write_grid_csv(grid, args.readings, args.topology, args.with_register)) {
+    throw std::runtime_error("cannot write " + args.readings + " or " + args.topology);
+  }
+  if (!args.truth.empty()) {
+    FILE* f = std::fopen(args.truth.c_str(), "w");
+    if (!f) throw std::runtime_error("cannot write " + args.truth);
+    std::fprintf(f, "meter,transformer,scenario,thief,onset\n");
+    for (const auto& c : grid.consumers) {
+      std::fprintf(f, "%s,%s,%s,%d,%s\n", c.id.c_str(), grid.transformers[static_cast<size_t>(c.transformer)].id.c_str(),
+                   wa::scenario_name(c.scenario), wa::is_theft(c.scenario) ? 1 : 0,
+                   c.onset >= 0 ? wa::format_time(grid.end_s(c.onset) - grid.interval_s, grid.utc_offset_s).c_str() : "");
+    }
+    std::fclose(f);
+  }
+  std::fprintf(stderr, "wrote %s and %s: %d transformers x %d consumers x %d days\n", args.readings.c_str(),
+               args.topology.c_str(), args.transformers, args.consumers, args.days);
+}
+
+void add_theft_commands(CLI::App& app) {
+  auto* theft = app.add_subcommand("theft", "Grid-side power-theft analytics: energy balance, suspects, patterns");
+  theft->require_subcommand(1);
+  auto args = std::make_shared<ScanArgs>();
+  auto* scan = theft->add_subcommand(
+      "scan",
+      "Scan a readings CSV against a topology: per-transformer energy balance with a calibrated technical-loss "
+      "model, per-consumer theft score, rank, flag and evidence (formats: docs/theft-formats.md)");
+  scan->add_option("--readings", args->readings, "Readings CSV: meter,time,kwh[,register_kwh]")
+      ->required()
+      ->check(CLI::ExistingFile);
+  scan->add_option("--topology", args->topology, "Topology CSV (transformer,meter,role) or JSON")
+      ->required()
+      ->check(CLI::ExistingFile);
+  scan->add_flag("--json", args->json, "One JSON object per line: every consumer, then its transformer");
+  scan->add_option("--utc-offset", args->utc_offset,
+                   "Local offset for day boundaries when times are Unix seconds (+HH:MM); default: from ISO times");
+  scan->add_option("--calibration-days", args->calibration_days,
+                   "Most days used to calibrate the loss model and threshold (default 14; at most 40% of the span)")
+      ->check(CLI::Range(1, 365));
+  scan->callback([args] { run_scan(*args); });
+
+  auto sim = std::make_shared<SimulateArgs>();
+  auto* simulate = theft->add_subcommand(
+      "simulate",
+      "Write a simulated grid (readings and topology CSV, optional ground truth) with thieves and honest "
+      "anomalies, to try `theft scan` on");
+  simulate->add_option("--seed", sim->seed, "Random seed");
+  simulate->add_option("--transformers", sim->transformers, "Transformers")->check(CLI::Range(1, 1000));
+  simulate->add_option("--consumers", sim->consumers, "Consumers per transformer")->check(CLI::Range(1, 500));
+  simulate->add_option("--days", sim->days, "Days of 15-minute readings")->check(CLI::Range(2, 730));
+  simulate->add_option("--readings", sim->readings, "Readings CSV to write");
+  simulate->add_option("--topology", sim->topology, "Topology CSV to write");
+  simulate->add_option("--truth", sim->truth, "Also write who is a thief (meter,transformer,scenario,thief,onset)");
+  simulate->add_option("--households", sim->households, "Build honest profiles from real exports in this directory")
+      ->check(CLI::ExistingDirectory);
+  simulate->add_flag("--register", sim->with_register, "Add the register_kwh column (covers gaps)");
+  simulate->callback([sim] { run_simulate(*sim); });
+}
+
+const bool registered = register_commands("theft", &add_theft_commands);
+
+}  // namespace
+}  // namespace wattguard::cli

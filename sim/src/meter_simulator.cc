@@ -217,16 +217,34 @@ void MeterSimulator::run(size_t count, Sink sink) {
   const double sat_i = sat_i_, sat_n = sat_n_;
   const float* gauss = gauss_;
   for (size_t s = 0; s < count; ++s) {
-    double av = 0.0, ai = 0.0, an = 0.0;
-    for (int k = 0; k < orders; ++k) {
-      const auto kk = static_cast<size_t>(k);
-      const double r = zr[kk], m = zi[kk];
-      av += cv_re_[kk] * m + cv_im_[kk] * r;
-      ai += ci_re_[kk] * m + ci_im_[kk] * r;
-      an += cn_re_[kk] * m + cn_im_[kk] * r;
-      zr[kk] = r * wr[kk] - m * wi[kk];
-      zi[kk] = r * wi[kk] + m * wr[kk];
+    // Two accumulators per channel halve the chain of dependent additions when several
+    // harmonics are present (the additions, not the multiplies, bound the loop).
+    double av0 = 0.0, ai0 = 0.0, an0 = 0.0, av1 = 0.0, ai1 = 0.0, an1 = 0.0;
+    int k = 0;
+    for (; k + 1 < orders; k += 2) {
+      const auto a = static_cast<size_t>(k), b = a + 1;
+      const double ra = zr[a], ma = zi[a], rb = zr[b], mb = zi[b];
+      av0 += cv_re_[a] * ma + cv_im_[a] * ra;
+      ai0 += ci_re_[a] * ma + ci_im_[a] * ra;
+      an0 += cn_re_[a] * ma + cn_im_[a] * ra;
+      av1 += cv_re_[b] * mb + cv_im_[b] * rb;
+      ai1 += ci_re_[b] * mb + ci_im_[b] * rb;
+      an1 += cn_re_[b] * mb + cn_im_[b] * rb;
+      zr[a] = ra * wr[a] - ma * wi[a];
+      zi[a] = ra * wi[a] + ma * wr[a];
+      zr[b] = rb * wr[b] - mb * wi[b];
+      zi[b] = rb * wi[b] + mb * wr[b];
     }
+    if (k < orders) {
+      const auto a = static_cast<size_t>(k);
+      const double ra = zr[a], ma = zi[a];
+      av0 += cv_re_[a] * ma + cv_im_[a] * ra;
+      ai0 += ci_re_[a] * ma + ci_im_[a] * ra;
+      an0 += cn_re_[a] * ma + cn_im_[a] * ra;
+      zr[a] = ra * wr[a] - ma * wi[a];
+      zi[a] = ra * wi[a] + ma * wr[a];
+    }
+    double av = av0 + av1, ai = ai0 + ai1, an = an0 + an1;
     if constexpr (kSaturate) {
       if (sat_i > 0.0) ai = sat_i * std::tanh(ai / sat_i);
       if (sat_n > 0.0) an = sat_n * std::tanh(an / sat_n);

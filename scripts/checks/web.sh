@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Web UI check for `make test`: installs the npm packages from the lockfile, type-checks and builds
-# web/dist, then runs the browser end-to-end tests (Debian chromium + playwright-core) against
+# web/dist, runs the unit tests of the UI's logic, then runs the browser end-to-end tests (Debian chromium + playwright-core) against
 # `wattguard demo` (real server, Mosquitto and virtual meters). WATTGUARD_BIN picks the binary.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,6 +17,7 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 cd web
 npm ci --no-audit --no-fund --loglevel=error
 npm run build
+npm run test:unit
 
 bin="${WATTGUARD_BIN:-}"
 if [ -z "$bin" ]; then

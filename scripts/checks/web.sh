@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Web UI check for `make test`: installs the npm packages from the lockfile, type-checks and builds
-# web/dist, runs the unit tests of the UI's logic, then runs the browser end-to-end tests (Debian chromium + playwright-core) against
-# `wattguard demo` (real server, Mosquitto and virtual meters). WATTGUARD_BIN picks the binary.
+# web/dist, runs the unit tests of the UI's logic, then the browser end-to-end tests (Debian chromium
+# + playwright-core) against `wattguard demo` (real server, Mosquitto, virtual meters).
+# WATTGUARD_BIN picks the binary.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD

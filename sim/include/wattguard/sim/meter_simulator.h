@@ -101,7 +101,6 @@ class MeterSimulator {
   LoadSegment segment_;
   int64_t segment_end_ = 0;       // first sample index after the segment
   int64_t block_end_ = 0;         // first sample index where begin_block() must run
-  int64_t next_grid_step_ = 0;    // sample index of the next frequency step
   bool dirty_ = true;             // coefficients must be recomputed
   bool relay_closed_ = true;
   double coeff_freq_hz_ = 0.0;    // frequency the coefficients were computed for

@@ -23,7 +23,9 @@ export class RelayControl {
   private poll_timer = 0;
   private relay: RelayState = "unknown";
 
-  constructor(private readonly meter_id: string, can_command: boolean) {
+  // `on_relay`: the meter acknowledged a command and reported its relay state (the page's own copy
+  // of the meter state must follow, or its next refresh would show the old state).
+  constructor(private readonly meter_id: string, can_command: boolean, private readonly on_relay: (relay: RelayState) => void) {
     this.state_el = h("strong", { class: "relay-state" }, "unknown");
     this.result_el = h("p", { class: "command-result", role: "status", "aria-live": "polite" });
     this.off_button = h("button", { type: "button", class: "danger", onclick: () => this.ask("relay_off") }, "Turn supply off…");
@@ -110,7 +112,10 @@ export class RelayControl {
         return;
       case "acked":
         this.finish();
-        if (record.relay !== "unknown") this.set_relay(record.relay);
+        if (record.relay !== "unknown") {
+          this.set_relay(record.relay);
+          this.on_relay(record.relay);
+        }
         set_text(this.result_el, `${label(kind)}: acknowledged by the meter at ${clock_time(record.updated_ms || Date.now())}` +
           (record.relay !== "unknown" ? `; relay is ${record.relay}.` : "."));
         return;

@@ -20,6 +20,9 @@ const kRowHeightWide = 44;
 const kRowHeightNarrow = 64;
 const narrow_query = "(max-width: 720px)";
 
+// Search, filter, sort and scroll survive a visit to a meter page and back.
+const saved = { sort_key: "id" as SortKey, sort_descending: false, filter: "all" as Filter, query: "", scroll_top: 0 };
+
 interface RowParts {
   id: HTMLElement; name: HTMLElement; area: HTMLElement; dot: HTMLElement; status: HTMLElement;
   power: HTMLElement; today: HTMLElement; volts: HTMLElement; badges: HTMLElement; badge_key: string;
@@ -31,10 +34,10 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   const index_of = new Map<string, number>();
   let view = new Int32Array(0);            // view position -> meter index
   let position_of = new Int32Array(0);     // meter index -> view position, -1 when filtered out
-  let sort_key: SortKey = "id";
-  let sort_descending = false;
-  let filter: Filter = "all";
-  let query = "";
+  let sort_key: SortKey = saved.sort_key;
+  let sort_descending = saved.sort_descending;
+  let filter: Filter = saved.filter;
+  let query = saved.query.trim().toLowerCase();
   let view_stale = false;                  // live data changed something the filter/sort depends on
   const parts = new WeakMap<HTMLElement, RowParts>();
 
@@ -116,6 +119,9 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     counts_el,
     h("div", { class: "toolbar", role: "search" }, search_el, filter_el, shown_el),
     h("div", { class: "fleet-table" }, header_row, list.viewport)));
+
+  search_el.value = saved.query;
+  filter_el.value = filter;
 
   function set_sort(key: SortKey): void {
     if (sort_key === key) sort_descending = !sort_descending;
@@ -254,6 +260,8 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       note_day_start(meters[i], result.now_ms);
     }
     rebuild_view();
+    list.viewport.scrollTop = saved.scroll_top;
+    list.render();
     update_counts();
     feed = new LiveFeed({ on_batch, on_state: (s) => { set_text(live_el, s === "open" ? "live" : s); live_el.dataset.state = s; } });
     const t_painted = await after_paint();
@@ -275,6 +283,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
 
   return () => {
     closed = true;
+    Object.assign(saved, { sort_key, sort_descending, filter, query: search_el.value, scroll_top: list.viewport.scrollTop });
     feed?.stop();
     window.clearInterval(tick);
     window.clearInterval(resort);

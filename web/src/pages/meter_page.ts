@@ -73,7 +73,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
 
   const chart = new HistoryChart(meter.id, meter.period_s, kRanges[0][1]);
   const bars = new EnergyBars(meter.id);
-  const relay = new RelayControl(meter.id, can_command);
+  const relay = new RelayControl(meter.id, can_command, (state) => { meter.relay = state; });
   const events_body = h("tbody");
   const alerts_body = h("tbody");
   const alerts_note = h("p", { class: "muted" });

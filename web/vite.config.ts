@@ -15,7 +15,17 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      "/api": { target: api_target, changeOrigin: true, ws: true },
+      "/api": {
+        target: api_target,
+        changeOrigin: true,
+        ws: true,
+        // The server refuses cookie-authenticated cross-origin requests and WebSockets; through the
+        // dev proxy the page's origin is Vite's, so present the server's own origin instead.
+        configure(proxy) {
+          proxy.on("proxyReq", (req) => { if (req.getHeader("origin")) req.setHeader("origin", api_target); });
+          proxy.on("proxyReqWs", (req) => { req.setHeader("origin", api_target); });
+        },
+      },
     },
   },
 });

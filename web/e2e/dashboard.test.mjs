@@ -104,7 +104,11 @@ describe("wattguard dashboard", () => {
   });
 
   test("the history chart draws", async () => {
+    // A freshly started demo has seconds of data: the 5-minute range makes them a visible line.
     await page.waitForSelector(".history[data-points]", { timeout: 20_000 });
+    const draws = await page.evaluate(() => window.__wattguard_perf.history_draw_ms.length);
+    await page.click(".chips button:has-text('5 min')");
+    await page.waitForFunction((n) => window.__wattguard_perf.history_draw_ms.length > n, draws, { timeout: 20_000 });
     const points = Number(await page.getAttribute(".history", "data-points"));
     assert.ok(points > 0, `history has ${points} points`);
     // Count canvas pixels in the series colour (axes and grid are drawn in other colours).

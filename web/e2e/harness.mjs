@@ -87,7 +87,12 @@ export class System {
     this.url = `http://127.0.0.1:${port}`;
     const args = ["demo", "--meters", String(this.meter_count), "--period", String(this.period_s), "--http-port", String(port),
       "--data", this.data_dir, "--api-token", this.token, "--duration", String(Number(process.env.E2E_DURATION_S ?? 900))];
-    this.demo = spawn(this.binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: false });
+    // Its own process group, so a demo that does not stop on SIGINT is killed with its children
+    // (Mosquitto, virtual meters) and nothing is left running.
+    this.demo = spawn(this.binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const pgid = this.demo.pid;
+    this.kill_group = (signal) => { try { process.kill(-pgid, signal); } catch { /* already gone */ } };
+    process.once("exit", () => this.kill_group("SIGKILL"));
     const keep = (chunk) => {
       for (const line of chunk.toString().split("\n")) if (line) this.log.push(line);
       if (this.log.length > 400) this.log.splice(0, this.log.length - 400);
@@ -164,10 +169,13 @@ export class System {
       this.demo.kill("SIGINT");
       const done = await Promise.race([this.exited.then(() => true), sleep(15_000).then(() => false)]);
       if (!done) {
-        this.demo.kill("SIGKILL");
+        console.error("wattguard demo did not stop within 15 s of SIGINT: killing its process group");
+        this.kill_group("SIGKILL");
         await this.exited;
       }
     }
+    // Children the demo may have left behind.
+    this.kill_group?.("SIGKILL");
     if (this.data_dir) rmSync(this.data_dir, { recursive: true, force: true });
   }
 }

@@ -20,7 +20,7 @@ const kMetrics: Record<Metric, { label: string; unit: string; avg: keyof Aggrega
 };
 
 export const kRanges: [string, number][] = [
-  ["1 h", 3600_000], ["6 h", 6 * 3600_000], ["24 h", 86400_000], ["7 d", 7 * 86400_000], ["30 d", 30 * 86400_000],
+  ["5 min", 300_000], ["1 h", 3600_000], ["6 h", 6 * 3600_000], ["24 h", 86400_000], ["7 d", 7 * 86400_000], ["30 d", 30 * 86400_000],
 ];
 
 export interface ShownHistory {
@@ -54,7 +54,7 @@ export class HistoryChart {
       class: "chart-box", tabindex: "0", role: "img",
       "aria-label": "History chart. Left and right arrows pan, plus and minus zoom; drag with the mouse to zoom in.",
       onkeydown: (ev: KeyboardEvent) => this.on_key(ev),
-      ondblclick: () => this.set_range_ms(kRanges[0][1]),
+      ondblclick: () => this.set_range_ms(3600_000),
     });
     this.info = h("p", { class: "chart-info", "aria-live": "polite" });
     const metric_select = h("select", {

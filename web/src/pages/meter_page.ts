@@ -7,9 +7,11 @@ import { age, fixed, full_time, kNoData, kwh, power, when } from "../format";
 import { LiveFeed, type LiveBatch } from "../live";
 import { apply_reading, health_of, offline_since, relay_of, server_now, tamper_names, type Health } from "../meter_state";
 import { EnergyBars } from "../meter/energy_bars";
-import { HistoryChart, kRanges } from "../meter/history_chart";
+import { HistoryChart } from "../meter/history_chart";
 import { RelayControl } from "../meter/relay_control";
 import { history_csv } from "../meter/csv";
+
+const kDefaultRangeMs = 3600_000;
 
 interface Tile {
   key: string;
@@ -71,7 +73,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
     }));
   const live_note = h("p", { class: "live-note muted", "aria-live": "polite" });
 
-  const chart = new HistoryChart(meter.id, meter.period_s, kRanges[0][1]);
+  const chart = new HistoryChart(meter.id, meter.period_s, kDefaultRangeMs);
   const bars = new EnergyBars(meter.id);
   const relay = new RelayControl(meter.id, can_command, (state) => { meter.relay = state; });
   const events_body = h("tbody");
@@ -191,7 +193,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
   }
 
   render_live();
-  void chart.load(Date.now() - kRanges[0][1], Date.now());
+  void chart.load(Date.now() - kDefaultRangeMs, Date.now());
   void bars.load();
   void load_events();
   void load_alerts();

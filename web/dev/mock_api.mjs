@@ -121,7 +121,11 @@ const server = createServer(async (req, res) => {
   const user = session_user(req);
   if (!user) return error(res, 401, "unauthorized", "sign in first");
   if (path === "/api/v1/session") {
-    if (req.method === "DELETE") { res.writeHead(204); return res.end(); }
+    if (req.method === "DELETE") {
+      sessions.delete(/(?:^|;\s*)wg_session=([^;]+)/.exec(req.headers.cookie ?? "")[1]);
+      res.writeHead(204, { "Set-Cookie": "wg_session=; Path=/; Max-Age=0" });
+      return res.end();
+    }
     return json(res, 200, { user: { name: user.name, role: user.role, meters: user.meters } });
   }
   if (path === "/api/v1/meters") {

@@ -165,6 +165,29 @@ describe("wattguard dashboard", () => {
     for (const key of ["vrms", "irms", "p_w", "pf", "freq_hz"]) assert.equal(await tile(page, key), "no data");
     assert.match(await page.textContent(".seen"), /^last seen /);
     await page.screenshot({ path: join(ensure_artifacts_dir(), "meter-offline.png") });
+    // Nobody acknowledges a command to a stopped meter: it must end as timed out, never as done.
+    await page.click("text=Turn supply off…");
+    await page.click("dialog.confirm button[value=confirm]");
+    await page.waitForSelector('.command-result[data-state="timed_out"], .command-result[data-state="failed"]', { timeout: 75_000 });
+    assert.match(await page.textContent(".command-result"), /Not done\.$/);
+    assert.notEqual(await page.getAttribute(".relay-state", "data-relay"), "off");
+  });
+
+  test("an ended session sends the user back to sign in", async () => {
+    const context = await browser.newContext();
+    try {
+      const p = await context.newPage();
+      await sign_in(p, system.url, system.operator.name, system.operator.password);
+      await p.waitForSelector(".vlist .frow", { timeout: 40_000 });
+      // The session ends on the server (as on expiry); the page finds out on its next call.
+      assert.equal(await p.evaluate(async () => (await fetch("/api/v1/session", { method: "DELETE" })).status), 204);
+      await p.goto(`${system.url}/#/meter/${encodeURIComponent(system.consumer.meter)}`);
+      const message = await p.waitForSelector("form.signin .form-message", { timeout: 15_000 });
+      assert.equal(await message.textContent(), "Your session has ended. Please sign in again.");
+      assert.ok(await p.$("#signin-name"));
+    } finally {
+      await context.close();
+    }
   });
 
   test("a consumer sees their own meter but not another consumer's (page and API)", async () => {

@@ -8,7 +8,7 @@
 //                   then WATTGUARD_OPERATOR=name:password, WATTGUARD_CONSUMER=name:password:own-meter
 //                   and WATTGUARD_TOKEN (admin API token) describe it.
 //   CHROMIUM        the browser (default /usr/bin/chromium)
-//   E2E_METERS, E2E_PERIOD_S   fleet size and report period of the demo (default 6 meters, 1 s)
+//   E2E_METERS, E2E_PERIOD_S   fleet size and report period of the demo (default 40 meters, 1 s)
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -54,7 +54,7 @@ export class System {
     this.url = "";
     this.token = "";
     this.period_s = Number(process.env.E2E_PERIOD_S ?? 1);
-    this.meter_count = Number(process.env.E2E_METERS ?? 6);
+    this.meter_count = Number(process.env.E2E_METERS ?? 40);  // more rows than fit: the list is virtualised
     this.operator = null;   // {name, password}
     this.consumer = null;   // {name, password, meter}
     this.meters = [];       // ids

@@ -201,7 +201,7 @@ describe("wattguard dashboard", () => {
       await p.screenshot({ path: join(ensure_artifacts_dir(), "fleet-consumer-phone-dark.png") });
       await open_meter(p, system.consumer.meter);
       await p.screenshot({ path: join(ensure_artifacts_dir(), "meter-consumer-phone-dark.png"), fullPage: true });
-      const other = system.meters.find((m) => m !== system.consumer.meter) ?? "m-00002";
+      const other = system.other_meter;
       await p.goto(`${system.url}/#/meter/${encodeURIComponent(other)}`);
       const denied = await p.waitForSelector('.error[data-denied="true"]', { timeout: 15_000 });
       assert.match(await denied.textContent(), /does not exist or is not yours/);

@@ -58,6 +58,7 @@ export class System {
     this.operator = null;   // {name, password}
     this.consumer = null;   // {name, password, meter}
     this.meters = [];       // ids
+    this.other_meter = "";  // owned by a second consumer
     this.demo = null;
     this.data_dir = "";
     this.log = [];
@@ -124,6 +125,9 @@ export class System {
     this.consumer = { name: "e2e-consumer", password: "consumer-password-1", meter: this.meters[0] };
     await this.add_user(this.operator.name, "operator", this.operator.password, []);
     await this.add_user(this.consumer.name, "consumer", this.consumer.password, [this.consumer.meter]);
+    // A second consumer, whose meter the first must not be able to open.
+    this.other_meter = this.meters[2] ?? this.meters[1];
+    await this.add_user("e2e-consumer-2", "consumer", "consumer-password-2", [this.other_meter]);
     return this;
   }
 
@@ -154,6 +158,7 @@ export class System {
     }
     const list = await this.api("GET", "/api/v1/meters?limit=100000");
     this.meters = (list.json?.meters ?? []).map((m) => m.id).sort();
+    this.other_meter = this.meters.find((m) => m !== c_meter);
     return this;
   }
 

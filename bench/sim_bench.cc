@@ -73,6 +73,15 @@ void BM_SimDrift(benchmark::State& state) {
 }
 BENCHMARK(BM_SimDrift);
 
+// Drifting frequency with the LED-lighting current's harmonics.
+void BM_SimDriftHarmonics(benchmark::State& state) {
+  SimConfig config;
+  config.grid.drift_hz_per_s = 0.01;
+  MeterSimulator sim(config, std::make_shared<ConstantProfile>(appliances::led_lighting(2000.0)));
+  run_blocks(state, sim);
+}
+BENCHMARK(BM_SimDriftHarmonics);
+
 // An ideal ADC: no noise, no INL (the cost of the waveform and quantisation alone).
 void BM_SimIdealAdc(benchmark::State& state) {
   SimConfig config;

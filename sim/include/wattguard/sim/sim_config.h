@@ -30,7 +30,7 @@ struct SimConfig {
   double nominal_frequency_hz = 50.0;
   uint64_t seed = 1;                   // ADC noise
   // Load segments kept for truth_at() queries into the past (oldest dropped first).
-  uint32_t truth_history = 4096;
+  uint32_t truth_history = 1024;   // ~100 bytes each; a fleet of many meters may keep fewer
 };
 
 // Checks every field. Returns an empty string when the configuration is usable, otherwise

@@ -11,7 +11,7 @@
 //   E2E_METERS, E2E_PERIOD_S   fleet size and report period of the demo (default 40 meters, 1 s)
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -96,7 +96,7 @@ export class System {
     process.once("exit", () => this.kill_group("SIGKILL"));
     const keep = (chunk) => {
       for (const line of chunk.toString().split("\n")) if (line) this.log.push(line);
-      if (this.log.length > 400) this.log.splice(0, this.log.length - 400);
+      if (this.log.length > 2000) this.log.splice(0, this.log.length - 2000);
     };
     this.demo.stdout.on("data", keep);
     this.demo.stderr.on("data", keep);
@@ -181,6 +181,8 @@ export class System {
     }
     // Children the demo may have left behind.
     this.kill_group?.("SIGKILL");
+    // The demo's last output lines, for diagnosing a failed run.
+    if (this.demo) writeFileSync(join(ensure_artifacts_dir(), "demo.log"), this.log.join("\n") + "\n");
     if (this.data_dir) rmSync(this.data_dir, { recursive: true, force: true });
   }
 }

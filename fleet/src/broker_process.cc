@@ -1,0 +1,264 @@
+// Mosquitto as a child process: configuration files, start, readiness, stop.
+#include "wattguard/fleet/broker_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace wattguard::fleet {
+namespace {
+
+bool write_file(const std::filesystem::path& path, const std::string& text, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return false;
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return ::close(fd) == 0;
+}
+
+// Runs a program to completion; returns its exit status (-1 if it could not run).
+int run_program(const std::vector<std::string>& argv) {
+  // Everything that allocates happens before fork(): the child of a threaded process may only
+  // make async-signal-safe calls.
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    if (devnull >= 0) {
+      ::dup2(devnull, STDOUT_FILENO);
+      ::dup2(devnull, STDERR_FILENO);
+    }
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool port_accepts(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::string broker_acl_text(const std::string& server_user, const std::optional<std::string>& gateway_user) {
+  std::string acl = "# Written by wattguard: the server, the gateway (if any), then every meter user (name = meter id).\n";
+  acl += "user " + server_user + "\n";
+  acl += "topic read wattguard/v1/#\n";
+  acl += "topic write wattguard/v1/+/cmd\n\n";
+  if (gateway_user) {
+    acl += "user " + *gateway_user + "\n";
+    for (const char* suffix : {"reading", "status", "event", "cmd/ack"}) {
+      acl += std::string("topic write wattguard/v1/+/") + suffix + "\n";
+    }
+    acl += "topic read wattguard/v1/+/cmd\n\n";
+  }
+  for (const char* suffix : {"reading", "status", "event", "cmd/ack"}) {
+    acl += std::string("pattern write wattguard/v1/%u/") + suffix + "\n";
+  }
+  acl += "pattern read wattguard/v1/%u/cmd\n";
+  return acl;
+}
+
+uint16_t pick_free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    socklen_t len = sizeof(addr);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+uint64_t raise_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return lim.rlim_cur;
+}
+
+Expected<std::unique_ptr<BrokerProcess>, std::string> BrokerProcess::start(const BrokerSetup& setup, int timeout_ms) {
+  std::error_code ec;
+  std::filesystem::create_directories(setup.dir, ec);
+  if (ec) return "broker directory " + setup.dir.string() + ": " + ec.message();
+  const auto dir = std::filesystem::absolute(setup.dir);
+
+  // Passwords: written in plain text, then hashed in place by the broker's own tool, so the
+  // format is whatever this Mosquitto version expects.
+  std::string passwd = setup.server.name + ":" + setup.server.password + "\n";
+  if (setup.gateway) passwd += setup.gateway->name + ":" + setup.gateway->password + "\n";
+  for (const BrokerUser& m : setup.meters) passwd += m.name + ":" + m.password + "\n";
+  const auto passwd_path = dir / "passwd";
+  if (!write_file(passwd_path, passwd, 0600)) return "cannot write " + passwd_path.string();
+  if (run_program({"mosquitto_passwd", "-U", passwd_path.string()}) != 0) {
+    return "mosquitto_passwd -U " + passwd_path.string() + " failed (is mosquitto installed?)";
+  }
+  const auto acl_path = dir / "acl";
+  const std::optional<std::string> gateway_name =
+      setup.gateway ? std::optional<std::string>(setup.gateway->name) : std::nullopt;
+  if (!write_file(acl_path, broker_acl_text(setup.server.name, gateway_name), 0600)) {
+    return "cannot write " + acl_path.string();
+  }
+
+  const uint16_t port = setup.port != 0 ? setup.port : pick_free_port();
+  if (port == 0) return std::string("no free TCP port on 127.0.0.1");
+  std::ostringstream conf;
+  conf << "# Written by wattguard for a private broker; see docs/fleet.md.\n"
+       << "listener " << port << " 127.0.0.1\n"
+       << "allow_anonymous false\n"
+       << "password_file " << passwd_path.string() << "\n"
+       << "acl_file " << acl_path.string() << "\n"
+       // Thousands of meters: no connection cap (the process fd limit is the cap).
+       << "max_connections -1\n"
+       // The server's persistent session must never drop QoS 1 readings while it catches up
+       // (the default keeps only 1,000 queued per client).
+       << "max_queued_messages 10000000\n"
+       << "max_inflight_messages 500\n"
+       << "set_tcp_nodelay true\n"
+       << "persistence " << (setup.persistence ? "true" : "false") << "\n"
+       << "persistence_location " << dir.string() << "/\n"
+       << "autosave_interval 30\n"
+       << "log_dest file " << (dir / "mosquitto.log").string() << "\n"
+       << "log_type error\nlog_type warning\nlog_type notice\n"
+       << "connection_messages false\n";
+  const auto conf_path = dir / "mosquitto.conf";
+  if (!write_file(conf_path, conf.str(), 0600)) return "cannot write " + conf_path.string();
+
+  std::unique_ptr<BrokerProcess> broker(new BrokerProcess());
+  broker->dir_ = dir;
+  broker->executable_ = setup.executable;
+  broker->port_ = port;
+  auto launched = broker->launch(timeout_ms);
+  if (!launched.ok()) return launched.error();
+  return broker;
+}
+
+Expected<bool, std::string> BrokerProcess::launch(int timeout_ms) {
+  raise_fd_limit();  // the child inherits it
+  const std::string conf = (dir_ / "mosquitto.conf").string();
+  const std::string stderr_path = (dir_ / "mosquitto.stderr").string();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return std::string("fork: ") + std::strerror(errno);
+  if (pid == 0) {
+    // Never outlive the thread that started us (a crashed test must not leave brokers behind):
+    // start brokers from a thread that lives as long as they should.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
+    const int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      ::dup2(devnull, STDIN_FILENO);
+      ::dup2(devnull, STDOUT_FILENO);
+    }
+    const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (err >= 0) ::dup2(err, STDERR_FILENO);
+    ::execlp(executable_.c_str(), executable_.c_str(), "-c", conf.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  pid_ = pid;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return "mosquitto exited at start (status " + std::to_string(status) + "): " + log_tail();
+    }
+    if (port_accepts(port_)) return true;
+    if (std::chrono::steady_clock::now() > deadline) {
+      stop(1000);
+      return "mosquitto not accepting connections on port " + std::to_string(port_) + ": " + log_tail();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+void BrokerProcess::stop(int grace_ms) {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+  for (;;) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_ || (r < 0 && errno == ECHILD)) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+}
+
+void BrokerProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+Expected<bool, std::string> BrokerProcess::restart(int timeout_ms) {
+  stop();
+  return launch(timeout_ms);
+}
+
+std::string BrokerProcess::log_tail(std::size_t max_bytes) const {
+  std::string out;
+  for (const char* name : {"mosquitto.stderr", "mosquitto.log"}) {
+    std::ifstream in(dir_ / name);
+    if (!in) continue;
+    std::stringstream buf;
+    buf << in.rdbuf();
+    std::string s = buf.str();
+    if (s.size() > max_bytes) s = s.substr(s.size() - max_bytes);
+    if (!s.empty()) out += std::string("[") + name + "] " + s;
+  }
+  return out.empty() ? std::string("(no broker log)") : out;
+}
+
+BrokerProcess::~BrokerProcess() { stop(); }
+
+}  // namespace wattguard::fleet

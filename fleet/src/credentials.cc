@@ -1,0 +1,113 @@
+// Reading and writing the fleet's credentials file.
+#include "wattguard/fleet/credentials.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "wattguard/protocol/topics.h"
+
+namespace wattguard::fleet {
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split_commas(const std::string& line) {
+  std::vector<std::string> out;
+  std::string field;
+  std::istringstream in(line);
+  while (std::getline(in, field, ',')) out.push_back(trim(field));
+  if (!line.empty() && line.back() == ',') out.emplace_back();
+  return out;
+}
+
+}  // namespace
+
+const BrokerLogin* CredentialSet::find(const std::string& meter_id) const {
+  auto it = meters.find(meter_id);
+  return it == meters.end() ? nullptr : &it->second;
+}
+
+Expected<CredentialSet, std::string> parse_credentials(const std::string& text, const std::string& origin) {
+  CredentialSet set;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const std::string t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    const auto fields = split_commas(t);
+    const std::string where = origin + " line " + std::to_string(number);
+    if (fields.size() != 3) {
+      return where + ": expected 3 fields meter_id,username,password, found " + std::to_string(fields.size());
+    }
+    if (fields[0] == "meter_id" && fields[1] == "username") continue;  // header
+    if (fields[1].empty()) return where + ": field username is empty";
+    if (fields[2].empty()) return where + ": field password is empty for user '" + fields[1] + "'";
+    BrokerLogin login{fields[1], fields[2]};
+    if (fields[0] == "*") {
+      if (set.gateway) return where + ": a second gateway line (meter_id '*')";
+      set.gateway = login;
+      continue;
+    }
+    if (!protocol::is_valid_meter_id(fields[0])) {
+      return where + ": field meter_id '" + fields[0] + "' is not a valid meter id ([A-Za-z0-9_-]{1,64})";
+    }
+    if (!set.meters.emplace(fields[0], login).second) {
+      return where + ": meter_id '" + fields[0] + "' appears twice";
+    }
+  }
+  return set;
+}
+
+Expected<CredentialSet, std::string> load_credentials(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return "cannot read credentials file " + path.string();
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_credentials(buf.str(), path.string());
+}
+
+Expected<bool, std::string> save_credentials(const std::filesystem::path& path, const CredentialSet& set,
+                                             const std::vector<std::string>& order) {
+  std::string out = "# wattguard fleet credentials (secret): meter_id,username,password; '*' = gateway\n";
+  out += "meter_id,username,password\n";
+  for (const std::string& id : order) {
+    const BrokerLogin* login = set.find(id);
+    if (login) out += id + "," + login->username + "," + login->password + "\n";
+  }
+  if (set.gateway) out += "*," + set.gateway->username + "," + set.gateway->password + "\n";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return "cannot write " + path.string();
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      return "cannot write " + path.string();
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return true;
+}
+
+std::string random_password() {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::random_device rd;  // /dev/urandom on Linux
+  std::string out;
+  for (int k = 0; k < 32; ++k) out.push_back(kAlphabet[rd() % 64]);
+  return out;
+}
+
+}  // namespace wattguard::fleet

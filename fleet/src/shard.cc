@@ -1,0 +1,636 @@
+// The shard event loop: virtual-time measuring, store-and-forward queues, and libmosquitto clients
+// driven by mosquitto_loop_read/write/misc from one epoll, without a thread per connection.
+#include "shard.h"
+
+#include <mosquitto.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "wattguard/fleet/fleet_journal.h"
+#include "wattguard/fleet/virtual_clock.h"
+#include "wattguard/protocol/codec.h"
+
+namespace wattguard::fleet {
+namespace {
+
+constexpr int kTickMs = 20;
+constexpr int kMiscIntervalMs = 1000;
+constexpr int kConnectTimeoutMs = 15000;
+constexpr int kBackoffMinMs = 1000;
+constexpr int kBackoffMaxMs = 30000;
+constexpr std::size_t kMaxControlPerMeter = 1000;
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Link* link_of(void* obj) { return static_cast<Link*>(obj); }
+
+void cb_connect(mosquitto*, void* obj, int rc) { link_of(obj)->shard->on_connect(link_of(obj), rc); }
+void cb_disconnect(mosquitto*, void* obj, int rc) { link_of(obj)->shard->on_disconnect(link_of(obj), rc); }
+void cb_publish(mosquitto*, void* obj, int mid) { link_of(obj)->shard->on_publish(link_of(obj), mid); }
+void cb_message(mosquitto*, void* obj, const mosquitto_message* msg) {
+  link_of(obj)->shard->on_message(link_of(obj), msg);
+}
+
+// Deterministic jitter in [0.7, 1.3) from a link's address and attempt, so reconnections spread.
+double jitter(const void* p, int attempt) {
+  uint64_t x = reinterpret_cast<uintptr_t>(p) * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(attempt) * 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 31;
+  return 0.7 + 0.6 * static_cast<double>(x % 10000) / 10000.0;
+}
+
+}  // namespace
+
+Shard::Shard(FleetShared& fleet, int index) : fleet_(fleet), index_(index) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+}
+
+Shard::~Shard() {
+  stop(0);
+  for (auto& link : links_) {
+    if (link->mosq) mosquitto_destroy(link->mosq);
+    link->mosq = nullptr;
+  }
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+Slot* Shard::add_slot(std::unique_ptr<Slot> slot) {
+  slots_.push_back(std::move(slot));
+  Slot* s = slots_.back().get();
+  s->due_ms = s->meter->next_due_ms();
+  due_.push({s->due_ms, s});
+  if (!s->queue.empty() || !s->control.empty()) send_list_.push_back(s), s->in_send_list = true;
+  return s;
+}
+
+Link* Shard::add_link(std::unique_ptr<Link> link) {
+  link->shard = this;
+  links_.push_back(std::move(link));
+  return links_.back().get();
+}
+
+void Shard::start() {
+  running_ = true;
+  last_budget_ms_ = steady_ms();
+  thread_ = std::thread([this] { run(); });
+}
+
+void Shard::stop(int drain_ms) {
+  if (!thread_.joinable()) return;
+  drain_ms_ = drain_ms;
+  stop_requested_ = true;
+  wake();
+  thread_.join();
+  running_ = false;
+}
+
+void Shard::wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+}
+
+void Shard::post(std::function<void()> task) {
+  if (!running_) {
+    task();
+    return;
+  }
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(task));
+  }
+  wake();
+}
+
+void Shard::run_posted() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(posted_mutex_);
+    tasks.swap(posted_);
+  }
+  for (auto& t : tasks) t();
+}
+
+void Shard::touch(Link* link) {
+  if (link->touched) return;
+  link->touched = true;
+  touched_.push_back(link);
+}
+
+void Shard::update_masks() {
+  for (Link* link : touched_) {
+    link->touched = false;
+    if (!link->mosq || link->fd < 0) continue;
+    const uint32_t want = EPOLLIN | (mosquitto_want_write(link->mosq) ? EPOLLOUT : 0u);
+    if (want == link->mask) continue;
+    epoll_event ev{};
+    ev.events = want;
+    ev.data.ptr = link;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, link->fd, &ev) == 0) link->mask = want;
+  }
+  touched_.clear();
+}
+
+void Shard::mark_send(Slot* slot) {
+  if (slot->in_send_list) return;
+  slot->in_send_list = true;
+  send_list_.push_back(slot);
+}
+
+// ---- measuring -------------------------------------------------------------------------------
+
+void Shard::tick(int64_t now_ms) {
+  while (!due_.empty() && due_.top().first <= now_ms) {
+    auto [due, slot] = due_.top();
+    due_.pop();
+    if (due != slot->due_ms || slot->stopped) continue;  // rescheduled, or powered off
+    scratch_readings_.clear();
+    scratch_events_.clear();
+    slot->meter->advance(now_ms, &scratch_readings_, &scratch_events_);
+    take_outputs(slot, scratch_readings_, scratch_events_);
+    if (slot->meter->comms_cut() && !slot->comms_cut) cut_comms(slot);
+    slot->due_ms = slot->meter->next_due_ms();
+    due_.push({slot->due_ms, slot});
+  }
+}
+
+void Shard::take_outputs(Slot* slot, std::vector<QueuedReading>& readings, std::vector<protocol::MeterEvent>& events) {
+  const bool connected = slot->link && slot->link->state == Link::State::kConnected && !slot->comms_cut;
+  for (const QueuedReading& r : readings) {
+    const uint64_t lsn = fleet_.journal ? fleet_.journal->append_reading(slot->meter->index(), r) : 0;
+    enqueue_reading(slot, r, lsn, !connected);
+    fleet_.counters.readings_made.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (const protocol::MeterEvent& e : events) enqueue_control(slot, protocol::TopicKind::kEvent, protocol::encode(e));
+}
+
+void Shard::enqueue_reading(Slot* slot, const QueuedReading& reading, uint64_t lsn, bool late) {
+  if (slot->queue.size() >= fleet_.queue_capacity) {
+    // Store-and-forward is bounded: the oldest reading goes, and is counted.
+    PendingReading& old = slot->queue.front();
+    if (old.mid != 0 && slot->link) {
+      slot->link->mids.erase(old.mid);
+      --slot->inflight;
+    }
+    if (fleet_.journal) fleet_.journal->append_drop(slot->meter->index(), old.reading.seq);
+    slot->queue.pop_front();
+    fleet_.counters.readings_dropped.fetch_add(1, std::memory_order_relaxed);
+    fleet_.counters.readings_queued.fetch_sub(1, std::memory_order_relaxed);
+  }
+  slot->queue.push_back(PendingReading{reading, lsn, 0, false, late});
+  fleet_.counters.readings_queued.fetch_add(1, std::memory_order_relaxed);
+  mark_send(slot);
+}
+
+void Shard::enqueue_control(Slot* slot, protocol::TopicKind kind, std::string payload) {
+  if (slot->control.size() >= kMaxControlPerMeter) {
+    PendingControl& old = slot->control.front();
+    if (old.mid != 0 && slot->link) slot->link->mids.erase(old.mid);
+    slot->control.pop_front();
+  }
+  slot->control.push_back(PendingControl{kind, std::move(payload), 0});
+  mark_send(slot);
+}
+
+// ---- sending ---------------------------------------------------------------------------------
+
+void Shard::try_send(Slot* slot) {
+  Link* link = slot->link;
+  if (!link || link->state != Link::State::kConnected || !link->mosq || slot->comms_cut) return;
+  touch(link);
+  for (PendingControl& c : slot->control) {
+    if (c.mid != 0) continue;
+    const std::string& topic = c.kind == protocol::TopicKind::kEvent ? slot->topic_event : slot->topic_ack;
+    int mid = 0;
+    const int rc = mosquitto_publish(link->mosq, &mid, topic.c_str(), static_cast<int>(c.payload.size()),
+                                     c.payload.data(), 1, false);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) link->lost = true;
+      return;
+    }
+    c.mid = mid;
+    link->mids[mid] = Link::MidRef{slot, false};
+    if (c.kind == protocol::TopicKind::kEvent) fleet_.counters.events_published.fetch_add(1, std::memory_order_relaxed);
+  }
+  const uint64_t durable = fleet_.journal ? fleet_.journal->durable_lsn() : UINT64_MAX;
+  const auto window = static_cast<std::size_t>(fleet_.config.inflight_per_meter);
+  for (PendingReading& p : slot->queue) {
+    if (slot->inflight >= window) break;
+    if (p.mid != 0 || p.acked) continue;
+    if (p.lsn > durable) {
+      // Not on disk yet: sent when the journal says so (and nothing after it goes first).
+      awaiting_durable_.push_back(slot);
+      break;
+    }
+    const std::string payload = protocol::encode(to_protocol(slot->meter->id(), p.reading, p.late));
+    int mid = 0;
+    const int rc = mosquitto_publish(link->mosq, &mid, slot->topic_reading.c_str(), static_cast<int>(payload.size()),
+                                     payload.data(), 1, false);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) link->lost = true;
+      return;
+    }
+    p.mid = mid;
+    link->mids[mid] = Link::MidRef{slot, true};
+    ++slot->inflight;
+    fleet_.counters.readings_published.fetch_add(1, std::memory_order_relaxed);
+    if (p.late) fleet_.counters.readings_replayed.fetch_add(1, std::memory_order_relaxed);
+    if (fleet_.observer) fleet_.observer->on_reading_published(slot->meter->index(), p.reading.seq, p.late);
+  }
+}
+
+void Shard::publish_status(Link* link, Slot* slot, bool online) {
+  if (!link->mosq) return;
+  std::string payload;
+  if (online) {
+    payload = protocol::encode(slot->meter->online_status(fleet_.clock->now_ms()));
+  } else {
+    protocol::StatusMessage s;
+    s.meter_id = slot->meter->id();
+    s.online = false;
+    s.time_ms = fleet_.clock->now_ms();
+    s.period_s = slot->meter->period_ms() / 1000;
+    payload = protocol::encode(s);
+  }
+  mosquitto_publish(link->mosq, nullptr, slot->topic_status.c_str(), static_cast<int>(payload.size()), payload.data(), 1,
+                    true);
+  touch(link);
+}
+
+// ---- connections -----------------------------------------------------------------------------
+
+void Shard::connect(Link* link, int64_t now) {
+  mosquitto* m = mosquitto_new(link->client_id.c_str(), true, link);
+  if (!m) {
+    link->retry_at_ms = now + kBackoffMaxMs;
+    return;
+  }
+  mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+  // Our own per-meter window bounds what is in flight; the library should not queue behind it.
+  mosquitto_max_inflight_messages_set(m, 0);
+  mosquitto_username_pw_set(m, link->login.username.c_str(), link->login.password.c_str());
+  if (link->per_meter && !link->slots.empty()) {
+    Slot* slot = link->slots.front();
+    protocol::StatusMessage will;
+    will.meter_id = slot->meter->id();
+    will.online = false;
+    const std::string payload = protocol::encode(will);
+    mosquitto_will_set(m, slot->topic_status.c_str(), static_cast<int>(payload.size()), payload.data(), 1, true);
+  }
+  mosquitto_connect_callback_set(m, cb_connect);
+  mosquitto_disconnect_callback_set(m, cb_disconnect);
+  mosquitto_publish_callback_set(m, cb_publish);
+  mosquitto_message_callback_set(m, cb_message);
+  link->mosq = m;
+  link->lost = false;
+  link->state = Link::State::kConnecting;
+  link->connect_started_ms = now;
+  const int rc = mosquitto_connect_async(m, fleet_.config.broker_host.c_str(), fleet_.config.broker_port,
+                                         fleet_.config.keepalive_s);
+  const int fd = mosquitto_socket(m);
+  if (rc != MOSQ_ERR_SUCCESS || fd < 0) {
+    handle_lost(link, now);
+    return;
+  }
+  link->fd = fd;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT;
+  ev.data.ptr = link;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  link->mask = ev.events;
+}
+
+void Shard::drop_connection(Link* link, bool abrupt) {
+  if (link->fd >= 0) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, link->fd, nullptr);
+    // Closing without DISCONNECT makes the broker publish the last will.
+    if (abrupt && link->mosq && mosquitto_socket(link->mosq) == link->fd) ::shutdown(link->fd, SHUT_RDWR);
+  }
+  link->fd = -1;
+  link->mask = 0;
+  if (link->mosq) {
+    mosquitto_destroy(link->mosq);
+    link->mosq = nullptr;
+  }
+  if (link->state == Link::State::kConnected) {
+    fleet_.counters.links_connected.fetch_sub(1, std::memory_order_relaxed);
+  }
+  link->mids.clear();
+  // Everything in flight goes back to the queue, to be re-sent (late) on the next connection.
+  for (Slot* slot : link->slots) {
+    for (PendingReading& p : slot->queue) {
+      if (p.mid != 0) {
+        p.mid = 0;
+        p.late = true;
+      }
+    }
+    slot->inflight = 0;
+    for (PendingControl& c : slot->control) c.mid = 0;
+  }
+}
+
+void Shard::handle_lost(Link* link, int64_t now) {
+  const bool was_connected = link->state == Link::State::kConnected;
+  drop_connection(link, false);
+  if (link->state == Link::State::kDead) return;
+  link->state = Link::State::kIdle;
+  link->lost = false;
+  link->backoff_ms = link->backoff_ms == 0 ? kBackoffMinMs : std::min(kBackoffMaxMs, link->backoff_ms * 2);
+  if (link->refused) link->backoff_ms = kBackoffMaxMs;
+  link->retry_at_ms = now + static_cast<int64_t>(link->backoff_ms * jitter(link, link->backoff_ms));
+  if (was_connected) {
+    fleet_.counters.connection_losses.fetch_add(1, std::memory_order_relaxed);
+    ++losses_since_log_;
+  }
+}
+
+void Shard::cut_comms(Slot* slot) {
+  slot->comms_cut = true;
+  Link* link = slot->link;
+  if (!link) return;
+  if (link->per_meter) {
+    drop_connection(link, true);
+    link->state = Link::State::kDead;
+  } else if (link->state == Link::State::kConnected) {
+    // A gateway cannot drop one meter's connection: it says what the last will would have.
+    publish_status(link, slot, false);
+  }
+}
+
+void Shard::power_off(Slot* slot) {
+  if (slot->stopped) return;
+  slot->stopped = true;
+  fleet_.counters.meters_stopped.fetch_add(1, std::memory_order_relaxed);
+  if (!slot->comms_cut) cut_comms(slot);
+  if (slot->link) touch(slot->link);
+}
+
+void Shard::on_connect(Link* link, int rc) {
+  if (rc != 0) {
+    if (!link->refused) {
+      spdlog::warn("fleet: broker refused {} '{}': {}", link->per_meter ? "meter" : "gateway", link->login.username,
+                   mosquitto_connack_string(rc));
+    }
+    link->refused = true;
+    link->lost = true;
+    return;
+  }
+  link->state = Link::State::kConnected;
+  link->refused = false;
+  link->backoff_ms = 0;
+  fleet_.counters.connects.fetch_add(1, std::memory_order_relaxed);
+  fleet_.counters.links_connected.fetch_add(1, std::memory_order_relaxed);
+  if (link->per_meter) {
+    const std::string topic = protocol::make_topic(link->slots.front()->meter->id(), protocol::TopicKind::kCmd);
+    mosquitto_subscribe(link->mosq, nullptr, topic.c_str(), 1);
+  } else {
+    mosquitto_subscribe(link->mosq, nullptr, protocol::wildcard_topic(protocol::TopicKind::kCmd).c_str(), 1);
+  }
+  for (Slot* slot : link->slots) {
+    if (slot->stopped) continue;
+    publish_status(link, slot, !slot->comms_cut);
+    mark_send(slot);
+  }
+  touch(link);
+}
+
+void Shard::on_disconnect(Link* link, int rc) {
+  (void)rc;
+  link->lost = true;
+}
+
+void Shard::on_publish(Link* link, int mid) {
+  auto it = link->mids.find(mid);
+  if (it == link->mids.end()) return;  // a status message
+  const Link::MidRef ref = it->second;
+  link->mids.erase(it);
+  Slot* slot = ref.slot;
+  if (!ref.reading) {
+    for (auto c = slot->control.begin(); c != slot->control.end(); ++c) {
+      if (c->mid == mid) {
+        slot->control.erase(c);
+        break;
+      }
+    }
+    return;
+  }
+  for (PendingReading& p : slot->queue) {
+    if (p.mid == mid) {
+      p.acked = true;
+      p.mid = 0;
+      --slot->inflight;
+      break;
+    }
+  }
+  // Readings leave the queue in order, so the journal's view stays a prefix-free tail.
+  while (!slot->queue.empty() && slot->queue.front().acked) {
+    const uint64_t seq = slot->queue.front().reading.seq;
+    if (fleet_.journal) fleet_.journal->append_ack(slot->meter->index(), seq);
+    if (fleet_.observer) fleet_.observer->on_reading_acked(slot->meter->index(), seq);
+    slot->queue.pop_front();
+    fleet_.counters.readings_acked.fetch_add(1, std::memory_order_relaxed);
+    fleet_.counters.readings_queued.fetch_sub(1, std::memory_order_relaxed);
+  }
+  mark_send(slot);
+}
+
+void Shard::on_message(Link* link, const mosquitto_message* msg) {
+  if (!msg || !msg->topic) return;
+  const auto parsed = protocol::parse_topic(msg->topic);
+  if (!parsed || parsed->kind != protocol::TopicKind::kCmd) return;
+  Slot* slot = nullptr;
+  if (link->per_meter) {
+    if (!link->slots.empty() && link->slots.front()->meter->id() == parsed->meter_id) slot = link->slots.front();
+  } else {
+    auto it = link->by_id.find(parsed->meter_id);
+    if (it != link->by_id.end()) slot = it->second;
+  }
+  if (!slot || slot->stopped || slot->comms_cut) return;  // another gateway's meter, or powered off
+  fleet_.counters.commands_received.fetch_add(1, std::memory_order_relaxed);
+  protocol::DecodeContext ctx;
+  ctx.now_ms = VirtualClock::wall_ms();
+  ctx.topic_meter_id = parsed->meter_id;
+  const std::string_view payload(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen));
+  auto decoded = protocol::decode_command(payload, ctx);
+  if (!decoded.ok()) {
+    fleet_.counters.commands_rejected.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("fleet: meter {} ignored a command: {}", parsed->meter_id, decoded.error().describe());
+    return;
+  }
+  const protocol::Command& cmd = decoded.value();
+  scratch_events_.clear();
+  const uint32_t old_period = slot->meter->period_ms();
+  auto outcome = slot->meter->execute(cmd, fleet_.clock->now_ms(), VirtualClock::wall_ms(), &scratch_events_);
+  spdlog::info("fleet: meter {} {} command {} ({}): {}", slot->meter->id(), outcome.ack.ok ? "obeyed" : "refused",
+               cmd.id, protocol::command_kind_name(cmd.kind), outcome.ack.message);
+  for (const auto& e : scratch_events_) enqueue_control(slot, protocol::TopicKind::kEvent, protocol::encode(e));
+  enqueue_control(slot, protocol::TopicKind::kCmdAck, protocol::encode(outcome.ack));
+  if (outcome.settings_changed) {
+    if (fleet_.journal) {
+      fleet_.journal->append_settings(slot->meter->index(), slot->meter->relay_closed(), slot->meter->period_ms());
+    }
+    if (slot->meter->period_ms() != old_period) {
+      slot->due_ms = slot->meter->next_due_ms();
+      due_.push({slot->due_ms, slot});
+      publish_status(link, slot, true);
+    }
+  }
+  touch(link);
+}
+
+// ---- the loop --------------------------------------------------------------------------------
+
+bool Shard::all_queues_empty() const {
+  for (const auto& slot : slots_) {
+    if (slot->comms_cut || slot->stopped) continue;  // nothing will ever leave these
+    if (!slot->queue.empty()) return false;
+  }
+  return true;
+}
+
+void Shard::run() {
+  epoll_event events[256];
+  bool draining = false;
+  int64_t drain_deadline = 0;
+  for (;;) {
+    const int n = ::epoll_wait(epoll_fd_, events, 256, kTickMs);
+    const int64_t now = steady_ms();
+    for (int k = 0; k < n; ++k) {
+      Link* link = static_cast<Link*>(events[k].data.ptr);
+      if (!link) {
+        uint64_t v = 0;
+        [[maybe_unused]] const ssize_t r = ::read(wake_fd_, &v, sizeof(v));
+        continue;
+      }
+      if (!link->mosq) continue;
+      if (events[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        if (mosquitto_loop_read(link->mosq, 1) != MOSQ_ERR_SUCCESS) link->lost = true;
+      }
+      if (!link->lost && link->mosq && (events[k].events & EPOLLOUT)) {
+        if (mosquitto_loop_write(link->mosq, 1) != MOSQ_ERR_SUCCESS) link->lost = true;
+      }
+      touch(link);
+    }
+    run_posted();
+
+    if (stop_requested_ && !draining) {
+      draining = true;
+      drain_deadline = now + drain_ms_.load();
+    }
+    if (!draining && !fleet_.paused.load(std::memory_order_relaxed)) tick(fleet_.clock->now_ms());
+
+    // Readings the journal has made durable since the last round.
+    if (fleet_.journal) {
+      const uint64_t durable = fleet_.journal->durable_lsn();
+      if (durable != seen_durable_) {
+        seen_durable_ = durable;
+        std::vector<Slot*> waiting;
+        waiting.swap(awaiting_durable_);
+        for (Slot* s : waiting) mark_send(s);
+      }
+    }
+    std::vector<Slot*> to_send;
+    to_send.swap(send_list_);
+    for (Slot* s : to_send) {
+      s->in_send_list = false;
+      try_send(s);
+    }
+
+    // (Re)connect idle links at a bounded pace.
+    connect_budget_ = std::min<double>(connect_budget_ + (now - last_budget_ms_) * fleet_.config.connects_per_second / 1000.0,
+                                       std::max(1, fleet_.config.connects_per_second / 10));
+    last_budget_ms_ = now;
+    if (!draining) {
+      for (auto& lp : links_) {
+        if (connect_budget_ < 1) break;
+        Link* link = lp.get();
+        if (link->state != Link::State::kIdle || link->retry_at_ms > now) continue;
+        bool wanted = false;
+        for (Slot* s : link->slots) wanted = wanted || (!s->stopped && !s->comms_cut);
+        if (!wanted) continue;
+        connect_budget_ -= 1;
+        connect(link, now);
+        touch(link);
+      }
+    }
+
+    if (now - last_misc_ms_ >= kMiscIntervalMs) {
+      last_misc_ms_ = now;
+      for (auto& lp : links_) {
+        Link* link = lp.get();
+        if (!link->mosq) continue;
+        if (link->state == Link::State::kConnecting && now - link->connect_started_ms > kConnectTimeoutMs) {
+          link->lost = true;
+        } else if (mosquitto_loop_misc(link->mosq) != MOSQ_ERR_SUCCESS && link->state == Link::State::kConnected) {
+          link->lost = true;
+        }
+        touch(link);
+      }
+      if (losses_since_log_ > 0 && now - last_loss_log_ms_ > 5000) {
+        spdlog::warn("fleet: shard {}: {} connection(s) lost; reconnecting with back-off", index_, losses_since_log_);
+        losses_since_log_ = 0;
+        last_loss_log_ms_ = now;
+      }
+    }
+
+    for (Link* link : touched_) {
+      if (link->lost) handle_lost(link, now);
+    }
+    update_masks();
+
+    if (draining && (all_queues_empty() || now >= drain_deadline)) {
+      drain_and_disconnect(now + 1500);
+      return;
+    }
+  }
+}
+
+void Shard::drain_and_disconnect(int64_t deadline) {
+  // Say offline (retained) and disconnect cleanly, so the broker does not send the last will and
+  // the server sees a deliberate stop.
+  for (auto& lp : links_) {
+    Link* link = lp.get();
+    if (link->state != Link::State::kConnected || !link->mosq) continue;
+    for (Slot* slot : link->slots) {
+      if (!slot->stopped && !slot->comms_cut) publish_status(link, slot, false);
+    }
+    mosquitto_disconnect(link->mosq);
+  }
+  // Push the last packets out.
+  for (;;) {
+    bool pending = false;
+    for (auto& lp : links_) {
+      Link* link = lp.get();
+      if (!link->mosq || link->fd < 0) continue;
+      if (mosquitto_want_write(link->mosq)) {
+        if (mosquitto_loop_write(link->mosq, 1) == MOSQ_ERR_SUCCESS && mosquitto_want_write(link->mosq)) pending = true;
+      }
+    }
+    if (!pending || steady_ms() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (auto& lp : links_) {
+    Link* link = lp.get();
+    const bool was_connected = link->state == Link::State::kConnected;
+    drop_connection(link, false);
+    (void)was_connected;
+    if (link->state != Link::State::kDead) link->state = Link::State::kIdle;
+  }
+}
+
+}  // namespace wattguard::fleet

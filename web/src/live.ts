@@ -34,6 +34,9 @@ export interface LiveOptions {
   meters?: string[];                       // only these meters; all the user may see when absent
   on_batch: (batch: LiveBatch) => void;
   on_state?: (state: LiveState) => void;
+  // Called when the feed is connected again after a break: messages were missed, so the page
+  // reloads the current state (the server drops clients that fall too far behind).
+  on_reconnect?: () => void;
 }
 
 export class LiveFeed {
@@ -43,6 +46,7 @@ export class LiveFeed {
   private retry_ms = 500;
   private stopped = false;
   private retry_timer = 0;
+  private was_open = false;
 
   constructor(private readonly options: LiveOptions) {
     this.connect();
@@ -67,6 +71,8 @@ export class LiveFeed {
       opened = true;
       this.retry_ms = 500;
       this.options.on_state?.("open");
+      if (this.was_open) this.options.on_reconnect?.();
+      this.was_open = true;
     };
     socket.onmessage = (ev) => this.receive(ev.data);
     socket.onclose = () => {

@@ -263,7 +263,11 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     list.viewport.scrollTop = saved.scroll_top;
     list.render();
     update_counts();
-    feed = new LiveFeed({ on_batch, on_state: (s) => { set_text(live_el, s === "open" ? "live" : s); live_el.dataset.state = s; } });
+    feed = new LiveFeed({
+      on_batch,
+      on_state: (s) => { set_text(live_el, s === "open" ? "live" : s); live_el.dataset.state = s; },
+      on_reconnect: () => void reload(),
+    });
     const t_painted = await after_paint();
     if (perf.fleet_first_render_ms === null) {
       perf.fleet_first_render_ms = t_painted;
@@ -280,6 +284,39 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   }).catch((err) => {
     if (!closed) set_text(counts_el, `Could not load the meters: ${err instanceof Error ? err.message : String(err)}`);
   });
+
+  // After a break in the live feed: the current state of every meter, in place (view and scroll kept).
+  async function reload(): Promise<void> {
+    try {
+      const result = await take_meter_list({ request_ms: 0, normalize_ms: 0, bytes: 0 });
+      if (closed) return;
+      set_server_now(result.now_ms);
+      let added = false;
+      for (const fresh of result.meters) {
+        const i = index_of.get(fresh.id);
+        if (i === undefined) { added = true; continue; }
+        const m = meters[i];
+        // Keep a newer live reading than the list's (the feed may already be flowing again).
+        const keep = m.last_reading && fresh.last_reading && m.last_reading.time_ms > fresh.last_reading.time_ms ? m.last_reading : null;
+        Object.assign(m, fresh);
+        if (keep) m.last_reading = keep;
+      }
+      if (added || result.meters.length !== meters.length) {
+        // Meters were added or removed: rebuild the indexes from the new list.
+        meters = result.meters;
+        search_keys = meters.map((m) => `${m.id}\u0000${m.name}\u0000${m.area}\u0000${m.owner}`.toLowerCase());
+        index_of.clear();
+        for (let i = 0; i < meters.length; i++) {
+          index_of.set(meters[i].id, i);
+          note_day_start(meters[i], result.now_ms);
+        }
+      }
+      rebuild_view();
+      update_counts();
+    } catch {
+      // The next reconnect or the 401 handler takes over.
+    }
+  }
 
   return () => {
     closed = true;

@@ -197,7 +197,21 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
   void bars.load();
   void load_events();
   void load_alerts();
-  const feed = new LiveFeed({ meters: [meter.id], on_batch });
+  const feed = new LiveFeed({
+    meters: [meter.id],
+    on_batch,
+    // Readings and status changes were missed during the break: take the server's current state.
+    on_reconnect: () => {
+      get_meter(meter.id).then((fresh) => {
+        const keep = meter.last_reading && fresh.last_reading && meter.last_reading.time_ms > fresh.last_reading.time_ms
+          ? meter.last_reading : null;
+        Object.assign(meter, fresh);
+        if (keep) meter.last_reading = keep;
+        render_live();
+      }).catch(() => undefined);
+      void load_events();
+    },
+  });
   const tick = window.setInterval(render_live, 1000);
   return () => {
     feed.stop();

@@ -15,14 +15,31 @@ struct SqliteOptions {
   bool synchronous_full = false; // false: WAL + synchronous=NORMAL (durable across process crashes,
                                  // the last transactions may be lost on power failure)
   int busy_timeout_ms = 5000;    // wait this long for another process's lock (e.g. the CLI provisioning)
+  // Staging (see docs/storage.md): each appended batch is first written as one row of the staging
+  // table (a few sequential pages per commit, however many meters the batch spans), then compacted
+  // into per-meter chunks and rollups. Compaction costs roughly one chunk update and four rollup
+  // upserts per meter it touches, so it runs rarely and in big steps: when more than
+  // staging_max_readings are staged or the oldest staged batch is older than staging_max_age_ms,
+  // the next append compacts up to compact_step_readings (oldest batches first).
+  // Staged readings are also held in memory (about 160 bytes each) so readers see them at once.
+  std::size_t staging_max_readings = 200'000;
+  int staging_max_age_ms = 60'000;
+  std::size_t compact_step_readings = 200'000;
+  bool compact_on_close = true;  // false only in tests that simulate a crash
 };
 
 // The schema is versioned (table schema_version); open() migrates an older file forward and refuses
 // a newer one (kCorruption). See docs/storage.md for the tables.
 //
 // Thread-safe: writes are serialised by a mutex on the single writer connection; reads take a
-// connection from the reader pool and see the last committed batch (WAL snapshot). Several
-// processes may open the same file (e.g. `wattguard meters provision` while the server runs).
+// connection from the reader pool and see the last committed batch (WAL snapshot) plus the batches
+// still in staging, which this object also keeps in memory.
+//
+// Processes: the first SqliteStore to open a file takes an exclusive lock (<path>-writer.lock) and
+// uses staging; other processes may open the same file at the same time (e.g. `wattguard meters
+// provision` while the server runs): their appends bypass staging (slower, written straight to
+// chunks and rollups), and they see the lock holder's readings once compacted (within
+// staging_max_age_ms while it ingests, at the latest when it closes or restarts).
 class SqliteStore final : public ReadingStore {
  public:
   // Opens (creating/migrating) the database. Errors: kIoError (cannot open), kCorruption.
@@ -67,6 +84,11 @@ class SqliteStore final : public ReadingStore {
 
   StoreResult<int64_t> append_audit(const AuditEntry& entry) override;
   StoreResult<std::vector<AuditEntry>> audit(std::string_view target, std::size_t limit = 100) override;
+
+  // Compacts everything staged now (normally done in steps by append_readings and on close).
+  StoreStatus compact();
+  // True if this instance holds the writer lock and stages appends.
+  bool is_primary_writer() const;
 
   // The underlying file (for the API engineer's own tables: open a separate connection to it).
   const std::string& path() const;

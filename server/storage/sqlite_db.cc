@@ -1,0 +1,73 @@
+// SQLite connection and statement cache.
+#include "server/storage/sqlite_db.h"
+
+namespace wattguard::storage {
+
+StoreResult<std::unique_ptr<Db>> Db::open(const std::string& path, int busy_timeout_ms) {
+  sqlite3* handle = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "cannot open database " + path + ": " + (handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+    sqlite3_close(handle);
+    return StoreStatus::error(StoreCode::kIoError, msg);
+  }
+  sqlite3_busy_timeout(handle, busy_timeout_ms);
+  sqlite3_extended_result_codes(handle, 1);
+  return std::unique_ptr<Db>(new Db(handle));
+}
+
+Db::~Db() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+StoreStatus Db::error_from(int rc, std::string_view what) const {
+  const int primary = rc & 0xff;
+  const StoreCode code = (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? StoreCode::kCorruption
+                         : primary == SQLITE_CONSTRAINT                         ? StoreCode::kAlreadyExists
+                                                                                : StoreCode::kIoError;
+  return StoreStatus::error(code, std::string(what) + ": " + sqlite3_errmsg(db_));
+}
+
+StoreStatus Db::last_error(std::string_view what) const { return error_from(sqlite3_extended_errcode(db_), what); }
+
+StoreStatus Db::exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string text(sql);
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return StoreStatus::ok_status();
+  StoreStatus s = error_from(rc, "sql failed (" + text.substr(0, 60) + ")");
+  if (err) {
+    s.message = "sql failed (" + text.substr(0, 60) + "): " + err;
+    sqlite3_free(err);
+  }
+  return s;
+}
+
+StoreResult<Stmt> Db::prepare(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) return Stmt(it->second);
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    StoreStatus s = error_from(rc, "cannot prepare statement");
+    sqlite3_finalize(stmt);
+    return s;
+  }
+  cache_.emplace(sql, stmt);
+  return Stmt(stmt);
+}
+
+StoreResult<Stmt> Db::prepare_once(const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    StoreStatus s = error_from(rc, "cannot prepare statement");
+    sqlite3_finalize(stmt);
+    return s;
+  }
+  return Stmt(stmt, /*owned=*/true);
+}
+
+}  // namespace wattguard::storage

@@ -1,0 +1,655 @@
+// Tests of SqliteStore: idempotent ingest, rollups (also for late readings), rollback events,
+// aggregation, retention, restart, bad input, commands, audit and concurrent access.
+#include "server/storage/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <thread>
+
+namespace wattguard::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using protocol::Reading;
+
+constexpr int64_t kT0 = 1'750'032'000'000;  // 2025-06-16 00:00:00 UTC (a day boundary)
+constexpr int64_t kMin = 60'000;
+
+class TempDb {
+ public:
+  TempDb() {
+    static std::atomic<int> counter{0};
+    dir_ = fs::path(testing::TempDir()) /
+           ("wg_store_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  ~TempDb() { fs::remove_all(dir_); }
+  std::string path() const { return (dir_ / "wattguard.db").string(); }
+  std::unique_ptr<SqliteStore> open() const {
+    auto s = SqliteStore::open(SqliteOptions{.path = path(), .reader_connections = 2});
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+    return s.ok() ? std::move(s.value()) : nullptr;
+  }
+
+ private:
+  fs::path dir_;
+};
+
+MeterInfo meter(const std::string& id) {
+  MeterInfo m;
+  m.id = id;
+  return m;
+}
+
+EventQuery query(const std::string& meter_id = "", std::optional<protocol::EventKind> kind = std::nullopt,
+                 int64_t from_ms = INT64_MIN, int64_t to_ms = INT64_MAX) {
+  EventQuery q;
+  q.meter_id = meter_id;
+  q.kind = kind;
+  q.from_ms = from_ms;
+  q.to_ms = to_ms;
+  return q;
+}
+
+Reading make(const std::string& meter, uint64_t seq, int64_t t, double p_w, double imp_wh, double exp_wh = 0) {
+  Reading r;
+  r.meter_id = meter;
+  r.seq = seq;
+  r.time_ms = t;
+  r.vrms = 230;
+  r.irms = std::fabs(p_w) / 230;
+  r.p_w = p_w;
+  r.s_va = std::fabs(p_w);
+  r.q_var = 0;
+  r.pf = 1;
+  r.freq_hz = 50;
+  r.e_import_wh = imp_wh;
+  r.e_export_wh = exp_wh;
+  return r;
+}
+
+// A meter drawing a constant 1200 W from kT0, one reading every 5 s, registers exact.
+std::vector<Reading> steady(const std::string& meter, int count, uint64_t first_seq = 0, double p_w = 1200) {
+  std::vector<Reading> out;
+  for (int i = 0; i < count; ++i) {
+    const uint64_t seq = first_seq + static_cast<uint64_t>(i);
+    const int64_t t = kT0 + static_cast<int64_t>(seq) * 5000;
+    out.push_back(make(meter, seq, t, p_w, p_w * static_cast<double>(seq) * 5.0 / 3600.0));
+  }
+  return out;
+}
+
+// Parameter: compact after every append (readings served from chunks and rollups) or never
+// (served from staging); every behaviour must be the same either way.
+class StoreTest : public testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    store_ = db_.open();
+    ASSERT_TRUE(store_);
+    ASSERT_TRUE(store_->add_meter(MeterInfo{"m1", "Kitchen", "north", "alice", 0}).ok());
+    ASSERT_TRUE(store_->add_meter(MeterInfo{"m2", "", "south", "", 0}).ok());
+  }
+  AppendResult append(const std::vector<Reading>& rs, int64_t received = kT0) {
+    auto r = store_->append_readings(rs, received);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    if (GetParam()) {
+      EXPECT_TRUE(store_->compact().ok());
+    }
+    return r.ok() ? r.value() : AppendResult{};
+  }
+  TempDb db_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_P(StoreTest, MetersRegistry) {
+  auto m = store_->get_meter("m1");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->name, "Kitchen");
+  EXPECT_EQ(m->area, "north");
+  EXPECT_EQ(m->owner, "alice");
+  EXPECT_GT(m->created_ms, 0);
+  EXPECT_EQ(store_->add_meter(meter("m1")).code, StoreCode::kAlreadyExists);
+  EXPECT_EQ(store_->add_meter(meter("bad/id")).code, StoreCode::kInvalidArgument);
+  EXPECT_EQ(store_->get_meter("nope").error().code, StoreCode::kNotFound);
+  EXPECT_TRUE(store_->update_meter(MeterInfo{"m2", "Shop", "east", "bob", 0}).ok());
+  EXPECT_EQ(store_->get_meter("m2")->area, "east");
+  EXPECT_EQ(store_->update_meter(meter("m9")).code, StoreCode::kNotFound);
+  // Bulk add is all or nothing.
+  std::vector<MeterInfo> bulk = {meter("b1"), meter("b2"), meter("m1")};
+  EXPECT_EQ(store_->add_meters(bulk).code, StoreCode::kAlreadyExists);
+  EXPECT_FALSE(store_->has_meter("b1"));
+  bulk.pop_back();
+  EXPECT_TRUE(store_->add_meters(bulk).ok());
+  auto all = store_->list_meters();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0].id, "b1");
+  EXPECT_EQ((*all)[3].id, "m2");
+}
+
+TEST_P(StoreTest, DuplicatesAreIgnoredAndCounted) {
+  const auto rs = steady("m1", 10);
+  AppendResult first = append(rs);
+  EXPECT_EQ(first.stored, 10u);
+  EXPECT_EQ(first.duplicates, 0u);
+  std::vector<Reading> again(rs.begin() + 5, rs.end());
+  again.push_back(steady("m1", 1, 10)[0]);
+  again.push_back(steady("m1", 1, 10)[0]);  // twice in the same batch
+  AppendResult second = append(again);
+  EXPECT_EQ(second.stored, 1u);
+  EXPECT_EQ(second.duplicates, 6u);
+  auto sum = store_->seq_summary("m1");
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ(sum->count, 11u);
+  EXPECT_EQ(sum->min_seq, 0u);
+  EXPECT_EQ(sum->max_seq, 10u);
+  // A duplicate with different values does not overwrite the stored one, nor touch the rollups.
+  Reading changed = rs[3];
+  changed.p_w = 99999;
+  append({changed});
+  auto raw = store_->raw_readings("m1", kT0, kT0 + 3600'000);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ((*raw)[3], rs[3]);
+  auto agg = store_->readings("m1", kT0, kT0 + 3600'000, 3600'000);
+  ASSERT_TRUE(agg.ok());
+  ASSERT_EQ(agg->points.size(), 1u);
+  EXPECT_EQ(agg->points[0].count, 11u);
+  EXPECT_DOUBLE_EQ(agg->points[0].p_max_w, 1200);
+}
+
+TEST_P(StoreTest, AggregationMathAcrossResolutions) {
+  // Two hours of a load that alternates 600 W / 1800 W every minute (avg 1200 W), registers integrated.
+  std::vector<Reading> rs;
+  double imp = 1000;
+  for (uint64_t seq = 0; seq < 1440; ++seq) {
+    const int64_t t = kT0 + static_cast<int64_t>(seq) * 5000;
+    const double p = ((t - kT0) / kMin) % 2 == 0 ? 600 : 1800;
+    if (seq > 0) imp += p * 5.0 / 3600.0;
+    rs.push_back(make("m1", seq, t, p, imp));
+  }
+  std::shuffle(rs.begin(), rs.end(), std::mt19937(3));  // order of arrival must not matter
+  for (std::size_t i = 0; i < rs.size(); i += 100) {
+    append(std::vector<Reading>(rs.begin() + static_cast<long>(i), rs.begin() + static_cast<long>(std::min(i + 100, rs.size()))));
+  }
+  const int64_t end = kT0 + 2 * 3600'000;
+  // step 10 s -> raw; 2 min -> 1m rollups; 30 min -> 15m; 1 h -> 1h; 1 day -> 1d
+  struct Case { int64_t step; Resolution source; std::size_t points; };
+  for (const Case c : {Case{10'000, Resolution::kRaw, 720}, Case{2 * kMin, Resolution::k1Min, 60},
+                       Case{30 * kMin, Resolution::k15Min, 4}, Case{3600'000, Resolution::k1Hour, 2},
+                       Case{86'400'000, Resolution::k1Day, 1}}) {
+    auto agg = store_->readings("m1", kT0, end, c.step);
+    ASSERT_TRUE(agg.ok()) << agg.error().message;
+    EXPECT_EQ(agg->source, c.source) << c.step;
+    EXPECT_EQ(agg->step_ms, c.step);
+    ASSERT_EQ(agg->points.size(), c.points) << c.step;
+    double energy = 0;
+    uint32_t count = 0;
+    for (const AggregatePoint& p : agg->points) {
+      energy += p.energy_import_wh;
+      count += p.count;
+      EXPECT_EQ(p.t_ms % c.step, 0);
+    }
+    EXPECT_EQ(count, 1440u) << c.step;
+    // Energy across buckets adds up to last minus first register: nothing lost between buckets.
+    EXPECT_NEAR(energy, imp - 1000, 1e-6) << c.step;
+    if (c.step >= 2 * kMin) {
+      EXPECT_NEAR(agg->points[0].p_avg_w, 1200, 1e-9) << c.step;
+      EXPECT_DOUBLE_EQ(agg->points[0].p_min_w, 600);
+      EXPECT_DOUBLE_EQ(agg->points[0].p_max_w, 1800);
+      EXPECT_DOUBLE_EQ(agg->points[0].vrms_avg, 230);
+    }
+  }
+  // A 1-hour bucket holds 720 readings and 1 h of energy at 1200 W average (minus the first 5 s).
+  auto hourly = store_->readings("m1", kT0, end, 3600'000);
+  ASSERT_TRUE(hourly.ok());
+  EXPECT_EQ(hourly->points[0].count, 720u);
+  EXPECT_NEAR(hourly->points[1].energy_import_wh, 1200.0, 1e-6);
+  // Steps that are not a multiple of the source resolution are rounded to one.
+  auto odd = store_->readings("m1", kT0, end, 2592'000);  // 43.2 min -> 45 min of 15-min buckets
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->source, Resolution::k15Min);
+  EXPECT_EQ(odd->step_ms, 45 * kMin);
+}
+
+TEST_P(StoreTest, AggregationFirstBucketUsesTheRegisterBeforeTheRange) {
+  append(steady("m1", 720 * 2));  // two hours at 1200 W
+  auto agg = store_->readings("m1", kT0 + 3600'000, kT0 + 2 * 3600'000, 3600'000);
+  ASSERT_TRUE(agg.ok());
+  ASSERT_EQ(agg->points.size(), 1u);
+  // 1199 intervals of 5 s fall inside the 2nd hour's readings; plus the one across the boundary.
+  EXPECT_NEAR(agg->points[0].energy_import_wh, 1200.0, 1e-6);
+}
+
+TEST_P(StoreTest, BadQueryParametersAreRefused) {
+  EXPECT_EQ(store_->readings("m1", kT0, kT0 + 1000, 0).error().code, StoreCode::kInvalidArgument);
+  EXPECT_EQ(store_->readings("m1", kT0, kT0, 1000).error().code, StoreCode::kInvalidArgument);
+  EXPECT_EQ(store_->readings("m1", kT0, kT0 + 86'400'000, 1, 1000).error().code, StoreCode::kInvalidArgument);
+  EXPECT_EQ(store_->readings("zz", kT0, kT0 + 1000, 1000).error().code, StoreCode::kNotFound);
+  EXPECT_EQ(store_->raw_readings("zz", kT0, kT0 + 1000).error().code, StoreCode::kNotFound);
+}
+
+TEST_P(StoreTest, LateReadingIsInsertedAndCorrectsItsRollups) {
+  auto rs = steady("m1", 720);  // one hour
+  const Reading held_back = rs[300];
+  rs.erase(rs.begin() + 300);
+  append(rs);
+  auto before = store_->readings("m1", kT0, kT0 + 3600'000, 3600'000);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->points[0].count, 719u);
+  auto minute_before = store_->readings("m1", held_back.time_ms - held_back.time_ms % kMin,
+                                        held_back.time_ms - held_back.time_ms % kMin + kMin, kMin);
+  ASSERT_TRUE(minute_before.ok());
+  EXPECT_EQ(minute_before->points[0].count, 11u);
+
+  Reading late = held_back;
+  late.p_w = 5000;  // distinguishable in min/max
+  AppendResult r = append({late});
+  EXPECT_EQ(r.stored, 1u);
+  EXPECT_EQ(r.late, 1u);
+  EXPECT_EQ(r.rollbacks, 0u);  // its register lies between its neighbours'
+  for (int64_t step : {kMin, 15 * kMin, kMin * 60, kMin * 1440}) {
+    const int64_t start = late.time_ms - late.time_ms % step;
+    auto agg = store_->readings("m1", start, start + step, step);
+    ASSERT_TRUE(agg.ok());
+    ASSERT_EQ(agg->points.size(), 1u);
+    EXPECT_DOUBLE_EQ(agg->points[0].p_max_w, 5000) << step;
+  }
+  auto after = store_->readings("m1", kT0, kT0 + 3600'000, 3600'000);
+  EXPECT_EQ(after->points[0].count, 720u);
+  auto minute = store_->readings("m1", late.time_ms - late.time_ms % kMin, late.time_ms - late.time_ms % kMin + kMin, kMin);
+  EXPECT_EQ(minute->points[0].count, 12u);
+  // A late reading that is the first of its minute moves the bucket's first register.
+  auto day = store_->readings("m1", kT0, kT0 + 86'400'000, 86'400'000);
+  EXPECT_EQ(day->points[0].count, 720u);
+}
+
+TEST_P(StoreTest, LateReadingOlderThanEverythingBecomesTheFirstRegister) {
+  auto rs = steady("m1", 24);  // 2 minutes
+  append(std::vector<Reading>(rs.begin() + 1, rs.end()));
+  auto before = store_->readings("m1", kT0, kT0 + 2 * kMin, kMin);
+  EXPECT_NEAR(before->points[0].energy_import_wh, 1200.0 * 50 / 3600, 1e-9);  // seq 1..11: nothing before it
+  append({rs[0]});
+  auto after = store_->readings("m1", kT0, kT0 + 2 * kMin, kMin);
+  EXPECT_NEAR(after->points[0].energy_import_wh, 1200.0 * 55 / 3600, 1e-9);  // seq 0..11: 11 intervals
+  EXPECT_EQ(after->points[0].count, 12u);
+  EXPECT_NEAR(after->points[0].energy_import_wh + after->points[1].energy_import_wh, 1200.0 * 115 / 3600, 1e-9);
+}
+
+TEST_P(StoreTest, RegisterRollbackIsStoredAndRaisesOneEvent) {
+  auto rs = steady("m1", 10);
+  append(rs);
+  std::vector<Reading> reset;
+  for (uint64_t seq = 10; seq < 15; ++seq) {
+    reset.push_back(make("m1", seq, kT0 + static_cast<int64_t>(seq) * 5000, 1200, 0.5 * static_cast<double>(seq - 10)));
+  }
+  AppendResult r = append(reset);
+  EXPECT_EQ(r.stored, 5u);  // stored, not refused
+  EXPECT_EQ(r.rollbacks, 1u);  // only the step back, not every reading after it
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].event.kind, protocol::EventKind::kRegisterRollback);
+  EXPECT_EQ(r.events[0].source, EventSource::kServer);
+  EXPECT_EQ(r.events[0].event.time_ms, reset[0].time_ms);
+  EXPECT_NE(r.events[0].event.details.find("e_import_wh went backwards"), std::string::npos)
+      << r.events[0].event.details;
+  auto ev = store_->events(query("m1"));
+  ASSERT_TRUE(ev.ok());
+  ASSERT_EQ(ev->size(), 1u);
+  EXPECT_EQ((*ev)[0].event.kind, protocol::EventKind::kRegisterRollback);
+  EXPECT_EQ(store_->seq_summary("m1")->count, 15u);
+  // Energy never counts negative across the reset.
+  auto agg = store_->readings("m1", kT0, kT0 + kMin, 5000);
+  ASSERT_TRUE(agg.ok());
+  for (const auto& p : agg->points) EXPECT_GE(p.energy_import_wh, 0.0);
+}
+
+TEST_P(StoreTest, RollbackIsDetectedAcrossABatchAndAfterReopen) {
+  append(steady("m1", 5));
+  store_.reset();
+  store_ = db_.open();  // the newest reading is looked up again from the file
+  AppendResult r = append({make("m1", 5, kT0 + 25'000, 1200, 0.0)});
+  EXPECT_EQ(r.rollbacks, 1u);
+  // Export register too, in the same batch as an in-order reading.
+  AppendResult r2 = append({make("m2", 0, kT0, -500, 0, 10.0), make("m2", 1, kT0 + 5000, -500, 0, 3.0)});
+  EXPECT_EQ(r2.rollbacks, 1u);
+  ASSERT_EQ(r2.events.size(), 1u);
+  EXPECT_NE(r2.events[0].event.details.find("e_export_wh"), std::string::npos);
+}
+
+TEST_P(StoreTest, LateReadingWithTooHighRegisterRaisesRollback) {
+  auto rs = steady("m1", 10);
+  Reading odd = rs[4];
+  rs.erase(rs.begin() + 4);
+  append(rs);
+  odd.e_import_wh = 1e6;  // above the following reading: the register went back after it
+  AppendResult r = append({odd});
+  EXPECT_EQ(r.late, 1u);
+  EXPECT_EQ(r.rollbacks, 1u);
+  ASSERT_EQ(r.events.size(), 1u);
+  EXPECT_EQ(r.events[0].event.time_ms, rs[4].time_ms);  // at the reading after it
+}
+
+TEST_P(StoreTest, InvalidAndUnknownReadingsAreRefusedTheRestStored) {
+  auto rs = steady("m1", 4);
+  Reading nan = make("m1", 100, kT0, 1, 1);
+  nan.vrms = std::numeric_limits<double>::quiet_NaN();
+  Reading neg = make("m1", 101, kT0, 1, 1);
+  neg.irms = -1;
+  Reading unknown = make("ghost", 0, kT0, 1, 1);
+  Reading bad_id = make("a/b", 0, kT0, 1, 1);
+  std::vector<Reading> batch = {rs[0], nan, rs[1], neg, unknown, rs[2], bad_id, rs[3]};
+  AppendResult r = append(batch);
+  EXPECT_EQ(r.stored, 4u);
+  ASSERT_EQ(r.refused.size(), 4u);
+  EXPECT_EQ(r.refused[0].index, 1u);
+  EXPECT_EQ(r.refused[0].reason, protocol::Rejection::kNotFinite);
+  EXPECT_EQ(r.refused[1].index, 3u);
+  EXPECT_EQ(r.refused[1].reason, protocol::Rejection::kNegativeCurrent);
+  EXPECT_EQ(r.refused[2].index, 4u);
+  EXPECT_EQ(r.refused[2].reason, protocol::Rejection::kUnknownMeter);
+  EXPECT_EQ(r.refused[3].index, 6u);
+  EXPECT_EQ(r.refused[3].reason, protocol::Rejection::kBadMeterId);
+  auto raw = store_->raw_readings("m1", 0, INT64_MAX);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw->size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ((*raw)[i], rs[i]);
+}
+
+TEST_P(StoreTest, ReopenLosesNothing) {
+  const auto rs = steady("m1", 1000);
+  append(rs);
+  ASSERT_TRUE(store_->add_event({"m2", protocol::EventKind::kCoverOpen, protocol::EventEdge::kOnset, kT0, "lid"},
+                                EventSource::kMeter, kT0).ok());
+  ASSERT_TRUE(store_->set_retention(RetentionPolicy{30, 60, 90, 400, 0}).ok());
+  auto agg_before = store_->readings("m1", kT0, kT0 + 86'400'000, 15 * kMin);
+  ASSERT_TRUE(agg_before.ok());
+  store_.reset();
+
+  store_ = db_.open();
+  ASSERT_TRUE(store_);
+  auto raw = store_->raw_readings("m1", 0, INT64_MAX);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw->size(), rs.size());
+  for (std::size_t i = 0; i < rs.size(); ++i) ASSERT_EQ((*raw)[i], rs[i]);
+  auto agg_after = store_->readings("m1", kT0, kT0 + 86'400'000, 15 * kMin);
+  ASSERT_TRUE(agg_after.ok());
+  EXPECT_EQ(agg_after->points, agg_before->points);
+  EXPECT_EQ(store_->events(query())->size(), 1u);
+  EXPECT_EQ(store_->retention().value(), (RetentionPolicy{30, 60, 90, 400, 0}));
+  auto latest = store_->latest("m1");
+  ASSERT_TRUE(latest.ok());
+  ASSERT_TRUE(latest->has_value());
+  EXPECT_EQ((*latest)->reading, rs.back());
+  EXPECT_EQ((*latest)->received_ms, kT0);
+  // Appending the same readings again after the restart stores nothing.
+  AppendResult again = append(rs);
+  EXPECT_EQ(again.stored, 0u);
+  EXPECT_EQ(again.duplicates, rs.size());
+}
+
+TEST_P(StoreTest, LatestStatePerMeter) {
+  EXPECT_FALSE(store_->latest("m1")->has_value());
+  auto rs = steady("m1", 5);
+  std::reverse(rs.begin(), rs.end());
+  append(rs);
+  append({make("m2", 7, kT0 + 1000, 10, 3)});
+  EXPECT_EQ((*store_->latest("m1"))->reading.seq, 4u);
+  auto all = store_->latest_all();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].reading.meter_id, "m1");
+  EXPECT_EQ((*all)[1].reading.seq, 7u);
+  EXPECT_EQ(store_->latest("zz").error().code, StoreCode::kNotFound);
+}
+
+TEST_P(StoreTest, RetentionDeletesOnlyOlderRowsPerResolution) {
+  // 3 days, one reading per 10 minutes.
+  std::vector<Reading> rs;
+  for (uint64_t i = 0; i < 3 * 144; ++i) {
+    rs.push_back(make("m1", i, kT0 + static_cast<int64_t>(i) * 600'000, 100, static_cast<double>(i)));
+  }
+  append(rs);
+  ASSERT_TRUE(store_->set_retention(RetentionPolicy{1, 2, 0, 0, 0}).ok());
+  const int64_t now = kT0 + 3 * 86'400'000;
+  auto r = store_->apply_retention(now);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->deleted[0], 2u * 144);  // raw: keep the last day
+  EXPECT_EQ(r->deleted[1], 144u);      // 1m: keep the last two days
+  EXPECT_EQ(r->deleted[2], 0u);
+  auto raw = store_->raw_readings("m1", 0, INT64_MAX);
+  ASSERT_EQ(raw->size(), 144u);
+  EXPECT_EQ(raw->front().time_ms, now - 86'400'000);
+  // Coarse rollups still answer for the deleted raw days.
+  auto daily = store_->readings("m1", kT0, now, 86'400'000);
+  ASSERT_TRUE(daily.ok());
+  ASSERT_EQ(daily->points.size(), 3u);
+  EXPECT_EQ(daily->points[0].count, 144u);
+  EXPECT_EQ(store_->set_retention(RetentionPolicy{-1, 0, 0, 0, 0}).code, StoreCode::kInvalidArgument);
+}
+
+TEST_P(StoreTest, EventsStoreQueryAndDeduplicate) {
+  const protocol::MeterEvent e1{"m1", protocol::EventKind::kMagnetic, protocol::EventEdge::kOnset, kT0, "3 mT"};
+  const protocol::MeterEvent e2{"m1", protocol::EventKind::kMagnetic, protocol::EventEdge::kClear, kT0 + 60'000, ""};
+  const protocol::MeterEvent e3{"m2", protocol::EventKind::kOutage, protocol::EventEdge::kOnset, kT0 + 5, ""};
+  auto id1 = store_->add_event(e1, EventSource::kMeter, kT0);
+  ASSERT_TRUE(id1.ok());
+  EXPECT_EQ(store_->add_event(e1, EventSource::kMeter, kT0 + 9).value(), id1.value());  // QoS 1 redelivery
+  ASSERT_TRUE(store_->add_event(e2, EventSource::kMeter, kT0).ok());
+  ASSERT_TRUE(store_->add_event(e3, EventSource::kMeter, kT0).ok());
+  EXPECT_EQ(store_->add_event({"zz", protocol::EventKind::kMagnetic, protocol::EventEdge::kOnset, kT0, ""},
+                              EventSource::kMeter, kT0).error().code,
+            StoreCode::kNotFound);
+  auto all = store_->events(query());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].event, e2);  // newest first
+  auto m1 = store_->events(query("m1", protocol::EventKind::kMagnetic));
+  ASSERT_EQ(m1->size(), 2u);
+  auto window = store_->events(query("", std::nullopt, kT0 + 1, kT0 + 100));
+  ASSERT_EQ(window->size(), 1u);
+  EXPECT_EQ((*window)[0].event, e3);
+}
+
+TEST_P(StoreTest, CommandsAndAudit) {
+  CommandRecord c;
+  c.id = "c1";
+  c.meter_id = "m1";
+  c.kind = protocol::CommandKind::kRelayOff;
+  c.requested_by = "operator1";
+  c.created_ms = kT0;
+  ASSERT_TRUE(store_->add_command(c).ok());
+  EXPECT_EQ(store_->add_command(c).code, StoreCode::kAlreadyExists);
+  c.id = "c2";
+  c.meter_id = "zz";
+  EXPECT_EQ(store_->add_command(c).code, StoreCode::kNotFound);
+  EXPECT_EQ(store_->open_commands()->size(), 1u);
+  ASSERT_TRUE(store_->update_command("c1", CommandState::kSent, "", protocol::RelayState::kUnknown, kT0 + 10).ok());
+  ASSERT_TRUE(store_->update_command("c1", CommandState::kAcked, "relay opened", protocol::RelayState::kOff, kT0 + 900).ok());
+  EXPECT_EQ(store_->update_command("c9", CommandState::kAcked, "", protocol::RelayState::kOff, 1).code, StoreCode::kNotFound);
+  auto got = store_->get_command("c1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state, CommandState::kAcked);
+  EXPECT_EQ(got->sent_ms, kT0 + 10);
+  EXPECT_EQ(got->updated_ms, kT0 + 900);
+  EXPECT_EQ(got->relay, protocol::RelayState::kOff);
+  EXPECT_EQ(got->message, "relay opened");
+  EXPECT_EQ(store_->commands("m1")->size(), 1u);
+  EXPECT_TRUE(store_->open_commands()->empty());
+
+  ASSERT_TRUE(store_->append_audit({0, kT0, "operator1", "command.relay_off", "m1", "theft alert 17"}).ok());
+  ASSERT_TRUE(store_->append_audit({0, kT0 + 1, "admin", "meter.provision", "m2", ""}).ok());
+  auto audit = store_->audit("m1");
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ((*audit)[0].actor, "operator1");
+  EXPECT_EQ(store_->audit("")->size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(StagedOrCompacted, StoreTest, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& info) { return info.param ? "Compacted" : "Staged"; });
+
+TEST(SqliteStoreOpen, StagedBatchesSurviveACrashAndAreCompactedOnReopen) {
+  TempDb db;
+  const auto rs = steady("m1", 3000);
+  AggregateSeries before;
+  {
+    SqliteOptions o{.path = db.path(), .reader_connections = 1};
+    o.compact_on_close = false;  // as if the process were killed
+    o.staging_max_readings = 1'000'000;
+    o.staging_max_age_ms = 1'000'000;
+    auto store = SqliteStore::open(o);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->add_meter(meter("m1")).ok());
+    for (std::size_t i = 0; i < rs.size(); i += 500) {
+      ASSERT_TRUE((*store)->append_readings(std::span(rs).subspan(i, 500), kT0).ok());
+    }
+    before = (*store)->readings("m1", kT0, kT0 + 86'400'000, 15 * kMin).value();
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT count(*) FROM staging", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 6);  // nothing was compacted
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+
+  auto store = db.open();
+  auto raw_back = store->raw_readings("m1", 0, INT64_MAX);
+  ASSERT_TRUE(raw_back.ok());
+  ASSERT_EQ(raw_back->size(), rs.size());
+  for (std::size_t i = 0; i < rs.size(); ++i) ASSERT_EQ((*raw_back)[i], rs[i]);
+  auto after = store->readings("m1", kT0, kT0 + 86'400'000, 15 * kMin);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->points.size(), before.points.size());
+  for (std::size_t i = 0; i < before.points.size(); ++i) {
+    EXPECT_EQ(after->points[i].count, before.points[i].count);
+    EXPECT_NEAR(after->points[i].p_avg_w, before.points[i].p_avg_w, 1e-9);
+    EXPECT_NEAR(after->points[i].energy_import_wh, before.points[i].energy_import_wh, 1e-9);
+  }
+  EXPECT_EQ(store->append_readings(rs, kT0)->duplicates, rs.size());
+}
+
+TEST(SqliteStoreOpen, CompactionInSmallStepsGivesTheSameData) {
+  TempDb db;
+  SqliteOptions o{.path = db.path(), .reader_connections = 1};
+  o.staging_max_readings = 700;  // compaction steps run inside the appends
+  o.compact_step_readings = 300;
+  auto store = SqliteStore::open(o);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->add_meter(meter("m1")).ok());
+  ASSERT_TRUE((*store)->add_meter(meter("m2")).ok());
+  std::vector<Reading> rs = steady("m1", 5000);
+  for (const Reading& r : steady("m2", 5000, 0, 300)) rs.push_back(r);
+  std::sort(rs.begin(), rs.end(), [](const Reading& a, const Reading& b) { return a.time_ms < b.time_ms; });
+  std::mt19937 rng(5);  // arrival order shuffled within windows of 400: some readings come late
+  for (std::size_t i = 0; i < rs.size(); i += 400) {
+    std::shuffle(rs.begin() + static_cast<long>(i), rs.begin() + static_cast<long>(std::min(i + 400, rs.size())), rng);
+  }
+  for (std::size_t i = 0; i < rs.size(); i += 250) {
+    ASSERT_TRUE((*store)->append_readings(std::span(rs).subspan(i, 250), kT0).ok());
+  }
+  for (const char* id : {"m1", "m2"}) {
+    EXPECT_EQ((*store)->seq_summary(id)->count, 5000u) << id;
+    auto raw = (*store)->raw_readings(id, 0, INT64_MAX);
+    ASSERT_EQ(raw->size(), 5000u);
+    for (std::size_t i = 0; i < raw->size(); ++i) ASSERT_EQ((*raw)[i].seq, i);
+    auto hourly = (*store)->readings(id, kT0, kT0 + 86'400'000, 3'600'000);
+    uint32_t n = 0;
+    double energy = 0;
+    for (const auto& p : hourly->points) {
+      n += p.count;
+      energy += p.energy_import_wh;
+    }
+    EXPECT_EQ(n, 5000u);
+    EXPECT_NEAR(energy, raw->back().e_import_wh - raw->front().e_import_wh, 1e-6);
+  }
+}
+
+TEST(SqliteStoreOpen, RefusesAFileThatIsNotADatabase) {
+  TempDb db;
+  {
+    std::ofstream f(db.path(), std::ios::binary);
+    f << std::string(8192, 'x');
+  }
+  auto s = SqliteStore::open(SqliteOptions{.path = db.path()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, StoreCode::kCorruption);
+  // And the file is left as it was.
+  EXPECT_EQ(fs::file_size(db.path()), 8192u);
+}
+
+TEST(SqliteStoreOpen, RefusesANewerSchema) {
+  TempDb db;
+  { ASSERT_TRUE(db.open()); }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO schema_version VALUES(99)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  auto s = SqliteStore::open(SqliteOptions{.path = db.path()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, StoreCode::kCorruption);
+  EXPECT_NE(s.error().message.find("newer"), std::string::npos);
+}
+
+TEST(SqliteStoreOpen, TwoHandlesOnOneFileSeeEachOthersWrites) {
+  TempDb db;
+  auto a = db.open();
+  auto b = db.open();
+  ASSERT_TRUE(a->add_meter(meter("m1")).ok());
+  EXPECT_TRUE(b->has_meter("m1"));  // provisioned by "another process"
+  EXPECT_TRUE(a->is_primary_writer());
+  EXPECT_FALSE(b->is_primary_writer());
+  ASSERT_TRUE(a->append_readings(steady("m1", 5), kT0).ok());
+  EXPECT_EQ(b->seq_summary("m1")->count, 0u);  // still staged in a
+  ASSERT_TRUE(a->compact().ok());
+  EXPECT_EQ(b->seq_summary("m1")->count, 5u);
+  // b's writer must notice a's rows: a rollback relative to them is detected, duplicates ignored.
+  auto r = b->append_readings(std::vector<Reading>{make("m1", 4, kT0 + 20'000, 1, 0), make("m1", 5, kT0 + 25'000, 1, 0)}, kT0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->duplicates, 1u);
+  EXPECT_EQ(r->rollbacks, 1u);
+  // ...and a sees b's row, and does not store it again.
+  auto again = a->append_readings(std::vector<Reading>{make("m1", 5, kT0 + 25'000, 1, 0)}, kT0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->duplicates, 1u);
+  EXPECT_EQ(a->seq_summary("m1")->count, 6u);
+}
+
+TEST_P(StoreTest, ConcurrentReadersWhileWriting) {
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!done) {
+        auto agg = store_->readings("m1", kT0, kT0 + 86'400'000, 15 * kMin);
+        auto latest = store_->latest_all();
+        if (!agg.ok() || !latest.ok()) ++failures;
+        // Every committed batch is complete: the counts are multiples of the batch size.
+        uint32_t n = 0;
+        if (agg.ok()) for (const auto& p : agg->points) n += p.count;
+        if (n % 50 != 0) ++failures;
+        ++reads;
+      }
+    });
+  }
+  const auto rs = steady("m1", 1000);
+  for (std::size_t i = 0; i < rs.size(); i += 50) {
+    append(std::vector<Reading>(rs.begin() + static_cast<long>(i), rs.begin() + static_cast<long>(i + 50)));
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(store_->seq_summary("m1")->count, 1000u);
+}
+
+}  // namespace
+}  // namespace wattguard::storage

@@ -107,6 +107,8 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(integer_key<uint16_t>("mqtt.port", 1, 65535, [](ServerConfig& c) -> uint16_t& { return c.mqtt.port; }));
     s.push_back(string_key("mqtt.username", true, [](ServerConfig& c) -> std::string& { return c.mqtt.username; }));
     s.push_back(string_key("mqtt.password", true, [](ServerConfig& c) -> std::string& { return c.mqtt.password; }));
+    s.push_back(string_key("mqtt.password_file", true,
+                           [](ServerConfig& c) -> std::string& { return c.mqtt.password_file; }));
     s.push_back(string_key("mqtt.client_id", false, [](ServerConfig& c) -> std::string& { return c.mqtt.client_id; }));
     s.push_back(string_key("mqtt.shared_group", true,
                            [](ServerConfig& c) -> std::string& { return c.mqtt.shared_group; }));
@@ -114,6 +116,16 @@ const std::vector<KeySpec>& key_specs() {
 
     s.push_back(string_key("storage.data_dir", false, [](ServerConfig& c) -> std::string& { return c.storage.data_dir; }));
     s.push_back(string_key("storage.database", false, [](ServerConfig& c) -> std::string& { return c.storage.database; }));
+    s.push_back(integer_key<int>("storage.reader_connections", 1, 64,
+                                 [](ServerConfig& c) -> int& { return c.storage.reader_connections; }));
+    s.push_back(integer_key<int>("storage.cache_mib", 1, 65536,
+                                 [](ServerConfig& c) -> int& { return c.storage.cache_mib; }));
+    s.push_back({"storage.synchronous_full", [](const toml::node& node, ServerConfig& c) -> std::string {
+                   const auto* v = node.as_boolean();
+                   if (v == nullptr) return "must be true or false";
+                   c.storage.synchronous_full = v->get();
+                   return "";
+                 }});
     s.push_back(integer_key<int>("storage.retention.raw_days", 0, kIntMax,
                                  [](ServerConfig& c) -> int& { return c.storage.retention.raw_days; }));
     s.push_back(integer_key<int>("storage.retention.min1_days", 0, kIntMax,
@@ -130,10 +142,13 @@ const std::vector<KeySpec>& key_specs() {
                                  [](ServerConfig& c) -> int& { return c.ingest.offline_after_periods; }));
     s.push_back(integer_key<int>("ingest.command_timeout_s", 1, 86400,
                                  [](ServerConfig& c) -> int& { return c.ingest.command_timeout_s; }));
-    s.push_back(integer_key<std::size_t>("ingest.max_payload_bytes", 256, 1 << 20,
-                                         [](ServerConfig& c) -> std::size_t& { return c.ingest.max_payload_bytes; }));
-    s.push_back(integer_key<int>("ingest.max_future_s", 0, 30 * 86400,
-                                 [](ServerConfig& c) -> int& { return c.ingest.max_future_s; }));
+    s.push_back(integer_key<int>("ingest.flush_interval_ms", 1, 60000,
+                                 [](ServerConfig& c) -> int& { return c.ingest.flush_interval_ms; }));
+    s.push_back(integer_key<std::size_t>("ingest.flush_max_readings", 1, 1000000,
+                                         [](ServerConfig& c) -> std::size_t& { return c.ingest.flush_max_readings; }));
+    s.push_back(integer_key<std::size_t>("ingest.max_pending_readings", 1000, 100000000, [](ServerConfig& c) -> std::size_t& {
+      return c.ingest.max_pending_readings;
+    }));
 
     s.push_back(integer_key<int>("auth.session_ttl_s", 60, 365 * 86400,
                                  [](ServerConfig& c) -> int& { return c.auth.session_ttl_s; }));
@@ -220,6 +235,12 @@ bool is_ip_literal_or_name(const std::string& s) {
 
 }  // namespace
 
+std::vector<std::string> config_keys() {
+  std::vector<std::string> keys;
+  for (const auto& spec : key_specs()) keys.push_back(spec.name);
+  return keys;
+}
+
 std::string ServerConfig::database_path() const {
   const std::filesystem::path db(storage.database);
   if (db.is_absolute()) return db.string();
@@ -250,8 +271,16 @@ std::string validate_config(const ServerConfig& c) {
     return "auth.login_delay_max_ms = " + std::to_string(c.auth.login_delay_max_ms) +
            ": must not be below auth.login_delay_base_ms (" + std::to_string(c.auth.login_delay_base_ms) + ")";
   }
-  if (!c.mqtt.password.empty() && c.mqtt.username.empty()) {
+  if ((!c.mqtt.password.empty() || !c.mqtt.password_file.empty()) && c.mqtt.username.empty()) {
     return "mqtt.password is set but mqtt.username is empty";
+  }
+  if (!c.mqtt.password.empty() && !c.mqtt.password_file.empty()) {
+    return "mqtt.password and mqtt.password_file are both set; keep one";
+  }
+  for (char ch : c.mqtt.shared_group) {
+    if (ch == '/' || ch == '+' || ch == '#') {
+      return "mqtt.shared_group = \"" + c.mqtt.shared_group + "\": must not contain / + #";
+    }
   }
   return "";
 }

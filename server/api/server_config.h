@@ -30,34 +30,40 @@ struct HttpConfig {
 struct MqttConfig {
   std::string host = "localhost";
   uint16_t port = 1883;
-  std::string username;            // empty: connect anonymously
+  std::string username = "wattguard-server";  // the broker user `meters provision` writes an ACL for
   std::string password;
-  std::string client_id = "wattguard-server";
-  std::string shared_group = "wattguard";  // $share/<group>/... so servers can split the load
+  std::string password_file;       // read the password from this file instead (first line)
+  // Stable across restarts: the broker keeps this persistent session's QoS 1 messages while down.
+  std::string client_id = "wattguard-server-1";
+  std::string shared_group = "wattguard";  // $share/<group>/... so servers split the load; "" = plain
   int keepalive_s = 30;
 };
 
 struct RetentionConfig {
-  // 0 keeps forever.
+  // Days to keep per resolution; 0 keeps forever.
   int raw_days = 90;
   int min1_days = 365;
   int min15_days = 3 * 365;
-  int hour1_days = 10 * 365;
+  int hour1_days = 0;
   int day1_days = 0;
 };
 
 struct StorageConfig {
   std::string data_dir = "./data";
   std::string database = "wattguard.db";  // relative paths are under data_dir
+  int reader_connections = 4;             // concurrent SQLite readers for the API
+  int cache_mib = 64;                     // SQLite page cache of the writer
+  bool synchronous_full = false;          // true: fsync every commit (survives power loss; slower)
   RetentionConfig retention;
 };
 
 struct IngestConfig {
-  int period_s = 5;                 // expected meter report period
+  int period_s = 5;                 // report period assumed until a meter announces its own
   int offline_after_periods = 3;    // missed periods before a silent meter is offline
   int command_timeout_s = 30;       // unacknowledged commands become timed_out
-  std::size_t max_payload_bytes = 4096;
-  int max_future_s = 86400;         // readings further ahead than this are refused
+  int flush_interval_ms = 200;      // longest a received reading waits before its batch is stored
+  std::size_t flush_max_readings = 2000;        // readings per storage batch
+  std::size_t max_pending_readings = 200'000;   // back-pressure bound on readings not yet stored
 };
 
 struct AuthConfig {
@@ -100,6 +106,9 @@ struct ConfigResult {
 // Unknown keys are errors (they are usually typos).
 ConfigResult parse_config(const std::string& toml_text, const std::string& origin);
 ConfigResult load_config_file(const std::string& path);
+
+// Every settable key, dotted ("http.port"), in file order (for docs checks).
+std::vector<std::string> config_keys();
 
 // Checks cross-field rules and ranges of an already-built config (e.g. after CLI overrides).
 // Returns an empty string when valid.

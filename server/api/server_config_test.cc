@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace wattguard::api {
 namespace {
@@ -133,6 +134,41 @@ TEST(ServerConfig, LoadsFileAndReportsMissingOne) {
   const auto missing = load_config_file("/nonexistent/wattguard.toml");
   EXPECT_FALSE(missing.config);
   EXPECT_EQ(missing.error, "/nonexistent/wattguard.toml: cannot open the config file");
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST(ServerConfig, ExampleFileLoadsAndMatchesTheDefaults) {
+  const auto r = load_config_file(std::string(WATTGUARD_SOURCE_DIR) + "/wattguard.example.toml");
+  ASSERT_TRUE(r.config) << r.error;
+  const ServerConfig d;
+  const ServerConfig& e = *r.config;
+  EXPECT_EQ(e.http.port, d.http.port);
+  EXPECT_EQ(e.http.max_body_bytes, d.http.max_body_bytes);
+  EXPECT_EQ(e.http.ws_queue_max, d.http.ws_queue_max);
+  EXPECT_EQ(e.mqtt.username, d.mqtt.username);
+  EXPECT_EQ(e.mqtt.client_id, d.mqtt.client_id);
+  EXPECT_EQ(e.storage.retention.min15_days, d.storage.retention.min15_days);
+  EXPECT_EQ(e.ingest.max_pending_readings, d.ingest.max_pending_readings);
+  EXPECT_EQ(e.auth.session_ttl_s, d.auth.session_ttl_s);
+  EXPECT_EQ(e.auth.login_delay_max_ms, d.auth.login_delay_max_ms);
+}
+
+TEST(ServerConfig, EveryKeyIsInTheExampleAndTheDocs) {
+  const std::string example = read_text(std::string(WATTGUARD_SOURCE_DIR) + "/wattguard.example.toml");
+  const std::string docs = read_text(std::string(WATTGUARD_SOURCE_DIR) + "/docs/configuration.md");
+  ASSERT_FALSE(example.empty());
+  ASSERT_FALSE(docs.empty());
+  for (const auto& key : config_keys()) {
+    const std::string leaf = key.substr(key.rfind('.') + 1);
+    EXPECT_NE(example.find("\n" + leaf + " = "), std::string::npos) << key << " missing in wattguard.example.toml";
+    EXPECT_NE(docs.find("| `" + leaf + "` |"), std::string::npos) << key << " missing in docs/configuration.md";
+  }
 }
 
 }  // namespace

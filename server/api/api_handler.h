@@ -1,0 +1,130 @@
+// The REST API as a plain function from request to response (no sockets): routing,
+// authentication (API tokens, session cookies), authorisation by role, parameter checks, and
+// the JSON answers. docs/api.md describes every route. Thread-safe: called from all I/O threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "server/api/auth_store.h"
+#include "server/api/http_message.h"
+#include "server/api/http_server.h"
+#include "server/api/live_hub.h"
+#include "server/api/login_throttle.h"
+#include "server/api/meter_directory.h"
+#include "server/api/request_target.h"
+#include "server/api/server_config.h"
+#include "server/api/static_files.h"
+#include "server/ingest/ingest_service.h"
+#include "server/storage/reading_store.h"
+
+namespace wattguard::api {
+
+// What an authenticated caller may do.
+enum class Access {
+  kConsumer,  // a consumer user: read its own meters only
+  kReadAll,   // a read-only API token: read every meter, health, live feed
+  kOperate,   // an operator user: read everything and send commands
+  kAdmin,     // an admin user or admin token: everything, including users and tokens
+};
+
+struct Caller {
+  std::string name;     // user name, or "token:<id>"
+  Access access = Access::kConsumer;
+  bool via_session = false;  // signed in with a cookie (else an API token)
+  std::optional<User> user;  // for sessions
+  std::optional<TokenInfo> token;
+  int64_t session_expires_ms = 0;
+
+  bool can_read_all() const { return access != Access::kConsumer; }
+  bool can_command() const { return access == Access::kOperate || access == Access::kAdmin; }
+  bool is_admin() const { return access == Access::kAdmin; }
+};
+
+// Routes added by the embedding program (the demo's /api/v1/demo/...), tried for /api/v1/ paths
+// no built-in route matches, after authentication. nullopt = not mine (the API answers 404).
+using ExtraRoute =
+    std::function<std::optional<HttpResponse>(const HttpRequest&, const RequestTarget&, const Caller&)>;
+
+struct ApiDeps {
+  storage::ReadingStore* store = nullptr;
+  ingest::IngestService* ingest = nullptr;
+  AuthStore* auth = nullptr;
+  LiveHub* hub = nullptr;
+  ServerConfig config;
+  std::function<int64_t()> now_ms;              // wall clock, Unix ms; default: system clock
+  std::function<int()> open_connections;        // for health; optional
+  ExtraRoute extra_route;                       // optional
+};
+
+class ApiHandler {
+ public:
+  explicit ApiHandler(ApiDeps deps);
+
+  // Answers one HTTP request (API routes, or the web UI's static files for other paths).
+  HttpResponse handle(const HttpRequest& request);
+
+  // Decides a WebSocket upgrade: only /api/v1/live, authenticated, same origin.
+  LiveUpgrade upgrade(const HttpRequest& request);
+
+  // Name of the session cookie.
+  static constexpr const char* kSessionCookie = "wg_session";
+
+ private:
+  HttpResponse route(const HttpRequest& req, const RequestTarget& target);
+  HttpResponse route_api(const HttpRequest& req, const RequestTarget& target, const std::vector<std::string>& seg);
+
+  // Authentication: the caller, or the 401 to answer.
+  std::optional<Caller> authenticate(const HttpRequest& req, HttpResponse* refusal);
+
+  HttpResponse sign_in(const HttpRequest& req);
+  HttpResponse sign_out(const HttpRequest& req);
+  HttpResponse session_info(const Caller& caller);
+  HttpResponse health(const Caller& caller);
+  HttpResponse list_meters(const Caller& caller, const RequestTarget& target);
+  HttpResponse get_meter(const Caller& caller, const std::string& id);
+  HttpResponse meter_readings(const Caller& caller, const std::string& id, const RequestTarget& target);
+  HttpResponse meter_events(const Caller& caller, const std::string& id, const RequestTarget& target);
+  HttpResponse send_command(const HttpRequest& req, const Caller& caller, const std::string& id);
+  HttpResponse list_commands(const Caller& caller, const std::string& id, const RequestTarget& target);
+  HttpResponse get_command(const Caller& caller, const std::string& id, const std::string& command_id);
+  HttpResponse list_users(const Caller& caller);
+  HttpResponse add_user(const HttpRequest& req, const Caller& caller);
+  HttpResponse get_user(const Caller& caller, const std::string& name);
+  HttpResponse update_user(const HttpRequest& req, const Caller& caller, const std::string& name);
+  HttpResponse delete_user(const Caller& caller, const std::string& name);
+  HttpResponse set_user_meters(const HttpRequest& req, const Caller& caller, const std::string& name);
+  HttpResponse list_tokens(const Caller& caller);
+  HttpResponse add_token(const HttpRequest& req, const Caller& caller);
+  HttpResponse revoke_token(const Caller& caller, const std::string& id);
+
+  // The meter when it exists and the caller may see it (consumers: only their own).
+  std::optional<storage::MeterInfo> visible_meter(const Caller& caller, const std::string& id);
+  nlohmann::json meter_summary(const storage::MeterInfo& info, const std::optional<ingest::MeterLive>& live,
+                               int64_t now_ms);
+  std::vector<std::string> meters_of(const std::string& user_name);
+  std::string session_cookie(const HttpRequest& req, const std::string& value, int64_t max_age_s);
+  void audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& details);
+
+  int64_t now_ms() const { return deps_.now_ms(); }
+
+  ApiDeps deps_;
+  PasswordCost password_cost_;
+  LoginThrottle throttle_;
+  MeterDirectory directory_;
+  DayStartCache day_start_;
+  StaticFiles static_files_;
+  int64_t started_ms_;
+  std::once_flag insecure_cookie_warning_;
+};
+
+// Value of cookie `name` in the request's Cookie header(s), or "".
+std::string cookie_value(const HttpRequest& req, std::string_view name);
+
+// True when the request has no Origin header, or one whose host:port equals the Host header.
+bool same_origin(const HttpRequest& req);
+
+}  // namespace wattguard::api

@@ -1,0 +1,250 @@
+// Wiring of store, auth, ingest, live feed and HTTP API, with periodic maintenance.
+#include "server/api/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "server/api/http_server.h"
+#include "server/api/live_publisher.h"
+#include "server/storage/sqlite_store.h"
+
+namespace wattguard::api {
+namespace {
+
+int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ingest::IngestConfig ingest_config(const ServerConfig& c, const std::string& password,
+                                   const std::function<int64_t()>& now_ms) {
+  ingest::IngestConfig ic;
+  ic.host = c.mqtt.host;
+  ic.port = c.mqtt.port;
+  ic.username = c.mqtt.username;
+  ic.password = password;
+  ic.client_id = c.mqtt.client_id;
+  ic.keepalive_s = c.mqtt.keepalive_s;
+  ic.share_group = c.mqtt.shared_group;
+  ic.flush_interval_ms = c.ingest.flush_interval_ms;
+  ic.flush_max_readings = c.ingest.flush_max_readings;
+  ic.max_pending_readings = c.ingest.max_pending_readings;
+  ic.default_period_s = c.ingest.period_s;
+  ic.missed_periods = c.ingest.offline_after_periods;
+  ic.command_timeout_ms = c.ingest.command_timeout_s * 1000;
+  ic.now_ms = now_ms;
+  return ic;
+}
+
+HttpServerOptions http_options(const ServerConfig& c) {
+  HttpServerOptions o;
+  o.bind = c.http.bind;
+  o.port = c.http.port;
+  o.threads = c.http.threads;
+  o.max_body_bytes = c.http.max_body_bytes;
+  o.max_header_bytes = c.http.max_header_bytes;
+  o.request_timeout_s = c.http.request_timeout_s;
+  o.idle_timeout_s = c.http.idle_timeout_s;
+  o.max_connections = c.http.max_connections;
+  o.ws_queue_max = c.http.ws_queue_max;
+  o.ws_ping_s = c.http.ws_ping_s;
+  return o;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerConfig config;
+  std::function<int64_t()> now_ms;
+  std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<AuthStore> auth;
+  LiveHub hub;
+  std::unique_ptr<LivePublisher> publisher;
+  std::unique_ptr<ingest::IngestService> ingest;
+  std::unique_ptr<ApiHandler> handler;
+  std::unique_ptr<HttpServer> http;
+
+  std::thread maintenance;
+  std::mutex maintenance_mutex;
+  std::condition_variable maintenance_cv;
+  bool stopping = false;
+  bool stopped = false;
+
+  void run_maintenance() {
+    // Retention and expired sessions are cheap to sweep; once at start, then every 10 minutes.
+    std::unique_lock lock(maintenance_mutex);
+    while (!stopping) {
+      lock.unlock();
+      const int64_t now = now_ms();
+      const auto deleted = store->apply_retention(now);
+      if (!deleted.ok()) {
+        spdlog::warn("retention: {}", deleted.error().message);
+      } else {
+        uint64_t total = 0;
+        for (uint64_t n : deleted->deleted) total += n;
+        if (total > 0) spdlog::info("retention: deleted {} old rows", total);
+      }
+      auth->purge_expired_sessions(now / 1000);
+      lock.lock();
+      maintenance_cv.wait_for(lock, std::chrono::minutes(10), [this] { return stopping; });
+    }
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { stop(); }
+
+std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* error, ServerOptions options) {
+  if (const std::string invalid = validate_config(config); !invalid.empty()) {
+    *error = invalid;
+    return nullptr;
+  }
+  auto im = std::make_unique<Impl>();
+  im->config = config;
+  im->now_ms = options.now_ms ? options.now_ms : system_now_ms;
+
+  std::string mqtt_password = config.mqtt.password;
+  if (!config.mqtt.password_file.empty()) {
+    std::ifstream in(config.mqtt.password_file);
+    if (!in || !std::getline(in, mqtt_password)) {
+      *error = "mqtt.password_file = \"" + config.mqtt.password_file + "\": cannot read the password";
+      return nullptr;
+    }
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.storage.data_dir, ec);
+  const std::string db_path = config.database_path();
+  const auto db_parent = std::filesystem::path(db_path).parent_path();
+  if (!db_parent.empty()) std::filesystem::create_directories(db_parent, ec);
+  if (ec) {
+    *error = "storage.data_dir = \"" + config.storage.data_dir + "\": " + ec.message();
+    return nullptr;
+  }
+
+  storage::SqliteOptions so;
+  so.path = db_path;
+  so.reader_connections = config.storage.reader_connections;
+  so.cache_mib = config.storage.cache_mib;
+  so.synchronous_full = config.storage.synchronous_full;
+  auto opened = storage::SqliteStore::open(so);
+  if (!opened.ok()) {
+    *error = "storage: " + db_path + ": " + opened.error().message;
+    return nullptr;
+  }
+  im->store = std::move(opened.value());
+  storage::RetentionPolicy policy;
+  policy.raw_days = config.storage.retention.raw_days;
+  policy.min1_days = config.storage.retention.min1_days;
+  policy.min15_days = config.storage.retention.min15_days;
+  policy.hour1_days = config.storage.retention.hour1_days;
+  policy.day1_days = config.storage.retention.day1_days;
+  if (auto st = im->store->set_retention(policy); !st.ok()) {
+    *error = "storage.retention: " + st.message;
+    return nullptr;
+  }
+  im->auth = AuthStore::open(db_path, error);
+  if (!im->auth) return nullptr;
+
+  im->publisher = std::make_unique<LivePublisher>(im->hub);
+  im->ingest = std::make_unique<ingest::IngestService>(ingest_config(config, mqtt_password, im->now_ms), *im->store);
+  im->ingest->add_observer(im->publisher.get());
+  if (!im->ingest->start(error)) {
+    *error = "ingest: " + *error;
+    im->ingest->remove_observer(im->publisher.get());
+    return nullptr;
+  }
+
+  ApiDeps deps;
+  deps.store = im->store.get();
+  deps.ingest = im->ingest.get();
+  deps.auth = im->auth.get();
+  deps.hub = &im->hub;
+  deps.config = config;
+  deps.now_ms = im->now_ms;
+  deps.extra_route = std::move(options.extra_route);
+  Impl* raw = im.get();
+  deps.open_connections = [raw] { return raw->http ? raw->http->open_connections() : 0; };
+  im->handler = std::make_unique<ApiHandler>(std::move(deps));
+  ApiHandler* handler = im->handler.get();
+  im->http = std::make_unique<HttpServer>(
+      http_options(config), [handler](const HttpRequest& r) { return handler->handle(r); },
+      [handler](const HttpRequest& r) { return handler->upgrade(r); }, im->hub);
+  if (!im->http->start(error)) {
+    *error = "http: " + *error;
+    im->ingest->remove_observer(im->publisher.get());
+    im->ingest->stop();
+    return nullptr;
+  }
+  im->maintenance = std::thread([raw] { raw->run_maintenance(); });
+
+  std::unique_ptr<Server> server(new Server(std::move(im)));
+  spdlog::info("wattguard serve: API on {} (data {}, broker {}:{}, web UI from {})", server->url(), db_path,
+               config.mqtt.host, config.mqtt.port, config.resolved_static_dir());
+  if (server->auth().user_count() == 0) {
+    spdlog::warn("no users yet: create the first admin with `wattguard users add NAME --role admin --data {}`",
+                 config.storage.data_dir);
+  }
+  return server;
+}
+
+void Server::stop() {
+  Impl& im = *impl_;
+  if (im.stopped) return;
+  im.stopped = true;
+  {
+    std::lock_guard lock(im.maintenance_mutex);
+    im.stopping = true;
+  }
+  im.maintenance_cv.notify_all();
+  if (im.maintenance.joinable()) im.maintenance.join();
+  // No more live messages first: the hub must not post into a network layer being torn down.
+  im.ingest->remove_observer(im.publisher.get());
+  im.http->stop();
+  im.ingest->stop();
+  spdlog::info("wattguard serve: stopped");
+}
+
+uint16_t Server::http_port() const { return impl_->http->port(); }
+
+std::string Server::url() const {
+  std::string host = impl_->config.http.bind;
+  if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(http_port());
+}
+
+const ServerConfig& Server::config() const { return impl_->config; }
+storage::ReadingStore& Server::store() { return *impl_->store; }
+ingest::IngestService& Server::ingest() { return *impl_->ingest; }
+AuthStore& Server::auth() { return *impl_->auth; }
+LiveHub& Server::hub() { return impl_->hub; }
+
+int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions options) {
+  std::string error;
+  auto server = Server::start(config, &error, std::move(options));
+  if (!server) {
+    spdlog::error("wattguard serve: cannot start: {}", error);
+    return 1;
+  }
+  std::mutex mutex;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mutex);
+  cv.wait(lock, stop, [] { return false; });
+  spdlog::info("wattguard serve: stopping");
+  server->stop();
+  return 0;
+}
+
+void apply_log_level(const ServerConfig& config) {
+  spdlog::set_level(spdlog::level::from_str(config.log.level));
+}
+
+}  // namespace wattguard::api

@@ -1,0 +1,59 @@
+// `wattguard serve` as a library: opens the store and the auth tables, starts MQTT ingest and
+// the HTTP/WebSocket API, and stops them in order. `wattguard demo` embeds it in-process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+
+#include "server/api/api_handler.h"
+#include "server/api/auth_store.h"
+#include "server/api/live_hub.h"
+#include "server/api/server_config.h"
+#include "server/ingest/ingest_service.h"
+#include "server/storage/reading_store.h"
+
+namespace wattguard::api {
+
+struct ServerOptions {
+  ExtraRoute extra_route;             // extra /api/v1/... routes (the demo's), optional
+  std::function<int64_t()> now_ms;    // wall clock for the API and ingest; default: system clock
+};
+
+// Thread-safe accessors; start() and stop() from one thread.
+class Server {
+ public:
+  // Starts everything. nullptr and *error (naming the setting or file at fault) on failure.
+  // A broker that is not reachable is not a failure: ingest keeps reconnecting.
+  static std::unique_ptr<Server> start(const ServerConfig& config, std::string* error, ServerOptions options = {});
+  ~Server();  // stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Stops accepting HTTP, flushes and stops ingest, closes the stores. Idempotent.
+  void stop();
+
+  uint16_t http_port() const;  // the bound port (useful with http.port = 0)
+  std::string url() const;     // "http://127.0.0.1:8080"
+  const ServerConfig& config() const;
+  storage::ReadingStore& store();
+  ingest::IngestService& ingest();
+  AuthStore& auth();
+  LiveHub& hub();
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Starts the server and blocks until `stop` is requested, then stops it. Returns 0, or 1 after
+// logging why it could not start.
+int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions options = {});
+
+// Sets spdlog's level from log.level.
+void apply_log_level(const ServerConfig& config);
+
+}  // namespace wattguard::api

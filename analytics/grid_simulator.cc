@@ -173,9 +173,16 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
       sc.transformer = t;
       sc.scenario = labels[static_cast<size_t>(idx)];
       tr.consumers.push_back(idx);
-      // True use.
+      // True use, with the honest anomalies that change it (holidays, a new appliance).
+      std::uniform_real_distribution<double> cu(0.0, 1.0);
+      int away_from = -1, away_to = -1;
+      if (sc.scenario == Scenario::kHoliday) {
+        const int len = 3 + static_cast<int>(cu(crng) * 12);
+        away_from = config.calibration_days + static_cast<int>(cu(crng) * std::max(1, days - config.calibration_days - len));
+        away_to = away_from + len;
+        sc.onset = static_cast<int64_t>(away_from) * kSlots;
+      }
       std::vector<float> x(static_cast<size_t>(count));
-      double away_slot = 0.02;
       const double size_hint = sc.scenario == Scenario::kBypassLarge ? 4.0 : 1.0;
       if (config.real && !config.real->empty()) {
         const auto& h = (*config.real)[static_cast<size_t>(crng() % config.real->size())];
@@ -183,28 +190,21 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
         if (size_hint != 1.0) {
           for (float& v : x) v = static_cast<float>(v * size_hint);
         }
-        std::vector<float> sorted = x;
-        std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 10), sorted.end());
-        away_slot = sorted[sorted.size() / 10];
+        // Away: the house's own small hours (02:00-06:00: fridge, standby) repeated all day.
+        for (int d = std::max(0, away_from); d < std::min(days, away_to); ++d) {
+          float* day = &x[static_cast<size_t>(d) * kSlots];
+          for (int s = 0; s < kSlots; ++s) {
+            if (s < 8 || s >= 24) day[s] = day[8 + s % 16];
+          }
+        }
       } else {
         SyntheticHousehold hh(mix(config.seed, 50000 + static_cast<uint64_t>(idx)), size_hint);
         for (int d = 0; d < days; ++d) {
-          hh.day((start_weekday + d) % 7, temp[static_cast<size_t>(d)], start_doy + d, &x[static_cast<size_t>(d) * kSlots]);
+          hh.day((start_weekday + d) % 7, temp[static_cast<size_t>(d)], start_doy + d, &x[static_cast<size_t>(d) * kSlots],
+                 d >= away_from && d < away_to);
         }
-        away_slot = hh.away_slot_kwh() * std::sqrt(hh.traits().scale);
       }
-      // Honest anomalies change what the household really uses.
-      std::uniform_real_distribution<double> cu(0.0, 1.0);
-      if (sc.scenario == Scenario::kHoliday) {
-        const int len = 3 + static_cast<int>(cu(crng) * 12);
-        const int d0 = config.calibration_days + static_cast<int>(cu(crng) * std::max(1, days - config.calibration_days - len));
-        sc.onset = static_cast<int64_t>(d0) * kSlots;
-        for (int d = d0; d < std::min(days, d0 + len); ++d) {
-          for (int s = 0; s < kSlots; ++s) {
-            x[static_cast<size_t>(d * kSlots + s)] = static_cast<float>(away_slot * (0.7 + 0.6 * cu(crng)));
-          }
-        }
-      } else if (sc.scenario == Scenario::kNewAppliance) {
+      if (sc.scenario == Scenario::kNewAppliance) {
         const int d0 = config.calibration_days + static_cast<int>(cu(crng) * std::max(1, days - config.calibration_days - 7));
         sc.onset = static_cast<int64_t>(d0) * kSlots;
         const bool ev = cu(crng) < 0.6;

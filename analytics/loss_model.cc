@@ -71,11 +71,35 @@ LossCalibration calibrate_loss_model(const std::vector<BalanceSample>& samples, 
   out.model.share = coef[1] / s2;
   out.model.quadratic_per_kw = coef[2] / s3;
 
+  // Time-of-day correction: the median residual of each hour, where an hour has enough samples.
+  {
+    std::array<std::vector<double>, 24> by_hour;
+    for (size_t i = 0; i < n; ++i) {
+      if (samples[i].hour >= 0 && samples[i].hour < 24 && samples[i].weight > 0.5) {
+        by_hour[static_cast<size_t>(samples[i].hour)].push_back(residual[i]);
+      }
+    }
+    for (size_t h = 0; h < 24; ++h) {
+      if (by_hour[h].size() >= 8) out.model.hour_offset_kwh[h] = median_of(by_hour[h]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (samples[i].hour >= 0 && samples[i].hour < 24) residual[i] -= out.model.hour_offset_kwh[static_cast<size_t>(samples[i].hour)];
+    }
+    std::vector<double> abs_r(n);
+    for (size_t i = 0; i < n; ++i) abs_r[i] = std::abs(residual[i]);
+    robust_sigma = std::max(1e-9, 1.4826 * median_of(abs_r));
+  }
+  double offset_sum = 0;
+  for (const auto& s : samples) {
+    if (s.hour >= 0 && s.hour < 24) offset_sum += out.model.hour_offset_kwh[static_cast<size_t>(s.hour)];
+  }
+
   double loss_sum = 0, check_sum = 0;
   for (const auto& s : samples) {
     loss_sum += out.model.expected_kwh(s.check_kwh, interval_h);
     check_sum += s.check_kwh;
   }
+  loss_sum += offset_sum;
   out.fitted_share = check_sum > 0 ? loss_sum / check_sum : 0.0;
   out.mean_loss_share = out.fitted_share;
   if (out.fitted_share > options.max_share) {
@@ -84,6 +108,7 @@ LossCalibration calibrate_loss_model(const std::vector<BalanceSample>& samples, 
     out.model.no_load_kw *= f;
     out.model.share *= f;
     out.model.quadratic_per_kw *= f;
+    for (double& o : out.model.hour_offset_kwh) o *= f;
     out.mean_loss_share = options.max_share;
     out.capped = true;
   }

@@ -3,6 +3,8 @@
 // a fixed core loss, a part proportional to load, and the I^2 R part (see reference/theft.md).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <vector>
 
 namespace wattguard::analytics {
@@ -14,11 +16,17 @@ struct TechnicalLossModel {
   // Noise of the balance residual around the model: sigma_kwh = noise_floor_kwh + noise_share * check_kwh.
   double noise_floor_kwh = 0.01;
   double noise_share = 0.01;
+  // Time-of-day correction (kWh per interval, by local hour): what the physics terms miss systematically,
+  // e.g. phase imbalance when off-peak water heaters switch on, or unmetered night lighting. Learned from the
+  // calibration history as the median residual of each hour.
+  std::array<double, 24> hour_offset_kwh{};
 
   // Expected loss (kWh) in an interval of interval_h hours whose check meter measured check_kwh.
-  double expected_kwh(double check_kwh, double interval_h) const {
+  // hour: local hour of day 0..23, or -1 to leave out the time-of-day correction.
+  double expected_kwh(double check_kwh, double interval_h, int hour = -1) const {
     const double p_kw = check_kwh / interval_h;
-    return (no_load_kw + share * p_kw + quadratic_per_kw * p_kw * p_kw) * interval_h;
+    const double physics = (no_load_kw + share * p_kw + quadratic_per_kw * p_kw * p_kw) * interval_h;
+    return hour >= 0 && hour < 24 ? physics + hour_offset_kwh[static_cast<std::size_t>(hour)] : physics;
   }
   double sigma_kwh(double check_kwh) const { return noise_floor_kwh + noise_share * check_kwh; }
 };
@@ -28,6 +36,7 @@ struct BalanceSample {
   double check_kwh = 0;
   double consumers_kwh = 0;
   double weight = 1.0;  // 0..1; lower for intervals with filled or estimated consumer energy
+  int hour = -1;        // local hour of day (0..23) for the time-of-day correction; -1 when unknown
 };
 
 struct LossCalibration {

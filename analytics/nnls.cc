@@ -29,6 +29,7 @@ int solve_nnls_gram(const std::vector<double>& gram, const std::vector<double>& 
       double next = x[j] - g[j] / gjj;
       const bool is_free = j < options.free.size() && options.free[j];
       if (!is_free) next = std::max(0.0, next);
+      if (j < options.upper.size()) next = std::min(next, options.upper[j]);
       const double delta = next - x[j];
       if (delta == 0) continue;
       x[j] = next;

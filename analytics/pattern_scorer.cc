@@ -66,7 +66,7 @@ double PatternScorer::expected_slot_kwh(size_t i, int slot) const {
   const State& s = states_[i];
   if (s.baseline_days == 0) return -1.0;
   const int per_hour = config_.slots_per_day / 24;
-  return s.base_hourly[static_cast<size_t>(slot / per_hour)] / per_hour;
+  return peer_level_ * s.base_hourly[static_cast<size_t>(slot / per_hour)] / per_hour;
 }
 
 void PatternScorer::compute_raw(const float* day, const uint8_t* present, const State& s, LaggedDay* out,
@@ -163,7 +163,8 @@ void PatternScorer::bootstrap(State& s) const {
     if (!d.valid) continue;
     for (int f = 0; f < kRaw; ++f) dev[f] += std::abs(d.raw[f] - mean[f]) / n;
   }
-  // In-sample correlations flatter the bootstrap days; widen their spread a little to compensate.
+  // A spread from a handful of days, and in-sample correlations, understate the real spread: widen them.
+  for (double& d : dev) d *= 1.0 + 3.0 / n;
   dev[kRawCorr] *= 1.3;
   dev[kRawReversal] *= 1.3;
   s.raw_mean = mean;
@@ -209,6 +210,15 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
     z[i][static_cast<int>(PatternFeature::kFlat)] = -zf(kRawLogCv);
     z[i][static_cast<int>(PatternFeature::kZeroRun)] = zf(kRawZeroRun);
     z[i][static_cast<int>(PatternFeature::kJumpiness)] = zf(kRawJumps);
+  }
+  {
+    std::vector<double> ratios;
+    for (size_t i = 0; i < n; ++i) {
+      if (!valid_scored[i]) continue;
+      const double usual = std::exp(states_[i].raw_mean[kRawLogTotal]);
+      ratios.push_back(std::exp(days[i].raw[kRawLogTotal]) / usual);
+    }
+    if (static_cast<int>(ratios.size()) >= config_.min_peers) peer_level_ = std::clamp(median_of(ratios), 0.5, 2.0);
   }
   // Peer adjustment: what moves most consumers of the transformer that day (weather, season, a public holiday)
   // is not evidence against any one of them.
@@ -288,7 +298,7 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
     while (static_cast<int>(s.lag.size()) > config_.lag_days) {
       const LaggedDay old = s.lag.front();
       s.lag.pop_front();
-      if (!old.valid) continue;
+      if (!old.valid || !learning_) continue;
       if (old.score < config_.freeze_score || s.frozen_days >= config_.max_freeze_days) {
         learn(s, old);
         s.frozen_days = 0;

@@ -58,8 +58,16 @@ class PatternScorer {
   size_t size() const { return states_.size(); }
   int days() const { return days_; }
   const ConsumerPattern& consumer(size_t i) const { return states_[i].pattern; }
-  // Usual energy of consumer i in slot s of the day (kWh); negative when there is no baseline yet.
+  // Usual energy of consumer i in slot s of the day (kWh), scaled by how the peers' use compares with their
+  // usual on the last day (weather, season); negative when there is no baseline yet.
   double expected_slot_kwh(size_t i, int slot) const;
+  // While false, no day teaches the baselines (the transformer is losing energy: nobody's recent behaviour
+  // should become the new normal). Days that would have taught are dropped.
+  void set_learning(bool learning) { learning_ = learning; }
+  // Days of baseline history consumer i has.
+  int baseline_days(size_t i) const { return states_[i].baseline_days; }
+  // Peers' use relative to their usual on the last day (median), 1 when unknown.
+  double peer_level() const { return peer_level_; }
   // Human-readable evidence for consumer i (strongest first), e.g. "use 62% below its usual level for 7 days".
   std::vector<std::string> evidence(size_t i) const;
 
@@ -90,6 +98,8 @@ class PatternScorer {
   PatternConfig config_;
   std::vector<State> states_;
   int days_ = 0;
+  bool learning_ = true;
+  double peer_level_ = 1.0;
 };
 
 }  // namespace wattguard::analytics

@@ -40,11 +40,7 @@ SyntheticHousehold::SyntheticHousehold(uint64_t seed, double scale_hint) : rng_(
   t.media_kw = 0.05 + 0.3 * u(rng_);
 }
 
-double SyntheticHousehold::away_slot_kwh() const {
-  return (traits_.standby_kw + 0.35 * traits_.fridge_kw) * 0.25;
-}
-
-void SyntheticHousehold::day(int weekday, double mean_temp_c, int day_of_year, float* out96) {
+void SyntheticHousehold::day(int weekday, double mean_temp_c, int day_of_year, float* out96, bool away) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::normal_distribution<double> n01(0.0, 1.0);
   const HouseholdTraits& t = traits_;
@@ -55,6 +51,11 @@ void SyntheticHousehold::day(int weekday, double mean_temp_c, int day_of_year, f
   for (int m = 0; m < 1440; ++m) {
     const int phase = (m + t.fridge_phase_min) % t.fridge_period_min;
     kw[m] = static_cast<float>(t.standby_kw + (phase < duty * t.fridge_period_min ? t.fridge_kw : 0.0));
+  }
+  if (away) {
+    if (t.water_heater) add_block(kw, 23 * 60 + 20 * u(rng_), 15 + 10 * u(rng_), 3.6);
+    if (t.pool_pump) add_block(kw, 9 * 60, 6 * 60, 1.1);
+    hot_water_debt_ = 0.5;
   }
   // Occupancy for the day.
   const double wake = (weekend ? t.wake_h + 1.2 : t.wake_h) + 0.4 * n01(rng_);
@@ -70,7 +71,7 @@ void SyntheticHousehold::day(int weekday, double mean_temp_c, int day_of_year, f
     away_from = 10.0 + 3.0 * u(rng_);
     away_to = away_from + 1.5 + 4.0 * u(rng_);
   }
-  auto active = [&](double h) { return h >= wake && h < sleep && !(h >= away_from && h < away_to); };
+  auto active = [&](double h) { return !away && h >= wake && h < sleep && !(h >= away_from && h < away_to); };
   const double activity = std::exp(0.2 * n01(rng_));
   // Daylight: sunrise/sunset swing through the year (southern-hemisphere-like phase does not matter here).
   const double season = std::cos(2 * kPi * (day_of_year - 172) / 365.0);
@@ -88,7 +89,7 @@ void SyntheticHousehold::day(int weekday, double mean_temp_c, int day_of_year, f
     kw[m] += static_cast<float>(p * activity);
   }
   // Breakfast: kettle and toaster shortly after waking.
-  if (u(rng_) < 0.85) {
+  if (!away && u(rng_) < 0.85) {
     const double s = (wake + 0.1 + 0.3 * u(rng_)) * 60;
     add_block(kw, s, 3 + 2 * u(rng_), 2.2 * activity);
     if (u(rng_) < 0.5) add_block(kw, s + 5, 3, 1.0);
@@ -96,26 +97,26 @@ void SyntheticHousehold::day(int weekday, double mean_temp_c, int day_of_year, f
   // Dinner: cooktop / oven if home in the evening.
   const double dinner = std::max(17.0, std::min(20.5, (active(18.5) ? 18.0 : away_to) + 0.6 * u(rng_)));
   if (active(dinner) && u(rng_) < 0.85) add_block(kw, dinner * 60, 25 + 40 * u(rng_), (1.2 + 1.5 * u(rng_)) * activity);
-  if (u(rng_) < 0.4) add_block(kw, (12.0 + 1.0 * u(rng_)) * 60, 5, 1.5);  // lunch microwave
+  if (!away && u(rng_) < 0.4) add_block(kw, (12.0 + 1.0 * u(rng_)) * 60, 5, 1.5);  // lunch microwave
   // Laundry, dryer, dishwasher.
-  if (u(rng_) < (weekend ? 0.5 : 0.22)) {
+  if (!away && u(rng_) < (weekend ? 0.5 : 0.22)) {
     double s = active(10.0) ? 9.0 + 3 * u(rng_) : std::max(wake + 0.3, 19.0) + u(rng_);
     add_block(kw, s * 60, 15, 2.0);
     add_block(kw, s * 60 + 15, 75, 0.3);
     if (u(rng_) < 0.35) add_block(kw, s * 60 + 95, 50 + 20 * u(rng_), 2.4);
   }
-  if (u(rng_) < 0.5) {
+  if (!away && u(rng_) < 0.5) {
     const double s = std::min(23.0, dinner + 1.2 + 1.5 * u(rng_));
     add_block(kw, s * 60, 20, 1.8);
     add_block(kw, s * 60 + 20, 70, 0.15);
   }
   // Off-peak water heating from 23:00, as long as yesterday's use demands.
-  if (t.water_heater) {
+  if (t.water_heater && !away) {
     add_block(kw, 23 * 60 + 20 * u(rng_), std::min(60.0, hot_water_debt_ * 60), 3.6);
     add_block(kw, 0, std::max(0.0, hot_water_debt_ * 60 - 60), 3.6);  // the rest after midnight (same day)
     hot_water_debt_ = std::clamp(1.0 + 0.6 * n01(rng_) + (weekend ? 0.3 : 0.0), 0.4, 2.5);
   }
-  if (t.pool_pump) add_block(kw, 9 * 60, 6 * 60, 1.1);
+  if (t.pool_pump && !away) add_block(kw, 9 * 60, 6 * 60, 1.1);
   // Scale and integrate into 15-minute energy.
   for (int s = 0; s < 96; ++s) {
     double e = 0;

@@ -33,11 +33,10 @@ class SyntheticHousehold {
 
   // True energy (kWh) of the 15-minute slots of one local day (out has 96 entries).
   // weekday: 0 Monday .. 6 Sunday; mean_temp_c: the day's mean outdoor temperature; day_of_year for daylight.
-  void day(int weekday, double mean_temp_c, int day_of_year, float* out96);
+  // away: nobody home (holiday): standby, fridge, timers (pool pump) and water-heater standing losses only.
+  void day(int weekday, double mean_temp_c, int day_of_year, float* out96, bool away = false);
 
   const HouseholdTraits& traits() const { return traits_; }
-  // Lowest plausible use of a slot (standby and fridge), for honest "away" days.
-  double away_slot_kwh() const;
 
  private:
   HouseholdTraits traits_;

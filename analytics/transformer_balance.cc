@@ -47,6 +47,7 @@ void TransformerBalance::finish_calibration() {
     BalanceSample s;
     s.check_kwh = p.check_kwh;
     s.consumers_kwh = p.consumers_kwh;
+    s.hour = p.hour;
     // Intervals resting on estimates count less: their residual says little about the loss.
     const double base_sigma = 0.01 + 0.01 * p.check_kwh;
     s.weight = 1.0 / (1.0 + p.estimate_var_kwh2 / (base_sigma * base_sigma));
@@ -63,10 +64,11 @@ void TransformerBalance::finish_calibration() {
     uncapped.no_load_kw *= f;
     uncapped.share *= f;
     uncapped.quadratic_per_kw *= f;
+    for (double& o : uncapped.hour_offset_kwh) o *= f;
   }
   double s = 0, peak = 0;
   for (const auto& p : pending_) {
-    const double r = p.check_kwh - p.consumers_kwh - uncapped.expected_kwh(p.check_kwh, interval_h);
+    const double r = p.check_kwh - p.consumers_kwh - uncapped.expected_kwh(p.check_kwh, interval_h, p.hour);
     const double sigma = std::sqrt(std::pow(uncapped.sigma_kwh(p.check_kwh), 2) + p.estimate_var_kwh2);
     const double z = std::min(r / sigma, config_.max_z);
     s = std::max(0.0, s + z - config_.cusum_k);
@@ -79,7 +81,7 @@ BalanceStep TransformerBalance::evaluate(const BalanceInput& in, int64_t index) 
   BalanceStep step;
   step.evaluated = true;
   const TechnicalLossModel& m = calibration_.model;
-  step.expected_loss_kwh = m.expected_kwh(in.check_kwh, config_.interval_h);
+  step.expected_loss_kwh = m.expected_kwh(in.check_kwh, config_.interval_h, in.hour);
   step.unexplained_kwh = in.check_kwh - in.consumers_kwh - step.expected_loss_kwh;
   step.sigma_kwh = std::sqrt(std::pow(m.sigma_kwh(in.check_kwh), 2) + in.estimate_var_kwh2);
   step.z = std::clamp(step.unexplained_kwh / step.sigma_kwh, -config_.max_z, config_.max_z);

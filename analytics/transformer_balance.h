@@ -14,12 +14,15 @@ struct BalanceConfig {
   double interval_h = 0.25;
   int calibration_intervals = 14 * 96;  // evaluated intervals used to fit the loss model before testing
   LossCalibrationOptions calibration;
-  double cusum_k = 0.5;          // allowance per interval, in sigma units
+  // Allowance per interval, in sigma units. The residual's slow errors (load imbalance, temperature) are a
+  // fraction of sigma but persist for hours; an allowance of one sigma lets them pass while a thief taking
+  // 3 % of the energy (5-15 sigma) crosses the threshold within an hour or two.
+  double cusum_k = 1.0;
   double cusum_h_min = 12.0;     // alarm threshold floor, in sigma units
   // Threshold = max(h_min, h_factor * highest CUSUM the calibration history reached): adapts the threshold
   // to each transformer's residual autocorrelation so false alarms stay rare (< 1 per 30 days).
   double cusum_h_factor = 2.0;
-  double max_z = 8.0;            // one interval adds at most this much (a single bad reading is not theft)
+  double max_z = 4.0;            // one interval adds at most this much (a single bad reading is not theft)
 };
 
 struct BalanceInput {
@@ -27,6 +30,7 @@ struct BalanceInput {
   bool check_present = true;      // false: the check meter has no reading; the interval is skipped
   double consumers_kwh = 0;       // sum over consumers, with estimates standing in for missing readings
   double estimate_var_kwh2 = 0;   // variance of those estimates (widens the interval's sigma)
+  int hour = -1;                  // local hour of day (0..23) for the loss model's time-of-day term
 };
 
 struct BalanceStep {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <numeric>
 
 #include "analytics/csv_fields.h"
@@ -84,7 +85,7 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     day_energy_[cell] = present ? static_cast<float>(value) : 0.0f;
     day_present_[cell] = present;
     step_reported_[i] += value;
-    if (present && usual >= 0) step_shortfall_[i] += std::max(0.0, usual - value);
+    if (present && usual >= 0) step_shortfall_[i] += usual - value;
   }
   day_touched_ = true;
 
@@ -93,7 +94,15 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   in.check_present = check.quality != Quality::kMissing;
   in.consumers_kwh = consumers_kwh;
   in.estimate_var_kwh2 = estimate_var;
+  in.hour = static_cast<int>(static_cast<int64_t>(slot) * config_.interval_s / 3600);
   result.balance = balance_.push(in);
+  if (result.balance.alert_raised) {
+    // An alert that flickers off and on (theft only at night, say) is one episode: keep its first onset.
+    const bool same_episode = last_alert_interval_ + slots_per_day_ >= intervals_ && episode_onset_ >= 0;
+    if (!same_episode) episode_onset_ = result.balance.onset_interval;
+  }
+  if (result.balance.alert) last_alert_interval_ = intervals_;
+  localiser_.set_use_reported(balance_.calibration().capped);
   if (result.balance.evaluated) {
     step_unexplained_ += result.balance.unexplained_kwh;
     const double model_sigma = balance_.model().sigma_kwh(check.energy_kwh);
@@ -116,6 +125,8 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     std::fill(step_shortfall_.begin(), step_shortfall_.end(), 0.0);
   }
   if (slot == slots_per_day_ - 1) {
+    // Baselines stop learning while the area loses energy (or did within the last day).
+    pattern_.set_learning(!(balance_.alert() || last_alert_interval_ + slots_per_day_ > intervals_));
     pattern_.push_day(day_energy_, day_present_);
     std::fill(day_present_.begin(), day_present_.end(), 0);
     day_touched_ = false;
@@ -129,7 +140,9 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
 double TransformerMonitor::pattern_probability(size_t i) const {
   const ConsumerPattern& p = pattern_.consumer(i);
   if (!p.ready) return 0.0;
-  return 1.0 / (1.0 + std::exp(-(p.score - config_.flag.pattern_center) / config_.flag.pattern_width));
+  // A young baseline (one or two weeks) exaggerates differences: trust it gradually.
+  const double maturity = std::min(1.0, pattern_.baseline_days(i) / 14.0);
+  return maturity / (1.0 + std::exp(-(p.score - config_.flag.pattern_center) / config_.flag.pattern_width));
 }
 
 void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_share, std::vector<double>* per_day) {
@@ -138,9 +151,18 @@ void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_sha
   per_day->assign(n, 0.0);
   const double h = balance_.threshold();
   const bool suspicious = balance_.calibrated() && (balance_.alert() || balance_.cusum() > 0.3 * h);
+  // Regress over the loss episode: from a day before the balance's onset estimate to now, so a new theft is not
+  // diluted by weeks of clean history (and at most the localiser's window).
+  constexpr int kContextSteps = 24;
+  int post_steps = 72;
+  if (balance_.alert()) {
+    post_steps = static_cast<int>((intervals_ - episode_onset_) / slots_per_step_) + 1;
+  }
+  const int steps = std::min(config_.localiser.window_steps, post_steps + kContextSteps);
   if (suspicious && solve) {
-    localiser_.solve();
+    localiser_.solve(steps);
     localised_ = true;
+    localised_post_steps_ = std::max(1, std::min(post_steps, steps));
   } else if (!suspicious) {
     localised_ = false;
   }
@@ -151,7 +173,7 @@ void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_sha
     if (localised_) {
       const Attribution& a = localiser_.last()[i];
       (*loc_share)[i] = std::clamp(a.share, 0.0, 1.0);
-      (*per_day)[i] = a.attributed_kwh * steps_per_day / std::max(1.0, localiser_.window_weight());
+      (*per_day)[i] = std::max(a.attributed_kwh, 0.5 * a.moved_kwh) * steps_per_day / std::max(4, localiser_.window_steps());
       loc = (*loc_share)[i] * strength;
     }
     const double p = pattern_probability(i);
@@ -166,12 +188,16 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
   const FlagConfig& f = config_.flag;
   for (size_t i = 0; i < consumers_.size(); ++i) {
     const double p = pattern_probability(i);
-    const bool by_balance =
-        balance_.alert() && share[i] >= f.min_share && per_day[i] >= f.min_attributed_kwh_per_day;
+    // A thief's shortfall reappears one for one as loss: a coefficient far below 1 is a partial, chance fit.
+    const bool physical = localised_ && (localiser_.last()[i].shortfall_coef >= f.min_coefficient ||
+                                         localiser_.last()[i].reported_coef > 0.05);
+    const bool by_balance = balance_.alert() && physical && share[i] >= f.min_share &&
+                            per_day[i] >= f.min_attributed_kwh_per_day;
     const bool by_pattern = p >= f.pattern_alone;
     const bool keep = flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
     const bool now = by_balance || by_pattern || keep;
     if (now && !flagged_[i]) {
+      if (std::getenv("WG_DEBUG")) std::fprintf(stderr, "FLAG %s %s k=%lld bal=%d pat=%d p=%.2f share=%.2f perday=%.2f alert=%d coef=%.2f\n", id_.c_str(), consumers_[i].c_str(), (long long)intervals_, by_balance, by_pattern, pattern_.consumer(i).score, share[i], per_day[i], balance_.alert(), localised_ ? localiser_.last()[i].shortfall_coef : -1.0);
       result->newly_flagged.push_back(i);
       if (first_flagged_[i] < 0) first_flagged_[i] = end_s;
     }

@@ -22,6 +22,7 @@ struct FlagConfig {
   double pattern_alone = 0.97;     // pattern probability that flags a consumer without any balance alert
   double min_share = 0.2;          // share of the unexplained loss a suspect must explain to be flagged
   double min_attributed_kwh_per_day = 0.5;  // ... and at least this much energy
+  double min_coefficient = 0.4;             // ... with its shortfall reappearing as loss at least this much
   int localise_every_intervals = 4;         // re-solve the localiser this often while the balance is suspicious
 };
 
@@ -115,6 +116,8 @@ class TransformerMonitor {
   int slots_per_step_;            // intervals summed into one localiser step (one hour)
   int64_t intervals_ = 0;
   int64_t first_end_s_ = 0;
+  int64_t last_alert_interval_ = -1000000;
+  int64_t episode_onset_ = -1;  // onset of the current alert episode (interval index)
   // current day, consumers x slots
   std::vector<float> day_energy_;
   std::vector<uint8_t> day_present_;
@@ -137,6 +140,7 @@ class TransformerMonitor {
   std::vector<int64_t> first_flagged_;
   int since_localise_ = 0;
   bool localised_ = false;
+  int localised_post_steps_ = 1;
 };
 
 }  // namespace wattguard::analytics

@@ -144,6 +144,7 @@ struct Row {
   int64_t key = 0;
   int64_t received_ms = 0;
   int64_t staging_id = 0;
+  std::size_t index = 0;  // position in the caller's batch (append only)
   Reading r;  // meter_id may be empty inside the store
 };
 
@@ -610,7 +611,7 @@ struct SqliteStore::Impl {
 
   // Stores rows (sorted by key, time, seq) in chunks and rollups, skipping any whose (meter, seq) a
   // chunk already holds (another process may have stored it). Inside the caller's transaction.
-  StoreStatus write_rows(std::vector<Row>& rows, std::size_t* skipped) {
+  StoreStatus write_rows(std::vector<Row>& rows, std::vector<std::size_t>* skipped) {
     std::size_t b = 0;
     std::vector<Row> fresh;  // only used when some rows turn out to be stored already
     while (b < rows.size()) {
@@ -631,7 +632,7 @@ struct SqliteStore::Impl {
             auto has = chunk_has_seq(*writer, key, rows[i].r.seq);
             if (!has.ok()) return has.error();
             if (has.value()) {
-              ++*skipped;
+              skipped->push_back(rows[i].index);
               continue;
             }
           }
@@ -698,7 +699,7 @@ struct SqliteStore::Impl {
     std::sort(rows.begin(), rows.end(), by_key_time_seq);
     Transaction txn(db);
     if (auto st = txn.begin_immediate(); !st.ok()) return st;
-    std::size_t skipped = 0;
+    std::vector<std::size_t> skipped;
     StoreStatus st = write_rows(rows, &skipped);
     if (st.ok()) {
       auto del = db.prepare("DELETE FROM staging WHERE id<=?");
@@ -888,7 +889,8 @@ StoreResult<AppendResult> SqliteStore::append_readings(std::span<const Reading> 
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     if (keys[a] != keys[b]) return keys[a] < keys[b];
     if (readings[a].time_ms != readings[b].time_ms) return readings[a].time_ms < readings[b].time_ms;
-    return readings[a].seq < readings[b].seq;
+    if (readings[a].seq != readings[b].seq) return readings[a].seq < readings[b].seq;
+    return a < b;  // of two copies, the first in the batch is the one stored
   });
 
   Transaction txn(db);
@@ -943,6 +945,7 @@ StoreResult<AppendResult> SqliteStore::append_readings(std::span<const Reading> 
     }
     if (duplicate) {
       ++result.duplicates;
+      result.duplicate_indices.push_back(i);
       continue;
     }
     if (m.primary) {
@@ -998,6 +1001,7 @@ StoreResult<AppendResult> SqliteStore::append_readings(std::span<const Reading> 
     Row row;
     row.key = key;
     row.received_ms = received_ms;
+    row.index = i;
     row.r = r;
     accepted.push_back(std::move(row));
   }
@@ -1021,10 +1025,11 @@ StoreResult<AppendResult> SqliteStore::append_readings(std::span<const Reading> 
       if (auto st = step_done(db, *s, "staging readings"); !st.ok()) return st;
       staging_id = db.last_insert_rowid();
     } else {
-      std::size_t skipped = 0;
+      std::vector<std::size_t> skipped;
       if (auto st = m.write_rows(accepted, &skipped); !st.ok()) return st;
-      result.stored -= skipped;
-      result.duplicates += skipped;
+      result.stored -= skipped.size();
+      result.duplicates += skipped.size();
+      result.duplicate_indices.insert(result.duplicate_indices.end(), skipped.begin(), skipped.end());
     }
   }
 
@@ -1048,6 +1053,7 @@ StoreResult<AppendResult> SqliteStore::append_readings(std::span<const Reading> 
 
   if (auto s = txn.commit(); !s.ok()) return s;
   undo.committed = true;
+  std::sort(result.duplicate_indices.begin(), result.duplicate_indices.end());
   if (m.primary && staging_id > 0) {
     {
       std::unique_lock mem(m.mem_mu);

@@ -146,6 +146,7 @@ TEST_P(StoreTest, DuplicatesAreIgnoredAndCounted) {
   AppendResult second = append(again);
   EXPECT_EQ(second.stored, 1u);
   EXPECT_EQ(second.duplicates, 6u);
+  EXPECT_EQ(second.duplicate_indices, (std::vector<std::size_t>{0, 1, 2, 3, 4, 6}));
   auto sum = store_->seq_summary("m1");
   ASSERT_TRUE(sum.ok());
   EXPECT_EQ(sum->count, 11u);

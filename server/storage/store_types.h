@@ -53,6 +53,8 @@ struct AppendResult {
     std::string detail;
   };
   std::vector<Refused> refused;
+  // Batch indices of the duplicates, ascending (so the caller knows which readings are new).
+  std::vector<std::size_t> duplicate_indices;
   // Server events the batch raised (register_rollback), as stored; for the ingest's observers.
   std::vector<StoredEvent> events;
 };

@@ -9,6 +9,7 @@
 //                   and WATTGUARD_TOKEN (admin API token) describe it.
 //   CHROMIUM        the browser (default /usr/bin/chromium)
 //   E2E_METERS, E2E_PERIOD_S   fleet size and report period of the demo (default 40 meters, 1 s)
+//   E2E_DEMO_ARGS   more arguments for `wattguard demo` (e.g. a cheaper meter model for 10,000 meters)
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -87,7 +88,8 @@ export class System {
     const port = await free_port();
     this.url = `http://127.0.0.1:${port}`;
     const args = ["demo", "--meters", String(this.meter_count), "--period", String(this.period_s), "--http-port", String(port),
-      "--data", this.data_dir, "--api-token", this.token, "--duration", String(Number(process.env.E2E_DURATION_S ?? 900))];
+      "--data", this.data_dir, "--api-token", this.token, "--duration", String(Number(process.env.E2E_DURATION_S ?? 900)),
+      ...(process.env.E2E_DEMO_ARGS ?? "").split(/\s+/).filter(Boolean)];
     // Its own process group, so a demo that does not stop on SIGINT is killed with its children
     // (Mosquitto, virtual meters) and nothing is left running.
     this.demo = spawn(this.binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });

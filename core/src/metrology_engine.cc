@@ -310,7 +310,7 @@ void MetrologyEngine::finish_cycle(double crossing_position, bool whole_cycle) {
     // current one cycle's noise can exceed its power, and splitting noise by sign would
     // book it as both import and export.
     ps.window_uwh += p * n * uwh_per_count2_sample_;
-    ps.window_samples += c.n;
+    ps.window_samples += static_cast<uint32_t>(c.n);
     if (ps.window_samples >= config_.sample_rate_hz) settle_direction_window();
     if (last_crossing_pos_ >= 0) {
       const double length = crossing_position - last_crossing_pos_;

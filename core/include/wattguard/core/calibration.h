@@ -11,7 +11,9 @@ namespace wattguard::core {
 struct ReferenceLoad {
   float vrms = 230.0f;
   float irms = 5.0f;
-  float pf = 1.0f;     // magnitude 0..1
+  // Displacement power factor, cos(phi) of the fundamental, 0..1 (with a distorted current
+  // this is not P/S: use the reference's displacement angle).
+  float pf = 1.0f;
   bool lagging = true; // current lags voltage (inductive)
 };
 

@@ -37,8 +37,9 @@ struct MeterConfig {
   bool has_neutral_channel = false;
 };
 
-// The calibration a household meter with the seed hardware would start from: ZMPT101B
-// trimmed for about +-1 V peak at 230 V, SCT-013-000 with a 100 ohm burden, 12-bit ADC.
+// The calibration of the reference front end (docs/metrology.md): 3.3 V full scale, ZMPT101B
+// trimmed to 0.55 V peak at 230 V RMS, SCT-013-000 into a 33 ohm burden. A starting point:
+// a real meter is calibrated against a reference load (calibration.h).
 Calibration default_calibration(uint8_t adc_bits);
 
 // Checks every field; returns the first problem found.

@@ -44,6 +44,8 @@ class MetrologyEngine {
   uint32_t add_samples(const uint16_t* v, const uint16_t* i, const uint16_t* n, uint32_t count);
 
   const PeriodReading& last_reading() const { return last_; }
+  // True when the last add_sample()/add_samples() call ended with a completed period.
+  bool period_completed() const { return last_period_done_; }
 
   // Registers as persisted (for instance across a reboot of the meter).
   void restore_registers(uint64_t import_uwh, uint64_t export_uwh);

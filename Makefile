@@ -15,9 +15,10 @@ build-asan: deps
 demo: build
 	./build/release/cli/wattguard demo $(ARGS)
 
-test: build-asan build
+# Build once (sanitizers on), then every suite: CTest, then the checks in scripts/checks/.
+test: build-asan
 	ctest --preset asan
-	./scripts/run-extra-checks.sh
+	WATTGUARD_BIN=$(CURDIR)/build/asan/cli/wattguard ./scripts/run-extra-checks.sh
 
 bench: build
 	./scripts/run-benchmarks.sh

@@ -26,4 +26,12 @@ void add_all_commands(CLI::App& app) {
   for (const auto& [name, add] : groups) add(app);
 }
 
+CLI::App* command_group(CLI::App& app, const std::string& name, const std::string& description) {
+  const auto existing = app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == name; });
+  if (!existing.empty()) return existing.front();
+  CLI::App* group = app.add_subcommand(name, description);
+  group->require_subcommand(1);
+  return group;
+}
+
 }  // namespace wattguard::cli

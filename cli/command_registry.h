@@ -18,6 +18,10 @@ bool register_commands(const char* name, AddCommands add);
 // Adds every registered group to `app`, in name order.
 void add_all_commands(CLI::App& app);
 
+// The subcommand `name` of `app`, created (requiring one subcommand of its own) if no file has
+// made it yet: lets several files add commands under one group such as `bench`.
+CLI::App* command_group(CLI::App& app, const std::string& name, const std::string& description);
+
 // Exit status for input the user got wrong (bad option value, malformed file).
 inline constexpr int kExitBadInput = 2;
 

@@ -54,6 +54,7 @@ try {
     const p = window.__wattguard_perf;
     p.live_batch_ms.length = 0;
     p.live_batch_readings.length = 0;
+    p.fleet_tick_ms.length = 0;
     return performance.now();
   });
   await sleep(live_s * 1000);
@@ -88,6 +89,7 @@ try {
     live_readings_per_batch: readings_per_batch,
     live_window_s: live_s,
     long_tasks_during_live_ms: live_long_tasks,
+    fleet_tick_ms: stats(live.fleet_tick_ms),
     month_history_draw_ms: { median: median(month), runs: month },
     month_history_points: month_points[0],
     targets: { fleet_first_render_ms: 1000, live_batch_ms: 50, month_history_draw_ms: 300 },

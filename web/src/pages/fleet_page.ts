@@ -240,8 +240,10 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   let closed = false;
   // Ages, stale/offline states and counts move with time even without messages.
   const tick = window.setInterval(() => {
+    const t0 = performance.now();
     list.refresh_all();
     update_counts();
+    push_bounded(perf.fleet_tick_ms, performance.now() - t0);
   }, 1000);
   // Re-filtering/re-sorting on live data is throttled so rows do not jump on every reading.
   const resort = window.setInterval(() => {

@@ -58,7 +58,8 @@ describe("wattguard dashboard", () => {
     assert.equal(await message.textContent(), "Wrong user name or password.");
     const session = await page.evaluate(async () => (await fetch("/api/v1/session")).status);
     assert.equal(session, 401);
-    // An unknown user gets exactly the same answer.
+    // An unknown user gets exactly the same answer (after the first failure's throttle delay).
+    await sleep(1000);
     await sign_in(page, system.url, "no-such-user-e2e", "whatever-password");
     const again = await page.waitForSelector(".form-message[data-kind=error]", { timeout: 40_000 });
     assert.equal(await again.textContent(), "Wrong user name or password.");

@@ -163,6 +163,9 @@ Expected<std::unique_ptr<BrokerProcess>, std::string> BrokerProcess::start(const
        << "log_dest file " << (dir / "mosquitto.log").string() << "\n"
        << "log_type error\nlog_type warning\nlog_type notice\n"
        << "connection_messages false\n";
+  // Started by root, Mosquitto would switch to the "mosquitto" user and then fail to read its
+  // files here (they belong to whoever started us). It is a private loopback broker: keep the user.
+  if (::geteuid() == 0) conf << "user root\n";
   const auto conf_path = dir / "mosquitto.conf";
   if (!write_file(conf_path, conf.str(), 0600)) return "cannot write " + conf_path.string();
 

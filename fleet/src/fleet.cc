@@ -118,8 +118,7 @@ Expected<std::unique_ptr<Fleet>, std::string> Fleet::create(const FleetConfig& c
   auto impl = std::make_unique<Impl>();
   impl->shared.config = config;
   impl->shared.queue_capacity = config.queue_capacity;
-  const int64_t start_ms = config.start_ms != 0 ? config.start_ms : VirtualClock::wall_ms();
-  impl->shared.clock = std::make_unique<VirtualClock>(start_ms, config.speed);
+  int64_t start_ms = config.start_ms != 0 ? config.start_ms : VirtualClock::wall_ms();
 
   if (!config.state_dir.empty()) {
     JournalOptions jo;
@@ -138,7 +137,19 @@ Expected<std::unique_ptr<Fleet>, std::string> Fleet::create(const FleetConfig& c
       spdlog::warn("fleet: state directory knew {} meter(s) not in this fleet; their state was dropped",
                    impl->journal->forgotten_meters());
     }
+    // A meter's clock never goes back: a previous run at --speed above 1 may have left readings
+    // stamped ahead of the wall clock, so the virtual clock resumes after the newest of them.
+    int64_t newest = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      newest = std::max(newest, impl->journal->loaded(static_cast<uint32_t>(i)).state.last_time_ms);
+    }
+    if (config.start_ms == 0 && newest + 1000 > start_ms) {
+      spdlog::info("fleet: the previous run's clock reached {} ms past now; the virtual clock continues from there",
+                   newest + 1000 - start_ms);
+      start_ms = newest + 1000;
+    }
   }
+  impl->shared.clock = std::make_unique<VirtualClock>(start_ms, config.speed);
 
   const int threads = config.threads;
   for (int k = 0; k < threads; ++k) impl->shards.push_back(std::make_unique<Shard>(impl->shared, k));

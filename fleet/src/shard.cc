@@ -3,6 +3,7 @@
 #include "shard.h"
 
 #include <mosquitto.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -469,7 +470,23 @@ void Shard::on_message(Link* link, const mosquitto_message* msg) {
   auto decoded = protocol::decode_command(payload, ctx);
   if (!decoded.ok()) {
     fleet_.counters.commands_rejected.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("fleet: meter {} ignored a command: {}", parsed->meter_id, decoded.error().describe());
+    spdlog::warn("fleet: meter {} refused a command: {}", parsed->meter_id, decoded.error().describe());
+    // If the command at least names itself, say no to it, so the server need not wait for a timeout.
+    const auto json = nlohmann::json::parse(payload, nullptr, false);
+    if (json.is_object() && json.contains("id") && json["id"].is_string()) {
+      protocol::CommandAck ack;
+      ack.id = json["id"].get<std::string>();
+      ack.meter_id = slot->meter->id();
+      ack.ok = false;
+      ack.message = decoded.error().describe().substr(0, 256);
+      ack.relay = slot->meter->relay_closed() ? protocol::RelayState::kOn : protocol::RelayState::kOff;
+      ack.period_s = slot->meter->period_ms() / 1000;
+      ack.time_ms = fleet_.clock->now_ms();
+      if (protocol::is_valid_meter_id(ack.id)) {
+        enqueue_control(slot, protocol::TopicKind::kCmdAck, protocol::encode(ack));
+        touch(link);
+      }
+    }
     return;
   }
   const protocol::Command& cmd = decoded.value();
@@ -555,7 +572,7 @@ void Shard::run() {
     connect_budget_ = std::min<double>(connect_budget_ + (now - last_budget_ms_) * fleet_.config.connects_per_second / 1000.0,
                                        std::max(1, fleet_.config.connects_per_second / 10));
     last_budget_ms_ = now;
-    if (!draining) {
+    {
       for (auto& lp : links_) {
         if (connect_budget_ < 1) break;
         Link* link = lp.get();

@@ -19,9 +19,13 @@ struct IngestConfig {
   std::string client_id = "wattguard-server-1";
   int keepalive_s = 30;
   bool clean_session = false;
-  // Shared subscription group: servers with the same group split the meters' messages.
-  // Empty = plain (non-shared) subscriptions.
-  std::string share_group = "wattguard";
+  // Shared subscription group ($share/<group>/...): servers with the same group split the meters'
+  // readings, events and acks between them. Empty = plain subscriptions (one server).
+  // Default empty because Mosquitto 2.0.11 (Debian 12) does not restore shared subscriptions from
+  // its persistence file: after a broker restart, messages published before the server has
+  // re-subscribed are dropped (tested; see docs/protocol.md). Plain subscriptions of the persistent
+  // session are restored, so nothing is lost. Set a group only with several servers (PostgreSQL).
+  std::string share_group;
   int reconnect_min_s = 1;   // reconnect back-off, doubling up to reconnect_max_s
   int reconnect_max_s = 30;
 

@@ -22,6 +22,11 @@ struct BrokerAuthFiles {
 
 inline constexpr std::string_view kDefaultServerUser = "wattguard-server";
 
+// Why provisioning failed: a sentence naming the meter, file or value at fault.
+struct ProvisionError {
+  std::string message;
+};
+
 // Each meter's MQTT user name is its meter id (the ACL's %u pattern relies on it).
 struct MeterCredentials {
   std::string meter_id;
@@ -53,13 +58,13 @@ struct ProvisionOptions {
 // file (replacing any line of the same user; other lines kept), then rewrites the ACL file. Files
 // are replaced atomically (temp + rename). Fails, changing nothing, if a meter id is invalid or
 // already provisioned. Returns the new credentials in the order given.
-Expected<std::vector<MeterCredentials>, std::string> provision_meters(
+Expected<std::vector<MeterCredentials>, ProvisionError> provision_meters(
     storage::ReadingStore& store, const BrokerAuthFiles& files, std::span<const storage::MeterInfo> meters,
     const ProvisionOptions& options = {});
 
 // Adds or replaces one broker user (the server's own, or a meter's new password after a leak) in
 // the password file, and rewrites the ACL. `password` nullopt = generate one. Returns the password.
-Expected<std::string, std::string> set_broker_user(const BrokerAuthFiles& files, std::string_view user,
+Expected<std::string, ProvisionError> set_broker_user(const BrokerAuthFiles& files, std::string_view user,
                                                    std::optional<std::string> password,
                                                    const ProvisionOptions& options = {});
 

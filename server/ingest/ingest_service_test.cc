@@ -1,0 +1,405 @@
+// Integration tests of IngestService against a real Mosquitto broker on a free loopback port.
+#include "server/ingest/ingest_service.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "server/ingest/provisioning.h"
+#include "server/ingest/test_broker.h"
+#include "server/storage/sqlite_store.h"
+#include "wattguard/protocol/codec.h"
+#include "wattguard/protocol/topics.h"
+
+namespace wattguard::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+using protocol::TopicKind;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "m1".."mN" (the provisioning tests cover the zero-padded bulk form).
+std::vector<std::string> meter_ids(int n) {
+  std::vector<std::string> ids;
+  for (int i = 1; i <= n; ++i) ids.push_back("m" + std::to_string(i));
+  return ids;
+}
+
+bool wait_until(const std::function<bool()>& pred, int timeout_ms = 30000) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return pred();
+}
+
+protocol::Reading reading(const std::string& meter, uint64_t seq) {
+  protocol::Reading r;
+  r.meter_id = meter;
+  r.seq = seq;
+  r.time_ms = now_ms() - 3'600'000 + static_cast<int64_t>(seq) * 5000;
+  r.vrms = 231;
+  r.irms = 2;
+  r.p_w = 430;
+  r.s_va = 462;
+  r.q_var = 169;
+  r.pf = 0.93;
+  r.freq_hz = 50;
+  r.e_import_wh = 1000 + static_cast<double>(seq) * 0.6;
+  return r;
+}
+
+// Counts what observers receive.
+struct CountingObserver : IngestObserver {
+  std::atomic<int> readings{0}, statuses{0}, events{0};
+  std::mutex mu;
+  std::vector<storage::CommandRecord> commands;
+  std::vector<MeterLive> states;
+  void on_reading(const protocol::Reading&) override { ++readings; }
+  void on_status(const MeterLive& s) override {
+    ++statuses;
+    std::lock_guard lk(mu);
+    states.push_back(s);
+  }
+  void on_event(const storage::StoredEvent&) override { ++events; }
+  void on_ack(const storage::CommandRecord& c) override {
+    std::lock_guard lk(mu);
+    commands.push_back(c);
+  }
+  std::optional<storage::CommandState> state_of(const std::string& id) {
+    std::lock_guard lk(mu);
+    std::optional<storage::CommandState> s;
+    for (const auto& c : commands) {
+      if (c.id == id) s = c.state;
+    }
+    return s;
+  }
+};
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (testing::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
+    static std::atomic<int> n{0};
+    dir_ = fs::path(::testing::TempDir()) / ("wg_ingest_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto s = storage::SqliteStore::open(storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 2});
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(s.value());
+    broker_ = std::make_unique<testing::TestBroker>(dir_ / "broker");
+    const BrokerAuthFiles files{broker_->password_file(), broker_->acl_file()};
+    std::vector<storage::MeterInfo> meters;
+    for (const auto& id : meter_ids(10)) {
+      storage::MeterInfo m;
+      m.id = id;
+      meters.push_back(m);
+    }
+    auto creds = provision_meters(*store_, files, meters);
+    ASSERT_TRUE(creds.ok()) << creds.error().message;
+    for (const auto& c : creds.value()) passwords_[c.meter_id] = c.password;
+    auto spw = set_broker_user(files, kDefaultServerUser, std::nullopt);
+    ASSERT_TRUE(spw.ok());
+    server_password_ = spw.value();
+    auto gpw = set_broker_user(files, "ghost", std::nullopt);  // broker user, never registered as a meter
+    ASSERT_TRUE(gpw.ok());
+    passwords_["ghost"] = gpw.value();
+    ASSERT_TRUE(broker_->start()) << broker_->log();
+  }
+
+  void TearDown() override {
+    clients_.clear();
+    if (service_) service_->stop();
+    service_.reset();
+    broker_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  IngestConfig config() {
+    IngestConfig c;
+    c.port = broker_->port();
+    c.password = server_password_;
+    c.client_id = "wattguard-test-server";
+    c.flush_interval_ms = 50;
+    return c;
+  }
+
+  void start_service(IngestConfig c) {
+    service_ = std::make_unique<IngestService>(std::move(c), *store_);
+    service_->add_observer(&observer_);
+    std::string err;
+    ASSERT_TRUE(service_->start(&err)) << err;
+    ASSERT_TRUE(wait_until([&] { return service_->connected(); }, 10000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // subscriptions settle
+  }
+
+  testing::TestClient& meter_client(const std::string& id, bool clean = false) {
+    auto c = std::make_unique<testing::TestClient>(
+        broker_->port(), testing::TestClient::Options{"meter-" + id, id, passwords_[id], clean, std::nullopt});
+    EXPECT_EQ(c->connect(), 0);
+    clients_.push_back(std::move(c));
+    return *clients_.back();
+  }
+
+  void publish_readings(testing::TestClient& c, const std::string& id, uint64_t first, uint64_t count) {
+    for (uint64_t s = first; s < first + count; ++s) {
+      ASSERT_TRUE(c.publish(protocol::make_topic(id, TopicKind::kReading), protocol::encode(reading(id, s))));
+    }
+  }
+
+  uint64_t stored(const std::string& id) {
+    auto s = store_->seq_summary(id);
+    return s.ok() ? s->count : 0;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<storage::SqliteStore> store_;
+  std::unique_ptr<testing::TestBroker> broker_;
+  std::map<std::string, std::string> passwords_;
+  std::string server_password_;
+  std::vector<std::unique_ptr<testing::TestClient>> clients_;
+  CountingObserver observer_;
+  std::unique_ptr<IngestService> service_;
+};
+
+TEST_F(IngestTest, EveryReadingOfEveryMeterIsStored) {
+  start_service(config());
+  const auto ids = meter_ids(10);
+  for (const auto& id : ids) publish_readings(meter_client(id), id, 0, 40);
+  for (auto& c : clients_) ASSERT_TRUE(c->wait_acked());
+  ASSERT_TRUE(wait_until([&] { return service_->health().readings_stored == 400; })) << service_->health().readings_stored;
+  for (const auto& id : ids) {
+    const auto s = store_->seq_summary(id).value();
+    EXPECT_EQ(s.count, 40u) << id;
+    EXPECT_EQ(s.max_seq, 39u);
+  }
+  const IngestHealth h = service_->health();
+  EXPECT_EQ(h.readings_received, 400u);
+  EXPECT_EQ(h.rejected_total, 0u);
+  EXPECT_EQ(h.rejected.at("malformed_json"), 0u);  // every reason is listed
+  EXPECT_TRUE(wait_until([&] { return observer_.readings == 400; }));
+  auto live = service_->live_state("m3");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->connectivity, Connectivity::kOnline);
+  ASSERT_TRUE(live->last_reading);
+  EXPECT_EQ(live->last_reading->seq, 39u);
+}
+
+TEST_F(IngestTest, BadPayloadsAreCountedPerReasonLoggedOnceAndOthersFlowOn) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  start_service(config());
+  auto& bad = meter_client("m1");
+  auto& good = meter_client("m2");
+  auto& ghost = meter_client("ghost");
+  const std::string topic = protocol::make_topic("m1", TopicKind::kReading);
+  std::string huge = protocol::encode(reading("m1", 1));
+  huge.insert(huge.size() - 1, ",\"pad\":\"" + std::string(5000, 'x') + "\"");
+  protocol::Reading neg = reading("m1", 2), high = reading("m1", 3), future = reading("m1", 4), other = reading("m2", 5);
+  neg.irms = -1;
+  high.vrms = 1500;
+  future.time_ms = now_ms() + 2 * 86'400'000;
+  std::string nan_payload = protocol::encode(reading("m1", 6));
+  nan_payload.replace(nan_payload.find("\"vrms\":") + 7, 3, "nan");
+  const std::vector<std::string> payloads = {"{not json", "{not json either", "[]",     huge,
+                                             protocol::encode(neg), protocol::encode(high), protocol::encode(future),
+                                             protocol::encode(other), nan_payload};
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    ASSERT_TRUE(bad.publish(topic, payloads[i]));
+    publish_readings(good, "m2", i * 3, 3);  // the good meter keeps flowing in between
+  }
+  ASSERT_TRUE(ghost.publish(protocol::make_topic("ghost", TopicKind::kReading), protocol::encode(reading("ghost", 1))));
+  ASSERT_TRUE(wait_until([&] { return stored("m2") == payloads.size() * 3 && service_->health().rejected_total == 10; }))
+      << service_->health().rejected_total;
+  const IngestHealth h = service_->health();
+  EXPECT_EQ(h.rejected.at("malformed_json"), 3u);
+  EXPECT_EQ(h.rejected.at("payload_too_large"), 1u);
+  EXPECT_EQ(h.rejected.at("negative_current"), 1u);
+  EXPECT_EQ(h.rejected.at("voltage_too_high"), 1u);
+  EXPECT_EQ(h.rejected.at("time_in_future"), 1u);
+  EXPECT_EQ(h.rejected.at("meter_id_mismatch"), 1u);
+  EXPECT_EQ(h.rejected.at("not_finite"), 1u);
+  EXPECT_EQ(h.rejected.at("unknown_meter"), 1u);
+  EXPECT_EQ(stored("m1"), 0u);
+  EXPECT_FALSE(store_->has_meter("ghost"));
+  // Three malformed payloads from m1, one log line for (m1, malformed_json).
+  int malformed_lines = 0;
+  for (const auto& line : sink->last_formatted()) {
+    if (line.find("'m1'") != std::string::npos && line.find("malformed_json") != std::string::npos) ++malformed_lines;
+  }
+  EXPECT_EQ(malformed_lines, 1);
+  spdlog::set_default_logger(previous);
+}
+
+TEST_F(IngestTest, AMeterCannotPublishUnderAnothersId) {
+  start_service(config());
+  auto& m1 = meter_client("m1");
+  // The broker's ACL drops it (QoS 1 is still acknowledged to the sender in MQTT 3.1.1).
+  ASSERT_TRUE(m1.publish(protocol::make_topic("m2", TopicKind::kReading), protocol::encode(reading("m2", 1))));
+  ASSERT_TRUE(m1.publish(protocol::make_topic("m2", TopicKind::kStatus), R"({"meter":"m2","state":"offline"})"));
+  // A control message that does get through, so we know the earlier ones had their chance.
+  ASSERT_TRUE(m1.publish(protocol::make_topic("m1", TopicKind::kReading), protocol::encode(reading("m1", 1))));
+  ASSERT_TRUE(m1.wait_acked());
+  ASSERT_TRUE(wait_until([&] { return stored("m1") == 1; }));
+  EXPECT_EQ(stored("m2"), 0u);
+  EXPECT_EQ(service_->health().messages_received, 1u);
+  EXPECT_NE(service_->live_state("m2")->connectivity, Connectivity::kOffline);
+}
+
+TEST_F(IngestTest, BrokerRestartMidStreamLosesNothing) {
+  start_service(config());  // plain subscriptions (the default): restored from the broker's persistence
+  const auto ids = meter_ids(5);
+  std::vector<testing::TestClient*> cs;
+  for (const auto& id : ids) cs.push_back(&meter_client(id));
+  for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 0, 30);
+  broker_->restart();  // graceful: persistence saved, sessions and queues restored
+  for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 30, 30);
+  for (auto* c : cs) ASSERT_TRUE(c->wait_acked(30000));
+  for (const auto& id : ids) {
+    ASSERT_TRUE(wait_until([&] { return stored(id) == 60; })) << id << " stored " << stored(id) << "\n" << broker_->log();
+    const auto s = store_->seq_summary(id).value();
+    EXPECT_EQ(s.max_seq - s.min_seq + 1, s.count) << id;
+  }
+  EXPECT_GE(service_->health().connects, 2u);
+}
+
+// With a shared subscription, as several servers would use it: the broker queues for the group
+// while the server is down.
+TEST_F(IngestTest, ServerRestartResumesWithNoGapAndNoDuplicate) {
+  IngestConfig shared = config();
+  shared.share_group = "wattguard";
+  start_service(shared);
+  const auto ids = meter_ids(4);
+  std::vector<testing::TestClient*> cs;
+  for (const auto& id : ids) cs.push_back(&meter_client(id));
+  for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 0, 25);
+  for (auto* c : cs) ASSERT_TRUE(c->wait_acked());
+  ASSERT_TRUE(wait_until([&] { return service_->health().readings_stored == 100; }));
+  service_->stop();
+  service_.reset();
+  // While the server is down the broker queues for its persistent session.
+  for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 25, 25);
+  for (auto* c : cs) ASSERT_TRUE(c->wait_acked());
+  // Some readings are redelivered too (QoS 1): they must not be stored twice.
+  for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 20, 5);
+  start_service(shared);
+  for (const auto& id : ids) {
+    ASSERT_TRUE(wait_until([&] { return stored(id) == 50; })) << id << " stored " << stored(id);
+    const auto s = store_->seq_summary(id).value();
+    EXPECT_EQ(s.min_seq, 0u);
+    EXPECT_EQ(s.max_seq, 49u);
+  }
+  ASSERT_TRUE(wait_until([&] { return service_->health().readings_duplicate == 20; }))
+      << service_->health().readings_duplicate;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (const auto& id : ids) EXPECT_EQ(stored(id), 50u);
+}
+
+TEST_F(IngestTest, CommandsAreAcknowledgedOrTimeOut) {
+  IngestConfig c = config();
+  c.liveness_check_ms = 100;
+  start_service(c);
+  auto& m1 = meter_client("m1");
+  m1.on_message = [&m1](const std::string& topic, const std::string& payload) {
+    auto cmd = protocol::decode_command(payload, protocol::DecodeContext{now_ms(), "m1"});
+    if (!cmd.ok() || topic != protocol::make_topic("m1", TopicKind::kCmd)) return;
+    protocol::CommandAck ack{cmd->id, "m1", true, "relay opened", protocol::RelayState::kOff, 0, now_ms()};
+    m1.publish(protocol::make_topic("m1", TopicKind::kCmdAck), protocol::encode(ack), false, 1000);
+  };
+  ASSERT_TRUE(m1.subscribe(protocol::make_topic("m1", TopicKind::kCmd)));
+  meter_client("m2");  // connected, but never answers
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  CommandRequest off{"m1", protocol::CommandKind::kRelayOff, std::nullopt, "operator1", "theft alert", 0};
+  auto sent = service_->send_command(off);
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  ASSERT_TRUE(wait_until([&] { return observer_.state_of(sent->id) == storage::CommandState::kAcked; }));
+  auto rec = store_->get_command(sent->id);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->state, storage::CommandState::kAcked);
+  EXPECT_EQ(rec->relay, protocol::RelayState::kOff);
+  EXPECT_GT(rec->sent_ms, 0);
+  EXPECT_EQ(service_->live_state("m1")->relay, protocol::RelayState::kOff);
+  auto audit = store_->audit("m1");
+  ASSERT_FALSE(audit->empty());
+  EXPECT_EQ((*audit)[0].actor, "operator1");
+  EXPECT_EQ((*audit)[0].action, "command.relay_off");
+
+  CommandRequest ping{"m2", protocol::CommandKind::kPing, std::nullopt, "operator1", "", 300};
+  auto lost = service_->send_command(ping);
+  ASSERT_TRUE(lost.ok());
+  ASSERT_TRUE(wait_until([&] { return observer_.state_of(lost->id) == storage::CommandState::kTimedOut; }));
+  EXPECT_EQ(store_->get_command(lost->id)->state, storage::CommandState::kTimedOut);
+
+  auto unknown = service_->send_command(CommandRequest{"m99", protocol::CommandKind::kPing, std::nullopt, "", "", 0});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, CommandError::kUnknownMeter);
+  auto no_period = service_->send_command(CommandRequest{"m1", protocol::CommandKind::kSetPeriod, std::nullopt, "", "", 0});
+  ASSERT_FALSE(no_period.ok());
+  EXPECT_EQ(no_period.error().code, CommandError::kInvalidArgument);
+  EXPECT_EQ(no_period.error().field, "period_s");
+}
+
+TEST_F(IngestTest, OfflineFromLastWillAndFromMissedPeriods) {
+  IngestConfig c = config();
+  c.default_period_s = 1;
+  c.missed_periods = 3;
+  c.liveness_check_ms = 100;
+  start_service(c);
+  // m1 announces itself online with a last will, then vanishes without a DISCONNECT.
+  auto will = testing::TestClient::Options{"meter-m1", "m1", passwords_["m1"], false,
+                                           std::make_pair(protocol::make_topic("m1", TopicKind::kStatus),
+                                                          std::string(R"({"meter":"m1","state":"offline"})"))};
+  auto m1 = std::make_unique<testing::TestClient>(broker_->port(), will);
+  ASSERT_EQ(m1->connect(), 0);
+  ASSERT_TRUE(m1->publish(protocol::make_topic("m1", TopicKind::kStatus),
+                          protocol::encode(protocol::StatusMessage{"m1", true, now_ms(), 60, "test"}), true));
+  ASSERT_TRUE(m1->wait_acked());
+  ASSERT_TRUE(wait_until([&] { return service_->live_state("m1")->connectivity == Connectivity::kOnline; }));
+  EXPECT_EQ(service_->live_state("m1")->period_s, 60u);
+  m1->drop_connection();
+  ASSERT_TRUE(wait_until([&] { return service_->live_state("m1")->connectivity == Connectivity::kOffline; }, 30000));
+  EXPECT_EQ(service_->live_state("m1")->offline_reason, "status");
+
+  // m2 reports once, then goes silent: offline after 3 missed 1-s periods, last values kept.
+  auto& m2 = meter_client("m2");
+  publish_readings(m2, "m2", 0, 1);
+  ASSERT_TRUE(wait_until([&] { return service_->live_state("m2")->connectivity == Connectivity::kOnline; }));
+  ASSERT_TRUE(wait_until([&] { return service_->live_state("m2")->connectivity == Connectivity::kOffline; }, 10000));
+  const MeterLive m2_state = service_->live_state("m2").value();
+  EXPECT_EQ(m2_state.offline_reason, "missed_periods");
+  ASSERT_TRUE(m2_state.last_reading);  // the truth, not a zero
+  EXPECT_DOUBLE_EQ(m2_state.last_reading->p_w, 430);
+  auto events = store_->events([] {
+    storage::EventQuery q;
+    q.meter_id = "m2";
+    q.kind = protocol::EventKind::kCommLoss;
+    return q;
+  }());
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].event.edge, protocol::EventEdge::kOnset);
+  // It comes back: online again, and the comm_loss clears.
+  publish_readings(m2, "m2", 1, 1);
+  ASSERT_TRUE(wait_until([&] { return service_->live_state("m2")->connectivity == Connectivity::kOnline; }));
+  EXPECT_TRUE(wait_until([&] {
+    storage::EventQuery q;
+    q.meter_id = "m2";
+    return store_->events(q)->size() == 2;
+  }));
+}
+
+}  // namespace
+}  // namespace wattguard::ingest

@@ -1,0 +1,15 @@
+// Names of the connectivity states.
+#include "server/ingest/meter_live.h"
+
+namespace wattguard::ingest {
+
+const char* connectivity_name(Connectivity c) {
+  switch (c) {
+    case Connectivity::kUnknown: return "unknown";
+    case Connectivity::kOnline: return "online";
+    case Connectivity::kOffline: return "offline";
+  }
+  return "unknown";
+}
+
+}  // namespace wattguard::ingest

@@ -1,0 +1,330 @@
+// Meter provisioning: registry rows in the store plus Mosquitto password-file lines and the ACL.
+#include "server/ingest/provisioning.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "wattguard/protocol/topics.h"
+
+namespace wattguard::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kSaltBytes = 12;
+constexpr std::size_t kHashBytes = 64;
+
+void ensure_sodium() {
+  static const bool ok = sodium_init() >= 0;
+  if (!ok) throw std::runtime_error("libsodium failed to initialise");
+}
+
+std::string base64(const unsigned char* data, std::size_t len) {
+  std::string out(4 * ((len + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<std::string> unbase64(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t len = static_cast<std::size_t>(n);
+  if (text.ends_with("==")) {
+    len -= 2;
+  } else if (text.ends_with("=")) {
+    len -= 1;
+  }
+  out.resize(len);
+  return out;
+}
+
+std::string pbkdf2_sha512(std::string_view password, const std::string& salt, int iterations) {
+  unsigned char key[kHashBytes];
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()), iterations,
+                        EVP_sha512(), sizeof key, key) != 1) {
+    throw std::runtime_error("PBKDF2 failed");
+  }
+  return std::string(reinterpret_cast<char*>(key), sizeof key);
+}
+
+using Users = std::map<std::string, std::string>;  // user -> hash, as in the password file
+
+Expected<Users, std::string> read_password_file(const fs::path& path) {
+  Users users;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return users;
+  std::ifstream in(path);
+  if (!in) return "cannot read password file " + path.string();
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    const auto colon = line.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return "password file " + path.string() + " line " + std::to_string(line_no) + " is not user:hash";
+    }
+    users[line.substr(0, colon)] = line.substr(colon + 1);
+  }
+  return users;
+}
+
+// Writes `text` to a new file beside `path` (mode 0600); returns the temporary path.
+Expected<fs::path, std::string> write_temp(const fs::path& path, const std::string& text) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return "cannot write " + tmp.string();
+    out << text;
+    out.flush();
+    if (!out) return "cannot write " + tmp.string();
+  }
+  ::chmod(tmp.c_str(), 0600);
+  return tmp;
+}
+
+std::string password_file_text(const Users& users) {
+  std::string text;
+  for (const auto& [user, hash] : users) text += user + ":" + hash + "\n";
+  return text;
+}
+
+// Runs `mosquitto_passwd -b <file> <user> <password>` (no shell involved).
+Expected<bool, std::string> run_mosquitto_passwd(const fs::path& file, const std::string& user,
+                                                  const std::string& password) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return std::string("cannot start mosquitto_passwd");
+  if (pid == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    ::execlp("mosquitto_passwd", "mosquitto_passwd", "-b", file.c_str(), user.c_str(), password.c_str(),
+             static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return "mosquitto_passwd failed for " + user + " (exit " + std::to_string(WEXITSTATUS(status)) +
+           "; is the mosquitto package installed?)";
+  }
+  return true;
+}
+
+// Hashes for the new users, either in-process or through mosquitto_passwd.
+Expected<bool, std::string> add_users(Users* users, const std::vector<std::pair<std::string, std::string>>& creds,
+                                      const ProvisionOptions& options, const fs::path& scratch_dir) {
+  if (!options.use_mosquitto_passwd) {
+    for (const auto& [user, password] : creds) (*users)[user] = mosquitto_password_hash(password, options.hash_iterations);
+    return true;
+  }
+  const fs::path scratch = scratch_dir / (".wattguard_passwd_" + std::to_string(::getpid()));
+  for (const auto& [user, password] : creds) {
+    { std::ofstream(scratch, std::ios::trunc); }
+    auto r = run_mosquitto_passwd(scratch, user, password);
+    if (!r.ok()) {
+      fs::remove(scratch);
+      return r.error();
+    }
+    auto back = read_password_file(scratch);
+    if (!back.ok() || back->count(user) == 0) {
+      fs::remove(scratch);
+      return std::string("mosquitto_passwd wrote no line for ") + user;
+    }
+    (*users)[user] = back->at(user);
+  }
+  fs::remove(scratch);
+  return true;
+}
+
+Expected<bool, std::string> replace_file(const fs::path& tmp, const fs::path& path) {
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return "cannot replace " + path.string() + ": " + ec.message();
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string generate_password() {
+  ensure_sodium();
+  unsigned char bytes[24];
+  randombytes_buf(bytes, sizeof bytes);
+  char out[sodium_base64_ENCODED_LEN(sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(out, sizeof out, bytes, sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return out;
+}
+
+std::string mosquitto_password_hash(std::string_view password, int iterations) {
+  ensure_sodium();
+  std::string salt(kSaltBytes, '\0');
+  randombytes_buf(salt.data(), salt.size());
+  const std::string key = pbkdf2_sha512(password, salt, iterations);
+  return "$7$" + std::to_string(iterations) + "$" +
+         base64(reinterpret_cast<const unsigned char*>(salt.data()), salt.size()) + "$" +
+         base64(reinterpret_cast<const unsigned char*>(key.data()), key.size());
+}
+
+bool mosquitto_password_matches(std::string_view password, std::string_view hash) {
+  // "$7$<iterations>$<salt>$<key>" (PBKDF2-SHA512) or "$6$<salt>$<sha512(password || salt)>".
+  auto field = [&](std::size_t& pos) -> std::string_view {
+    const auto end = hash.find('$', pos);
+    std::string_view f = hash.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    pos = end == std::string_view::npos ? hash.size() : end + 1;
+    return f;
+  };
+  if (hash.starts_with("$7$")) {
+    std::size_t pos = 3;
+    const std::string iterations(field(pos));
+    const auto salt = unbase64(field(pos));
+    const auto key = unbase64(field(pos));
+    const int n = std::atoi(iterations.c_str());
+    if (!salt || !key || n <= 0 || key->size() != kHashBytes) return false;
+    const std::string computed = pbkdf2_sha512(password, *salt, n);
+    return CRYPTO_memcmp(computed.data(), key->data(), kHashBytes) == 0;
+  }
+  if (hash.starts_with("$6$")) {
+    std::size_t pos = 3;
+    const auto salt = unbase64(field(pos));
+    const auto key = unbase64(field(pos));
+    if (!salt || !key || key->size() != 64) return false;
+    unsigned char digest[64];
+    unsigned int len = 0;
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha512(), nullptr);
+    EVP_DigestUpdate(ctx, password.data(), password.size());
+    EVP_DigestUpdate(ctx, salt->data(), salt->size());
+    EVP_DigestFinal_ex(ctx, digest, &len);
+    EVP_MD_CTX_free(ctx);
+    return len == 64 && CRYPTO_memcmp(digest, key->data(), 64) == 0;
+  }
+  return false;
+}
+
+std::string acl_file_text(std::string_view server_user) {
+  std::ostringstream out;
+  out << "# Mosquitto ACL for wattguard, written by `wattguard meters provision`; rewritten on every run.\n"
+         "# The head-end server reads every meter's messages and sends commands.\n"
+      << "user " << server_user << "\n"
+      << "topic read wattguard/v1/#\n"
+         "topic write wattguard/v1/+/cmd\n"
+         "\n"
+         "# Every other user is a meter whose user name is its meter id (%u): it may publish only its own\n"
+         "# readings, status (also its last will), events and command acks, and read only its own commands.\n"
+         "pattern write wattguard/v1/%u/reading\n"
+         "pattern write wattguard/v1/%u/status\n"
+         "pattern write wattguard/v1/%u/event\n"
+         "pattern write wattguard/v1/%u/cmd/ack\n"
+         "pattern read wattguard/v1/%u/cmd\n";
+  return out.str();
+}
+
+Expected<std::vector<MeterCredentials>, ProvisionError> provision_meters(storage::ReadingStore& store,
+                                                                      const BrokerAuthFiles& files,
+                                                                      std::span<const storage::MeterInfo> meters,
+                                                                      const ProvisionOptions& options) {
+  if (meters.empty()) return ProvisionError{"no meters to provision"};
+  if (options.hash_iterations < 1) return ProvisionError{"hash_iterations must be at least 1"};
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < meters.size(); ++i) {
+    const std::string& id = meters[i].id;
+    if (!protocol::is_valid_meter_id(id)) {
+      return ProvisionError{"meter id '" + id + "' (item " + std::to_string(i + 1) + ") must be 1 to 64 characters of A-Z a-z 0-9 _ -"};
+    }
+    if (id == options.server_user) return ProvisionError{"meter id '" + id + "' is the server's broker user name"};
+    if (!seen.insert(id).second) return ProvisionError{"meter id '" + id + "' is given twice"};
+    if (store.has_meter(id)) return ProvisionError{"meter " + id + " is already provisioned"};
+  }
+  auto users = read_password_file(files.password_file);
+  if (!users.ok()) return ProvisionError{users.error()};
+
+  std::vector<MeterCredentials> creds;
+  creds.reserve(meters.size());
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& m : meters) {
+    creds.push_back(MeterCredentials{m.id, m.id, generate_password()});
+    pairs.emplace_back(m.id, creds.back().password);
+  }
+  const fs::path dir = files.password_file.has_parent_path() ? files.password_file.parent_path() : fs::path(".");
+  if (auto r = add_users(&users.value(), pairs, options, dir); !r.ok()) return ProvisionError{r.error()};
+
+  auto pw_tmp = write_temp(files.password_file, password_file_text(users.value()));
+  if (!pw_tmp.ok()) return ProvisionError{pw_tmp.error()};
+  auto acl_tmp = write_temp(files.acl_file, acl_file_text(options.server_user));
+  if (!acl_tmp.ok()) {
+    fs::remove(pw_tmp.value());
+    return ProvisionError{acl_tmp.error()};
+  }
+  // The store is the point of no return: if it refuses, the broker files are left untouched.
+  if (auto st = store.add_meters(meters); !st.ok()) {
+    fs::remove(pw_tmp.value());
+    fs::remove(acl_tmp.value());
+    return ProvisionError{"registering meters failed: " + st.message};
+  }
+  if (auto r = replace_file(pw_tmp.value(), files.password_file); !r.ok()) {
+    fs::remove(acl_tmp.value());
+    return ProvisionError{r.error() + " (meters are registered; re-issue their passwords with set_broker_user)"};
+  }
+  if (auto r = replace_file(acl_tmp.value(), files.acl_file); !r.ok()) return ProvisionError{r.error()};
+  return creds;
+}
+
+Expected<std::string, ProvisionError> set_broker_user(const BrokerAuthFiles& files, std::string_view user,
+                                                   std::optional<std::string> password,
+                                                   const ProvisionOptions& options) {
+  if (user.empty() || user.find_first_of(":\n\r") != std::string_view::npos) {
+    return ProvisionError{"broker user name '" + std::string(user) + "' must be non-empty without ':' or line breaks"};
+  }
+  if (password && (password->empty() || password->find_first_of("\n\r") != std::string::npos)) {
+    return ProvisionError{"password must be non-empty and on one line"};
+  }
+  auto users = read_password_file(files.password_file);
+  if (!users.ok()) return ProvisionError{users.error()};
+  const std::string pw = password ? *password : generate_password();
+  const fs::path dir = files.password_file.has_parent_path() ? files.password_file.parent_path() : fs::path(".");
+  if (auto r = add_users(&users.value(), {{std::string(user), pw}}, options, dir); !r.ok()) return ProvisionError{r.error()};
+  auto pw_tmp = write_temp(files.password_file, password_file_text(users.value()));
+  if (!pw_tmp.ok()) return ProvisionError{pw_tmp.error()};
+  auto acl_tmp = write_temp(files.acl_file, acl_file_text(options.server_user));
+  if (!acl_tmp.ok()) {
+    fs::remove(pw_tmp.value());
+    return ProvisionError{acl_tmp.error()};
+  }
+  if (auto r = replace_file(pw_tmp.value(), files.password_file); !r.ok()) return ProvisionError{r.error()};
+  if (auto r = replace_file(acl_tmp.value(), files.acl_file); !r.ok()) return ProvisionError{r.error()};
+  return pw;
+}
+
+std::vector<std::string> bulk_meter_ids(std::string_view prefix, std::size_t first, std::size_t count,
+                                        std::size_t total_width) {
+  std::vector<std::string> ids;
+  ids.reserve(count);
+  const std::size_t last = first + count - (count > 0 ? 1 : 0);
+  const std::size_t width = std::max(total_width, std::to_string(last).size());
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string n = std::to_string(first + i);
+    if (n.size() < width) n.insert(0, width - n.size(), '0');
+    ids.push_back(std::string(prefix) + n);
+  }
+  return ids;
+}
+
+}  // namespace wattguard::ingest

@@ -133,6 +133,8 @@ Expected<bool, std::string> add_users(Users* users, const std::vector<std::pair<
     for (const auto& [user, password] : creds) (*users)[user] = mosquitto_password_hash(password, options.hash_iterations);
     return true;
   }
+  std::error_code ec;
+  fs::create_directories(scratch_dir, ec);
   const fs::path scratch = scratch_dir / (".wattguard_passwd_" + std::to_string(::getpid()));
   for (const auto& [user, password] : creds) {
     { std::ofstream(scratch, std::ios::trunc); }
@@ -219,15 +221,23 @@ bool mosquitto_password_matches(std::string_view password, std::string_view hash
   return false;
 }
 
-std::string acl_file_text(std::string_view server_user) {
+std::string acl_file_text(std::string_view server_user, const std::vector<std::string>& gateway_users) {
   std::ostringstream out;
   out << "# Mosquitto ACL for wattguard, written by `wattguard meters provision`; rewritten on every run.\n"
          "# The head-end server reads every meter's messages and sends commands.\n"
       << "user " << server_user << "\n"
       << "topic read wattguard/v1/#\n"
-         "topic write wattguard/v1/+/cmd\n"
-         "\n"
-         "# Every other user is a meter whose user name is its meter id (%u): it may publish only its own\n"
+         "topic write wattguard/v1/+/cmd\n\n";
+  for (const std::string& g : gateway_users) {
+    out << "# gateway: " << g << "\n"
+        << "user " << g << "\n"
+        << "topic write wattguard/v1/+/reading\n"
+           "topic write wattguard/v1/+/status\n"
+           "topic write wattguard/v1/+/event\n"
+           "topic write wattguard/v1/+/cmd/ack\n"
+           "topic read wattguard/v1/+/cmd\n\n";
+  }
+  out << "# Every other user is a meter whose user name is its meter id (%u): it may publish only its own\n"
          "# readings, status (also its last will), events and command acks, and read only its own commands.\n"
          "pattern write wattguard/v1/%u/reading\n"
          "pattern write wattguard/v1/%u/status\n"
@@ -236,6 +246,21 @@ std::string acl_file_text(std::string_view server_user) {
          "pattern read wattguard/v1/%u/cmd\n";
   return out.str();
 }
+
+namespace {
+
+// Gateway users already in an ACL file we wrote (its "# gateway: <name>" lines), plus `extra`.
+std::vector<std::string> gateways_of(const fs::path& acl, const std::string& extra) {
+  std::set<std::string> names;
+  std::ifstream in(acl);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("# gateway: ")) names.insert(line.substr(11));
+  }
+  if (!extra.empty()) names.insert(extra);
+  return {names.begin(), names.end()};
+}
+
+}  // namespace
 
 Expected<std::vector<MeterCredentials>, ProvisionError> provision_meters(storage::ReadingStore& store,
                                                                       const BrokerAuthFiles& files,
@@ -249,7 +274,9 @@ Expected<std::vector<MeterCredentials>, ProvisionError> provision_meters(storage
     if (!protocol::is_valid_meter_id(id)) {
       return ProvisionError{"meter id '" + id + "' (item " + std::to_string(i + 1) + ") must be 1 to 64 characters of A-Z a-z 0-9 _ -"};
     }
-    if (id == options.server_user) return ProvisionError{"meter id '" + id + "' is the server's broker user name"};
+    if (id == options.server_user || id == options.gateway_user) {
+      return ProvisionError{"meter id '" + id + "' is the name of the server's or the gateway's broker user"};
+    }
     if (!seen.insert(id).second) return ProvisionError{"meter id '" + id + "' is given twice"};
     if (store.has_meter(id)) return ProvisionError{"meter " + id + " is already provisioned"};
   }
@@ -263,12 +290,18 @@ Expected<std::vector<MeterCredentials>, ProvisionError> provision_meters(storage
     creds.push_back(MeterCredentials{m.id, m.id, generate_password()});
     pairs.emplace_back(m.id, creds.back().password);
   }
+  if (!options.gateway_user.empty()) {
+    // Meter id "*" marks the gateway in credentials files (see fleet/credentials.h).
+    creds.push_back(MeterCredentials{"*", options.gateway_user, generate_password()});
+    pairs.emplace_back(options.gateway_user, creds.back().password);
+  }
   const fs::path dir = files.password_file.has_parent_path() ? files.password_file.parent_path() : fs::path(".");
   if (auto r = add_users(&users.value(), pairs, options, dir); !r.ok()) return ProvisionError{r.error()};
 
   auto pw_tmp = write_temp(files.password_file, password_file_text(users.value()));
   if (!pw_tmp.ok()) return ProvisionError{pw_tmp.error()};
-  auto acl_tmp = write_temp(files.acl_file, acl_file_text(options.server_user));
+  auto acl_tmp =
+      write_temp(files.acl_file, acl_file_text(options.server_user, gateways_of(files.acl_file, options.gateway_user)));
   if (!acl_tmp.ok()) {
     fs::remove(pw_tmp.value());
     return ProvisionError{acl_tmp.error()};
@@ -303,7 +336,8 @@ Expected<std::string, ProvisionError> set_broker_user(const BrokerAuthFiles& fil
   if (auto r = add_users(&users.value(), {{std::string(user), pw}}, options, dir); !r.ok()) return ProvisionError{r.error()};
   auto pw_tmp = write_temp(files.password_file, password_file_text(users.value()));
   if (!pw_tmp.ok()) return ProvisionError{pw_tmp.error()};
-  auto acl_tmp = write_temp(files.acl_file, acl_file_text(options.server_user));
+  auto acl_tmp =
+      write_temp(files.acl_file, acl_file_text(options.server_user, gateways_of(files.acl_file, options.gateway_user)));
   if (!acl_tmp.ok()) {
     fs::remove(pw_tmp.value());
     return ProvisionError{acl_tmp.error()};

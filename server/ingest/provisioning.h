@@ -44,11 +44,16 @@ std::string mosquitto_password_hash(std::string_view password, int iterations = 
 bool mosquitto_password_matches(std::string_view password, std::string_view hash);
 
 // The ACL: the server user reads wattguard/v1/# and writes wattguard/v1/+/cmd; every other user
-// (a meter, user name = meter id) writes only wattguard/v1/<its id>/# and reads only its own cmd.
-std::string acl_file_text(std::string_view server_user);
+// (a meter, user name = meter id) writes only its own reading, status, event and cmd/ack topics and
+// reads only its own cmd. Gateway users (load tests: one login publishing for many virtual meters)
+// may write every meter's reading/status/event/cmd/ack and read every cmd; they are listed in the
+// file as "# gateway: <name>" so later runs keep them.
+std::string acl_file_text(std::string_view server_user, const std::vector<std::string>& gateway_users = {});
 
 struct ProvisionOptions {
   std::string server_user = std::string(kDefaultServerUser);
+  // Also create (or give a new password to) this gateway user; see acl_file_text. Empty = none.
+  std::string gateway_user;
   // Run `mosquitto_passwd -b` once per meter instead of hashing in-process (slow; for checking).
   bool use_mosquitto_passwd = false;
   int hash_iterations = 101;

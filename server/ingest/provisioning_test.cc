@@ -149,6 +149,22 @@ TEST_F(ProvisionTest, RefusesBadOrDuplicateIdsAndChangesNothing) {
   EXPECT_NE(err.error().message.find("m1"), std::string::npos);
 }
 
+TEST_F(ProvisionTest, GatewayUserIsAddedAndKeptByLaterRuns) {
+  ProvisionOptions with_gateway;
+  with_gateway.gateway_user = "wattguard-gateway";
+  auto creds = provision_meters(*store_, files_, std::vector{meter("m1")}, with_gateway);
+  ASSERT_TRUE(creds.ok()) << creds.error().message;
+  ASSERT_EQ(creds->size(), 2u);
+  EXPECT_EQ(creds->back().meter_id, "*");
+  EXPECT_EQ(creds->back().username, "wattguard-gateway");
+  ASSERT_TRUE(provision_meters(*store_, files_, std::vector{meter("m2")}).ok());
+  const std::string acl = slurp(files_.acl_file);
+  EXPECT_NE(acl.find("# gateway: wattguard-gateway\nuser wattguard-gateway\ntopic write wattguard/v1/+/reading\n"),
+            std::string::npos)
+      << acl;
+  EXPECT_NE(slurp(files_.password_file).find("wattguard-gateway:$7$"), std::string::npos);
+}
+
 TEST_F(ProvisionTest, BulkFleetInOneGo) {
   // 2,000 here to keep the sanitizer build quick; `wattguard meters provision --count 20000` is timed in docs.
   std::vector<storage::MeterInfo> ms;

@@ -1,28 +1,87 @@
-// Localiser: a ring of hourly rows; normal equations built over the requested window, solved by warm-started
-// non-negative coordinate descent.
+// Localiser: a ring of hourly rows; two screened, box-constrained least-squares fits over the requested window.
 #include "analytics/localiser.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cmath>
+#include <map>
 
 #include "analytics/nnls.h"
 
 namespace wattguard::analytics {
+namespace {
+
+struct Fit {
+  std::vector<double> coef;    // per column
+  std::vector<double> share;   // per column: coef * x'y / y'y
+  std::vector<double> t_stat;  // per column, alone
+};
+
+// Screened box-constrained least squares on (weighted) columns X (rows x q, row-major) against y.
+Fit screened_fit(const std::vector<double>& X, const std::vector<double>& y, const std::vector<double>& w, size_t q,
+                 double upper_bound, double min_t, std::vector<double>* warm) {
+  const size_t rows = y.size();
+  std::vector<double> gram(q * q, 0.0), rhs(q, 0.0);
+  double yy = 0, wsum = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    if (w[r] <= 0) continue;
+    wsum += w[r];
+    yy += w[r] * y[r] * y[r];
+    const double* x = &X[r * q];
+    for (size_t a = 0; a < q; ++a) {
+      const double wa = w[r] * x[a];
+      if (wa == 0.0) continue;
+      rhs[a] += wa * y[r];
+      double* g = &gram[a * q];
+      for (size_t b = a; b < q; ++b) g[b] += wa * x[b];
+    }
+  }
+  for (size_t a = 0; a < q; ++a) {
+    for (size_t b = 0; b < a; ++b) gram[a * q + b] = gram[b * q + a];
+  }
+  Fit fit;
+  fit.coef.assign(q, 0.0);
+  fit.share.assign(q, 0.0);
+  fit.t_stat.assign(q, 0.0);
+  std::vector<double> upper(q, 0.0);
+  // Hourly values are autocorrelated over a few hours: count about one independent value per 3 steps.
+  const double n_eff = std::max(1.0, wsum / 3.0);
+  for (size_t a = 0; a < q; ++a) {
+    const double xx = gram[a * q + a];
+    if (xx <= 0 || wsum <= 0) continue;
+    const double b = rhs[a] / xx;
+    const double rss = std::max(0.0, yy - b * rhs[a]);
+    const double se = std::sqrt(rss / xx / n_eff);
+    fit.t_stat[a] = se > 0 ? b / se : (b > 0 ? 1e9 : 0.0);
+    if (b > 0 && fit.t_stat[a] >= min_t) upper[a] = upper_bound;
+  }
+  for (size_t a = 0; a < q; ++a) gram[a * q + a] *= 1.001;  // a little ridge for near-collinear profiles
+  if (warm->size() != q) warm->assign(q, 0.0);
+  for (size_t a = 0; a < q; ++a) (*warm)[a] = std::min((*warm)[a], upper[a]);
+  NnlsOptions options;
+  options.upper = upper;
+  options.max_sweeps = 300;
+  options.tolerance = 1e-7;
+  solve_nnls_gram(gram, rhs, warm, options);
+  fit.coef = *warm;
+  for (size_t a = 0; a < q; ++a) fit.share[a] = yy > 0 ? std::max(0.0, fit.coef[a] * rhs[a]) / yy : 0.0;
+  return fit;
+}
+
+}  // namespace
 
 Localiser::Localiser(size_t consumers, LocaliserConfig config)
     : n_(consumers),
       p_(2 * consumers),
       config_(config),
-      rows_(static_cast<size_t>(std::max(1, config.window_steps)) * (2 * consumers + 2), 0.0f),
+      rows_(static_cast<size_t>(std::max(1, config.window_steps)) * (2 * consumers + 4), 0.0f),
       coef_(2 * consumers, 0.0),
       attributions_(consumers) {
   config_.window_steps = std::max(1, config_.window_steps);
 }
 
 void Localiser::push(double unexplained_kwh, const std::vector<double>& reported, const std::vector<double>& shortfall,
-                     double weight) {
-  const size_t width = p_ + 2;
+                     double weight, int hour_of_day, int64_t day) {
+  const size_t width = p_ + 4;
   float* row = &rows_[static_cast<size_t>(head_) * width];
   for (size_t i = 0; i < n_; ++i) {
     row[i] = static_cast<float>(reported[i]);
@@ -30,6 +89,8 @@ void Localiser::push(double unexplained_kwh, const std::vector<double>& reported
   }
   row[p_] = static_cast<float>(unexplained_kwh);
   row[p_ + 1] = static_cast<float>(weight);
+  row[p_ + 2] = static_cast<float>(hour_of_day);
+  row[p_ + 3] = static_cast<float>(day % 1000000);
   head_ = (head_ + 1) % config_.window_steps;
   kept_ = std::min(kept_ + 1, config_.window_steps);
 }
@@ -38,87 +99,88 @@ const std::vector<Attribution>& Localiser::solve(int steps) {
   const int use = std::clamp(steps, 0, kept_);
   window_used_ = use;
   window_r_ = 0;
-  const size_t width = p_ + 2;
-  // Columns that take part: shortfall always, reported only when asked for.
-  const size_t first = config_.use_reported ? 0 : n_;
-  const size_t q = p_ - first;
-  std::vector<double> gram(q * q, 0.0), rhs(q, 0.0), col_sum(q, 0.0), x(q);
-  for (int s = 0; s < use; ++s) {
-    const int r = (head_ - 1 - s + 2 * config_.window_steps) % config_.window_steps;
+  const size_t width = p_ + 4;
+  const size_t rows = static_cast<size_t>(use);
+  std::vector<double> y(rows), w(rows), shortfall(rows * n_), reported(rows * n_);
+  std::vector<int> hour(rows), day(rows);
+  std::vector<double> reported_sum(n_, 0.0), shortfall_sum(n_, 0.0), shortfall_abs(n_, 0.0);
+  for (size_t s = 0; s < rows; ++s) {
+    const int r = (head_ - 1 - static_cast<int>(s) + 2 * config_.window_steps) % config_.window_steps;
     const float* row = &rows_[static_cast<size_t>(r) * width];
-    const double w = row[p_ + 1];
-    const double y = row[p_];
-    window_r_ += w * y;
-    if (w <= 0) continue;
-    for (size_t a = 0; a < q; ++a) x[a] = row[first + a];
-    for (size_t a = 0; a < q; ++a) {
-      const double wa = w * x[a];
-      col_sum[a] += wa;
-      rhs[a] += wa * y;
-      if (wa == 0.0) continue;
-      double* g = &gram[a * q];
-      for (size_t b = a; b < q; ++b) g[b] += wa * x[b];
+    y[s] = row[p_];
+    w[s] = row[p_ + 1];
+    hour[s] = static_cast<int>(row[p_ + 2]);
+    day[s] = static_cast<int>(row[p_ + 3]);
+    window_r_ += w[s] * y[s];
+    for (size_t i = 0; i < n_; ++i) {
+      reported[s * n_ + i] = row[i];
+      shortfall[s * n_ + i] = row[n_ + i];
+      reported_sum[i] += w[s] * row[i];
+      shortfall_sum[i] += w[s] * row[n_ + i];
+      shortfall_abs[i] += w[s] * std::abs(row[n_ + i]);
     }
   }
-  for (size_t a = 0; a < q; ++a) {
-    for (size_t b = 0; b < a; ++b) gram[a * q + b] = gram[b * q + a];
-    gram[a * q + a] *= 1.0 + config_.ridge;
-  }
-  // Screening: regress the loss on each column alone; a consumer whose shortfall does not explain the loss
-  // with a clear t statistic cannot be where the energy went.
-  double yy = 0, wsum = 0;
-  std::vector<double> abs_sum(q, 0.0);
-  for (int s = 0; s < use; ++s) {
-    const int r = (head_ - 1 - s + 2 * config_.window_steps) % config_.window_steps;
-    const float* row = &rows_[static_cast<size_t>(r) * width];
-    const double w = row[p_ + 1];
-    if (w <= 0) continue;
-    yy += w * row[p_] * row[p_];
-    wsum += w;
-    for (size_t a = 0; a < q; ++a) abs_sum[a] += w * std::abs(row[first + a]);
-  }
-  std::vector<double> upper(q), t_stat(q, 0.0);
-  const double n_eff = std::max(1.0, wsum / 3.0);
-  for (size_t a = 0; a < q; ++a) {
-    const bool shortfall = first + a >= n_;
-    upper[a] = shortfall ? config_.max_shortfall_coef : config_.max_reported_coef;
-    const double xx = gram[a * q + a] / (1.0 + config_.ridge);
-    if (xx <= 0 || wsum <= 0) {
-      upper[a] = 0.0;
-      continue;
+  // A: loss on shortfalls, through the origin (the loss is net of technical loss, so its level is evidence).
+  std::vector<double> warm_a(coef_.begin() + static_cast<std::ptrdiff_t>(n_), coef_.end());
+  const Fit fit_a = screened_fit(shortfall, y, w, n_, config_.max_shortfall_coef, config_.min_t, &warm_a);
+
+  // B: loss on reported energy with hour-of-day and day means removed from every series.
+  std::vector<double> yc = y, rc = reported;
+  {
+    std::map<int, size_t> day_index;
+    for (size_t s = 0; s < rows; ++s) day_index.emplace(day[s], day_index.size());
+    const size_t days = day_index.size();
+    const size_t cols = n_ + 1;  // reported columns, then y
+    std::vector<double> hour_mean(24 * cols, 0.0), hour_w(24, 0.0), day_mean(days * cols, 0.0), day_w(days, 0.0),
+        grand(cols, 0.0);
+    double grand_w = 0;
+    auto value = [&](size_t s, size_t c) { return c < n_ ? reported[s * n_ + c] : y[s]; };
+    for (size_t s = 0; s < rows; ++s) {
+      if (w[s] <= 0) continue;
+      const size_t h = static_cast<size_t>(std::clamp(hour[s], 0, 23));
+      const size_t d = day_index[day[s]];
+      hour_w[h] += w[s];
+      day_w[d] += w[s];
+      grand_w += w[s];
+      for (size_t c = 0; c < cols; ++c) {
+        const double v = w[s] * value(s, c);
+        hour_mean[h * cols + c] += v;
+        day_mean[d * cols + c] += v;
+        grand[c] += v;
+      }
     }
-    const double b = rhs[a] / xx;
-    const double rss = std::max(0.0, yy - b * rhs[a]);
-    const double se = std::sqrt(rss / wsum / (xx / wsum) / n_eff);
-    t_stat[a] = se > 0 ? b / se : 0.0;
-    if (b <= 0 || t_stat[a] < config_.min_t) upper[a] = 0.0;
+    for (size_t s = 0; s < rows; ++s) {
+      const size_t h = static_cast<size_t>(std::clamp(hour[s], 0, 23));
+      const size_t d = day_index[day[s]];
+      for (size_t c = 0; c < cols; ++c) {
+        const double centred = value(s, c) - (hour_w[h] > 0 ? hour_mean[h * cols + c] / hour_w[h] : 0.0) -
+                               (day_w[d] > 0 ? day_mean[d * cols + c] / day_w[d] : 0.0) +
+                               (grand_w > 0 ? grand[c] / grand_w : 0.0);
+        if (c < n_) {
+          rc[s * n_ + c] = centred;
+        } else {
+          yc[s] = centred;
+        }
+      }
+    }
   }
-  std::vector<double> c(coef_.begin() + static_cast<std::ptrdiff_t>(first), coef_.end());
-  for (size_t a = 0; a < q; ++a) c[a] = std::min(c[a], upper[a]);
-  NnlsOptions options;
-  options.upper = upper;
-  options.max_sweeps = 300;
-  options.tolerance = 1e-7;
-  solve_nnls_gram(gram, rhs, &c, options);
-  std::fill(coef_.begin(), coef_.end(), 0.0);
-  std::copy(c.begin(), c.end(), coef_.begin() + static_cast<std::ptrdiff_t>(first));
-  // Share of the loss's sum of squares each consumer accounts for: c_j * sum(x_j y) adds up to the explained
-  // part of the fit whether the loss is net positive (energy taken) or shifts sign (time-shifted reporting).
-  double explained = 0;
-  for (size_t a = 0; a < q; ++a) explained += std::max(0.0, coef_[first + a] * rhs[a]);
-  const double denom = std::max({yy, explained, 1e-12});
+  std::vector<double> warm_b(coef_.begin(), coef_.begin() + static_cast<std::ptrdiff_t>(n_));
+  const Fit fit_b = screened_fit(rc, yc, w, n_, config_.max_reported_coef, config_.min_t, &warm_b);
+
+  std::copy(warm_b.begin(), warm_b.end(), coef_.begin());
+  std::copy(warm_a.begin(), warm_a.end(), coef_.begin() + static_cast<std::ptrdiff_t>(n_));
   for (size_t i = 0; i < n_; ++i) {
     Attribution& a = attributions_[i];
-    a.reported_coef = coef_[i];
-    a.shortfall_coef = coef_[n_ + i];
-    const size_t sa = n_ + i - first;
-    const double reported_sum = first == 0 ? col_sum[i] : 0.0;
-    a.attributed_kwh = std::max(0.0, a.reported_coef * reported_sum + a.shortfall_coef * col_sum[sa]);
-    a.moved_kwh = a.reported_coef * (first == 0 ? abs_sum[i] : 0.0) + a.shortfall_coef * abs_sum[sa];
-    double part = std::max(0.0, a.shortfall_coef * rhs[sa]);
-    if (first == 0) part += std::max(0.0, a.reported_coef * rhs[i]);
-    a.share = part / denom;
-    a.t_stat = t_stat[sa];
+    a.reported_coef = fit_b.coef[i];
+    a.shortfall_coef = fit_a.coef[i];
+    a.shortfall_share = fit_a.share[i];
+    a.reported_share = fit_b.share[i];
+    a.share = std::max(a.shortfall_share, a.reported_share);
+    a.t_stat = std::max(fit_a.t_stat[i], fit_b.t_stat[i]);
+    const double from_a = a.shortfall_coef * shortfall_sum[i];
+    const double from_b = a.reported_coef * reported_sum[i];
+    a.attributed_kwh = std::max({0.0, from_a, from_b});
+    a.moved_kwh = std::max(a.shortfall_coef * shortfall_abs[i], from_b);
   }
   return attributions_;
 }

@@ -109,7 +109,7 @@ void PatternScorer::compute_raw(const float* day, const uint8_t* present, const 
   out->raw[kRawLogBase] = std::log(min_hour + 0.02);
   if (s.baseline_days > 0) {
     out->raw[kRawCorr] = correlation(out->hourly, s.base_hourly, false);
-    out->raw[kRawReversal] = correlation(out->hourly, s.base_hourly, true) - out->raw[kRawCorr];
+    out->raw[kRawReversal] = correlation(out->hourly, s.base_hourly, true);
   }
   const double mean = sum / present_n;
   const double var = std::max(0.0, sum2 / present_n - mean * mean);
@@ -155,7 +155,7 @@ void PatternScorer::bootstrap(State& s) const {
   for (auto& d : s.lag) {
     if (!d.valid) continue;
     d.raw[kRawCorr] = correlation(d.hourly, s.base_hourly, false);
-    d.raw[kRawReversal] = correlation(d.hourly, s.base_hourly, true) - d.raw[kRawCorr];
+    d.raw[kRawReversal] = correlation(d.hourly, s.base_hourly, true);
     for (int f = 0; f < kRaw; ++f) mean[f] += d.raw[f] / n;
   }
   std::array<double, kRaw> dev{};
@@ -237,6 +237,7 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
   }
   for (size_t i = 0; i < n; ++i) {
     State& s = states_[i];
+    s.last_day_vacant = false;
     if (scored[i]) {
       auto& zi = z[i];
       if (valid_scored[i]) {
@@ -245,8 +246,14 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
         const double total = std::exp(days[i].raw[kRawLogTotal]) - 0.1;
         // An empty house (holiday): little use, but the base load (fridge, standby) is intact and nothing
         // rises above it. Theft by scaling lowers the base load too, so this does not excuse it.
-        const bool vacant_like = total < 0.6 * usual_total && max_hourly[i] <= 3.0 * usual_base + 0.05 &&
-                                 zi[static_cast<int>(PatternFeature::kBaseDrop)] < 1.5;
+        // Timers (pool pump, off-peak water heater) may still run, so look at the typical hour, not the peak.
+        std::array<float, 24> sorted_hours = days[i].hourly;
+        std::nth_element(sorted_hours.begin(), sorted_hours.begin() + 12, sorted_hours.end());
+        const double median_hour = sorted_hours[12];
+        const bool vacant_like = total < 0.6 * usual_total && median_hour <= 1.5 * usual_base + 0.03 &&
+                                 zi[static_cast<int>(PatternFeature::kBaseDrop)] < 1.5 &&
+                                 days[i].raw[kRawLogCv] > std::log(0.05 + 0.02);
+        s.last_day_vacant = vacant_like;
         if (vacant_like) {
           for (PatternFeature f : {PatternFeature::kLevelDrop, PatternFeature::kShapeChange, PatternFeature::kFlat,
                                    PatternFeature::kReversal}) {
@@ -298,7 +305,7 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
     while (static_cast<int>(s.lag.size()) > config_.lag_days) {
       const LaggedDay old = s.lag.front();
       s.lag.pop_front();
-      if (!old.valid || !learning_) continue;
+      if (!old.valid || !s.learning) continue;
       if (old.score < config_.freeze_score || s.frozen_days >= config_.max_freeze_days) {
         learn(s, old);
         s.frozen_days = 0;

@@ -17,7 +17,7 @@ enum class PatternFeature : int {
   kLevelDrop = 0,   // the day's energy below its usual level (h1, h3, h4, bypass, zero reporting)
   kBaseDrop,        // the night-time base load below usual (scaling attacks; holidays keep the fridge)
   kShapeChange,     // daily shape no longer correlates with the usual one (h4, h5, flat reporting)
-  kReversal,        // the day looks like the usual shape reversed in time (h6)
+  kReversal,        // the day correlates with the usual shape reversed in time (h6)
   kFlat,            // too little variation within the day (h5, flat reporting)
   kZeroRun,         // hours of zero while the meter is online (h2, intermittent bypass)
   kJumpiness,       // interval-to-interval jumps beyond usual (h3, h4 random factors)
@@ -61,9 +61,12 @@ class PatternScorer {
   // Usual energy of consumer i in slot s of the day (kWh), scaled by how the peers' use compares with their
   // usual on the last day (weather, season); negative when there is no baseline yet.
   double expected_slot_kwh(size_t i, int slot) const;
-  // While false, no day teaches the baselines (the transformer is losing energy: nobody's recent behaviour
-  // should become the new normal). Days that would have taught are dropped.
-  void set_learning(bool learning) { learning_ = learning; }
+  // While false, no day teaches consumer i's baseline (its transformer loses energy and it is among the
+  // suspects: its recent behaviour must not become the new normal). Days that would have taught are dropped.
+  void set_learning(size_t i, bool learning) { states_[i].learning = learning; }
+  // The last finished day of consumer i looked like an empty house (holiday): little use, base load intact,
+  // nothing above it, and the small variation a fridge makes (unlike a flat, falsified report).
+  bool last_day_vacant(size_t i) const { return states_[i].last_day_vacant; }
   // Days of baseline history consumer i has.
   int baseline_days(size_t i) const { return states_[i].baseline_days; }
   // Peers' use relative to their usual on the last day (median), 1 when unknown.
@@ -88,6 +91,8 @@ class PatternScorer {
     std::deque<LaggedDay> lag;       // days waiting to teach the baseline
     std::deque<std::array<double, kPatternFeatureCount + 2>> recent;  // z..., daily score, kWh
     ConsumerPattern pattern;
+    bool last_day_vacant = false;
+    bool learning = true;
   };
 
   void compute_raw(const float* day, const uint8_t* present, const State& s, LaggedDay* out,
@@ -98,7 +103,6 @@ class PatternScorer {
   PatternConfig config_;
   std::vector<State> states_;
   int days_ = 0;
-  bool learning_ = true;
   double peer_level_ = 1.0;
 };
 

@@ -18,6 +18,15 @@ int64_t floor_mod(int64_t a, int64_t m) {
   return r < 0 ? r + m : r;
 }
 
+// TEMP tuning hook
+void tuning_overrides(MonitorConfig& c) {
+  if (auto* v = std::getenv("WG_MIN_T")) c.localiser.min_t = std::atof(v);
+  if (auto* v = std::getenv("WG_PERSIST")) c.flag.persist_evaluations = std::atoi(v);
+  if (auto* v = std::getenv("WG_MIN_SHARE")) c.flag.min_share = std::atof(v);
+  if (auto* v = std::getenv("WG_USE_B")) c.flag.use_reported_fit = std::atoi(v) != 0;
+  if (auto* v = std::getenv("WG_PAT_ALONE")) c.flag.pattern_alone = std::atof(v);
+}
+
 }  // namespace
 
 MonitorConfig MonitorConfig::for_interval(int64_t interval_s, int calibration_days) {
@@ -32,7 +41,7 @@ MonitorConfig MonitorConfig::for_interval(int64_t interval_s, int calibration_da
 }
 
 TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> consumers, MonitorConfig config)
-    : id_(std::move(id)),
+    : id_((tuning_overrides(config), std::move(id))),
       consumers_(std::move(consumers)),
       config_(config),
       balance_(config.balance),
@@ -48,7 +57,8 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
       mean_n_(consumers_.size(), 0.0),
       score_(consumers_.size(), 0.0),
       flagged_(consumers_.size(), 0),
-      first_flagged_(consumers_.size(), -1) {}
+      first_flagged_(consumers_.size(), -1),
+      evidence_hours_(consumers_.size(), 0) {}
 
 CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<const MeterValue> consumers) {
   CycleResult result;
@@ -85,7 +95,8 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     day_energy_[cell] = present ? static_cast<float>(value) : 0.0f;
     day_present_[cell] = present;
     step_reported_[i] += value;
-    if (present && usual >= 0) step_shortfall_[i] += usual - value;
+    // An empty house (yesterday looked like a holiday) explains its own shortfall.
+    if (present && usual >= 0 && !pattern_.last_day_vacant(i)) step_shortfall_[i] += usual - value;
   }
   day_touched_ = true;
 
@@ -102,7 +113,6 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     if (!same_episode) episode_onset_ = result.balance.onset_interval;
   }
   if (result.balance.alert) last_alert_interval_ = intervals_;
-  localiser_.set_use_reported(balance_.calibration().capped);
   if (result.balance.evaluated) {
     step_unexplained_ += result.balance.unexplained_kwh;
     const double model_sigma = balance_.model().sigma_kwh(check.energy_kwh);
@@ -116,7 +126,9 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   if ((slot + 1) % slots_per_step_ == 0) {
     if (balance_.calibrated() && step_valid_ && step_count_ == slots_per_step_) {
       const double weight = step_sigma2_ / (step_sigma2_ + step_var_);
-      localiser_.push(step_unexplained_, step_reported_, step_shortfall_, weight);
+      const int64_t local_s = end_s - config_.interval_s + config_.utc_offset_s;
+      localiser_.push(step_unexplained_, step_reported_, step_shortfall_, weight, slot * static_cast<int>(config_.interval_s) / 3600,
+                      local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400);
     }
     step_unexplained_ = step_sigma2_ = step_var_ = 0;
     step_count_ = 0;
@@ -125,8 +137,15 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     std::fill(step_shortfall_.begin(), step_shortfall_.end(), 0.0);
   }
   if (slot == slots_per_day_ - 1) {
-    // Baselines stop learning while the area loses energy (or did within the last day).
-    pattern_.set_learning(!(balance_.alert() || last_alert_interval_ + slots_per_day_ > intervals_));
+    // While the area loses energy (or did within the last day), the baselines of consumers who look involved
+    // (some share of the loss, or a drop in use) stop learning, so a theft never becomes their new normal;
+    // everyone else keeps learning, so honest drift (weather, habits) does not pile up as false shortfall.
+    const bool losing = balance_.alert() || last_alert_interval_ + slots_per_day_ > intervals_;
+    for (size_t i = 0; i < n; ++i) {
+      const bool involved = (localised_ && localiser_.last()[i].share >= 0.05) ||
+                            pattern_.consumer(i).recent_z[static_cast<int>(PatternFeature::kLevelDrop)] >= 1.0;
+      pattern_.set_learning(i, !(losing && involved));
+    }
     pattern_.push_day(day_energy_, day_present_);
     std::fill(day_present_.begin(), day_present_.end(), 0);
     day_touched_ = false;
@@ -189,15 +208,19 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
   for (size_t i = 0; i < consumers_.size(); ++i) {
     const double p = pattern_probability(i);
     // A thief's shortfall reappears one for one as loss: a coefficient far below 1 is a partial, chance fit.
-    const bool physical = localised_ && (localiser_.last()[i].shortfall_coef >= f.min_coefficient ||
-                                         localiser_.last()[i].reported_coef > 0.05);
-    const bool by_balance = balance_.alert() && physical && share[i] >= f.min_share &&
-                            per_day[i] >= f.min_attributed_kwh_per_day;
+    const Attribution& at = localiser_.last()[i];
+    const bool physical = localised_ && ((at.shortfall_coef >= f.min_coefficient && at.shortfall_share >= f.min_share) ||
+                                         (f.use_reported_fit && at.reported_coef > 0.05 && at.reported_share >= f.min_share));
+    const bool balance_evidence = balance_.alert() && physical && share[i] >= f.min_share &&
+                                  per_day[i] >= f.min_attributed_kwh_per_day;
+    // Chance fits come and go from one hour to the next; a thief's fit persists.
+    evidence_hours_[i] = balance_evidence ? evidence_hours_[i] + 1 : std::max(0, evidence_hours_[i] - 1);
+    const bool by_balance = balance_evidence && evidence_hours_[i] >= f.persist_evaluations;
     const bool by_pattern = p >= f.pattern_alone;
     const bool keep = flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
     const bool now = by_balance || by_pattern || keep;
     if (now && !flagged_[i]) {
-      if (std::getenv("WG_DEBUG")) std::fprintf(stderr, "FLAG %s %s k=%lld bal=%d pat=%d p=%.2f share=%.2f perday=%.2f alert=%d coef=%.2f\n", id_.c_str(), consumers_[i].c_str(), (long long)intervals_, by_balance, by_pattern, pattern_.consumer(i).score, share[i], per_day[i], balance_.alert(), localised_ ? localiser_.last()[i].shortfall_coef : -1.0);
+      if (std::getenv("WG_DEBUG")) std::fprintf(stderr, "FLAG %s %s k=%lld bal=%d pat=%d p=%.2f share=%.2f perday=%.2f alert=%d coefA=%.2f shA=%.2f coefB=%.2f shB=%.2f t=%.1f\n", id_.c_str(), consumers_[i].c_str(), (long long)intervals_, by_balance, by_pattern, pattern_.consumer(i).score, share[i], per_day[i], balance_.alert(), localiser_.last()[i].shortfall_coef, localiser_.last()[i].shortfall_share, localiser_.last()[i].reported_coef, localiser_.last()[i].reported_share, localiser_.last()[i].t_stat);
       result->newly_flagged.push_back(i);
       if (first_flagged_[i] < 0) first_flagged_[i] = end_s;
     }

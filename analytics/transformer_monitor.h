@@ -23,6 +23,8 @@ struct FlagConfig {
   double min_share = 0.2;          // share of the unexplained loss a suspect must explain to be flagged
   double min_attributed_kwh_per_day = 0.5;  // ... and at least this much energy
   double min_coefficient = 0.4;             // ... with its shortfall reappearing as loss at least this much
+  int persist_evaluations = 6;              // ... in this many (net) hourly evaluations
+  bool use_reported_fit = false;            // regression B may flag on its own (off: technical-loss quirks of big consumers fool it)
   int localise_every_intervals = 4;         // re-solve the localiser this often while the balance is suspicious
 };
 
@@ -138,6 +140,7 @@ class TransformerMonitor {
   std::vector<double> score_;
   std::vector<uint8_t> flagged_;
   std::vector<int64_t> first_flagged_;
+  std::vector<int> evidence_hours_;
   int since_localise_ = 0;
   bool localised_ = false;
   int localised_post_steps_ = 1;

@@ -37,7 +37,6 @@ constexpr std::array<std::pair<EventKind, std::string_view>, kEventKindCount> kE
     {EventKind::kRelayOpened, "relay_opened"},
     {EventKind::kRelayClosed, "relay_closed"},
     {EventKind::kCommLoss, "comm_loss"},
-    {EventKind::kSeqGap, "seq_gap"},
 }};
 
 constexpr std::array<std::pair<EventEdge, std::string_view>, 3> kEdges = {{
@@ -63,7 +62,7 @@ constexpr std::array<std::pair<RelayState, std::string_view>, 3> kRelayStates = 
 
 std::string_view event_kind_name(EventKind kind) { return name_of(kEventKinds, kind); }
 std::optional<EventKind> event_kind_from_name(std::string_view name) { return value_of(kEventKinds, name); }
-bool is_server_only(EventKind kind) { return kind == EventKind::kCommLoss || kind == EventKind::kSeqGap; }
+bool is_server_only(EventKind kind) { return kind == EventKind::kCommLoss; }
 
 std::string_view event_edge_name(EventEdge edge) { return name_of(kEdges, edge); }
 std::optional<EventEdge> event_edge_from_name(std::string_view name) { return value_of(kEdges, name); }

@@ -76,10 +76,9 @@ enum class EventKind : uint8_t {
   kRelayOpened,            // "relay_opened": load disconnected (by command or locally)
   kRelayClosed,            // "relay_closed": load reconnected
   // Server-raised:
-  kCommLoss,               // "comm_loss": no reading for 3 periods / offline (server only)
-  kSeqGap,                 // "seq_gap": sequence numbers missing (server only)
+  kCommLoss,               // "comm_loss": offline (status / last will) or 3 missed periods (server only)
 };
-inline constexpr std::size_t kEventKindCount = 14;
+inline constexpr std::size_t kEventKindCount = 13;
 
 std::string_view event_kind_name(EventKind kind);
 std::optional<EventKind> event_kind_from_name(std::string_view name);

@@ -1,0 +1,110 @@
+// Tests of the localiser: a planted thief is found (by its shortfall, and by its scaled reports), honest
+// consumers are not blamed, and NNLS/ROC helpers behave.
+#include "analytics/localiser.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "analytics/nnls.h"
+#include "analytics/roc.h"
+
+namespace wattguard::analytics {
+namespace {
+
+// 20 households with their own daily rhythm and noise; consumer `thief` hides `share` of its use from step
+// `onset` on. Pushes hourly steps: unexplained loss (stolen + noise), reported, shortfall vs usual.
+void simulate(Localiser* loc, int thief, double share, bool report_nothing, int onset, int steps, uint32_t seed) {
+  const size_t n = loc->size();
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> n01(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<double> peak(n), scale(n);
+  for (size_t i = 0; i < n; ++i) {
+    peak[i] = 17 + 4 * u(rng);
+    scale[i] = 0.2 + 0.6 * u(rng);
+  }
+  std::vector<double> reported(n), shortfall(n);
+  for (int s = 0; s < steps; ++s) {
+    const int hour = s % 24;
+    double stolen = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double usual = scale[i] * (0.3 + std::exp(-std::pow(hour - peak[i], 2) / 6));
+      const double use = std::max(0.0, usual * (1 + 0.35 * n01(rng)));
+      double rep = use;
+      if (static_cast<int>(i) == thief && s >= onset) {
+        rep = report_nothing ? 0.0 : use * (1 - share);
+        stolen += use - rep;
+      }
+      reported[i] = rep;
+      shortfall[i] = usual - rep;
+    }
+    loc->push(stolen + 0.02 * n01(rng), reported, shortfall, 1.0, hour, s / 24);
+  }
+}
+
+TEST(Localiser, FindsAConsumerThatStoppedReporting) {
+  Localiser loc(20);
+  simulate(&loc, 7, 1.0, true, 48, 7 * 24, 1);
+  const auto& a = loc.solve(6 * 24);
+  size_t best = 0;
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (a[i].share > a[best].share) best = i;
+  }
+  EXPECT_EQ(best, 7u);
+  EXPECT_GT(a[7].share, 0.5);
+  EXPECT_NEAR(a[7].shortfall_coef, 1.0, 0.3);
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (i != 7) {
+      EXPECT_LT(a[i].share, 0.15) << i;
+    }
+  }
+}
+
+TEST(Localiser, FindsAConsumerHidingAShareOfItsUse) {
+  Localiser loc(20);
+  simulate(&loc, 3, 0.4, false, 0, 7 * 24, 2);
+  const auto& a = loc.solve(7 * 24);
+  size_t best = 0;
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (a[i].share > a[best].share) best = i;
+  }
+  EXPECT_EQ(best, 3u);
+  // Hiding 40 % makes the loss follow reports x 0.4/0.6.
+  EXPECT_NEAR(a[3].reported_coef, 0.4 / 0.6, 0.2);
+}
+
+TEST(Localiser, BlamesNobodyWhenThereIsNoTheft) {
+  Localiser loc(20);
+  simulate(&loc, -1, 0.0, false, 0, 7 * 24, 3);
+  const auto& a = loc.solve(7 * 24);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(a[i].share, 0.2) << i;
+}
+
+TEST(Nnls, SolvesWithSignsAndBounds) {
+  // Minimise |Ax - y|^2 with A = I, y = (2, -1, 5): x = (2, 0, 5), and with an upper bound 3 on x2: (2, 0, 3).
+  std::vector<double> gram = {1, 0, 0, 0, 1, 0, 0, 0, 1}, b = {2, -1, 5}, x;
+  solve_nnls_gram(gram, b, &x);
+  EXPECT_NEAR(x[0], 2, 1e-9);
+  EXPECT_NEAR(x[1], 0, 1e-9);
+  EXPECT_NEAR(x[2], 5, 1e-9);
+  NnlsOptions options;
+  options.upper = {10, 10, 3};
+  options.free = {false, true, false};
+  x.clear();
+  solve_nnls_gram(gram, b, &x, options);
+  EXPECT_NEAR(x[1], -1, 1e-9);
+  EXPECT_NEAR(x[2], 3, 1e-9);
+}
+
+TEST(Roc, AucCountsOrderedPairsAndTies) {
+  EXPECT_DOUBLE_EQ(roc_auc({3, 4}, {1, 2}), 1.0);
+  EXPECT_DOUBLE_EQ(roc_auc({1, 2}, {3, 4}), 0.0);
+  EXPECT_DOUBLE_EQ(roc_auc({2}, {2}), 0.5);
+  EXPECT_DOUBLE_EQ(roc_auc({1, 3}, {2}), 0.5);
+  EXPECT_TRUE(std::isnan(roc_auc({}, {1})));
+}
+
+}  // namespace
+}  // namespace wattguard::analytics

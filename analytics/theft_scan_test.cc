@@ -1,0 +1,131 @@
+// End-to-end: a simulated grid with one planted thief is written as CSV files, read back, scanned, and the
+// JSON lines checked (fields, the thief first and flagged, its transformer alerting, the other quiet).
+#include "analytics/theft_scan.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include <unistd.h>
+
+#include "analytics/grid_simulator.h"
+#include "analytics/readings_csv.h"
+#include "analytics/theft_bench.h"
+#include "analytics/topology_io.h"
+
+namespace wattguard::analytics {
+namespace {
+
+std::filesystem::path temp_dir() {
+  auto dir = std::filesystem::temp_directory_path() / ("wattguard_theft_scan_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
+  GridSimConfig config;
+  config.seed = 11;
+  config.transformers = 2;
+  config.consumers = 15;
+  config.days = 24;
+  config.calibration_days = 9;
+  config.thief_share = 0;
+  config.holiday_share = 0;
+  config.new_appliance_share = 0;
+  config.outage_share = 0;
+  SimulatedGrid grid = simulate_grid(config);
+  // Consumer 4 of the first transformer bypasses its meter completely from day 16, 14:00.
+  SimConsumer& thief = grid.consumers[4];
+  const int64_t onset = 16 * 96 + 56;
+  for (int64_t k = onset; k < grid.count; ++k) thief.reported_kwh[static_cast<size_t>(k)] = 0.0f;
+
+  const auto dir = temp_dir();
+  const std::string readings_path = (dir / "R.csv").string(), topology_path = (dir / "T.csv").string();
+  ASSERT_TRUE(write_grid_csv(grid, readings_path, topology_path, true));
+  auto readings = read_readings_csv(readings_path);
+  ASSERT_TRUE(readings.ok()) << readings.error().to_string();
+  auto topology = read_topology_file(topology_path);
+  ASSERT_TRUE(topology.ok()) << topology.error().to_string();
+  auto result = scan_grid(readings.value(), topology.value());
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+
+  std::istringstream lines(scan_to_json_lines(result.value()));
+  std::string line;
+  int consumers = 0, transformers = 0, flagged_honest = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.contains("meter")) {
+      ++consumers;
+      for (const char* key : {"meter", "transformer", "score", "rank", "flagged", "evidence"}) {
+        ASSERT_TRUE(j.contains(key)) << key << " in " << line;
+      }
+      EXPECT_GE(j["score"].get<double>(), 0.0);
+      EXPECT_LE(j["score"].get<double>(), 1.0);
+      if (j["meter"] == thief.id) {
+        EXPECT_EQ(j["rank"], 1) << line;
+        EXPECT_TRUE(j["flagged"].get<bool>()) << line;
+        EXPECT_FALSE(j["evidence"].empty());
+      } else if (j["flagged"].get<bool>()) {
+        ++flagged_honest;
+      }
+    } else {
+      ++transformers;
+      for (const char* key : {"transformer", "alert", "unexplained_kwh", "loss_share", "suspects"}) {
+        ASSERT_TRUE(j.contains(key)) << key << " in " << line;
+      }
+      if (j["transformer"] == "DT001") {
+        EXPECT_TRUE(j["alert"].get<bool>()) << line;
+        EXPECT_EQ(j["suspects"][0], thief.id);
+        EXPECT_GT(j["unexplained_kwh"].get<double>(), 5.0);
+      } else {
+        EXPECT_FALSE(j["alert"].get<bool>()) << line;
+      }
+      EXPECT_EQ(j["suspects"].size(), 15u);
+    }
+  }
+  EXPECT_EQ(consumers, 30);
+  EXPECT_EQ(transformers, 2);
+  EXPECT_EQ(flagged_honest, 0);
+  EXPECT_NE(scan_to_table(result.value()).find("ALERT"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TheftScan, TopologyNamingAMeterWithoutReadingsIsABadInput) {
+  auto readings = parse_readings_csv("meter,time,kwh\nC,1700000100,1\nC,1700001000,1\nA,1700000100,1\n");
+  ASSERT_TRUE(readings.ok());
+  auto topology = parse_topology_csv("transformer,meter,role\nT,C,check\nT,A,consumer\nT,B,consumer\n", "T.csv");
+  ASSERT_TRUE(topology.ok());
+  auto result = scan_grid(readings.value(), topology.value());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().line, 4);
+  EXPECT_EQ(result.error().value, "B");
+}
+
+TEST(TheftBench, SmallRunReportsEveryScenarioAndOverall) {
+  GridSimConfig config;
+  config.seed = 5;
+  config.transformers = 4;
+  config.consumers = 20;
+  config.days = 20;
+  config.calibration_days = 7;
+  config.thief_share = 0.2;  // enough thieves in a small grid to cover every scenario
+  const BenchResult r = run_theft_bench(config);
+  const auto j = bench_to_json(r);
+  ASSERT_TRUE(j.contains("overall"));
+  for (const char* key : {"detection_rate", "false_alarms_per_dt_month", "precision", "recall", "auc", "top1",
+                          "top3", "median_hours_to_detect"}) {
+    EXPECT_TRUE(j["overall"].contains(key)) << key;
+  }
+  EXPECT_EQ(j["overall"]["consumers"], 16);
+  for (const char* s : {"h1_scaled", "h6_reversed", "zero_reporting", "offline", "normal"}) {
+    EXPECT_TRUE(j.contains(s)) << s;
+  }
+  EXPECT_GE(r.overall.detection_rate, 0.5);
+  EXPECT_LE(r.overall.detection_rate, 1.0);
+}
+
+}  // namespace
+}  // namespace wattguard::analytics

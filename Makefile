@@ -15,7 +15,7 @@ build-asan: deps
 # The full demo (broker, server, virtual fleet with thieves) once `wattguard demo` exists in the
 # build; until then the metered household simulation (issue 3's demo).
 demo: build
-	@if ./build/release/cli/wattguard demo --help >/dev/null 2>&1; then \
+	@if ./build/release/cli/wattguard demo --help 2>/dev/null | grep -q -- --meters; then \
 	  ./build/release/cli/wattguard demo $(ARGS); \
 	else \
 	  ./build/release/cli/wattguard meter simulate --household 7 --seconds 120 $(ARGS); \

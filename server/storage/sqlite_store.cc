@@ -1085,7 +1085,9 @@ StoreResult<std::vector<Reading>> SqliteStore::raw_readings(std::string_view met
     std::shared_lock mem(m.mem_mu);
     if (auto s = chunks_in_range(db, key.value(), from_ms, to_ms, &rows); !s.ok()) return s;
     if (auto it = m.staged.find(key.value()); it != m.staged.end()) {
-      rows.insert(rows.end(), it->second.begin(), it->second.end());
+      for (const Row& r : it->second) {
+        if (r.r.time_ms >= from_ms && r.r.time_ms < to_ms) rows.push_back(r);
+      }
     }
   }
   std::erase_if(rows, [&](const Row& r) { return r.r.time_ms < from_ms || r.r.time_ms >= to_ms; });
@@ -1143,7 +1145,6 @@ StoreResult<AggregateSeries> SqliteStore::readings(std::string_view meter_id, in
   auto consider_prev = [&](int64_t t, double imp, double exp) {
     if (!prev || t >= std::get<0>(*prev)) prev = std::make_tuple(t, imp, exp);
   };
-  std::vector<Row> staged;
   {
     std::shared_lock mem(m.mem_mu);
     Transaction snapshot(db);  // all database reads see one committed state
@@ -1178,13 +1179,14 @@ StoreResult<AggregateSeries> SqliteStore::readings(std::string_view meter_id, in
       }
     }
     if (auto s = snapshot.commit(); !s.ok()) return s;
-    staged = m.staged_copy(key);
-  }
-  for (const Row& r : staged) {
-    if (r.r.time_ms < aligned_from) {
-      consider_prev(r.r.time_ms, r.r.e_import_wh, r.r.e_export_wh);
-    } else if (r.r.time_ms < to_ms) {
-      acc[bucket_start(r.r.time_ms, step)].add(r.r);
+    if (auto it = m.staged.find(key); it != m.staged.end()) {
+      for (const Row& r : it->second) {
+        if (r.r.time_ms < aligned_from) {
+          consider_prev(r.r.time_ms, r.r.e_import_wh, r.r.e_export_wh);
+        } else if (r.r.time_ms < to_ms) {
+          acc[bucket_start(r.r.time_ms, step)].add(r.r);
+        }
+      }
     }
   }
   bool has_prev = prev.has_value();

@@ -572,6 +572,64 @@ TEST(SqliteStoreOpen, CompactionInSmallStepsGivesTheSameData) {
   }
 }
 
+// Runs one SQL statement on the file behind the store's back (simulating damage).
+void raw_sql(const std::string& path, const char* sql) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+}
+
+TEST(SqliteStoreOpen, ADamagedChunkIsSkippedNotReadPast) {
+  TempDb db;
+  {
+    auto store = db.open();
+    ASSERT_TRUE(store->add_meter(meter("m1")).ok());
+    ASSERT_TRUE(store->append_readings(steady("m1", 300), kT0).ok());
+    ASSERT_TRUE(store->compact().ok());
+  }
+  // Truncate the first chunk's blob: its header says 128 records, the data holds 3 bytes.
+  raw_sql(db.path(), "UPDATE raw_chunks SET data=x'010203' WHERE id=(SELECT min(id) FROM raw_chunks)");
+  auto store = db.open();
+  auto raw = store->raw_readings("m1", 0, INT64_MAX);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->size(), 300u - 128u);  // the other chunks still read back
+  EXPECT_EQ(raw->front().seq, 128u);
+  auto agg = store->readings("m1", kT0, kT0 + 3'600'000, 60'000);
+  ASSERT_TRUE(agg.ok());  // rollups are unaffected
+  // New readings are still accepted and duplicates of intact chunks still detected.
+  auto more = store->append_readings(steady("m1", 10, 295), kT0);
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(more->stored, 5u);
+  EXPECT_EQ(more->duplicates, 5u);
+}
+
+TEST(SqliteStoreOpen, ADamagedStagingBatchIsReportedAndKept) {
+  TempDb db;
+  {
+    SqliteOptions o{.path = db.path(), .reader_connections = 1};
+    o.compact_on_close = false;
+    auto store = SqliteStore::open(o);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->add_meter(meter("m1")).ok());
+    ASSERT_TRUE((*store)->append_readings(steady("m1", 10), kT0).ok());
+  }
+  raw_sql(db.path(), "UPDATE staging SET data=x'00'");
+  auto reopened = SqliteStore::open(SqliteOptions{.path = db.path()});
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.error().code, StoreCode::kCorruption);
+  EXPECT_NE(reopened.error().message.find("staging batch"), std::string::npos);
+  // Nothing was thrown away: the damaged batch is still there for inspection.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT count(*) FROM staging", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 1);
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+}
+
 TEST(SqliteStoreOpen, RefusesAFileThatIsNotADatabase) {
   TempDb db;
   {

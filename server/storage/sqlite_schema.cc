@@ -88,7 +88,15 @@ CREATE INDEX audit_by_target ON audit_log(target, id);
   for (Resolution r : kAllResolutions) {
     if (r != Resolution::kRaw) v1 += rollup_ddl(rollup_table(r));
   }
-  return {v1};
+  // v2: where an interrupted compaction cycle got to (staging batches <= upto_id are compacted
+  // for meters with key <= done_key).
+  std::string v2 = R"SQL(
+CREATE TABLE compaction_progress(
+  id INTEGER PRIMARY KEY CHECK(id = 1),
+  upto_id INTEGER NOT NULL,
+  done_key INTEGER NOT NULL);
+)SQL";
+  return {v1, v2};
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -322,6 +323,13 @@ struct SqliteStore::Impl {
   };
   std::deque<StagedBatch> staged_batches;              // guarded by write_mu
   std::size_t staged_count = 0;                        // guarded by write_mu
+  struct Cycle {
+    bool active = false;
+    int64_t upto_id = 0;              // staging batches up to this id are being compacted
+    std::vector<int64_t> keys;        // meters with such readings, ascending
+    std::size_t pos = 0;              // keys[0, pos) are done
+  };
+  Cycle cycle;                                         // guarded by write_mu
   std::vector<Row> compact_buffer;                     // guarded by write_mu
 
   // Staged rows by meter, ascending staging id; readers merge them with what the database holds.
@@ -339,7 +347,41 @@ struct SqliteStore::Impl {
   std::shared_mutex keys_mu;
   std::unordered_map<std::string, int64_t> keys;  // guarded by keys_mu
 
+  // The primary writer checkpoints the WAL from its own thread and connection, so the fsyncs of a
+  // checkpoint never stall an append (PASSIVE: it never blocks readers or the writer).
+  std::thread checkpointer;
+  std::unique_ptr<Db> checkpoint_db;
+  std::mutex ckpt_mu;
+  std::condition_variable ckpt_cv;
+  bool ckpt_stop = false;  // guarded by ckpt_mu
+
+  void checkpoint_loop() {
+    std::unique_lock lk(ckpt_mu);
+    int64_t wait_ms = 1000;
+    while (!ckpt_cv.wait_for(lk, std::chrono::milliseconds(wait_ms), [&] { return ckpt_stop; })) {
+      lk.unlock();
+      int64_t wal_pages = 0;
+      if (auto s = checkpoint_db->prepare("PRAGMA wal_checkpoint(PASSIVE)"); s.ok() && s->step() == SQLITE_ROW) {
+        wal_pages = s->int64(1) - s->int64(2);  // frames in the WAL not yet copied back
+      }
+      wait_ms = wal_pages > 4000 ? 100 : 1000;  // catch up faster when ingest is heavy
+      lk.lock();
+    }
+  }
+
+  void stop_checkpointer() {
+    if (!checkpointer.joinable()) return;
+    {
+      std::lock_guard lk(ckpt_mu);
+      ckpt_stop = true;
+    }
+    ckpt_cv.notify_all();
+    checkpointer.join();
+    (void)checkpoint_db->exec("PRAGMA wal_checkpoint(TRUNCATE)");  // leave a small WAL behind
+  }
+
   ~Impl() {
+    stop_checkpointer();
     if (lock_fd >= 0) ::close(lock_fd);  // releases the flock
   }
 
@@ -667,86 +709,154 @@ struct SqliteStore::Impl {
     return StoreStatus::ok_status();
   }
 
-  // Moves the oldest staged batches (about max_readings) into chunks and rollups.
-  StoreStatus compact_step(std::size_t max_readings) {
+  // Loads the staging table into memory (at open, when this process becomes the writer): batches
+  // left by an earlier run, minus the meters an interrupted compaction cycle already moved.
+  StoreStatus load_staging() {
     Db& db = *writer;
-    if (auto st = refresh_writer_view(); !st.ok()) return st;
-    std::vector<Row>& rows = compact_buffer;  // reused: its capacity stays mapped between steps
-    rows.clear();
-    int64_t last_id = -1;
+    int64_t done_upto = -1, done_key = -1;
     {
-      auto s = db.prepare("SELECT id,n,data FROM staging ORDER BY id");
+      auto s = db.prepare("SELECT upto_id,done_key FROM compaction_progress WHERE id=1");
       if (!s.ok()) return s.error();
-      int rc;
-      while (rows.size() < max_readings && (rc = s->step()) == SQLITE_ROW) {
-        last_id = s->int64(0);
-        const auto n = static_cast<std::size_t>(s->int64(1));
-        const auto* data = static_cast<const uint8_t*>(sqlite3_column_blob(s->handle(), 2));
-        const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(s->handle(), 2));
-        if (data == nullptr || bytes < n * kStagedRecordBytes) {
-          return StoreStatus::error(StoreCode::kCorruption, "staging batch " + std::to_string(last_id) + " is damaged");
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-          Row row;
-          std::memcpy(&row.key, data + i * kStagedRecordBytes, 8);
-          decode_record(data + i * kStagedRecordBytes + 8, &row.r, &row.received_ms);
-          row.staging_id = last_id;
-          rows.push_back(std::move(row));
-        }
+      if (s->step() == SQLITE_ROW) {
+        done_upto = s->int64(0);
+        done_key = s->int64(1);
       }
     }
-    if (last_id < 0) return StoreStatus::ok_status();
+    auto s = db.prepare("SELECT id,n,data FROM staging ORDER BY id");
+    if (!s.ok()) return s.error();
+    int rc;
+    std::unique_lock lk(mem_mu);
+    while ((rc = s->step()) == SQLITE_ROW) {
+      const int64_t id = s->int64(0);
+      const auto n = static_cast<std::size_t>(s->int64(1));
+      const auto* data = static_cast<const uint8_t*>(sqlite3_column_blob(s->handle(), 2));
+      const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(s->handle(), 2));
+      if (data == nullptr || bytes < n * kStagedRecordBytes) {
+        return StoreStatus::error(StoreCode::kCorruption, "staging batch " + std::to_string(id) +
+                                                              " is damaged (" + std::to_string(bytes) + " bytes for " +
+                                                              std::to_string(n) + " readings)");
+      }
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        Row row;
+        std::memcpy(&row.key, data + i * kStagedRecordBytes, 8);
+        if (id <= done_upto && row.key <= done_key) continue;  // compacted before the interruption
+        decode_record(data + i * kStagedRecordBytes + 8, &row.r, &row.received_ms);
+        row.staging_id = id;
+        staged_seqs[row.key].insert(row.r.seq);
+        uint64_t& mx = staged_max_seq[row.key];
+        mx = std::max(mx, row.r.seq);
+        staged[row.key].push_back(std::move(row));
+        ++kept;
+      }
+      staged_batches.push_back({id, n, std::chrono::steady_clock::now()});
+      staged_count += kept;
+    }
+    if (rc != SQLITE_DONE) return db.error_from(rc, "reading staging");
+    if (done_upto >= 0) {
+      // Resume the interrupted cycle with the meters it had not reached.
+      cycle = Cycle{true, done_upto, {}, 0};
+      for (const auto& [key, rows] : staged) {
+        if (key > done_key && !rows.empty() && rows.front().staging_id <= done_upto) cycle.keys.push_back(key);
+      }
+      std::sort(cycle.keys.begin(), cycle.keys.end());
+    }
+    return StoreStatus::ok_status();
+  }
+
+  // One compaction step. A cycle moves every reading staged up to `upto_id` into chunks and
+  // rollups, a range of meters per step (so no step touches more than compact_step_meters
+  // meters, which is what a step's time depends on), recording its progress in the same
+  // transaction; the last step deletes the cycle's staging rows.
+  StoreStatus compact_step() {
+    if (auto st = refresh_writer_view(); !st.ok()) return st;
+    if (!cycle.active) {
+      if (staged_batches.empty()) return StoreStatus::ok_status();
+      cycle = Cycle{true, staged_batches.back().id, {}, 0};
+      for (const auto& [key, rows] : staged) {
+        if (!rows.empty()) cycle.keys.push_back(key);
+      }
+      std::sort(cycle.keys.begin(), cycle.keys.end());
+    }
+    std::vector<Row>& rows = compact_buffer;  // reused: its capacity stays mapped between steps
+    rows.clear();
+    const std::size_t first = cycle.pos;
+    std::size_t last = first;  // meters [first, last) of cycle.keys in this step
+    while (last < cycle.keys.size() && last - first < options.compact_step_meters &&
+           rows.size() < options.compact_step_readings) {
+      auto it = staged.find(cycle.keys[last]);
+      if (it != staged.end()) {
+        for (const Row& r : it->second) {
+          if (r.staging_id > cycle.upto_id) break;  // staged after the cycle began
+          rows.push_back(r);
+        }
+      }
+      ++last;
+    }
+    const bool finishes = last == cycle.keys.size();
     std::sort(rows.begin(), rows.end(), by_key_time_seq);
+    Db& db = *writer;
     Transaction txn(db);
     if (auto st = txn.begin_immediate(); !st.ok()) return st;
     std::vector<std::size_t> skipped;
     StoreStatus st = write_rows(rows, &skipped);
     if (st.ok()) {
-      auto del = db.prepare("DELETE FROM staging WHERE id<=?");
-      if (!del.ok()) {
-        st = del.error();
-      } else {
-        del->bind(1, last_id);
+      if (finishes) {
+        auto del = db.prepare("DELETE FROM staging WHERE id<=?");
+        if (!del.ok()) return del.error();
+        del->bind(1, cycle.upto_id);
         st = step_done(db, *del, "deleting compacted staging");
+        if (st.ok()) st = db.exec("DELETE FROM compaction_progress");
+      } else {
+        auto prog = db.prepare(
+            "INSERT INTO compaction_progress(id,upto_id,done_key) VALUES(1,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET upto_id=excluded.upto_id, done_key=excluded.done_key");
+        if (!prog.ok()) return prog.error();
+        prog->bind(1, cycle.upto_id);
+        prog->bind(2, cycle.keys[last - 1]);
+        st = step_done(db, *prog, "recording compaction progress");
       }
     }
     if (!st.ok()) {
       drop_writer_caches();
       return st;
     }
+    std::size_t removed = 0;
     {
       std::unique_lock lk(mem_mu);  // readers never see a row both compacted and staged
       if (st = txn.commit(); !st.ok()) {
         drop_writer_caches();
         return st;
       }
-      for (auto it = staged.begin(); it != staged.end();) {
+      for (std::size_t k = first; k < last; ++k) {
+        auto it = staged.find(cycle.keys[k]);
+        if (it == staged.end()) continue;
         auto& v = it->second;
-        v.erase(v.begin(), std::find_if(v.begin(), v.end(), [&](const Row& r) { return r.staging_id > last_id; }));
-        it = v.empty() ? staged.erase(it) : std::next(it);
-      }
-    }
-    for (const Row& r : rows) {
-      auto it = staged_seqs.find(r.key);
-      if (it != staged_seqs.end()) {
-        it->second.erase(r.r.seq);
-        if (it->second.empty()) {
-          staged_seqs.erase(it);
-          staged_max_seq.erase(r.key);
+        auto end = std::find_if(v.begin(), v.end(), [&](const Row& r) { return r.staging_id > cycle.upto_id; });
+        auto seqs = staged_seqs.find(it->first);
+        for (auto r = v.begin(); r != end; ++r) {
+          if (seqs != staged_seqs.end()) seqs->second.erase(r->r.seq);
         }
+        removed += static_cast<std::size_t>(end - v.begin());
+        v.erase(v.begin(), end);
+        if (seqs != staged_seqs.end() && seqs->second.empty()) {
+          staged_seqs.erase(seqs);
+          staged_max_seq.erase(it->first);
+        }
+        if (v.empty()) staged.erase(it);
       }
     }
-    while (!staged_batches.empty() && staged_batches.front().id <= last_id) {
-      staged_count -= staged_batches.front().n;
-      staged_batches.pop_front();
-    }
-    if (auto s = writer->prepare("PRAGMA data_version"); s.ok() && s->step() == SQLITE_ROW) {
-      writer_data_version = s->int64(0);
+    staged_count -= std::min(staged_count, removed);
+    cycle.pos = last;
+    if (finishes) {
+      while (!staged_batches.empty() && staged_batches.front().id <= cycle.upto_id) staged_batches.pop_front();
+      cycle = Cycle{};
     }
     return StoreStatus::ok_status();
   }
 
   bool compaction_due() const {
+    if (cycle.active) return true;
     if (staged_batches.empty()) return false;
     if (staged_count >= options.staging_max_readings) return true;
     return std::chrono::steady_clock::now() - staged_batches.front().at >=
@@ -754,16 +864,10 @@ struct SqliteStore::Impl {
   }
 
   StoreStatus compact_all() {
-    for (;;) {
-      bool any = false;
-      {
-        auto s = writer->prepare("SELECT 1 FROM staging LIMIT 1");
-        if (!s.ok()) return s.error();
-        any = s->step() == SQLITE_ROW;
-      }
-      if (!any) return StoreStatus::ok_status();
-      if (auto st = compact_step(options.compact_step_readings); !st.ok()) return st;
+    while (cycle.active || !staged_batches.empty()) {
+      if (auto st = compact_step(); !st.ok()) return st;
     }
+    return StoreStatus::ok_status();
   }
 };
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -773,6 +877,7 @@ SqliteStore::~SqliteStore() {
     std::lock_guard lk(impl_->write_mu);
     (void)impl_->compact_all();  // best effort: staged batches are durable and compacted on the next open
   }
+  impl_->stop_checkpointer();
 }
 
 const std::string& SqliteStore::path() const { return impl_->options.path; }
@@ -788,8 +893,8 @@ StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions&
   if (options.reader_connections < 1) {
     return StoreStatus::error(StoreCode::kInvalidArgument, "reader_connections must be at least 1");
   }
-  if (options.compact_step_readings == 0) {
-    return StoreStatus::error(StoreCode::kInvalidArgument, "compact_step_readings must be at least 1");
+  if (options.compact_step_readings == 0 || options.compact_step_meters == 0) {
+    return StoreStatus::error(StoreCode::kInvalidArgument, "compact_step_readings and compact_step_meters must be at least 1");
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -815,8 +920,15 @@ StoreResult<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions&
     impl->primary = true;
     // Batches staged by a previous run (crash or kill) are compacted now, checking for duplicates.
     impl->foreign_writes = true;
+    if (auto s = impl->load_staging(); !s.ok()) return s;
     if (auto s = impl->compact_all(); !s.ok()) return s;
     impl->foreign_writes = false;
+    auto ckpt = Db::open(options.path, options.busy_timeout_ms);
+    if (!ckpt.ok()) return ckpt.error();
+    impl->checkpoint_db = std::move(ckpt.value());
+    if (auto s = w.exec("PRAGMA wal_autocheckpoint=0"); !s.ok()) return s;
+    Impl* raw = impl.get();
+    impl->checkpointer = std::thread([raw] { raw->checkpoint_loop(); });
   } else if (impl->lock_fd >= 0) {
     ::close(impl->lock_fd);
     impl->lock_fd = -1;
@@ -1067,7 +1179,7 @@ StoreResult<AppendResult> SqliteStore::append_readings(std::span<const Reading> 
     m.staged_count += accepted.size();
     if (m.compaction_due()) {
       // One bounded step per append keeps the latency of any one call bounded.
-      if (auto s = m.compact_step(m.options.compact_step_readings); !s.ok()) return s;
+      if (auto s = m.compact_step(); !s.ok()) return s;
     }
   }
   return result;

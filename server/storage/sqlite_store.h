@@ -17,14 +17,16 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;    // wait this long for another process's lock (e.g. the CLI provisioning)
   // Staging (see docs/storage.md): each appended batch is first written as one row of the staging
   // table (a few sequential pages per commit, however many meters the batch spans), then compacted
-  // into per-meter chunks and rollups. Compaction costs roughly one chunk update and four rollup
-  // upserts per meter it touches, so it runs rarely and in big steps: when more than
-  // staging_max_readings are staged or the oldest staged batch is older than staging_max_age_ms,
-  // the next append compacts up to compact_step_readings (oldest batches first).
-  // Staged readings are also held in memory (about 160 bytes each) so readers see them at once.
+  // into per-meter chunks and rollups. A compaction cycle starts when more than
+  // staging_max_readings are staged or the oldest staged batch is older than staging_max_age_ms;
+  // it moves the staged readings a range of meters at a time (at most compact_step_meters meters
+  // and about compact_step_readings readings per step, one step per append), because a step's
+  // cost is mostly one chunk update and four rollup upserts per meter it touches.
+  // Staged readings are also held in memory (about 200 bytes each) so readers see them at once.
   std::size_t staging_max_readings = 200'000;
   int staging_max_age_ms = 60'000;
-  std::size_t compact_step_readings = 200'000;
+  std::size_t compact_step_readings = 20'000;
+  std::size_t compact_step_meters = 1'000;
   bool compact_on_close = true;  // false only in tests that simulate a crash
 };
 
@@ -48,7 +50,7 @@ class SqliteStore final : public ReadingStore {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   StoreStatus add_meter(const MeterInfo& meter) override;
   StoreStatus add_meters(std::span<const MeterInfo> meters) override;

@@ -331,11 +331,11 @@ struct IngestService::Impl {
       m.meter_id = meter;
       if (m.connectivity == c) return;
       before = m.connectivity;
-      m.connectivity = c;
-      m.since_ms = t;
-      m.offline_reason = c == Connectivity::kOffline ? reason : "";
       copy = m;
     }
+    copy.connectivity = c;
+    copy.since_ms = t;
+    copy.offline_reason = c == Connectivity::kOffline ? reason : "";
     // Communication loss is a tamper indication (issue 6): a server event with onset and clear.
     // First sight after a start is not a recovery; a meter never heard from has no onset.
     const bool event = c == Connectivity::kOffline ? copy.last_seen_ms > 0 : before == Connectivity::kOffline;
@@ -344,6 +344,14 @@ struct IngestService::Impl {
                              c == Connectivity::kOffline ? protocol::EventEdge::kOnset : protocol::EventEdge::kClear, t,
                              c == Connectivity::kOffline ? "offline (" + reason + ")" : "back online"};
       store_event(e, storage::EventSource::kServer, now());
+    }
+    {
+      // Only now visible: whoever sees the meter offline also finds its comm_loss event.
+      std::lock_guard lk(live_mu);
+      MeterLive& m = live[meter];
+      m.connectivity = copy.connectivity;
+      m.since_ms = copy.since_ms;
+      m.offline_reason = copy.offline_reason;
     }
     notify([&](IngestObserver& o) { o.on_status(copy); });
   }

@@ -45,6 +45,9 @@ int run_program(const std::vector<std::string>& argv) {
   const pid_t pid = ::fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     const int devnull = ::open("/dev/null", O_WRONLY);
     if (devnull >= 0) {
       ::dup2(devnull, STDOUT_FILENO);
@@ -127,18 +130,21 @@ Expected<std::unique_ptr<BrokerProcess>, std::string> BrokerProcess::start(const
 
   // Passwords: written in plain text, then hashed in place by the broker's own tool, so the
   // format is whatever this Mosquitto version expects.
-  std::string passwd = setup.server.name + ":" + setup.server.password + "\n";
-  if (setup.gateway) passwd += setup.gateway->name + ":" + setup.gateway->password + "\n";
-  for (const BrokerUser& m : setup.meters) passwd += m.name + ":" + m.password + "\n";
+  const auto line = [&setup](const BrokerUser& u) {
+    return u.name + ":" + (setup.hash_password ? setup.hash_password(u.password) : u.password) + "\n";
+  };
+  std::string passwd = line(setup.server);
+  if (setup.gateway) passwd += line(*setup.gateway);
+  for (const BrokerUser& m : setup.meters) passwd += line(m);
   const auto passwd_path = dir / "passwd";
   if (!write_file(passwd_path, passwd, 0600)) return "cannot write " + passwd_path.string();
-  if (run_program({"mosquitto_passwd", "-U", passwd_path.string()}) != 0) {
+  if (!setup.hash_password && run_program({"mosquitto_passwd", "-U", passwd_path.string()}) != 0) {
     return "mosquitto_passwd -U " + passwd_path.string() + " failed (is mosquitto installed?)";
   }
   const auto acl_path = dir / "acl";
   const std::optional<std::string> gateway_name =
       setup.gateway ? std::optional<std::string>(setup.gateway->name) : std::nullopt;
-  if (!write_file(acl_path, broker_acl_text(setup.server.name, gateway_name), 0600)) {
+  if (!write_file(acl_path, setup.acl_text ? *setup.acl_text : broker_acl_text(setup.server.name, gateway_name), 0600)) {
     return "cannot write " + acl_path.string();
   }
 
@@ -190,6 +196,11 @@ Expected<bool, std::string> BrokerProcess::launch(int timeout_ms) {
     // start brokers from a thread that lives as long as they should.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(1);
+    // The mask survives exec: commands block SIGINT/SIGTERM to collect them synchronously, and
+    // the broker must still die on SIGTERM.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     const int devnull = ::open("/dev/null", O_RDWR);
     if (devnull >= 0) {
       ::dup2(devnull, STDIN_FILENO);

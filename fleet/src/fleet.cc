@@ -332,6 +332,22 @@ std::optional<MeterSnapshot> Fleet::snapshot(const std::string& meter_id) const 
   return std::nullopt;
 }
 
+std::vector<uint64_t> Fleet::next_seqs() const {
+  std::vector<uint64_t> out(ids_.size(), 0);
+  std::vector<std::future<void>> done;
+  for (auto& shard : impl_->shards) {
+    auto promise = std::make_shared<std::promise<void>>();
+    done.push_back(promise->get_future());
+    Shard* s = shard.get();
+    s->post([s, &out, promise] {
+      for (const auto& slot : s->slots()) out[slot->meter->index()] = slot->meter->next_seq();
+      promise->set_value();
+    });
+  }
+  for (auto& f : done) f.wait();
+  return out;
+}
+
 int64_t Fleet::now_ms() const { return impl_->shared.clock->now_ms(); }
 
 }  // namespace wattguard::fleet

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,11 @@ struct BrokerSetup {
   std::optional<BrokerUser> gateway;  // may publish for every meter and read every meter's cmd
   bool persistence = true;            // keep QoS 1 queues across a (clean) broker restart
   std::string executable = "mosquitto";
+  // Hashes one password for the password file (e.g. ingest::mosquitto_password_hash). Unset: the
+  // file is written in plain text and hashed by `mosquitto_passwd -U`.
+  std::function<std::string(const std::string&)> hash_password;
+  // The ACL file's text (e.g. ingest::acl_file_text). Unset: broker_acl_text().
+  std::optional<std::string> acl_text;
 };
 
 // The ACL: the server user, the gateway user (if any), then a pattern for every meter user.

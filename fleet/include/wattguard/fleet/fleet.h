@@ -130,6 +130,8 @@ class Fleet {
   const std::vector<std::string>& meter_ids() const { return ids_; }
   const FleetConfig& config() const { return config_; }
   std::optional<MeterSnapshot> snapshot(const std::string& meter_id) const;
+  // Every meter's next sequence number, by fleet index (one round trip per shard).
+  std::vector<uint64_t> next_seqs() const;
   // The virtual clock now (Unix ms).
   int64_t now_ms() const;
 

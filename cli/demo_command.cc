@@ -1,0 +1,166 @@
+// `wattguard demo`: a private broker, the server and a fleet of virtual meters (a few of them
+// thieves) in one process, with a printed URL and operator login; Ctrl-C or --duration stops it all.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "cli/command_registry.h"
+#include "wattguard/fleet/fleet.h"
+#include "wattguard/fleet/fleet_options.h"
+#include "wattguard/fleet/stop_signals.h"
+#ifdef WATTGUARD_FLEET_HAS_SERVER
+#include "wattguard/fleet/local_system.h"
+#endif
+
+namespace wattguard::cli {
+namespace {
+
+struct DemoArgs {
+  std::size_t meters = 50;
+  int period_s = 5;
+  int http_port = 8080;
+  int mqtt_port = 0;
+  std::string data = "./data";
+  double duration_s = 0;
+  std::string api_token;
+  uint64_t seed = 1;
+  double thieves = 0.1;
+  std::string theft_kinds = "bypass,earth_return,voltage_link,reversed_ct,magnet,register_reset";
+  std::string fidelity = "auto";
+  double speed = 1.0;
+  std::string transport = "per-meter";
+  double status_every_s = 60;
+};
+
+void use_stderr_logger() {
+  if (!spdlog::get("wattguard")) {
+    auto logger = spdlog::stderr_color_mt("wattguard");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    spdlog::set_default_logger(logger);
+  }
+}
+
+#ifdef WATTGUARD_FLEET_HAS_SERVER
+void run_demo(const DemoArgs& a) {
+  using namespace wattguard::fleet;
+  LocalSystemOptions o;
+  o.data_dir = a.data;
+  o.http_port = static_cast<uint16_t>(a.http_port);
+  o.mqtt_port = static_cast<uint16_t>(a.mqtt_port);
+  if (!a.api_token.empty()) {
+    if (a.api_token.size() < 16) throw BadInput("--api-token: at least 16 characters, got " + std::to_string(a.api_token.size()));
+    o.api_token = a.api_token;
+  }
+  FleetConfig& c = o.fleet;
+  c.meters = a.meters;
+  c.period_ms = static_cast<uint32_t>(a.period_s) * 1000u;
+  c.seed = a.seed;
+  c.thieves.fraction = a.thieves;
+  if (std::string e = parse_theft_kinds(a.theft_kinds, &c.thieves.kinds); !e.empty()) throw BadInput("--theft-kinds: " + e);
+  c.speed = a.speed;
+  if (a.transport == "per-meter") {
+    c.transport = Transport::kPerMeter;
+  } else if (a.transport == "gateway") {
+    c.transport = Transport::kGateway;
+  } else {
+    throw BadInput("--transport: '" + a.transport + "' is not per-meter or gateway");
+  }
+  const auto choice = choose_fidelity(a.fidelity, a.meters, a.speed);
+  if (!choice) throw BadInput("--fidelity: '" + a.fidelity + "' is not auto, samples or fast");
+  c.fidelity = choice->fidelity;
+  c.sample_rate_hz = choice->sample_rate_hz;
+  if (c.transport == Transport::kPerMeter && a.meters > 15000) {
+    throw BadInput("--meters: " + std::to_string(a.meters) +
+                   " meters with their own connections exceed the broker's file-descriptor limit; add --transport gateway");
+  }
+  {
+    FleetConfig probe = c;
+    probe.credentials.gateway = BrokerLogin{"x", "y"};
+    probe.transport = Transport::kGateway;
+    if (std::string problem = validate(probe); !problem.empty()) throw BadInput(problem);
+  }
+
+  use_stderr_logger();
+  StopSignals signals;  // before any thread starts
+  spdlog::info("demo: {}", choice->reason);
+  auto started = LocalSystem::start(o);
+  if (!started.ok()) throw std::runtime_error("demo: " + started.error());
+  auto sys = std::move(started).value();
+  const std::string static_dir = sys->server().config().resolved_static_dir();
+  const bool has_ui = std::filesystem::exists(std::filesystem::path(static_dir) / "index.html");
+  std::printf("\nwattguard demo is running\n");
+  std::printf("  web UI     %s%s\n", sys->url().c_str(), has_ui ? "" : "   (web UI not built: run `make build`; the API works)");
+  std::printf("  sign in    %s / %s   (operator)\n", o.operator_name.c_str(), sys->operator_password().c_str());
+  if (o.api_token) std::printf("  API token  the one given with --api-token (admin): Authorization: Bearer ...\n");
+  std::printf("  meters     %zu virtual meters, %.0f%% thieves, a reading every %d s (%s)\n", a.meters,
+              100.0 * a.thieves, a.period_s, choice->fidelity == Fidelity::kFast ? "fast fidelity" : "samples fidelity");
+  std::printf("  broker     127.0.0.1:%u (Mosquitto, files in %s)\n", sys->broker().port(), sys->broker().dir().c_str());
+  std::printf("  data       %s\n", std::filesystem::absolute(a.data).c_str());
+  std::printf("Stop with Ctrl-C%s.\n\n", a.duration_s > 0 ? " (or wait for --duration)" : "");
+  std::fflush(stdout);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto next_status = t0 + std::chrono::duration<double>(a.status_every_s);
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    if (a.duration_s > 0 && now - t0 >= std::chrono::duration<double>(a.duration_s)) {
+      spdlog::info("demo: --duration reached, stopping");
+      break;
+    }
+    if (now >= next_status) {
+      const auto h = sys->server().ingest().health();
+      spdlog::info("demo: fleet {}; server stored {} readings, {} meters online", describe_stats(sys->fleet().stats(), a.meters),
+                   h.readings_stored, h.meters_online);
+      next_status += std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(a.status_every_s));
+    }
+    const int sig = signals.wait(std::chrono::milliseconds(200));
+    if (sig != 0) {
+      spdlog::info("demo: {} received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      break;
+    }
+  }
+  sys->stop();
+  spdlog::info("demo: stopped");
+}
+#else
+void run_demo(const DemoArgs&) {
+  throw std::runtime_error("demo: this build has no server (server/ingest and server/api were not built)");
+}
+#endif
+
+void add_demo_command(CLI::App& app) {
+  auto a = std::make_shared<DemoArgs>();
+  auto* cmd = app.add_subcommand(
+      "demo",
+      "Run the whole system locally: a private Mosquitto (own config, credentials, ACL), the server (SQLite under "
+      "--data, API and web UI) and virtual meters with a few thieves; prints the URL and an operator login");
+  cmd->add_option("--meters", a->meters, "Virtual meters")->check(CLI::Range(1, 100000));
+  cmd->add_option("--period", a->period_s, "Report period, seconds")->check(CLI::Range(1, 3600));
+  cmd->add_option("--http-port", a->http_port, "Web UI and API port (0: a free one)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--mqtt-port", a->mqtt_port, "Broker port on 127.0.0.1 (0: a free one)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--data", a->data, "Data directory (SQLite, broker files, fleet state)");
+  cmd->add_option("--duration", a->duration_s, "Stop after this many seconds (default: until Ctrl-C)")->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--api-token", a->api_token, "Add this admin API token (at least 16 characters), for scripts and tests");
+  cmd->add_option("--seed", a->seed, "Seed for households, meter noise and thieves");
+  cmd->add_option("--thieves", a->thieves, "Fraction of meters that steal")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--theft-kinds", a->theft_kinds,
+                  "Theft kinds used (default all but offline: bypass, earth_return, voltage_link, reversed_ct, magnet, "
+                  "register_reset)");
+  cmd->add_option("--fidelity", a->fidelity, "auto, samples or fast (see `wattguard fleet --help`)");
+  cmd->add_option("--speed", a->speed, "Virtual seconds per real second")->check(CLI::Range(0.01, 10000.0));
+  cmd->add_option("--transport", a->transport, "per-meter (default) or gateway (see `wattguard fleet --help`)");
+  cmd->add_option("--status-every", a->status_every_s, "Seconds between status lines")->check(CLI::Range(1.0, 86400.0));
+  cmd->callback([a] { run_demo(*a); });
+}
+
+const bool registered = register_commands("demo", &add_demo_command);
+
+}  // namespace
+}  // namespace wattguard::cli

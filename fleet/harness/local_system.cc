@@ -88,6 +88,10 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
   config.storage.data_dir = data.string();
   config.ingest.period_s = static_cast<int>(fc.period_ms / 1000);
   config.auth.password_cost = options.password_cost;
+  // One server: plain subscriptions. Mosquitto 2.0 does not restore shared ($share) subscriptions
+  // from its persistence file, so after a broker restart readings that arrive before the server
+  // has re-subscribed would have no subscriber and be lost; plain ones are restored with the session.
+  config.mqtt.shared_group = "";
   if (options.configure_server) options.configure_server(config);
   sys->route_fleet_ = std::make_shared<RouteTarget>();
   api::ServerOptions server_options;

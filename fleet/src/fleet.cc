@@ -187,6 +187,9 @@ Expected<std::unique_ptr<Fleet>, std::string> Fleet::create(const FleetConfig& c
     local_day(setup.boot_ms, &setup.model.start_time_of_day_s, &setup.model.start_day);
     setup.theft = thefts[i];
     if (setup.theft.kind != TheftKind::kNone) ++thieves;
+    // A PV house's meter is bidirectional, where a reversed clamp is no tamper and gains nothing:
+    // those thieves live in houses without PV.
+    if (setup.theft.kind == TheftKind::kReversedCt) setup.model.allow_solar = false;
 
     auto slot = std::make_unique<Slot>();
     slot->meter = std::make_unique<VirtualMeter>(setup);
@@ -255,6 +258,9 @@ void Fleet::set_observer(FleetObserver* observer) { impl_->shared.observer = obs
 void Fleet::start() {
   if (impl_->started) return;
   impl_->started = true;
+  // Virtual time starts now, not at create(): building a large fleet and its journal takes time,
+  // and meters should not begin with a backlog.
+  impl_->shared.clock = std::make_unique<VirtualClock>(impl_->shared.clock->start_ms(), config_.speed);
   for (auto& s : impl_->shards) s->start();
 }
 

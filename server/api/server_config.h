@@ -35,7 +35,8 @@ struct MqttConfig {
   std::string password_file;       // read the password from this file instead (first line)
   // Stable across restarts: the broker keeps this persistent session's QoS 1 messages while down.
   std::string client_id = "wattguard-server-1";
-  std::string shared_group = "wattguard";  // $share/<group>/... so servers split the load; "" = plain
+  std::string shared_group;  // "" = plain subscriptions; a group ($share/<group>/...) only for several servers:
+                             // Mosquitto 2.0.11 forgets shared subscriptions on restart (docs/protocol.md)
   int keepalive_s = 30;
 };
 

@@ -207,15 +207,24 @@ describe("wattguard dashboard", () => {
       const denied = await p.waitForSelector('.error[data-denied="true"]', { timeout: 15_000 });
       assert.match(await denied.textContent(), /does not exist or is not yours/);
       assert.equal(await p.$(".tiles"), null);
-      const api = await p.evaluate(async (id) => {
-        const meter = await fetch(`/api/v1/meters/${encodeURIComponent(id)}`);
-        const readings = await fetch(`/api/v1/meters/${encodeURIComponent(id)}/readings?from=0&to=${Math.floor(Date.now() / 1000)}&step=60`);
-        const command = await fetch(`/api/v1/meters/${encodeURIComponent(id)}/commands`, {
+      // The same well-formed calls for the consumer's own meter and for the other one: the first
+      // reads succeed, the other's are refused (so the refusal is about ownership, not the query).
+      const calls = (id) => p.evaluate(async (meter_id) => {
+        const base = `/api/v1/meters/${encodeURIComponent(meter_id)}`;
+        const now_s = Math.floor(Date.now() / 1000);
+        const meter = await fetch(base);
+        const readings = await fetch(`${base}/readings?from=${now_s - 3600}&to=${now_s}&step=60`);
+        const events = await fetch(`${base}/events?limit=10`);
+        const command = await fetch(`${base}/commands`, {
           method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ kind: "relay_off" }),
         });
-        return [meter.status, readings.status, command.status];
-      }, other);
-      for (const status of api) assert.ok(status === 403 || status === 404, `API answered ${api.join("/")}`);
+        return [meter.status, readings.status, events.status, command.status];
+      }, id);
+      const own = await calls(system.consumer.meter);
+      assert.deepEqual(own.slice(0, 3), [200, 200, 200], `own meter: API answered ${own.join("/")}`);
+      assert.equal(own[3], 403, "a consumer may not send commands, even to their own meter");
+      const api = await calls(other);
+      for (const status of api) assert.ok(status === 403 || status === 404, `other meter: API answered ${api.join("/")}`);
     } finally {
       await context.close();
     }

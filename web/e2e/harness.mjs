@@ -96,6 +96,11 @@ export class System {
     const pgid = this.demo.pid;
     this.kill_group = (signal) => { try { process.kill(-pgid, signal); } catch { /* already gone */ } };
     process.once("exit", () => this.kill_group("SIGKILL"));
+    // `timeout` (scripts/checks/web.sh) or Ctrl-C end the test process with a signal, which skips
+    // "exit" handlers: stop the demo's process group first.
+    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) {
+      process.once(signal, () => { this.kill_group("SIGKILL"); process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15)); });
+    }
     const keep = (chunk) => {
       for (const line of chunk.toString().split("\n")) if (line) this.log.push(line);
       if (this.log.length > 2000) this.log.splice(0, this.log.length - 2000);

@@ -174,6 +174,39 @@ describe("wattguard dashboard", () => {
     assert.notEqual(await page.getAttribute(".relay-state", "data-relay"), "off");
   });
 
+  test("alerts: the alerts page and a meter page show the server's alerts, or say it has none", async () => {
+    const api = await page.evaluate(async () => {
+      const r = await fetch("/api/v1/alerts?state=open&limit=1000");
+      return { status: r.status, alerts: r.ok ? (await r.json()).alerts : null };
+    });
+    assert.ok(api.status === 200 || api.status === 404, `GET /api/v1/alerts answered ${api.status}`);
+    await page.goto(`${system.url}/#/alerts`);
+    await page.waitForSelector(".alerts-page", { timeout: 15_000 });
+    if (api.status === 404) {
+      await page.waitForFunction(() => /does not provide alerts yet/.test(document.querySelector(".alerts-note")?.textContent ?? ""),
+        null, { timeout: 15_000 });
+    } else {
+      // Rows of the default view ("open and acknowledged") include every open alert the API listed
+      // a moment ago (more may have been raised since).
+      await page.waitForFunction(() => /^\d+ alerts? on \d+ meters?/.test(document.querySelector(".alerts-counts")?.textContent ?? ""),
+        null, { timeout: 15_000 });
+      const shown = new Set(await page.$$eval("table.alerts tr[data-alert]", (rows) => rows.map((r) => r.dataset.alert)));
+      for (const a of api.alerts) assert.ok(shown.has(String(a.id)), `open alert ${a.id} is not on the alerts page`);
+    }
+    await page.screenshot({ path: join(ensure_artifacts_dir(), "alerts.png"), fullPage: true });
+    // A meter page's alert card: the meter's alerts from the API, or the same note.
+    const id = api.alerts?.find((a) => a.meter ?? a.meter_id)?.meter ?? api.alerts?.find((a) => a.meter_id)?.meter_id ?? system.consumer.meter;
+    await open_meter(page, id);
+    if (api.status === 404) {
+      await page.waitForFunction(() => /does not provide alerts yet/.test(document.querySelector(".alerts-note")?.textContent ?? ""),
+        null, { timeout: 15_000 });
+    } else {
+      const own = await page.evaluate(async (m) => (await (await fetch(`/api/v1/alerts?meter=${encodeURIComponent(m)}`)).json()).alerts, id);
+      await page.waitForFunction((n) => document.querySelectorAll("table.alerts tr[data-alert]").length >= n ||
+        (n === 0 && /No alerts/.test(document.querySelector("table.alerts tbody")?.textContent ?? "")), own.length, { timeout: 15_000 });
+    }
+  });
+
   test("an ended session sends the user back to sign in", async () => {
     const context = await browser.newContext();
     try {

@@ -90,15 +90,41 @@ export interface MeterEvent {
   source: string;
 }
 
+// A theft/anomaly alert (`GET /api/v1/alerts`). The adapter accepts `meter` or `meter_id`,
+// `raised_ms` or `opened_ms`, `cleared_ms` or `closed_ms`.
+export type AlertState = "open" | "acknowledged" | "closed";
+
+export interface AlertDelivery {
+  notifier: string;    // "webhook", "sms"
+  recipient: string;
+  state: string;       // "pending", "delivered", "undelivered"
+  attempts: number;
+  delivered_ms: number;
+  last_error: string;
+}
+
 export interface Alert {
-  id: number | string;
-  meter_id: string;
+  id: string;
   kind: string;
-  state: string;       // "open" / "closed" (or "acknowledged")
+  meter_id: string;
+  transformer_id: string;
+  area: string;
   score: number | null;
-  opened_ms: number;
-  closed_ms: number;
-  message: string;
+  evidence: unknown;
+  raised_ms: number;
+  updated_ms: number;
+  cleared_ms: number;  // 0 while the condition lasts
+  state: AlertState;
+  deliveries: AlertDelivery[];
+}
+
+// A distribution transformer and the meters it feeds (`GET /api/v1/transformers`).
+export interface Transformer {
+  id: string;
+  name: string;
+  area: string;
+  check_meter: string;
+  consumers: string[];
 }
 
 export interface CommandRecord {
@@ -308,9 +334,66 @@ export async function get_events(id: string, limit = 50): Promise<MeterEvent[]> 
   return r.events ?? [];
 }
 
-export async function get_alerts(id: string): Promise<Alert[]> {
-  const r = await call<{ alerts?: Alert[] }>("GET", `/api/v1/alerts?meter=${encodeURIComponent(id)}`);
-  return r.alerts ?? [];
+export function normalize_alert(raw: Record<string, unknown>): Alert {
+  const state = str(raw.state, "open");
+  const deliveries = Array.isArray(raw.deliveries) ? raw.deliveries : [];
+  return {
+    id: String(raw.id ?? ""),
+    kind: str(raw.kind),
+    meter_id: str(raw.meter ?? raw.meter_id),
+    transformer_id: str(raw.transformer ?? raw.transformer_id),
+    area: str(raw.area),
+    score: opt_num(raw.score),
+    evidence: raw.evidence ?? raw.message ?? null,
+    raised_ms: num(raw.raised_ms ?? raw.opened_ms),
+    updated_ms: num(raw.updated_ms),
+    cleared_ms: num(raw.cleared_ms ?? raw.closed_ms),
+    state: (state === "acknowledged" || state === "closed" ? state : "open") as AlertState,
+    deliveries: deliveries.filter((d) => d && typeof d === "object").map((d) => {
+      const o = d as Record<string, unknown>;
+      return {
+        notifier: str(o.notifier), recipient: str(o.recipient), state: str(o.state), attempts: num(o.attempts),
+        delivered_ms: num(o.delivered_ms), last_error: str(o.last_error),
+      };
+    }),
+  };
+}
+
+// Alerts, newest first; null when the server has no alerts route (404), so pages can say so.
+export async function list_alerts(q: { meter?: string; state?: AlertState; limit?: number } = {}): Promise<Alert[] | null> {
+  const params = new URLSearchParams();
+  if (q.meter) params.set("meter", q.meter);
+  if (q.state) params.set("state", q.state);
+  if (q.limit) params.set("limit", String(q.limit));
+  try {
+    const r = await call<{ alerts?: Record<string, unknown>[] }>("GET", `/api/v1/alerts${params.toString() ? `?${params}` : ""}`);
+    return (Array.isArray(r?.alerts) ? r.alerts : []).map(normalize_alert);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404 && err.code !== "meter_not_found") return null;
+    throw err;
+  }
+}
+
+export async function get_alerts(id: string): Promise<Alert[] | null> {
+  return list_alerts({ meter: id });
+}
+
+// Transformers; null when the server has no transformers route (404).
+export async function list_transformers(): Promise<Transformer[] | null> {
+  try {
+    const r = await call<{ transformers?: Record<string, unknown>[] }>("GET", "/api/v1/transformers");
+    return (Array.isArray(r?.transformers) ? r.transformers : []).map((t) => ({
+      id: str(t.id),
+      name: str(t.name),
+      area: str(t.area),
+      check_meter: str(t.check_meter),
+      consumers: (Array.isArray(t.consumers) ? t.consumers : Array.isArray(t.meters) ? t.meters : []).map((c) =>
+        typeof c === "string" ? c : str((c as Record<string, unknown>)?.id ?? (c as Record<string, unknown>)?.meter_id)),
+    }));
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 404 || err.status === 403)) return null;
+    throw err;
+  }
 }
 
 export async function send_command(id: string, kind: string): Promise<CommandRecord> {

@@ -6,6 +6,7 @@ import "./style.css";
 import { current_user, prefetch_meters, set_unauthorized_handler, sign_out, type SessionUser } from "./api";
 import { h, set_text } from "./dom";
 import { install_perf_probe } from "./perf";
+import { mount_alerts_page } from "./pages/alerts_page";
 import { mount_fleet_page } from "./pages/fleet_page";
 import { mount_meter_page } from "./pages/meter_page";
 import { mount_signin_page } from "./pages/signin_page";
@@ -16,10 +17,11 @@ install_perf_probe();
 const app = document.getElementById("app")!;
 const user_el = h("span", { class: "user" });
 const users_link = h("a", { href: "#/users" }, "Users");
+const alerts_link = h("a", { href: "#/alerts" }, "Alerts");
 const signout_button = h("button", { type: "button", class: "link", onclick: () => void do_sign_out() }, "Sign out");
 const header = h("header", { class: "top" },
   h("a", { class: "brand", href: "#/" }, "wattguard"),
-  h("nav", { class: "session", "aria-label": "Session" }, users_link, user_el, signout_button));
+  h("nav", { class: "session", "aria-label": "Session" }, alerts_link, users_link, user_el, signout_button));
 const main = h("main", { id: "main", tabindex: "-1" });
 app.replaceChildren(h("a", { class: "skip", href: "#main", onclick: (ev: Event) => { ev.preventDefault(); main.focus(); } }, "Skip to content"), header, main);
 
@@ -54,12 +56,16 @@ function route(): void {
   header.hidden = false;
   set_text(user_el, `${user.name} (${user.role})`);
   users_link.hidden = user.role !== "admin";
+  alerts_link.hidden = user.role === "consumer";
   unmount?.();
   const hash = location.hash.replace(/^#/, "");
   const meter = /^\/meter\/(.+)$/.exec(hash);
   if (hash === "/users" && user.role === "admin") {
     document.title = "Users · wattguard";
     unmount = mount_users_page(main);
+  } else if (hash === "/alerts" && user.role !== "consumer") {
+    document.title = "Alerts · wattguard";
+    unmount = mount_alerts_page(main);
   } else if (meter) {
     const id = decodeURIComponent(meter[1]);
     document.title = `${id} · wattguard`;

@@ -1,7 +1,8 @@
 // Fleet page: every meter the user may see with live power, today's kWh, status and badges; search,
 // filter and sort over all of them; a virtualised list fed by batched live updates.
 
-import { take_meter_list, type ListTiming, type MeterSummary, type SessionUser } from "../api";
+import { list_alerts, list_transformers, take_meter_list, type ListTiming, type MeterSummary, type SessionUser } from "../api";
+import { open_counts } from "../alerts/alert_text";
 import { h, set_text } from "../dom";
 import { age, kNoData, kwh, power, when, fixed } from "../format";
 import { LiveFeed, type LiveBatch } from "../live";
@@ -21,7 +22,8 @@ const kRowHeightNarrow = 64;
 const narrow_query = "(max-width: 720px)";
 
 // Search, filter, sort and scroll survive a visit to a meter page and back.
-const saved = { sort_key: "id" as SortKey, sort_descending: false, filter: "all" as Filter, query: "", scroll_top: 0 };
+const saved = { sort_key: "id" as SortKey, sort_descending: false, filter: "all" as Filter, query: "", scroll_top: 0, transformer: "" };
+const kAlertsPollMs = 30_000;
 
 interface RowParts {
   id: HTMLElement; name: HTMLElement; area: HTMLElement; dot: HTMLElement; status: HTMLElement;
@@ -39,6 +41,8 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   let filter: Filter = saved.filter;
   let query = saved.query.trim().toLowerCase();
   let view_stale = false;                  // live data changed something the filter/sort depends on
+  let transformer_of = new Map<string, string>();  // meter id -> transformer id (when the server knows the grid)
+  let transformer_filter = saved.transformer;
   const parts = new WeakMap<HTMLElement, RowParts>();
 
   const title = user.role === "consumer" ? "My meters" : "Fleet";
@@ -56,6 +60,11 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     ["tamper", "Tamper"], ["alerts", "With alerts"], ["relay_off", "Relay off"]] as const)
     .map(([v, label]) => h("option", { value: v }, label)));
   const shown_el = h("span", { class: "shown" });
+  // Filled when the server lists transformers; hidden otherwise.
+  const transformer_el = h("select", {
+    "aria-label": "Transformer", hidden: true,
+    onchange: () => { transformer_filter = transformer_el.value; rebuild_view(); },
+  }, h("option", { value: "" }, "All transformers"));
 
   const header_buttons = new Map<SortKey, HTMLButtonElement>();
   // Column titles; the sortable ones are buttons ("Sort by" group), pressed when active.
@@ -117,7 +126,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   root.replaceChildren(h("section", { class: "page fleet-page" },
     h("div", { class: "page-head" }, h("h1", null, title), live_el),
     counts_el,
-    h("div", { class: "toolbar", role: "search" }, search_el, filter_el, shown_el),
+    h("div", { class: "toolbar", role: "search" }, search_el, filter_el, transformer_el, shown_el),
     h("div", { class: "fleet-table" }, header_row, list.viewport)));
 
   search_el.value = saved.query;
@@ -132,8 +141,13 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     rebuild_view();
   }
 
+  function search_key(m: MeterSummary): string {
+    return `${m.id}\u0000${m.name}\u0000${m.area}\u0000${m.owner}\u0000${transformer_of.get(m.id) ?? ""}`.toLowerCase();
+  }
+
   function matches(m: MeterSummary, i: number, now: number): boolean {
     if (query && !search_keys[i].includes(query)) return false;
+    if (transformer_filter && transformer_of.get(m.id) !== transformer_filter) return false;
     switch (filter) {
       case "all": return true;
       case "tamper": return has_tamper(m);
@@ -256,7 +270,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     const t_data = performance.now();
     set_server_now(result.now_ms);
     meters = result.meters;
-    search_keys = meters.map((m) => `${m.id}\u0000${m.name}\u0000${m.area}\u0000${m.owner}`.toLowerCase());
+    search_keys = meters.map(search_key);
     for (let i = 0; i < meters.length; i++) {
       index_of.set(meters[i].id, i);
       note_day_start(meters[i], result.now_ms);
@@ -265,6 +279,8 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     list.viewport.scrollTop = saved.scroll_top;
     list.render();
     update_counts();
+    void load_grid();
+    void poll_alerts();
     feed = new LiveFeed({
       on_batch,
       on_state: (s) => { set_text(live_el, s === "open" ? "live" : s); live_el.dataset.state = s; },
@@ -287,6 +303,61 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     if (!closed) set_text(counts_el, `Could not load the meters: ${err instanceof Error ? err.message : String(err)}`);
   });
 
+  // Transformers (optional server route): a filter, and the transformer id in the search keys.
+  async function load_grid(): Promise<void> {
+    const transformers = await list_transformers().catch(() => null);
+    if (closed || !transformers || transformers.length === 0) {
+      transformer_filter = "";
+      return;
+    }
+    const map = new Map<string, string>();
+    for (const t of transformers) {
+      for (const c of t.consumers) map.set(c, t.id);
+      if (t.check_meter) map.set(t.check_meter, t.id);
+    }
+    transformer_of = map;
+    const sorted = [...transformers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    transformer_el.replaceChildren(h("option", { value: "" }, "All transformers"),
+      ...sorted.map((t) => h("option", { value: t.id }, t.name ? `${t.id} · ${t.name}` : t.id)));
+    transformer_el.hidden = false;
+    if (!map.size || !sorted.some((t) => t.id === transformer_filter)) transformer_filter = "";
+    transformer_el.value = transformer_filter;
+    search_keys = meters.map(search_key);
+    rebuild_view();
+  }
+
+  // Open-alert badges stay current: the alerts that are not closed, counted per meter. Without an
+  // alerts route (404) the list's own alerts_open is kept and polling stops.
+  let alerts_timer = 0;
+  async function poll_alerts(): Promise<void> {
+    if (closed) return;
+    let supported = true;
+    try {
+      const [open, acknowledged] = await Promise.all([
+        list_alerts({ state: "open", limit: 1000 }), list_alerts({ state: "acknowledged", limit: 1000 })]);
+      if (open === null || acknowledged === null) supported = false;
+      else if (!closed) {
+        const counts = open_counts([...open, ...acknowledged]);
+        const dirty: number[] = [];
+        for (let i = 0; i < meters.length; i++) {
+          const n = counts.get(meters[i].id) ?? 0;
+          if (meters[i].alerts_open !== n) {
+            meters[i].alerts_open = n;
+            if (position_of[i] >= 0) dirty.push(position_of[i]);
+            if (filter === "alerts") view_stale = true;
+          }
+        }
+        if (dirty.length) {
+          list.refresh(dirty);
+          update_counts();
+        }
+      }
+    } catch {
+      // A failed poll keeps the last counts; the next one tries again.
+    }
+    if (supported && !closed) alerts_timer = window.setTimeout(() => void poll_alerts(), kAlertsPollMs);
+  }
+
   // After a break in the live feed: the current state of every meter, in place (view and scroll kept).
   async function reload(): Promise<void> {
     try {
@@ -306,7 +377,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       if (added || result.meters.length !== meters.length) {
         // Meters were added or removed: rebuild the indexes from the new list.
         meters = result.meters;
-        search_keys = meters.map((m) => `${m.id}\u0000${m.name}\u0000${m.area}\u0000${m.owner}`.toLowerCase());
+        search_keys = meters.map(search_key);
         index_of.clear();
         for (let i = 0; i < meters.length; i++) {
           index_of.set(meters[i].id, i);
@@ -322,7 +393,9 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
 
   return () => {
     closed = true;
-    Object.assign(saved, { sort_key, sort_descending, filter, query: search_el.value, scroll_top: list.viewport.scrollTop });
+    Object.assign(saved, { sort_key, sort_descending, filter, query: search_el.value, scroll_top: list.viewport.scrollTop,
+      transformer: transformer_filter });
+    window.clearTimeout(alerts_timer);
     feed?.stop();
     window.clearInterval(tick);
     window.clearInterval(resort);

@@ -1,7 +1,10 @@
 // Meter page: live values from the WebSocket, history chart, daily/monthly energy, relay control,
 // events and alerts, CSV of the shown range. An offline meter shows "no data" and when it was last seen.
 
-import { ApiError, get_alerts, get_events, get_meter, type Alert, type MeterEvent, type MeterSummary, type Reading, type SessionUser } from "../api";
+import {
+  ApiError, get_alerts, get_events, get_meter, list_transformers, type MeterEvent, type MeterSummary, type Reading, type SessionUser,
+} from "../api";
+import { alerts_table } from "../alerts/alerts_table";
 import { h, set_text } from "../dom";
 import { age, fixed, full_time, kNoData, kwh, power, when } from "../format";
 import { LiveFeed, type LiveBatch } from "../live";
@@ -77,8 +80,8 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
   const bars = new EnergyBars(meter.id);
   const relay = new RelayControl(meter.id, can_command, (state) => { meter.relay = state; });
   const events_body = h("tbody");
-  const alerts_body = h("tbody");
-  const alerts_note = h("p", { class: "muted" });
+  const alerts = alerts_table({ show_meter: false });
+  const meta_el = h("p", { class: "muted meter-meta" });
 
   const csv_button = h("button", { type: "button", onclick: () => download_csv() }, "Download CSV of the shown range");
 
@@ -87,17 +90,13 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
     h("div", { class: "page-head" },
       h("h1", null, meter.id, meter.name ? h("small", null, ` ${meter.name}`) : null),
       h("p", { class: "status-line" }, status_dot, status_text, " ", seen_text, " ", tamper_el)),
-    h("p", { class: "muted" }, [meter.area && `Area ${meter.area}`, meter.owner && `owner ${meter.owner}`, `reports every ${meter.period_s} s`]
-      .filter(Boolean).join(" · ")),
+    meta_el,
     h("section", { class: "card", "aria-labelledby": "h-live" }, h("h2", { id: "h-live" }, "Now"), tiles, live_note),
     h("section", { class: "card", "aria-labelledby": "h-relay" }, h("h2", { id: "h-relay" }, "Supply"), relay.element),
     h("section", { class: "card", "aria-labelledby": "h-history" },
       h("div", { class: "card-head" }, h("h2", { id: "h-history" }, "History"), csv_button), chart.element),
     h("section", { class: "card", "aria-labelledby": "h-energy" }, h("h2", { id: "h-energy" }, "Energy"), bars.element),
-    h("section", { class: "card", "aria-labelledby": "h-alerts" }, h("h2", { id: "h-alerts" }, "Alerts"),
-      h("div", { class: "table-wrap" }, h("table", null,
-        h("thead", null, h("tr", null, h("th", null, "Opened"), h("th", null, "Kind"), h("th", null, "State"), h("th", null, "Details"))),
-        alerts_body)), alerts_note),
+    h("section", { class: "card", "aria-labelledby": "h-alerts" }, h("h2", { id: "h-alerts" }, "Alerts"), alerts.element),
     h("section", { class: "card", "aria-labelledby": "h-events" }, h("h2", { id: "h-events" }, "Events"),
       h("div", { class: "table-wrap" }, h("table", null,
         h("thead", null, h("tr", null, h("th", null, "Time"), h("th", null, "Event"), h("th", null, "Details"))),
@@ -148,7 +147,10 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
       relay.update_from_live(c);
       if (c.state === "acked" && c.relay !== "unknown") meter.relay = c.relay;
     }
-    if (batch.events.some((e) => e.meter_id === meter.id)) void load_events();
+    if (batch.events.some((e) => e.meter_id === meter.id)) {
+      void load_events();
+      void load_alerts();  // a tamper event may have raised or cleared an alert
+    }
     render_live();
   }
 
@@ -168,18 +170,27 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
 
   async function load_alerts(): Promise<void> {
     try {
-      const alerts = await get_alerts(meter.id);
-      alerts_body.replaceChildren(...(alerts.length === 0
-        ? [h("tr", null, h("td", { colspan: "4", class: "muted" }, "No alerts."))]
-        : alerts.map((a: Alert) => h("tr", null,
-          h("td", null, full_time(a.opened_ms)), h("td", null, a.kind.replace(/_/g, " ")),
-          h("td", null, h("span", { class: `badge ${a.state === "open" ? "alert" : ""}` }, a.state)),
-          h("td", null, a.message + (a.score !== null && a.score !== undefined ? ` (score ${a.score})` : ""))))));
+      const list = await get_alerts(meter.id);
+      if (list === null) alerts.show_note("This server does not provide alerts yet.");
+      else alerts.show(list, "No alerts for this meter.");
     } catch (err) {
-      alerts_body.replaceChildren();
-      set_text(alerts_note, err instanceof ApiError && err.status === 404
-        ? "This server does not provide alerts yet." : `Could not load alerts: ${err instanceof Error ? err.message : String(err)}`);
+      alerts.show_note(`Could not load alerts: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  // Area, owner, period and (when the server knows the grid) the transformer feeding the meter.
+  let transformer = "";
+  function render_meta(): void {
+    set_text(meta_el, [meter.area && `Area ${meter.area}`, transformer && `transformer ${transformer}`,
+      meter.owner && `owner ${meter.owner}`, `reports every ${meter.period_s} s`].filter(Boolean).join(" · "));
+  }
+  async function load_transformer(): Promise<void> {
+    const all = await list_transformers().catch(() => null);
+    const t = all?.find((x) => x.check_meter === meter.id || x.consumers.includes(meter.id));
+    if (!t) return;
+    transformer = t.name ? `${t.id} (${t.name})` : t.id;
+    if (t.check_meter === meter.id) transformer += ", its check meter";
+    render_meta();
   }
 
   function download_csv(): void {
@@ -193,6 +204,8 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
   }
 
   render_live();
+  render_meta();
+  void load_transformer();
   void chart.load(Date.now() - kDefaultRangeMs, Date.now());
   void bars.load();
   void load_events();
@@ -210,12 +223,16 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
         render_live();
       }).catch(() => undefined);
       void load_events();
+      void load_alerts();
     },
   });
   const tick = window.setInterval(render_live, 1000);
+  // Server-side detections (energy balance, patterns) raise alerts without a meter event.
+  const alerts_tick = window.setInterval(() => void load_alerts(), 30_000);
   return () => {
     feed.stop();
     window.clearInterval(tick);
+    window.clearInterval(alerts_tick);
     chart.destroy();
     bars.destroy();
     relay.destroy();

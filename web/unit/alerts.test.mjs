@@ -1,0 +1,57 @@
+// Alert adapter (server JSON -> Alert) and alert texts: evidence summary, notifications, open counts.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { normalize_alert } from "../src/api.ts";
+import { alert_kind_label, deliveries_text, evidence_text, open_counts } from "../src/alerts/alert_text.ts";
+
+test("an alert as the server sends it is read with its meter, times, state and deliveries", () => {
+  const a = normalize_alert({
+    id: 7, kind: "energy_balance", meter: "m-00003", transformer: "tx-1", area: "north", score: 0.82,
+    evidence: { shortfall_wh: 1234.5 }, raised_ms: 1000, updated_ms: 2000, cleared_ms: 0, state: "acknowledged",
+    deliveries: [{ notifier: "sms", recipient: "Asha", state: "delivered", attempts: 1, delivered_ms: 1500 }],
+  });
+  assert.equal(a.id, "7");
+  assert.equal(a.meter_id, "m-00003");
+  assert.equal(a.transformer_id, "tx-1");
+  assert.equal(a.state, "acknowledged");
+  assert.equal(a.score, 0.82);
+  assert.equal(a.raised_ms, 1000);
+  assert.equal(a.deliveries.length, 1);
+  assert.equal(a.deliveries[0].recipient, "Asha");
+  // Older spellings, an unknown state and a missing score.
+  const b = normalize_alert({ id: "x", kind: "magnetic", meter_id: "m-1", opened_ms: 5, closed_ms: 9, state: "weird" });
+  assert.equal(b.meter_id, "m-1");
+  assert.equal(b.raised_ms, 5);
+  assert.equal(b.cleared_ms, 9);
+  assert.equal(b.state, "open");
+  assert.equal(b.score, null);
+  assert.deepEqual(b.deliveries, []);
+});
+
+test("evidence of any JSON shape becomes one bounded line", () => {
+  assert.equal(evidence_text({ shortfall_wh: 1234.5678, share: 0.4 }), "shortfall wh: 1234.568, share: 0.4");
+  assert.equal(evidence_text([{ a: 1 }, "b"]), "a: 1; b");
+  assert.equal(evidence_text("plain"), "plain");
+  assert.equal(evidence_text(null), "");
+  const long = evidence_text({ text: "x".repeat(1000) });
+  assert.equal(long.length, 240);
+  assert.ok(long.endsWith("…"));
+});
+
+test("notifications and kind labels", () => {
+  assert.equal(deliveries_text([
+    { notifier: "sms", recipient: "Asha", state: "delivered", attempts: 1, delivered_ms: 1, last_error: "" },
+    { notifier: "webhook", recipient: "", state: "undelivered", attempts: 3, delivered_ms: 0, last_error: "HTTP 500" },
+  ]), "sms Asha: delivered; webhook: undelivered (3 tries): HTTP 500");
+  assert.equal(deliveries_text([]), "");
+  assert.equal(alert_kind_label("energy_balance"), "energy balance shortfall");
+  assert.equal(alert_kind_label("new_kind_x"), "new kind x");
+});
+
+test("open counts leave out closed alerts and alerts without a meter", () => {
+  const mk = (meter, state) => normalize_alert({ id: 1, kind: "magnetic", meter, state });
+  const counts = open_counts([mk("m1", "open"), mk("m1", "acknowledged"), mk("m1", "closed"), mk("m2", "open"), mk("", "open")]);
+  assert.equal(counts.get("m1"), 2);
+  assert.equal(counts.get("m2"), 1);
+  assert.equal(counts.size, 2);
+});

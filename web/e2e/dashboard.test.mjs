@@ -98,7 +98,7 @@ describe("wattguard dashboard", () => {
     const changed = await wait_for(async () => {
       const t = await page.textContent(".live-note");
       return t !== first ? t : null;
-    }, 2 * system.period_s * 1000 + 1000, "the next reading");
+    }, 2 * system.period_s * 1000 + 3000, "the next reading");  // slack for a loaded machine and an ASan binary
     assert.notEqual(changed, first);
     console.log(`# live value changed after ${Date.now() - started} ms (period ${system.period_s} s)`);
     assert.notEqual(await tile(page, "vrms"), "no data");
@@ -129,6 +129,16 @@ describe("wattguard dashboard", () => {
       return n;
     });
     assert.ok(painted > 20, `the series line painted ${painted} pixels`);
+    // Dragging across the middle third zooms in: the chart asks for that range and redraws it.
+    const before_zoom = await page.evaluate(() => window.__wattguard_perf.history_draw_ms.length);
+    const box = await page.$eval(".chart-box .u-over", (el) => { const r = el.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
+    await page.mouse.move(box.x + box.w / 3, box.y + box.h / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + (2 * box.w) / 3, box.y + box.h / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction((n) => window.__wattguard_perf.history_draw_ms.length > n, before_zoom, { timeout: 20_000 });
+    const zoomed_ms = Number(await page.getAttribute(".history", "data-range-ms"));
+    assert.ok(zoomed_ms > 60_000 && zoomed_ms < 150_000, `the drag-zoomed range is ${zoomed_ms} ms (a third of 5 min expected)`);
     await page.screenshot({ path: join(ensure_artifacts_dir(), "meter.png"), fullPage: true });
     perf_report.meter = await perf_of(page);
   });
@@ -146,7 +156,7 @@ describe("wattguard dashboard", () => {
     const current = await wait_for(async () => {
       const t = await tile(page, "irms");
       return t === "0.00 A" ? t : null;
-    }, 3 * system.period_s * 1000 + 2000, "current 0.00 A");
+    }, 3 * system.period_s * 1000 + 10_000, "current 0.00 A");
     assert.equal(current, "0.00 A");
     // Reconnect so later tests see a normal meter.
     await page.click("text=Turn supply on…");
@@ -161,8 +171,15 @@ describe("wattguard dashboard", () => {
     await wait_for(async () => (await tile(page, "p_w")) !== "no data", 10_000, "live data");
     const stopped = await system.stop_meter(id);
     assert.ok(stopped, "the demo offers no way to stop one meter (POST /api/v1/demo/meters/{id}/stop)");
-    await page.waitForSelector('.status-text[data-health="offline"]', { timeout: 3 * system.period_s * 1000 + 5000 });
-    assert.match(await page.textContent(".status-text"), /^offline since /);
+    // The server declares it offline after 3 missed periods (a loaded machine can also delay a
+    // running meter's readings that long, so the page may flicker offline before the stop; the
+    // server's verdict for a stopped meter is final).
+    await wait_for(async () => (await system.api("GET", `/api/v1/meters/${encodeURIComponent(id)}`)).json?.meter?.status === "offline",
+      3 * system.period_s * 1000 + 15_000, "the server to call the stopped meter offline");
+    await page.waitForFunction(() => {
+      const el = document.querySelector(".status-text");
+      return el?.dataset.health === "offline" && /^offline since /.test(el.textContent ?? "");
+    }, null, { timeout: 10_000 });
     for (const key of ["vrms", "irms", "p_w", "pf", "freq_hz"]) assert.equal(await tile(page, key), "no data");
     assert.match(await page.textContent(".seen"), /^last seen /);
     await page.screenshot({ path: join(ensure_artifacts_dir(), "meter-offline.png") });

@@ -78,10 +78,11 @@ try {
   if (!process.env.WATTGUARD_URL) {
     await system.stop_meter(meter);  // its broker account gets a new password: the virtual meter goes quiet first
     const now_s = Math.floor(Date.now() / 1000);
-    const recent = await system.api("GET", `/api/v1/meters/${encodeURIComponent(meter)}/readings?from=${now_s - 7200}&to=${now_s + 60}&step=1`);
+    const recent = await system.api("GET", `/api/v1/meters/${encodeURIComponent(meter)}/readings?from=${now_s - 7200}&to=${now_s + 60}&step=5&max_points=100000`);
+    if (recent.status !== 200) throw new Error(`readings of ${meter}: ${recent.status} ${recent.text}`);
     const pts = recent.json?.points ?? [];
     const first_ms = pts.length ? pts[0].t_ms : Date.now();
-    const first_register = pts.length ? Math.min(...pts.map((p) => p.e_import_wh)) : 0;
+    const first_register = pts.length ? Math.min(...pts.map((p) => p.e_import_wh - (p.energy_import_wh || 0))) : 0;
     backfill = await backfill_month(system, {
       meter, days: 30, step_s: backfill_step_s, end_ms: Math.floor(first_ms / 1000) * 1000 - 1000,
       end_register_wh: Math.max(0, first_register - 1), log: (m) => console.error(m),

@@ -282,9 +282,12 @@ export interface ListTiming {
   bytes: number;
 }
 
+// Every meter the user may see, for the fleet page: `fields=fleet` has the server cut each
+// last_reading to what the list shows (time, V, P, import register, flags), rounded, about half the
+// bytes of the full list; live readings bring the full values afterwards.
 export async function list_meters(timing?: ListTiming): Promise<MeterList> {
   const t0 = performance.now();
-  const r = await call<{ meters: Record<string, unknown>[]; now_ms?: number }>("GET", "/api/v1/meters?limit=100000");
+  const r = await call<{ meters: Record<string, unknown>[]; now_ms?: number }>("GET", "/api/v1/meters?limit=100000&fields=fleet");
   const t1 = performance.now();
   const meters = new Array<MeterSummary>(r.meters.length);
   for (let i = 0; i < r.meters.length; i++) meters[i] = normalize_meter(r.meters[i]);

@@ -40,7 +40,6 @@ export class HistoryChart {
   private shown: ShownHistory;
   private follow = true;          // the range ends at "now" and moves with live readings
   private request_id = 0;
-  private programmatic = false;   // scale changes made by the code, not by the user
   private pending_draw_t0: number | null = null;  // when the shown data was requested (for perf)
   private refetch_timer = 0;
   private last_follow_fetch_ms = 0;
@@ -170,14 +169,12 @@ export class HistoryChart {
   private draw(): void {
     const m = kMetrics[this.metric];
     const data = to_columns(this.shown, m.avg, m.min, m.max);
-    this.programmatic = true;
     if (!this.plot) {
       this.plot = new uPlot(this.options(), data, this.plot_box);
     } else {
       this.plot.setData(data, false);
       this.plot.setScale("x", { min: this.shown.from_ms / 1000, max: this.shown.to_ms / 1000 });
     }
-    this.programmatic = false;
     const source = this.shown.source ? ` from the ${this.shown.source === "raw" ? "raw readings" : `${this.shown.source} rollup`}` : "";
     set_text(this.info, `${full_time(this.shown.from_ms)} – ${full_time(this.shown.to_ms)} · step ${step_label(this.shown.step_s)}${source} · ` +
       `${this.shown.points.length} points` + (this.shown.points.length === 0 ? " (no readings in this range)" : ""));
@@ -203,7 +200,10 @@ export class HistoryChart {
       series,
       bands,
       axes: [{ ...axis }, { ...axis, label: m.unit, size: 60 }],
-      cursor: { drag: { x: true, y: false, setScale: true } },
+      // A drag selects a range, which is then asked for at a step that fits it. (uPlot's own
+      // drag-zoom is off: its setScale hook also fires, a microtask later, for the code's own scale
+      // changes, and telling those apart raced with range buttons pressed meanwhile.)
+      cursor: { drag: { x: true, y: false, setScale: false } },
       legend: { live: true },
       hooks: {
         // uPlot paints asynchronously after setData: the time to "drawn" is taken here.
@@ -215,17 +215,18 @@ export class HistoryChart {
           push_bounded(perf.history_points, this.shown.points.length);
           this.element.dataset.drawMs = dt.toFixed(1);
           this.element.dataset.points = String(this.shown.points.length);
+          this.element.dataset.rangeMs = String(Math.round(this.shown.to_ms - this.shown.from_ms));
         }],
-        setScale: [(u, key) => {
-          if (key !== "x" || this.programmatic) return;
-          const min = u.scales.x.min, max = u.scales.x.max;
-          if (min === undefined || max === undefined) return;
-          // A drag-zoom: ask again for the new range at a step that fits it.
+        setSelect: [(u) => {
+          const { left, width } = u.select;
+          if (width < 3) return;
+          const min = u.posToVal(left, "x"), max = u.posToVal(left + width, "x");
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
           window.clearTimeout(this.refetch_timer);
           this.refetch_timer = window.setTimeout(() => {
             this.follow = false;
             void this.load(min * 1000, max * 1000);
-          }, 150);
+          }, 0);
         }],
       },
     };

@@ -42,6 +42,9 @@ struct Attribution {
   double shortfall_share = 0; // the same from regression A alone
   double reported_share = 0;  // the same from regression B alone
   double t_stat = 0;          // its own column's t statistic (best of A, B)
+  double reported_t = 0;      // t statistic of its reported column in regression B
+  double drop = 0;            // share of its usual use missing from its reports over the recent steps
+  double recent_shortfall_kwh = 0;  // its shortfall summed over the recent steps
 };
 
 class Localiser {
@@ -54,15 +57,24 @@ class Localiser {
   void push(double unexplained_kwh, const std::vector<double>& reported, const std::vector<double>& shortfall,
             double weight, int hour_of_day = 0, int64_t day = 0);
 
-  // Solves the regression over the last `steps` steps (all kept steps when larger) and returns one attribution
-  // per consumer.
-  const std::vector<Attribution>& solve(int steps);
+  // Solves the regressions over the last `steps` steps (all kept steps when larger) and returns one attribution
+  // per consumer; `recent_steps` (the loss episode, without the context before it) sets the span of `drop`.
+  const std::vector<Attribution>& solve(int steps, int recent_steps = -1);
   const std::vector<Attribution>& last() const { return attributions_; }
-  // Unexplained loss and number of steps in the last solved window.
+  // Unexplained loss and number of steps in the last solved window; the loss over its recent steps.
   double window_unexplained_kwh() const { return window_r_; }
+  double recent_unexplained_kwh() const { return recent_r_; }
   int window_steps() const { return window_used_; }
   int steps_kept() const { return kept_; }
   size_t size() const { return n_; }
+  // A kept step (0 = newest): unexplained loss, and consumer i's reported energy and shortfall. For inspection.
+  void step(int age, size_t i, double* unexplained, double* reported, double* shortfall) const {
+    const int r = (head_ - 1 - age + 2 * config_.window_steps) % config_.window_steps;
+    const float* row = &rows_[static_cast<size_t>(r) * (p_ + 4)];
+    *unexplained = row[p_];
+    *reported = row[i];
+    *shortfall = row[n_ + i];
+  }
 
  private:
   size_t n_;
@@ -73,6 +85,7 @@ class Localiser {
   int kept_ = 0;
   std::vector<double> coef_;
   double window_r_ = 0;
+  double recent_r_ = 0;
   int window_used_ = 0;
   std::vector<Attribution> attributions_;
 };

@@ -145,7 +145,6 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
       for (int64_t o : energy_onsets[static_cast<size_t>(t)]) explained |= o <= a;
       if (!explained) {
         ++dt_false[static_cast<size_t>(t)];
-        if (std::getenv("WG_DEBUG")) std::fprintf(stderr, "FALSE_ALERT %s day %.2f\n", grid.transformers[static_cast<size_t>(t)].id.c_str(), a / 96.0);
       }
     }
   }

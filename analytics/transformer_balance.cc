@@ -29,7 +29,11 @@ BalanceStep TransformerBalance::push(const BalanceInput& in) {
     // Replay the calibration history through the test: an area whose loss was capped (theft from the start)
     // alerts at once instead of waiting for new data.
     BalanceStep last;
-    for (size_t i = 0; i < pending_.size(); ++i) last = evaluate(pending_[i], pending_index_[i]);
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      last = evaluate(pending_[i], pending_index_[i]);
+      remember(pending_[i]);
+    }
+    since_recalibration_ = 0;
     pending_.clear();
     pending_.shrink_to_fit();
     pending_index_.clear();
@@ -37,13 +41,32 @@ BalanceStep TransformerBalance::push(const BalanceInput& in) {
     return last;
   }
   if (!in.check_present) return BalanceStep{};
-  return evaluate(in, index);
+  BalanceStep step = evaluate(in, index);
+  remember(in);
+  maybe_recalibrate();
+  return step;
 }
 
-void TransformerBalance::finish_calibration() {
+void TransformerBalance::remember(const BalanceInput& in) {
+  // Keep the recent history for recalibration (the calibration history is its first window, so the first
+  // refit comes one refit period after calibration); an interval is quiet when nothing was building up.
+  const size_t window = static_cast<size_t>(std::max(1, config_.calibration_intervals));
+  const uint8_t clean = (!alert_ && cusum_ < 0.5 * cusum_h_) ? 1 : 0;
+  if (recent_.size() < window) {
+    recent_.push_back(in);
+    recent_clean_.push_back(clean);
+  } else {
+    recent_[recent_head_] = in;
+    recent_clean_[recent_head_] = clean;
+    recent_head_ = (recent_head_ + 1) % window;
+  }
+  ++since_recalibration_;
+}
+
+LossCalibration TransformerBalance::fit(const std::vector<BalanceInput>& inputs, double* threshold) const {
   std::vector<BalanceSample> samples;
-  samples.reserve(pending_.size());
-  for (const auto& p : pending_) {
+  samples.reserve(inputs.size());
+  for (const auto& p : inputs) {
     BalanceSample s;
     s.check_kwh = p.check_kwh;
     s.consumers_kwh = p.consumers_kwh;
@@ -54,27 +77,58 @@ void TransformerBalance::finish_calibration() {
     samples.push_back(s);
   }
   const double interval_h = config_.interval_h;
-  calibration_ = calibrate_loss_model(samples, interval_h, config_.calibration);
-  calibrated_ = true;
-  // Threshold from the CUSUM the calibration history itself reaches around the uncapped fit: residuals of a
-  // real transformer are autocorrelated, so the textbook threshold for white noise would alarm too often.
-  TechnicalLossModel uncapped = calibration_.model;
-  if (calibration_.capped && calibration_.mean_loss_share > 0) {
-    const double f = calibration_.fitted_share / calibration_.mean_loss_share;
+  LossCalibration cal = calibrate_loss_model(samples, interval_h, config_.calibration);
+  // Threshold from the CUSUM the history itself reaches around the uncapped fit: residuals of a real
+  // transformer are autocorrelated, so the textbook threshold for white noise would alarm too often.
+  TechnicalLossModel uncapped = cal.model;
+  if (cal.capped && cal.mean_loss_share > 0) {
+    const double f = cal.fitted_share / cal.mean_loss_share;
     uncapped.no_load_kw *= f;
     uncapped.share *= f;
     uncapped.quadratic_per_kw *= f;
     for (double& o : uncapped.hour_offset_kwh) o *= f;
   }
   double s = 0, peak = 0;
-  for (const auto& p : pending_) {
+  for (const auto& p : inputs) {
     const double r = p.check_kwh - p.consumers_kwh - uncapped.expected_kwh(p.check_kwh, interval_h, p.hour);
     const double sigma = std::sqrt(std::pow(uncapped.sigma_kwh(p.check_kwh), 2) + p.estimate_var_kwh2);
     const double z = std::min(r / sigma, config_.max_z);
     s = std::max(0.0, s + z - config_.cusum_k);
     peak = std::max(peak, s);
   }
-  cusum_h_ = std::max(config_.cusum_h_min, config_.cusum_h_factor * peak);
+  *threshold = std::max(config_.cusum_h_min, config_.cusum_h_factor * peak);
+  return cal;
+}
+
+void TransformerBalance::finish_calibration() {
+  calibration_ = fit(pending_, &cusum_h_);
+  calibrated_ = true;
+}
+
+void TransformerBalance::maybe_recalibrate() {
+  const size_t window = static_cast<size_t>(std::max(1, config_.calibration_intervals));
+  if (config_.recalibrate_every_intervals <= 0 || recent_.size() < window) return;
+  if (since_recalibration_ < config_.recalibrate_every_intervals) return;
+  since_recalibration_ = 0;
+  if (alert_) return;
+  std::vector<BalanceInput> clean;
+  for (size_t i = 0; i < recent_.size(); ++i) {
+    if (recent_clean_[i]) clean.push_back(recent_[i]);
+  }
+  if (static_cast<double>(clean.size()) < config_.min_clean_share * static_cast<double>(window)) return;
+  double threshold = 0;
+  LossCalibration next = fit(clean, &threshold);
+  // Compare expected loss shares on the same history, so a change in load does not look like a change in model.
+  double old_loss = 0, new_loss = 0, check = 0;
+  for (const auto& p : clean) {
+    old_loss += calibration_.model.expected_kwh(p.check_kwh, config_.interval_h, p.hour);
+    new_loss += next.model.expected_kwh(p.check_kwh, config_.interval_h, p.hour);
+    check += p.check_kwh;
+  }
+  if (check <= 0 || (new_loss - old_loss) / check > config_.max_share_rise) return;
+  calibration_ = next;
+  cusum_h_ = threshold;
+  ++recalibrations_;
 }
 
 BalanceStep TransformerBalance::evaluate(const BalanceInput& in, int64_t index) {

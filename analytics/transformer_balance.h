@@ -14,15 +14,22 @@ struct BalanceConfig {
   double interval_h = 0.25;
   int calibration_intervals = 14 * 96;  // evaluated intervals used to fit the loss model before testing
   LossCalibrationOptions calibration;
-  // Allowance per interval, in sigma units. The residual's slow errors (load imbalance, temperature) are a
-  // fraction of sigma but persist for hours; an allowance of one sigma lets them pass while a thief taking
-  // 3 % of the energy (5-15 sigma) crosses the threshold within an hour or two.
-  double cusum_k = 1.0;
-  double cusum_h_min = 12.0;     // alarm threshold floor, in sigma units
+  // Allowance per interval, in sigma units. The residual's slow errors (load imbalance, temperature) persist
+  // for hours and reach a sigma or two; an allowance of two sigma lets them pass while a thief taking 3 % of
+  // the energy (5-15 sigma, capped at max_z) still crosses the threshold within a few hours.
+  double cusum_k = 2.0;
+  double cusum_h_min = 20.0;     // alarm threshold floor, in sigma units
   // Threshold = max(h_min, h_factor * highest CUSUM the calibration history reached): adapts the threshold
   // to each transformer's residual autocorrelation so false alarms stay rare (< 1 per 30 days).
-  double cusum_h_factor = 2.0;
+  double cusum_h_factor = 2.5;
   double max_z = 4.0;            // one interval adds at most this much (a single bad reading is not theft)
+  // Recalibration: the loss relation drifts with the seasons (load mix, phase balance, temperature), so the
+  // model is refitted this often on the last calibration_intervals intervals, if at least
+  // min_clean_share of them were quiet (no alert, CUSUM low) and the refit does not raise the expected loss
+  // share by more than max_share_rise (a slow theft must not be learned as technical loss). 0 disables.
+  int recalibrate_every_intervals = 7 * 96;
+  double min_clean_share = 0.8;
+  double max_share_rise = 0.005;
 };
 
 struct BalanceInput {
@@ -64,6 +71,7 @@ class TransformerBalance {
   int64_t onset_interval() const { return alert_ ? onset_ : -1; }
   int64_t intervals() const { return index_; }
   int alerts_raised() const { return alerts_raised_; }
+  int recalibrations() const { return recalibrations_; }
   // Totals over evaluated intervals.
   double unexplained_total_kwh() const { return unexplained_total_kwh_; }
   double check_total_kwh() const { return check_total_kwh_; }
@@ -72,6 +80,10 @@ class TransformerBalance {
  private:
   BalanceStep evaluate(const BalanceInput& in, int64_t index);
   void finish_calibration();
+  // Fits the model and threshold on `inputs`; returns the calibration without installing it.
+  LossCalibration fit(const std::vector<BalanceInput>& inputs, double* threshold) const;
+  void maybe_recalibrate();
+  void remember(const BalanceInput& in);
 
   BalanceConfig config_;
   LossCalibration calibration_;
@@ -85,6 +97,12 @@ class TransformerBalance {
   int64_t index_ = 0;
   std::vector<BalanceInput> pending_;        // calibration history (replayed once the model exists)
   std::vector<int64_t> pending_index_;
+  // Recent history for recalibration: a ring of inputs and whether each was quiet.
+  std::vector<BalanceInput> recent_;
+  std::vector<uint8_t> recent_clean_;
+  size_t recent_head_ = 0;
+  int64_t since_recalibration_ = 0;
+  int recalibrations_ = 0;
   double unexplained_total_kwh_ = 0;
   double check_total_kwh_ = 0;
   double expected_total_kwh_ = 0;

@@ -24,7 +24,7 @@ TEST(TransformerBalance, UnexplainedIsCheckMinusConsumersMinusExpectedLoss) {
   EXPECT_NEAR(s.unexplained_kwh, 0.2, 1e-12);
   EXPECT_NEAR(s.sigma_kwh, 0.05, 1e-12);
   EXPECT_NEAR(s.z, 4.0, 1e-9);
-  EXPECT_NEAR(s.cusum, 3.0, 1e-9);  // z - k with k = 1
+  EXPECT_NEAR(s.cusum, 4.0 - BalanceConfig{}.cusum_k, 1e-9);  // z - k
   EXPECT_NEAR(b.unexplained_total_kwh(), 0.2, 1e-12);
 
   // A missing check reading is skipped, not counted as loss.
@@ -73,7 +73,48 @@ TEST(TransformerBalance, CalibratesThenFlagsThreePercentTheftWithinHours) {
     }
   }
   ASSERT_GE(raised_after, 0) << "not flagged within 24 h";
-  EXPECT_LT(raised_after, 8);  // well within two hours
+  // Each interval adds at most max_z - k, so the alert needs at least h_min / (max_z - k) intervals (10 with
+  // the defaults); a 3 % theft is 5-15 sigma, so it should come close to that: within four hours.
+  EXPECT_LT(raised_after, 16);
+}
+
+// An area whose loss relation drifts by a third over two months (seasonal load mix), no theft at all.
+struct DriftingArea {
+  std::mt19937 rng{7};
+  std::normal_distribution<double> n01{0, 1};
+  int k = 0;
+  double drift_per_interval = 0.35 / (60 * 96);
+  BalanceInput next() {
+    const double hour = (k % 96) / 4.0;
+    const double growth = 1.0 + drift_per_interval * k++;
+    const double consumers = 4.0 + 3.0 * std::exp(-std::pow(hour - 19, 2) / 8) + 0.3 * n01(rng);
+    const double p_kw = consumers / 0.25;
+    const double loss = (0.2 + 0.0015 * p_kw * p_kw) * growth * 0.25 * (1 + 0.05 * n01(rng));
+    BalanceInput in;
+    in.check_kwh = consumers + loss;
+    in.consumers_kwh = consumers;
+    in.hour = static_cast<int>(hour);
+    return in;
+  }
+};
+
+int alerts_over_drift(int recalibrate_every_intervals, int* recalibrations) {
+  BalanceConfig config;
+  config.recalibrate_every_intervals = recalibrate_every_intervals;
+  TransformerBalance b(config);
+  DriftingArea area;
+  for (int k = 0; k < 60 * 96; ++k) b.push(area.next());
+  *recalibrations = b.recalibrations();
+  return b.alerts_raised();
+}
+
+TEST(TransformerBalance, RecalibrationFollowsSlowDriftOfTechnicalLoss) {
+  int recalibrations = 0;
+  EXPECT_EQ(alerts_over_drift(BalanceConfig{}.recalibrate_every_intervals, &recalibrations), 0);
+  EXPECT_GE(recalibrations, 3);
+  // The same drift without recalibration is read as a growing theft: the refits are what keeps it quiet.
+  EXPECT_GE(alerts_over_drift(0, &recalibrations), 1);
+  EXPECT_EQ(recalibrations, 0);
 }
 
 TEST(TransformerBalance, WidelyEstimatedConsumersDoNotRaiseAlerts) {

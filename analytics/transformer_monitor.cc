@@ -18,15 +18,6 @@ int64_t floor_mod(int64_t a, int64_t m) {
   return r < 0 ? r + m : r;
 }
 
-// TEMP tuning hook
-void tuning_overrides(MonitorConfig& c) {
-  if (auto* v = std::getenv("WG_MIN_T")) c.localiser.min_t = std::atof(v);
-  if (auto* v = std::getenv("WG_PERSIST")) c.flag.persist_evaluations = std::atoi(v);
-  if (auto* v = std::getenv("WG_MIN_SHARE")) c.flag.min_share = std::atof(v);
-  if (auto* v = std::getenv("WG_USE_B")) c.flag.use_reported_fit = std::atoi(v) != 0;
-  if (auto* v = std::getenv("WG_PAT_ALONE")) c.flag.pattern_alone = std::atof(v);
-}
-
 }  // namespace
 
 MonitorConfig MonitorConfig::for_interval(int64_t interval_s, int calibration_days) {
@@ -41,7 +32,7 @@ MonitorConfig MonitorConfig::for_interval(int64_t interval_s, int calibration_da
 }
 
 TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> consumers, MonitorConfig config)
-    : id_((tuning_overrides(config), std::move(id))),
+    : id_(std::move(id)),
       consumers_(std::move(consumers)),
       config_(config),
       balance_(config.balance),
@@ -58,7 +49,8 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
       score_(consumers_.size(), 0.0),
       flagged_(consumers_.size(), 0),
       first_flagged_(consumers_.size(), -1),
-      evidence_hours_(consumers_.size(), 0) {}
+      evidence_hours_(consumers_.size(), 0),
+      silent_(consumers_.size(), 0) {}
 
 CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<const MeterValue> consumers) {
   CycleResult result;
@@ -84,11 +76,14 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
       var = std::pow(0.3 * value + 0.01, 2);
     } else {
       // Missing: stand in the consumer's usual use and widen the interval's sigma, so a meter that is merely
-      // offline is not read as theft.
+      // offline is not read as theft. The stand-in's error persists (a busy day stays busy), so the longer the
+      // meter has been silent, the wider: an error that repeats for L intervals grows like L, not sqrt(L).
       value = usual >= 0 ? usual : mean_kwh_[i];
-      var = std::pow(0.8 * value + 0.02, 2);
+      silent_[i] = std::min(silent_[i] + 1, 4);
+      var = std::pow(0.8 * value + 0.02, 2) * silent_[i];
       present = 0;
     }
+    if (m.quality != Quality::kMissing) silent_[i] = 0;
     consumers_kwh += value;
     estimate_var += var;
     const size_t cell = i * static_cast<size_t>(slots_per_day_) + static_cast<size_t>(slot);
@@ -179,7 +174,7 @@ void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_sha
   }
   const int steps = std::min(config_.localiser.window_steps, post_steps + kContextSteps);
   if (suspicious && solve) {
-    localiser_.solve(steps);
+    localiser_.solve(steps, post_steps);
     localised_ = true;
     localised_post_steps_ = std::max(1, std::min(post_steps, steps));
   } else if (!suspicious) {
@@ -209,10 +204,15 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
     const double p = pattern_probability(i);
     // A thief's shortfall reappears one for one as loss: a coefficient far below 1 is a partial, chance fit.
     const Attribution& at = localiser_.last()[i];
-    const bool physical = localised_ && ((at.shortfall_coef >= f.min_coefficient && at.shortfall_share >= f.min_share) ||
-                                         (f.use_reported_fit && at.reported_coef > 0.05 && at.reported_share >= f.min_share));
-    const bool balance_evidence = balance_.alert() && physical && share[i] >= f.min_share &&
-                                  per_day[i] >= f.min_attributed_kwh_per_day;
+    // Regression A: its shortfall reappears as loss. Regression B: the loss follows its own reports hour by
+    // hour, which big honest consumers can mimic through their own cable losses, so B also needs its reports
+    // to have fallen against its usual use.
+    const bool by_a = at.shortfall_coef >= f.min_coefficient && at.shortfall_coef <= f.max_coefficient &&
+                      at.shortfall_share >= f.min_share;
+    const bool by_b = f.use_reported_fit && at.reported_coef >= 0.2 && at.reported_share >= 1.5 * f.min_share &&
+                      at.reported_t >= 1.5 * config_.localiser.min_t && at.drop >= f.min_drop;
+    const bool physical = localised_ && (by_a || by_b);
+    const bool balance_evidence = balance_.alert() && physical && per_day[i] >= f.min_attributed_kwh_per_day;
     // Chance fits come and go from one hour to the next; a thief's fit persists.
     evidence_hours_[i] = balance_evidence ? evidence_hours_[i] + 1 : std::max(0, evidence_hours_[i] - 1);
     const bool by_balance = balance_evidence && evidence_hours_[i] >= f.persist_evaluations;
@@ -220,7 +220,6 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
     const bool keep = flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
     const bool now = by_balance || by_pattern || keep;
     if (now && !flagged_[i]) {
-      if (std::getenv("WG_DEBUG")) std::fprintf(stderr, "FLAG %s %s k=%lld bal=%d pat=%d p=%.2f share=%.2f perday=%.2f alert=%d coefA=%.2f shA=%.2f coefB=%.2f shB=%.2f t=%.1f\n", id_.c_str(), consumers_[i].c_str(), (long long)intervals_, by_balance, by_pattern, pattern_.consumer(i).score, share[i], per_day[i], balance_.alert(), localiser_.last()[i].shortfall_coef, localiser_.last()[i].shortfall_share, localiser_.last()[i].reported_coef, localiser_.last()[i].reported_share, localiser_.last()[i].t_stat);
       result->newly_flagged.push_back(i);
       if (first_flagged_[i] < 0) first_flagged_[i] = end_s;
     }

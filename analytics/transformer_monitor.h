@@ -22,9 +22,14 @@ struct FlagConfig {
   double pattern_alone = 0.97;     // pattern probability that flags a consumer without any balance alert
   double min_share = 0.2;          // share of the unexplained loss a suspect must explain to be flagged
   double min_attributed_kwh_per_day = 0.5;  // ... and at least this much energy
-  double min_coefficient = 0.4;             // ... with its shortfall reappearing as loss at least this much
+  // ... with its shortfall reappearing as loss one for one, within these bounds: a thief's hidden energy shows
+  // up at the check meter exactly, so coefficients far from 1 (or pinned at the localiser's 1.5 bound) are
+  // chance fits of honest variation.
+  double min_coefficient = 0.6;
+  double max_coefficient = 1.35;
   int persist_evaluations = 6;              // ... in this many (net) hourly evaluations
-  bool use_reported_fit = false;            // regression B may flag on its own (off: technical-loss quirks of big consumers fool it)
+  bool use_reported_fit = true;             // regression B may flag (with a drop in its reports, see below)
+  double min_drop = 0.15;                   // share of usual use missing from the reports for a B flag
   int localise_every_intervals = 4;         // re-solve the localiser this often while the balance is suspicious
 };
 
@@ -99,6 +104,7 @@ class TransformerMonitor {
   const std::vector<std::string>& consumers() const { return consumers_; }
   const TransformerBalance& balance() const { return balance_; }
   const PatternScorer& patterns() const { return pattern_; }
+  const Localiser& localiser() const { return localiser_; }
   bool flagged(size_t i) const { return flagged_[i] != 0; }
   double score(size_t i) const { return score_[i]; }
 
@@ -141,6 +147,7 @@ class TransformerMonitor {
   std::vector<uint8_t> flagged_;
   std::vector<int64_t> first_flagged_;
   std::vector<int> evidence_hours_;
+  std::vector<int> silent_;  // consecutive missing intervals per consumer
   int since_localise_ = 0;
   bool localised_ = false;
   int localised_post_steps_ = 1;

@@ -1,0 +1,489 @@
+// AlertService on its own SQLite connection: alerts, the delivery outbox and alert actions.
+#include "server/alerts/alert_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "server/storage/sqlite_db.h"
+
+namespace wattguard::alerts {
+
+using storage::Db;
+using storage::Stmt;
+using storage::Transaction;
+
+const char* alert_state_name(AlertState state) {
+  switch (state) {
+    case AlertState::kOpen: return "open";
+    case AlertState::kAcknowledged: return "acknowledged";
+    case AlertState::kClosed: return "closed";
+  }
+  return "open";
+}
+
+std::optional<AlertState> alert_state_from_name(std::string_view name) {
+  if (name == "open") return AlertState::kOpen;
+  if (name == "acknowledged") return AlertState::kAcknowledged;
+  if (name == "closed") return AlertState::kClosed;
+  return std::nullopt;
+}
+
+const char* delivery_state_name(DeliveryState state) {
+  switch (state) {
+    case DeliveryState::kPending: return "pending";
+    case DeliveryState::kDelivered: return "delivered";
+    case DeliveryState::kUndelivered: return "undelivered";
+  }
+  return "pending";
+}
+
+namespace {
+
+DeliveryState delivery_state_from_text(const std::string& s) {
+  if (s == "delivered") return DeliveryState::kDelivered;
+  if (s == "undelivered") return DeliveryState::kUndelivered;
+  return DeliveryState::kPending;
+}
+
+int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The active-key index makes "one active alert per dedup key" a database rule, not just a lookup.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS alerts(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  meter TEXT NOT NULL DEFAULT '',
+  transformer TEXT NOT NULL DEFAULT '',
+  area TEXT NOT NULL DEFAULT '',
+  score REAL NOT NULL DEFAULT 0,
+  evidence TEXT NOT NULL DEFAULT '[]',
+  raised_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  cleared_ms INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'open',
+  dedup_key TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_active_key ON alerts(dedup_key) WHERE cleared_ms = 0 AND state <> 'closed';
+CREATE INDEX IF NOT EXISTS alerts_by_meter ON alerts(meter, id);
+CREATE TABLE IF NOT EXISTS alert_deliveries(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id INTEGER NOT NULL REFERENCES alerts(id),
+  notifier TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  address TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  delivered_ms INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(alert_id, notifier, recipient));
+CREATE INDEX IF NOT EXISTS alert_deliveries_due ON alert_deliveries(state, next_attempt_ms);
+CREATE TABLE IF NOT EXISTS alert_actions(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id INTEGER NOT NULL REFERENCES alerts(id),
+  time_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS alert_actions_by_alert ON alert_actions(alert_id, id);
+)sql";
+
+constexpr const char* kAlertColumns =
+    "id,kind,meter,transformer,area,score,evidence,raised_ms,updated_ms,cleared_ms,state,dedup_key";
+
+Alert alert_from_row(const Stmt& s) {
+  Alert a;
+  a.id = s.int64(0);
+  a.kind = s.text(1);
+  a.meter_id = s.text(2);
+  a.transformer_id = s.text(3);
+  a.area = s.text(4);
+  a.score = s.real(5);
+  a.evidence = nlohmann::json::parse(s.text(6), nullptr, false);
+  if (a.evidence.is_discarded()) a.evidence = nlohmann::json::array();
+  a.raised_ms = s.int64(7);
+  a.updated_ms = s.int64(8);
+  a.cleared_ms = s.int64(9);
+  a.state = alert_state_from_name(s.text(10)).value_or(AlertState::kOpen);
+  a.dedup_key = s.text(11);
+  return a;
+}
+
+constexpr const char* kDeliveryColumns =
+    "id,alert_id,notifier,recipient,address,state,attempts,next_attempt_ms,last_error,delivered_ms";
+
+Delivery delivery_from_row(const Stmt& s) {
+  Delivery d;
+  d.id = s.int64(0);
+  d.alert_id = s.int64(1);
+  d.notifier = s.text(2);
+  d.recipient = s.text(3);
+  d.address = s.text(4);
+  d.state = delivery_state_from_text(s.text(5));
+  d.attempts = static_cast<int>(s.int64(6));
+  d.next_attempt_ms = s.int64(7);
+  d.last_error = s.text(8);
+  d.delivered_ms = s.int64(9);
+  return d;
+}
+
+}  // namespace
+
+struct AlertService::Impl {
+  AlertServiceOptions options;
+  std::mutex mutex;  // guards db (one connection, not thread-safe)
+  std::unique_ptr<Db> db;
+  std::mutex listeners_mutex;
+  std::vector<AlertListener> listeners;
+
+  int64_t now() const { return options.now_ms ? options.now_ms() : system_now_ms(); }
+
+  void log_error(const std::string& what, const storage::StoreStatus& st) {
+    spdlog::error("alerts: {}: {}", what, st.message);
+  }
+
+  // Caller holds mutex.
+  bool insert_action(int64_t alert_id, const AlertAction& a) {
+    auto s = db->prepare("INSERT INTO alert_actions(alert_id,time_ms,actor,action,detail) VALUES(?,?,?,?,?)");
+    if (!s.ok()) return log_error("prepare action", s.error()), false;
+    s->bind(1, alert_id);
+    s->bind(2, a.time_ms);
+    s->bind(3, a.actor);
+    s->bind(4, a.action);
+    s->bind(5, a.detail);
+    if (s->step() != SQLITE_DONE) return log_error("insert action", db->last_error("insert action")), false;
+    return true;
+  }
+
+  std::vector<Delivery> deliveries_locked(int64_t alert_id) {
+    std::vector<Delivery> out;
+    static const std::string sql =
+        std::string("SELECT ") + kDeliveryColumns + " FROM alert_deliveries WHERE alert_id=? ORDER BY id";
+    auto s = db->prepare(sql.c_str());
+    if (!s.ok()) return out;
+    s->bind(1, alert_id);
+    while (s->step() == SQLITE_ROW) out.push_back(delivery_from_row(*s));
+    return out;
+  }
+
+  std::vector<AlertAction> actions_locked(int64_t alert_id) {
+    std::vector<AlertAction> out;
+    auto s = db->prepare("SELECT time_ms,actor,action,detail FROM alert_actions WHERE alert_id=? ORDER BY id");
+    if (!s.ok()) return out;
+    s->bind(1, alert_id);
+    while (s->step() == SQLITE_ROW) out.push_back({s->int64(0), s->text(1), s->text(2), s->text(3)});
+    return out;
+  }
+
+  std::optional<Alert> get_locked(int64_t id) {
+    static const std::string sql = std::string("SELECT ") + kAlertColumns + " FROM alerts WHERE id=?";
+    auto s = db->prepare(sql.c_str());
+    if (!s.ok()) return std::nullopt;
+    s->bind(1, id);
+    if (s->step() != SQLITE_ROW) return std::nullopt;
+    Alert a = alert_from_row(*s);
+    a.deliveries = deliveries_locked(id);
+    a.actions = actions_locked(id);
+    return a;
+  }
+
+  std::optional<AlertUpdateError> set_state(int64_t id, AlertState to, const std::string& user,
+                                            const std::string& note) {
+    std::lock_guard lock(mutex);
+    const auto current = get_locked(id);
+    if (!current) return AlertUpdateError::kNotFound;
+    if (current->state == AlertState::kClosed) return AlertUpdateError::kAlreadyClosed;
+    const int64_t t = now();
+    Transaction tx(*db);
+    if (auto st = tx.begin_immediate(); !st.ok()) return log_error("begin", st), AlertUpdateError::kStorageFailed;
+    auto s = db->prepare("UPDATE alerts SET state=?, updated_ms=? WHERE id=?");
+    if (!s.ok()) return AlertUpdateError::kStorageFailed;
+    s->bind(1, alert_state_name(to));
+    s->bind(2, t);
+    s->bind(3, id);
+    if (s->step() != SQLITE_DONE) return AlertUpdateError::kStorageFailed;
+    if (!insert_action(id, {t, user, to == AlertState::kClosed ? "close" : "acknowledge", note}))
+      return AlertUpdateError::kStorageFailed;
+    if (auto st = tx.commit(); !st.ok()) return log_error("commit", st), AlertUpdateError::kStorageFailed;
+    return std::nullopt;
+  }
+};
+
+AlertService::AlertService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AlertService::~AlertService() = default;
+
+std::unique_ptr<AlertService> AlertService::open(AlertServiceOptions options, std::string* error) {
+  auto im = std::make_unique<Impl>();
+  im->options = std::move(options);
+  // Generous busy timeout: the reading store's writer commits batches on the same file.
+  auto db = Db::open(im->options.database_path, 10'000);
+  if (!db.ok()) {
+    *error = db.error().message;
+    return nullptr;
+  }
+  im->db = std::move(db.value());
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+    if (auto st = im->db->exec(pragma); !st.ok()) {
+      *error = st.message;
+      return nullptr;
+    }
+  }
+  if (auto st = im->db->exec(kSchema); !st.ok()) {
+    *error = "alert tables: " + st.message;
+    return nullptr;
+  }
+  return std::unique_ptr<AlertService>(new AlertService(std::move(im)));
+}
+
+std::string AlertService::default_dedup_key(const NewAlert& alert) {
+  return alert.kind + "|" + alert.meter_id + "|" + alert.transformer_id;
+}
+
+int64_t AlertService::now_ms() const { return impl_->now(); }
+
+int64_t AlertService::raise(const NewAlert& in) {
+  Impl& im = *impl_;
+  const std::string key = in.dedup_key.empty() ? default_dedup_key(in) : in.dedup_key;
+  const int64_t now = im.now();
+  const int64_t t = in.raised_ms > 0 ? in.raised_ms : now;
+  const std::string evidence = in.evidence.dump();
+  int64_t id = 0;
+  bool created = false;
+  {
+    std::lock_guard lock(im.mutex);
+    Transaction tx(*im.db);
+    if (auto st = tx.begin_immediate(); !st.ok()) return im.log_error("raise: begin", st), 0;
+    {
+      auto s = im.db->prepare("SELECT id FROM alerts WHERE dedup_key=? AND cleared_ms=0 AND state<>'closed'");
+      if (!s.ok()) return im.log_error("raise: prepare", s.error()), 0;
+      s->bind(1, key);
+      if (s->step() == SQLITE_ROW) id = s->int64(0);
+    }
+    if (id != 0) {
+      auto s = im.db->prepare("UPDATE alerts SET score=?, evidence=?, updated_ms=MAX(updated_ms, ?) WHERE id=?");
+      if (!s.ok()) return im.log_error("raise: prepare", s.error()), 0;
+      s->bind(1, in.score);
+      s->bind(2, evidence);
+      s->bind(3, t);
+      s->bind(4, id);
+      if (s->step() != SQLITE_DONE) return im.log_error("raise: update", im.db->last_error("update")), 0;
+    } else {
+      auto s = im.db->prepare(
+          "INSERT INTO alerts(kind,meter,transformer,area,score,evidence,raised_ms,updated_ms,dedup_key) "
+          "VALUES(?,?,?,?,?,?,?,?,?)");
+      if (!s.ok()) return im.log_error("raise: prepare", s.error()), 0;
+      s->bind(1, in.kind);
+      s->bind(2, in.meter_id);
+      s->bind(3, in.transformer_id);
+      s->bind(4, in.area);
+      s->bind(5, in.score);
+      s->bind(6, evidence);
+      s->bind(7, t);
+      s->bind(8, t);
+      s->bind(9, key);
+      if (s->step() != SQLITE_DONE) return im.log_error("raise: insert", im.db->last_error("insert")), 0;
+      id = im.db->last_insert_rowid();
+      created = true;
+      // The outbox rows go in with the alert: a crash cannot leave an alert nobody will be told of.
+      const auto recipients = im.options.recipients ? im.options.recipients(in.area) : std::vector<Recipient>{};
+      for (const Recipient& r : recipients) {
+        auto d = im.db->prepare(
+            "INSERT OR IGNORE INTO alert_deliveries(alert_id,notifier,recipient,address,next_attempt_ms) "
+            "VALUES(?,?,?,?,?)");
+        if (!d.ok()) return im.log_error("raise: prepare", d.error()), 0;
+        d->bind(1, id);
+        d->bind(2, r.notifier);
+        d->bind(3, r.name.empty() ? r.address : r.name);
+        d->bind(4, r.address);
+        d->bind(5, now);
+        if (d->step() != SQLITE_DONE) return im.log_error("raise: outbox", im.db->last_error("outbox")), 0;
+      }
+    }
+    if (auto st = tx.commit(); !st.ok()) return im.log_error("raise: commit", st), 0;
+  }
+  if (created) {
+    spdlog::warn("alert {}: {} meter={} transformer={} area={} score={:.3g}", id, in.kind, in.meter_id,
+                 in.transformer_id, in.area, in.score);
+    std::vector<AlertListener> listeners;
+    {
+      std::lock_guard lock(im.listeners_mutex);
+      listeners = im.listeners;
+    }
+    if (!listeners.empty()) {
+      if (auto a = get(id)) {
+        for (const auto& l : listeners) {
+          try {
+            l(*a);
+          } catch (const std::exception& e) {
+            spdlog::error("alerts: listener failed for alert {}: {}", id, e.what());
+          }
+        }
+      }
+    }
+  }
+  return id;
+}
+
+void AlertService::clear(const std::string& dedup_key, int64_t t_ms) {
+  Impl& im = *impl_;
+  std::lock_guard lock(im.mutex);
+  Transaction tx(*im.db);
+  if (auto st = tx.begin_immediate(); !st.ok()) return im.log_error("clear: begin", st);
+  int64_t id = 0;
+  std::string kind;
+  {
+    auto s = im.db->prepare("SELECT id,kind FROM alerts WHERE dedup_key=? AND cleared_ms=0 AND state<>'closed'");
+    if (!s.ok()) return im.log_error("clear: prepare", s.error());
+    s->bind(1, dedup_key);
+    if (s->step() != SQLITE_ROW) return;
+    id = s->int64(0);
+    kind = s->text(1);
+  }
+  const int64_t t = t_ms > 0 ? t_ms : im.now();
+  // An offline alert is over when the meter is back; tamper alerts stay for the reader to close.
+  const bool close = kind == "offline";
+  auto s = im.db->prepare(
+      "UPDATE alerts SET cleared_ms=?, updated_ms=MAX(updated_ms, ?), state=CASE WHEN ? THEN 'closed' ELSE state END "
+      "WHERE id=?");
+  if (!s.ok()) return im.log_error("clear: prepare", s.error());
+  s->bind(1, t);
+  s->bind(2, t);
+  s->bind(3, close ? 1 : 0);
+  s->bind(4, id);
+  if (s->step() != SQLITE_DONE) return im.log_error("clear", im.db->last_error("clear"));
+  if (!im.insert_action(id, {t, "system", "clear", close ? "condition ended; closed" : "condition ended"})) return;
+  if (auto st = tx.commit(); !st.ok()) im.log_error("clear: commit", st);
+}
+
+std::vector<Alert> AlertService::list(const AlertQuery& q) {
+  Impl& im = *impl_;
+  std::vector<Alert> out;
+  if (q.only_meters && q.only_meters->empty()) return out;
+  std::string sql = std::string("SELECT ") + kAlertColumns + " FROM alerts WHERE 1=1";
+  std::vector<std::string> binds;
+  if (!q.meter_id.empty()) sql += " AND meter=?", binds.push_back(q.meter_id);
+  if (!q.transformer_id.empty()) sql += " AND transformer=?", binds.push_back(q.transformer_id);
+  if (!q.area.empty()) sql += " AND area=?", binds.push_back(q.area);
+  if (q.state) sql += " AND state=?", binds.push_back(alert_state_name(*q.state));
+  if (q.only_meters) {
+    sql += " AND meter IN (";
+    for (std::size_t i = 0; i < q.only_meters->size(); ++i) {
+      sql += i ? ",?" : "?";
+      binds.push_back((*q.only_meters)[i]);
+    }
+    sql += ")";
+  }
+  sql += " ORDER BY id DESC LIMIT " + std::to_string(q.limit);
+  std::lock_guard lock(im.mutex);
+  auto s = im.db->prepare_once(sql);
+  if (!s.ok()) {
+    im.log_error("list", s.error());
+    return out;
+  }
+  for (std::size_t i = 0; i < binds.size(); ++i) s->bind(static_cast<int>(i + 1), binds[i]);
+  while (s->step() == SQLITE_ROW) out.push_back(alert_from_row(*s));
+  for (Alert& a : out) {
+    a.deliveries = im.deliveries_locked(a.id);
+    a.actions = im.actions_locked(a.id);
+  }
+  return out;
+}
+
+std::optional<Alert> AlertService::get(int64_t id) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->get_locked(id);
+}
+
+std::optional<AlertUpdateError> AlertService::acknowledge(int64_t id, const std::string& user,
+                                                          const std::string& note) {
+  return impl_->set_state(id, AlertState::kAcknowledged, user, note);
+}
+
+std::optional<AlertUpdateError> AlertService::close(int64_t id, const std::string& user, const std::string& note) {
+  return impl_->set_state(id, AlertState::kClosed, user, note);
+}
+
+void AlertService::add_action(int64_t id, const AlertAction& action) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->insert_action(id, action);
+}
+
+std::map<std::string, int> AlertService::open_counts() {
+  Impl& im = *impl_;
+  std::map<std::string, int> out;
+  std::lock_guard lock(im.mutex);
+  auto s = im.db->prepare("SELECT meter, COUNT(*) FROM alerts WHERE state<>'closed' AND meter<>'' GROUP BY meter");
+  if (!s.ok()) return out;
+  while (s->step() == SQLITE_ROW) out[s->text(0)] = static_cast<int>(s->int64(1));
+  return out;
+}
+
+int AlertService::open_count(const std::string& meter_id) {
+  Impl& im = *impl_;
+  std::lock_guard lock(im.mutex);
+  auto s = im.db->prepare("SELECT COUNT(*) FROM alerts WHERE state<>'closed' AND meter=?");
+  if (!s.ok()) return 0;
+  s->bind(1, meter_id);
+  return s->step() == SQLITE_ROW ? static_cast<int>(s->int64(0)) : 0;
+}
+
+void AlertService::add_listener(AlertListener listener) {
+  std::lock_guard lock(impl_->listeners_mutex);
+  impl_->listeners.push_back(std::move(listener));
+}
+
+std::vector<Delivery> AlertService::due_deliveries(int64_t now_ms, std::size_t limit) {
+  Impl& im = *impl_;
+  std::vector<Delivery> out;
+  static const std::string sql = std::string("SELECT ") + kDeliveryColumns +
+                                 " FROM alert_deliveries WHERE state='pending' AND next_attempt_ms<=? "
+                                 "ORDER BY next_attempt_ms, id LIMIT ?";
+  std::lock_guard lock(im.mutex);
+  auto s = im.db->prepare(sql.c_str());
+  if (!s.ok()) return out;
+  s->bind(1, now_ms);
+  s->bind(2, static_cast<int64_t>(limit));
+  while (s->step() == SQLITE_ROW) out.push_back(delivery_from_row(*s));
+  return out;
+}
+
+bool AlertService::mark_delivered(int64_t delivery_id, int64_t t_ms) {
+  Impl& im = *impl_;
+  std::lock_guard lock(im.mutex);
+  auto s = im.db->prepare(
+      "UPDATE alert_deliveries SET state='delivered', attempts=attempts+1, delivered_ms=?, last_error='' "
+      "WHERE id=? AND state='pending'");
+  if (!s.ok()) return false;
+  s->bind(1, t_ms);
+  s->bind(2, delivery_id);
+  if (s->step() != SQLITE_DONE) {
+    im.log_error("mark delivered", im.db->last_error("mark delivered"));
+    return false;
+  }
+  return im.db->changes() == 1;
+}
+
+void AlertService::mark_failed(int64_t delivery_id, const std::string& error, int64_t next_attempt_ms,
+                               bool give_up) {
+  Impl& im = *impl_;
+  std::lock_guard lock(im.mutex);
+  auto s = im.db->prepare(
+      "UPDATE alert_deliveries SET state=?, attempts=attempts+1, next_attempt_ms=?, last_error=? "
+      "WHERE id=? AND state='pending'");
+  if (!s.ok()) return;
+  s->bind(1, give_up ? "undelivered" : "pending");
+  s->bind(2, next_attempt_ms);
+  s->bind(3, error.substr(0, 500));
+  s->bind(4, delivery_id);
+  if (s->step() != SQLITE_DONE) im.log_error("mark failed", im.db->last_error("mark failed"));
+}
+
+std::vector<Delivery> AlertService::deliveries_of(int64_t alert_id) {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->deliveries_locked(alert_id);
+}
+
+}  // namespace wattguard::alerts

@@ -1,0 +1,49 @@
+// A small blocking HTTP/1.1 client (Boost.Beast; https through OpenSSL) for the notifiers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wattguard::notify {
+
+struct Url {
+  std::string scheme;   // "http" or "https"
+  std::string host;
+  uint16_t port = 0;
+  std::string target;   // path and query, at least "/"
+};
+
+// Parses http://host[:port][/path][?query] and https://...; nullopt and *error otherwise.
+std::optional<Url> parse_url(const std::string& text, std::string* error);
+
+struct HttpCall {
+  std::string method = "POST";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type;  // with a body
+  std::string body;
+  int timeout_ms = 10'000;   // the whole call: resolve, connect, TLS, write, read
+};
+
+struct HttpOutcome {
+  int status = 0;           // 0 when no response arrived
+  std::string body;         // first 4 KiB of the answer
+  std::string error;        // transport error, empty when a response arrived
+  bool ok() const { return error.empty() && status >= 200 && status < 300; }
+  // "HTTP 503: <body start>" or the transport error; for last_error.
+  std::string describe() const;
+};
+
+// Never throws; every failure is in the outcome.
+HttpOutcome http_call(const HttpCall& call);
+
+// application/x-www-form-urlencoded / query escaping.
+std::string url_encode(const std::string& text);
+
+// "Basic <base64(user:password)>".
+std::string basic_auth(const std::string& user, const std::string& password);
+
+}  // namespace wattguard::notify

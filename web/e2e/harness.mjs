@@ -110,13 +110,15 @@ export class System {
     const exited = new Promise((r) => this.demo.once("exit", (code, signal) => r({ code, signal })));
     this.exited = exited;
     // Ready when the API answers and every meter has reported once.
-    const deadline = Date.now() + 120_000;
+    // Generous but bounded: 10,000 meters take minutes to connect and report with an ASan binary.
+    const ready_s = 120 + Math.ceil(this.meter_count * 0.03);
+    const deadline = Date.now() + ready_s * 1000;
     for (;;) {
       const result = await Promise.race([exited.then((e) => ({ exited: e })), sleep(300).then(() => null)]);
       if (result?.exited) {
         throw new Error(`wattguard demo exited (${JSON.stringify(result.exited)}) before it was ready:\n${this.log.join("\n")}`);
       }
-      if (Date.now() > deadline) throw new Error(`wattguard demo not ready after 120 s:\n${this.log.join("\n")}`);
+      if (Date.now() > deadline) throw new Error(`wattguard demo not ready after ${ready_s} s:\n${this.log.join("\n")}`);
       try {
         const r = await this.api("GET", "/api/v1/meters?limit=100000");
         if (r.status === 200 && Array.isArray(r.json?.meters) && r.json.meters.length >= this.meter_count &&

@@ -101,16 +101,20 @@ try {
   }
   await page.goto(`${system.url}/#/meter/${encodeURIComponent(meter)}`);
   await page.waitForSelector(".history[data-points]", { timeout: 60_000 });
-  const month = [], month_points = [];
+  const month = [], month_points = [], month_fetch = [];
   for (let i = 0; i < runs; i++) {
     // Away and back, so each run is a fresh request and a full redraw.
     await page.click(".chips button:has-text('1 h')");
     await page.waitForFunction(() => window.__wattguard_perf.history_draw_ms.length > 0, null, { timeout: 60_000 });
-    await page.evaluate(() => { window.__wattguard_perf.history_draw_ms.length = 0; window.__wattguard_perf.history_points.length = 0; });
+    await page.evaluate(() => {
+      const p = window.__wattguard_perf;
+      p.history_draw_ms.length = 0; p.history_points.length = 0; p.history_fetch_ms.length = 0;
+    });
     await page.click(".chips button:has-text('30 d')");
     await page.waitForFunction(() => window.__wattguard_perf.history_draw_ms.length > 0, null, { timeout: 60_000 });
     const p = await perf_of(page);
     month.push(p.history_draw_ms[0]);
+    month_fetch.push(p.history_fetch_ms[0]);
     month_points.push(p.history_points[0]);
     await page.evaluate(() => { window.__wattguard_perf.history_draw_ms.length = 0; });
   }
@@ -132,6 +136,7 @@ try {
     long_tasks_during_live_ms: live_long_tasks,
     fleet_tick_ms: stats(live.fleet_tick_ms),
     month_history_draw_ms: { median: median(month), runs: month },
+    month_history_fetch_ms: { median: median(month_fetch), runs: month_fetch },
     month_history_points: month_points,
     month_backfill: backfill,
     targets: { fleet_first_render_ms: 1000, live_batch_ms: 50, month_history_draw_ms: 300 },

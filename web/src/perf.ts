@@ -10,6 +10,7 @@ export interface PerfRecord {
   live_batch_readings: number[];            // readings in each batch
   fleet_tick_ms: number[];                  // the fleet page's once-a-second refresh (ages, counts)
   history_draw_ms: number[];                // request -> chart drawn, per history load
+  history_fetch_ms: number[];               // request -> answer parsed (the server's and network's part of the above)
   history_points: number[];
   long_tasks: { start_ms: number; duration_ms: number }[];  // PerformanceObserver "longtask" entries
 }
@@ -23,6 +24,7 @@ export const perf: PerfRecord = {
   live_batch_readings: [],
   fleet_tick_ms: [],
   history_draw_ms: [],
+  history_fetch_ms: [],
   history_points: [],
   long_tasks: [],
 };

@@ -145,6 +145,7 @@ export class HistoryChart {
     try {
       const series = await get_readings(this.meter_id, from_ms, to_ms, step_s);
       if (id !== this.request_id) return;
+      push_bounded(perf.history_fetch_ms, performance.now() - t0);
       this.shown = { from_ms, to_ms, step_s: series.step_s, source: series.source, points: series.points };
       if (this.follow) this.last_follow_fetch_ms = Date.now();
       this.pending_draw_t0 = t0;

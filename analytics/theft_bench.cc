@@ -342,7 +342,8 @@ namespace {
 
 nlohmann::json number(double v, double step = 1e-4) {
   if (std::isnan(v)) return nullptr;
-  return std::round(v / step) * step;
+  const double per_unit = std::round(1.0 / step);  // divide, so 0.0491 prints as 0.0491 (see theft_scan.cc)
+  return std::round(v * per_unit) / per_unit;
 }
 
 nlohmann::json metrics_json(const ScenarioMetrics& m) {

@@ -78,7 +78,12 @@ Result<ScanResult> scan_grid(const Readings& readings, const Topology& topology,
 
 namespace {
 
-double round_to(double v, double step) { return std::round(v / step) * step; }
+// Rounds to a decimal step (1e-3, 1e-4, ...) so the printed number is short: dividing by the power of ten gives
+// the double nearest the decimal, where multiplying by 1e-4 would print as 0.049100000000000005.
+double round_to(double v, double step) {
+  const double per_unit = std::round(1.0 / step);
+  return std::round(v * per_unit) / per_unit;
+}
 
 }  // namespace
 

@@ -93,6 +93,53 @@ TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
   std::filesystem::remove_all(dir);
 }
 
+// A meter that goes dark for good is flagged once it has been silent offline_flag_days; one silent for two days
+// (a communication outage) is not.
+TEST(TheftScan, LongSilentMeterIsFlaggedAShortOutageIsNot) {
+  GridSimConfig config;
+  config.seed = 12;
+  config.transformers = 1;
+  config.consumers = 12;
+  config.days = 30;
+  config.calibration_days = 9;
+  config.thief_share = 0;
+  config.holiday_share = 0;
+  config.new_appliance_share = 0;
+  config.outage_share = 0;
+  config.short_outages_per_day = 0;
+  SimulatedGrid grid = simulate_grid(config);
+  SimConsumer& dark = grid.consumers[2];
+  SimConsumer& outage = grid.consumers[5];
+  for (int64_t k = 20 * 96; k < grid.count; ++k) dark.present[static_cast<size_t>(k)] = 0;
+  for (int64_t k = 15 * 96; k < 17 * 96; ++k) outage.present[static_cast<size_t>(k)] = 0;
+  for (auto& p : grid.transformers[0].check_present) p = 1;
+
+  const auto dir = temp_dir();
+  const std::string readings_path = (dir / "R2.csv").string(), topology_path = (dir / "T2.csv").string();
+  ASSERT_TRUE(write_grid_csv(grid, readings_path, topology_path, false));
+  auto readings = read_readings_csv(readings_path);
+  ASSERT_TRUE(readings.ok()) << readings.error().to_string();
+  auto topology = read_topology_file(topology_path);
+  ASSERT_TRUE(topology.ok()) << topology.error().to_string();
+  auto result = scan_grid(readings.value(), topology.value());
+  ASSERT_TRUE(result.ok()) << result.error().to_string();
+  const double days_dark = (grid.count - 20 * 96) / 96.0;
+  ASSERT_GE(days_dark, MonitorConfig{}.flag.offline_flag_days);
+  bool saw_dark = false;
+  for (const auto& s : result.value().transformers[0].suspects) {
+    if (s.meter == dark.id) {
+      saw_dark = true;
+      EXPECT_TRUE(s.flagged);
+      ASSERT_FALSE(s.evidence.empty());
+      EXPECT_NE(s.evidence.front().find("no readings for 10.0 days"), std::string::npos) << s.evidence.front();
+    } else {
+      EXPECT_FALSE(s.flagged) << s.meter;
+    }
+  }
+  EXPECT_TRUE(saw_dark);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(TheftScan, TopologyNamingAMeterWithoutReadingsIsABadInput) {
   auto readings = parse_readings_csv("meter,time,kwh\nC,1700000100,1\nC,1700001000,1\nA,1700000100,1\n");
   ASSERT_TRUE(readings.ok());

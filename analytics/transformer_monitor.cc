@@ -50,7 +50,8 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
       flagged_(consumers_.size(), 0),
       first_flagged_(consumers_.size(), -1),
       evidence_hours_(consumers_.size(), 0),
-      silent_(consumers_.size(), 0) {}
+      silent_(consumers_.size(), 0),
+      silent_intervals_(consumers_.size(), 0) {}
 
 CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<const MeterValue> consumers) {
   CycleResult result;
@@ -84,6 +85,7 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
       present = 0;
     }
     if (m.quality != Quality::kMissing) silent_[i] = 0;
+    silent_intervals_[i] = m.quality == Quality::kMissing ? silent_intervals_[i] + 1 : 0;
     consumers_kwh += value;
     estimate_var += var;
     const size_t cell = i * static_cast<size_t>(slots_per_day_) + static_cast<size_t>(slot);
@@ -98,6 +100,7 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   BalanceInput in;
   in.check_kwh = check.energy_kwh;
   in.check_present = check.quality != Quality::kMissing;
+  check_present_ = in.check_present;
   in.consumers_kwh = consumers_kwh;
   in.estimate_var_kwh2 = estimate_var;
   in.hour = static_cast<int>(static_cast<int64_t>(slot) * config_.interval_s / 3600);
@@ -149,6 +152,12 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     evaluate_flags(end_s, &result);
   }
   return result;
+}
+
+bool TransformerMonitor::offline(size_t i) const {
+  const double days = config_.flag.offline_flag_days;
+  return days > 0 && check_present_ && balance_.calibrated() &&
+         static_cast<double>(silent_intervals_[i]) >= days * slots_per_day_;
 }
 
 double TransformerMonitor::pattern_probability(size_t i) const {
@@ -217,8 +226,9 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
     evidence_hours_[i] = balance_evidence ? evidence_hours_[i] + 1 : std::max(0, evidence_hours_[i] - 1);
     const bool by_balance = balance_evidence && evidence_hours_[i] >= f.persist_evaluations;
     const bool by_pattern = p >= f.pattern_alone;
+    const bool by_silence = offline(i);
     const bool keep = flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
-    const bool now = by_balance || by_pattern || keep;
+    const bool now = by_balance || by_pattern || by_silence || keep;
     if (now && !flagged_[i]) {
       result->newly_flagged.push_back(i);
       if (first_flagged_[i] < 0) first_flagged_[i] = end_s;
@@ -279,6 +289,11 @@ TransformerReport TransformerMonitor::report() {
                       a.shortfall_coef);
         s.evidence.emplace_back(buf);
       }
+    }
+    if (offline(i)) {
+      std::snprintf(buf, sizeof buf, "no readings for %.1f days while the check meter reports: its use is unmetered",
+                    static_cast<double>(silent_intervals_[i]) / slots_per_day_);
+      s.evidence.emplace_back(buf);
     }
     for (auto& e : pattern_.evidence(i)) s.evidence.push_back(std::move(e));
     r.suspects.push_back(std::move(s));

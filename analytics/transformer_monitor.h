@@ -31,6 +31,11 @@ struct FlagConfig {
   bool use_reported_fit = true;             // regression B may flag (with a drop in its reports, see below)
   double min_drop = 0.15;                   // share of usual use missing from the reports for a B flag
   int localise_every_intervals = 4;         // re-solve the localiser this often while the balance is suspicious
+  // A consumer meter silent this many days while its transformer's check meter reports is flagged: its use is
+  // unmetered meanwhile, and a meter taken offline is one way to steal (the balance cannot see it, because a
+  // missing reading is covered by the consumer's usual use). Longer than a communication outage plausibly lasts;
+  // 0 disables.
+  double offline_flag_days = 5.0;
 };
 
 struct MonitorConfig {
@@ -113,6 +118,8 @@ class TransformerMonitor {
   // Localisation shares and attributed kWh/day per consumer; updates score_. solve: re-run the regression.
   void compute_scores(bool solve, std::vector<double>* loc_share, std::vector<double>* per_day);
   double pattern_probability(size_t i) const;
+  // Consumer i has been silent for offline_flag_days while the check meter reports.
+  bool offline(size_t i) const;
 
   std::string id_;
   std::vector<std::string> consumers_;
@@ -147,7 +154,9 @@ class TransformerMonitor {
   std::vector<uint8_t> flagged_;
   std::vector<int64_t> first_flagged_;
   std::vector<int> evidence_hours_;
-  std::vector<int> silent_;  // consecutive missing intervals per consumer
+  std::vector<int> silent_;  // consecutive missing intervals per consumer, capped (for the estimate's sigma)
+  std::vector<int64_t> silent_intervals_;  // the same, uncapped (for the offline flag)
+  bool check_present_ = false;             // the check meter reported in the last interval
   int since_localise_ = 0;
   bool localised_ = false;
   int localised_post_steps_ = 1;

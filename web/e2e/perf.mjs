@@ -56,6 +56,21 @@ try {
     meter_count = p.fleet_meter_count;
   }
 
+  // The server's share, without a browser: the whole list (as the fleet page asks for it) and a
+  // 50-meter page, each timed from node to the last byte.
+  const api_ms = async (path) => {
+    const out = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      const r = await system.api("GET", path);
+      if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
+      out.push(Math.round(performance.now() - t));
+    }
+    return { median: median(out), runs: out };
+  };
+  const server_list_ms = await api_ms("/api/v1/meters?limit=100000&fields=fleet");
+  const server_page_ms = await api_ms("/api/v1/meters?limit=50&fields=fleet");
+
   // Live batches over the observation window (the page stays open, list scrolled to the middle).
   await page.$eval(".vlist", (el) => { el.scrollTop = el.scrollHeight / 2; });
   await sleep(1000);  // let the scroll's rows render and pending observer entries arrive
@@ -63,6 +78,7 @@ try {
     const p = window.__wattguard_perf;
     p.live_batch_ms.length = 0;
     p.live_batch_readings.length = 0;
+    p.live_apply_ms.length = 0;
     p.fleet_tick_ms.length = 0;
     return performance.now();
   });
@@ -130,7 +146,10 @@ try {
     fleet_first_render_ms: { median: median(first_render), runs: first_render },
     fleet_list_request: request_ms,
     fleet_data_to_render_ms: { median: median(data_to_render), runs: data_to_render },
+    server_list_all_ms: server_list_ms,
+    server_list_50_ms: server_page_ms,
     live_batch_ms: stats(live.live_batch_ms),
+    live_apply_ms: stats(live.live_apply_ms),
     live_readings_per_batch: readings_per_batch,
     live_window_s: live_s,
     long_tasks_during_live_ms: live_long_tasks,

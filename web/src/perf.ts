@@ -8,6 +8,7 @@ export interface PerfRecord {
   fleet_list: { request_ms: number; normalize_ms: number; bytes: number; server_ms: number; download_ms: number } | null;
   live_batch_ms: number[];                  // main-thread time of each live batch (fleet page): parse + apply
   live_batch_readings: number[];            // readings in each batch
+  live_apply_ms: number[];                  // the applying part of each batch alone (one animation-frame task)
   fleet_tick_ms: number[];                  // the fleet page's once-a-second refresh (ages, counts)
   history_draw_ms: number[];                // request -> chart drawn, per history load
   history_fetch_ms: number[];               // request -> answer parsed (the server's and network's part of the above)
@@ -22,6 +23,7 @@ export const perf: PerfRecord = {
   fleet_list: null,
   live_batch_ms: [],
   live_batch_readings: [],
+  live_apply_ms: [],
   fleet_tick_ms: [],
   history_draw_ms: [],
   history_fetch_ms: [],

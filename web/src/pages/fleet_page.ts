@@ -246,7 +246,9 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     if (batch.readings.length > 0 && live_sorts.has(sort_key)) view_stale = true;
     list.refresh(dirty);
     // Main-thread cost of the batch: parsing its frames plus applying it.
-    push_bounded(perf.live_batch_ms, batch.receive_ms + performance.now() - t0);
+    const apply_ms = performance.now() - t0;
+    push_bounded(perf.live_batch_ms, batch.receive_ms + apply_ms);
+    push_bounded(perf.live_apply_ms, apply_ms);
     push_bounded(perf.live_batch_readings, batch.readings.length);
   }
 

@@ -71,7 +71,11 @@ describe("wattguard dashboard", () => {
     const expected = system.meters.length ? system.meters
       : (await page.evaluate(async () => (await (await fetch("/api/v1/meters?limit=100000")).json()).meters.map((m) => m.id))).sort();
     await wait_for(async () => (await page.$$eval(".vlist .frow b", (els) => els.length)) >= Math.min(expected.length, 10), 10_000, "rows");
-    const shown = await page.textContent(".shown");
+    // The first page of meters may be painted before the whole list: wait for the whole list.
+    const shown = await wait_for(async () => {
+      const t = await page.textContent(".shown");
+      return /^\d+ shown$/.test(t ?? "") ? t : null;
+    }, 30_000, "the whole meter list");
     assert.equal(shown, `${expected.length} shown`);
     // Scroll through the virtualised list and collect every id it renders.
     const seen = new Set();

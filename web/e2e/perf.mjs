@@ -43,16 +43,14 @@ try {
   await page.waitForSelector(".vlist .frow", { timeout: 60_000 });
 
   // First render: a fresh page load of the fleet page while signed in, several times.
-  const first_render = [], first_source = [], full_render = [], data_to_render = [], request_ms = [];
+  const first_render = [], data_to_render = [], request_ms = [];
   let meter_count = 0;
   for (let i = 0; i < runs; i++) {
     await page.goto(`${system.url}/#/`);
     await page.reload();
-    await page.waitForFunction(() => window.__wattguard_perf?.fleet_full_render_ms != null, null, { timeout: 60_000 });
+    await page.waitForFunction(() => window.__wattguard_perf?.fleet_first_render_ms !== null, null, { timeout: 60_000 });
     const p = await perf_of(page);
     first_render.push(p.fleet_first_render_ms);
-    first_source.push(p.fleet_first_render_source);
-    full_render.push(p.fleet_full_render_ms);
     data_to_render.push(p.fleet_data_to_render_ms);
     request_ms.push(p.fleet_list);
     meter_count = p.fleet_meter_count;
@@ -145,8 +143,7 @@ try {
     runs,
     chromium_args: "headless, --disable-gpu",
     fleet_meters: meter_count,
-    fleet_first_render_ms: { median: median(first_render), runs: first_render, painted_from: first_source },
-    fleet_full_list_render_ms: { median: median(full_render), runs: full_render },
+    fleet_first_render_ms: { median: median(first_render), runs: first_render },
     fleet_list_request: request_ms,
     fleet_data_to_render_ms: { median: median(data_to_render), runs: data_to_render },
     server_list_all_ms: server_list_ms,

@@ -285,16 +285,16 @@ export interface ListTiming {
 // Every meter the user may see, for the fleet page: `fields=fleet` has the server cut each
 // last_reading to what the list shows (time, V, P, import register, flags), rounded, about half the
 // bytes of the full list; live readings bring the full values afterwards.
-export async function list_meters(timing?: ListTiming, limit = 100_000): Promise<MeterList> {
+export async function list_meters(timing?: ListTiming): Promise<MeterList> {
   const t0 = performance.now();
-  const r = await call<{ meters: Record<string, unknown>[]; now_ms?: number }>("GET", `/api/v1/meters?limit=${limit}&fields=fleet`);
+  const r = await call<{ meters: Record<string, unknown>[]; now_ms?: number }>("GET", "/api/v1/meters?limit=100000&fields=fleet");
   const t1 = performance.now();
   const meters = new Array<MeterSummary>(r.meters.length);
   for (let i = 0; i < r.meters.length; i++) meters[i] = normalize_meter(r.meters[i]);
   if (timing) {
     timing.request_ms = t1 - t0;
     timing.normalize_ms = performance.now() - t1;
-    const entry = performance.getEntriesByType("resource").filter((e) => e.name.includes(`/api/v1/meters?limit=${limit}&`)).pop() as
+    const entry = performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/v1/meters?")).pop() as
       PerformanceResourceTiming | undefined;
     timing.bytes = entry?.encodedBodySize ?? 0;
   }
@@ -302,30 +302,21 @@ export async function list_meters(timing?: ListTiming, limit = 100_000): Promise
 }
 
 // The fleet list requested at page load, in parallel with the session check (saves a round trip on
-// the first render of a big fleet), together with its first page: the server answers 100 meters
-// several times faster than 10,000, so the first screen of rows can be shown while the whole list
-// is still coming. Taken once by the fleet page.
-export const kFirstPageMeters = 100;
-let prefetched: { list: Promise<MeterList>; timing: ListTiming; first_page: Promise<MeterList> } | null = null;
+// the first render of a big fleet). Taken once by the fleet page.
+let prefetched: { list: Promise<MeterList>; timing: ListTiming } | null = null;
 
 export function prefetch_meters(): void {
   const timing: ListTiming = { request_ms: 0, normalize_ms: 0, bytes: 0 };
-  const first_page = list_meters(undefined, kFirstPageMeters);
   const list = list_meters(timing);
-  first_page.catch(() => undefined);
   list.catch(() => undefined);  // a signed-out visitor: the page asks again after sign-in
-  prefetched = { list, timing, first_page };
+  prefetched = { list, timing };
 }
 
-// The whole list, and the prefetched first page when there is one (null otherwise).
-export function take_meter_list(timing: ListTiming): { list: Promise<MeterList>; first_page: Promise<MeterList> | null } {
+export function take_meter_list(timing: ListTiming): Promise<MeterList> {
   const p = prefetched;
   prefetched = null;
-  if (!p) return { list: list_meters(timing), first_page: null };
-  return {
-    list: p.list.then((r) => { Object.assign(timing, p.timing); return r; }, () => list_meters(timing)),
-    first_page: p.first_page,
-  };
+  if (!p) return list_meters(timing);
+  return p.list.then((r) => { Object.assign(timing, p.timing); return r; }, () => list_meters(timing));
 }
 
 export async function get_meter(id: string): Promise<MeterSummary> {

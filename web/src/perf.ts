@@ -2,10 +2,8 @@
 // first render of the fleet, main-thread time per live batch, history draw time, and long tasks.
 
 export interface PerfRecord {
-  fleet_first_render_ms: number | null;     // navigation start -> first rows painted (first page or whole list)
-  fleet_first_render_source: string;        // "first page" or "whole list": which answer painted them
-  fleet_full_render_ms: number | null;      // navigation start -> whole list painted (search, sort, counts ready)
-  fleet_data_to_render_ms: number | null;   // whole meter list received -> painted
+  fleet_first_render_ms: number | null;     // navigation start -> first rows painted
+  fleet_data_to_render_ms: number | null;   // meter list received -> first rows painted
   fleet_meter_count: number;
   fleet_list: { request_ms: number; normalize_ms: number; bytes: number; server_ms: number; download_ms: number } | null;
   live_batch_ms: number[];                  // main-thread time of each live batch (fleet page): parse + apply
@@ -20,8 +18,6 @@ export interface PerfRecord {
 
 export const perf: PerfRecord = {
   fleet_first_render_ms: null,
-  fleet_first_render_source: "",
-  fleet_full_render_ms: null,
   fleet_data_to_render_ms: null,
   fleet_meter_count: 0,
   fleet_list: null,

@@ -43,8 +43,6 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   let view_stale = false;                  // live data changed something the filter/sort depends on
   let transformer_of = new Map<string, string>();  // meter id -> transformer id (when the server knows the grid)
   let transformer_filter = saved.transformer;
-  let have_full_list = false;              // false while only the first page is shown
-  let first_page_shown = false;
   const parts = new WeakMap<HTMLElement, RowParts>();
 
   const title = user.role === "consumer" ? "My meters" : "Fleet";
@@ -195,13 +193,11 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       button.setAttribute("aria-label", `${button.textContent}${active ? (sort_descending ? ", descending" : ", ascending") : ""}`);
       button.dataset.sort = active ? (sort_descending ? "desc" : "asc") : "";
     }
-    set_text(shown_el, !have_full_list ? "loading all meters…"
-      : view.length === meters.length ? `${meters.length} shown` : `${view.length} of ${meters.length} shown`);
+    set_text(shown_el, view.length === meters.length ? `${meters.length} shown` : `${view.length} of ${meters.length} shown`);
     list.reset(view.length);
   }
 
   function update_counts(): void {
-    if (!have_full_list) return;
     const now = server_now();
     let online = 0, stale = 0, offline = 0, unknown = 0, tamper = 0, alerts = 0, total_w = 0;
     for (const m of meters) {
@@ -271,34 +267,9 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   }, 3000);
 
   const timing: ListTiming = { request_ms: 0, normalize_ms: 0, bytes: 0 };
-  const requested = take_meter_list(timing);
-  // The first page (meters in id order) shows the first screen of rows early, when the user sees
-  // the default view; searching, filtering, sorting and the counts wait for the whole list.
-  const default_view = sort_key === "id" && !sort_descending && filter === "all" && !query && !transformer_filter &&
-    saved.scroll_top === 0;
-  if (requested.first_page && default_view) {
-    requested.first_page.then(async (page) => {
-      if (closed || have_full_list) return;
-      set_server_now(page.now_ms);
-      meters = page.meters;
-      search_keys = meters.map(search_key);
-      for (let i = 0; i < meters.length; i++) index_of.set(meters[i].id, i);
-      rebuild_view();
-      list.render();
-      first_page_shown = true;
-      set_text(counts_el, `loading all meters… (the first ${meters.length} shown)`);
-      const t_painted = await after_paint();
-      if (perf.fleet_first_render_ms === null && !have_full_list) {
-        perf.fleet_first_render_ms = t_painted;
-        perf.fleet_first_render_source = "first page";
-      }
-    }).catch(() => undefined);  // the whole list still comes
-  }
-  requested.list.then(async (result) => {
+  take_meter_list(timing).then(async (result) => {
     if (closed) return;
-    have_full_list = true;
     const t_data = performance.now();
-    index_of.clear();
     set_server_now(result.now_ms);
     meters = result.meters;
     search_keys = meters.map(search_key);
@@ -307,7 +278,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       note_day_start(meters[i], result.now_ms);
     }
     rebuild_view();
-    if (!first_page_shown) list.viewport.scrollTop = saved.scroll_top;  // else: where the user is now
+    list.viewport.scrollTop = saved.scroll_top;
     list.render();
     update_counts();
     void load_grid();
@@ -318,15 +289,11 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       on_reconnect: () => void reload(),
     });
     const t_painted = await after_paint();
-    if (perf.fleet_full_render_ms === null) {
-      if (perf.fleet_first_render_ms === null) {
-        perf.fleet_first_render_ms = t_painted;
-        perf.fleet_first_render_source = "whole list";
-      }
-      perf.fleet_full_render_ms = t_painted;
+    if (perf.fleet_first_render_ms === null) {
+      perf.fleet_first_render_ms = t_painted;
       perf.fleet_data_to_render_ms = t_painted - t_data;
       perf.fleet_meter_count = meters.length;
-      const entry = performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/v1/meters?limit=100000")).pop() as
+      const entry = performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/v1/meters?")).pop() as
         PerformanceResourceTiming | undefined;
       perf.fleet_list = {
         ...timing,
@@ -396,7 +363,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   // After a break in the live feed: the current state of every meter, in place (view and scroll kept).
   async function reload(): Promise<void> {
     try {
-      const result = await take_meter_list({ request_ms: 0, normalize_ms: 0, bytes: 0 }).list;
+      const result = await take_meter_list({ request_ms: 0, normalize_ms: 0, bytes: 0 });
       if (closed) return;
       set_server_now(result.now_ms);
       let added = false;

@@ -213,6 +213,15 @@ describe("wattguard dashboard", () => {
         null, { timeout: 15_000 });
       const shown = new Set(await page.$$eval("table.alerts tr[data-alert]", (rows) => rows.map((r) => r.dataset.alert)));
       for (const a of api.alerts) assert.ok(shown.has(String(a.id)), `open alert ${a.id} is not on the alerts page`);
+      // An operator acknowledges one: the server records it and the page shows it.
+      const open_row = await page.$('table.alerts tr[data-state="open"] button[data-action="acknowledge"]');
+      if (open_row) {
+        const id = await open_row.evaluate((b) => b.closest("tr").dataset.alert);
+        await open_row.click();
+        await page.waitForSelector(`table.alerts tr[data-alert="${id}"][data-state="acknowledged"]`, { timeout: 15_000 });
+        const after = await page.evaluate(async (alert_id) => (await (await fetch(`/api/v1/alerts/${alert_id}`)).json()).alert.state, id);
+        assert.equal(after, "acknowledged");
+      }
     }
     await page.screenshot({ path: join(ensure_artifacts_dir(), "alerts.png"), fullPage: true });
     // A meter page's alert card: the meter's alerts from the API, or the same note.

@@ -125,6 +125,7 @@ export interface Transformer {
   area: string;
   check_meter: string;
   consumers: string[];
+  balance_alert: boolean;  // the server's energy-balance analysis flags it
 }
 
 export interface CommandRecord {
@@ -377,26 +378,64 @@ export async function list_alerts(q: { meter?: string; state?: AlertState; limit
   }
 }
 
+// Acknowledge or close an alert (operators, admins); answers the alert as it is now.
+export async function change_alert(id: string, action: "acknowledge" | "close", note = ""): Promise<Alert> {
+  const r = await call<{ alert?: Record<string, unknown> }>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/${action}`,
+    note ? { note } : {});
+  return normalize_alert((r?.alert ?? {}) as Record<string, unknown>);
+}
+
 export async function get_alerts(id: string): Promise<Alert[] | null> {
   return list_alerts({ meter: id });
 }
 
-// Transformers; null when the server has no transformers route (404).
+const kMaxTransformerDetails = 300;
+
+function member_ids(t: Record<string, unknown>): string[] | null {
+  const list = Array.isArray(t.consumers) ? t.consumers : Array.isArray(t.meters) ? t.meters : null;
+  if (!list) return null;
+  return list.map((c) => (typeof c === "string" ? c : str((c as Record<string, unknown>)?.meter ?? (c as Record<string, unknown>)?.id)));
+}
+
+function normalize_transformer(t: Record<string, unknown>, consumers: string[]): Transformer {
+  const analysis = (t.analysis && typeof t.analysis === "object" ? t.analysis : {}) as Record<string, unknown>;
+  return {
+    id: str(t.id), name: str(t.name), area: str(t.area), check_meter: str(t.check_meter), consumers,
+    balance_alert: analysis.alert === true,
+  };
+}
+
+// Transformers with their consumers; null when the server has no transformers route (404) or the
+// caller may not list them (403). The list may carry only `consumer_count` (members are in
+// `GET /api/v1/transformers/{id}`): then up to 300 transformers are asked for one by one, a few at
+// a time; beyond that the members stay unknown (empty).
 export async function list_transformers(): Promise<Transformer[] | null> {
+  let rows: Record<string, unknown>[];
   try {
     const r = await call<{ transformers?: Record<string, unknown>[] }>("GET", "/api/v1/transformers");
-    return (Array.isArray(r?.transformers) ? r.transformers : []).map((t) => ({
-      id: str(t.id),
-      name: str(t.name),
-      area: str(t.area),
-      check_meter: str(t.check_meter),
-      consumers: (Array.isArray(t.consumers) ? t.consumers : Array.isArray(t.meters) ? t.meters : []).map((c) =>
-        typeof c === "string" ? c : str((c as Record<string, unknown>)?.id ?? (c as Record<string, unknown>)?.meter_id)),
-    }));
+    rows = Array.isArray(r?.transformers) ? r.transformers : [];
   } catch (err) {
     if (err instanceof ApiError && (err.status === 404 || err.status === 403)) return null;
     throw err;
   }
+  const out = rows.map((t) => normalize_transformer(t, member_ids(t) ?? []));
+  const missing = rows.map((t, i) => (member_ids(t) === null ? i : -1)).filter((i) => i >= 0);
+  if (missing.length === 0 || missing.length > kMaxTransformerDetails) return out;
+  let next = 0;
+  const worker = async () => {
+    while (next < missing.length) {
+      const i = missing[next++];
+      try {
+        const d = await call<{ transformer?: Record<string, unknown> }>("GET", `/api/v1/transformers/${encodeURIComponent(out[i].id)}`);
+        const t = (d?.transformer ?? {}) as Record<string, unknown>;
+        out[i].consumers = member_ids(t) ?? [];
+      } catch {
+        // one transformer's members unknown: the others still count
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return out;
 }
 
 export async function send_command(id: string, kind: string): Promise<CommandRecord> {

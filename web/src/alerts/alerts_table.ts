@@ -1,7 +1,7 @@
 // A table of alerts (meter page: one meter's; alerts page: the fleet's), rebuilt when the list is
 // reloaded. Closed alerts are dimmed; a cleared condition is shown next to the state.
 
-import type { Alert } from "../api";
+import { ApiError, change_alert, type Alert } from "../api";
 import { h, set_text } from "../dom";
 import { full_time } from "../format";
 import { alert_kind_label, deliveries_text, evidence_text } from "./alert_text";
@@ -12,12 +12,14 @@ export interface AlertsTable {
   show_note(text: string): void;
 }
 
-export function alerts_table(opts: { show_meter: boolean }): AlertsTable {
+// can_act: operators and admins get Acknowledge / Close buttons; on_changed reloads the list after one.
+export function alerts_table(opts: { show_meter: boolean; can_act?: boolean; on_changed?: () => void }): AlertsTable {
   const body = h("tbody");
   const note = h("p", { class: "muted alerts-note" });
-  const heads = ["Raised", "Kind", ...(opts.show_meter ? ["Meter", "Transformer", "Area"] : []), "State", "Score", "Evidence", "Notified"];
+  const heads = ["Raised", "Kind", ...(opts.show_meter ? ["Meter", "Transformer", "Area"] : []), "State", "Score", "Evidence", "Notified", ...(opts.can_act ? [""] : [])];
   const table = h("table", { class: "alerts" }, h("thead", null, h("tr", null, ...heads.map((t) => h("th", null, t)))), body);
-  const element = h("div", null, h("div", { class: "table-wrap" }, table), note);
+  const action_note = h("p", { class: "muted alerts-action", role: "status", "aria-live": "polite" });
+  const element = h("div", null, h("div", { class: "table-wrap" }, table), note, action_note);
 
   function row(a: Alert): HTMLElement {
     const state = h("span", { class: `badge ${a.state === "closed" ? "" : "alert"}` }, a.state);
@@ -34,7 +36,26 @@ export function alerts_table(opts: { show_meter: boolean }): AlertsTable {
       h("td", null, state, cleared),
       h("td", { class: "num" }, a.score === null ? "—" : String(Math.round(a.score * 100) / 100)),
       h("td", { class: "evidence" }, evidence_text(a.evidence)),
-      h("td", null, deliveries_text(a.deliveries) || "—"));
+      h("td", null, deliveries_text(a.deliveries) || "—"),
+      ...(opts.can_act ? [h("td", { class: "alert-actions" },
+        a.state === "open" ? action_button(a, "acknowledge", "Acknowledge") : null,
+        a.state !== "closed" ? action_button(a, "close", "Close") : null)] : []));
+  }
+
+  function action_button(a: Alert, action: "acknowledge" | "close", label: string): HTMLButtonElement {
+    const button = h("button", { type: "button", "data-action": action }, label);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await change_alert(a.id, action);
+        set_text(action_note, `Alert ${a.id}: ${action === "close" ? "closed" : "acknowledged"}.`);
+        opts.on_changed?.();
+      } catch (err) {
+        button.disabled = false;
+        set_text(action_note, `Could not ${action} alert ${a.id}: ${err instanceof ApiError || err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+    return button;
   }
 
   return {

@@ -17,7 +17,7 @@ export function mount_alerts_page(root: HTMLElement): () => void {
   let kind = "";
   let area = "";
   const counts_el = h("p", { class: "alerts-counts", "aria-live": "polite" }, "loading alerts…");
-  const table = alerts_table({ show_meter: true });
+  const table = alerts_table({ show_meter: true, can_act: true, on_changed: () => void load() });
   const state_el = h("select", { "aria-label": "State", onchange: () => { state = state_el.value as StateChoice; void load(); } },
     ...([["active", "Open and acknowledged"], ["open", "Open"], ["acknowledged", "Acknowledged"], ["closed", "Closed"], ["all", "All"]] as const)
       .map(([v, label]) => h("option", { value: v }, label)));

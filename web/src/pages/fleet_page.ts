@@ -308,7 +308,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
   // Transformers (optional server route): a filter, and the transformer id in the search keys.
   async function load_grid(): Promise<void> {
     const transformers = await list_transformers().catch(() => null);
-    if (closed || !transformers || transformers.length === 0) {
+    if (closed || !transformers || !transformers.some((t) => t.consumers.length > 0 || t.check_meter)) {
       transformer_filter = "";
       return;
     }
@@ -320,7 +320,8 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     transformer_of = map;
     const sorted = [...transformers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     transformer_el.replaceChildren(h("option", { value: "" }, "All transformers"),
-      ...sorted.map((t) => h("option", { value: t.id }, t.name ? `${t.id} · ${t.name}` : t.id)));
+      ...sorted.map((t) => h("option", { value: t.id },
+        `${t.name ? `${t.id} · ${t.name}` : t.id}${t.balance_alert ? " (energy balance alert)" : ""}`)));
     transformer_el.hidden = false;
     if (!map.size || !sorted.some((t) => t.id === transformer_filter)) transformer_filter = "";
     transformer_el.value = transformer_filter;

@@ -80,7 +80,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
   const bars = new EnergyBars(meter.id);
   const relay = new RelayControl(meter.id, can_command, (state) => { meter.relay = state; });
   const events_body = h("tbody");
-  const alerts = alerts_table({ show_meter: false });
+  const alerts = alerts_table({ show_meter: false, can_act: can_command, on_changed: () => void load_alerts() });
   const meta_el = h("p", { class: "muted meter-meta" });
 
   const csv_button = h("button", { type: "button", onclick: () => download_csv() }, "Download CSV of the shown range");

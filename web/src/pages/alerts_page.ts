@@ -24,15 +24,16 @@ export function mount_alerts_page(root: HTMLElement): () => void {
   const kind_el = h("select", { "aria-label": "Kind", onchange: () => { kind = kind_el.value; render(); } });
   const area_el = h("select", { "aria-label": "Area", onchange: () => { area = area_el.value; render(); } });
 
+  const toolbar = h("div", { class: "toolbar" }, state_el, kind_el, area_el);
   root.replaceChildren(h("section", { class: "page alerts-page" },
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "← Fleet")),
     h("h1", null, "Alerts"),
     counts_el,
-    h("div", { class: "toolbar" }, state_el, kind_el, area_el),
+    toolbar,
     h("section", { class: "card" }, table.element)));
 
   function options(el: HTMLSelectElement, all_label: string, values: string[], label: (v: string) => string, current: string): void {
-    const key = values.join("\u0000");
+    const key = `#${values.join("\u0000")}`;
     if (el.dataset.key !== key) {
       el.dataset.key = key;
       el.replaceChildren(h("option", { value: "" }, all_label), ...values.map((v) => h("option", { value: v }, label(v))));
@@ -54,6 +55,9 @@ export function mount_alerts_page(root: HTMLElement): () => void {
     table.show(shown, state === "active" ? "No open alerts." : "No alerts.");
   }
 
+  options(kind_el, "All kinds", [], alert_kind_label, "");
+  options(area_el, "All areas", [], (v) => v, "");
+
   let timer = 0;
   async function load(): Promise<void> {
     window.clearTimeout(timer);
@@ -63,6 +67,7 @@ export function mount_alerts_page(root: HTMLElement): () => void {
       if (closed) return;
       if (lists.some((l) => l === null)) {
         set_text(counts_el, "");
+        toolbar.hidden = true;
         table.show_note("This server does not provide alerts yet.");
         return;  // no route: no polling either
       }

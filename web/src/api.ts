@@ -391,7 +391,8 @@ export async function get_alerts(id: string): Promise<Alert[] | null> {
 
 const kMaxTransformerDetails = 300;
 
-function member_ids(t: Record<string, unknown>): string[] | null {
+// Member meter ids of a transformer row: `consumers` (ids or {meter}/{id} objects) or `meters`; null when absent.
+export function member_ids(t: Record<string, unknown>): string[] | null {
   const list = Array.isArray(t.consumers) ? t.consumers : Array.isArray(t.meters) ? t.meters : null;
   if (!list) return null;
   return list.map((c) => (typeof c === "string" ? c : str((c as Record<string, unknown>)?.meter ?? (c as Record<string, unknown>)?.id)));

@@ -55,3 +55,10 @@ test("open counts leave out closed alerts and alerts without a meter", () => {
   assert.equal(counts.get("m2"), 1);
   assert.equal(counts.size, 2);
 });
+
+test("transformer members are read from ids, member objects, or not at all", async () => {
+  const { member_ids } = await import("../src/api.ts");
+  assert.deepEqual(member_ids({ consumers: ["m1", "m2"] }), ["m1", "m2"]);
+  assert.deepEqual(member_ids({ meters: [{ meter: "m3" }, { id: "m4" }] }), ["m3", "m4"]);
+  assert.equal(member_ids({ consumer_count: 12 }), null);
+});

@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <unordered_map>
 
+#include "server/api/alert_routes.h"
 #include "server/api/api_json.h"
 #include "wattguard/protocol/topics.h"
 
@@ -261,6 +263,9 @@ HttpResponse ApiHandler::route_api(const HttpRequest& req, const RequestTarget& 
       return method_not_allowed("GET, POST");
     }
     if (n == 4) return m == "DELETE" ? revoke_token(*caller, seg[3]) : method_not_allowed("DELETE");
+  }
+  if (deps_.alerts) {
+    if (auto alerts = deps_.alerts->handle(req, target, seg, *caller)) return std::move(*alerts);
   }
   if (deps_.extra_route) {
     if (auto extra = deps_.extra_route(req, target, *caller)) return std::move(*extra);
@@ -572,6 +577,7 @@ HttpResponse ApiHandler::list_meters(const Caller& caller, const RequestTarget& 
   std::unordered_map<std::string, ingest::MeterLive> live;
   for (auto& m : deps_.ingest->live_states()) live.emplace(m.meter_id, std::move(m));
 
+  const std::map<std::string, int> alerts_open = deps_.alerts ? deps_.alerts->open_counts() : std::map<std::string, int>{};
   std::vector<json> rows;
   const auto consider = [&](const storage::MeterInfo& info) {
     if (area != nullptr && info.area != *area) return;
@@ -584,6 +590,7 @@ HttpResponse ApiHandler::list_meters(const Caller& caller, const RequestTarget& 
     }
     const auto it = live.find(info.id);
     json row = meter_summary(info, it == live.end() ? std::nullopt : std::optional(it->second), now);
+    if (const auto open = alerts_open.find(info.id); open != alerts_open.end()) row["alerts_open"] = open->second;
     if (!status_filter.empty()) {
       if (status_filter == "stale" ? !row["stale"].get<bool>() : row["status"] != status_filter) return;
     }
@@ -631,6 +638,7 @@ HttpResponse ApiHandler::get_meter(const Caller& caller, const std::string& id) 
   const int64_t now = now_ms();
   json body = meter_summary(*info, deps_.ingest->live_state(id), now);
   body["now_ms"] = now;
+  if (deps_.alerts) body["alerts_open"] = deps_.alerts->open_count(id);
   return json_response(200, json{{"meter", std::move(body)}});
 }
 

@@ -23,6 +23,8 @@
 
 namespace wattguard::api {
 
+class AlertRoutes;
+
 // What an authenticated caller may do.
 enum class Access {
   kConsumer,  // a consumer user: read its own meters only
@@ -58,6 +60,7 @@ struct ApiDeps {
   std::function<int64_t()> now_ms;              // wall clock, Unix ms; default: system clock
   std::function<int()> open_connections;        // for health; optional
   ExtraRoute extra_route;                       // optional
+  AlertRoutes* alerts = nullptr;                // alerts and audit routes, meters' alerts_open (alert_routes.h); optional
 };
 
 class ApiHandler {

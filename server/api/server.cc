@@ -10,6 +10,10 @@
 #include <mutex>
 #include <thread>
 
+#include "server/alerts/delivery_worker.h"
+#include "server/alerts/ingest_alerts.h"
+#include "server/alerts/prevention_policy.h"
+#include "server/api/alert_routes.h"
 #include "server/api/http_server.h"
 #include "server/api/live_publisher.h"
 #include "server/storage/sqlite_store.h"
@@ -64,6 +68,12 @@ struct Server::Impl {
   std::function<int64_t()> now_ms;
   std::unique_ptr<storage::SqliteStore> store;
   std::unique_ptr<AuthStore> auth;
+  // The policy is declared before the alert service so it outlives the listener the service holds.
+  std::unique_ptr<alerts::PreventionPolicy> policy;
+  std::unique_ptr<alerts::AlertService> alerts;
+  std::unique_ptr<alerts::DeliveryWorker> delivery;
+  std::unique_ptr<alerts::IngestAlerts> ingest_alerts;
+  std::unique_ptr<AlertRoutes> alert_routes;
   LiveHub hub;
   std::unique_ptr<LivePublisher> publisher;
   std::unique_ptr<ingest::IngestService> ingest;
@@ -153,14 +163,67 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   im->auth = AuthStore::open(db_path, error);
   if (!im->auth) return nullptr;
 
+  alerts::AlertServiceOptions ao;
+  ao.database_path = db_path;
+  ao.now_ms = im->now_ms;
+  ao.recipients = [areas = config.alerts](const std::string& area) { return areas.recipients(area); };
+  im->alerts = alerts::AlertService::open(ao, error);
+  if (!im->alerts) {
+    *error = "alerts: " + db_path + ": " + *error;
+    return nullptr;
+  }
+  {
+    const auto& ac = config.alerts;
+    std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers;
+    notifiers["webhook"] = notify::make_webhook_notifier({ac.http_timeout_s * 1000, ac.webhook_auth_header});
+    if (!ac.sms.url.empty()) {
+      notify::SmsGatewayOptions so;
+      so.url = ac.sms.url;
+      so.method = ac.sms.method;
+      so.body = ac.sms.body;
+      so.to_param = ac.sms.to_param;
+      so.text_param = ac.sms.text_param;
+      so.auth_header = ac.sms.auth_header;
+      so.username = ac.sms.username;
+      so.password = ac.sms.password;
+      so.message_template = ac.sms.message_template;
+      so.timeout_ms = ac.http_timeout_s * 1000;
+      notifiers["sms"] = notify::make_sms_notifier(so);
+    }
+    alerts::DeliveryOptions dopt;
+    dopt.max_attempts = ac.max_attempts;
+    dopt.retry_base_ms = int64_t{ac.retry_base_s} * 1000;
+    dopt.retry_max_ms = int64_t{ac.retry_max_s} * 1000;
+    dopt.public_url = ac.public_url;
+    im->delivery = std::make_unique<alerts::DeliveryWorker>(*im->alerts, std::move(notifiers), dopt);
+    alerts::DeliveryWorker* worker = im->delivery.get();
+    im->alerts->add_listener([worker](const alerts::Alert&) { worker->wake(); });
+    if (!ac.has_notifiers()) {
+      spdlog::info("alerts: no notifiers configured ([[alerts.areas]] webhook_url / phone): alerts are stored and "
+                   "shown in the API only");
+    }
+  }
+
   im->publisher = std::make_unique<LivePublisher>(im->hub);
   im->ingest = std::make_unique<ingest::IngestService>(ingest_config(config, mqtt_password, im->now_ms), *im->store);
   im->ingest->add_observer(im->publisher.get());
+  im->ingest_alerts = std::make_unique<alerts::IngestAlerts>(*im->alerts, *im->store, config.alerts.offline_alerts);
+  im->ingest->add_observer(im->ingest_alerts.get());
+  im->policy = std::make_unique<alerts::PreventionPolicy>(*im->alerts, *im->ingest, *im->store, config.alerts);
+  im->policy->attach();
+  const auto detach_alerts = [raw = im.get()] {
+    raw->policy->detach();
+    raw->ingest->remove_observer(raw->ingest_alerts.get());
+    raw->ingest_alerts->stop();
+  };
   if (!im->ingest->start(error)) {
     *error = "ingest: " + *error;
     im->ingest->remove_observer(im->publisher.get());
+    detach_alerts();
     return nullptr;
   }
+  im->delivery->start();
+  im->alert_routes = std::make_unique<AlertRoutes>(AlertRoutesDeps{im->alerts.get(), im->store.get(), im->now_ms});
 
   ApiDeps deps;
   deps.store = im->store.get();
@@ -170,6 +233,7 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   deps.config = config;
   deps.now_ms = im->now_ms;
   deps.extra_route = std::move(options.extra_route);
+  deps.alerts = im->alert_routes.get();
   Impl* raw = im.get();
   deps.open_connections = [raw] { return raw->http ? raw->http->open_connections() : 0; };
   im->handler = std::make_unique<ApiHandler>(std::move(deps));
@@ -180,7 +244,9 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   if (!im->http->start(error)) {
     *error = "http: " + *error;
     im->ingest->remove_observer(im->publisher.get());
+    detach_alerts();
     im->ingest->stop();
+    im->delivery->stop();
     return nullptr;
   }
   im->maintenance = std::thread([raw] { raw->run_maintenance(); });
@@ -208,7 +274,11 @@ void Server::stop() {
   // No more live messages first: the hub must not post into a network layer being torn down.
   im.ingest->remove_observer(im.publisher.get());
   im.http->stop();
+  im.policy->detach();
+  im.ingest->remove_observer(im.ingest_alerts.get());
   im.ingest->stop();
+  im.ingest_alerts->stop();
+  im.delivery->stop();
   spdlog::info("wattguard serve: stopped");
 }
 
@@ -226,6 +296,7 @@ storage::ReadingStore& Server::store() { return *impl_->store; }
 ingest::IngestService& Server::ingest() { return *impl_->ingest; }
 AuthStore& Server::auth() { return *impl_->auth; }
 LiveHub& Server::hub() { return impl_->hub; }
+alerts::AlertService& Server::alerts() { return *impl_->alerts; }
 
 int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions options) {
   std::string error;

@@ -8,6 +8,7 @@
 #include <stop_token>
 #include <string>
 
+#include "server/alerts/alert_service.h"
 #include "server/api/api_handler.h"
 #include "server/api/auth_store.h"
 #include "server/api/live_hub.h"
@@ -42,6 +43,8 @@ class Server {
   ingest::IngestService& ingest();
   AuthStore& auth();
   LiveHub& hub();
+  // Alerts: detectors raise here (docs/alerts.md); notification and the disconnect policy follow.
+  alerts::AlertService& alerts();
 
  private:
   struct Impl;

@@ -81,6 +81,51 @@ KeySpec choice_key(std::string name, std::vector<std::string> choices, Field fie
           }};
 }
 
+template <typename Field>
+KeySpec bool_key(std::string name, Field field) {
+  return {name, [field](const toml::node& node, ServerConfig& c) -> std::string {
+            const auto* v = node.as_boolean();
+            if (v == nullptr) return "must be true or false";
+            field(c) = v->get();
+            return "";
+          }};
+}
+
+// [[alerts.areas]]: one table per meter reader of an area.
+std::string apply_alert_areas(const toml::node& node, ServerConfig& c) {
+  const auto* list = node.as_array();
+  if (list == nullptr) return "must be an array of tables ([[alerts.areas]])";
+  std::vector<alerts::AreaReader> areas;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string at = "entry " + std::to_string(i + 1);
+    const auto* t = list->get(i)->as_table();
+    if (t == nullptr) return at + " is not a table";
+    alerts::AreaReader a;
+    for (const auto& [key, value] : *t) {
+      const std::string k(key.str());
+      std::string* text = k == "name" ? &a.area : k == "reader" ? &a.reader : k == "phone" ? &a.phone
+                        : k == "webhook_url" ? &a.webhook_url : nullptr;
+      if (text != nullptr) {
+        if (!value.is_string()) return at + ": " + k + " must be a string";
+        *text = value.as_string()->get();
+      } else if (k == "disconnect_on") {
+        const auto* kinds = value.as_array();
+        if (kinds == nullptr) return at + ": disconnect_on must be an array of alert kinds";
+        for (const auto& kind : *kinds) {
+          if (!kind.is_string()) return at + ": disconnect_on must be an array of alert kinds";
+          a.disconnect_on.push_back(kind.as_string()->get());
+        }
+      } else {
+        return at + ": unknown key " + k + " (name, reader, phone, webhook_url, disconnect_on)";
+      }
+    }
+    if (a.area.empty()) return at + ": name is required (\"default\" for the fallback area)";
+    areas.push_back(std::move(a));
+  }
+  c.alerts.areas = std::move(areas);
+  return "";
+}
+
 const std::vector<KeySpec>& key_specs() {
   static const std::vector<KeySpec> specs = [] {
     constexpr int64_t kIntMax = std::numeric_limits<int>::max();
@@ -174,6 +219,37 @@ const std::vector<KeySpec>& key_specs() {
 
     s.push_back(choice_key("log.level", {"trace", "debug", "info", "warn", "error", "off"},
                            [](ServerConfig& c) -> std::string& { return c.log.level; }));
+
+    s.push_back(bool_key("alerts.offline_alerts", [](ServerConfig& c) -> bool& { return c.alerts.offline_alerts; }));
+    s.push_back(string_key("alerts.public_url", true, [](ServerConfig& c) -> std::string& { return c.alerts.public_url; }));
+    s.push_back(integer_key<int>("alerts.max_attempts", 1, 100, [](ServerConfig& c) -> int& { return c.alerts.max_attempts; }));
+    s.push_back(integer_key<int>("alerts.retry_base_s", 1, 86400,
+                                 [](ServerConfig& c) -> int& { return c.alerts.retry_base_s; }));
+    s.push_back(integer_key<int>("alerts.retry_max_s", 1, 7 * 86400,
+                                 [](ServerConfig& c) -> int& { return c.alerts.retry_max_s; }));
+    s.push_back(integer_key<int>("alerts.http_timeout_s", 1, 300,
+                                 [](ServerConfig& c) -> int& { return c.alerts.http_timeout_s; }));
+    s.push_back(string_key("alerts.webhook_auth_header", true,
+                           [](ServerConfig& c) -> std::string& { return c.alerts.webhook_auth_header; }));
+    s.push_back(integer_key<int>("alerts.disconnect_attempts", 1, 20,
+                                 [](ServerConfig& c) -> int& { return c.alerts.disconnect_attempts; }));
+    s.push_back(integer_key<int>("alerts.disconnect_timeout_s", 1, 3600,
+                                 [](ServerConfig& c) -> int& { return c.alerts.disconnect_timeout_s; }));
+    s.push_back({"alerts.areas", apply_alert_areas});
+    s.push_back(string_key("alerts.sms.url", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.url; }));
+    s.push_back(choice_key("alerts.sms.method", {"POST", "PUT", "GET"},
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.method; }));
+    s.push_back(choice_key("alerts.sms.body", {"form", "json", "query"},
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.body; }));
+    s.push_back(string_key("alerts.sms.to_param", false, [](ServerConfig& c) -> std::string& { return c.alerts.sms.to_param; }));
+    s.push_back(string_key("alerts.sms.text_param", false,
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.text_param; }));
+    s.push_back(string_key("alerts.sms.auth_header", true,
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.auth_header; }));
+    s.push_back(string_key("alerts.sms.username", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.username; }));
+    s.push_back(string_key("alerts.sms.password", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.password; }));
+    s.push_back(string_key("alerts.sms.message_template", false,
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.message_template; }));
     return s;
   }();
   return specs;
@@ -282,6 +358,7 @@ std::string validate_config(const ServerConfig& c) {
       return "mqtt.shared_group = \"" + c.mqtt.shared_group + "\": must not contain / + #";
     }
   }
+  if (const std::string alerts = alerts::validate_alerts_config(c.alerts); !alerts.empty()) return alerts;
   return "";
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "server/alerts/alerts_config.h"
+
 namespace wattguard::api {
 
 enum class CookieSecure { kAuto, kAlways, kNever };
@@ -87,6 +89,7 @@ struct ServerConfig {
   IngestConfig ingest;
   AuthConfig auth;
   LogConfig log;
+  alerts::AlertsConfig alerts;  // [alerts], [alerts.sms], [[alerts.areas]] (docs/alerts.md)
 
   // data_dir/database unless database is absolute.
   std::string database_path() const;

@@ -216,6 +216,20 @@ TEST_F(AlertRoutesTest, AcknowledgeAndCloseNeedAnOperatorAndAreAudited) {
   EXPECT_NE(entries[1]["actor"].get<std::string>().find("token"), std::string::npos);
 }
 
+TEST_F(AlertRoutesTest, CommandsSentThroughTheApiAreInTheAuditLogWithTheirReason) {
+  const auto sent = call(admin_token_, "POST", "/api/v1/meters/m1/commands", R"({"kind": "relay_on", "reason": "bill paid"})");
+  ASSERT_EQ(sent.status, 202) << sent.body;
+  const auto audit = call(admin_token_, "GET", "/api/v1/audit?meter=m1&limit=10");
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  const json entries = body(audit)["audit"];
+  ASSERT_FALSE(entries.empty());
+  EXPECT_EQ(entries[0]["action"], "command.relay_on");
+  EXPECT_EQ(entries[0]["target"], "m1");
+  EXPECT_NE(entries[0]["details"].get<std::string>().find("bill paid"), std::string::npos);
+  EXPECT_NE(entries[0]["actor"].get<std::string>().find("token"), std::string::npos);
+  EXPECT_EQ(call(read_token_, "GET", "/api/v1/audit").status, 403);
+}
+
 TEST_F(AlertRoutesTest, MetersCarryTheirOpenAlertCount) {
   raise("m1", "", "cover_open");
   auto r = call(read_token_, "GET", "/api/v1/meters");

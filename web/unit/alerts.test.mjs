@@ -32,6 +32,9 @@ test("evidence of any JSON shape becomes one bounded line", () => {
   assert.equal(evidence_text({ shortfall_wh: 1234.5678, share: 0.4 }), "shortfall wh: 1234.568, share: 0.4");
   assert.equal(evidence_text([{ a: 1 }, "b"]), "a: 1; b");
   assert.equal(evidence_text("plain"), "plain");
+  assert.equal(evidence_text({ last_seen_ms: Date.UTC(2026, 10, 25, 2, 8, 1), reason: "status" }),
+    "last seen: 2026-11-25 02:08:01 UTC, reason: status");
+  assert.equal(evidence_text({ window_ms: 900000 }), "window ms: 900000");  // a duration, not a time
   assert.equal(evidence_text(null), "");
   const long = evidence_text({ text: "x".repeat(1000) });
   assert.equal(long.length, 240);

@@ -36,7 +36,13 @@ export function evidence_text(evidence: unknown): string {
   if (evidence === null || evidence === undefined) text = "";
   else if (Array.isArray(evidence)) text = evidence.map((e) => evidence_text(e)).filter(Boolean).join("; ");
   else if (typeof evidence === "object") {
-    text = Object.entries(evidence as Record<string, unknown>).map(([k, v]) => `${k.replace(/_/g, " ")}: ${scalar(v)}`).join(", ");
+    text = Object.entries(evidence as Record<string, unknown>).map(([k, v]) => {
+      // Unix-millisecond times ("last_seen_ms") read as UTC times, not 13-digit numbers.
+      if (/_ms$/.test(k) && typeof v === "number" && v > 946_684_800_000 && v < 32_503_680_000_000) {
+        return `${k.slice(0, -3).replace(/_/g, " ")}: ${new Date(v).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+      }
+      return `${k.replace(/_/g, " ")}: ${scalar(v)}`;
+    }).join(", ");
   } else text = scalar(evidence);
   return text.length > kMaxEvidenceChars ? `${text.slice(0, kMaxEvidenceChars - 1)}…` : text;
 }

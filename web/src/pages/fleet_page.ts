@@ -210,7 +210,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       if (m.alerts_open > 0) alerts++;
       if ((health === "online" || health === "stale") && m.last_reading) total_w += m.last_reading.p_w;
     }
-    set_text(counts_el, `${meters.length} meters · ${online} online · ${stale} stale · ${offline} offline` +
+    set_text(counts_el, `${meters.length} meter${meters.length === 1 ? "" : "s"} · ${online} online · ${stale} stale · ${offline} offline` +
       (unknown ? ` · ${unknown} never seen` : "") + ` · ${tamper} tamper · ${alerts} with alerts · total ${power(total_w)}`);
   }
 

@@ -12,6 +12,7 @@
 
 #include "server/api/alert_routes.h"
 #include "server/api/api_json.h"
+#include "server/api/grid_routes.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::api {
@@ -263,6 +264,9 @@ HttpResponse ApiHandler::route_api(const HttpRequest& req, const RequestTarget& 
       return method_not_allowed("GET, POST");
     }
     if (n == 4) return m == "DELETE" ? revoke_token(*caller, seg[3]) : method_not_allowed("DELETE");
+  }
+  if (deps_.grid) {
+    if (auto grid = deps_.grid->handle(req, target, seg, *caller)) return std::move(*grid);
   }
   if (deps_.alerts) {
     if (auto alerts = deps_.alerts->handle(req, target, seg, *caller)) return std::move(*alerts);

@@ -23,6 +23,7 @@
 
 namespace wattguard::api {
 
+class GridRoutes;
 class AlertRoutes;
 
 // What an authenticated caller may do.
@@ -61,6 +62,7 @@ struct ApiDeps {
   std::function<int()> open_connections;        // for health; optional
   ExtraRoute extra_route;                       // optional
   AlertRoutes* alerts = nullptr;                // alerts and audit routes, meters' alerts_open (alert_routes.h); optional
+  GridRoutes* grid = nullptr;                   // transformers, topology, imports (grid_routes.h); optional
 };
 
 class ApiHandler {

@@ -14,6 +14,7 @@
 #include "server/alerts/ingest_alerts.h"
 #include "server/alerts/prevention_policy.h"
 #include "server/api/alert_routes.h"
+#include "server/api/grid_routes.h"
 #include "server/api/http_server.h"
 #include "server/api/live_publisher.h"
 #include "server/storage/sqlite_store.h"
@@ -74,6 +75,10 @@ struct Server::Impl {
   std::unique_ptr<alerts::DeliveryWorker> delivery;
   std::unique_ptr<alerts::IngestAlerts> ingest_alerts;
   std::unique_ptr<AlertRoutes> alert_routes;
+  // Grid model and theft analysis; after the alert service and store, so destroyed before them.
+  std::unique_ptr<grid::GridStore> grid;
+  std::unique_ptr<grid::TheftAnalysisService> analysis;
+  std::unique_ptr<GridRoutes> grid_routes;
   LiveHub hub;
   std::unique_ptr<LivePublisher> publisher;
   std::unique_ptr<ingest::IngestService> ingest;
@@ -204,6 +209,21 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
     }
   }
 
+  im->grid = grid::GridStore::open(db_path, error);
+  if (!im->grid) {
+    *error = "grid: " + *error;
+    return nullptr;
+  }
+  {
+    alerts::AlertService* service = im->alerts.get();
+    grid::AlertSink sink{[service](const alerts::NewAlert& a) { return service->raise(a); },
+                         [service](const std::string& key, int64_t t_ms) { service->clear(key, t_ms); }};
+    im->analysis = std::make_unique<grid::TheftAnalysisService>(config.theft, *im->store, *im->grid, std::move(sink),
+                                                                im->now_ms);
+    im->grid_routes =
+        std::make_unique<GridRoutes>(GridRoutesDeps{im->grid.get(), im->analysis.get(), im->store.get(), im->now_ms});
+  }
+
   im->publisher = std::make_unique<LivePublisher>(im->hub);
   im->ingest = std::make_unique<ingest::IngestService>(ingest_config(config, mqtt_password, im->now_ms), *im->store);
   im->ingest->add_observer(im->publisher.get());
@@ -234,6 +254,7 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   deps.now_ms = im->now_ms;
   deps.extra_route = std::move(options.extra_route);
   deps.alerts = im->alert_routes.get();
+  deps.grid = im->grid_routes.get();
   Impl* raw = im.get();
   deps.open_connections = [raw] { return raw->http ? raw->http->open_connections() : 0; };
   im->handler = std::make_unique<ApiHandler>(std::move(deps));
@@ -250,6 +271,7 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
     return nullptr;
   }
   im->maintenance = std::thread([raw] { raw->run_maintenance(); });
+  if (config.theft.enabled) im->analysis->start();
 
   std::unique_ptr<Server> server(new Server(std::move(im)));
   spdlog::info("wattguard serve: API on {} (data {}, broker {}:{}, web UI from {})", server->url(), db_path,
@@ -271,6 +293,7 @@ void Server::stop() {
   }
   im.maintenance_cv.notify_all();
   if (im.maintenance.joinable()) im.maintenance.join();
+  im.analysis->stop();
   // No more live messages first: the hub must not post into a network layer being torn down.
   im.ingest->remove_observer(im.publisher.get());
   im.http->stop();
@@ -297,6 +320,8 @@ ingest::IngestService& Server::ingest() { return *impl_->ingest; }
 AuthStore& Server::auth() { return *impl_->auth; }
 LiveHub& Server::hub() { return impl_->hub; }
 alerts::AlertService& Server::alerts() { return *impl_->alerts; }
+grid::GridStore& Server::grid() { return *impl_->grid; }
+grid::TheftAnalysisService& Server::theft_analysis() { return *impl_->analysis; }
 
 int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions options) {
   std::string error;

@@ -13,6 +13,8 @@
 #include "server/api/auth_store.h"
 #include "server/api/live_hub.h"
 #include "server/api/server_config.h"
+#include "server/grid/grid_store.h"
+#include "server/grid/theft_analysis_service.h"
 #include "server/ingest/ingest_service.h"
 #include "server/storage/reading_store.h"
 
@@ -45,6 +47,9 @@ class Server {
   LiveHub& hub();
   // Alerts: detectors raise here (docs/alerts.md); notification and the disconnect policy follow.
   alerts::AlertService& alerts();
+  // The grid model and the periodic theft analysis (docs/grid.md).
+  grid::GridStore& grid();
+  grid::TheftAnalysisService& theft_analysis();
 
  private:
   struct Impl;

@@ -91,6 +91,28 @@ KeySpec bool_key(std::string name, Field field) {
           }};
 }
 
+// Number key (integer or decimal) within [lo, hi], stored through `field`.
+template <typename Field>
+KeySpec number_key(std::string name, double lo, double hi, Field field) {
+  return {name, [lo, hi, field](const toml::node& node, ServerConfig& c) -> std::string {
+            double x = 0;
+            if (const auto* i = node.as_integer()) {
+              x = static_cast<double>(i->get());
+            } else if (const auto* f = node.as_floating_point()) {
+              x = f->get();
+            } else {
+              return "must be a number";
+            }
+            if (!(x >= lo && x <= hi)) {
+              std::ostringstream range;
+              range << "must be between " << lo << " and " << hi;
+              return range.str();
+            }
+            field(c) = x;
+            return "";
+          }};
+}
+
 // [[alerts.areas]]: one table per meter reader of an area.
 std::string apply_alert_areas(const toml::node& node, ServerConfig& c) {
   const auto* list = node.as_array();
@@ -250,6 +272,21 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(string_key("alerts.sms.password", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.password; }));
     s.push_back(string_key("alerts.sms.message_template", false,
                            [](ServerConfig& c) -> std::string& { return c.alerts.sms.message_template; }));
+
+    s.push_back(bool_key("theft.enabled", [](ServerConfig& c) -> bool& { return c.theft.enabled; }));
+    s.push_back(integer_key<int64_t>("theft.cycle_s", 10, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.cycle_s; }));
+    s.push_back(integer_key<int64_t>("theft.settle_s", 0, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.settle_s; }));
+    s.push_back(integer_key<int>("theft.calibration_days", 1, 90,
+                                 [](ServerConfig& c) -> int& { return c.theft.calibration_days; }));
+    s.push_back(integer_key<int>("theft.history_days", 2, 400, [](ServerConfig& c) -> int& { return c.theft.history_days; }));
+    s.push_back(integer_key<int32_t>("theft.utc_offset_s", -14 * 3600, 14 * 3600,
+                                     [](ServerConfig& c) -> int32_t& { return c.theft.utc_offset_s; }));
+    s.push_back(number_key("theft.cusum_k", 0.0, 20.0, [](ServerConfig& c) -> double& { return c.theft.cusum_k; }));
+    s.push_back(number_key("theft.cusum_h_min", 1.0, 10000.0, [](ServerConfig& c) -> double& { return c.theft.cusum_h_min; }));
+    s.push_back(number_key("theft.pattern_alone", 0.5, 1.0, [](ServerConfig& c) -> double& { return c.theft.pattern_alone; }));
+    s.push_back(number_key("theft.min_loss_share", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.min_loss_share; }));
+    s.push_back(integer_key<int>("theft.series_intervals", 1, 100000,
+                                 [](ServerConfig& c) -> int& { return c.theft.series_intervals; }));
     return s;
   }();
   return specs;
@@ -359,6 +396,10 @@ std::string validate_config(const ServerConfig& c) {
     }
   }
   if (const std::string alerts = alerts::validate_alerts_config(c.alerts); !alerts.empty()) return alerts;
+  if (c.theft.history_days <= c.theft.calibration_days) {
+    return "theft.history_days = " + std::to_string(c.theft.history_days) +
+           ": must be more than theft.calibration_days (" + std::to_string(c.theft.calibration_days) + ")";
+  }
   return "";
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "server/alerts/alerts_config.h"
+#include "server/grid/theft_options.h"
 
 namespace wattguard::api {
 
@@ -90,6 +91,7 @@ struct ServerConfig {
   AuthConfig auth;
   LogConfig log;
   alerts::AlertsConfig alerts;  // [alerts], [alerts.sms], [[alerts.areas]] (docs/alerts.md)
+  grid::TheftOptions theft;     // [theft]: the grid-side theft analysis (docs/grid.md)
 
   // data_dir/database unless database is absolute.
   std::string database_path() const;

@@ -1,0 +1,378 @@
+// Grid routes: JSON for transformers and their analysis, topology and readings imports with row-naming errors.
+#include "server/api/grid_routes.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "server/grid/readings_import.h"
+#include "server/grid/topology_import.h"
+
+namespace wattguard::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kTopSuspects = 3;
+
+double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+
+HttpResponse forbidden(std::string_view message) { return error_response(403, "forbidden", "", message); }
+
+HttpResponse bad_param(std::string_view field, std::string_view message) {
+  return error_response(400, "bad_parameter", field, message);
+}
+
+HttpResponse method_not_allowed(std::string_view allow) {
+  HttpResponse r = error_response(405, "method_not_allowed", "", "method not allowed here; allowed: " + std::string(allow));
+  r.set_header("Allow", std::string(allow));
+  return r;
+}
+
+HttpResponse transformer_not_found(const std::string& id) {
+  return error_response(404, "transformer_not_found", "id", "no transformer '" + id + "'");
+}
+
+HttpResponse storage_error(const storage::StoreStatus& status) {
+  spdlog::error("api: grid storage error: {} ({})", status.message, storage::store_code_name(status.code));
+  return error_response(500, "storage_error", "", "the database could not answer; see the server log");
+}
+
+// A bad file: 400 with the row's line, column and value besides the usual error members.
+HttpResponse bad_file(const analytics::Error& e) {
+  json error = {{"code", "bad_parameter"}, {"field", "body"}, {"message", grid::describe_error(e)}};
+  if (e.line > 0) error["line"] = e.line;
+  if (!e.field.empty()) error["column"] = e.field;
+  if (!e.value.empty()) error["value"] = e.value;
+  return json_response(400, json{{"error", std::move(error)}});
+}
+
+json point_json(const grid::BalancePoint& p) {
+  return {{"end_ms", p.end_ms},
+          {"check_present", p.check_present},
+          {"check_kwh", p.check_present ? json(round_to(p.check_kwh, 1e-4)) : json(nullptr)},
+          {"consumers_kwh", round_to(p.consumers_kwh, 1e-4)},
+          {"consumers_missing", p.consumers_missing},
+          {"evaluated", p.evaluated},
+          {"expected_loss_kwh", round_to(p.expected_loss_kwh, 1e-4)},
+          {"unexplained_kwh", p.evaluated ? json(round_to(p.unexplained_kwh, 1e-4)) : json(nullptr)},
+          {"z", round_to(p.z, 1e-3)},
+          {"cusum", round_to(p.cusum, 1e-3)},
+          {"alert", p.alert}};
+}
+
+json suspect_json(const grid::SuspectStatus& s, bool full) {
+  json j = {{"meter", s.meter}, {"rank", s.rank}, {"score", round_to(s.score, 1e-4)}, {"flagged", s.flagged}};
+  if (full) {
+    j["pattern_score"] = round_to(s.pattern_score, 1e-3);
+    j["loss_share"] = round_to(s.loss_share, 1e-4);
+    j["attributed_kwh_per_day"] = round_to(s.attributed_kwh_per_day, 1e-3);
+    j["first_flagged_ms"] = s.first_flagged_ms > 0 ? json(s.first_flagged_ms) : json(nullptr);
+    j["evidence"] = s.evidence;
+  }
+  return j;
+}
+
+// The analysis summary (list) or everything (detail); null before the first analysis of the transformer.
+json analysis_json(const std::optional<grid::TransformerStatus>& st, bool full, size_t series_limit) {
+  if (!st) return nullptr;
+  json j = {{"analysed_to_ms", st->analysed_to_ms},
+            {"calibrated", st->calibrated},
+            {"alert", st->alert},
+            {"alert_since_ms", st->alert_since_ms > 0 ? json(st->alert_since_ms) : json(nullptr)},
+            {"unexplained_kwh", round_to(st->unexplained_kwh, 1e-3)},
+            {"check_kwh", round_to(st->check_kwh, 1e-3)},
+            {"loss_share", round_to(st->loss_share, 1e-5)},
+            {"last_interval", st->last ? point_json(*st->last) : json(nullptr)}};
+  json suspects = json::array();
+  for (const auto& s : st->suspects) {
+    if (!full && suspects.size() >= kTopSuspects) break;
+    suspects.push_back(suspect_json(s, full));
+  }
+  j[full ? "suspects" : "top_suspects"] = std::move(suspects);
+  if (full) {
+    j["history_from_ms"] = st->history_from_ms;
+    j["alerts_raised"] = st->alerts_raised;
+    j["cusum"] = round_to(st->cusum, 1e-3);
+    j["threshold"] = round_to(st->threshold, 1e-3);
+    j["evidence"] = st->evidence;
+    json series = json::array();
+    const size_t skip = st->series.size() > series_limit ? st->series.size() - series_limit : 0;
+    for (size_t i = skip; i < st->series.size(); ++i) series.push_back(point_json(st->series[i]));
+    j["series"] = std::move(series);
+  }
+  return j;
+}
+
+json transformer_json(const grid::Transformer& t, bool members) {
+  json j = {{"id", t.id}, {"name", t.name}, {"area", t.area}, {"check_meter", t.check_meter},
+            {"created_ms", t.created_ms}};
+  if (members) {
+    j["consumers"] = t.consumers;
+  } else {
+    j["consumer_count"] = t.consumers.size();
+  }
+  return j;
+}
+
+// Optional string member; *bad set (with the 400) when present but not a string.
+std::optional<std::string> string_member(const json& body, const char* name, HttpResponse* refusal, bool* bad) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) {
+    *refusal = bad_param(name, std::string(name) + " must be a string");
+    *bad = true;
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+// The consumers member: an array of strings, or the 400.
+bool consumers_member(const json& body, std::vector<std::string>* out, HttpResponse* refusal) {
+  const auto it = body.find("consumers");
+  if (it == body.end() || it->is_null()) return true;
+  if (!it->is_array()) {
+    *refusal = bad_param("consumers", "consumers must be an array of meter ids");
+    return false;
+  }
+  for (size_t i = 0; i < it->size(); ++i) {
+    if (!(*it)[i].is_string()) {
+      *refusal = bad_param("consumers[" + std::to_string(i) + "]", "meter ids are strings");
+      return false;
+    }
+    out->push_back((*it)[i].get<std::string>());
+  }
+  return true;
+}
+
+}  // namespace
+
+GridRoutes::GridRoutes(GridRoutesDeps deps) : deps_(std::move(deps)) {}
+
+void GridRoutes::audit(const Caller& caller, const std::string& action, const std::string& target,
+                       const std::string& details) {
+  storage::AuditEntry e;
+  e.time_ms = deps_.now_ms();
+  e.actor = caller.name;
+  e.action = action;
+  e.target = target;
+  e.details = details;
+  if (auto r = deps_.store->append_audit(e); !r.ok()) spdlog::warn("audit: {}", r.error().message);
+}
+
+std::optional<HttpResponse> GridRoutes::handle(const HttpRequest& req, const RequestTarget& target,
+                                               const std::vector<std::string>& seg, const Caller& caller) {
+  const size_t n = seg.size();
+  if (n < 3 || (seg[2] != "transformers" && seg[2] != "topology" && seg[2] != "import")) return std::nullopt;
+  const bool is_import = seg[2] == "import";
+  if (is_import && !(n == 4 && seg[3] == "readings")) return std::nullopt;
+  if (seg[2] == "topology" && n != 3) return std::nullopt;
+  if (seg[2] == "transformers" && n > 5) return std::nullopt;
+  if (n == 5 && seg[4] != "members") return std::nullopt;
+  if (!caller.can_read_all()) return forbidden("the grid model and theft analysis are for operators and API tokens");
+  const std::string& m = req.method;
+  const bool reading = m == "GET" || m == "HEAD";
+  if (!reading && !caller.is_admin()) return forbidden("only admins change the grid model or import data");
+
+  if (is_import) return m == "POST" ? import_readings(req, caller) : method_not_allowed("POST");
+  if (seg[2] == "topology") {
+    if (reading) return get_topology();
+    if (m == "PUT") return replace_topology(req, caller);
+    return method_not_allowed("GET, PUT");
+  }
+  if (n == 3) {
+    if (reading) return list(target);
+    if (m == "POST") return add(req, caller);
+    return method_not_allowed("GET, POST");
+  }
+  if (n == 4) {
+    if (reading) return get(seg[3], target);
+    if (m == "DELETE") return remove(seg[3], caller);
+    return method_not_allowed("GET, DELETE");
+  }
+  return m == "PUT" ? set_members(req, seg[3], caller) : method_not_allowed("PUT");
+}
+
+HttpResponse GridRoutes::list(const RequestTarget& target) {
+  auto all = deps_.grid->list();
+  if (!all.ok()) return storage_error(all.error());
+  const std::string* area = target.param("area");
+  const std::string* alert = target.param("alert");
+  if (alert != nullptr && *alert != "true" && *alert != "false") {
+    return bad_param("alert", "alert = '" + *alert + "': expected true or false");
+  }
+  json rows = json::array();
+  for (const auto& t : all.value()) {
+    if (area != nullptr && t.area != *area) continue;
+    std::optional<grid::TransformerStatus> st;
+    if (deps_.analysis) st = deps_.analysis->status(t.id);
+    if (alert != nullptr && (st && st->alert) != (*alert == "true")) continue;
+    json row = transformer_json(t, false);
+    row["analysis"] = analysis_json(st, false, 0);
+    rows.push_back(std::move(row));
+  }
+  return json_response(200, json{{"now_ms", deps_.now_ms()}, {"transformers", std::move(rows)}});
+}
+
+HttpResponse GridRoutes::get(const std::string& id, const RequestTarget& target) {
+  auto t = deps_.grid->get(id);
+  if (!t.ok()) {
+    if (t.error().code == storage::StoreCode::kNotFound) return transformer_not_found(id);
+    return storage_error(t.error());
+  }
+  int64_t limit = 96;
+  if (const std::string* v = target.param("intervals")) {
+    const auto parsed = parse_int_value(*v, 0, 100000);
+    if (!parsed) return bad_param("intervals", "intervals = '" + *v + "': expected an integer from 0 to 100000");
+    limit = *parsed;
+  }
+  json members = json::array();
+  for (size_t i = 0; i <= t->consumers.size(); ++i) {
+    const std::string& meter = i == 0 ? t->check_meter : t->consumers[i - 1];
+    json row = {{"meter", meter}, {"role", i == 0 ? "check" : "consumer"}};
+    if (auto info = deps_.store->get_meter(meter); info.ok()) {
+      row["name"] = info->name;
+      row["area"] = info->area;
+    }
+    members.push_back(std::move(row));
+  }
+  json body = transformer_json(t.value(), true);
+  body["members"] = std::move(members);
+  std::optional<grid::TransformerStatus> st;
+  if (deps_.analysis) st = deps_.analysis->status(id);
+  return json_response(200, json{{"now_ms", deps_.now_ms()},
+                                 {"transformer", std::move(body)},
+                                 {"analysis", analysis_json(st, true, static_cast<size_t>(limit))}});
+}
+
+HttpResponse GridRoutes::add(const HttpRequest& req, const Caller& caller) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return bad_param("body", "the body is not a JSON object");
+  HttpResponse refusal;
+  bool bad = false;
+  grid::Transformer t;
+  const auto id = string_member(body, "id", &refusal, &bad);
+  const auto name = string_member(body, "name", &refusal, &bad);
+  const auto area = string_member(body, "area", &refusal, &bad);
+  const auto check = string_member(body, "check_meter", &refusal, &bad);
+  if (bad) return refusal;
+  if (!id) return bad_param("id", "id is required");
+  if (!check) return bad_param("check_meter", "check_meter is required");
+  t.id = *id;
+  t.name = name.value_or("");
+  t.area = area.value_or("");
+  t.check_meter = *check;
+  if (!consumers_member(body, &t.consumers, &refusal)) return refusal;
+  const grid::MeterKnown known = [this](const std::string& m) { return deps_.store->has_meter(m); };
+  if (auto e = grid::check_transformer(t, known)) return bad_param(e->field, grid::describe_error(*e));
+  if (deps_.grid->get(t.id).ok()) {
+    return error_response(409, "transformer_exists", "id", "transformer '" + t.id + "' exists");
+  }
+  if (auto s = deps_.grid->add(t, deps_.now_ms()); !s.ok()) {
+    if (s.code == storage::StoreCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.message);
+    return storage_error(s);
+  }
+  audit(caller, "transformer.add", t.id, std::to_string(t.consumers.size()) + " consumers, check " + t.check_meter);
+  auto stored = deps_.grid->get(t.id);
+  if (!stored.ok()) return storage_error(stored.error());
+  HttpResponse r = json_response(201, json{{"transformer", transformer_json(stored.value(), true)}});
+  r.set_header("Location", "/api/v1/transformers/" + t.id);
+  return r;
+}
+
+HttpResponse GridRoutes::remove(const std::string& id, const Caller& caller) {
+  if (auto s = deps_.grid->remove(id); !s.ok()) {
+    if (s.code == storage::StoreCode::kNotFound) return transformer_not_found(id);
+    return storage_error(s);
+  }
+  audit(caller, "transformer.delete", id, "");
+  HttpResponse r;
+  r.status = 204;
+  r.set_header("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse GridRoutes::set_members(const HttpRequest& req, const std::string& id, const Caller& caller) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return bad_param("body", "the body is not a JSON object");
+  auto current = deps_.grid->get(id);
+  if (!current.ok()) {
+    if (current.error().code == storage::StoreCode::kNotFound) return transformer_not_found(id);
+    return storage_error(current.error());
+  }
+  HttpResponse refusal;
+  bool bad = false;
+  const auto name = string_member(body, "name", &refusal, &bad);
+  const auto area = string_member(body, "area", &refusal, &bad);
+  const auto check = string_member(body, "check_meter", &refusal, &bad);
+  if (bad) return refusal;
+  if (!body.contains("consumers")) return bad_param("consumers", "consumers is required (the complete list)");
+  grid::Transformer t = current.value();
+  t.consumers.clear();
+  if (!consumers_member(body, &t.consumers, &refusal)) return refusal;
+  if (check) t.check_meter = *check;
+  if (name) t.name = *name;
+  if (area) t.area = *area;
+  const grid::MeterKnown known = [this](const std::string& m) { return deps_.store->has_meter(m); };
+  if (auto e = grid::check_transformer(t, known)) return bad_param(e->field, grid::describe_error(*e));
+  if (auto s = deps_.grid->set_members(id, t.check_meter, t.consumers, name, area); !s.ok()) {
+    if (s.code == storage::StoreCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.message);
+    if (s.code == storage::StoreCode::kNotFound) return transformer_not_found(id);
+    return storage_error(s);
+  }
+  audit(caller, "transformer.members", id, std::to_string(t.consumers.size()) + " consumers, check " + t.check_meter);
+  auto stored = deps_.grid->get(id);
+  if (!stored.ok()) return storage_error(stored.error());
+  return json_response(200, json{{"transformer", transformer_json(stored.value(), true)}});
+}
+
+HttpResponse GridRoutes::get_topology() {
+  auto all = deps_.grid->list();
+  if (!all.ok()) return storage_error(all.error());
+  json list = json::array();
+  for (const auto& t : all.value()) list.push_back(transformer_json(t, true));
+  return json_response(200, json{{"transformers", std::move(list)}});
+}
+
+HttpResponse GridRoutes::replace_topology(const HttpRequest& req, const Caller& caller) {
+  if (req.body.empty()) return bad_param("body", "a topology is required: CSV transformer,meter,role or JSON");
+  const grid::MeterKnown known = [this](const std::string& m) { return deps_.store->has_meter(m); };
+  auto parsed = grid::parse_grid_topology(req.body, "topology", known);
+  if (!parsed.ok()) return bad_file(parsed.error());
+  size_t previous = 0;
+  if (auto before = deps_.grid->list(); before.ok()) previous = before->size();
+  if (auto s = deps_.grid->replace_all(parsed.value(), deps_.now_ms()); !s.ok()) return storage_error(s);
+  size_t consumers = 0;
+  for (const auto& t : parsed.value()) consumers += t.consumers.size();
+  audit(caller, "topology.replace", "",
+        std::to_string(parsed.value().size()) + " transformers, " + std::to_string(consumers) + " consumers");
+  return json_response(200, json{{"transformers", parsed.value().size()},
+                                 {"consumers", consumers},
+                                 {"replaced_transformers", previous}});
+}
+
+HttpResponse GridRoutes::import_readings(const HttpRequest& req, const Caller& caller) {
+  if (req.body.empty()) return bad_param("body", "a readings CSV is required: meter,time,kwh");
+  auto result = grid::import_readings(req.body, "readings", *deps_.store, deps_.now_ms());
+  if (!result.ok()) {
+    if (result.error().field == "storage") {
+      return storage_error(storage::StoreStatus::error(storage::StoreCode::kIoError, result.error().message));
+    }
+    return bad_file(result.error());
+  }
+  const grid::ReadingsImportSummary& s = result.value();
+  audit(caller, "readings.import", "",
+        std::to_string(s.meters) + " meters, " + std::to_string(s.intervals_stored) + " intervals stored");
+  return json_response(200, json{{"rows", s.rows},
+                                 {"meters", s.meters},
+                                 {"intervals_stored", s.intervals_stored},
+                                 {"intervals_skipped", s.intervals_skipped},
+                                 {"intervals_filled", s.intervals_filled},
+                                 {"intervals_missing", s.intervals_missing},
+                                 {"source_interval_s", s.source_interval_s},
+                                 {"first_end_ms", s.first_end_ms},
+                                 {"last_end_ms", s.last_end_ms}});
+}
+
+}  // namespace wattguard::api

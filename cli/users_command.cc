@@ -1,0 +1,262 @@
+// `wattguard users`: sign-in accounts (consumer, operator, admin) and operator API tokens.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/command_registry.h"
+#include "server/api/auth_store.h"
+#include "server/api/request_target.h"
+#include "server/api/secrets.h"
+#include "server/api/server_config.h"
+#include "server/storage/sqlite_store.h"
+#include "wattguard/protocol/topics.h"
+
+namespace wattguard::cli {
+namespace {
+
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Where the database is: --config, then --data on top.
+struct StoreArgs {
+  std::string config_file;
+  std::optional<std::string> data_dir;
+};
+
+api::ServerConfig resolve(const StoreArgs& a) {
+  api::ServerConfig config;
+  if (!a.config_file.empty()) {
+    auto loaded = api::load_config_file(a.config_file);
+    if (!loaded.config) throw BadInput(loaded.error);
+    config = *loaded.config;
+  }
+  if (a.data_dir) config.storage.data_dir = *a.data_dir;
+  return config;
+}
+
+std::unique_ptr<api::AuthStore> open_auth(const api::ServerConfig& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(config.database_path()).parent_path(), ec);
+  std::string error;
+  auto auth = api::AuthStore::open(config.database_path(), &error);
+  if (!auth) throw std::runtime_error("cannot open the user database: " + error);
+  return auth;
+}
+
+api::PasswordCost cost_of(const api::ServerConfig& config) {
+  return api::password_cost_from_name(config.auth.password_cost).value_or(api::PasswordCost::kInteractive);
+}
+
+void add_store_options(CLI::App* cmd, StoreArgs& a) {
+  cmd->add_option("--config", a.config_file, "TOML configuration file (for storage.data_dir / database)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--data", a.data_dir, "data directory holding wattguard.db (default ./data)");
+}
+
+std::string read_password_line() {
+  std::string line;
+  if (!std::getline(std::cin, line)) throw BadInput("--password-stdin: no password on standard input");
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// Gives `meters` to `user` in the readings store (MeterInfo::owner).
+void assign_meters(const api::ServerConfig& config, const std::string& user, const std::vector<std::string>& meters) {
+  if (meters.empty()) return;
+  storage::SqliteOptions options;
+  options.path = config.database_path();
+  options.reader_connections = 1;
+  auto store = storage::SqliteStore::open(options);
+  if (!store.ok()) throw std::runtime_error("cannot open the database: " + store.error().message);
+  for (const auto& id : meters) {
+    auto info = (*store)->get_meter(id);
+    if (!info.ok()) {
+      throw BadInput("--meters: no meter '" + id + "' in " + config.database_path() +
+                     " (provision it first, or run the demo once)");
+    }
+    info->owner = user;
+    if (auto st = (*store)->update_meter(*info); !st.ok()) throw std::runtime_error(st.message);
+  }
+}
+
+std::string format_time(int64_t unix_s) { return api::format_iso8601(static_cast<double>(unix_s)); }
+
+struct AddArgs {
+  StoreArgs store;
+  std::string positional_name;
+  std::string name;
+  std::string role;
+  std::optional<std::string> password;
+  bool password_stdin = false;
+  std::string meters;
+};
+
+void run_add(const AddArgs& a) {
+  if (!a.name.empty() && !a.positional_name.empty() && a.name != a.positional_name) {
+    throw BadInput("user name given twice: '" + a.positional_name + "' and --name '" + a.name + "'");
+  }
+  const std::string name = a.name.empty() ? a.positional_name : a.name;
+  if (name.empty()) throw BadInput("users add: a user name is required (wattguard users add NAME --role ROLE)");
+  if (const auto err = api::check_user_name(name); !err.empty()) throw BadInput("name '" + name + "': " + err);
+  const auto role = api::role_from_name(a.role);
+  if (!role) throw BadInput("--role '" + a.role + "': expected consumer, operator or admin");
+  if (a.password && a.password_stdin) throw BadInput("give either --password or --password-stdin, not both");
+  std::vector<std::string> meters = api::split_list(a.meters);
+  for (const auto& id : meters) {
+    if (!protocol::is_valid_meter_id(id)) throw BadInput("--meters: '" + id + "' is not a valid meter id");
+  }
+  bool generated = false;
+  std::string password;
+  if (a.password) {
+    password = *a.password;
+  } else if (a.password_stdin) {
+    password = read_password_line();
+  } else {
+    password = api::random_secret(12);
+    generated = true;
+  }
+  if (const auto err = api::check_password_rules(password); !err.empty()) throw BadInput("password " + err);
+
+  const auto config = resolve(a.store);
+  auto auth = open_auth(config);
+  const auto outcome = auth->add_user(name, *role, password, cost_of(config), now_s());
+  if (!outcome.ok()) throw BadInput(outcome.field + ": " + outcome.error);
+  try {
+    assign_meters(config, name, meters);
+  } catch (...) {
+    auth->delete_user(name);  // all or nothing
+    throw;
+  }
+  std::printf("added %s '%s'%s%s\n", api::role_name(*role), name.c_str(), meters.empty() ? "" : " owning ",
+              a.meters.c_str());
+  if (generated) std::printf("password: %s\n(shown once; change it with `wattguard users passwd %s`)\n",
+                             password.c_str(), name.c_str());
+}
+
+void add_users_commands(CLI::App& app) {
+  auto* users = app.add_subcommand("users", "Manage sign-in accounts (consumer, operator, admin) and API tokens");
+  users->require_subcommand(1);
+
+  auto add = std::make_shared<AddArgs>();
+  auto* add_cmd = users->add_subcommand(
+      "add", "Add a user. Without --password/--password-stdin a random password is generated and printed once.");
+  add_cmd->add_option("name", add->positional_name, "user name (letters, digits, . _ @ -)");
+  add_cmd->add_option("--name", add->name, "user name (instead of the positional argument)");
+  add_cmd->add_option("--role", add->role, "consumer, operator or admin")->required();
+  add_cmd->add_option("--password", add->password, "the password (visible in the process list: prefer --password-stdin)");
+  add_cmd->add_flag("--password-stdin", add->password_stdin, "read the password from the first line of standard input");
+  add_cmd->add_option("--meters", add->meters, "comma-separated meter ids the user owns (consumers see only these)");
+  add_store_options(add_cmd, add->store);
+  add_cmd->callback([add] { run_add(*add); });
+
+  auto list_store = std::make_shared<StoreArgs>();
+  auto* list_cmd = users->add_subcommand("list", "List users with their roles");
+  add_store_options(list_cmd, *list_store);
+  list_cmd->callback([list_store] {
+    auto auth = open_auth(resolve(*list_store));
+    const auto all = auth->list_users();
+    std::printf("%-32s %-9s %s\n", "NAME", "ROLE", "CREATED");
+    for (const auto& u : all) {
+      std::printf("%-32s %-9s %s\n", u.name.c_str(), api::role_name(u.role), format_time(u.created_at_s).c_str());
+    }
+  });
+
+  struct NameArgs {
+    StoreArgs store;
+    std::string name;
+    bool password_stdin = false;
+  };
+  auto remove = std::make_shared<NameArgs>();
+  auto* remove_cmd = users->add_subcommand("remove", "Delete a user and end their sessions");
+  remove_cmd->add_option("name", remove->name, "user name")->required();
+  add_store_options(remove_cmd, remove->store);
+  remove_cmd->callback([remove] {
+    auto auth = open_auth(resolve(remove->store));
+    const auto outcome = auth->delete_user(remove->name);
+    if (!outcome.ok()) throw BadInput(outcome.error);
+    std::printf("removed '%s'\n", remove->name.c_str());
+  });
+
+  auto passwd = std::make_shared<NameArgs>();
+  auto* passwd_cmd = users->add_subcommand(
+      "passwd", "Set a user's password (random and printed once unless --password-stdin); ends their sessions");
+  passwd_cmd->add_option("name", passwd->name, "user name")->required();
+  passwd_cmd->add_flag("--password-stdin", passwd->password_stdin, "read the password from standard input");
+  add_store_options(passwd_cmd, passwd->store);
+  passwd_cmd->callback([passwd] {
+    const auto config = resolve(passwd->store);
+    const std::string password = passwd->password_stdin ? read_password_line() : api::random_secret(12);
+    auto auth = open_auth(config);
+    const auto outcome = auth->set_password(passwd->name, password, cost_of(config));
+    if (!outcome.ok()) throw BadInput(outcome.field + ": " + outcome.error);
+    if (passwd->password_stdin) {
+      std::printf("password of '%s' changed\n", passwd->name.c_str());
+    } else {
+      std::printf("new password of '%s': %s\n", passwd->name.c_str(), password.c_str());
+    }
+  });
+
+  struct TokenArgs {
+    StoreArgs store;
+    std::string scope;
+    std::string label;
+  };
+  auto token = std::make_shared<TokenArgs>();
+  auto* token_cmd = users->add_subcommand(
+      "token", "Create an API token (sent as 'Authorization: Bearer TOKEN') and print it; it is shown only once");
+  token_cmd->add_option("--scope", token->scope, "read (read-only) or admin (also commands and users)")
+      ->required()
+      ->check(CLI::IsMember({"read", "admin"}));
+  token_cmd->add_option("--label", token->label, "what the token is for (shown in `users tokens`)");
+  add_store_options(token_cmd, token->store);
+  token_cmd->callback([token] {
+    auto auth = open_auth(resolve(token->store));
+    const std::string value = auth->create_token(*api::scope_from_name(token->scope), token->label, now_s());
+    if (value.empty()) throw std::runtime_error("could not store the token");
+    std::printf("%s\n", value.c_str());
+    if (isatty(STDOUT_FILENO)) {
+      std::fprintf(stderr, "(%s token; store it now: only its hash is kept)\n", token->scope.c_str());
+    }
+  });
+
+  auto tokens_store = std::make_shared<StoreArgs>();
+  auto* tokens_cmd = users->add_subcommand("tokens", "List API tokens (id, scope, label; never the token itself)");
+  add_store_options(tokens_cmd, *tokens_store);
+  tokens_cmd->callback([tokens_store] {
+    auto auth = open_auth(resolve(*tokens_store));
+    std::printf("%-6s %-6s %-22s %s\n", "ID", "SCOPE", "CREATED", "LABEL");
+    for (const auto& t : auth->list_tokens()) {
+      std::printf("%-6lld %-6s %-22s %s\n", static_cast<long long>(t.id), api::scope_name(t.scope),
+                  format_time(t.created_at_s).c_str(), t.label.c_str());
+    }
+  });
+
+  struct RevokeArgs {
+    StoreArgs store;
+    int64_t id = 0;
+  };
+  auto revoke = std::make_shared<RevokeArgs>();
+  auto* revoke_cmd = users->add_subcommand("revoke-token", "Revoke an API token by id (see `users tokens`)");
+  revoke_cmd->add_option("id", revoke->id, "token id")->required()->check(CLI::PositiveNumber);
+  add_store_options(revoke_cmd, revoke->store);
+  revoke_cmd->callback([revoke] {
+    auto auth = open_auth(resolve(revoke->store));
+    const auto outcome = auth->revoke_token(revoke->id);
+    if (!outcome.ok()) throw BadInput(outcome.error);
+    std::printf("revoked token %lld\n", static_cast<long long>(revoke->id));
+  });
+}
+
+const bool registered = register_commands("users", &add_users_commands);
+
+}  // namespace
+}  // namespace wattguard::cli

@@ -116,12 +116,13 @@ class TestReceiver {
     r.body = data.substr(header_end + 4);
     const int status = status_;
     const std::string answer = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
-    ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+    // Recorded before answering: the client may look at requests() as soon as it has the answer.
     {
       std::lock_guard lock(mutex_);
       requests_.push_back(std::move(r));
     }
     cv_.notify_all();
+    ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
   }
   static std::size_t content_length(const std::string& head) {
     std::string lower = head;

@@ -108,8 +108,21 @@ class ApiHandler {
 
   // The meter when it exists and the caller may see it (consumers: only their own).
   std::optional<storage::MeterInfo> visible_meter(const Caller& caller, const std::string& id);
-  nlohmann::json meter_summary(const storage::MeterInfo& info, const std::optional<ingest::MeterLive>& live,
-                               int64_t now_ms);
+  // What the meter list filters and sorts on, computed once per meter; JSON is built only for the rows sent.
+  struct MeterRow {
+    const storage::MeterInfo* info = nullptr;
+    const ingest::MeterLive* live = nullptr;  // null: never heard from
+    std::string_view status = "unknown";
+    int period_s = 0;
+    bool stale = false;
+    int alerts_open = 0;
+    std::optional<double> p_w;
+    std::optional<double> day_start_import_wh;
+    std::optional<double> today_import_wh;
+  };
+  MeterRow meter_row(const storage::MeterInfo& info, const ingest::MeterLive* live, int64_t now_ms);
+  // `fleet_fields`: the slim form of the fleet page (reading cut to time, flags, vrms, p_w, e_import_wh; 0.1).
+  nlohmann::json meter_json(const MeterRow& row, bool fleet_fields) const;
   std::vector<std::string> meters_of(const std::string& user_name);
   std::string session_cookie(const HttpRequest& req, const std::string& value, int64_t max_age_s);
   void audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& details);

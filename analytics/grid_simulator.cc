@@ -34,18 +34,19 @@ uint64_t mix(uint64_t a, uint64_t b) {
 
 // Honest true use of one consumer built from a real household: a common calendar window for the whole grid
 // (peers share the season), a per-consumer day jitter, scale and time shift, half-hours split into quarters.
+// One consumer's honest use from a real household: `days` days starting at `start_day` of the household's own
+// calendar (the caller gives each consumer of a household its own window), with a scale and a small time shift.
 std::vector<float> real_series(const RealHousehold& h, int64_t start_day, int days, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::normal_distribution<double> n01(0.0, 1.0);
   std::map<int64_t, size_t> by_day;
   for (size_t i = 0; i < h.days.size(); ++i) by_day[h.days[i].day] = i;
-  const int jitter = static_cast<int>(u(rng) * 29);
   const int shift = static_cast<int>(u(rng) * 5) - 2;  // quarter-hours
   const double scale = std::exp(0.3 * n01(rng));
   std::vector<float> q;
   q.reserve(static_cast<size_t>(days + 2) * kSlots);
   for (int d = -1; d <= days; ++d) {
-    const int64_t want = start_day + jitter + d;
+    const int64_t want = start_day + d;
     auto it = by_day.lower_bound(want);
     if (it == by_day.end()) it = std::prev(by_day.end());
     const RealDay& rd = h.days[it->second];
@@ -91,7 +92,6 @@ bool takes_energy(Scenario s) { return is_theft(s) && s != Scenario::kH5 && s !=
 
 SimulatedGrid simulate_grid(const GridSimConfig& config) {
   std::mt19937_64 rng(mix(config.seed, 1));
-  std::uniform_real_distribution<double> u(0.0, 1.0);
   std::normal_distribution<double> n01(0.0, 1.0);
   const int days = std::max(2, config.days);
   const int64_t count = static_cast<int64_t>(days) * kSlots;
@@ -138,17 +138,34 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
     take(config.outage_share, Scenario::kMeterOutage);
   }
 
-  int64_t real_start = 0;
-  if (config.real && !config.real->empty()) {
-    // A calendar window every household covers, if there is one.
-    int64_t lo = INT64_MIN, hi = INT64_MAX;
-    for (const auto& h : *config.real) {
-      lo = std::max(lo, h.days.front().day);
-      hi = std::min(hi, h.days.back().day);
+  // Real households: only a few real profiles exist, each a few years long, while a transformer has ~50 distinct
+  // homes. Consumers drawn from the same household get their own day windows: per transformer and household the
+  // household's span is cut into non-overlapping windows of `days + 2` days, dealt out in shuffled order (sampling
+  // without replacement, each window placed at a random position inside its slot); only when a household has more
+  // consumers on one transformer than windows does dealing restart with a fresh shuffle (windows may then overlap).
+  // The season is deliberately NOT shared: keeping neighbours in the same season would leave only 2-3 windows per
+  // household (one per year) and make most consumers near-identical copies, which real neighbours are not. The
+  // price is that neighbours' seasonal trends differ more than real neighbours' would; the check meter still sums
+  // exactly what the consumers used, so the energy balance is unaffected.
+  struct WindowDeal {
+    std::vector<int64_t> starts;
+    size_t next = 0;
+  };
+  auto deal_window = [&](WindowDeal& w, const RealHousehold& h, std::mt19937_64& r) -> int64_t {
+    if (w.next >= w.starts.size()) {
+      const int64_t lo = h.days.front().day, hi = h.days.back().day;
+      const int64_t len = days + 2;
+      const int64_t n = std::max<int64_t>(1, (hi - lo + 1) / len);
+      const int64_t slack = std::max<int64_t>(0, (hi - lo + 1) - n * len);
+      std::uniform_int_distribution<int64_t> ud(0, slack);
+      const int64_t base = lo + ud(r);  // where the first slot starts; the slots tile the span after it
+      w.starts.clear();
+      for (int64_t k = 0; k < n; ++k) w.starts.push_back(base + k * len);
+      std::shuffle(w.starts.begin(), w.starts.end(), r);
+      w.next = 0;
     }
-    const int64_t room = hi - lo - days - 32;
-    real_start = room > 0 ? lo + static_cast<int64_t>(u(rng) * static_cast<double>(room)) : lo;
-  }
+    return w.starts[w.next++];
+  };
 
   const int first_onset_day = std::min(days - 1, config.calibration_days + 1);
   const int last_onset_day = std::max(first_onset_day, days - 8);
@@ -164,6 +181,8 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
     std::vector<double> phase_kw[3];
     for (auto& p : phase_kw) p.assign(static_cast<size_t>(count), 0.0);
     std::vector<double> service_sq(static_cast<size_t>(count), 0.0);
+    std::vector<WindowDeal> deals(config.real ? config.real->size() : 0);
+    std::mt19937_64 deal_rng(mix(config.seed, 700000 + static_cast<uint64_t>(t)));
     for (int c = 0; c < n_c; ++c) {
       const int idx = t * n_c + c;
       SimConsumer& sc = grid.consumers[static_cast<size_t>(idx)];
@@ -185,8 +204,9 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
       std::vector<float> x(static_cast<size_t>(count));
       const double size_hint = sc.scenario == Scenario::kBypassLarge ? 4.0 : 1.0;
       if (config.real && !config.real->empty()) {
-        const auto& h = (*config.real)[static_cast<size_t>(crng() % config.real->size())];
-        x = real_series(h, real_start, days, crng);
+        const size_t hi = static_cast<size_t>(crng() % config.real->size());
+        const auto& h = (*config.real)[hi];
+        x = real_series(h, deal_window(deals[hi], h, deal_rng), days, crng);
         if (size_hint != 1.0) {
           for (float& v : x) v = static_cast<float>(v * size_hint);
         }

@@ -189,10 +189,12 @@ Result<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOpti
     ++diff_votes[d];
   }
   int64_t interval_s = 0;
-  if (diff_votes.empty()) {
-    return error(0, "time", "", "cannot infer the interval: no meter has two rows");
-  }
-  {
+  // No meter has two rows (e.g. a single interval for every meter): nothing to infer the interval from, so the
+  // file is read as the default 15-minute interval, and every row must still sit on one 900 s grid.
+  const bool assumed_interval = diff_votes.empty();
+  if (assumed_interval) {
+    interval_s = 900;
+  } else {
     int64_t best = 0;
     for (const auto& [d, n] : diff_votes) {
       if (n > best) {
@@ -211,8 +213,9 @@ Result<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOpti
   for (const Row& r : rows) {
     if (floor_mod(r.time_s, interval_s) != phase) {
       return error(r.line, "time", format_time(r.time_s, 0),
-                   "not on the file's " + std::to_string(interval_s) +
-                       " s interval grid (interval inferred from the most common step between a meter's rows)");
+                   "not on the file's " + std::to_string(interval_s) + " s interval grid " +
+                       (assumed_interval ? std::string("(no meter has two rows, so the 900 s default interval is assumed)")
+                                         : std::string("(interval inferred from the most common step between a meter's rows)")));
     }
     first_end = std::min(first_end, r.time_s);
     last_end = std::max(last_end, r.time_s);

@@ -98,6 +98,27 @@ TEST(ReadingsCsv, RejectsUnsupportedInterval) {
   EXPECT_NE(r.error().message.find("interval"), std::string::npos);
 }
 
+TEST(ReadingsCsv, OneRowPerMeterFallsBackToFifteenMinutes) {
+  // No meter has two rows: nothing to infer from, so the 15-minute default applies.
+  auto r = parse_readings_csv("meter,time,kwh\nA,1709215200,0.5\nB,1709216100,0.75\n");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r.value().interval_s, 900);
+  EXPECT_EQ(r.value().count, 2);
+  const MeterSeries* b = r.value().find("B");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->quality[0], Quality::kMissing);
+  EXPECT_DOUBLE_EQ(b->energy_kwh[1], 0.75);
+}
+
+TEST(ReadingsCsv, OneRowPerMeterOffTheFifteenMinuteGridIsRejected) {
+  // B is 5 minutes off A's 900 s grid: a clear error naming B's line and the assumed default.
+  auto r = parse_readings_csv("meter,time,kwh\nA,1709215200,0.5\nB,1709215500,0.75\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "time");
+  EXPECT_EQ(r.error().line, 3);
+  EXPECT_NE(r.error().message.find("900 s default"), std::string::npos) << r.error().to_string();
+}
+
 TEST(ReadingsCsv, RejectsAbsurdSpanInsteadOfAllocating) {
   auto r = parse_readings_csv("meter,time,kwh\nA,900,1\nA,1800,1\nA,99999999900,1\n");
   ASSERT_FALSE(r.ok());

@@ -1,6 +1,5 @@
 // `wattguard bench theft`: the grid-side theft benchmark (simulated grid, per-scenario detection figures).
-// Registered as group "bench_theft" and attached under a shared `bench` subcommand, created here only if no
-// other command file has created it yet (CLI11 2.1 has no get-or-create).
+// Registered as group "bench_theft" and attached under the shared `bench` subcommand (command_group).
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -30,14 +29,6 @@ struct BenchTheftArgs {
   bool json = false;
   bool no_progress = false;
 };
-
-CLI::App* bench_group(CLI::App& app) {
-  auto existing = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "bench"; });
-  if (!existing.empty()) return existing.front();
-  auto* bench = app.add_subcommand("bench", "Benchmarks: simulated workloads that print measured figures");
-  bench->require_subcommand(1);
-  return bench;
-}
 
 void run_bench_theft(const BenchTheftArgs& args) {
   std::vector<wa::RealHousehold> real;
@@ -79,7 +70,8 @@ void run_bench_theft(const BenchTheftArgs& args) {
 
 void add_bench_theft(CLI::App& app) {
   auto args = std::make_shared<BenchTheftArgs>();
-  auto* theft = bench_group(app)->add_subcommand(
+  auto* bench = command_group(app, "bench", "Benchmarks: simulated workloads that print measured figures");
+  auto* theft = bench->add_subcommand(
       "theft",
       "Theft-detection benchmark: simulate transformers with check meters, households, 5% thieves over every "
       "scenario, missing data and honest anomalies; report detection, false alarms, precision/recall, pattern AUC, "

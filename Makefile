@@ -1,5 +1,5 @@
 # The two Quick start commands: `make demo` and `make test`. Each installs what is missing, builds, runs.
-.PHONY: demo test deps build build-asan firmware bench clean
+.PHONY: demo test deps build build-asan web firmware bench clean
 
 deps:
 	./scripts/install-deps.sh
@@ -12,9 +12,13 @@ build-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan
 
+# The web UI the server serves (web/dist), built from the lockfile's npm packages.
+web:
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
 # The full demo (broker, server, virtual fleet with thieves) once `wattguard demo` exists in the
 # build; until then the metered household simulation (issue 3's demo).
-demo: build
+demo: build web
 	@if ./build/release/cli/wattguard demo --help 2>/dev/null | grep -q -- --meters; then \
 	  ./build/release/cli/wattguard demo $(ARGS); \
 	else \

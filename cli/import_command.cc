@@ -70,7 +70,7 @@ json send(const ImportArgs& a, const std::string& method, const std::string& pat
   if (out.status == 400) throw BadInput(a.file + ": " + message);
   if (out.status == 413) {
     throw BadInput(a.file + ": larger than the server accepts (" + message +
-                   "); raise http.max_body_bytes in the server's configuration or split the file");
+                   "); raise http.max_import_bytes in the server's configuration or split the file");
   }
   if (out.status == 401 || out.status == 403) {
     throw std::runtime_error("the server refused the token (HTTP " + std::to_string(out.status) + "): " + message);

@@ -2,6 +2,7 @@
 // of the server that includes Beast (it is slow to compile); everything else sees plain values.
 #include "server/api/http_server.h"
 
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -251,15 +252,34 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void read_request() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.options.max_header_bytes));
-    parser_->body_limit(shared_.options.max_body_bytes);
+    // Beast checks a Content-Length against the limit as the header ends, before on_header could pick
+    // the route's limit: read the header under the larger of the two, then narrow it.
+    body_limit_ = std::max(shared_.options.max_body_bytes, shared_.options.max_import_bytes);
+    parser_->body_limit(body_limit_);
     stream_.expires_after(std::chrono::seconds(shared_.options.request_timeout_s));
+    // The header first: the body limit depends on the route (a bulk import is far larger than an API call).
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t n) {
+    if (!ec || ec == http::error::body_limit) {
+      body_limit_ = is_bulk_import_target(to_std(parser_->get().target())) ? shared_.options.max_import_bytes
+                                                                           : shared_.options.max_body_bytes;
+      const auto length = parser_->content_length();
+      if (length && *length > body_limit_) ec = http::error::body_limit;
+    }
+    if (ec) {
+      on_read(ec, n);
+      return;
+    }
+    parser_->body_limit(body_limit_);  // a chunked body is counted against it as it arrives
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
-      send(error_response(413, "body_too_large", "",
-                          "request body over " + std::to_string(shared_.options.max_body_bytes) + " bytes"),
+      send(error_response(413, "body_too_large", "", "request body over " + std::to_string(body_limit_) + " bytes"),
            11, false, false);
       return;
     }
@@ -379,6 +399,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   net::steady_timer delay_timer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::size_t body_limit_ = 0;  // of the request being read (route dependent)
   http::response<http::string_body> response_;
   Shared& shared_;
   std::string remote_;
@@ -455,6 +476,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
 };
 
 }  // namespace
+
+bool is_bulk_import_target(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  return path == "/api/v1/topology" || path.rfind("/api/v1/import/", 0) == 0;
+}
 
 struct HttpServer::Impl {
   Shared shared;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "server/api/http_message.h"
 #include "server/api/live_hub.h"
@@ -20,6 +21,7 @@ struct HttpServerOptions {
   uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
   int threads = 2;
   std::size_t max_body_bytes = 64 * 1024;
+  std::size_t max_import_bytes = 64 << 20;  // bodies of the bulk import routes (is_bulk_import_target)
   std::size_t max_header_bytes = 8 * 1024;
   int request_timeout_s = 30;
   int idle_timeout_s = 120;
@@ -28,6 +30,10 @@ struct HttpServerOptions {
   int ws_ping_s = 30;
   std::size_t ws_max_frame_bytes = 1 << 20;  // live messages are batched into frames up to this size
 };
+
+// The routes that take whole files (PUT /api/v1/topology, POST /api/v1/import/...): their bodies are
+// limited by max_import_bytes instead of max_body_bytes. `target` may carry a query string.
+bool is_bulk_import_target(std::string_view target);
 
 // What to do with a WebSocket upgrade request: refuse it with `refusal`, or accept it and
 // deliver the live messages for `meters` (nullopt: every meter).

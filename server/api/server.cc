@@ -53,6 +53,7 @@ HttpServerOptions http_options(const ServerConfig& c) {
   o.port = c.http.port;
   o.threads = c.http.threads;
   o.max_body_bytes = c.http.max_body_bytes;
+  o.max_import_bytes = c.http.max_import_bytes;
   o.max_header_bytes = c.http.max_header_bytes;
   o.request_timeout_s = c.http.request_timeout_s;
   o.idle_timeout_s = c.http.idle_timeout_s;

@@ -158,6 +158,8 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(string_key("http.static_dir", true, [](ServerConfig& c) -> std::string& { return c.http.static_dir; }));
     s.push_back(integer_key<std::size_t>("http.max_body_bytes", 1024, 64 << 20,
                                          [](ServerConfig& c) -> std::size_t& { return c.http.max_body_bytes; }));
+    s.push_back(integer_key<std::size_t>("http.max_import_bytes", 1024, std::size_t{1} << 30,
+                                         [](ServerConfig& c) -> std::size_t& { return c.http.max_import_bytes; }));
     s.push_back(integer_key<std::size_t>("http.max_header_bytes", 1024, 1 << 20,
                                          [](ServerConfig& c) -> std::size_t& { return c.http.max_header_bytes; }));
     s.push_back(integer_key<int>("http.request_timeout_s", 1, 3600,

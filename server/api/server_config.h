@@ -22,6 +22,7 @@ struct HttpConfig {
   // Web UI assets; empty means <source dir>/web/dist (see default_static_dir()).
   std::string static_dir;
   std::size_t max_body_bytes = 64 * 1024;
+  std::size_t max_import_bytes = 64 << 20;  // topology and readings imports (whole files)
   std::size_t max_header_bytes = 8 * 1024;
   int request_timeout_s = 30;      // to read a whole request or write a whole response
   int idle_timeout_s = 120;        // keep-alive connection with no request

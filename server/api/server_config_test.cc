@@ -150,6 +150,7 @@ TEST(ServerConfig, ExampleFileLoadsAndMatchesTheDefaults) {
   const ServerConfig& e = *r.config;
   EXPECT_EQ(e.http.port, d.http.port);
   EXPECT_EQ(e.http.max_body_bytes, d.http.max_body_bytes);
+  EXPECT_EQ(e.http.max_import_bytes, d.http.max_import_bytes);
   EXPECT_EQ(e.http.ws_queue_max, d.http.ws_queue_max);
   EXPECT_EQ(e.mqtt.username, d.mqtt.username);
   EXPECT_EQ(e.mqtt.client_id, d.mqtt.client_id);

@@ -1,6 +1,7 @@
 // Integration tests over real sockets: a Mosquitto broker on a free loopback port, the whole
 // server (SQLite store on a temp file, ingest, HTTP/WebSocket API) and Beast as the client.
 #include "server/api/server.h"
+#include "server/api/http_server.h"
 
 #include <gtest/gtest.h>
 
@@ -160,6 +161,7 @@ class ServerTest : public ::testing::Test {
     config.http.port = 0;
     config.http.static_dir = dir_->file("web");
     config.http.max_body_bytes = 4096;
+    config.http.max_import_bytes = 16384;
     config.http.max_header_bytes = 2048;
     config.mqtt.port = broker_->port();
     config.mqtt.username = "";
@@ -436,6 +438,20 @@ TEST_F(ServerTest, HttpLimitsAndKeepAlive) {
   Reply r = post("/api/v1/session", std::string(5000, 'x'), {});
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.j()["error"]["code"], "body_too_large");
+  // The import routes take whole files: limited by http.max_import_bytes instead. A body between the
+  // two limits reaches the import (which refuses its first bad row); one over it is a 413 naming it.
+  std::string csv = "meter,time,kwh\n";
+  while (csv.size() < 8000) csv += "nobody,1700000000,0.25\n";
+  r = post("/api/v1/import/readings", csv, bearer(*admin_));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.j()["error"]["code"], "body_too_large");
+  while (csv.size() < 20000) csv += "nobody,1700000000,0.25\n";
+  r = post("/api/v1/import/readings?x=1", csv, bearer(*admin_));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("16384"), std::string::npos) << r.body;
+  EXPECT_TRUE(is_bulk_import_target("/api/v1/topology"));
+  EXPECT_FALSE(is_bulk_import_target("/api/v1/topologyx"));
+  EXPECT_FALSE(is_bulk_import_target("/api/v1/session"));
   // Headers over http.max_header_bytes.
   r = request(port_, http::verb::get, "/api/v1/health", "", {{"X-Padding", std::string(3000, 'p')}});
   EXPECT_EQ(r.status, 431);

@@ -39,6 +39,7 @@ struct AlertsConfig {
   int retry_max_s = 3600;           // longest retry delay
   int http_timeout_s = 10;          // per notifier call
   std::string webhook_auth_header;  // "Name: value" sent with every webhook call
+  std::string ca_file;              // PEM certificates trusted for https notifier URLs besides the system's
   int disconnect_attempts = 3;      // relay_off sends per alert when acks time out
   int disconnect_timeout_s = 30;    // wait for the meter's ack per attempt
   SmsGatewayConfig sms;

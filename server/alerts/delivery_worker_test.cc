@@ -48,7 +48,7 @@ class DeliveryTest : public ::testing::Test {
     sms.url = config_.sms.url;
     sms.message_template = config_.sms.message_template;
     sms.timeout_ms = 3000;
-    return {{"webhook", std::shared_ptr<notify::Notifier>(notify::make_webhook_notifier({3000, ""}))},
+    return {{"webhook", std::shared_ptr<notify::Notifier>(notify::make_webhook_notifier({3000, "", ""}))},
             {"sms", std::shared_ptr<notify::Notifier>(notify::make_sms_notifier(sms))}};
   }
   DeliveryOptions fast(int attempts) {

@@ -181,7 +181,7 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   {
     const auto& ac = config.alerts;
     std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers;
-    notifiers["webhook"] = notify::make_webhook_notifier({ac.http_timeout_s * 1000, ac.webhook_auth_header});
+    notifiers["webhook"] = notify::make_webhook_notifier({ac.http_timeout_s * 1000, ac.webhook_auth_header, ac.ca_file});
     if (!ac.sms.url.empty()) {
       notify::SmsGatewayOptions so;
       so.url = ac.sms.url;
@@ -194,6 +194,7 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
       so.password = ac.sms.password;
       so.message_template = ac.sms.message_template;
       so.timeout_ms = ac.http_timeout_s * 1000;
+      so.ca_file = ac.ca_file;
       notifiers["sms"] = notify::make_sms_notifier(so);
     }
     alerts::DeliveryOptions dopt;

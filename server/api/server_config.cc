@@ -255,6 +255,7 @@ const std::vector<KeySpec>& key_specs() {
                                  [](ServerConfig& c) -> int& { return c.alerts.http_timeout_s; }));
     s.push_back(string_key("alerts.webhook_auth_header", true,
                            [](ServerConfig& c) -> std::string& { return c.alerts.webhook_auth_header; }));
+    s.push_back(string_key("alerts.ca_file", true, [](ServerConfig& c) -> std::string& { return c.alerts.ca_file; }));
     s.push_back(integer_key<int>("alerts.disconnect_attempts", 1, 20,
                                  [](ServerConfig& c) -> int& { return c.alerts.disconnect_attempts; }));
     s.push_back(integer_key<int>("alerts.disconnect_timeout_s", 1, 3600,

@@ -193,6 +193,13 @@ HttpOutcome http_call(const HttpCall& call) {
 
     ssl::context ctx(ssl::context::tls_client);
     ctx.set_default_verify_paths();
+    if (!call.ca_file.empty()) {
+      ctx.load_verify_file(call.ca_file, ec);
+      if (ec) {
+        out.error = "TLS: cannot load the CA file " + call.ca_file + ": " + ec.message();
+        return out;
+      }
+    }
     ctx.set_verify_mode(ssl::verify_peer);
     beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
     // SNI, and the certificate must name the host.

@@ -26,6 +26,9 @@ struct HttpCall {
   std::string content_type;  // with a body
   std::string body;
   int timeout_ms = 10'000;   // the whole call: resolve, connect, TLS, write, read
+  // https: a PEM file of further trusted certificates (a private CA, a self-signed gateway), trusted
+  // besides the system's; the host name is checked either way.
+  std::string ca_file;
 };
 
 struct HttpOutcome {

@@ -52,6 +52,7 @@ class WebhookNotifier final : public Notifier {
     call.content_type = "application/json";
     call.body = message.alert.dump();
     call.timeout_ms = options_.timeout_ms;
+    call.ca_file = options_.ca_file;
     call.headers.emplace_back("Idempotency-Key", "wattguard-delivery-" + std::to_string(message.delivery_id));
     add_auth(call, options_.auth_header, "", "");
     return http_call(call);
@@ -73,6 +74,7 @@ class SmsNotifier final : public Notifier {
     call.method = options_.method;
     call.url = options_.url;
     call.timeout_ms = options_.timeout_ms;
+    call.ca_file = options_.ca_file;
     call.headers.emplace_back("Idempotency-Key", "wattguard-delivery-" + std::to_string(message.delivery_id));
     add_auth(call, options_.auth_header, options_.username, options_.password);
     if (options_.body == "json" && options_.method != "GET") {

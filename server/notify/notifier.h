@@ -35,6 +35,7 @@ class Notifier {
 struct WebhookOptions {
   int timeout_ms = 10'000;
   std::string auth_header;   // optional "Name: value" added to every call
+  std::string ca_file;       // https: further trusted certificates (HttpCall::ca_file)
 };
 std::unique_ptr<Notifier> make_webhook_notifier(WebhookOptions options);
 
@@ -52,6 +53,7 @@ struct SmsGatewayOptions {
   std::string password;
   std::string message_template = "wattguard alert {id}: {kind} meter {meter} area {area} score {score} at {time} {url}";
   int timeout_ms = 10'000;
+  std::string ca_file;               // https: further trusted certificates (HttpCall::ca_file)
 };
 std::unique_ptr<Notifier> make_sms_notifier(SmsGatewayOptions options);
 

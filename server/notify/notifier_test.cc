@@ -43,7 +43,7 @@ TEST(ParseUrl, AcceptsHttpAndHttpsAndRejectsOthers) {
 TEST(Webhook, PostsTheAlertJson) {
   testing::TestReceiver rx;
   ASSERT_TRUE(rx.ok());
-  auto hook = make_webhook_notifier({.timeout_ms = 10'000, .auth_header = "X-Token: s3cret"});
+  auto hook = make_webhook_notifier({.timeout_ms = 10'000, .auth_header = "X-Token: s3cret", .ca_file = ""});
   const auto outcome = hook->send(rx.url("/hook"), sample_message());
   EXPECT_TRUE(outcome.ok()) << outcome.describe();
   const auto reqs = rx.requests();
@@ -72,7 +72,7 @@ TEST(Webhook, ReceiverDownIsATransportError) {
     testing::TestReceiver rx;
     port = rx.port();
   }
-  auto hook = make_webhook_notifier({.timeout_ms = 3000, .auth_header = ""});
+  auto hook = make_webhook_notifier({.timeout_ms = 3000, .auth_header = "", .ca_file = ""});
   const auto outcome = hook->send("http://127.0.0.1:" + std::to_string(port) + "/", sample_message());
   EXPECT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.status, 0);

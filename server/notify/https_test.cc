@@ -1,0 +1,224 @@
+// https delivery against a real TLS endpoint: a certificate made here with OpenSSL, served by a Beast
+// TLS receiver on a free loopback port. Checks that the notifiers reach an https gateway whose
+// certificate is trusted through ca_file, and that an untrusted or wrongly named certificate is refused.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/notify/http_client.h"
+#include "server/notify/notifier.h"
+
+namespace wattguard::notify {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+struct Pem {
+  std::string certificate;
+  std::string key;
+};
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+// A self-signed P-256 certificate whose subjectAltName is `san` (e.g. "DNS:localhost").
+Pem self_signed(const std::string& san) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
+  EXPECT_TRUE(key && cert);
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("wattguard test"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  for (const auto& [nid, value] : std::vector<std::pair<int, std::string>>{
+           {NID_subject_alt_name, san}, {NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+    EXPECT_NE(ext, nullptr);
+    X509_add_ext(cert.get(), ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  EXPECT_GT(X509_sign(cert.get(), key.get(), EVP_sha256()), 0);
+  Pem pem;
+  std::unique_ptr<BIO, decltype(&BIO_free)> c(BIO_new(BIO_s_mem()), BIO_free), k(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_X509(c.get(), cert.get());
+  PEM_write_bio_PrivateKey(k.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  pem.certificate = bio_text(c.get());
+  pem.key = bio_text(k.get());
+  return pem;
+}
+
+// Accepts TLS connections on a free loopback port, records each request and answers 200.
+class TlsReceiver {
+ public:
+  explicit TlsReceiver(const Pem& pem) : tls_(ssl::context::tls_server), acceptor_(ioc_) {
+    tls_.use_certificate_chain(asio::buffer(pem.certificate));
+    tls_.use_private_key(asio::buffer(pem.key), ssl::context::pem);
+    const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(at.protocol());
+    acceptor_.bind(at);
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    accept();
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~TlsReceiver() {
+    ioc_.stop();
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mutex_);
+    return bodies_;
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (!ec) serve(std::move(socket));
+      accept();
+    });
+  }
+  // Blocking on the receiver's own thread: the tests send one request at a time.
+  void serve(tcp::socket socket) {
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), tls_);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+    beast::error_code ec;
+    stream.handshake(ssl::stream_base::server, ec);
+    if (ec) return;  // the client refused our certificate
+    beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    http::read(stream, buffer, req, ec);
+    if (ec) return;
+    {
+      std::lock_guard lock(mutex_);
+      bodies_.push_back(req.body());
+    }
+    http::response<http::string_body> res{http::status::ok, 11};
+    res.body() = "ok";
+    res.prepare_payload();
+    http::write(stream, res, ec);
+    stream.shutdown(ec);
+  }
+
+  asio::io_context ioc_;
+  ssl::context tls_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::mutex mutex_;
+  std::vector<std::string> bodies_;
+  std::thread thread_;
+};
+
+class Https : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("wattguard-https-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const auto path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(Https, TrustedThroughCaFileIsDelivered) {
+  const Pem pem = self_signed("DNS:localhost");
+  TlsReceiver rx(pem);
+  HttpCall call;
+  call.url = "https://localhost:" + std::to_string(rx.port()) + "/hook";
+  call.content_type = "application/json";
+  call.body = R"({"alert":1})";
+  call.ca_file = write("ca.pem", pem.certificate);
+  const HttpOutcome out = http_call(call);
+  EXPECT_TRUE(out.ok()) << out.describe();
+  EXPECT_EQ(out.status, 200);
+  ASSERT_EQ(rx.bodies().size(), 1u);
+  EXPECT_EQ(rx.bodies()[0], R"({"alert":1})");
+}
+
+TEST_F(Https, SmsGatewayOverHttps) {
+  const Pem pem = self_signed("DNS:localhost");
+  TlsReceiver rx(pem);
+  SmsGatewayOptions o;
+  o.url = "https://localhost:" + std::to_string(rx.port()) + "/send";
+  o.message_template = "alert {id}";
+  o.ca_file = write("ca.pem", pem.certificate);
+  Message m;
+  m.fields = {{"id", "42"}};
+  const HttpOutcome out = make_sms_notifier(o)->send("+15550100", m);
+  EXPECT_TRUE(out.ok()) << out.describe();
+  ASSERT_EQ(rx.bodies().size(), 1u);
+  EXPECT_NE(rx.bodies()[0].find("alert%2042"), std::string::npos) << rx.bodies()[0];
+}
+
+TEST_F(Https, UntrustedCertificateIsRefused) {
+  const Pem pem = self_signed("DNS:localhost");
+  TlsReceiver rx(pem);
+  HttpCall call;
+  call.url = "https://localhost:" + std::to_string(rx.port()) + "/hook";
+  call.body = "{}";
+  const HttpOutcome out = http_call(call);  // only the system's CAs: ours is not among them
+  EXPECT_FALSE(out.ok());
+  EXPECT_EQ(out.status, 0);
+  EXPECT_NE(out.error.find("TLS handshake"), std::string::npos) << out.error;
+  EXPECT_TRUE(rx.bodies().empty());
+}
+
+TEST_F(Https, CertificateForAnotherHostIsRefused) {
+  const Pem pem = self_signed("DNS:gateway.example");
+  TlsReceiver rx(pem);
+  HttpCall call;
+  call.url = "https://localhost:" + std::to_string(rx.port()) + "/hook";
+  call.body = "{}";
+  call.ca_file = write("ca.pem", pem.certificate);  // trusted, but it names another host
+  const HttpOutcome out = http_call(call);
+  EXPECT_FALSE(out.ok());
+  EXPECT_NE(out.error.find("TLS handshake"), std::string::npos) << out.error;
+  EXPECT_TRUE(rx.bodies().empty());
+}
+
+TEST_F(Https, MissingCaFileIsNamed) {
+  HttpCall call;
+  call.url = "https://localhost:9/hook";
+  call.ca_file = (dir_ / "absent.pem").string();
+  const HttpOutcome out = http_call(call);
+  EXPECT_FALSE(out.ok());
+  EXPECT_NE(out.error.find("absent.pem"), std::string::npos) << out.error;
+}
+
+}  // namespace
+}  // namespace wattguard::notify

@@ -152,18 +152,30 @@ class Https : public ::testing::Test {
     std::ofstream(path) << text;
     return path;
   }
+  // A JSON POST to the receiver by the name its certificate should carry; `trusted` adds the
+  // certificate as ca_file.
+  HttpCall call_to(const TlsReceiver& rx, const Pem& pem, bool trusted) {
+    HttpCall call;
+    call.url = "https://localhost:" + std::to_string(rx.port()) + "/hook";
+    call.content_type = "application/json";
+    call.body = R"({"alert":1})";
+    if (trusted) call.ca_file = write("ca.pem", pem.certificate);
+    return call;
+  }
+  // A refused handshake: no response, nothing delivered.
+  static void expect_refused(const HttpOutcome& out, TlsReceiver& rx) {
+    EXPECT_FALSE(out.ok());
+    EXPECT_EQ(out.status, 0);
+    EXPECT_NE(out.error.find("TLS handshake"), std::string::npos) << out.error;
+    EXPECT_TRUE(rx.bodies().empty());
+  }
   std::filesystem::path dir_;
 };
 
 TEST_F(Https, TrustedThroughCaFileIsDelivered) {
   const Pem pem = self_signed("DNS:localhost");
   TlsReceiver rx(pem);
-  HttpCall call;
-  call.url = "https://localhost:" + std::to_string(rx.port()) + "/hook";
-  call.content_type = "application/json";
-  call.body = R"({"alert":1})";
-  call.ca_file = write("ca.pem", pem.certificate);
-  const HttpOutcome out = http_call(call);
+  const HttpOutcome out = http_call(call_to(rx, pem, true));
   EXPECT_TRUE(out.ok()) << out.describe();
   EXPECT_EQ(out.status, 200);
   ASSERT_EQ(rx.bodies().size(), 1u);
@@ -188,27 +200,13 @@ TEST_F(Https, SmsGatewayOverHttps) {
 TEST_F(Https, UntrustedCertificateIsRefused) {
   const Pem pem = self_signed("DNS:localhost");
   TlsReceiver rx(pem);
-  HttpCall call;
-  call.url = "https://localhost:" + std::to_string(rx.port()) + "/hook";
-  call.body = "{}";
-  const HttpOutcome out = http_call(call);  // only the system's CAs: ours is not among them
-  EXPECT_FALSE(out.ok());
-  EXPECT_EQ(out.status, 0);
-  EXPECT_NE(out.error.find("TLS handshake"), std::string::npos) << out.error;
-  EXPECT_TRUE(rx.bodies().empty());
+  expect_refused(http_call(call_to(rx, pem, false)), rx);  // only the system's CAs: ours is not among them
 }
 
 TEST_F(Https, CertificateForAnotherHostIsRefused) {
   const Pem pem = self_signed("DNS:gateway.example");
   TlsReceiver rx(pem);
-  HttpCall call;
-  call.url = "https://localhost:" + std::to_string(rx.port()) + "/hook";
-  call.body = "{}";
-  call.ca_file = write("ca.pem", pem.certificate);  // trusted, but it names another host
-  const HttpOutcome out = http_call(call);
-  EXPECT_FALSE(out.ok());
-  EXPECT_NE(out.error.find("TLS handshake"), std::string::npos) << out.error;
-  EXPECT_TRUE(rx.bodies().empty());
+  expect_refused(http_call(call_to(rx, pem, true)), rx);  // trusted, but it names another host
 }
 
 TEST_F(Https, MissingCaFileIsNamed) {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "server/api/server.h"
-#include "server/api/test_support.h"
+#include "server/api/api_test_fixture.h"
 #include "server/notify/http_client.h"
 #include "server/notify/test_receiver.h"
 #include "server/storage/sqlite_store.h"
@@ -22,55 +22,30 @@ using nlohmann::json;
 
 constexpr int64_t kNowMs = 1'764'032'400'000;
 
-class AlertRoutesTest : public ::testing::Test {
+class AlertRoutesTest : public ApiFixture {
  protected:
   void SetUp() override {
-    storage::SqliteOptions so;
-    so.path = dir_.file("wattguard.db");
-    auto opened = storage::SqliteStore::open(so);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened.value());
+    open_stores(kNowMs);
+    ASSERT_FALSE(HasFatalFailure());
     ASSERT_TRUE(store_->add_meter({"m1", "", "north", "carol", 0}).ok());
     ASSERT_TRUE(store_->add_meter({"m2", "", "north", "dave", 0}).ok());
-    std::string error;
-    auth_ = AuthStore::open(so.path, &error);
-    ASSERT_TRUE(auth_) << error;
     ASSERT_TRUE(auth_->add_user("carol", Role::kConsumer, "carol-password", PasswordCost::kMin, kNowMs / 1000).ok());
-    admin_token_ = auth_->create_token(TokenScope::kAdmin, "admin", kNowMs / 1000);
-    read_token_ = auth_->create_token(TokenScope::kRead, "read", kNowMs / 1000);
+    std::string error;
     alerts::AlertServiceOptions ao;
-    ao.database_path = so.path;
+    ao.database_path = database_path();
     ao.now_ms = [] { return kNowMs; };
     alerts_ = alerts::AlertService::open(ao, &error);
     ASSERT_TRUE(alerts_) << error;
     routes_ = std::make_unique<AlertRoutes>(AlertRoutesDeps{alerts_.get(), store_.get(), [] { return kNowMs; }});
-
-    ingest::IngestConfig ic;
-    ic.host = "127.0.0.1";
-    ic.port = 1;  // nothing listens
-    ic.now_ms = [] { return kNowMs; };
-    ingest_ = std::make_unique<ingest::IngestService>(ic, *store_);
-    ASSERT_TRUE(ingest_->start(&error)) << error;
     ApiDeps deps;
-    deps.store = store_.get();
-    deps.ingest = ingest_.get();
-    deps.auth = auth_.get();
-    deps.hub = &hub_;
-    deps.config.http.static_dir = dir_.path().string();
-    deps.config.auth.password_cost = "min";
-    deps.now_ms = [] { return kNowMs; };
     deps.alerts = routes_.get();
-    api_ = std::make_unique<ApiHandler>(std::move(deps));
+    start_api(std::move(deps), [] { return kNowMs; });
+    ASSERT_FALSE(HasFatalFailure());
 
     m1_ = raise("m1", "", "neutral_mismatch");
     m2_ = raise("m2", "", "cover_open");
     dt_ = raise("", "T1", "energy_balance");
   }
-  void TearDown() override {
-    api_.reset();
-    if (ingest_) ingest_->stop();
-  }
-
   int64_t raise(const std::string& meter, const std::string& transformer, const std::string& kind) {
     alerts::NewAlert a;
     a.kind = kind;
@@ -82,30 +57,6 @@ class AlertRoutesTest : public ::testing::Test {
     return alerts_->raise(a);
   }
 
-  HttpResponse call(const std::string& token, const std::string& method, const std::string& target,
-                    const std::string& body = "", const std::string& cookie = "") {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    req.body = body;
-    req.remote_address = "10.0.0.1";
-    req.set_header("host", "127.0.0.1:8080");
-    if (!token.empty()) req.set_header("authorization", "Bearer " + token);
-    if (!cookie.empty()) req.set_header("cookie", cookie);
-    return api_->handle(req);
-  }
-  std::string consumer_cookie() {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/api/v1/session";
-    r.body = R"({"name": "carol", "password": "carol-password"})";
-    r.set_header("host", "127.0.0.1:8080");
-    const auto signed_in = api_->handle(r);
-    EXPECT_EQ(signed_in.status, 200) << signed_in.body;
-    const std::string* set = signed_in.header("set-cookie");
-    return set ? set->substr(0, set->find(';')) : "";
-  }
-  static json body(const HttpResponse& r) { return json::parse(r.body); }
   static std::vector<int64_t> ids(const HttpResponse& r) {
     std::vector<int64_t> out;
     const json b = body(r);
@@ -113,20 +64,13 @@ class AlertRoutesTest : public ::testing::Test {
     return out;
   }
 
-  TempDir dir_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<AuthStore> auth_;
   std::unique_ptr<alerts::AlertService> alerts_;
   std::unique_ptr<AlertRoutes> routes_;
-  LiveHub hub_;
-  std::unique_ptr<ingest::IngestService> ingest_;
-  std::unique_ptr<ApiHandler> api_;
-  std::string admin_token_, read_token_;
   int64_t m1_ = 0, m2_ = 0, dt_ = 0;
 };
 
 TEST_F(AlertRoutesTest, ListsWithFiltersAndTheFullShape) {
-  const auto all = call(read_token_, "GET", "/api/v1/alerts");
+  const auto all = with_token(read_token_, "GET", "/api/v1/alerts");
   ASSERT_EQ(all.status, 200) << all.body;
   EXPECT_EQ(ids(all), (std::vector<int64_t>{dt_, m2_, m1_}));
   const json a = body(all)["alerts"][2];
@@ -142,69 +86,69 @@ TEST_F(AlertRoutesTest, ListsWithFiltersAndTheFullShape) {
   EXPECT_EQ(a["state"], "open");
   EXPECT_TRUE(a["deliveries"].is_array());
   EXPECT_TRUE(a["actions"].is_array());
-  EXPECT_EQ(ids(call(read_token_, "GET", "/api/v1/alerts?meter=m2")), std::vector<int64_t>{m2_});
-  EXPECT_EQ(ids(call(read_token_, "GET", "/api/v1/alerts?transformer=T1")), std::vector<int64_t>{dt_});
-  EXPECT_EQ(ids(call(read_token_, "GET", "/api/v1/alerts?area=south")), std::vector<int64_t>{});
-  EXPECT_EQ(ids(call(read_token_, "GET", "/api/v1/alerts?limit=1")), std::vector<int64_t>{dt_});
-  EXPECT_EQ(ids(call(read_token_, "GET", "/api/v1/alerts?state=closed")), std::vector<int64_t>{});
-  const auto one = call(read_token_, "GET", "/api/v1/alerts/" + std::to_string(m1_));
+  EXPECT_EQ(ids(with_token(read_token_, "GET", "/api/v1/alerts?meter=m2")), std::vector<int64_t>{m2_});
+  EXPECT_EQ(ids(with_token(read_token_, "GET", "/api/v1/alerts?transformer=T1")), std::vector<int64_t>{dt_});
+  EXPECT_EQ(ids(with_token(read_token_, "GET", "/api/v1/alerts?area=south")), std::vector<int64_t>{});
+  EXPECT_EQ(ids(with_token(read_token_, "GET", "/api/v1/alerts?limit=1")), std::vector<int64_t>{dt_});
+  EXPECT_EQ(ids(with_token(read_token_, "GET", "/api/v1/alerts?state=closed")), std::vector<int64_t>{});
+  const auto one = with_token(read_token_, "GET", "/api/v1/alerts/" + std::to_string(m1_));
   ASSERT_EQ(one.status, 200);
   EXPECT_EQ(body(one)["alert"]["id"], m1_);
 }
 
 TEST_F(AlertRoutesTest, BadParametersNameTheField) {
-  auto r = call(read_token_, "GET", "/api/v1/alerts?state=gone");
+  auto r = with_token(read_token_, "GET", "/api/v1/alerts?state=gone");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["field"], "state");
-  r = call(read_token_, "GET", "/api/v1/alerts?limit=0");
+  r = with_token(read_token_, "GET", "/api/v1/alerts?limit=0");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["field"], "limit");
-  r = call(read_token_, "GET", "/api/v1/alerts/abc");
+  r = with_token(read_token_, "GET", "/api/v1/alerts/abc");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["field"], "id");
-  r = call(read_token_, "GET", "/api/v1/alerts/99999");
+  r = with_token(read_token_, "GET", "/api/v1/alerts/99999");
   EXPECT_EQ(r.status, 404);
-  r = call(admin_token_, "POST", "/api/v1/alerts/" + std::to_string(m1_) + "/close", R"({"note": 5})");
+  r = with_token(admin_token_, "POST", "/api/v1/alerts/" + std::to_string(m1_) + "/close", R"({"note": 5})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["field"], "note");
-  r = call(admin_token_, "POST", "/api/v1/alerts/" + std::to_string(m1_) + "/close", "[1]");
+  r = with_token(admin_token_, "POST", "/api/v1/alerts/" + std::to_string(m1_) + "/close", "[1]");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["field"], "body");
-  r = call(admin_token_, "GET", "/api/v1/audit?limit=x");
+  r = with_token(admin_token_, "GET", "/api/v1/audit?limit=x");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["field"], "limit");
-  EXPECT_EQ(call(admin_token_, "DELETE", "/api/v1/alerts").status, 405);
+  EXPECT_EQ(with_token(admin_token_, "DELETE", "/api/v1/alerts").status, 405);
 }
 
 TEST_F(AlertRoutesTest, ConsumersSeeOnlyTheirOwnMetersAlerts) {
-  const std::string cookie = consumer_cookie();
-  const auto mine = call("", "GET", "/api/v1/alerts", "", cookie);
+  const std::string cookie = sign_in("carol");
+  const auto mine = with_cookie(cookie, "GET", "/api/v1/alerts");
   ASSERT_EQ(mine.status, 200) << mine.body;
   EXPECT_EQ(ids(mine), std::vector<int64_t>{m1_});
-  EXPECT_EQ(ids(call("", "GET", "/api/v1/alerts?meter=m2", "", cookie)), std::vector<int64_t>{});
-  EXPECT_EQ(call("", "GET", "/api/v1/alerts/" + std::to_string(m2_), "", cookie).status, 404);
-  EXPECT_EQ(call("", "GET", "/api/v1/alerts/" + std::to_string(dt_), "", cookie).status, 404);
-  EXPECT_EQ(call("", "GET", "/api/v1/alerts/" + std::to_string(m1_), "", cookie).status, 200);
-  EXPECT_EQ(call("", "GET", "/api/v1/audit", "", cookie).status, 403);
+  EXPECT_EQ(ids(with_cookie(cookie, "GET", "/api/v1/alerts?meter=m2")), std::vector<int64_t>{});
+  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/alerts/" + std::to_string(m2_)).status, 404);
+  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/alerts/" + std::to_string(dt_)).status, 404);
+  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/alerts/" + std::to_string(m1_)).status, 200);
+  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/audit").status, 403);
 }
 
 TEST_F(AlertRoutesTest, AcknowledgeAndCloseNeedAnOperatorAndAreAudited) {
   const std::string path = "/api/v1/alerts/" + std::to_string(m1_);
-  EXPECT_EQ(call(read_token_, "POST", path + "/acknowledge").status, 403);
-  auto r = call(admin_token_, "POST", path + "/acknowledge", R"({"note": "reader on the way"})");
+  EXPECT_EQ(with_token(read_token_, "POST", path + "/acknowledge").status, 403);
+  auto r = with_token(admin_token_, "POST", path + "/acknowledge", R"({"note": "reader on the way"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["alert"]["state"], "acknowledged");
-  r = call(admin_token_, "POST", path + "/close");  // no body: no note
+  r = with_token(admin_token_, "POST", path + "/close");  // no body: no note
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["alert"]["state"], "closed");
   const json actions = body(r)["alert"]["actions"];
   ASSERT_EQ(actions.size(), 2u);
   EXPECT_EQ(actions[0]["action"], "acknowledge");
   EXPECT_EQ(actions[0]["detail"], "reader on the way");
-  EXPECT_EQ(call(admin_token_, "POST", path + "/close").status, 409);
-  EXPECT_EQ(ids(call(read_token_, "GET", "/api/v1/alerts?state=open")), (std::vector<int64_t>{dt_, m2_}));
+  EXPECT_EQ(with_token(admin_token_, "POST", path + "/close").status, 409);
+  EXPECT_EQ(ids(with_token(read_token_, "GET", "/api/v1/alerts?state=open")), (std::vector<int64_t>{dt_, m2_}));
 
-  const auto audit = call(admin_token_, "GET", "/api/v1/audit?meter=m1");
+  const auto audit = with_token(admin_token_, "GET", "/api/v1/audit?meter=m1");
   ASSERT_EQ(audit.status, 200) << audit.body;
   const json entries = body(audit)["audit"];
   ASSERT_EQ(entries.size(), 2u);
@@ -217,9 +161,9 @@ TEST_F(AlertRoutesTest, AcknowledgeAndCloseNeedAnOperatorAndAreAudited) {
 }
 
 TEST_F(AlertRoutesTest, CommandsSentThroughTheApiAreInTheAuditLogWithTheirReason) {
-  const auto sent = call(admin_token_, "POST", "/api/v1/meters/m1/commands", R"({"kind": "relay_on", "reason": "bill paid"})");
+  const auto sent = with_token(admin_token_, "POST", "/api/v1/meters/m1/commands", R"({"kind": "relay_on", "reason": "bill paid"})");
   ASSERT_EQ(sent.status, 202) << sent.body;
-  const auto audit = call(admin_token_, "GET", "/api/v1/audit?meter=m1&limit=10");
+  const auto audit = with_token(admin_token_, "GET", "/api/v1/audit?meter=m1&limit=10");
   ASSERT_EQ(audit.status, 200) << audit.body;
   const json entries = body(audit)["audit"];
   ASSERT_FALSE(entries.empty());
@@ -227,20 +171,20 @@ TEST_F(AlertRoutesTest, CommandsSentThroughTheApiAreInTheAuditLogWithTheirReason
   EXPECT_EQ(entries[0]["target"], "m1");
   EXPECT_NE(entries[0]["details"].get<std::string>().find("bill paid"), std::string::npos);
   EXPECT_NE(entries[0]["actor"].get<std::string>().find("token"), std::string::npos);
-  EXPECT_EQ(call(read_token_, "GET", "/api/v1/audit").status, 403);
+  EXPECT_EQ(with_token(read_token_, "GET", "/api/v1/audit").status, 403);
 }
 
 TEST_F(AlertRoutesTest, MetersCarryTheirOpenAlertCount) {
   raise("m1", "", "cover_open");
-  auto r = call(read_token_, "GET", "/api/v1/meters");
+  auto r = with_token(read_token_, "GET", "/api/v1/meters");
   ASSERT_EQ(r.status, 200) << r.body;
   const json meters = body(r)["meters"];
   for (const auto& m : meters) EXPECT_EQ(m["alerts_open"], m["id"] == "m1" ? 2 : 1) << m["id"];
   alerts_->close(m2_, "op", "");
-  r = call(read_token_, "GET", "/api/v1/meters/m2");
+  r = with_token(read_token_, "GET", "/api/v1/meters/m2");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(body(r)["meter"]["alerts_open"], 0);
-  EXPECT_EQ(body(call(read_token_, "GET", "/api/v1/meters/m1"))["meter"]["alerts_open"], 2);
+  EXPECT_EQ(body(with_token(read_token_, "GET", "/api/v1/meters/m1"))["meter"]["alerts_open"], 2);
 }
 
 // The serve wiring: an alert raised through Server::alerts() reaches the area's webhook and the API.

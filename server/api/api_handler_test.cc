@@ -8,7 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "server/api/test_support.h"
+#include "server/api/api_test_fixture.h"
 #include "server/storage/sqlite_store.h"
 
 namespace wattguard::api {
@@ -37,14 +37,11 @@ protocol::Reading reading(const std::string& meter, uint64_t seq, int64_t time_m
   return r;
 }
 
-class ApiHandlerTest : public ::testing::Test {
+class ApiHandlerTest : public ApiFixture {
  protected:
   void SetUp() override {
-    storage::SqliteOptions so;
-    so.path = dir_.file("wattguard.db");
-    auto opened = storage::SqliteStore::open(so);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened.value());
+    open_stores(kNowMs);
+    ASSERT_FALSE(HasFatalFailure());
     ASSERT_TRUE(store_->add_meter({"m1", "House 1", "north", "carol", 0}).ok());
     ASSERT_TRUE(store_->add_meter({"m2", "House 2", "south", "dave", 0}).ok());
     ASSERT_TRUE(store_->add_meter({"m3", "Shop", "north", "", 0}).ok());
@@ -62,72 +59,18 @@ class ApiHandlerTest : public ::testing::Test {
     ASSERT_TRUE(appended.ok()) << appended.error().message;
     ASSERT_EQ(appended->stored, rs.size());
 
-    std::string error;
-    auth_ = AuthStore::open(so.path, &error);
-    ASSERT_TRUE(auth_) << error;
     for (const auto& [name, role] : std::vector<std::pair<std::string, Role>>{
              {"root", Role::kAdmin}, {"olga", Role::kOperator}, {"carol", Role::kConsumer}, {"dave", Role::kConsumer}}) {
       ASSERT_TRUE(auth_->add_user(name, role, name + "-password", PasswordCost::kMin, kNowMs / 1000).ok());
     }
-    admin_token_ = auth_->create_token(TokenScope::kAdmin, "test admin", kNowMs / 1000);
-    read_token_ = auth_->create_token(TokenScope::kRead, "test read", kNowMs / 1000);
-
-    ingest::IngestConfig ic;
-    ic.host = "127.0.0.1";
-    ic.port = 1;  // nothing listens: the service keeps retrying, the API reads the store
-    ic.now_ms = [this] { return now_ms_; };
-    ingest_ = std::make_unique<ingest::IngestService>(ic, *store_);
-    ASSERT_TRUE(ingest_->start(&error)) << error;
-
     std::ofstream(dir_.file("index.html")) << "<!doctype html>wattguard";
     ApiDeps deps;
-    deps.store = store_.get();
-    deps.ingest = ingest_.get();
-    deps.auth = auth_.get();
-    deps.hub = &hub_;
-    deps.config.http.static_dir = dir_.path().string();
-    deps.config.auth.password_cost = "min";
     deps.config.auth.login_delay_base_ms = 1000;
     deps.config.auth.login_delay_max_ms = 8000;
     deps.config.auth.session_ttl_s = 3600;
-    deps.now_ms = [this] { return now_ms_; };
-    api_ = std::make_unique<ApiHandler>(std::move(deps));
+    start_api(std::move(deps), [this] { return now_ms_; });
   }
 
-  void TearDown() override {
-    api_.reset();
-    if (ingest_) ingest_->stop();
-  }
-
-  HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
-                    std::vector<std::pair<std::string, std::string>> headers = {},
-                    const std::string& remote = "10.1.2.3") {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    req.body = body;
-    req.remote_address = remote;
-    req.set_header("host", "127.0.0.1:8080");
-    for (auto& [k, v] : headers) req.set_header(k, v);
-    return api_->handle(req);
-  }
-  HttpResponse as_token(const std::string& token, const std::string& method, const std::string& target,
-                        const std::string& body = "") {
-    return call(method, target, body, {{"authorization", "Bearer " + token}});
-  }
-  HttpResponse as_cookie(const std::string& cookie, const std::string& method, const std::string& target,
-                         const std::string& body = "") {
-    return call(method, target, body, {{"cookie", cookie}});
-  }
-  // Signs in and returns "wg_session=..." for the Cookie header.
-  std::string sign_in(const std::string& name) {
-    const auto r = call("POST", "/api/v1/session", json{{"name", name}, {"password", name + "-password"}}.dump());
-    EXPECT_EQ(r.status, 200) << r.body;
-    const std::string* set = r.header("set-cookie");
-    if (set == nullptr) return "";
-    return set->substr(0, set->find(';'));
-  }
-  static json body(const HttpResponse& r) { return json::parse(r.body); }
   static void expect_error(const HttpResponse& r, int status, const std::string& code, const std::string& field = "") {
     EXPECT_EQ(r.status, status) << r.body;
     const json b = json::parse(r.body, nullptr, false);
@@ -139,14 +82,6 @@ class ApiHandlerTest : public ::testing::Test {
     EXPECT_TRUE(b["error"]["message"].is_string());
   }
 
-  TempDir dir_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<AuthStore> auth_;
-  LiveHub hub_;
-  std::unique_ptr<ingest::IngestService> ingest_;
-  std::unique_ptr<ApiHandler> api_;
-  std::string admin_token_;
-  std::string read_token_;
   double last_m1_import_wh_ = 0;
   int64_t now_ms_ = kNowMs;
 };
@@ -154,31 +89,31 @@ class ApiHandlerTest : public ::testing::Test {
 // --- authentication -------------------------------------------------------------------------
 
 TEST_F(ApiHandlerTest, NoCredentialsIs401WithChallenge) {
-  const auto r = call("GET", "/api/v1/meters");
+  const auto r = request("GET", "/api/v1/meters");
   expect_error(r, 401, "unauthorized");
   ASSERT_NE(r.header("www-authenticate"), nullptr);
 }
 
 TEST_F(ApiHandlerTest, WrongOrMalformedTokenIs401) {
-  expect_error(as_token("wgt_not-a-real-token-at-all", "GET", "/api/v1/meters"), 401, "unauthorized");
-  expect_error(call("GET", "/api/v1/meters", "", {{"authorization", "Basic dXNlcjpwYXNz"}}), 401, "unauthorized");
-  expect_error(call("GET", "/api/v1/meters", "", {{"authorization", "Bearer "}}), 401, "unauthorized");
-  expect_error(as_cookie("wg_session=forged", "GET", "/api/v1/meters"), 401, "unauthorized");
+  expect_error(with_token("wgt_not-a-real-token-at-all", "GET", "/api/v1/meters"), 401, "unauthorized");
+  expect_error(request("GET", "/api/v1/meters", "", {{"authorization", "Basic dXNlcjpwYXNz"}}), 401, "unauthorized");
+  expect_error(request("GET", "/api/v1/meters", "", {{"authorization", "Bearer "}}), 401, "unauthorized");
+  expect_error(with_cookie("wg_session=forged", "GET", "/api/v1/meters"), 401, "unauthorized");
 }
 
 TEST_F(ApiHandlerTest, ReadTokenReadsButCannotCommandOrAdminister) {
-  EXPECT_EQ(as_token(read_token_, "GET", "/api/v1/meters").status, 200);
-  EXPECT_EQ(as_token(read_token_, "GET", "/api/v1/health").status, 200);
-  expect_error(as_token(read_token_, "POST", "/api/v1/meters/m1/commands", R"({"kind":"relay_off"})"), 403,
+  EXPECT_EQ(with_token(read_token_, "GET", "/api/v1/meters").status, 200);
+  EXPECT_EQ(with_token(read_token_, "GET", "/api/v1/health").status, 200);
+  expect_error(with_token(read_token_, "POST", "/api/v1/meters/m1/commands", R"({"kind":"relay_off"})"), 403,
                "forbidden");
-  expect_error(as_token(read_token_, "GET", "/api/v1/users"), 403, "forbidden");
-  expect_error(as_token(read_token_, "POST", "/api/v1/tokens", R"({"scope":"admin"})"), 403, "forbidden");
+  expect_error(with_token(read_token_, "GET", "/api/v1/users"), 403, "forbidden");
+  expect_error(with_token(read_token_, "POST", "/api/v1/tokens", R"({"scope":"admin"})"), 403, "forbidden");
 }
 
 // --- sign-in, sessions, throttling ----------------------------------------------------------
 
 TEST_F(ApiHandlerTest, SignInSetsStrictHttpOnlyCookieAndSessionWorks) {
-  const auto r = call("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})");
+  const auto r = request("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})");
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string cookie = *r.header("set-cookie");
   EXPECT_EQ(cookie.rfind("wg_session=", 0), 0u);
@@ -192,19 +127,19 @@ TEST_F(ApiHandlerTest, SignInSetsStrictHttpOnlyCookieAndSessionWorks) {
   EXPECT_EQ(body(r)["user"]["meters"], json::array({"m1"}));
 
   const std::string session = cookie.substr(0, cookie.find(';'));
-  const auto me = as_cookie(session, "GET", "/api/v1/session");
+  const auto me = with_cookie(session, "GET", "/api/v1/session");
   ASSERT_EQ(me.status, 200);
   EXPECT_EQ(body(me)["user"]["name"], "carol");
   EXPECT_EQ(body(me)["expires_ms"], kNowMs + 3600 * 1000);
-  EXPECT_EQ(as_cookie(session, "GET", "/api/v1/session/me").status, 200);
+  EXPECT_EQ(with_cookie(session, "GET", "/api/v1/session/me").status, 200);
 }
 
 TEST_F(ApiHandlerTest, CookieIsSecureForNonLoopbackHostOrBehindTls) {
-  const auto r = call("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})",
+  const auto r = request("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})",
                       {{"host", "meters.example.org"}});
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.header("set-cookie")->find("; Secure"), std::string::npos);
-  const auto r2 = call("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})",
+  const auto r2 = request("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})",
                        {{"x-forwarded-proto", "https"}});
   EXPECT_NE(r2.header("set-cookie")->find("; Secure"), std::string::npos);
 }
@@ -212,22 +147,22 @@ TEST_F(ApiHandlerTest, CookieIsSecureForNonLoopbackHostOrBehindTls) {
 TEST_F(ApiHandlerTest, SessionExpiresAndLogoutEndsIt) {
   const std::string s1 = sign_in("olga");
   now_ms_ += 3600 * 1000;  // the TTL
-  const auto expired = as_cookie(s1, "GET", "/api/v1/meters");
+  const auto expired = with_cookie(s1, "GET", "/api/v1/meters");
   expect_error(expired, 401, "unauthorized");
   EXPECT_NE(expired.header("set-cookie")->find("Max-Age=0"), std::string::npos);  // clears the cookie
 
   const std::string s2 = sign_in("olga");
-  const auto out = as_cookie(s2, "DELETE", "/api/v1/session");
+  const auto out = with_cookie(s2, "DELETE", "/api/v1/session");
   EXPECT_EQ(out.status, 204);
   EXPECT_NE(out.header("set-cookie")->find("Max-Age=0"), std::string::npos);
-  expect_error(as_cookie(s2, "GET", "/api/v1/session"), 401, "unauthorized");
+  expect_error(with_cookie(s2, "GET", "/api/v1/session"), 401, "unauthorized");
 }
 
 TEST_F(ApiHandlerTest, WrongPasswordAndUnknownUserGetTheSameRefusal) {
   // From two addresses, so the per-address count does not make the second answer differ.
-  const auto wrong = call("POST", "/api/v1/session", R"({"name":"carol","password":"not-it-at-all"})", {}, "10.0.0.1");
+  const auto wrong = request("POST", "/api/v1/session", R"({"name":"carol","password":"not-it-at-all"})", {}, "10.0.0.1");
   const auto unknown =
-      call("POST", "/api/v1/session", R"({"name":"nobody","password":"not-it-at-all"})", {}, "10.0.0.2");
+      request("POST", "/api/v1/session", R"({"name":"nobody","password":"not-it-at-all"})", {}, "10.0.0.2");
   expect_error(wrong, 401, "bad_credentials");
   expect_error(unknown, 401, "bad_credentials");
   EXPECT_EQ(wrong.body, unknown.body);
@@ -237,50 +172,50 @@ TEST_F(ApiHandlerTest, WrongPasswordAndUnknownUserGetTheSameRefusal) {
 
 TEST_F(ApiHandlerTest, FailedSignInDelayGrowsAndParallelTriesAreRefused) {
   const std::string bad = R"({"name":"carol","password":"guess-number-1"})";
-  auto r = call("POST", "/api/v1/session", bad);
+  auto r = request("POST", "/api/v1/session", bad);
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.delay_ms, 1000);
   // A second try before the delay has passed is refused without checking the password.
-  r = call("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})");
+  r = request("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})");
   expect_error(r, 429, "too_many_attempts");
   EXPECT_EQ(*r.header("retry-after"), "1");
   now_ms_ += 1000;
-  r = call("POST", "/api/v1/session", bad);
+  r = request("POST", "/api/v1/session", bad);
   EXPECT_EQ(r.delay_ms, 2000);
   now_ms_ += 2000;
-  r = call("POST", "/api/v1/session", bad);
+  r = request("POST", "/api/v1/session", bad);
   EXPECT_EQ(r.delay_ms, 4000);
-  r = call("POST", "/api/v1/session", bad);
+  r = request("POST", "/api/v1/session", bad);
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(*r.header("retry-after"), "4");
   now_ms_ += 4000;
   // The right password after waiting works and clears the count.
-  EXPECT_EQ(call("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})").status, 200);
-  r = call("POST", "/api/v1/session", R"({"name":"carol","password":"guess-number-2"})");
+  EXPECT_EQ(request("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})").status, 200);
+  r = request("POST", "/api/v1/session", R"({"name":"carol","password":"guess-number-2"})");
   EXPECT_GE(r.delay_ms, 1000);
 }
 
 TEST_F(ApiHandlerTest, SignInBodyErrorsNameTheField) {
-  expect_error(call("POST", "/api/v1/session", "not json"), 400, "bad_parameter", "body");
-  expect_error(call("POST", "/api/v1/session", R"({"password":"x-password"})"), 400, "bad_parameter", "name");
-  expect_error(call("POST", "/api/v1/session", R"({"name":"carol"})"), 400, "bad_parameter", "password");
-  expect_error(call("POST", "/api/v1/session", R"({"name":5,"password":"x"})"), 400, "bad_parameter", "name");
+  expect_error(request("POST", "/api/v1/session", "not json"), 400, "bad_parameter", "body");
+  expect_error(request("POST", "/api/v1/session", R"({"password":"x-password"})"), 400, "bad_parameter", "name");
+  expect_error(request("POST", "/api/v1/session", R"({"name":"carol"})"), 400, "bad_parameter", "password");
+  expect_error(request("POST", "/api/v1/session", R"({"name":5,"password":"x"})"), 400, "bad_parameter", "name");
 }
 
 TEST_F(ApiHandlerTest, CrossOriginCookieRequestsThatChangeThingsAreRefused) {
   const std::string s = sign_in("olga");
-  const auto r = call("POST", "/api/v1/meters/m1/commands", R"({"kind":"ping"})",
+  const auto r = request("POST", "/api/v1/meters/m1/commands", R"({"kind":"ping"})",
                       {{"cookie", s}, {"origin", "https://evil.example"}});
   expect_error(r, 403, "forbidden");
   // A token is not sent by browsers on their own, so no origin check applies to it.
-  const auto t = call("GET", "/api/v1/meters", "", {{"authorization", "Bearer " + read_token_}, {"origin", "x://y"}});
+  const auto t = request("GET", "/api/v1/meters", "", {{"authorization", "Bearer " + read_token_}, {"origin", "x://y"}});
   EXPECT_EQ(t.status, 200);
 }
 
 // --- meters ---------------------------------------------------------------------------------
 
 TEST_F(ApiHandlerTest, ListsMetersWithLatestStateAndToday) {
-  const auto r = as_token(read_token_, "GET", "/api/v1/meters");
+  const auto r = with_token(read_token_, "GET", "/api/v1/meters");
   ASSERT_EQ(r.status, 200) << r.body;
   const json b = body(r);
   EXPECT_EQ(b["now_ms"], kNowMs);
@@ -306,19 +241,19 @@ TEST_F(ApiHandlerTest, ListsMetersWithLatestStateAndToday) {
 }
 
 TEST_F(ApiHandlerTest, ListPagingFilteringSortingAndFleetFields) {
-  auto b = body(as_token(read_token_, "GET", "/api/v1/meters?limit=2&offset=1"));
+  auto b = body(with_token(read_token_, "GET", "/api/v1/meters?limit=2&offset=1"));
   EXPECT_EQ(b["total"], 3);
   ASSERT_EQ(b["meters"].size(), 2u);
   EXPECT_EQ(b["meters"][0]["id"], "m2");
-  b = body(as_token(read_token_, "GET", "/api/v1/meters?area=north&sort=-id"));
+  b = body(with_token(read_token_, "GET", "/api/v1/meters?area=north&sort=-id"));
   ASSERT_EQ(b["meters"].size(), 2u);
   EXPECT_EQ(b["meters"][0]["id"], "m3");
-  b = body(as_token(read_token_, "GET", "/api/v1/meters?q=SHOP"));
+  b = body(with_token(read_token_, "GET", "/api/v1/meters?q=SHOP"));
   ASSERT_EQ(b["meters"].size(), 1u);
   EXPECT_EQ(b["meters"][0]["id"], "m3");
-  b = body(as_token(read_token_, "GET", "/api/v1/meters?sort=-p_w"));
+  b = body(with_token(read_token_, "GET", "/api/v1/meters?sort=-p_w"));
   EXPECT_EQ(b["meters"][0]["id"], "m1");  // the only one with power; nulls last
-  b = body(as_token(read_token_, "GET", "/api/v1/meters?fields=fleet&limit=1"));
+  b = body(with_token(read_token_, "GET", "/api/v1/meters?fields=fleet&limit=1"));
   const json& r = b["meters"][0]["last_reading"];
   EXPECT_TRUE(r.contains("p_w"));
   EXPECT_FALSE(r.contains("q_var"));
@@ -326,49 +261,49 @@ TEST_F(ApiHandlerTest, ListPagingFilteringSortingAndFleetFields) {
 }
 
 TEST_F(ApiHandlerTest, ListParameterErrorsNameTheField) {
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters?limit=0"), 400, "bad_parameter", "limit");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters?limit=abc"), 400, "bad_parameter", "limit");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters?offset=-1"), 400, "bad_parameter", "offset");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters?status=sleepy"), 400, "bad_parameter", "status");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters?sort=colour"), 400, "bad_parameter", "sort");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters?fields=some"), 400, "bad_parameter", "fields");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters?limit=0"), 400, "bad_parameter", "limit");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters?limit=abc"), 400, "bad_parameter", "limit");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters?offset=-1"), 400, "bad_parameter", "offset");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters?status=sleepy"), 400, "bad_parameter", "status");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters?sort=colour"), 400, "bad_parameter", "sort");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters?fields=some"), 400, "bad_parameter", "fields");
 }
 
 TEST_F(ApiHandlerTest, OneMeterAndUnknownMeter) {
-  const auto r = as_token(read_token_, "GET", "/api/v1/meters/m1");
+  const auto r = with_token(read_token_, "GET", "/api/v1/meters/m1");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(body(r)["meter"]["id"], "m1");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters/nope"), 404, "meter_not_found", "id");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters/nope/readings"), 404, "meter_not_found");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters/nope/events"), 404, "meter_not_found");
-  expect_error(as_token(admin_token_, "POST", "/api/v1/meters/nope/commands", R"({"kind":"ping"})"), 404,
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters/nope"), 404, "meter_not_found", "id");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters/nope/readings"), 404, "meter_not_found");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters/nope/events"), 404, "meter_not_found");
+  expect_error(with_token(admin_token_, "POST", "/api/v1/meters/nope/commands", R"({"kind":"ping"})"), 404,
                "meter_not_found");
 }
 
 TEST_F(ApiHandlerTest, ConsumerSeesOnlyOwnMeters) {
   const std::string carol = sign_in("carol");
-  const json list = body(as_cookie(carol, "GET", "/api/v1/meters"));
+  const json list = body(with_cookie(carol, "GET", "/api/v1/meters"));
   ASSERT_EQ(list["meters"].size(), 1u);
   EXPECT_EQ(list["meters"][0]["id"], "m1");
-  EXPECT_EQ(as_cookie(carol, "GET", "/api/v1/meters/m1").status, 200);
+  EXPECT_EQ(with_cookie(carol, "GET", "/api/v1/meters/m1").status, 200);
   // Someone else's meter looks exactly like a meter that does not exist.
-  const auto other = as_cookie(carol, "GET", "/api/v1/meters/m2");
-  const auto none = as_cookie(carol, "GET", "/api/v1/meters/zz");
+  const auto other = with_cookie(carol, "GET", "/api/v1/meters/m2");
+  const auto none = with_cookie(carol, "GET", "/api/v1/meters/zz");
   expect_error(other, 404, "meter_not_found");
   EXPECT_EQ(body(other)["error"]["code"], body(none)["error"]["code"]);
-  expect_error(as_cookie(carol, "GET", "/api/v1/meters/m2/readings"), 404, "meter_not_found");
-  expect_error(as_cookie(carol, "GET", "/api/v1/meters/m2/events"), 404, "meter_not_found");
-  expect_error(as_cookie(carol, "GET", "/api/v1/meters/m2/commands"), 404, "meter_not_found");
-  expect_error(as_cookie(carol, "GET", "/api/v1/health"), 403, "forbidden");
-  expect_error(as_cookie(carol, "GET", "/api/v1/users"), 403, "forbidden");
+  expect_error(with_cookie(carol, "GET", "/api/v1/meters/m2/readings"), 404, "meter_not_found");
+  expect_error(with_cookie(carol, "GET", "/api/v1/meters/m2/events"), 404, "meter_not_found");
+  expect_error(with_cookie(carol, "GET", "/api/v1/meters/m2/commands"), 404, "meter_not_found");
+  expect_error(with_cookie(carol, "GET", "/api/v1/health"), 403, "forbidden");
+  expect_error(with_cookie(carol, "GET", "/api/v1/users"), 403, "forbidden");
   // Commands are for operators, even on one's own meter.
-  expect_error(as_cookie(carol, "POST", "/api/v1/meters/m1/commands", R"({"kind":"relay_on"})"), 403, "forbidden");
+  expect_error(with_cookie(carol, "POST", "/api/v1/meters/m1/commands", R"({"kind":"relay_on"})"), 403, "forbidden");
 }
 
 // --- readings and events --------------------------------------------------------------------
 
 TEST_F(ApiHandlerTest, ReadingsAggregatedToTheStep) {
-  const auto r = as_token(read_token_, "GET",
+  const auto r = with_token(read_token_, "GET",
                           "/api/v1/meters/m1/readings?from=2024-05-01T09:50:00Z&to=2024-05-01T10:00:05Z&step=1m");
   ASSERT_EQ(r.status, 200) << r.body;
   const json b = body(r);
@@ -387,7 +322,7 @@ TEST_F(ApiHandlerTest, ReadingsAggregatedToTheStep) {
 TEST_F(ApiHandlerTest, ReadingsAcceptUnixSecondsAndRawSteps) {
   // 09:59:05 to 10:00:00 inclusive: 12 readings, one per 5 s bucket.
   const int64_t to_s = kNowMs / 1000 + 1;
-  const auto r = as_token(read_token_, "GET",
+  const auto r = with_token(read_token_, "GET",
                           "/api/v1/meters/m1/readings?from=" + std::to_string(to_s - 56) + "&to=" + std::to_string(to_s) +
                               "&step=5");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -398,19 +333,19 @@ TEST_F(ApiHandlerTest, ReadingsAcceptUnixSecondsAndRawSteps) {
 
 TEST_F(ApiHandlerTest, ReadingsParameterErrorsNameTheField) {
   const std::string base = "/api/v1/meters/m1/readings?";
-  expect_error(as_token(read_token_, "GET", base + "from=yesterday"), 400, "bad_parameter", "from");
-  expect_error(as_token(read_token_, "GET", base + "to=2024-13-01"), 400, "bad_parameter", "to");
-  expect_error(as_token(read_token_, "GET", base + "step=0"), 400, "bad_parameter", "step");
-  expect_error(as_token(read_token_, "GET", base + "step=5x"), 400, "bad_parameter", "step");
-  expect_error(as_token(read_token_, "GET", base + "from=1714557600&to=1714557600"), 400, "bad_parameter", "from");
+  expect_error(with_token(read_token_, "GET", base + "from=yesterday"), 400, "bad_parameter", "from");
+  expect_error(with_token(read_token_, "GET", base + "to=2024-13-01"), 400, "bad_parameter", "to");
+  expect_error(with_token(read_token_, "GET", base + "step=0"), 400, "bad_parameter", "step");
+  expect_error(with_token(read_token_, "GET", base + "step=5x"), 400, "bad_parameter", "step");
+  expect_error(with_token(read_token_, "GET", base + "from=1714557600&to=1714557600"), 400, "bad_parameter", "from");
   // A year at 1 s is far over max_points.
-  expect_error(as_token(read_token_, "GET", base + "from=2023-05-01&to=2024-05-01&step=1"), 400, "bad_parameter",
+  expect_error(with_token(read_token_, "GET", base + "from=2023-05-01&to=2024-05-01&step=1"), 400, "bad_parameter",
                "step");
-  expect_error(as_token(read_token_, "GET", base + "max_points=0"), 400, "bad_parameter", "max_points");
+  expect_error(with_token(read_token_, "GET", base + "max_points=0"), 400, "bad_parameter", "max_points");
 }
 
 TEST_F(ApiHandlerTest, ReadingsWithoutStepPickAStepForAboutAThousandPoints) {
-  const auto r = as_token(read_token_, "GET", "/api/v1/meters/m1/readings?from=2024-04-01&to=2024-05-01");
+  const auto r = with_token(read_token_, "GET", "/api/v1/meters/m1/readings?from=2024-04-01&to=2024-05-01");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["step_ms"], 3600 * 1000);  // 30 days / 1 h = 720 points
 }
@@ -427,38 +362,38 @@ TEST_F(ApiHandlerTest, EventsNewestFirstWithKindFilter) {
   e.edge = protocol::EventEdge::kInstant;
   e.time_ms = kNowMs - 500;
   ASSERT_TRUE(store_->add_event(e, storage::EventSource::kMeter, kNowMs).ok());
-  auto b = body(as_token(read_token_, "GET", "/api/v1/meters/m1/events"));
+  auto b = body(with_token(read_token_, "GET", "/api/v1/meters/m1/events"));
   ASSERT_EQ(b["events"].size(), 2u);
   EXPECT_EQ(b["events"][0]["kind"], "power_up");
   EXPECT_EQ(b["events"][1]["kind"], "magnetic");
   EXPECT_EQ(b["events"][1]["edge"], "onset");
   EXPECT_EQ(b["events"][1]["details"], "magnet near the meter");
   EXPECT_EQ(b["events"][1]["source"], "meter");
-  b = body(as_token(read_token_, "GET", "/api/v1/meters/m1/events?kind=magnetic&limit=5"));
+  b = body(with_token(read_token_, "GET", "/api/v1/meters/m1/events?kind=magnetic&limit=5"));
   ASSERT_EQ(b["events"].size(), 1u);
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters/m1/events?kind=ghost"), 400, "bad_parameter", "kind");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters/m1/events?limit=0"), 400, "bad_parameter", "limit");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters/m1/events?kind=ghost"), 400, "bad_parameter", "kind");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters/m1/events?limit=0"), 400, "bad_parameter", "limit");
 }
 
 // --- commands -------------------------------------------------------------------------------
 
 TEST_F(ApiHandlerTest, CommandValidationNamesTheField) {
   const std::string url = "/api/v1/meters/m1/commands";
-  expect_error(as_token(admin_token_, "POST", url, ""), 400, "bad_parameter", "body");
-  expect_error(as_token(admin_token_, "POST", url, R"({})"), 400, "bad_parameter", "kind");
-  expect_error(as_token(admin_token_, "POST", url, R"({"kind":"explode"})"), 400, "bad_parameter", "kind");
-  expect_error(as_token(admin_token_, "POST", url, R"({"kind":"set_period"})"), 400, "bad_parameter", "period_s");
-  expect_error(as_token(admin_token_, "POST", url, R"({"kind":"set_period","period_s":0})"), 400, "bad_parameter",
+  expect_error(with_token(admin_token_, "POST", url, ""), 400, "bad_parameter", "body");
+  expect_error(with_token(admin_token_, "POST", url, R"({})"), 400, "bad_parameter", "kind");
+  expect_error(with_token(admin_token_, "POST", url, R"({"kind":"explode"})"), 400, "bad_parameter", "kind");
+  expect_error(with_token(admin_token_, "POST", url, R"({"kind":"set_period"})"), 400, "bad_parameter", "period_s");
+  expect_error(with_token(admin_token_, "POST", url, R"({"kind":"set_period","period_s":0})"), 400, "bad_parameter",
                "period_s");
-  expect_error(as_token(admin_token_, "POST", url, R"({"kind":"ping","period_s":10})"), 400, "bad_parameter",
+  expect_error(with_token(admin_token_, "POST", url, R"({"kind":"ping","period_s":10})"), 400, "bad_parameter",
                "period_s");
-  expect_error(as_token(admin_token_, "POST", url, R"({"kind":"ping","timeout_s":"soon"})"), 400, "bad_parameter",
+  expect_error(with_token(admin_token_, "POST", url, R"({"kind":"ping","timeout_s":"soon"})"), 400, "bad_parameter",
                "timeout_s");
 }
 
 TEST_F(ApiHandlerTest, OperatorCommandIsStoredAndCanBeLookedUp) {
   const std::string olga = sign_in("olga");
-  const auto r = as_cookie(olga, "POST", "/api/v1/meters/m1/commands", R"({"kind":"relay_off","reason":"test"})");
+  const auto r = with_cookie(olga, "POST", "/api/v1/meters/m1/commands", R"({"kind":"relay_off","reason":"test"})");
   ASSERT_EQ(r.status, 202) << r.body;
   const json cmd = body(r)["command"];
   EXPECT_EQ(cmd["meter_id"], "m1");
@@ -467,79 +402,79 @@ TEST_F(ApiHandlerTest, OperatorCommandIsStoredAndCanBeLookedUp) {
   const std::string state = cmd["state"];
   EXPECT_TRUE(state == "pending" || state == "sent") << state;
   const std::string id = cmd["id"];
-  const auto got = as_token(read_token_, "GET", "/api/v1/meters/m1/commands/" + id);
+  const auto got = with_token(read_token_, "GET", "/api/v1/meters/m1/commands/" + id);
   ASSERT_EQ(got.status, 200);
   EXPECT_EQ(body(got)["command"]["id"], id);
-  const auto list = body(as_token(read_token_, "GET", "/api/v1/meters/m1/commands"));
+  const auto list = body(with_token(read_token_, "GET", "/api/v1/meters/m1/commands"));
   ASSERT_EQ(list["commands"].size(), 1u);
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters/m2/commands/" + id), 404, "command_not_found");
-  expect_error(as_token(read_token_, "GET", "/api/v1/meters/m1/commands/nope"), 404, "command_not_found");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters/m2/commands/" + id), 404, "command_not_found");
+  expect_error(with_token(read_token_, "GET", "/api/v1/meters/m1/commands/nope"), 404, "command_not_found");
 }
 
 // --- users and tokens -----------------------------------------------------------------------
 
 TEST_F(ApiHandlerTest, AdminManagesUsersAndTheirMeters) {
-  auto r = as_token(admin_token_, "POST", "/api/v1/users",
+  auto r = with_token(admin_token_, "POST", "/api/v1/users",
                     R"({"name":"erin","role":"consumer","password":"erin-password","meters":["m3"]})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(body(r)["user"]["meters"], json::array({"m3"}));
-  expect_error(as_token(admin_token_, "POST", "/api/v1/users",
+  expect_error(with_token(admin_token_, "POST", "/api/v1/users",
                         R"({"name":"ERIN","role":"consumer","password":"erin-password"})"),
                409, "user_exists", "name");
-  expect_error(as_token(admin_token_, "POST", "/api/v1/users", R"({"name":"x1","role":"king","password":"pw-123456"})"),
+  expect_error(with_token(admin_token_, "POST", "/api/v1/users", R"({"name":"x1","role":"king","password":"pw-123456"})"),
                400, "bad_parameter", "role");
-  expect_error(as_token(admin_token_, "POST", "/api/v1/users", R"({"name":"x1","role":"admin","password":"short"})"),
+  expect_error(with_token(admin_token_, "POST", "/api/v1/users", R"({"name":"x1","role":"admin","password":"short"})"),
                400, "bad_parameter", "password");
-  expect_error(as_token(admin_token_, "POST", "/api/v1/users",
+  expect_error(with_token(admin_token_, "POST", "/api/v1/users",
                         R"({"name":"x1","role":"consumer","password":"pw-123456","meters":["nope"]})"),
                400, "bad_parameter", "meters");
 
   const std::string erin = sign_in("erin");
-  EXPECT_EQ(body(as_cookie(erin, "GET", "/api/v1/meters"))["meters"][0]["id"], "m3");
+  EXPECT_EQ(body(with_cookie(erin, "GET", "/api/v1/meters"))["meters"][0]["id"], "m3");
 
-  r = as_token(admin_token_, "PUT", "/api/v1/users/erin/meters", R"({"meters":["m2"]})");
+  r = with_token(admin_token_, "PUT", "/api/v1/users/erin/meters", R"({"meters":["m2"]})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["user"]["meters"], json::array({"m2"}));
-  EXPECT_EQ(as_cookie(erin, "GET", "/api/v1/meters/m3").status, 404);
-  EXPECT_EQ(as_cookie(erin, "GET", "/api/v1/meters/m2").status, 200);
+  EXPECT_EQ(with_cookie(erin, "GET", "/api/v1/meters/m3").status, 404);
+  EXPECT_EQ(with_cookie(erin, "GET", "/api/v1/meters/m2").status, 200);
 
-  r = as_token(admin_token_, "PATCH", "/api/v1/users/erin", R"({"role":"operator"})");
+  r = with_token(admin_token_, "PATCH", "/api/v1/users/erin", R"({"role":"operator"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["user"]["role"], "operator");
-  EXPECT_EQ(body(as_cookie(erin, "GET", "/api/v1/meters"))["total"], 3);
+  EXPECT_EQ(body(with_cookie(erin, "GET", "/api/v1/meters"))["total"], 3);
 
-  EXPECT_EQ(as_token(admin_token_, "DELETE", "/api/v1/users/erin").status, 204);
-  expect_error(as_cookie(erin, "GET", "/api/v1/meters"), 401, "unauthorized");
+  EXPECT_EQ(with_token(admin_token_, "DELETE", "/api/v1/users/erin").status, 204);
+  expect_error(with_cookie(erin, "GET", "/api/v1/meters"), 401, "unauthorized");
   EXPECT_EQ(store_->get_meter("m2")->owner, "");
-  expect_error(as_token(admin_token_, "DELETE", "/api/v1/users/erin"), 404, "user_not_found");
+  expect_error(with_token(admin_token_, "DELETE", "/api/v1/users/erin"), 404, "user_not_found");
 
   const std::string olga = sign_in("olga");
-  expect_error(as_cookie(olga, "GET", "/api/v1/users"), 403, "forbidden");
+  expect_error(with_cookie(olga, "GET", "/api/v1/users"), 403, "forbidden");
   const std::string root = sign_in("root");
-  expect_error(as_cookie(root, "DELETE", "/api/v1/users/root"), 400, "bad_parameter", "name");
-  const json users = body(as_cookie(root, "GET", "/api/v1/users"));
+  expect_error(with_cookie(root, "DELETE", "/api/v1/users/root"), 400, "bad_parameter", "name");
+  const json users = body(with_cookie(root, "GET", "/api/v1/users"));
   EXPECT_EQ(users["users"].size(), 4u);
 }
 
 TEST_F(ApiHandlerTest, AdminCreatesAndRevokesTokens) {
-  const auto r = as_token(admin_token_, "POST", "/api/v1/tokens", R"({"scope":"read","label":"grafana"})");
+  const auto r = with_token(admin_token_, "POST", "/api/v1/tokens", R"({"scope":"read","label":"grafana"})");
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string token = body(r)["token"];
   const int64_t id = body(r)["id"];
-  EXPECT_EQ(as_token(token, "GET", "/api/v1/meters").status, 200);
-  const json list = body(as_token(admin_token_, "GET", "/api/v1/tokens"));
+  EXPECT_EQ(with_token(token, "GET", "/api/v1/meters").status, 200);
+  const json list = body(with_token(admin_token_, "GET", "/api/v1/tokens"));
   EXPECT_EQ(list["tokens"].size(), 3u);
   EXPECT_EQ(list.dump().find(token), std::string::npos);  // never shown again
-  EXPECT_EQ(as_token(admin_token_, "DELETE", "/api/v1/tokens/" + std::to_string(id)).status, 204);
-  expect_error(as_token(token, "GET", "/api/v1/meters"), 401, "unauthorized");
-  expect_error(as_token(admin_token_, "POST", "/api/v1/tokens", R"({"scope":"root"})"), 400, "bad_parameter", "scope");
-  expect_error(as_token(admin_token_, "DELETE", "/api/v1/tokens/abc"), 400, "bad_parameter", "id");
+  EXPECT_EQ(with_token(admin_token_, "DELETE", "/api/v1/tokens/" + std::to_string(id)).status, 204);
+  expect_error(with_token(token, "GET", "/api/v1/meters"), 401, "unauthorized");
+  expect_error(with_token(admin_token_, "POST", "/api/v1/tokens", R"({"scope":"root"})"), 400, "bad_parameter", "scope");
+  expect_error(with_token(admin_token_, "DELETE", "/api/v1/tokens/abc"), 400, "bad_parameter", "id");
 }
 
 // --- health, routing, static files ------------------------------------------------------------
 
 TEST_F(ApiHandlerTest, HealthReportsCounters) {
-  const auto r = as_token(read_token_, "GET", "/api/v1/health");
+  const auto r = with_token(read_token_, "GET", "/api/v1/health");
   ASSERT_EQ(r.status, 200);
   const json b = body(r);
   EXPECT_EQ(b["mqtt"]["connected"], false);
@@ -553,20 +488,20 @@ TEST_F(ApiHandlerTest, HealthReportsCounters) {
 }
 
 TEST_F(ApiHandlerTest, RoutingErrors) {
-  expect_error(as_token(read_token_, "GET", "/api/v1/nothing"), 404, "not_found");
-  expect_error(as_token(read_token_, "GET", "/api/v2/meters"), 404, "not_found");
-  const auto r = as_token(read_token_, "DELETE", "/api/v1/meters");
+  expect_error(with_token(read_token_, "GET", "/api/v1/nothing"), 404, "not_found");
+  expect_error(with_token(read_token_, "GET", "/api/v2/meters"), 404, "not_found");
+  const auto r = with_token(read_token_, "DELETE", "/api/v1/meters");
   expect_error(r, 405, "method_not_allowed");
   EXPECT_EQ(*r.header("allow"), "GET");
-  expect_error(as_token(read_token_, "GET", "/api/v1/live"), 426, "upgrade_required");
-  expect_error(call("GET", "/api/v1/meters/%zz"), 400, "bad_parameter", "target");
+  expect_error(with_token(read_token_, "GET", "/api/v1/live"), 426, "upgrade_required");
+  expect_error(request("GET", "/api/v1/meters/%zz"), 400, "bad_parameter", "target");
 }
 
 TEST_F(ApiHandlerTest, StaticFilesAndSpaFallbackOutsideApi) {
-  auto r = call("GET", "/");
+  auto r = request("GET", "/");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "<!doctype html>wattguard");
-  r = call("GET", "/fleet");
+  r = request("GET", "/fleet");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "<!doctype html>wattguard");
 }

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/api/test_support.h"
+#include "server/api/api_test_fixture.h"
 #include "server/storage/sqlite_store.h"
 
 namespace wattguard::api {
@@ -18,23 +18,16 @@ using nlohmann::json;
 constexpr int64_t kT0 = 1714521600;  // 2024-05-01T00:00:00Z
 constexpr int64_t kNowMs = (kT0 + 2 * 86400 + 600) * 1000;
 
-class GridRoutesTest : public ::testing::Test {
+class GridRoutesTest : public ApiFixture {
  protected:
   void SetUp() override {
-    storage::SqliteOptions so;
-    so.path = dir_.file("wattguard.db");
-    auto opened = storage::SqliteStore::open(so);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened.value());
+    open_stores(kNowMs);
+    ASSERT_FALSE(HasFatalFailure());
     for (const char* m : {"chk1", "chk2", "m1", "m2", "m3"}) ASSERT_TRUE(store_->add_meter({m, "", "north", "", 0}).ok());
     ASSERT_TRUE(store_->add_meter({"own", "", "north", "carol", 0}).ok());
-    std::string error;
-    auth_ = AuthStore::open(so.path, &error);
-    ASSERT_TRUE(auth_) << error;
     ASSERT_TRUE(auth_->add_user("carol", Role::kConsumer, "carol-password", PasswordCost::kMin, kNowMs / 1000).ok());
-    admin_token_ = auth_->create_token(TokenScope::kAdmin, "admin", kNowMs / 1000);
-    read_token_ = auth_->create_token(TokenScope::kRead, "read", kNowMs / 1000);
-    grid_ = grid::GridStore::open(so.path, &error);
+    std::string error;
+    grid_ = grid::GridStore::open(database_path(), &error);
     ASSERT_TRUE(grid_) << error;
     grid::TheftOptions options;
     options.calibration_days = 1;
@@ -42,94 +35,41 @@ class GridRoutesTest : public ::testing::Test {
     analysis_ = std::make_unique<grid::TheftAnalysisService>(options, *store_, *grid_, grid::AlertSink{
         [](const alerts::NewAlert&) { return int64_t{1}; }, [](const std::string&, int64_t) {}});
     routes_ = std::make_unique<GridRoutes>(GridRoutesDeps{grid_.get(), analysis_.get(), store_.get(), [] { return kNowMs; }});
-
-    ingest::IngestConfig ic;
-    ic.host = "127.0.0.1";
-    ic.port = 1;  // nothing listens
-    ic.now_ms = [] { return kNowMs; };
-    ingest_ = std::make_unique<ingest::IngestService>(ic, *store_);
-    ASSERT_TRUE(ingest_->start(&error)) << error;
     ApiDeps deps;
-    deps.store = store_.get();
-    deps.ingest = ingest_.get();
-    deps.auth = auth_.get();
-    deps.hub = &hub_;
-    deps.config.http.static_dir = dir_.path().string();
-    deps.config.auth.password_cost = "min";
-    deps.now_ms = [] { return kNowMs; };
     deps.grid = routes_.get();
-    api_ = std::make_unique<ApiHandler>(std::move(deps));
-  }
-  void TearDown() override {
-    api_.reset();
-    if (ingest_) ingest_->stop();
+    start_api(std::move(deps), [] { return kNowMs; });
   }
 
-  HttpResponse call(const std::string& token, const std::string& method, const std::string& target,
-                    const std::string& body = "") {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    req.body = body;
-    req.remote_address = "10.0.0.1";
-    req.set_header("host", "127.0.0.1:8080");
-    if (!token.empty()) req.set_header("authorization", "Bearer " + token);
-    return api_->handle(req);
-  }
-  static json body(const HttpResponse& r) { return json::parse(r.body); }
-
-  TempDir dir_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<AuthStore> auth_;
   std::unique_ptr<grid::GridStore> grid_;
   std::unique_ptr<grid::TheftAnalysisService> analysis_;
   std::unique_ptr<GridRoutes> routes_;
-  LiveHub hub_;
-  std::unique_ptr<ingest::IngestService> ingest_;
-  std::unique_ptr<ApiHandler> api_;
-  std::string admin_token_, read_token_;
 };
 
 const char* kTopology = "transformer,meter,role\nT1,chk1,check\nT1,m1,consumer\nT1,m2,consumer\nT2,chk2,check\nT2,m3,consumer\n";
 
 TEST_F(GridRoutesTest, RolesConsumersAreRefusedReadersReadAdminsWrite) {
   // A consumer signed in with a session gets 403 on every grid route.
-  const auto signed_in = api_->handle([] {
-    HttpRequest r;
-    r.method = "POST";
-    r.target = "/api/v1/session";
-    r.body = R"({"name": "carol", "password": "carol-password"})";
-    r.set_header("host", "127.0.0.1:8080");
-    return r;
-  }());
-  ASSERT_EQ(signed_in.status, 200) << signed_in.body;
-  const std::string cookie = signed_in.header("set-cookie")->substr(0, signed_in.header("set-cookie")->find(';'));
-  HttpRequest consumer_get;
-  consumer_get.method = "GET";
-  consumer_get.target = "/api/v1/transformers";
-  consumer_get.set_header("host", "127.0.0.1:8080");
-  consumer_get.set_header("cookie", cookie);
-  EXPECT_EQ(api_->handle(consumer_get).status, 403);
-  consumer_get.target = "/api/v1/topology";
-  EXPECT_EQ(api_->handle(consumer_get).status, 403);
+  const std::string cookie = sign_in("carol");
+  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/transformers").status, 403);
+  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/topology").status, 403);
 
-  EXPECT_EQ(call("", "GET", "/api/v1/transformers").status, 401);
-  EXPECT_EQ(call(read_token_, "GET", "/api/v1/transformers").status, 200);
-  EXPECT_EQ(call(read_token_, "PUT", "/api/v1/topology", kTopology).status, 403);
-  EXPECT_EQ(call(read_token_, "POST", "/api/v1/import/readings", "meter,time,kwh\n").status, 403);
-  EXPECT_EQ(call(admin_token_, "PUT", "/api/v1/topology", kTopology).status, 200);
-  EXPECT_EQ(call(admin_token_, "PATCH", "/api/v1/topology").status, 405);
-  EXPECT_EQ(call(admin_token_, "GET", "/api/v1/transformers/T1/other").status, 404);
+  EXPECT_EQ(with_token("", "GET", "/api/v1/transformers").status, 401);
+  EXPECT_EQ(with_token(read_token_, "GET", "/api/v1/transformers").status, 200);
+  EXPECT_EQ(with_token(read_token_, "PUT", "/api/v1/topology", kTopology).status, 403);
+  EXPECT_EQ(with_token(read_token_, "POST", "/api/v1/import/readings", "meter,time,kwh\n").status, 403);
+  EXPECT_EQ(with_token(admin_token_, "PUT", "/api/v1/topology", kTopology).status, 200);
+  EXPECT_EQ(with_token(admin_token_, "PATCH", "/api/v1/topology").status, 405);
+  EXPECT_EQ(with_token(admin_token_, "GET", "/api/v1/transformers/T1/other").status, 404);
 }
 
 TEST_F(GridRoutesTest, TopologyImportIsAtomicAndErrorsNameTheRow) {
-  auto r = call(admin_token_, "PUT", "/api/v1/topology", kTopology);
+  auto r = with_token(admin_token_, "PUT", "/api/v1/topology", kTopology);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["transformers"], 2);
   EXPECT_EQ(body(r)["consumers"], 3);
 
   // Unknown meter on line 4: 400 naming the line; the stored topology is unchanged.
-  r = call(admin_token_, "PUT", "/api/v1/topology", "transformer,meter,role\nT5,chk1,check\nT5,m1,consumer\nT5,ghost,consumer\n");
+  r = with_token(admin_token_, "PUT", "/api/v1/topology", "transformer,meter,role\nT5,chk1,check\nT5,m1,consumer\nT5,ghost,consumer\n");
   ASSERT_EQ(r.status, 400) << r.body;
   const json e = body(r)["error"];
   EXPECT_EQ(e["code"], "bad_parameter");
@@ -138,17 +78,17 @@ TEST_F(GridRoutesTest, TopologyImportIsAtomicAndErrorsNameTheRow) {
   EXPECT_EQ(e["column"], "meter");
   EXPECT_EQ(e["value"], "ghost");
   EXPECT_NE(e["message"].get<std::string>().find("line 4"), std::string::npos);
-  const json list = body(call(read_token_, "GET", "/api/v1/transformers"));
+  const json list = body(with_token(read_token_, "GET", "/api/v1/transformers"));
   ASSERT_EQ(list["transformers"].size(), 2u);
   EXPECT_EQ(list["transformers"][0]["id"], "T1");
   EXPECT_EQ(list["transformers"][0]["consumer_count"], 2);
   EXPECT_TRUE(list["transformers"][0]["analysis"].is_null());
 
   // JSON with names and areas replaces it.
-  r = call(admin_token_, "PUT", "/api/v1/topology",
+  r = with_token(admin_token_, "PUT", "/api/v1/topology",
            R"({"transformers": [{"id": "T9", "name": "Elm", "area": "east", "check_meter": "chk1", "consumers": ["m1"]}]})");
   ASSERT_EQ(r.status, 200) << r.body;
-  const json topo = body(call(read_token_, "GET", "/api/v1/topology"));
+  const json topo = body(with_token(read_token_, "GET", "/api/v1/topology"));
   ASSERT_EQ(topo["transformers"].size(), 1u);
   EXPECT_EQ(topo["transformers"][0]["name"], "Elm");
   EXPECT_EQ(topo["transformers"][0]["consumers"], json::array({"m1"}));
@@ -159,38 +99,38 @@ TEST_F(GridRoutesTest, TopologyImportIsAtomicAndErrorsNameTheRow) {
 }
 
 TEST_F(GridRoutesTest, TransformerEdits) {
-  auto r = call(admin_token_, "POST", "/api/v1/transformers",
+  auto r = with_token(admin_token_, "POST", "/api/v1/transformers",
                 R"({"id": "T1", "name": "One", "area": "north", "check_meter": "chk1", "consumers": ["m1", "m2"]})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(*r.header("location"), "/api/v1/transformers/T1");
-  EXPECT_EQ(call(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T1", "check_meter": "chk2"})").status, 409);
-  r = call(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T2", "check_meter": "chk2", "consumers": ["m2"]})");
+  EXPECT_EQ(with_token(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T1", "check_meter": "chk2"})").status, 409);
+  r = with_token(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T2", "check_meter": "chk2", "consumers": ["m2"]})");
   EXPECT_EQ(r.status, 409) << r.body;
   EXPECT_EQ(body(r)["error"]["code"], "meter_assigned");
-  r = call(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T2", "check_meter": "chk2", "consumers": ["m3", "zz"]})");
+  r = with_token(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T2", "check_meter": "chk2", "consumers": ["m3", "zz"]})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["field"], "consumers[1]");
-  EXPECT_EQ(call(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T2"})").status, 400);
+  EXPECT_EQ(with_token(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T2"})").status, 400);
 
-  r = call(admin_token_, "PUT", "/api/v1/transformers/T1/members", R"({"consumers": ["m1", "m3"], "name": "Uno"})");
+  r = with_token(admin_token_, "PUT", "/api/v1/transformers/T1/members", R"({"consumers": ["m1", "m3"], "name": "Uno"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["transformer"]["consumers"], json::array({"m1", "m3"}));
   EXPECT_EQ(body(r)["transformer"]["name"], "Uno");
-  EXPECT_EQ(call(admin_token_, "PUT", "/api/v1/transformers/T7/members", R"({"consumers": []})").status, 404);
+  EXPECT_EQ(with_token(admin_token_, "PUT", "/api/v1/transformers/T7/members", R"({"consumers": []})").status, 404);
 
-  r = call(read_token_, "GET", "/api/v1/transformers/T1");
+  r = with_token(read_token_, "GET", "/api/v1/transformers/T1");
   ASSERT_EQ(r.status, 200);
   const json t = body(r);
   EXPECT_EQ(t["transformer"]["members"].size(), 3u);
   EXPECT_EQ(t["transformer"]["members"][0]["role"], "check");
   EXPECT_EQ(t["transformer"]["members"][0]["area"], "north");
-  EXPECT_EQ(call(read_token_, "GET", "/api/v1/transformers/T7").status, 404);
-  EXPECT_EQ(call(admin_token_, "DELETE", "/api/v1/transformers/T1").status, 204);
-  EXPECT_EQ(call(admin_token_, "DELETE", "/api/v1/transformers/T1").status, 404);
+  EXPECT_EQ(with_token(read_token_, "GET", "/api/v1/transformers/T7").status, 404);
+  EXPECT_EQ(with_token(admin_token_, "DELETE", "/api/v1/transformers/T1").status, 204);
+  EXPECT_EQ(with_token(admin_token_, "DELETE", "/api/v1/transformers/T1").status, 404);
 }
 
 TEST_F(GridRoutesTest, ReadingsImportThenAnalysisShowsTheBalance) {
-  ASSERT_EQ(call(admin_token_, "PUT", "/api/v1/topology", kTopology).status, 200);
+  ASSERT_EQ(with_token(admin_token_, "PUT", "/api/v1/topology", kTopology).status, 200);
   // Two days: the check meter sees the consumers plus 4 %.
   std::string csv = "meter,time,kwh\n";
   for (int k = 1; k <= 192; ++k) {
@@ -202,13 +142,13 @@ TEST_F(GridRoutesTest, ReadingsImportThenAnalysisShowsTheBalance) {
     csv += "chk1," + std::to_string(end) + "," + std::to_string((m1 + m2) * 1.04) + "\n";
     csv += "chk2," + std::to_string(end) + "," + std::to_string(m3 * 1.04) + "\n";
   }
-  auto bad = call(admin_token_, "POST", "/api/v1/import/readings", csv + "m1,2024-05-03T00:15:00Z,lots\n");
+  auto bad = with_token(admin_token_, "POST", "/api/v1/import/readings", csv + "m1,2024-05-03T00:15:00Z,lots\n");
   ASSERT_EQ(bad.status, 400);
   EXPECT_EQ(body(bad)["error"]["line"], 962);
   EXPECT_EQ(body(bad)["error"]["column"], "kwh");
   EXPECT_FALSE(store_->latest("m1")->has_value());
 
-  auto r = call(admin_token_, "POST", "/api/v1/import/readings", csv);
+  auto r = with_token(admin_token_, "POST", "/api/v1/import/readings", csv);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["meters"], 5);
   EXPECT_EQ(body(r)["intervals_stored"], 960);
@@ -217,7 +157,7 @@ TEST_F(GridRoutesTest, ReadingsImportThenAnalysisShowsTheBalance) {
   const grid::CycleSummary sum = analysis_->run_cycle(kNowMs);
   EXPECT_TRUE(sum.errors.empty());
   EXPECT_EQ(sum.transformers, 2u);
-  const json list = body(call(read_token_, "GET", "/api/v1/transformers"));
+  const json list = body(with_token(read_token_, "GET", "/api/v1/transformers"));
   const json& a = list["transformers"][0]["analysis"];
   ASSERT_TRUE(a.is_object()) << list.dump();
   EXPECT_EQ(a["analysed_to_ms"], (kT0 + 192 * 900) * 1000);
@@ -228,11 +168,11 @@ TEST_F(GridRoutesTest, ReadingsImportThenAnalysisShowsTheBalance) {
   EXPECT_EQ(a["top_suspects"].size(), 2u);
   EXPECT_FALSE(a["alert"].get<bool>());
 
-  const json detail = body(call(read_token_, "GET", "/api/v1/transformers/T1?intervals=8"));
+  const json detail = body(with_token(read_token_, "GET", "/api/v1/transformers/T1?intervals=8"));
   EXPECT_EQ(detail["analysis"]["series"].size(), 8u);
   EXPECT_EQ(detail["analysis"]["suspects"].size(), 2u);
   EXPECT_TRUE(detail["analysis"]["suspects"][0]["evidence"].is_array());
-  EXPECT_EQ(call(read_token_, "GET", "/api/v1/transformers/T1?intervals=x").status, 400);
+  EXPECT_EQ(with_token(read_token_, "GET", "/api/v1/transformers/T1?intervals=x").status, 400);
 }
 
 }  // namespace

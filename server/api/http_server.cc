@@ -266,8 +266,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (!ec || ec == http::error::body_limit) {
       body_limit_ = is_bulk_import_target(to_std(parser_->get().target())) ? shared_.options.max_import_bytes
                                                                            : shared_.options.max_body_bytes;
-      const auto length = parser_->content_length();
-      if (length && *length > body_limit_) ec = http::error::body_limit;
+      // After a body_limit error the header is not marked done, and content_length() asserts that it is.
+      if (!ec) {
+        const auto length = parser_->content_length();
+        if (length && *length > body_limit_) ec = http::error::body_limit;
+      }
     }
     if (ec) {
       on_read(ec, n);

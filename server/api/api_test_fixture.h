@@ -1,0 +1,109 @@
+// Tests only: the real ApiHandler (no sockets) over a SQLite store and auth store in a temporary
+// directory, with an ingest service that has no broker to reach (the API reads the store). Each
+// suite derives from it, adds its data and routes in SetUp, then calls start_api.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/api/api_handler.h"
+#include "server/api/auth_store.h"
+#include "server/api/live_hub.h"
+#include "server/api/test_support.h"
+#include "server/ingest/ingest_service.h"
+#include "server/storage/sqlite_store.h"
+
+namespace wattguard::api {
+
+class ApiFixture : public ::testing::Test {
+ protected:
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+
+  // store_ and auth_ on one database file; an admin and a read-only token issued at now_ms.
+  void open_stores(int64_t now_ms) {
+    storage::SqliteOptions so;
+    so.path = database_path();
+    auto opened = storage::SqliteStore::open(so);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened.value());
+    std::string error;
+    auth_ = AuthStore::open(so.path, &error);
+    ASSERT_TRUE(auth_) << error;
+    admin_token_ = auth_->create_token(TokenScope::kAdmin, "test admin", now_ms / 1000);
+    read_token_ = auth_->create_token(TokenScope::kRead, "test read", now_ms / 1000);
+  }
+
+  // Starts ingest_ (port 1: nothing listens, it keeps retrying) and api_ on `deps`, whose store,
+  // ingest, auth, hub, static dir (dir_), password cost and clock are filled in here.
+  void start_api(ApiDeps deps, std::function<int64_t()> now_ms) {
+    ingest::IngestConfig ic;
+    ic.host = "127.0.0.1";
+    ic.port = 1;
+    ic.now_ms = now_ms;
+    ingest_ = std::make_unique<ingest::IngestService>(ic, *store_);
+    std::string error;
+    ASSERT_TRUE(ingest_->start(&error)) << error;
+    deps.store = store_.get();
+    deps.ingest = ingest_.get();
+    deps.auth = auth_.get();
+    deps.hub = &hub_;
+    deps.config.http.static_dir = dir_.path().string();
+    deps.config.auth.password_cost = "min";
+    deps.now_ms = std::move(now_ms);
+    api_ = std::make_unique<ApiHandler>(std::move(deps));
+  }
+
+  void TearDown() override {
+    api_.reset();
+    if (ingest_) ingest_->stop();
+  }
+
+  std::string database_path() const { return dir_.file("wattguard.db"); }
+
+  HttpResponse request(const std::string& method, const std::string& target, const std::string& body = "",
+                       const Headers& headers = {}, const std::string& remote = "10.0.0.1") {
+    HttpRequest req;
+    req.method = method;
+    req.target = target;
+    req.body = body;
+    req.remote_address = remote;
+    req.set_header("host", "127.0.0.1:8080");
+    for (const auto& [k, v] : headers) req.set_header(k, v);
+    return api_->handle(req);
+  }
+  // With "Authorization: Bearer <token>" unless the token is empty.
+  HttpResponse with_token(const std::string& token, const std::string& method, const std::string& target,
+                          const std::string& body = "") {
+    return request(method, target, body, token.empty() ? Headers{} : Headers{{"authorization", "Bearer " + token}});
+  }
+  HttpResponse with_cookie(const std::string& cookie, const std::string& method, const std::string& target,
+                           const std::string& body = "") {
+    return request(method, target, body, {{"cookie", cookie}});
+  }
+  // Signs in with the password "<name>-password" and returns "wg_session=..." for the Cookie header.
+  std::string sign_in(const std::string& name) {
+    const auto r = request("POST", "/api/v1/session",
+                           nlohmann::json{{"name", name}, {"password", name + "-password"}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    const std::string* set = r.header("set-cookie");
+    return set ? set->substr(0, set->find(';')) : "";
+  }
+  static nlohmann::json body(const HttpResponse& r) { return nlohmann::json::parse(r.body); }
+
+  TempDir dir_;
+  std::unique_ptr<storage::SqliteStore> store_;
+  std::unique_ptr<AuthStore> auth_;
+  LiveHub hub_;
+  std::unique_ptr<ingest::IngestService> ingest_;
+  std::unique_ptr<ApiHandler> api_;
+  std::string admin_token_, read_token_;
+};
+
+}  // namespace wattguard::api

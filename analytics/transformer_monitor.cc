@@ -61,7 +61,7 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   if (intervals_ == 0) first_end_s_ = end_s;
   ++intervals_;
 
-  double consumers_kwh = 0, estimate_var = 0;
+  double consumers_kwh = 0, estimate_var = 0, estimated = 0;
   for (size_t i = 0; i < n && i < consumers.size(); ++i) {
     const MeterValue& m = consumers[i];
     const double usual = pattern_.expected_slot_kwh(i, slot);
@@ -88,6 +88,7 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     silent_intervals_[i] = m.quality == Quality::kMissing ? silent_intervals_[i] + 1 : 0;
     consumers_kwh += value;
     estimate_var += var;
+    if (m.quality != Quality::kMeasured) estimated += value;
     const size_t cell = i * static_cast<size_t>(slots_per_day_) + static_cast<size_t>(slot);
     day_energy_[cell] = present ? static_cast<float>(value) : 0.0f;
     day_present_[cell] = present;
@@ -103,6 +104,7 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   check_present_ = in.check_present;
   in.consumers_kwh = consumers_kwh;
   in.estimate_var_kwh2 = estimate_var;
+  in.estimated_kwh = estimated;
   in.hour = static_cast<int>(static_cast<int64_t>(slot) * config_.interval_s / 3600);
   result.balance = balance_.push(in);
   if (result.balance.alert_raised) {

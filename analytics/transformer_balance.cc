@@ -8,10 +8,11 @@ namespace wattguard::analytics {
 
 TransformerBalance::TransformerBalance(BalanceConfig config) : config_(config) {}
 
-void TransformerBalance::set_model(const TechnicalLossModel& model, double cusum_h) {
+void TransformerBalance::set_model(const TechnicalLossModel& model, double cusum_h, double day_share_threshold) {
   calibration_ = LossCalibration{};
   calibration_.model = model;
   cusum_h_ = cusum_h;
+  day_threshold_ = day_share_threshold > 0 ? day_share_threshold : config_.day_share_min;
   calibrated_ = true;
   pending_.clear();
   pending_index_.clear();
@@ -63,7 +64,23 @@ void TransformerBalance::remember(const BalanceInput& in) {
   ++since_recalibration_;
 }
 
-LossCalibration TransformerBalance::fit(const std::vector<BalanceInput>& inputs, double* threshold) const {
+int TransformerBalance::day_intervals() const {
+  return std::max(1, static_cast<int>(std::lround(24.0 / config_.interval_h)));
+}
+
+double TransformerBalance::day_share() const {
+  if (static_cast<int>(day_check_.size()) < day_intervals() || day_check_sum_ <= 0) return 0.0;
+  return day_unexplained_sum_ / day_check_sum_;
+}
+
+bool TransformerBalance::day_excess() const {
+  if (config_.day_share_min <= 0 || day_threshold_ <= 0) return false;
+  if (static_cast<int>(day_check_.size()) < day_intervals() || day_check_sum_ <= 0) return false;
+  return day_unexplained_sum_ > day_threshold_ * day_check_sum_ + config_.day_estimate_error * day_estimated_sum_;
+}
+
+LossCalibration TransformerBalance::fit(const std::vector<BalanceInput>& inputs, double* threshold,
+                                        double* day_threshold) const {
   std::vector<BalanceSample> samples;
   samples.reserve(inputs.size());
   for (const auto& p : inputs) {
@@ -89,19 +106,30 @@ LossCalibration TransformerBalance::fit(const std::vector<BalanceInput>& inputs,
     for (double& o : uncapped.hour_offset_kwh) o *= f;
   }
   double s = 0, peak = 0;
-  for (const auto& p : inputs) {
+  // The day test's threshold from the same history: the highest 24-hour unexplained share it shows.
+  const size_t day = static_cast<size_t>(day_intervals());
+  std::vector<double> day_r(day, 0.0), day_c(day, 0.0);
+  double sum_r = 0, sum_c = 0, day_peak = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const BalanceInput& p = inputs[i];
     const double r = p.check_kwh - p.consumers_kwh - uncapped.expected_kwh(p.check_kwh, interval_h, p.hour);
+    sum_r += r - day_r[i % day];
+    sum_c += p.check_kwh - day_c[i % day];
+    day_r[i % day] = r;
+    day_c[i % day] = p.check_kwh;
+    if (i + 1 >= day && sum_c > 0) day_peak = std::max(day_peak, sum_r / sum_c);
     const double sigma = std::sqrt(std::pow(uncapped.sigma_kwh(p.check_kwh), 2) + p.estimate_var_kwh2);
     const double z = std::min(r / sigma, config_.max_z);
     s = std::max(0.0, s + z - config_.cusum_k);
     peak = std::max(peak, s);
   }
   *threshold = std::max(config_.cusum_h_min, config_.cusum_h_factor * peak);
+  *day_threshold = std::max(config_.day_share_min, config_.day_share_factor * day_peak);
   return cal;
 }
 
 void TransformerBalance::finish_calibration() {
-  calibration_ = fit(pending_, &cusum_h_);
+  calibration_ = fit(pending_, &cusum_h_, &day_threshold_);
   calibrated_ = true;
 }
 
@@ -116,8 +144,8 @@ void TransformerBalance::maybe_recalibrate() {
     if (recent_clean_[i]) clean.push_back(recent_[i]);
   }
   if (static_cast<double>(clean.size()) < config_.min_clean_share * static_cast<double>(window)) return;
-  double threshold = 0;
-  LossCalibration next = fit(clean, &threshold);
+  double threshold = 0, day_threshold = 0;
+  LossCalibration next = fit(clean, &threshold, &day_threshold);
   // Compare expected loss shares on the same history, so a change in load does not look like a change in model.
   double old_loss = 0, new_loss = 0, check = 0;
   for (const auto& p : clean) {
@@ -128,7 +156,25 @@ void TransformerBalance::maybe_recalibrate() {
   if (check <= 0 || (new_loss - old_loss) / check > config_.max_share_rise) return;
   calibration_ = next;
   cusum_h_ = threshold;
+  day_threshold_ = day_threshold;
   ++recalibrations_;
+}
+
+int64_t TransformerBalance::day_onset() const {
+  // Change point inside the day window: the start that maximises the excess over the threshold share from there
+  // to now (the window is chronological from day_head_ once full).
+  const size_t n = day_check_.size();
+  double s = 0, best = -1.0;
+  int64_t onset = n > 0 ? day_index_[day_head_ % n] : 0;
+  for (size_t j = 0; j < n; ++j) {
+    const size_t i = (day_head_ + n - 1 - j) % n;  // newest first
+    s += day_unexplained_[i] - day_threshold_ * day_check_[i];
+    if (s > best) {
+      best = s;
+      onset = day_index_[i];
+    }
+  }
+  return onset;
 }
 
 BalanceStep TransformerBalance::evaluate(const BalanceInput& in, int64_t index) {
@@ -141,16 +187,39 @@ BalanceStep TransformerBalance::evaluate(const BalanceInput& in, int64_t index) 
   step.z = std::clamp(step.unexplained_kwh / step.sigma_kwh, -config_.max_z, config_.max_z);
   cusum_ = std::max(0.0, cusum_ + step.z - config_.cusum_k);
   if (cusum_ == 0.0) last_zero_ = index;
-  if (!alert_ && cusum_ > cusum_h_) {
+  // The day window: drop the oldest interval once full, add this one.
+  const size_t day = static_cast<size_t>(day_intervals());
+  if (day_check_.size() < day) {
+    day_unexplained_.push_back(step.unexplained_kwh);
+    day_check_.push_back(in.check_kwh);
+    day_estimated_.push_back(in.estimated_kwh);
+    day_index_.push_back(index);
+  } else {
+    day_unexplained_[day_head_] = step.unexplained_kwh;
+    day_check_[day_head_] = in.check_kwh;
+    day_estimated_[day_head_] = in.estimated_kwh;
+    day_index_[day_head_] = index;
+    day_head_ = (day_head_ + 1) % day;
+  }
+  // Summed afresh (96 terms) rather than running, so rounding cannot drift over months.
+  day_unexplained_sum_ = day_check_sum_ = day_estimated_sum_ = 0;
+  for (size_t i = 0; i < day_check_.size(); ++i) {
+    day_unexplained_sum_ += day_unexplained_[i];
+    day_check_sum_ += day_check_[i];
+    day_estimated_sum_ += day_estimated_[i];
+  }
+  const bool by_cusum = cusum_ > cusum_h_;
+  const bool by_day = day_excess();
+  if (!alert_ && (by_cusum || by_day)) {
     alert_ = true;
     step.alert_raised = true;
-    onset_ = last_zero_ + 1;
+    onset_ = by_cusum ? last_zero_ + 1 : day_onset();
     ++alerts_raised_;
   }
   if (alert_) {
     // Cap so the alert clears within hours once the excess stops, not days.
     cusum_ = std::min(cusum_, 1.5 * cusum_h_);
-    if (cusum_ == 0.0) alert_ = false;
+    if (cusum_ == 0.0 && !by_day) alert_ = false;
   }
   step.cusum = cusum_;
   step.alert = alert_;

@@ -30,6 +30,18 @@ struct BalanceConfig {
   int recalibrate_every_intervals = 7 * 96;
   double min_clean_share = 0.8;
   double max_share_rise = 0.005;
+  // Day test, beside the CUSUM: the unexplained energy of the last 24 hours as a share of the check meter's
+  // energy. The CUSUM weighs every interval against its own sigma, so a theft that follows one household's load
+  // (strong in its evening hours, nothing at night) must win each evening against the other hours' noise and
+  // against deficits from consumers whose reports shift energy in time; the day's energy balance only asks
+  // whether energy went missing. Threshold = max(day_share_min, day_share_factor * highest day share the
+  // calibration history reached). Energy resting on estimates (missing readings) is uncertain as a whole, not
+  // interval by interval: a household's day can differ from its usual one by half, and that error does not
+  // average out over the day, so the excess must also exceed day_estimate_error times the estimated energy.
+  // day_share_min <= 0 disables.
+  double day_share_min = 0.02;
+  double day_share_factor = 2.5;
+  double day_estimate_error = 0.5;
 };
 
 struct BalanceInput {
@@ -37,6 +49,7 @@ struct BalanceInput {
   bool check_present = true;      // false: the check meter has no reading; the interval is skipped
   double consumers_kwh = 0;       // sum over consumers, with estimates standing in for missing readings
   double estimate_var_kwh2 = 0;   // variance of those estimates (widens the interval's sigma)
+  double estimated_kwh = 0;       // the part of consumers_kwh that rests on estimates (missing or filled readings)
   int hour = -1;                  // local hour of day (0..23) for the loss model's time-of-day term
 };
 
@@ -57,7 +70,8 @@ class TransformerBalance {
   explicit TransformerBalance(BalanceConfig config = {});
 
   // Use a stored model and threshold instead of calibrating (e.g. the server restoring state).
-  void set_model(const TechnicalLossModel& model, double cusum_h);
+  // day_share_threshold <= 0 keeps the configured floor (day_share_min).
+  void set_model(const TechnicalLossModel& model, double cusum_h, double day_share_threshold = 0);
 
   // REQUIRES: called once per interval, in order (push check_present=false for a missing check reading).
   BalanceStep push(const BalanceInput& in);
@@ -66,6 +80,9 @@ class TransformerBalance {
   const LossCalibration& calibration() const { return calibration_; }
   const TechnicalLossModel& model() const { return calibration_.model; }
   double threshold() const { return cusum_h_; }
+  double day_share_threshold() const { return day_threshold_; }
+  // Unexplained share of the check energy over the last 24 hours of evaluated intervals (0 until a day is full).
+  double day_share() const;
   double cusum() const { return cusum_; }
   bool alert() const { return alert_; }
   int64_t onset_interval() const { return alert_ ? onset_ : -1; }
@@ -81,7 +98,10 @@ class TransformerBalance {
   BalanceStep evaluate(const BalanceInput& in, int64_t index);
   void finish_calibration();
   // Fits the model and threshold on `inputs`; returns the calibration without installing it.
-  LossCalibration fit(const std::vector<BalanceInput>& inputs, double* threshold) const;
+  LossCalibration fit(const std::vector<BalanceInput>& inputs, double* threshold, double* day_threshold) const;
+  int day_intervals() const;
+  bool day_excess() const;
+  int64_t day_onset() const;
   void maybe_recalibrate();
   void remember(const BalanceInput& in);
 
@@ -89,6 +109,12 @@ class TransformerBalance {
   LossCalibration calibration_;
   bool calibrated_ = false;
   double cusum_h_ = 0;
+  double day_threshold_ = 0;
+  // The last 24 hours of evaluated intervals: unexplained kWh, check kWh, estimated kWh (a ring).
+  std::vector<double> day_unexplained_, day_check_, day_estimated_;
+  std::vector<int64_t> day_index_;
+  size_t day_head_ = 0;
+  double day_unexplained_sum_ = 0, day_check_sum_ = 0, day_estimated_sum_ = 0;
   double cusum_ = 0;
   int64_t last_zero_ = 0;
   bool alert_ = false;

@@ -123,12 +123,63 @@ TEST(TransformerBalance, WidelyEstimatedConsumersDoNotRaiseAlerts) {
   for (int k = 0; k < 14 * 96; ++k) b.push(area.next(0.0));
   ASSERT_TRUE(b.calibrated());
   // A day where an estimate stands in for a missing consumer and happens to be 0.3 kWh too low each interval,
-  // with its uncertainty declared: the balance must not call that theft.
+  // with its uncertainty declared (and the estimated energy, 0.6 kWh per interval, so the day test knows that
+  // half of it may be missing): the balance must not call that theft.
   for (int k = 0; k < 96; ++k) {
     BalanceInput in = area.next(0.0, 0.4 * 0.4);
     in.consumers_kwh -= 0.3;
+    in.estimated_kwh = 0.6;
     ASSERT_FALSE(b.push(in).alert) << k;
   }
+}
+
+
+// The day test alone (CUSUM switched off by an unreachable threshold): 3 % of the energy missing over a day.
+BalanceConfig day_test_only() {
+  BalanceConfig config;
+  config.cusum_h_min = 1e9;
+  return config;
+}
+
+TEST(TransformerBalance, DayTestFlagsThreePercentWithin24HoursAndFindsTheStart) {
+  TransformerBalance b(day_test_only());
+  Area area;
+  for (int k = 0; k < 14 * 96; ++k) b.push(area.next(0.0));
+  ASSERT_TRUE(b.calibrated());
+  EXPECT_GE(b.day_share_threshold(), BalanceConfig{}.day_share_min);
+  EXPECT_LT(b.day_share_threshold(), 0.03);
+  for (int k = 0; k < 14 * 96; ++k) ASSERT_FALSE(b.push(area.next(0.0)).alert) << "false alarm at " << k;
+  // Theft only in the evening (18:00-23:00), 3 % of the day's energy in all: strong for five hours, then nothing.
+  int raised_after = -1;
+  for (int k = 0; k < 2 * 96 && raised_after < 0; ++k) {
+    const int slot = k % 96;
+    const bool evening = slot >= 72 && slot < 92;
+    const BalanceStep s = b.push(area.next(evening ? 0.03 * 96 / 20 : 0.0));
+    if (s.alert_raised) {
+      raised_after = k;
+      EXPECT_GE(s.onset_interval, 28 * 96 + 72 - 4);  // the change point is near the first evening interval
+      EXPECT_LE(s.onset_interval, 28 * 96 + 72 + 8);
+    }
+  }
+  ASSERT_GE(raised_after, 0) << "not flagged within 48 h";
+  EXPECT_LT(raised_after, 96) << "not flagged within 24 h";
+  EXPECT_TRUE(b.alert());
+}
+
+TEST(TransformerBalance, DayTestAllowsForEnergyRestingOnEstimates) {
+  TransformerBalance b(day_test_only());
+  Area area;
+  for (int k = 0; k < 14 * 96; ++k) b.push(area.next(0.0));
+  ASSERT_TRUE(b.calibrated());
+  // Two days where a missing large consumer's estimate (1 kWh per interval) is 0.25 kWh short each interval,
+  // about 4 % of the energy: uncertain as a whole, so not theft.
+  for (int k = 0; k < 2 * 96; ++k) {
+    BalanceInput in = area.next(0.0);
+    in.consumers_kwh -= 0.25;
+    in.estimated_kwh = 1.0;
+    ASSERT_FALSE(b.push(in).alert) << k;
+  }
+  EXPECT_GT(b.day_share(), 0.03);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <numeric>
 
 #include "analytics/csv_fields.h"
@@ -61,7 +62,7 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   if (intervals_ == 0) first_end_s_ = end_s;
   ++intervals_;
 
-  double consumers_kwh = 0, estimate_var = 0;
+  double consumers_kwh = 0, estimate_var = 0, estimated = 0;
   for (size_t i = 0; i < n && i < consumers.size(); ++i) {
     const MeterValue& m = consumers[i];
     const double usual = pattern_.expected_slot_kwh(i, slot);
@@ -88,6 +89,7 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     silent_intervals_[i] = m.quality == Quality::kMissing ? silent_intervals_[i] + 1 : 0;
     consumers_kwh += value;
     estimate_var += var;
+    if (m.quality != Quality::kMeasured) estimated += value;
     const size_t cell = i * static_cast<size_t>(slots_per_day_) + static_cast<size_t>(slot);
     day_energy_[cell] = present ? static_cast<float>(value) : 0.0f;
     day_present_[cell] = present;
@@ -103,6 +105,7 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   check_present_ = in.check_present;
   in.consumers_kwh = consumers_kwh;
   in.estimate_var_kwh2 = estimate_var;
+  in.estimated_kwh = estimated;
   in.hour = static_cast<int>(static_cast<int64_t>(slot) * config_.interval_s / 3600);
   result.balance = balance_.push(in);
   if (result.balance.alert_raised) {
@@ -112,6 +115,8 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   }
   if (result.balance.alert) last_alert_interval_ = intervals_;
   if (result.balance.evaluated) {
+    today_loss_ += result.balance.unexplained_kwh;
+    ++today_evaluated_;
     step_unexplained_ += result.balance.unexplained_kwh;
     const double model_sigma = balance_.model().sigma_kwh(check.energy_kwh);
     step_sigma2_ += model_sigma * model_sigma;
@@ -145,6 +150,12 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
       pattern_.set_learning(i, !(losing && involved));
     }
     pattern_.push_day(day_energy_, day_present_);
+    day_loss_.push_back(2 * today_evaluated_ >= slots_per_day_
+                            ? today_loss_ * slots_per_day_ / today_evaluated_
+                            : std::numeric_limits<double>::quiet_NaN());
+    if (static_cast<int>(day_loss_.size()) > std::max(1, config_.pattern.score_days)) day_loss_.erase(day_loss_.begin());
+    today_loss_ = 0;
+    today_evaluated_ = 0;
     std::fill(day_present_.begin(), day_present_.end(), 0);
     day_touched_ = false;
   }
@@ -158,6 +169,25 @@ bool TransformerMonitor::offline(size_t i) const {
   const double days = config_.flag.offline_flag_days;
   return days > 0 && check_present_ && balance_.calibrated() &&
          static_cast<double>(silent_intervals_[i]) >= days * slots_per_day_;
+}
+
+bool TransformerMonitor::drop_without_loss(size_t i) const {
+  const FlagConfig& f = config_.flag;
+  const ConsumerPattern& p = pattern_.consumer(i);
+  if (f.pattern_drop_loss_share <= 0 || !p.ready || p.recent_days <= 0) return false;
+  const double drop = p.baseline_kwh_per_day - p.recent_kwh_per_day;
+  if (drop < f.min_attributed_kwh_per_day) return false;
+  // The transformer's loss over the same recent days; without a calibrated balance there is nothing to check.
+  const size_t days = std::min(day_loss_.size(), static_cast<size_t>(p.recent_days));
+  double loss = 0;
+  int counted = 0;
+  for (size_t d = day_loss_.size() - days; d < day_loss_.size(); ++d) {
+    if (std::isnan(day_loss_[d])) continue;
+    loss += day_loss_[d];
+    ++counted;
+  }
+  if (counted * 2 < static_cast<int>(std::max<size_t>(1, days))) return false;
+  return loss / counted < f.pattern_drop_loss_share * drop;
 }
 
 double TransformerMonitor::pattern_probability(size_t i) const {
@@ -225,7 +255,7 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
     // Chance fits come and go from one hour to the next; a thief's fit persists.
     evidence_hours_[i] = balance_evidence ? evidence_hours_[i] + 1 : std::max(0, evidence_hours_[i] - 1);
     const bool by_balance = balance_evidence && evidence_hours_[i] >= f.persist_evaluations;
-    const bool by_pattern = p >= f.pattern_alone;
+    const bool by_pattern = p >= f.pattern_alone && !drop_without_loss(i);
     const bool by_silence = offline(i);
     const bool keep = flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
     const bool now = by_balance || by_pattern || by_silence || keep;

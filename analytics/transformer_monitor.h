@@ -36,6 +36,11 @@ struct FlagConfig {
   // missing reading is covered by the consumer's usual use). Longer than a communication outage plausibly lasts;
   // 0 disables.
   double offline_flag_days = 5.0;
+  // Energy check on pattern-alone flags: a consumer whose reports fell by some kWh a day (a theft's drop, or an
+  // empty house) is flagged on its pattern only if its transformer lost at least this share of that energy over
+  // the same days, since stolen energy still flows through the check meter. Shape attacks that keep the day's
+  // energy (h5, h6) have no drop and are not affected. 0 disables.
+  double pattern_drop_loss_share = 0.5;
 };
 
 struct MonitorConfig {
@@ -118,6 +123,8 @@ class TransformerMonitor {
   // Localisation shares and attributed kWh/day per consumer; updates score_. solve: re-run the regression.
   void compute_scores(bool solve, std::vector<double>* loc_share, std::vector<double>* per_day);
   double pattern_probability(size_t i) const;
+  // Consumer i's reports fell over its recent days by energy that its transformer's balance did not lose.
+  bool drop_without_loss(size_t i) const;
   // Consumer i has been silent for offline_flag_days while the check meter reports.
   bool offline(size_t i) const;
 
@@ -157,6 +164,11 @@ class TransformerMonitor {
   std::vector<int> silent_;  // consecutive missing intervals per consumer, capped (for the estimate's sigma)
   std::vector<int64_t> silent_intervals_;  // the same, uncapped (for the offline flag)
   bool check_present_ = false;             // the check meter reported in the last interval
+  // Unexplained energy per finished local day (kWh, scaled up to a whole day; NaN if under half evaluated),
+  // newest last, as many days as the pattern scorer's recent window.
+  std::vector<double> day_loss_;
+  double today_loss_ = 0;
+  int today_evaluated_ = 0;
   int since_localise_ = 0;
   bool localised_ = false;
   int localised_post_steps_ = 1;

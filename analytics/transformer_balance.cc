@@ -68,14 +68,14 @@ int TransformerBalance::day_intervals() const {
   return std::max(1, static_cast<int>(std::lround(24.0 / config_.interval_h)));
 }
 
-double TransformerBalance::day_share() const {
-  if (static_cast<int>(day_check_.size()) < day_intervals() || day_check_sum_ <= 0) return 0.0;
-  return day_unexplained_sum_ / day_check_sum_;
+bool TransformerBalance::day_full() const {
+  return static_cast<int>(day_.size()) >= day_intervals() && day_check_sum_ > 0;
 }
 
+double TransformerBalance::day_share() const { return day_full() ? day_unexplained_sum_ / day_check_sum_ : 0.0; }
+
 bool TransformerBalance::day_excess() const {
-  if (config_.day_share_min <= 0 || day_threshold_ <= 0) return false;
-  if (static_cast<int>(day_check_.size()) < day_intervals() || day_check_sum_ <= 0) return false;
+  if (config_.day_share_min <= 0 || day_threshold_ <= 0 || !day_full()) return false;
   return day_unexplained_sum_ > day_threshold_ * day_check_sum_ + config_.day_estimate_error * day_estimated_sum_;
 }
 
@@ -163,15 +163,15 @@ void TransformerBalance::maybe_recalibrate() {
 int64_t TransformerBalance::day_onset() const {
   // Change point inside the day window: the start that maximises the excess over the threshold share from there
   // to now (the window is chronological from day_head_ once full).
-  const size_t n = day_check_.size();
+  const size_t n = day_.size();
   double s = 0, best = -1.0;
-  int64_t onset = n > 0 ? day_index_[day_head_ % n] : 0;
+  int64_t onset = n > 0 ? day_[day_head_ % n].index : 0;
   for (size_t j = 0; j < n; ++j) {
-    const size_t i = (day_head_ + n - 1 - j) % n;  // newest first
-    s += day_unexplained_[i] - day_threshold_ * day_check_[i];
+    const DayInterval& d = day_[(day_head_ + n - 1 - j) % n];  // newest first
+    s += d.unexplained_kwh - day_threshold_ * d.check_kwh;
     if (s > best) {
       best = s;
-      onset = day_index_[i];
+      onset = d.index;
     }
   }
   return onset;
@@ -189,24 +189,19 @@ BalanceStep TransformerBalance::evaluate(const BalanceInput& in, int64_t index) 
   if (cusum_ == 0.0) last_zero_ = index;
   // The day window: drop the oldest interval once full, add this one.
   const size_t day = static_cast<size_t>(day_intervals());
-  if (day_check_.size() < day) {
-    day_unexplained_.push_back(step.unexplained_kwh);
-    day_check_.push_back(in.check_kwh);
-    day_estimated_.push_back(in.estimated_kwh);
-    day_index_.push_back(index);
+  const DayInterval now{step.unexplained_kwh, in.check_kwh, in.estimated_kwh, index};
+  if (day_.size() < day) {
+    day_.push_back(now);
   } else {
-    day_unexplained_[day_head_] = step.unexplained_kwh;
-    day_check_[day_head_] = in.check_kwh;
-    day_estimated_[day_head_] = in.estimated_kwh;
-    day_index_[day_head_] = index;
+    day_[day_head_] = now;
     day_head_ = (day_head_ + 1) % day;
   }
   // Summed afresh (96 terms) rather than running, so rounding cannot drift over months.
   day_unexplained_sum_ = day_check_sum_ = day_estimated_sum_ = 0;
-  for (size_t i = 0; i < day_check_.size(); ++i) {
-    day_unexplained_sum_ += day_unexplained_[i];
-    day_check_sum_ += day_check_[i];
-    day_estimated_sum_ += day_estimated_[i];
+  for (const DayInterval& d : day_) {
+    day_unexplained_sum_ += d.unexplained_kwh;
+    day_check_sum_ += d.check_kwh;
+    day_estimated_sum_ += d.estimated_kwh;
   }
   const bool by_cusum = cusum_ > cusum_h_;
   const bool by_day = day_excess();

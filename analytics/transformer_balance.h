@@ -100,6 +100,7 @@ class TransformerBalance {
   // Fits the model and threshold on `inputs`; returns the calibration without installing it.
   LossCalibration fit(const std::vector<BalanceInput>& inputs, double* threshold, double* day_threshold) const;
   int day_intervals() const;
+  bool day_full() const;  // a whole day in the window, with check energy
   bool day_excess() const;
   int64_t day_onset() const;
   void maybe_recalibrate();
@@ -110,9 +111,14 @@ class TransformerBalance {
   bool calibrated_ = false;
   double cusum_h_ = 0;
   double day_threshold_ = 0;
-  // The last 24 hours of evaluated intervals: unexplained kWh, check kWh, estimated kWh (a ring).
-  std::vector<double> day_unexplained_, day_check_, day_estimated_;
-  std::vector<int64_t> day_index_;
+  // The last 24 hours of evaluated intervals, a ring whose oldest entry is at day_head_ once full.
+  struct DayInterval {
+    double unexplained_kwh = 0;
+    double check_kwh = 0;
+    double estimated_kwh = 0;
+    int64_t index = 0;
+  };
+  std::vector<DayInterval> day_;
   size_t day_head_ = 0;
   double day_unexplained_sum_ = 0, day_check_sum_ = 0, day_estimated_sum_ = 0;
   double cusum_ = 0;

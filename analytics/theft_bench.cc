@@ -2,6 +2,7 @@
 #include "analytics/theft_bench.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -29,6 +30,7 @@ double median(std::vector<double> v) {
 struct ConsumerOutcome {
   int64_t first_flag_after_onset = -1;
   int false_flag_episodes = 0;   // honest consumers, or thieves before their onset
+  std::array<int, 4> false_flag_by_cause{};  // the same by FlagCause
   bool ever_false_flagged = false;
   double pattern_score = 0;
   int honest_above = 0;          // honest consumers on its transformer scoring at least as high (final ranking)
@@ -80,6 +82,7 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
           if (out[c].first_flag_after_onset < 0) out[c].first_flag_after_onset = k;
         } else {
           ++out[c].false_flag_episodes;
+          ++out[c].false_flag_by_cause[static_cast<size_t>(monitors[static_cast<size_t>(t)].flag_cause(i))];
           out[c].ever_false_flagged = true;
         }
       }
@@ -165,12 +168,19 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
     }
   }
   int total_dt_false = 0, total_flag_false = 0;
+  std::array<int, 4> by_cause{};
+  for (const ConsumerOutcome& o : out) {
+    for (size_t k = 0; k < by_cause.size(); ++k) by_cause[k] += o.false_flag_by_cause[k];
+  }
   for (int t = 0; t < n_t; ++t) {
     total_dt_false += dt_false[static_cast<size_t>(t)];
     total_flag_false += dt_flag_false[static_cast<size_t>(t)];
   }
   result.dt_false_alerts_per_dt_month = total_dt_false / (n_t * dt_month);
   result.consumer_false_flags_per_dt_month = total_flag_false / (n_t * dt_month);
+  result.false_flags_balance_per_dt_month = by_cause[static_cast<size_t>(FlagCause::kBalance)] / (n_t * dt_month);
+  result.false_flags_pattern_per_dt_month = by_cause[static_cast<size_t>(FlagCause::kPattern)] / (n_t * dt_month);
+  result.false_flags_silence_per_dt_month = by_cause[static_cast<size_t>(FlagCause::kSilence)] / (n_t * dt_month);
 
   auto theft_metrics = [&](const std::string& name, auto&& member) {
     ScenarioMetrics m;
@@ -328,6 +338,9 @@ BenchResult median_of_runs(const std::vector<BenchResult>& runs) {
   };
   r.dt_false_alerts_per_dt_month = med_field(&BenchResult::dt_false_alerts_per_dt_month);
   r.consumer_false_flags_per_dt_month = med_field(&BenchResult::consumer_false_flags_per_dt_month);
+  r.false_flags_balance_per_dt_month = med_field(&BenchResult::false_flags_balance_per_dt_month);
+  r.false_flags_pattern_per_dt_month = med_field(&BenchResult::false_flags_pattern_per_dt_month);
+  r.false_flags_silence_per_dt_month = med_field(&BenchResult::false_flags_silence_per_dt_month);
   r.top1_all = med_field(&BenchResult::top1_all);
   r.top3_all = med_field(&BenchResult::top3_all);
   r.seconds_simulate = med_field(&BenchResult::seconds_simulate);
@@ -386,6 +399,10 @@ nlohmann::json bench_to_json(const BenchResult& r) {
   overall["top3_all_energy_thieves"] = number(r.top3_all);
   overall["dt_false_alerts_per_dt_month"] = number(r.dt_false_alerts_per_dt_month);
   overall["consumer_false_flags_per_dt_month"] = number(r.consumer_false_flags_per_dt_month);
+  overall["consumer_false_flags_by_cause_per_dt_month"] = {
+      {"balance", number(r.false_flags_balance_per_dt_month)},
+      {"pattern", number(r.false_flags_pattern_per_dt_month)},
+      {"silence", number(r.false_flags_silence_per_dt_month)}};
   j["overall"] = overall;
   j["meta"] = {{"seed", r.config.seed},
                {"runs", r.runs},

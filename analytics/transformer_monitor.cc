@@ -49,6 +49,7 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
       mean_n_(consumers_.size(), 0.0),
       score_(consumers_.size(), 0.0),
       flagged_(consumers_.size(), 0),
+      flag_cause_(consumers_.size(), FlagCause::kNone),
       first_flagged_(consumers_.size(), -1),
       evidence_hours_(consumers_.size(), 0),
       silent_(consumers_.size(), 0),
@@ -165,6 +166,16 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   return result;
 }
 
+const char* flag_cause_name(FlagCause c) {
+  switch (c) {
+    case FlagCause::kBalance: return "balance";
+    case FlagCause::kPattern: return "pattern";
+    case FlagCause::kSilence: return "silence";
+    case FlagCause::kNone: break;
+  }
+  return "none";
+}
+
 bool TransformerMonitor::offline(size_t i) const {
   const double days = config_.flag.offline_flag_days;
   return days > 0 && check_present_ && balance_.calibrated() &&
@@ -260,10 +271,12 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
     const bool keep = flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
     const bool now = by_balance || by_pattern || by_silence || keep;
     if (now && !flagged_[i]) {
+      flag_cause_[i] = by_balance ? FlagCause::kBalance : by_pattern ? FlagCause::kPattern : FlagCause::kSilence;
       result->newly_flagged.push_back(i);
       if (first_flagged_[i] < 0) first_flagged_[i] = end_s;
     }
     flagged_[i] = now ? 1 : 0;
+    if (!now) flag_cause_[i] = FlagCause::kNone;
   }
 }
 

@@ -43,6 +43,15 @@ struct FlagConfig {
   double pattern_drop_loss_share = 0.5;
 };
 
+// Why a consumer was flagged (the first rule that held when the flag was raised).
+enum class FlagCause : uint8_t {
+  kNone = 0,
+  kBalance,   // its shortfall or reports explain the transformer's unexplained loss, persistently
+  kPattern,   // its consumption pattern alone (with the energy check for a fall in use)
+  kSilence,   // its meter silent for days while the transformer's check meter reports
+};
+const char* flag_cause_name(FlagCause c);
+
 struct MonitorConfig {
   int64_t interval_s = 900;
   int32_t utc_offset_s = 0;       // local day boundaries for the pattern features
@@ -116,6 +125,7 @@ class TransformerMonitor {
   const PatternScorer& patterns() const { return pattern_; }
   const Localiser& localiser() const { return localiser_; }
   bool flagged(size_t i) const { return flagged_[i] != 0; }
+  FlagCause flag_cause(size_t i) const { return flag_cause_[i]; }
   double score(size_t i) const { return score_[i]; }
 
  private:
@@ -159,6 +169,7 @@ class TransformerMonitor {
   // flags
   std::vector<double> score_;
   std::vector<uint8_t> flagged_;
+  std::vector<FlagCause> flag_cause_;
   std::vector<int64_t> first_flagged_;
   std::vector<int> evidence_hours_;
   std::vector<int> silent_;  // consecutive missing intervals per consumer, capped (for the estimate's sigma)

@@ -12,8 +12,8 @@ namespace {
 
 // Ten households with a daily curve and noise; from day 28 household 0 reports only 30 % of its use. When
 // `honest`, it really uses only that much (an empty house): the check meter sees the drop too. Otherwise the
-// rest is stolen and still flows through the check meter. Returns whether household 0 was ever flagged.
-bool household_zero_flagged(bool honest, double pattern_drop_loss_share) {
+// rest is stolen and still flows through the check meter. Returns why household 0 was first flagged (kNone: never).
+FlagCause household_zero_flagged(bool honest, double pattern_drop_loss_share) {
   MonitorConfig config = MonitorConfig::for_interval(900, 14);
   // Let the pattern alone flag readily, so the energy check is what decides.
   config.flag.pattern_alone = 0.6;
@@ -25,7 +25,7 @@ bool household_zero_flagged(bool honest, double pattern_drop_loss_share) {
   std::mt19937 rng(5);
   std::normal_distribution<double> n01(0, 1);
   std::vector<MeterValue> values(ids.size());
-  bool flagged = false;
+  FlagCause flagged = FlagCause::kNone;
   const int64_t start_s = 1700000000 - 1700000000 % 86400;
   for (int k = 0; k < 42 * 96; ++k) {
     const int day = k / 96;
@@ -46,18 +46,22 @@ bool household_zero_flagged(bool honest, double pattern_drop_loss_share) {
     const double p_kw = total / 0.25;
     const double loss = (0.1 + 0.02 * p_kw + 0.001 * p_kw * p_kw) * 0.25 * (1 + 0.05 * n01(rng));
     const CycleResult r = monitor.push(start_s + (k + 1) * 900, MeterValue{total + loss, Quality::kMeasured}, values);
-    for (size_t i : r.newly_flagged) flagged |= i == 0;
+    for (size_t i : r.newly_flagged) {
+      if (i == 0 && flagged == FlagCause::kNone) flagged = monitor.flag_cause(0);
+    }
   }
   return flagged;
 }
 
 TEST(TransformerMonitor, PatternFlagForAFallInUseNeedsTheEnergyToGoMissingAtTheTransformer) {
   // Without the energy check, an honest household whose use fell is flagged on its pattern alone.
-  EXPECT_TRUE(household_zero_flagged(/*honest=*/true, /*pattern_drop_loss_share=*/0.0));
+  EXPECT_EQ(household_zero_flagged(/*honest=*/true, /*pattern_drop_loss_share=*/0.0), FlagCause::kPattern);
   // With it: its transformer lost nothing, so the fall is real use, not theft.
-  EXPECT_FALSE(household_zero_flagged(/*honest=*/true, FlagConfig{}.pattern_drop_loss_share));
-  // The same reports while the energy still flows through the check meter: flagged.
-  EXPECT_TRUE(household_zero_flagged(/*honest=*/false, FlagConfig{}.pattern_drop_loss_share));
+  EXPECT_EQ(household_zero_flagged(/*honest=*/true, FlagConfig{}.pattern_drop_loss_share), FlagCause::kNone);
+  // The same reports while the energy still flows through the check meter: flagged, and the first evidence is
+  // the balance (its shortfall reappears as loss) or its pattern, never a silent meter.
+  const FlagCause thief = household_zero_flagged(/*honest=*/false, FlagConfig{}.pattern_drop_loss_share);
+  EXPECT_TRUE(thief == FlagCause::kBalance || thief == FlagCause::kPattern) << flag_cause_name(thief);
 }
 
 }  // namespace

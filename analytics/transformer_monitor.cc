@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <numeric>
 
@@ -198,7 +197,41 @@ bool TransformerMonitor::drop_without_loss(size_t i) const {
     ++counted;
   }
   if (counted * 2 < static_cast<int>(std::max<size_t>(1, days))) return false;
-  return loss / counted < f.pattern_drop_loss_share * drop;
+  if (loss / counted < f.pattern_drop_loss_share * drop) return true;
+  // The day totals can pass by chance: a transformer's unexplained loss wanders by kilowatt-hours a day (model
+  // error, another thief), as much as a household's honest fall in use. Hour by hour the two differ: stolen
+  // energy follows the consumer's missing use, an honest fall leaves the loss alone.
+  return !follows_shortfall(i, static_cast<int>(days) * 24);
+}
+
+bool TransformerMonitor::follows_shortfall(size_t i, int steps) const {
+  if (config_.flag.min_hourly_correlation <= 0) return true;
+  const double r = shortfall_loss_correlation(i, steps);
+  return std::isnan(r) || r >= config_.flag.min_hourly_correlation;
+}
+
+double TransformerMonitor::shortfall_loss_correlation(size_t i, int steps) const {
+  const int n = std::min(steps, localiser_.steps_kept());
+  if (n < 24) return std::numeric_limits<double>::quiet_NaN();
+  double sx = 0, sy = 0;
+  for (int age = 0; age < n; ++age) {
+    double y = 0, reported = 0, x = 0;
+    localiser_.step(age, i, &y, &reported, &x);
+    sx += x;
+    sy += y;
+  }
+  const double mx = sx / n, my = sy / n;
+  double sxx = 0, sxy = 0, syy = 0;
+  for (int age = 0; age < n; ++age) {
+    double y = 0, reported = 0, x = 0;
+    localiser_.step(age, i, &y, &reported, &x);
+    sxx += (x - mx) * (x - mx);
+    sxy += (x - mx) * (y - my);
+    syy += (y - my) * (y - my);
+  }
+  // A shortfall that hardly varies (under 10 Wh an hour) cannot be told from the loss's own wandering.
+  if (sxx < n * 0.01 * 0.01 || syy <= 0) return std::numeric_limits<double>::quiet_NaN();
+  return sxy / std::sqrt(sxx * syy);
 }
 
 double TransformerMonitor::pattern_probability(size_t i) const {
@@ -258,7 +291,7 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
     // hour, which big honest consumers can mimic through their own cable losses, so B also needs its reports
     // to have fallen against its usual use.
     const bool by_a = at.shortfall_coef >= f.min_coefficient && at.shortfall_coef <= f.max_coefficient &&
-                      at.shortfall_share >= f.min_share;
+                      at.shortfall_share >= f.min_share && follows_shortfall(i, localised_post_steps_ + 24);
     const bool by_b = f.use_reported_fit && at.reported_coef >= 0.2 && at.reported_share >= 1.5 * f.min_share &&
                       at.reported_t >= 1.5 * config_.localiser.min_t && at.drop >= f.min_drop;
     const bool physical = localised_ && (by_a || by_b);

@@ -41,6 +41,14 @@ struct FlagConfig {
   // the same days, since stolen energy still flows through the check meter. Shape attacks that keep the day's
   // energy (h5, h6) have no drop and are not affected. 0 disables.
   double pattern_drop_loss_share = 0.5;
+  // Hour-by-hour check on a shortfall (regression A flags, and the energy check above): the correlation of the
+  // transformer's hourly unexplained loss with the consumer's hourly shortfall (usual minus reported) over the
+  // recent steps must reach this. Stolen energy follows the consumer's missing use hour by hour; a loss from
+  // elsewhere (another thief, model error) that merely matches an honest fall in use in level does not, while the
+  // day totals and the regression through the origin credit it to whoever has a shortfall. A correlation, not a
+  // slope: the usual profile is a noisy stand-in, which would bias a slope towards 0 for thieves too. Skipped
+  // when the shortfall hardly varies. 0 disables.
+  double min_hourly_correlation = 0.2;
 };
 
 // Why a consumer was flagged (the first rule that held when the flag was raised).
@@ -135,6 +143,13 @@ class TransformerMonitor {
   double pattern_probability(size_t i) const;
   // Consumer i's reports fell over its recent days by energy that its transformer's balance did not lose.
   bool drop_without_loss(size_t i) const;
+  // Correlation of the transformer's hourly unexplained loss with consumer i's hourly shortfall over the last
+  // `steps` hourly steps: clearly positive when the missing energy is stolen (it still flows through the check
+  // meter, hour by hour), about 0 when the consumer really used less. NaN when the shortfall hardly varies or
+  // fewer than 24 steps are kept.
+  double shortfall_loss_correlation(size_t i, int steps) const;
+  // That correlation reaches flag.min_hourly_correlation, or cannot be told.
+  bool follows_shortfall(size_t i, int steps) const;
   // Consumer i has been silent for offline_flag_days while the check meter reports.
   bool offline(size_t i) const;
 

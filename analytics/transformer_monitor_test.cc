@@ -12,8 +12,10 @@ namespace {
 
 // Ten households with a daily curve and noise; from day 28 household 0 reports only 30 % of its use. When
 // `honest`, it really uses only that much (an empty house): the check meter sees the drop too. Otherwise the
-// rest is stolen and still flows through the check meter. Returns why household 0 was first flagged (kNone: never).
-FlagCause household_zero_flagged(bool honest, double pattern_drop_loss_share) {
+// rest is stolen and still flows through the check meter. With `neighbour_steals`, household 1 runs a 1 kW load
+// around its meter from day 21 on, so the transformer loses more energy a day than household 0's fall (for a
+// different reason). Returns why household 0 was first flagged (kNone: never).
+FlagCause household_zero_flagged(bool honest, double pattern_drop_loss_share, bool neighbour_steals = false) {
   MonitorConfig config = MonitorConfig::for_interval(900, 14);
   // Let the pattern alone flag readily, so the energy check is what decides.
   config.flag.pattern_alone = 0.6;
@@ -40,6 +42,7 @@ FlagCause household_zero_flagged(bool honest, double pattern_drop_loss_share) {
         reported = 0.3 * used;
         if (honest) used = reported;
       }
+      if (i == 1 && neighbour_steals && day >= 21) used += 0.25;  // reported stays what its meter sees
       total += used;
       values[i] = MeterValue{std::round(reported * 1000) / 1000, Quality::kMeasured};
     }
@@ -62,6 +65,16 @@ TEST(TransformerMonitor, PatternFlagForAFallInUseNeedsTheEnergyToGoMissingAtTheT
   // the balance (its shortfall reappears as loss) or its pattern, never a silent meter.
   const FlagCause thief = household_zero_flagged(/*honest=*/false, FlagConfig{}.pattern_drop_loss_share);
   EXPECT_TRUE(thief == FlagCause::kBalance || thief == FlagCause::kPattern) << flag_cause_name(thief);
+}
+
+TEST(TransformerMonitor, AnotherThiefsLossDoesNotCoverAnHonestFallInUse) {
+  // The neighbour's theft loses more energy a day than household 0's honest fall, so the day totals pass the
+  // energy check; hour by hour the loss does not follow household 0's missing use, so it is not flagged.
+  EXPECT_EQ(household_zero_flagged(/*honest=*/true, FlagConfig{}.pattern_drop_loss_share, /*neighbour_steals=*/true),
+            FlagCause::kNone);
+  // A thief among the same neighbours still is.
+  EXPECT_NE(household_zero_flagged(/*honest=*/false, FlagConfig{}.pattern_drop_loss_share, /*neighbour_steals=*/true),
+            FlagCause::kNone);
 }
 
 }  // namespace

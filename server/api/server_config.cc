@@ -288,6 +288,8 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(number_key("theft.cusum_h_min", 1.0, 10000.0, [](ServerConfig& c) -> double& { return c.theft.cusum_h_min; }));
     s.push_back(number_key("theft.pattern_alone", 0.5, 1.0, [](ServerConfig& c) -> double& { return c.theft.pattern_alone; }));
     s.push_back(number_key("theft.min_loss_share", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.min_loss_share; }));
+    s.push_back(number_key("theft.min_hourly_correlation", 0.0, 1.0,
+                           [](ServerConfig& c) -> double& { return c.theft.min_hourly_correlation; }));
     s.push_back(integer_key<int>("theft.series_intervals", 1, 100000,
                                  [](ServerConfig& c) -> int& { return c.theft.series_intervals; }));
     return s;

@@ -274,7 +274,10 @@ void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_sha
       loc = (*loc_share)[i] * strength;
     }
     const double p = pattern_probability(i);
-    score_[i] = 1.0 - (1.0 - loc) * (1.0 - 0.8 * p);
+    // A meter silent for days while the check meter reports is flagged for it; the rank must agree, or every
+    // honest neighbour with an odd week outranks it (the balance cannot see its theft, so loc stays 0).
+    const double silence = offline(i) ? std::clamp(config_.flag.offline_score, 0.0, 1.0) : 0.0;
+    score_[i] = 1.0 - (1.0 - loc) * (1.0 - 0.8 * p) * (1.0 - silence);
   }
 }
 

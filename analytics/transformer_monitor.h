@@ -36,6 +36,9 @@ struct FlagConfig {
   // missing reading is covered by the consumer's usual use). Longer than a communication outage plausibly lasts;
   // 0 disables.
   double offline_flag_days = 5.0;
+  // Weight of such a silence in the suspect score (as if it explained that share of the loss), so the ranking
+  // agrees with the flag.
+  double offline_score = 0.9;
   // Energy check on pattern-alone flags: a consumer whose reports fell by some kWh a day (a theft's drop, or an
   // empty house) is flagged on its pattern only if its transformer lost at least this share of that energy over
   // the same days, since stolen energy still flows through the check meter. Shape attacks that keep the day's

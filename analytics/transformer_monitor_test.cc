@@ -77,5 +77,37 @@ TEST(TransformerMonitor, AnotherThiefsLossDoesNotCoverAnHonestFallInUse) {
             FlagCause::kNone);
 }
 
+// A meter that goes silent for good while the check meter reports: flagged after offline_flag_days, and ranked
+// first with it (its theft is invisible to the balance, so only the silence can put it above its neighbours).
+TEST(TransformerMonitor, ASilentMeterIsFlaggedAndRankedFirst) {
+  MonitorConfig config = MonitorConfig::for_interval(900, 14);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back("M" + std::to_string(i));
+  TransformerMonitor monitor("T1", ids, config);
+  std::mt19937 rng(9);
+  std::normal_distribution<double> n01(0, 1);
+  std::vector<MeterValue> values(ids.size());
+  const int64_t start_s = 1700000000 - 1700000000 % 86400;
+  for (int k = 0; k < 30 * 96; ++k) {
+    const double hour = (k % 96) / 4.0;
+    double total = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const double used = (0.08 + 0.25 * std::exp(-std::pow(hour - 19, 2) / 6)) * std::max(0.2, 1.0 + 0.3 * n01(rng));
+      total += used;
+      const bool silent = i == 3 && k >= 22 * 96;
+      values[i] = silent ? MeterValue{0, Quality::kMissing} : MeterValue{std::round(used * 1000) / 1000, Quality::kMeasured};
+    }
+    const double p_kw = total / 0.25;
+    const double loss = (0.1 + 0.002 * p_kw * p_kw) * 0.25 * (1 + 0.05 * n01(rng));
+    monitor.push(start_s + (k + 1) * 900, MeterValue{total + loss, Quality::kMeasured}, values);
+  }
+  EXPECT_TRUE(monitor.flagged(3));
+  EXPECT_EQ(monitor.flag_cause(3), FlagCause::kSilence);
+  const TransformerReport r = monitor.report();
+  ASSERT_FALSE(r.suspects.empty());
+  EXPECT_EQ(r.suspects[0].meter, "M3");
+  EXPECT_GE(r.suspects[0].score, 0.9);
+}
+
 }  // namespace
 }  // namespace wattguard::analytics

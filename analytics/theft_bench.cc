@@ -30,7 +30,7 @@ double median(std::vector<double> v) {
 struct ConsumerOutcome {
   int64_t first_flag_after_onset = -1;
   int false_flag_episodes = 0;   // honest consumers, or thieves before their onset
-  std::array<int, 4> false_flag_by_cause{};  // the same by FlagCause
+  std::array<int, kFlagCauseCount> false_flag_by_cause{};  // the same by FlagCause
   bool ever_false_flagged = false;
   double pattern_score = 0;
   int honest_above = 0;          // honest consumers on its transformer scoring at least as high (final ranking)
@@ -168,7 +168,7 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
     }
   }
   int total_dt_false = 0, total_flag_false = 0;
-  std::array<int, 4> by_cause{};
+  std::array<int, kFlagCauseCount> by_cause{};
   for (const ConsumerOutcome& o : out) {
     for (size_t k = 0; k < by_cause.size(); ++k) by_cause[k] += o.false_flag_by_cause[k];
   }
@@ -178,9 +178,7 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
   }
   result.dt_false_alerts_per_dt_month = total_dt_false / (n_t * dt_month);
   result.consumer_false_flags_per_dt_month = total_flag_false / (n_t * dt_month);
-  result.false_flags_balance_per_dt_month = by_cause[static_cast<size_t>(FlagCause::kBalance)] / (n_t * dt_month);
-  result.false_flags_pattern_per_dt_month = by_cause[static_cast<size_t>(FlagCause::kPattern)] / (n_t * dt_month);
-  result.false_flags_silence_per_dt_month = by_cause[static_cast<size_t>(FlagCause::kSilence)] / (n_t * dt_month);
+  for (size_t k = 0; k < kFlagCauseCount; ++k) result.false_flags_by_cause_per_dt_month[k] = by_cause[k] / (n_t * dt_month);
 
   auto theft_metrics = [&](const std::string& name, auto&& member) {
     ScenarioMetrics m;
@@ -338,9 +336,11 @@ BenchResult median_of_runs(const std::vector<BenchResult>& runs) {
   };
   r.dt_false_alerts_per_dt_month = med_field(&BenchResult::dt_false_alerts_per_dt_month);
   r.consumer_false_flags_per_dt_month = med_field(&BenchResult::consumer_false_flags_per_dt_month);
-  r.false_flags_balance_per_dt_month = med_field(&BenchResult::false_flags_balance_per_dt_month);
-  r.false_flags_pattern_per_dt_month = med_field(&BenchResult::false_flags_pattern_per_dt_month);
-  r.false_flags_silence_per_dt_month = med_field(&BenchResult::false_flags_silence_per_dt_month);
+  for (size_t k = 0; k < kFlagCauseCount; ++k) {
+    std::vector<double> v;
+    for (const auto& run : runs) v.push_back(run.false_flags_by_cause_per_dt_month[k]);
+    r.false_flags_by_cause_per_dt_month[k] = median(v);
+  }
   r.top1_all = med_field(&BenchResult::top1_all);
   r.top3_all = med_field(&BenchResult::top3_all);
   r.seconds_simulate = med_field(&BenchResult::seconds_simulate);
@@ -399,10 +399,11 @@ nlohmann::json bench_to_json(const BenchResult& r) {
   overall["top3_all_energy_thieves"] = number(r.top3_all);
   overall["dt_false_alerts_per_dt_month"] = number(r.dt_false_alerts_per_dt_month);
   overall["consumer_false_flags_per_dt_month"] = number(r.consumer_false_flags_per_dt_month);
-  overall["consumer_false_flags_by_cause_per_dt_month"] = {
-      {"balance", number(r.false_flags_balance_per_dt_month)},
-      {"pattern", number(r.false_flags_pattern_per_dt_month)},
-      {"silence", number(r.false_flags_silence_per_dt_month)}};
+  nlohmann::json by_cause = nlohmann::json::object();
+  for (size_t k = 1; k < kFlagCauseCount; ++k) {  // every cause but kNone
+    by_cause[flag_cause_name(static_cast<FlagCause>(k))] = number(r.false_flags_by_cause_per_dt_month[k]);
+  }
+  overall["consumer_false_flags_by_cause_per_dt_month"] = std::move(by_cause);
   j["overall"] = overall;
   j["meta"] = {{"seed", r.config.seed},
                {"runs", r.runs},

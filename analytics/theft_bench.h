@@ -3,12 +3,14 @@
 // detect per scenario (definitions in docs/theft-detection.md).
 #pragma once
 
+#include <array>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "analytics/grid_simulator.h"
+#include "analytics/transformer_monitor.h"
 
 namespace wattguard::analytics {
 
@@ -39,9 +41,8 @@ struct BenchResult {
   ScenarioMetrics overall;
   double dt_false_alerts_per_dt_month = 0;
   double consumer_false_flags_per_dt_month = 0;
-  // The same split by what raised the flag (balance evidence, pattern alone, a silent meter).
-  double false_flags_balance_per_dt_month = 0, false_flags_pattern_per_dt_month = 0,
-         false_flags_silence_per_dt_month = 0;
+  // The same split by what raised the flag, indexed by FlagCause (balance evidence, pattern alone, silence).
+  std::array<double, kFlagCauseCount> false_flags_by_cause_per_dt_month{};
   double top1_all = 0, top3_all = 0;       // every energy-taking thief, whatever it hides
   int hiding_ge20 = 0;                     // thieves behind overall top1/top3
   double seconds_simulate = 0, seconds_analyse = 0;

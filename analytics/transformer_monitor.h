@@ -61,6 +61,7 @@ enum class FlagCause : uint8_t {
   kPattern,   // its consumption pattern alone (with the energy check for a fall in use)
   kSilence,   // its meter silent for days while the transformer's check meter reports
 };
+inline constexpr size_t kFlagCauseCount = 4;
 const char* flag_cause_name(FlagCause c);
 
 struct MonitorConfig {

@@ -211,6 +211,7 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
     z[i][static_cast<int>(PatternFeature::kZeroRun)] = zf(kRawZeroRun);
     z[i][static_cast<int>(PatternFeature::kJumpiness)] = zf(kRawJumps);
   }
+  double peer_log_level = 0;  // log of the peers' use against their usual today (0 when too few peers)
   {
     std::vector<double> ratios;
     for (size_t i = 0; i < n; ++i) {
@@ -218,7 +219,26 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
       const double usual = std::exp(states_[i].raw_mean[kRawLogTotal]);
       ratios.push_back(std::exp(days[i].raw[kRawLogTotal]) / usual);
     }
-    if (static_cast<int>(ratios.size()) >= config_.min_peers) peer_level_ = std::clamp(median_of(ratios), 0.5, 2.0);
+    if (static_cast<int>(ratios.size()) >= config_.min_peers) {
+      peer_level_ = std::clamp(median_of(ratios), 0.5, 2.0);
+      peer_log_level = std::log(peer_level_);
+    }
+  }
+  // Scaling the reports (h1, h3, a partial bypass) lowers the base load and the day's energy by the same factor;
+  // an honest additive change (a night-time appliance switched off or replaced) lowers the base far more than
+  // the day. Only the part of the base's fall that the day's fall (against the peers, so the season's rise in
+  // use does not hide a theft) can account for counts as evidence.
+  if (config_.base_drop_margin >= 0) {
+    const double margin = config_.base_drop_margin;
+    for (size_t i = 0; i < n; ++i) {
+      if (!valid_scored[i]) continue;
+      const State& s = states_[i];
+      const double day_fall = std::max(0.0, s.raw_mean[kRawLogTotal] - days[i].raw[kRawLogTotal] + peer_log_level);
+      const double base_fall = s.raw_mean[kRawLogBase] - days[i].raw[kRawLogBase];
+      const double counted = std::min(base_fall, day_fall + margin);
+      z[i][static_cast<int>(PatternFeature::kBaseDrop)] =
+          counted / (1.25 * std::max(s.raw_dev[kRawLogBase], kDevFloor[kRawLogBase]));
+    }
   }
   // Peer adjustment: what moves most consumers of the transformer that day (weather, season, a public holiday)
   // is not evidence against any one of them.

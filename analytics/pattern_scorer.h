@@ -36,6 +36,7 @@ struct PatternConfig {
   int baseline_span_days = 21;  // memory of the exponentially weighted baseline
   int score_days = 7;           // consumer score = mean daily score over this many recent days
   int min_peers = 4;            // peers needed for the peer adjustment
+  double base_drop_margin = 0.35;  // base-load fall (log) counted beyond the day's fall; < 0 counts it all
 };
 
 struct ConsumerPattern {

@@ -106,6 +106,43 @@ TEST(PatternScorer, EvidenceNamesTheAttackShape) {
   EXPECT_LT(scorer.consumer(1).score, 4.0);
 }
 
+// Consumer 0 replaces an old freezer on day 21 (its night base falls from 200 W to 80 W, the rest of its day is
+// unchanged); consumer 1 scales its reports by 0.5 (h1) from the same day. Returns the base-drop z of both.
+std::array<double, 2> base_drop_z(double margin) {
+  PatternConfig config;
+  config.base_drop_margin = margin;
+  const size_t n = 8;
+  PatternScorer scorer(n, config);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> evening(0.6, 1.4);
+  std::vector<float> energy(n * kSlots);
+  std::vector<uint8_t> present(n * kSlots, 1);
+  for (int d = 0; d < 28; ++d) {
+    for (size_t i = 0; i < n; ++i) {
+      const double base = (i == 0 && d >= 21) ? 0.02 : 0.05;
+      const double peak = evening(rng);
+      for (int s = 0; s < kSlots; ++s) {
+        double e = base + ((s >= 68 && s < 88) ? 0.8 * peak : 0.0);
+        if (i == 1 && d >= 21) e *= 0.5;
+        energy[i * kSlots + static_cast<size_t>(s)] = static_cast<float>(e);
+      }
+    }
+    scorer.push_day(energy, present);
+  }
+  const int f = static_cast<int>(PatternFeature::kBaseDrop);
+  return {scorer.consumer(0).recent_z[f], scorer.consumer(1).recent_z[f]};
+}
+
+TEST(PatternScorer, ABaseLoadFallTheDayDoesNotShareIsWeakEvidence) {
+  const auto uncapped = base_drop_z(-1.0);
+  const auto capped = base_drop_z(PatternConfig{}.base_drop_margin);
+  // The freezer's fall counts only as far as the day's own fall allows; the scaled reports keep their evidence.
+  EXPECT_GT(uncapped[0], 5.0);
+  EXPECT_LT(capped[0], 0.7 * uncapped[0]);
+  EXPECT_GT(capped[1], 3.0);
+  EXPECT_NEAR(capped[1], uncapped[1], 0.05 * uncapped[1]);
+}
+
 TEST(PatternScorer, NotReadyBeforeItHasAWeekOfHistory) {
   PatternScorer scorer(2);
   std::vector<float> energy(2 * kSlots, 0.1f);

@@ -194,6 +194,11 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
   for (size_t i = 0; i < n; ++i) {
     State& s = states_[i];
     compute_raw(&energy[i * slots], &present[i * slots], s, &days[i], &present_fraction[i], &max_hourly[i]);
+    if (days[i].valid) {
+      const double w = s.recent_profile_days == 0 ? 1.0 : 0.25;
+      for (int h = 0; h < 24; ++h) s.recent_hourly[h] += w * (days[i].hourly[h] - s.recent_hourly[h]);
+      ++s.recent_profile_days;
+    }
     z[i].fill(0.0);
     if (s.baseline_days == 0) continue;
     scored[i] = 1;
@@ -206,7 +211,10 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
     z[i][static_cast<int>(PatternFeature::kLevelDrop)] = -zf(kRawLogTotal);
     z[i][static_cast<int>(PatternFeature::kBaseDrop)] = -zf(kRawLogBase);
     z[i][static_cast<int>(PatternFeature::kShapeChange)] = -zf(kRawCorr);
-    z[i][static_cast<int>(PatternFeature::kReversal)] = zf(kRawReversal);
+    // One day of a noisy household says little about its shape; the recent days' mean profile says much more.
+    double reversal = zf(kRawReversal);
+    if (config_.weekly_reversal_scale > 0) reversal = std::max(reversal, config_.weekly_reversal_scale * shape_reversal(i));
+    z[i][static_cast<int>(PatternFeature::kReversal)] = reversal;
     z[i][static_cast<int>(PatternFeature::kFlat)] = -zf(kRawLogCv);
     z[i][static_cast<int>(PatternFeature::kZeroRun)] = zf(kRawZeroRun);
     z[i][static_cast<int>(PatternFeature::kJumpiness)] = zf(kRawJumps);
@@ -258,6 +266,7 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
   for (size_t i = 0; i < n; ++i) {
     State& s = states_[i];
     s.last_day_vacant = false;
+
     if (scored[i]) {
       auto& zi = z[i];
       if (valid_scored[i]) {
@@ -335,6 +344,22 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
     }
   }
   ++days_;
+}
+
+double PatternScorer::shape_reversal(size_t i) const {
+  const State& s = states_[i];
+  if (s.baseline_days == 0 || s.recent_profile_days < 3) return 0.0;
+  std::array<float, 24> recent{};
+  std::array<float, 24> usual{};
+  for (int h = 0; h < 24; ++h) {
+    recent[h] = static_cast<float>(s.recent_hourly[h]);
+    usual[h] = static_cast<float>(s.base_hourly[h]);
+  }
+  const double forward = correlation(recent, s.base_hourly, false);
+  const double reversed = correlation(recent, s.base_hourly, true);
+  // How far apart the usual shape and its reverse are: a nearly symmetric day cannot show a reversal.
+  const double symmetry = correlation(usual, s.base_hourly, true);
+  return (reversed - forward) / std::max(1.0 - symmetry, 0.1);
 }
 
 std::vector<std::string> PatternScorer::evidence(size_t i) const {

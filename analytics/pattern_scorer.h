@@ -37,6 +37,9 @@ struct PatternConfig {
   int score_days = 7;           // consumer score = mean daily score over this many recent days
   int min_peers = 4;            // peers needed for the peer adjustment
   double base_drop_margin = 0.35;  // base-load fall (log) counted beyond the day's fall; < 0 counts it all
+  // The reversal z is at least this times shape_reversal() (the recent days' mean profile against the usual
+  // one), so a full reversal is worth 5 sigma even when single noisy days hide it; <= 0 uses single days only.
+  double weekly_reversal_scale = 5.0;
 };
 
 struct ConsumerPattern {
@@ -70,6 +73,10 @@ class PatternScorer {
   bool last_day_vacant(size_t i) const { return states_[i].last_day_vacant; }
   // Days of baseline history consumer i has.
   int baseline_days(size_t i) const { return states_[i].baseline_days; }
+  // How much more the recent days' mean profile of consumer i looks like its usual profile reversed in time
+  // than like the usual profile itself: about -1 for an unchanged shape, +1 for a full reversal (h6), 0 without
+  // enough history.
+  double shape_reversal(size_t i) const;
   // Peers' use relative to their usual on the last day (median), 1 when unknown.
   double peer_level() const { return peer_level_; }
   // Human-readable evidence for consumer i (strongest first), e.g. "use 62% below its usual level for 7 days".
@@ -94,6 +101,8 @@ class PatternScorer {
     ConsumerPattern pattern;
     bool last_day_vacant = false;
     bool learning = true;
+    std::array<double, 24> recent_hourly{};  // profile of the recent valid days (weight 1/4 per new day)
+    int recent_profile_days = 0;
   };
 
   void compute_raw(const float* day, const uint8_t* present, const State& s, LaggedDay* out,

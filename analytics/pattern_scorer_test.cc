@@ -143,6 +143,54 @@ TEST(PatternScorer, ABaseLoadFallTheDayDoesNotShareIsWeakEvidence) {
   EXPECT_NEAR(capped[1], uncapped[1], 0.05 * uncapped[1]);
 }
 
+// Households with a morning and an evening peak and much hour-to-hour noise; consumer 0 reports each day in
+// reverse (h6) from day 28. Returns its reversal z, the highest honest score, its shape_reversal() and the
+// highest honest one.
+std::array<double, 4> noisy_reversal(double weekly_scale) {
+  PatternConfig config;
+  config.weekly_reversal_scale = weekly_scale;
+  const size_t n = 10;
+  PatternScorer scorer(n, config);
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> morning(24, 36), evening(68, 90), any(0, kSlots - 1);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<float> energy(n * kSlots);
+  std::vector<uint8_t> present(n * kSlots, 1);
+  for (int d = 0; d < 36; ++d) {
+    for (size_t i = 0; i < n; ++i) {
+      float* x = &energy[i * kSlots];
+      std::fill(x, x + kSlots, 0.03f);
+      // A few appliance runs a day (kettle, oven, washing), more likely at the peaks but never on a timetable.
+      for (int k = 0; k < 8; ++k) {
+        const double r = u(rng);
+        const int s = r < 0.35 ? morning(rng) : r < 0.85 ? evening(rng) : any(rng);
+        x[s] += static_cast<float>(0.3 + 0.5 * u(rng));
+      }
+      if (i == 0 && d >= 28) std::reverse(x, x + kSlots);
+    }
+    scorer.push_day(energy, present);
+  }
+  double honest_max = 0, honest_reversal = -1;
+  for (size_t i = 1; i < n; ++i) {
+    honest_max = std::max(honest_max, scorer.consumer(i).score);
+    honest_reversal = std::max(honest_reversal, scorer.shape_reversal(i));
+  }
+  return {scorer.consumer(0).recent_z[static_cast<int>(PatternFeature::kReversal)], honest_max,
+          scorer.shape_reversal(0), honest_reversal};
+}
+
+TEST(PatternScorer, ARecentWeeksReversedShapeShowsThroughDailyNoise) {
+  const auto daily = noisy_reversal(0.0);
+  const auto weekly = noisy_reversal(PatternConfig{}.weekly_reversal_scale);
+  // The recent days' mean profile is clearly reversed, while no honest household's is.
+  EXPECT_GT(weekly[2], 0.5);
+  EXPECT_LT(weekly[3], 0.0);
+  // So the reversal evidence grows once the mean profile counts, and honest households stay unremarkable.
+  EXPECT_GT(weekly[0], daily[0]);
+  EXPECT_GT(weekly[1], 0.0);
+  EXPECT_LT(weekly[1], 1.5);
+}
+
 TEST(PatternScorer, NotReadyBeforeItHasAWeekOfHistory) {
   PatternScorer scorer(2);
   std::vector<float> energy(2 * kSlots, 0.1f);

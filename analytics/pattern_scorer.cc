@@ -335,7 +335,10 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
       const LaggedDay old = s.lag.front();
       s.lag.pop_front();
       if (!old.valid || !s.learning) continue;
-      if (old.score < config_.freeze_score || s.frozen_days >= config_.max_freeze_days) {
+      // A household whose recent days look more like its usual shape reversed than like the usual shape teaches
+      // nothing, even on days that scored low: otherwise a reversal (h6) slowly becomes its new normal.
+      const bool reversed_now = config_.weekly_reversal_scale > 0 && shape_reversal(i) > 0;
+      if ((old.score < config_.freeze_score && !reversed_now) || s.frozen_days >= config_.max_freeze_days) {
         learn(s, old);
         s.frozen_days = 0;
       } else {

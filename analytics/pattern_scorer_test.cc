@@ -146,7 +146,7 @@ TEST(PatternScorer, ABaseLoadFallTheDayDoesNotShareIsWeakEvidence) {
 // Households with a morning and an evening peak and much hour-to-hour noise; consumer 0 reports each day in
 // reverse (h6) from day 28. Returns its reversal z, the highest honest score, its shape_reversal() and the
 // highest honest one.
-std::array<double, 4> noisy_reversal(double weekly_scale) {
+std::array<double, 4> noisy_reversal(double weekly_scale, int onset_day = 28, int days = 36) {
   PatternConfig config;
   config.weekly_reversal_scale = weekly_scale;
   const size_t n = 10;
@@ -156,7 +156,7 @@ std::array<double, 4> noisy_reversal(double weekly_scale) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::vector<float> energy(n * kSlots);
   std::vector<uint8_t> present(n * kSlots, 1);
-  for (int d = 0; d < 36; ++d) {
+  for (int d = 0; d < days; ++d) {
     for (size_t i = 0; i < n; ++i) {
       float* x = &energy[i * kSlots];
       std::fill(x, x + kSlots, 0.03f);
@@ -166,7 +166,7 @@ std::array<double, 4> noisy_reversal(double weekly_scale) {
         const int s = r < 0.35 ? morning(rng) : r < 0.85 ? evening(rng) : any(rng);
         x[s] += static_cast<float>(0.3 + 0.5 * u(rng));
       }
-      if (i == 0 && d >= 28) std::reverse(x, x + kSlots);
+      if (i == 0 && d >= onset_day) std::reverse(x, x + kSlots);
     }
     scorer.push_day(energy, present);
   }
@@ -189,6 +189,13 @@ TEST(PatternScorer, ARecentWeeksReversedShapeShowsThroughDailyNoise) {
   EXPECT_GT(weekly[0], daily[0]);
   EXPECT_GT(weekly[1], 0.0);
   EXPECT_LT(weekly[1], 1.5);
+}
+
+TEST(PatternScorer, AReversalNeverBecomesTheNewNormal) {
+  // Seven weeks of reversed reports: days that scored low would have taught the baseline the reversed shape.
+  const auto r = noisy_reversal(PatternConfig{}.weekly_reversal_scale, 14, 63);
+  EXPECT_GT(r[2], 0.5);
+  EXPECT_GT(r[0], 2.5);
 }
 
 TEST(PatternScorer, NotReadyBeforeItHasAWeekOfHistory) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -51,6 +52,9 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
       flag_cause_(consumers_.size(), FlagCause::kNone),
       first_flagged_(consumers_.size(), -1),
       evidence_hours_(consumers_.size(), 0),
+      quiet_step_(static_cast<int>(std::hash<std::string>{}(id_) % 24)),
+      quiet_share_(consumers_.size(), 0.0),
+      quiet_coef_(consumers_.size(), 0.0),
       silent_(consumers_.size(), 0),
       silent_intervals_(consumers_.size(), 0) {}
 
@@ -126,6 +130,11 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     step_valid_ = false;
   }
 
+  // The quiet fit runs once a day, at an hour of its own per transformer, so a big fleet's fits are spread over
+  // the day rather than all landing in one cycle.
+  if ((slot + 1) % slots_per_step_ == 0 && (slot + 1) / slots_per_step_ % std::max(1, slots_per_day_ / slots_per_step_) == quiet_step_ % std::max(1, slots_per_day_ / slots_per_step_)) {
+    localise_quietly();
+  }
   if ((slot + 1) % slots_per_step_ == 0) {
     if (balance_.calibrated() && step_valid_ && step_count_ == slots_per_step_) {
       const double weight = step_sigma2_ / (step_sigma2_ + step_var_);
@@ -242,6 +251,22 @@ double TransformerMonitor::pattern_probability(size_t i) const {
   return maturity / (1.0 + std::exp(-(p.score - config_.flag.pattern_center) / config_.flag.pattern_width));
 }
 
+void TransformerMonitor::localise_quietly() {
+  std::fill(quiet_share_.begin(), quiet_share_.end(), 0.0);
+  const FlagConfig& f = config_.flag;
+  if (f.quiet_weight <= 0 || !balance_.calibrated() || localised_ || !f.use_reported_fit || f.min_drop <= 0) return;
+  constexpr int kRecentSteps = 72;
+  if (localiser_.steps_kept() < kRecentSteps) return;
+  const auto& att = localiser_.solve(config_.localiser.window_steps, kRecentSteps);
+  for (size_t i = 0; i < consumers_.size(); ++i) {
+    // As for a B flag: a loss that follows someone's reports is theft only if the reports fell, since a big
+    // honest consumer's own cable loss follows its use too.
+    const double fell = std::clamp(att[i].drop / f.min_drop, 0.0, 1.0);
+    quiet_share_[i] = f.quiet_weight * fell * std::clamp(att[i].reported_share, 0.0, 1.0);
+    quiet_coef_[i] = att[i].reported_coef;
+  }
+}
+
 void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_share, std::vector<double>* per_day) {
   const size_t n = consumers_.size();
   loc_share->assign(n, 0.0);
@@ -273,6 +298,9 @@ void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_sha
       (*per_day)[i] = std::max(a.attributed_kwh, 0.5 * a.moved_kwh) * steps_per_day / std::max(4, localiser_.window_steps());
       loc = (*loc_share)[i] * strength;
     }
+    // Between alerts, a small theft (too small for the balance to alert) can still show as a loss that
+    // follows the thief's reports; weighed as half an alert, like a rising CUSUM.
+    if (!localised_) loc = std::max(loc, quiet_share_[i]);
     const double p = pattern_probability(i);
     // A meter silent for days while the check meter reports is flagged for it; the rank must agree, or every
     // honest neighbour with an odd week outranks it (the balance cannot see its theft, so loc stays 0).
@@ -368,6 +396,13 @@ TransformerReport TransformerMonitor::report() {
                       a.shortfall_coef);
         s.evidence.emplace_back(buf);
       }
+    }
+    if (!localised_ && quiet_share_[i] >= 0.05) {
+      std::snprintf(buf, sizeof buf,
+                    "below the alert level, the loss of the last week follows its reported use x%.2f (about %.0f%% "
+                    "of its consumption hidden), while its reports fell",
+                    quiet_coef_[i], 100.0 * quiet_coef_[i] / (1.0 + quiet_coef_[i]));
+      s.evidence.emplace_back(buf);
     }
     if (offline(i)) {
       std::snprintf(buf, sizeof buf, "no readings for %.1f days while the check meter reports: its use is unmetered",

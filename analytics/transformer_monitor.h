@@ -52,6 +52,10 @@ struct FlagConfig {
   // slope: the usual profile is a noisy stand-in, which would bias a slope towards 0 for thieves too. Skipped
   // when the shortfall hardly varies. 0 disables.
   double min_hourly_correlation = 0.2;
+  // Weight in the suspect score of a fit found while the balance is quiet: once a day, regression B over the
+  // localiser's window; a consumer whose reports fell and whose reported use the loss follows gets this times its
+  // share of the loss (half an alert, like a CUSUM half way to its threshold). Ranks only, never flags; 0 disables.
+  double quiet_weight = 0.5;
 };
 
 // Why a consumer was flagged (the first rule that held when the flag was raised).
@@ -145,6 +149,8 @@ class TransformerMonitor {
   // Localisation shares and attributed kWh/day per consumer; updates score_. solve: re-run the regression.
   void compute_scores(bool solve, std::vector<double>* loc_share, std::vector<double>* per_day);
   double pattern_probability(size_t i) const;
+  // Once a day while the balance is quiet: regression B over the window, kept in quiet_share_ for the ranking.
+  void localise_quietly();
   // Consumer i's reports fell over its recent days by energy that its transformer's balance did not lose.
   bool drop_without_loss(size_t i) const;
   // Correlation of the transformer's hourly unexplained loss with consumer i's hourly shortfall over the last
@@ -191,6 +197,9 @@ class TransformerMonitor {
   std::vector<FlagCause> flag_cause_;
   std::vector<int64_t> first_flagged_;
   std::vector<int> evidence_hours_;
+  int quiet_step_ = 0;               // step of the day (an hour) at which localise_quietly runs
+  std::vector<double> quiet_share_;  // score weight of the last quiet-time fit (localise_quietly)
+  std::vector<double> quiet_coef_;   // its reported-use coefficient, for the evidence
   std::vector<int> silent_;  // consecutive missing intervals per consumer, capped (for the estimate's sigma)
   std::vector<int64_t> silent_intervals_;  // the same, uncapped (for the offline flag)
   bool check_present_ = false;             // the check meter reported in the last interval

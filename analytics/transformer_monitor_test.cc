@@ -109,5 +109,50 @@ TEST(TransformerMonitor, ASilentMeterIsFlaggedAndRankedFirst) {
   EXPECT_GE(r.suspects[0].score, 0.9);
 }
 
+// Thirty households; from day 22 household 4 reports only part of its use (`hidden`), too little for the
+// balance to alert. Returns the report at day 40.
+TransformerReport small_thief_report(double hidden, double quiet_weight) {
+  MonitorConfig config = MonitorConfig::for_interval(900, 14);
+  config.flag.quiet_weight = quiet_weight;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) ids.push_back("M" + std::to_string(i));
+  TransformerMonitor monitor("T1", ids, config);
+  std::mt19937 rng(21);
+  std::normal_distribution<double> n01(0, 1);
+  std::vector<MeterValue> values(ids.size());
+  const int64_t start_s = 1700000000 - 1700000000 % 86400;
+  for (int k = 0; k < 40 * 96; ++k) {
+    const double hour = (k % 96) / 4.0;
+    double total = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const double used = (0.02 + 0.2 * std::exp(-std::pow(hour - 19 + 0.1 * static_cast<double>(i), 2) / 4)) *
+                          std::max(0.1, 1.0 + 0.6 * n01(rng));
+      total += used;
+      const double reported = (i == 4 && k >= 22 * 96) ? (1.0 - hidden) * used : used;
+      values[i] = MeterValue{std::round(reported * 1000) / 1000, Quality::kMeasured};
+    }
+    const double p_kw = total / 0.25;
+    const double loss = (0.1 + 0.03 * p_kw) * 0.25 * (1 + 0.3 * n01(rng));
+    monitor.push(start_s + (k + 1) * 900, MeterValue{total + loss, Quality::kMeasured}, values);
+  }
+  return monitor.report();
+}
+
+TEST(TransformerMonitor, ASmallThiefBelowTheAlertIsRankedByTheQuietFit) {
+  const TransformerReport quiet = small_thief_report(0.3, FlagConfig{}.quiet_weight);
+  // The theft stays below what the balance alerts on ...
+  EXPECT_EQ(quiet.alerts_raised, 0);
+  ASSERT_FALSE(quiet.suspects.empty());
+  // ... yet the loss follows the thief's reports, so the daily quiet fit puts it first, with that evidence.
+  EXPECT_EQ(quiet.suspects[0].meter, "M4");
+  bool said = false;
+  for (const auto& e : quiet.suspects[0].evidence) said |= e.find("below the alert level") != std::string::npos;
+  EXPECT_TRUE(said);
+  EXPECT_FALSE(quiet.suspects[0].flagged);  // ranking only: a fit without an alert flags nobody
+  // Without the quiet fit, only its pattern speaks for it.
+  const TransformerReport without = small_thief_report(0.3, 0.0);
+  EXPECT_LT(without.suspects[0].score, quiet.suspects[0].score);
+}
+
 }  // namespace
 }  // namespace wattguard::analytics

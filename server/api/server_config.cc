@@ -290,6 +290,7 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(number_key("theft.min_loss_share", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.min_loss_share; }));
     s.push_back(number_key("theft.min_hourly_correlation", 0.0, 1.0,
                            [](ServerConfig& c) -> double& { return c.theft.min_hourly_correlation; }));
+    s.push_back(number_key("theft.quiet_weight", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.quiet_weight; }));
     s.push_back(integer_key<int>("theft.series_intervals", 1, 100000,
                                  [](ServerConfig& c) -> int& { return c.theft.series_intervals; }));
     return s;

@@ -130,6 +130,7 @@ CycleSummary TheftAnalysisService::run_cycle(int64_t now_ms) {
       config.flag.pattern_alone = options_.pattern_alone;
       config.flag.min_share = options_.min_loss_share;
       config.flag.min_hourly_correlation = options_.min_hourly_correlation;
+      config.flag.quiet_weight = options_.quiet_weight;
       slot->monitor = std::make_unique<analytics::TransformerMonitor>(t.id, t.consumers, config);
       slot->first_end_s = target_end_s - history_s + kIntervalS;
       slot->fed_to_s = slot->first_end_s - kIntervalS;

@@ -18,6 +18,7 @@ struct TheftOptions {
   double pattern_alone = 0.97;    // pattern probability that flags a consumer without a balance alert
   double min_loss_share = 0.2;    // share of the unexplained loss a consumer must explain to be flagged
   double min_hourly_correlation = 0.2;  // hourly loss vs a consumer's shortfall, for shortfall flags (0 = off)
+  double quiet_weight = 0.5;      // rank weight of the daily fit while the balance is quiet (0 = off)
   int series_intervals = 96;      // balance intervals kept per transformer for the API
 };
 

@@ -215,7 +215,9 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
     double reversal = zf(kRawReversal);
     if (config_.weekly_reversal_scale > 0) reversal = std::max(reversal, config_.weekly_reversal_scale * shape_reversal(i));
     z[i][static_cast<int>(PatternFeature::kReversal)] = reversal;
-    z[i][static_cast<int>(PatternFeature::kFlat)] = -zf(kRawLogCv);
+    double flat = -zf(kRawLogCv);
+    if (config_.weekly_flat_scale > 0) flat = std::max(flat, config_.weekly_flat_scale * shape_flattening(i));
+    z[i][static_cast<int>(PatternFeature::kFlat)] = flat;
     z[i][static_cast<int>(PatternFeature::kZeroRun)] = zf(kRawZeroRun);
     z[i][static_cast<int>(PatternFeature::kJumpiness)] = zf(kRawJumps);
   }
@@ -363,6 +365,20 @@ double PatternScorer::shape_reversal(size_t i) const {
   // How far apart the usual shape and its reverse are: a nearly symmetric day cannot show a reversal.
   const double symmetry = correlation(usual, s.base_hourly, true);
   return (reversed - forward) / std::max(1.0 - symmetry, 0.1);
+}
+
+double PatternScorer::shape_flattening(size_t i) const {
+  const State& s = states_[i];
+  if (s.baseline_days == 0 || s.recent_profile_days < 3) return 0.0;
+  auto variation = [](const auto& profile) {
+    double mean = 0, square = 0;
+    for (double x : profile) {
+      mean += x / 24;
+      square += x * x / 24;
+    }
+    return mean > 1e-9 ? std::sqrt(std::max(0.0, square - mean * mean)) / mean : 0.0;
+  };
+  return std::log(variation(s.base_hourly) + 0.02) - std::log(variation(s.recent_hourly) + 0.02);
 }
 
 std::vector<std::string> PatternScorer::evidence(size_t i) const {

@@ -40,6 +40,9 @@ struct PatternConfig {
   // The reversal z is at least this times shape_reversal() (the recent days' mean profile against the usual
   // one), so a full reversal is worth 5 sigma even when single noisy days hide it; <= 0 uses single days only.
   double weekly_reversal_scale = 5.0;
+  // The flatness z is at least this times shape_flattening(), so a fully flattened profile (h5, flat reporting,
+  // the averaged-out noise of h4) is worth about 5 sigma even when its single days look ordinary; <= 0 disables.
+  double weekly_flat_scale = 1.5;
 };
 
 struct ConsumerPattern {
@@ -77,6 +80,9 @@ class PatternScorer {
   // than like the usual profile itself: about -1 for an unchanged shape, +1 for a full reversal (h6), 0 without
   // enough history.
   double shape_reversal(size_t i) const;
+  // How much flatter the recent days' mean profile of consumer i is than its usual profile: the log ratio of
+  // their coefficients of variation over the day (about 0 unchanged, 3 or more for a constant report as in h5).
+  double shape_flattening(size_t i) const;
   // Peers' use relative to their usual on the last day (median), 1 when unknown.
   double peer_level() const { return peer_level_; }
   // Human-readable evidence for consumer i (strongest first), e.g. "use 62% below its usual level for 7 days".

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <numeric>
 #include <random>
 
 #include "analytics/synthetic_household.h"
@@ -143,12 +144,11 @@ TEST(PatternScorer, ABaseLoadFallTheDayDoesNotShareIsWeakEvidence) {
   EXPECT_NEAR(capped[1], uncapped[1], 0.05 * uncapped[1]);
 }
 
-// Households with a morning and an evening peak and much hour-to-hour noise; consumer 0 reports each day in
-// reverse (h6) from day 28. Returns its reversal z, the highest honest score, its shape_reversal() and the
+// Households with a morning and an evening peak and much hour-to-hour noise; from onset_day consumer 0 reports
+// each day in reverse (h6) or, with `flatten`, its day's mean in every slot (h5). Returns consumer 0's z of the
+// attacked feature, the highest honest score, consumer 0's shape_reversal() (or shape_flattening()) and the
 // highest honest one.
-std::array<double, 4> noisy_reversal(double weekly_scale, int onset_day = 28, int days = 36) {
-  PatternConfig config;
-  config.weekly_reversal_scale = weekly_scale;
+std::array<double, 4> noisy_attack(const PatternConfig& config, bool flatten, int onset_day = 28, int days = 36) {
   const size_t n = 10;
   PatternScorer scorer(n, config);
   std::mt19937 rng(11);
@@ -166,17 +166,30 @@ std::array<double, 4> noisy_reversal(double weekly_scale, int onset_day = 28, in
         const int s = r < 0.35 ? morning(rng) : r < 0.85 ? evening(rng) : any(rng);
         x[s] += static_cast<float>(0.3 + 0.5 * u(rng));
       }
-      if (i == 0 && d >= onset_day) std::reverse(x, x + kSlots);
+      if (i != 0 || d < onset_day) continue;
+      if (flatten) {
+        const float mean = std::accumulate(x, x + kSlots, 0.0f) / kSlots;
+        std::fill(x, x + kSlots, mean);
+      } else {
+        std::reverse(x, x + kSlots);
+      }
     }
     scorer.push_day(energy, present);
   }
-  double honest_max = 0, honest_reversal = -1;
+  auto measure = [&](size_t i) { return flatten ? scorer.shape_flattening(i) : scorer.shape_reversal(i); };
+  double honest_max = 0, honest_measure = -1;
   for (size_t i = 1; i < n; ++i) {
     honest_max = std::max(honest_max, scorer.consumer(i).score);
-    honest_reversal = std::max(honest_reversal, scorer.shape_reversal(i));
+    honest_measure = std::max(honest_measure, measure(i));
   }
-  return {scorer.consumer(0).recent_z[static_cast<int>(PatternFeature::kReversal)], honest_max,
-          scorer.shape_reversal(0), honest_reversal};
+  const PatternFeature f = flatten ? PatternFeature::kFlat : PatternFeature::kReversal;
+  return {scorer.consumer(0).recent_z[static_cast<int>(f)], honest_max, measure(0), honest_measure};
+}
+
+std::array<double, 4> noisy_reversal(double weekly_scale, int onset_day = 28, int days = 36) {
+  PatternConfig config;
+  config.weekly_reversal_scale = weekly_scale;
+  return noisy_attack(config, false, onset_day, days);
 }
 
 TEST(PatternScorer, ARecentWeeksReversedShapeShowsThroughDailyNoise) {
@@ -196,6 +209,16 @@ TEST(PatternScorer, AReversalNeverBecomesTheNewNormal) {
   const auto r = noisy_reversal(PatternConfig{}.weekly_reversal_scale, 14, 63);
   EXPECT_GT(r[2], 0.5);
   EXPECT_GT(r[0], 2.5);
+}
+
+TEST(PatternScorer, ARecentWeeksFlattenedProfileStandsOutFromNoisyHouseholds) {
+  const auto r = noisy_attack(PatternConfig{}, /*flatten=*/true);
+  // Eight days of constant reports leave the recent mean profile with a small fraction of its usual variation
+  // (what remains is the pre-onset days' fading weight); honest noisy households keep theirs.
+  EXPECT_GT(r[2], 1.8);
+  EXPECT_LT(r[3], 0.5);
+  EXPECT_GT(r[0], 3.0);
+  EXPECT_GT(r[0], r[1]);
 }
 
 TEST(PatternScorer, NotReadyBeforeItHasAWeekOfHistory) {

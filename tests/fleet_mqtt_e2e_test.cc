@@ -69,7 +69,15 @@ TEST(FleetMqtt, EveryReadingOfEveryMeterArrivesInOrderWithStatusOnline) {
       }
     }
   }
-  // The clean stop said offline (retained), with a time: not the last will.
+  // The clean stop said offline (retained), with a time: not the last will. The broker forwards those statuses
+  // after the last readings, so wait for them rather than read whatever has arrived.
+  collector.wait_for([&] {
+    const auto& now = collector.statuses_locked();
+    for (const auto& id : ids) {
+      if (!now.count(id) || now.at(id).online) return false;
+    }
+    return true;
+  }, 10s);
   const auto statuses = collector.statuses();
   for (const auto& id : ids) {
     ASSERT_TRUE(statuses.count(id)) << id;

@@ -239,15 +239,13 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
   // the day. Only the part of the base's fall that the day's fall (against the peers, so the season's rise in
   // use does not hide a theft) can account for counts as evidence.
   if (config_.base_drop_margin >= 0) {
-    const double margin = config_.base_drop_margin;
     for (size_t i = 0; i < n; ++i) {
       if (!valid_scored[i]) continue;
       const State& s = states_[i];
       const double day_fall = std::max(0.0, s.raw_mean[kRawLogTotal] - days[i].raw[kRawLogTotal] + peer_log_level);
-      const double base_fall = s.raw_mean[kRawLogBase] - days[i].raw[kRawLogBase];
-      const double counted = std::min(base_fall, day_fall + margin);
-      z[i][static_cast<int>(PatternFeature::kBaseDrop)] =
-          counted / (1.25 * std::max(s.raw_dev[kRawLogBase], kDevFloor[kRawLogBase]));
+      const double base_scale = 1.25 * std::max(s.raw_dev[kRawLogBase], kDevFloor[kRawLogBase]);
+      double& base_z = z[i][static_cast<int>(PatternFeature::kBaseDrop)];
+      base_z = std::min(base_z, (day_fall + config_.base_drop_margin) / base_scale);
     }
   }
   // Peer adjustment: what moves most consumers of the transformer that day (weather, season, a public holiday)
@@ -268,7 +266,6 @@ void PatternScorer::push_day(const std::vector<float>& energy, const std::vector
   for (size_t i = 0; i < n; ++i) {
     State& s = states_[i];
     s.last_day_vacant = false;
-
     if (scored[i]) {
       auto& zi = z[i];
       if (valid_scored[i]) {

@@ -52,7 +52,7 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
       flag_cause_(consumers_.size(), FlagCause::kNone),
       first_flagged_(consumers_.size(), -1),
       evidence_hours_(consumers_.size(), 0),
-      quiet_step_(static_cast<int>(std::hash<std::string>{}(id_) % 24)),
+      quiet_step_(static_cast<int>(std::hash<std::string>{}(id_) % 24) % std::max(1, slots_per_day_ / slots_per_step_)),
       quiet_share_(consumers_.size(), 0.0),
       quiet_coef_(consumers_.size(), 0.0),
       silent_(consumers_.size(), 0),
@@ -130,12 +130,10 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     step_valid_ = false;
   }
 
-  // The quiet fit runs once a day, at an hour of its own per transformer, so a big fleet's fits are spread over
-  // the day rather than all landing in one cycle.
-  if ((slot + 1) % slots_per_step_ == 0 && (slot + 1) / slots_per_step_ % std::max(1, slots_per_day_ / slots_per_step_) == quiet_step_ % std::max(1, slots_per_day_ / slots_per_step_)) {
-    localise_quietly();
-  }
   if ((slot + 1) % slots_per_step_ == 0) {
+    // The quiet fit runs once a day, at an hour of its own per transformer, so a big fleet's fits are spread over
+    // the day rather than all landing in one cycle.
+    if ((slot + 1) / slots_per_step_ % std::max(1, slots_per_day_ / slots_per_step_) == quiet_step_) localise_quietly();
     if (balance_.calibrated() && step_valid_ && step_count_ == slots_per_step_) {
       const double weight = step_sigma2_ / (step_sigma2_ + step_var_);
       const int64_t local_s = end_s - config_.interval_s + config_.utc_offset_s;

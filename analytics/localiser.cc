@@ -158,9 +158,27 @@ const std::vector<Attribution>& Localiser::solve(int steps, int recent_steps) {
       }
     }
   }
-  // A: loss on shortfalls, through the origin (the loss is net of technical loss, so its level is evidence).
+  // A: loss on shortfalls, both with their window means removed, so only moving together counts. Through the
+  // origin, a level alone was evidence: any household whose use really fell (real households halve their use
+  // for weeks) was credited with whatever steady loss the transformer had, another thief's or the model's.
+  // Stolen energy rises and falls with the thief's missing use, and the episode's start (the window opens a day
+  // before it) is such a move, so a thief still fits.
+  std::vector<double> ya = y;
+  {
+    double wsum = 0, ysum = 0;
+    for (size_t s = 0; s < rows; ++s) {
+      wsum += w[s];
+      ysum += w[s] * y[s];
+    }
+    if (wsum > 0) {
+      for (size_t s = 0; s < rows; ++s) {
+        ya[s] -= ysum / wsum;
+        for (size_t i = 0; i < n_; ++i) shortfall[s * n_ + i] -= shortfall_sum[i] / wsum;
+      }
+    }
+  }
   std::vector<double> warm_a(coef_.begin() + static_cast<std::ptrdiff_t>(n_), coef_.end());
-  const Fit fit_a = screened_fit(shortfall, y, w, n_, config_.max_shortfall_coef, config_.min_t, &warm_a);
+  const Fit fit_a = screened_fit(shortfall, ya, w, n_, config_.max_shortfall_coef, config_.min_t, &warm_a);
 
   // B: loss on reported energy with hour-of-day and day means removed from every series.
   std::vector<double> yc = y, rc = reported;

@@ -1,8 +1,10 @@
 // Localisation of the thief on one transformer, over a sliding window of hourly steps, by two non-negative
 // regressions of the unexplained loss (Bandim et al. 2003 style "anomaly coefficients"):
 //  A. on each consumer's shortfall against its own usual profile (usual minus reported, signed): energy a thief
-//     stops reporting reappears as loss one for one, while an honest consumer's shortfall is noise around zero.
-//     This finds thieves whose reports fell (zero or flat reporting, bypass, switched-off windows).
+//     stops reporting reappears as loss one for one, hour by hour, while an honest consumer's shortfall is noise
+//     around zero or, after a real fall in use, a level the loss does not follow (window means are removed first,
+//     so a level alone earns nothing). This finds thieves whose reports fell (zero or flat reporting, bypass,
+//     switched-off windows).
 //  B. on each consumer's reported energy after removing hour-of-day and day means from every series (two-way
 //     fixed effects): a thief hiding a share f makes the loss follow its own reported use x f/(1-f) hour by hour,
 //     while the daily shape all households share, and weather that moves them all, is taken out first. This

@@ -15,7 +15,10 @@ namespace {
 
 // 20 households with their own daily rhythm and noise; consumer `thief` hides `share` of its use from step
 // `onset` on. Pushes hourly steps: unexplained loss (stolen + noise), reported, shortfall vs usual.
-void simulate(Localiser* loc, int thief, double share, bool report_nothing, int onset, int steps, uint32_t seed) {
+// Optionally, consumer `fallen` honestly uses half its usual amount throughout, and the loss carries a steady
+// `steady_loss_kwh` per step from elsewhere (a model error, a theft off the books).
+void simulate(Localiser* loc, int thief, double share, bool report_nothing, int onset, int steps, uint32_t seed,
+              int fallen = -1, double steady_loss_kwh = 0) {
   const size_t n = loc->size();
   std::mt19937 rng(seed);
   std::normal_distribution<double> n01(0, 1);
@@ -31,7 +34,7 @@ void simulate(Localiser* loc, int thief, double share, bool report_nothing, int 
     double stolen = 0;
     for (size_t i = 0; i < n; ++i) {
       const double usual = scale[i] * (0.3 + std::exp(-std::pow(hour - peak[i], 2) / 6));
-      const double use = std::max(0.0, usual * (1 + 0.35 * n01(rng)));
+      const double use = std::max(0.0, usual * (1 + 0.35 * n01(rng))) * (static_cast<int>(i) == fallen ? 0.5 : 1.0);
       double rep = use;
       if (static_cast<int>(i) == thief && s >= onset) {
         rep = report_nothing ? 0.0 : use * (1 - share);
@@ -40,7 +43,7 @@ void simulate(Localiser* loc, int thief, double share, bool report_nothing, int 
       reported[i] = rep;
       shortfall[i] = usual - rep;
     }
-    loc->push(stolen + 0.02 * n01(rng), reported, shortfall, 1.0, hour, s / 24);
+    loc->push(stolen + steady_loss_kwh + 0.02 * n01(rng), reported, shortfall, 1.0, hour, s / 24);
   }
 }
 
@@ -79,6 +82,17 @@ TEST(Localiser, BlamesNobodyWhenThereIsNoTheft) {
   Localiser loc(20);
   simulate(&loc, -1, 0.0, false, 0, 7 * 24, 3);
   const auto& a = loc.solve(7 * 24);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(a[i].share, 0.2) << i;
+}
+
+TEST(Localiser, AnHonestFallInUseIsNotCreditedWithASteadyLossElsewhere) {
+  // Consumer 5 uses half its usual amount all week (a real fall: its shortfall is about its whole usual use),
+  // and the transformer loses a steady amount of about that size that does not move with it. Matching levels is
+  // no evidence; only the loss rising and falling with a shortfall is.
+  Localiser loc(20);
+  simulate(&loc, -1, 0.0, false, 0, 7 * 24, 4, 5, 0.15);
+  const auto& a = loc.solve(7 * 24);
+  EXPECT_GT(a[5].drop, 0.4);
   for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(a[i].share, 0.2) << i;
 }
 

@@ -16,9 +16,11 @@ struct Fit {
   std::vector<double> t_stat;  // per column, alone
 };
 
-// Forward-selection rounds of screened_fit. A second round would let a second thief on the same transformer
-// join once the first one's swings are fitted, but in the benchmark it let honest noise in as often as thieves.
-constexpr int kRounds = 1;
+// Forward-selection rounds of screened_fit: the second lets a second thief on the same transformer join once the
+// first one's swings are fitted (each thief's loss is noise to the other's column alone). While regression A ran
+// through the origin, a second round let honest falls in use in as often as thieves; with A centred it adds a
+// thief now and then and no honest flag (benchmark, 2026-12-02). More rounds changed nothing.
+constexpr int kRounds = 2;
 
 // Screened box-constrained least squares on (weighted) columns X (rows x q, row-major) against y, by forward
 // selection: a column joins when, alone, it explains what the columns already in leave unexplained with a clear

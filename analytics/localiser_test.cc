@@ -13,12 +13,21 @@
 namespace wattguard::analytics {
 namespace {
 
-// 20 households with their own daily rhythm and noise; consumer `thief` hides `share` of its use from step
-// `onset` on. Pushes hourly steps: unexplained loss (stolen + noise), reported, shortfall vs usual.
-// Optionally, consumer `fallen` honestly uses half its usual amount throughout, and the loss carries a steady
-// `steady_loss_kwh` per step from elsewhere (a model error, a theft off the books).
-void simulate(Localiser* loc, int thief, double share, bool report_nothing, int onset, int steps, uint32_t seed,
-              int fallen = -1, double steady_loss_kwh = 0) {
+// What happens on the simulated transformer.
+struct Scene {
+  int thief = -1;            // hides `share` of its use from step `onset` on (all of it with report_nothing)
+  double share = 0;
+  bool report_nothing = false;
+  int onset = 0;
+  int second_thief = -1;     // hides `second_share` of its use from the start
+  double second_share = 0;
+  int fallen = -1;           // honestly uses half its usual amount throughout
+  double steady_loss_kwh = 0;  // a steady loss per step from elsewhere (a model error, a theft off the books)
+};
+
+// 20 households with their own daily rhythm and noise. Pushes hourly steps: unexplained loss (stolen + noise),
+// reported, shortfall vs usual.
+void simulate(Localiser* loc, const Scene& scene, int steps, uint32_t seed) {
   const size_t n = loc->size();
   std::mt19937 rng(seed);
   std::normal_distribution<double> n01(0, 1);
@@ -33,23 +42,23 @@ void simulate(Localiser* loc, int thief, double share, bool report_nothing, int 
     const int hour = s % 24;
     double stolen = 0;
     for (size_t i = 0; i < n; ++i) {
+      const int id = static_cast<int>(i);
       const double usual = scale[i] * (0.3 + std::exp(-std::pow(hour - peak[i], 2) / 6));
-      const double use = std::max(0.0, usual * (1 + 0.35 * n01(rng))) * (static_cast<int>(i) == fallen ? 0.5 : 1.0);
+      const double use = std::max(0.0, usual * (1 + 0.35 * n01(rng))) * (id == scene.fallen ? 0.5 : 1.0);
       double rep = use;
-      if (static_cast<int>(i) == thief && s >= onset) {
-        rep = report_nothing ? 0.0 : use * (1 - share);
-        stolen += use - rep;
-      }
+      if (id == scene.thief && s >= scene.onset) rep = scene.report_nothing ? 0.0 : use * (1 - scene.share);
+      if (id == scene.second_thief) rep = use * (1 - scene.second_share);
+      stolen += use - rep;
       reported[i] = rep;
       shortfall[i] = usual - rep;
     }
-    loc->push(stolen + steady_loss_kwh + 0.02 * n01(rng), reported, shortfall, 1.0, hour, s / 24);
+    loc->push(stolen + scene.steady_loss_kwh + 0.02 * n01(rng), reported, shortfall, 1.0, hour, s / 24);
   }
 }
 
 TEST(Localiser, FindsAConsumerThatStoppedReporting) {
   Localiser loc(20);
-  simulate(&loc, 7, 1.0, true, 48, 7 * 24, 1);
+  simulate(&loc, {.thief = 7, .share = 1.0, .report_nothing = true, .onset = 48}, 7 * 24, 1);
   const auto& a = loc.solve(6 * 24);
   size_t best = 0;
   for (size_t i = 1; i < a.size(); ++i) {
@@ -67,7 +76,7 @@ TEST(Localiser, FindsAConsumerThatStoppedReporting) {
 
 TEST(Localiser, FindsAConsumerHidingAShareOfItsUse) {
   Localiser loc(20);
-  simulate(&loc, 3, 0.4, false, 0, 7 * 24, 2);
+  simulate(&loc, {.thief = 3, .share = 0.4}, 7 * 24, 2);
   const auto& a = loc.solve(7 * 24);
   size_t best = 0;
   for (size_t i = 1; i < a.size(); ++i) {
@@ -80,7 +89,7 @@ TEST(Localiser, FindsAConsumerHidingAShareOfItsUse) {
 
 TEST(Localiser, BlamesNobodyWhenThereIsNoTheft) {
   Localiser loc(20);
-  simulate(&loc, -1, 0.0, false, 0, 7 * 24, 3);
+  simulate(&loc, {}, 7 * 24, 3);
   const auto& a = loc.solve(7 * 24);
   for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(a[i].share, 0.2) << i;
 }
@@ -90,10 +99,25 @@ TEST(Localiser, AnHonestFallInUseIsNotCreditedWithASteadyLossElsewhere) {
   // and the transformer loses a steady amount of about that size that does not move with it. Matching levels is
   // no evidence; only the loss rising and falling with a shortfall is.
   Localiser loc(20);
-  simulate(&loc, -1, 0.0, false, 0, 7 * 24, 4, 5, 0.15);
+  simulate(&loc, {.fallen = 5, .steady_loss_kwh = 0.15}, 7 * 24, 4);
   const auto& a = loc.solve(7 * 24);
   EXPECT_GT(a[5].drop, 0.4);
   for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(a[i].share, 0.2) << i;
+}
+
+TEST(Localiser, FindsBothOfTwoThievesOnOneTransformer) {
+  // Both report a scaled copy of their use, one hiding 80 %, the other 20 %: each one's loss is noise to the
+  // other's column alone, so the second is found once the first one's swings are fitted.
+  Localiser loc(20);
+  simulate(&loc, {.thief = 2, .share = 0.8, .second_thief = 11, .second_share = 0.2}, 7 * 24, 5);
+  const auto& a = loc.solve(7 * 24);
+  EXPECT_GT(a[2].reported_coef, 2.0);                  // 0.8 / 0.2 = 4
+  EXPECT_NEAR(a[11].reported_coef, 0.2 / 0.8, 0.1);
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (i != 2 && i != 11) {
+      EXPECT_LT(a[i].share, 0.1) << i;
+    }
+  }
 }
 
 TEST(Nnls, SolvesWithSignsAndBounds) {

@@ -48,7 +48,7 @@ struct FlagConfig {
   // transformer's hourly unexplained loss with the consumer's hourly shortfall (usual minus reported) over the
   // recent steps must reach this. Stolen energy follows the consumer's missing use hour by hour; a loss from
   // elsewhere (another thief, model error) that merely matches an honest fall in use in level does not, while the
-  // day totals and the regression through the origin credit it to whoever has a shortfall. A correlation, not a
+  // day totals credit it to whoever has a shortfall (regression A, centred, mostly does not). A correlation, not a
   // slope: the usual profile is a noisy stand-in, which would bias a slope towards 0 for thieves too. Skipped
   // when the shortfall hardly varies. 0 disables.
   double min_hourly_correlation = 0.2;

@@ -81,6 +81,9 @@ void IngestAlerts::handle_status(const ingest::MeterLive& s) {
     return;
   }
   if (s.connectivity != ingest::Connectivity::kOffline) return;
+  // Never heard from over MQTT: provisioned but not installed yet, or read only through imports (a check
+  // meter of another system). Ingest still shows it offline; an alert per such meter would be noise.
+  if (s.last_seen_ms <= 0) return;
   NewAlert a;
   a.kind = "offline";
   a.meter_id = s.meter_id;

@@ -241,5 +241,23 @@ TEST_F(PolicyTest, OfflineMeterRaisesAnOfflineAlertClosedWhenBack) {
   ASSERT_TRUE(wait_until([&] { return alert_of("m1", "offline")->state == AlertState::kClosed; }));
 }
 
+TEST_F(PolicyTest, AMeterNeverHeardFromRaisesNoOfflineAlert) {
+  // Ingest marks every silent meter offline, including ones provisioned but never installed (or read only
+  // through imports); only a meter that was heard and then fell silent is alerted on.
+  ingest::MeterLive never;
+  never.meter_id = "m2";
+  never.connectivity = ingest::Connectivity::kOffline;
+  never.since_ms = now_ms();
+  never.offline_reason = "missed_periods";
+  bridge_->on_status(never);
+  ingest::MeterLive fell_silent = never;
+  fell_silent.meter_id = "m3";
+  fell_silent.last_seen_ms = now_ms() - 20'000;
+  bridge_->on_status(fell_silent);
+  // The bridge handles statuses in order: once m3's alert is there, m2's status was handled too.
+  ASSERT_TRUE(wait_until([&] { return alert_of("m3", "offline").has_value(); }));
+  EXPECT_FALSE(alert_of("m2", "offline").has_value());
+}
+
 }  // namespace
 }  // namespace wattguard::alerts

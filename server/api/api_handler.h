@@ -75,6 +75,9 @@ class ApiHandler {
   // Decides a WebSocket upgrade: only /api/v1/live, authenticated, same origin.
   LiveUpgrade upgrade(const HttpRequest& request);
 
+  // Meters were provisioned or changed behind the API's back (in-process, e.g. the demo): reload the registry.
+  void meters_changed() { directory_.invalidate(); }
+
   // Name of the session cookie.
   static constexpr const char* kSessionCookie = "wg_session";
 

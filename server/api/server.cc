@@ -278,11 +278,16 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   std::unique_ptr<Server> server(new Server(std::move(im)));
   spdlog::info("wattguard serve: API on {} (data {}, broker {}:{}, web UI from {})", server->url(), db_path,
                config.mqtt.host, config.mqtt.port, config.resolved_static_dir());
-  if (server->auth().user_count() == 0) {
+  if (server->auth().user_count() == 0 && !options.caller_adds_users) {
     spdlog::warn("no users yet: create the first admin with `wattguard users add NAME --role admin --data {}`",
                  config.storage.data_dir);
   }
   return server;
+}
+
+void Server::meters_changed() {
+  impl_->ingest->reload_meters();
+  impl_->handler->meters_changed();
 }
 
 void Server::stop() {

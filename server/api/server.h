@@ -23,6 +23,7 @@ namespace wattguard::api {
 struct ServerOptions {
   ExtraRoute extra_route;             // extra /api/v1/... routes (the demo's), optional
   std::function<int64_t()> now_ms;    // wall clock for the API and ingest; default: system clock
+  bool caller_adds_users = false;     // the caller creates users right after start (the demo): no first-admin hint
 };
 
 // Thread-safe accessors; start() and stop() from one thread.
@@ -45,6 +46,9 @@ class Server {
   ingest::IngestService& ingest();
   AuthStore& auth();
   LiveHub& hub();
+  // Meters were added to the store in-process (not through the API): ingest and the API reload the registry
+  // now instead of at their next refresh.
+  void meters_changed();
   // Alerts: detectors raise here (docs/alerts.md); notification and the disconnect policy follow.
   alerts::AlertService& alerts();
   // The grid model and the periodic theft analysis (docs/grid.md).

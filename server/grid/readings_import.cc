@@ -24,6 +24,9 @@ protocol::Reading interval_reading(const std::string& meter, int64_t time_ms, do
   r.s_va = p_w;
   r.pf = 1.0;
   r.e_import_wh = register_wh;
+  // Says nothing of the meter's connection: ingest does not time such a meter out (no offline alerts for a
+  // check meter that another system reads).
+  r.flags = protocol::kFlagImported;
   return r;
 }
 

@@ -57,6 +57,10 @@ TEST_F(ReadingsImportTest, IntervalsLandInTheirOwnRollupBuckets) {
   ASSERT_EQ(s->points.size(), 4u);
   EXPECT_EQ(s->points[0].t_ms, kT0 * 1000);
   EXPECT_NEAR(s->points[1].p_avg_w, 2000.0, 1e-6);  // 0.5 kWh in 15 minutes
+  // Marked as imported, so ingest never takes them for the meter reporting (no offline alerts for it).
+  auto newest = store_->latest("c1");
+  ASSERT_TRUE(newest.ok() && newest.value().has_value());
+  EXPECT_EQ(newest.value()->reading.flags, protocol::kFlagImported);
 
   // The same file again stores nothing; a later one continues the register.
   auto again = import_readings(csv, "R.csv", *store_, kNowMs);

@@ -710,7 +710,8 @@ bool IngestService::start(std::string* error) {
     for (const auto& l : latest.value()) {
       MeterLive& live = m.live[l.reading.meter_id];
       live.last_reading = l.reading;
-      live.last_seen_ms = l.received_ms;
+      // An imported reading is not a sign of life over MQTT: such a meter stays never heard from.
+      if ((l.reading.flags & protocol::kFlagImported) == 0) live.last_seen_ms = l.received_ms;
       live.relay = (l.reading.flags & protocol::kFlagRelayOpen) ? protocol::RelayState::kOff : protocol::RelayState::kOn;
     }
   }

@@ -352,6 +352,19 @@ TEST_F(IngestTest, CommandsAreAcknowledgedOrTimeOut) {
   EXPECT_EQ(no_period.error().field, "period_s");
 }
 
+TEST_F(IngestTest, AnImportedReadingIsShownButIsNoSignOfLife) {
+  // m2's newest stored reading came from `import readings`, m3's from the meter itself (before a restart).
+  protocol::Reading imported = reading("m2", 1);
+  imported.flags = protocol::kFlagImported;
+  ASSERT_TRUE(store_->append_readings(std::vector<protocol::Reading>{imported, reading("m3", 1)}, now_ms()).ok());
+  start_service(config());
+  const MeterLive m2 = service_->live_state("m2").value();
+  ASSERT_TRUE(m2.last_reading);
+  EXPECT_EQ(m2.last_reading->flags & protocol::kFlagImported, protocol::kFlagImported);
+  EXPECT_EQ(m2.last_seen_ms, 0);  // never heard from over MQTT: no offline alert will be raised for it
+  EXPECT_GT(service_->live_state("m3")->last_seen_ms, 0);
+}
+
 TEST_F(IngestTest, OfflineFromLastWillAndFromMissedPeriods) {
   IngestConfig c = config();
   c.default_period_s = 1;

@@ -19,6 +19,7 @@ enum ReadingFlag : uint32_t {
   kFlagRelayOpen = 1u << 8,        // the meter's load relay is open (disconnected)
   kFlagReplayed = 1u << 9,         // sent late from the store-and-forward queue
   kFlagClockUnsynced = 1u << 10,   // the meter's clock was not NTP-synchronised when it stamped `time_ms`
+  kFlagImported = 1u << 11,        // written by the head-end from an imported file, not sent by the meter
   kFlagTamperReverseFlow = 1u << 16,
   kFlagTamperNeutralMismatch = 1u << 17,
   kFlagTamperCurrentWithoutVoltage = 1u << 18,

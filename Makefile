@@ -16,14 +16,9 @@ build-asan: deps
 web:
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
-# The full demo (broker, server, virtual fleet with thieves) once `wattguard demo` exists in the
-# build; until then the metered household simulation (issue 3's demo).
+# The full demo: a private broker, the server and a virtual fleet with thieves, embedded defaults.
 demo: build web
-	@if ./build/release/cli/wattguard demo --help 2>/dev/null | grep -q -- --meters; then \
-	  ./build/release/cli/wattguard demo $(ARGS); \
-	else \
-	  ./build/release/cli/wattguard meter simulate --household 7 --seconds 120 $(ARGS); \
-	fi
+	./build/release/cli/wattguard demo $(ARGS)
 
 # Build once (sanitizers on), then every suite: CTest, then the checks in scripts/checks/.
 test: build-asan

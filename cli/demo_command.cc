@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include "wattguard/fleet/fleet_options.h"
 #include "wattguard/fleet/stop_signals.h"
 #ifdef WATTGUARD_FLEET_HAS_SERVER
+#include "wattguard/fleet/demo_grid.h"
 #include "wattguard/fleet/local_system.h"
 #endif
 
@@ -37,6 +39,9 @@ struct DemoArgs {
   double speed = 1.0;
   std::string transport = "per-meter";
   double status_every_s = 60;
+  int grid_transformers = 2;
+  int grid_consumers = 40;
+  int grid_days = 28;
 };
 
 void use_stderr_logger() {
@@ -87,12 +92,32 @@ void run_demo(const DemoArgs& a) {
     if (std::string problem = validate(probe); !problem.empty()) throw BadInput(problem);
   }
 
+  // The grid history must lie inside what the analysis re-reads from the store.
+  const int grid_days = a.grid_days;
+  o.configure_server = [grid_days](api::ServerConfig& config) {
+    config.theft.history_days = std::max(config.theft.history_days, grid_days);
+  };
+
+  o.start_fleet = false;  // after the grid: a client that sees every live meter reporting sees the grid too
+
   use_stderr_logger();
   StopSignals signals;  // before any thread starts
   spdlog::info("demo: {}", choice->reason);
   auto started = LocalSystem::start(o);
   if (!started.ok()) throw std::runtime_error("demo: " + started.error());
   auto sys = std::move(started).value();
+  DemoGridOptions grid_options;
+  grid_options.transformers = a.grid_transformers;
+  grid_options.consumers = a.grid_consumers;
+  grid_options.days = grid_days;
+  grid_options.seed = a.seed;
+  grid_options.files_dir = std::filesystem::path(a.data) / "grid-demo";
+  if (a.grid_transformers > 0) spdlog::info("demo: simulating {} days of a grid's history", grid_days);
+  auto grid = seed_demo_grid(sys->server(), grid_options,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count());
+  if (!grid.ok()) throw std::runtime_error(grid.error());
+  sys->fleet().start();
   const std::string static_dir = sys->server().config().resolved_static_dir();
   const bool has_ui = std::filesystem::exists(std::filesystem::path(static_dir) / "index.html");
   std::printf("\nwattguard demo is running\n");
@@ -101,6 +126,19 @@ void run_demo(const DemoArgs& a) {
   if (o.api_token) std::printf("  API token  the one given with --api-token (admin): Authorization: Bearer ...\n");
   std::printf("  meters     %zu virtual meters, %.0f%% thieves, a reading every %d s (%s)\n", a.meters,
               100.0 * a.thieves, a.period_s, choice->fidelity == Fidelity::kFast ? "fast fidelity" : "samples fidelity");
+  if (grid->seeded) {
+    size_t alerting = 0, flagged = 0;
+    for (const auto& st : sys->server().theft_analysis().statuses()) {
+      alerting += st.alert ? 1 : 0;
+      for (const auto& s : st.suspects) flagged += s.flagged ? 1 : 0;
+    }
+    std::printf("  grid       %zu transformers with check meters (area %s), %zu households, %d days of history;\n"
+                "             %zu of them steal (truth in %s); analysis: %zu transformer(s) alerting, %zu suspect(s) flagged\n",
+                grid->transformers, grid_options.area.c_str(), grid->consumers, grid_days, grid->thieves.size(),
+                grid->thieves_csv.c_str(), alerting, flagged);
+  } else if (a.grid_transformers > 0) {
+    std::printf("  grid       the store already has a topology: kept as it is\n");
+  }
   std::printf("  broker     127.0.0.1:%u (Mosquitto, files in %s)\n", sys->broker().port(), sys->broker().dir().c_str());
   std::printf("  data       %s\n", std::filesystem::absolute(a.data).c_str());
   std::printf("Stop with Ctrl-C%s.\n\n", a.duration_s > 0 ? " (or wait for --duration)" : "");
@@ -157,6 +195,13 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--speed", a->speed, "Virtual seconds per real second")->check(CLI::Range(0.01, 10000.0));
   cmd->add_option("--transport", a->transport, "per-meter (default) or gateway (see `wattguard fleet --help`)");
   cmd->add_option("--status-every", a->status_every_s, "Seconds between status lines")->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--grid-transformers", a->grid_transformers,
+                  "Simulated transformers with check meters and weeks of history, so the energy balance and "
+                  "localisation have something to show at once (0: none; only into a store without a topology)")
+      ->check(CLI::Range(0, 50));
+  cmd->add_option("--grid-consumers", a->grid_consumers, "Households per simulated transformer")->check(CLI::Range(1, 500));
+  cmd->add_option("--grid-days", a->grid_days, "Days of simulated grid history (thefts start after day 16)")
+      ->check(CLI::Range(24, 90));
   cmd->callback([a] { run_demo(*a); });
 }
 

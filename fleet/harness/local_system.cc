@@ -96,6 +96,7 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
   sys->route_fleet_ = std::make_shared<RouteTarget>();
   api::ServerOptions server_options;
   server_options.extra_route = demo_route(sys->route_fleet_);
+  server_options.caller_adds_users = options.create_operator;
   std::string error;
   sys->server_ = api::Server::start(config, &error, server_options);
   if (!sys->server_) return "server: " + error;
@@ -117,7 +118,7 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
   }
   if (!missing.empty()) {
     if (auto st = sys->server_->store().add_meters(missing); !st.ok()) return "registering meters: " + st.message;
-    sys->server_->ingest().reload_meters();
+    sys->server_->meters_changed();
   }
 
   // Users and tokens.

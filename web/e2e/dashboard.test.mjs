@@ -92,6 +92,30 @@ describe("wattguard dashboard", () => {
     perf_report.fleet = await perf_of(page);
   });
 
+  test("the fleet page filters by transformer and marks the demo grid's balance alerts", async (t) => {
+    const api = await page.evaluate(async () => {
+      const r = await fetch("/api/v1/transformers");
+      return r.ok ? (await r.json()).transformers : null;
+    });
+    if (!api?.length) return t.skip("the server has no transformers");
+    await page.goto(`${system.url}/#/`);
+    const select = await page.waitForSelector('select[aria-label="Transformer"]:not([hidden])', { timeout: 20_000 });
+    const first = api[0];
+    const label = await select.$eval(`option[value="${first.id}"]`, (o) => o.textContent);
+    assert.equal(/energy balance alert/.test(label), first.analysis?.alert === true, `option "${label}"`);
+    await select.selectOption(first.id);
+    // The check meter and every consumer, nothing else.
+    const shown = await wait_for(async () => {
+      const text = await page.textContent(".shown");
+      return text === `${first.consumer_count + 1} of ${system.meters.length} shown` ? text : null;
+    }, 15_000, `${first.consumer_count + 1} meters of ${first.id}`);
+    assert.ok(shown);
+    await page.screenshot({ path: join(ensure_artifacts_dir(), "fleet-transformer.png") });
+    await select.selectOption("");
+    await wait_for(async () => ((await page.textContent(".shown")) === `${system.meters.length} shown` ? true : null),
+      15_000, "the whole list again");
+  });
+
   test("a live value changes within 2 periods", async () => {
     await open_meter(page, system.consumer.meter);
     const first = await wait_for(async () => {
@@ -148,7 +172,7 @@ describe("wattguard dashboard", () => {
   });
 
   test("relay off is acknowledged and the current drops to 0", async () => {
-    const id = system.meters[1] ?? system.consumer.meter;
+    const id = system.live_meters[1] ?? system.consumer.meter;
     await open_meter(page, id);
     await wait_for(async () => (await tile(page, "irms")) !== "no data", 10_000, "a live current");
     await page.click("text=Turn supply off…");
@@ -169,7 +193,7 @@ describe("wattguard dashboard", () => {
   });
 
   test("a stopped meter shows offline with no data and its last-seen time", async (t) => {
-    const id = system.meters[system.meters.length - 1];
+    const id = system.live_meters[system.live_meters.length - 1];
     if (!id) return t.skip("no meter list (external server)");
     await open_meter(page, id);
     await wait_for(async () => (await tile(page, "p_w")) !== "no data", 10_000, "live data");

@@ -58,7 +58,8 @@ export class System {
     this.meter_count = Number(process.env.E2E_METERS ?? 40);  // more rows than fit: the list is virtualised
     this.operator = null;   // {name, password}
     this.consumer = null;   // {name, password, meter}
-    this.meters = [];       // ids
+    this.meters = [];       // ids of every meter the server lists (the demo's grid meters too)
+    this.live_meters = [];  // ids of the virtual meters reporting live (area "demo")
     this.other_meter = "";  // owned by a second consumer
     this.demo = null;
     this.data_dir = "";
@@ -121,9 +122,11 @@ export class System {
       if (Date.now() > deadline) throw new Error(`wattguard demo not ready after ${ready_s} s:\n${this.log.join("\n")}`);
       try {
         const r = await this.api("GET", "/api/v1/meters?limit=100000");
-        if (r.status === 200 && Array.isArray(r.json?.meters) && r.json.meters.length >= this.meter_count &&
-            r.json.meters.every((m) => (m.last_reading ?? m.live?.last_reading))) {
+        // The demo's grid meters (area grid-demo) only have imported history: wait for the live ones.
+        const live = Array.isArray(r.json?.meters) ? r.json.meters.filter((m) => m.area === "demo") : [];
+        if (r.status === 200 && live.length >= this.meter_count && live.every((m) => (m.last_reading ?? m.live?.last_reading))) {
           this.meters = r.json.meters.map((m) => m.id).sort();
+          this.live_meters = live.map((m) => m.id).sort();
           break;
         }
       } catch {
@@ -131,11 +134,11 @@ export class System {
       }
     }
     this.operator = { name: "e2e-operator", password: "operator-password-1" };
-    this.consumer = { name: "e2e-consumer", password: "consumer-password-1", meter: this.meters[0] };
+    this.consumer = { name: "e2e-consumer", password: "consumer-password-1", meter: this.live_meters[0] };
     await this.add_user(this.operator.name, "operator", this.operator.password, []);
     await this.add_user(this.consumer.name, "consumer", this.consumer.password, [this.consumer.meter]);
     // A second consumer, whose meter the first must not be able to open.
-    this.other_meter = this.meters[2] ?? this.meters[1];
+    this.other_meter = this.live_meters[2] ?? this.live_meters[1];
     await this.add_user("e2e-consumer-2", "consumer", "consumer-password-2", [this.other_meter]);
     return this;
   }
@@ -167,6 +170,7 @@ export class System {
     }
     const list = await this.api("GET", "/api/v1/meters?limit=100000");
     this.meters = (list.json?.meters ?? []).map((m) => m.id).sort();
+    this.live_meters = this.meters;
     this.other_meter = this.meters.find((m) => m !== c_meter);
     return this;
   }

@@ -89,7 +89,7 @@ try {
 
   // A month of history: a month of readings for one meter, published as late readings through the
   // broker (the demo has only minutes of its own), then the 30 d button, several times.
-  const meter = system.meters[0] ?? (await page.textContent(".vlist .frow b"));
+  const meter = system.live_meters[0] ?? (await page.textContent(".vlist .frow b"));
   let backfill = null;
   if (!process.env.WATTGUARD_URL) {
     await system.stop_meter(meter);  // its broker account gets a new password: the virtual meter goes quiet first

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <nlohmann/json.hpp>
 
+#include "analytics/decimal_round.h"
 #include "analytics/csv_fields.h"
 
 namespace wattguard::analytics {
@@ -78,12 +79,6 @@ Result<ScanResult> scan_grid(const Readings& readings, const Topology& topology,
 
 namespace {
 
-// Rounds to a decimal step (1e-3, 1e-4, ...) so the printed number is short: dividing by the power of ten gives
-// the double nearest the decimal, where multiplying by 1e-4 would print as 0.049100000000000005.
-double round_to(double v, double step) {
-  const double per_unit = std::round(1.0 / step);
-  return std::round(v * per_unit) / per_unit;
-}
 
 }  // namespace
 
@@ -94,12 +89,12 @@ std::string scan_to_json_lines(const ScanResult& result) {
       nlohmann::json j;
       j["meter"] = s.meter;
       j["transformer"] = t.transformer;
-      j["score"] = round_to(s.score, 1e-4);
+      j["score"] = round_to_step(s.score, 1e-4);
       j["rank"] = s.rank;
       j["flagged"] = s.flagged;
       j["evidence"] = s.evidence;
-      j["pattern_score"] = round_to(s.pattern_score, 1e-3);
-      j["loss_share"] = round_to(s.loss_share, 1e-4);
+      j["pattern_score"] = round_to_step(s.pattern_score, 1e-3);
+      j["loss_share"] = round_to_step(s.loss_share, 1e-4);
       if (s.first_flagged_end_s >= 0) {
         j["first_flagged"] = format_time(s.first_flagged_end_s, result.utc_offset_s);
       }
@@ -108,16 +103,16 @@ std::string scan_to_json_lines(const ScanResult& result) {
     nlohmann::json j;
     j["transformer"] = t.transformer;
     j["alert"] = t.alert;
-    j["unexplained_kwh"] = round_to(t.unexplained_kwh, 1e-3);
-    j["loss_share"] = round_to(t.loss_share, 1e-5);
+    j["unexplained_kwh"] = round_to_step(t.unexplained_kwh, 1e-3);
+    j["loss_share"] = round_to_step(t.loss_share, 1e-5);
     std::vector<std::string> suspects;
     for (const auto& s : t.suspects) suspects.push_back(s.meter);
     j["suspects"] = suspects;
     j["calibrated"] = t.calibrated;
     j["alerts_raised"] = t.alerts_raised;
     if (t.alert_onset_end_s >= 0) j["alert_since"] = format_time(t.alert_onset_end_s - result.interval_s, result.utc_offset_s);
-    j["check_kwh"] = round_to(t.check_kwh, 1e-3);
-    j["technical_kwh"] = round_to(t.technical_kwh, 1e-3);
+    j["check_kwh"] = round_to_step(t.check_kwh, 1e-3);
+    j["technical_kwh"] = round_to_step(t.technical_kwh, 1e-3);
     j["evidence"] = t.evidence;
     out += j.dump() + "\n";
   }

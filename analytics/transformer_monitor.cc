@@ -90,7 +90,13 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
       present = 0;
     }
     if (m.quality != Quality::kMissing) silent_[i] = 0;
-    silent_intervals_[i] = m.quality == Quality::kMissing ? silent_intervals_[i] + 1 : 0;
+    // Silence counts only while the check meter reports: with both silent (an area outage, or check readings
+    // not imported yet) nothing says the consumer's use went unmetered, and nothing says it stopped either.
+    if (m.quality != Quality::kMissing) {
+      silent_intervals_[i] = 0;
+    } else if (check.quality != Quality::kMissing) {
+      ++silent_intervals_[i];
+    }
     consumers_kwh += value;
     estimate_var += var;
     if (m.quality != Quality::kMeasured) estimated += value;
@@ -106,7 +112,6 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
   BalanceInput in;
   in.check_kwh = check.energy_kwh;
   in.check_present = check.quality != Quality::kMissing;
-  check_present_ = in.check_present;
   in.consumers_kwh = consumers_kwh;
   in.estimate_var_kwh2 = estimate_var;
   in.estimated_kwh = estimated;
@@ -184,7 +189,7 @@ const char* flag_cause_name(FlagCause c) {
 
 bool TransformerMonitor::offline(size_t i) const {
   const double days = config_.flag.offline_flag_days;
-  return days > 0 && check_present_ && balance_.calibrated() &&
+  return days > 0 && balance_.calibrated() &&
          static_cast<double>(silent_intervals_[i]) >= days * slots_per_day_;
 }
 

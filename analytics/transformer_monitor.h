@@ -201,8 +201,7 @@ class TransformerMonitor {
   std::vector<double> quiet_share_;  // score weight of the last quiet-time fit (localise_quietly)
   std::vector<double> quiet_coef_;   // its reported-use coefficient, for the evidence
   std::vector<int> silent_;  // consecutive missing intervals per consumer, capped (for the estimate's sigma)
-  std::vector<int64_t> silent_intervals_;  // the same, uncapped (for the offline flag)
-  bool check_present_ = false;             // the check meter reported in the last interval
+  std::vector<int64_t> silent_intervals_;  // intervals silent while the check meter reported (offline flag)
   // Unexplained energy per finished local day (kWh, scaled up to a whole day; NaN if under half evaluated),
   // newest last, as many days as the pattern scorer's recent window.
   std::vector<double> day_loss_;

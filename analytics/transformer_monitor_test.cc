@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -77,36 +79,62 @@ TEST(TransformerMonitor, AnotherThiefsLossDoesNotCoverAnHonestFallInUse) {
             FlagCause::kNone);
 }
 
-// A meter that goes silent for good while the check meter reports: flagged after offline_flag_days, and ranked
-// first with it (its theft is invisible to the balance, so only the silence can put it above its neighbours).
-TEST(TransformerMonitor, ASilentMeterIsFlaggedAndRankedFirst) {
+// Ten households over 30 days; household 3 goes silent for good from day 22. The check meter reports except
+// where check_missing(k) says (k: interval index). Returns the monitor at the end.
+std::unique_ptr<TransformerMonitor> silent_meter_run(const std::function<bool(int)>& check_missing) {
   MonitorConfig config = MonitorConfig::for_interval(900, 14);
   std::vector<std::string> ids;
   for (int i = 0; i < 10; ++i) ids.push_back("M" + std::to_string(i));
-  TransformerMonitor monitor("T1", ids, config);
+  auto monitor = std::make_unique<TransformerMonitor>("T1", ids, config);
   std::mt19937 rng(9);
   std::normal_distribution<double> n01(0, 1);
   std::vector<MeterValue> values(ids.size());
   const int64_t start_s = 1700000000 - 1700000000 % 86400;
   for (int k = 0; k < 30 * 96; ++k) {
     const double hour = (k % 96) / 4.0;
+    const bool area_silent = check_missing(k);
     double total = 0;
     for (size_t i = 0; i < ids.size(); ++i) {
       const double used = (0.08 + 0.25 * std::exp(-std::pow(hour - 19, 2) / 6)) * std::max(0.2, 1.0 + 0.3 * n01(rng));
       total += used;
-      const bool silent = i == 3 && k >= 22 * 96;
+      const bool silent = (i == 3 && k >= 22 * 96) || area_silent;
       values[i] = silent ? MeterValue{0, Quality::kMissing} : MeterValue{std::round(used * 1000) / 1000, Quality::kMeasured};
     }
     const double p_kw = total / 0.25;
     const double loss = (0.1 + 0.002 * p_kw * p_kw) * 0.25 * (1 + 0.05 * n01(rng));
-    monitor.push(start_s + (k + 1) * 900, MeterValue{total + loss, Quality::kMeasured}, values);
+    monitor->push(start_s + (k + 1) * 900, area_silent ? MeterValue{0, Quality::kMissing} : MeterValue{total + loss, Quality::kMeasured},
+                  values);
   }
-  EXPECT_TRUE(monitor.flagged(3));
-  EXPECT_EQ(monitor.flag_cause(3), FlagCause::kSilence);
-  const TransformerReport r = monitor.report();
+  return monitor;
+}
+
+// A meter that goes silent for good while the check meter reports: flagged after offline_flag_days, and ranked
+// first with it (its theft is invisible to the balance, so only the silence can put it above its neighbours).
+TEST(TransformerMonitor, ASilentMeterIsFlaggedAndRankedFirst) {
+  const auto monitor = silent_meter_run([](int) { return false; });
+  EXPECT_TRUE(monitor->flagged(3));
+  EXPECT_EQ(monitor->flag_cause(3), FlagCause::kSilence);
+  const TransformerReport r = monitor->report();
   ASSERT_FALSE(r.suspects.empty());
   EXPECT_EQ(r.suspects[0].meter, "M3");
   EXPECT_GE(r.suspects[0].score, 0.9);
+}
+
+// The last hours have no readings at all, the check meter's included (its file is not imported yet): the
+// silence seen while the check meter reported still stands; the flag and the rank do not flicker off.
+TEST(TransformerMonitor, ASilentMeterStaysFlaggedWhileTheCheckReadingsAreLate) {
+  const auto monitor = silent_meter_run([](int k) { return k >= 30 * 96 - 24; });
+  EXPECT_TRUE(monitor->flagged(3));
+  const TransformerReport r = monitor->report();
+  ASSERT_FALSE(r.suspects.empty());
+  EXPECT_EQ(r.suspects[0].meter, "M3");
+}
+
+// Days 22-28 nothing reports, the check meter included (an area outage): only the two days since the check
+// meter came back count as silence, under offline_flag_days.
+TEST(TransformerMonitor, AnAreaOutageDoesNotCountAsAMetersSilence) {
+  const auto monitor = silent_meter_run([](int k) { return k >= 22 * 96 && k < 28 * 96; });
+  EXPECT_FALSE(monitor->flagged(3));
 }
 
 // Thirty households; from day 22 household 4 reports only part of its use (`hidden`), too little for the

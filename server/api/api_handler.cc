@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "analytics/decimal_round.h"
 #include "server/api/alert_routes.h"
 #include "server/api/api_json.h"
 #include "server/api/grid_routes.h"
@@ -135,7 +136,7 @@ bool int_param(const RequestTarget& t, const char* name, int64_t lo, int64_t hi,
   return true;
 }
 
-double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+using analytics::round_to_step;
 
 // ?fields=fleet: what the fleet page shows, rounded, at about half the size.
 }  // namespace
@@ -511,7 +512,7 @@ json ApiHandler::meter_json(const MeterRow& row, bool fleet_fields) const {
   const ingest::MeterLive* live = row.live;
   const auto optional_number = [fleet_fields](const std::optional<double>& v) {
     if (!v) return json(nullptr);
-    return json(fleet_fields ? round_to(*v, 0.1) : *v);
+    return json(fleet_fields ? round_to_step(*v, 0.1) : *v);
   };
   json j = json::object();
   j["id"] = info.id;
@@ -535,7 +536,7 @@ json ApiHandler::meter_json(const MeterRow& row, bool fleet_fields) const {
       slim["time_ms"] = r.time_ms;
       slim["flags"] = r.flags;
       for (const auto& [key, value] : {std::pair{"vrms", r.vrms}, std::pair{"p_w", r.p_w}, std::pair{"e_import_wh", r.e_import_wh}}) {
-        slim[key] = std::isfinite(value) ? json(round_to(value, 0.1)) : json(nullptr);
+        slim[key] = std::isfinite(value) ? json(round_to_step(value, 0.1)) : json(nullptr);
       }
       j["last_reading"] = std::move(slim);
     } else {

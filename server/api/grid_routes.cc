@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "analytics/decimal_round.h"
 #include "server/grid/readings_import.h"
 #include "server/grid/topology_import.h"
 
@@ -16,7 +17,7 @@ using nlohmann::json;
 
 constexpr size_t kTopSuspects = 3;
 
-double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+using analytics::round_to_step;
 
 HttpResponse forbidden(std::string_view message) { return error_response(403, "forbidden", "", message); }
 
@@ -51,23 +52,23 @@ HttpResponse bad_file(const analytics::Error& e) {
 json point_json(const grid::BalancePoint& p) {
   return {{"end_ms", p.end_ms},
           {"check_present", p.check_present},
-          {"check_kwh", p.check_present ? json(round_to(p.check_kwh, 1e-4)) : json(nullptr)},
-          {"consumers_kwh", round_to(p.consumers_kwh, 1e-4)},
+          {"check_kwh", p.check_present ? json(round_to_step(p.check_kwh, 1e-4)) : json(nullptr)},
+          {"consumers_kwh", round_to_step(p.consumers_kwh, 1e-4)},
           {"consumers_missing", p.consumers_missing},
           {"evaluated", p.evaluated},
-          {"expected_loss_kwh", round_to(p.expected_loss_kwh, 1e-4)},
-          {"unexplained_kwh", p.evaluated ? json(round_to(p.unexplained_kwh, 1e-4)) : json(nullptr)},
-          {"z", round_to(p.z, 1e-3)},
-          {"cusum", round_to(p.cusum, 1e-3)},
+          {"expected_loss_kwh", round_to_step(p.expected_loss_kwh, 1e-4)},
+          {"unexplained_kwh", p.evaluated ? json(round_to_step(p.unexplained_kwh, 1e-4)) : json(nullptr)},
+          {"z", round_to_step(p.z, 1e-3)},
+          {"cusum", round_to_step(p.cusum, 1e-3)},
           {"alert", p.alert}};
 }
 
 json suspect_json(const grid::SuspectStatus& s, bool full) {
-  json j = {{"meter", s.meter}, {"rank", s.rank}, {"score", round_to(s.score, 1e-4)}, {"flagged", s.flagged}};
+  json j = {{"meter", s.meter}, {"rank", s.rank}, {"score", round_to_step(s.score, 1e-4)}, {"flagged", s.flagged}};
   if (full) {
-    j["pattern_score"] = round_to(s.pattern_score, 1e-3);
-    j["loss_share"] = round_to(s.loss_share, 1e-4);
-    j["attributed_kwh_per_day"] = round_to(s.attributed_kwh_per_day, 1e-3);
+    j["pattern_score"] = round_to_step(s.pattern_score, 1e-3);
+    j["loss_share"] = round_to_step(s.loss_share, 1e-4);
+    j["attributed_kwh_per_day"] = round_to_step(s.attributed_kwh_per_day, 1e-3);
     j["first_flagged_ms"] = s.first_flagged_ms > 0 ? json(s.first_flagged_ms) : json(nullptr);
     j["evidence"] = s.evidence;
   }
@@ -81,9 +82,9 @@ json analysis_json(const std::optional<grid::TransformerStatus>& st, bool full, 
             {"calibrated", st->calibrated},
             {"alert", st->alert},
             {"alert_since_ms", st->alert_since_ms > 0 ? json(st->alert_since_ms) : json(nullptr)},
-            {"unexplained_kwh", round_to(st->unexplained_kwh, 1e-3)},
-            {"check_kwh", round_to(st->check_kwh, 1e-3)},
-            {"loss_share", round_to(st->loss_share, 1e-5)},
+            {"unexplained_kwh", round_to_step(st->unexplained_kwh, 1e-3)},
+            {"check_kwh", round_to_step(st->check_kwh, 1e-3)},
+            {"loss_share", round_to_step(st->loss_share, 1e-5)},
             {"last_interval", st->last ? point_json(*st->last) : json(nullptr)}};
   json suspects = json::array();
   for (const auto& s : st->suspects) {
@@ -94,8 +95,8 @@ json analysis_json(const std::optional<grid::TransformerStatus>& st, bool full, 
   if (full) {
     j["history_from_ms"] = st->history_from_ms;
     j["alerts_raised"] = st->alerts_raised;
-    j["cusum"] = round_to(st->cusum, 1e-3);
-    j["threshold"] = round_to(st->threshold, 1e-3);
+    j["cusum"] = round_to_step(st->cusum, 1e-3);
+    j["threshold"] = round_to_step(st->threshold, 1e-3);
     j["evidence"] = st->evidence;
     json series = json::array();
     const size_t skip = st->series.size() > series_limit ? st->series.size() - series_limit : 0;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "analytics/decimal_round.h"
 #include "analytics/transformer_monitor.h"
 
 namespace wattguard::grid {
@@ -27,7 +28,7 @@ int64_t system_now_ms() {
 
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+using analytics::round_to_step;
 
 }  // namespace
 
@@ -288,13 +289,13 @@ void TheftAnalysisService::publish_alerts(const Transformer& topo, Tracked& tr, 
     nlohmann::json suspects = nlohmann::json::array();
     for (const SuspectStatus& s : status.suspects) {
       if (suspects.size() >= 5) break;
-      suspects.push_back({{"meter", s.meter}, {"rank", s.rank}, {"score", round_to(s.score, 1e-4)}, {"flagged", s.flagged}});
+      suspects.push_back({{"meter", s.meter}, {"rank", s.rank}, {"score", round_to_step(s.score, 1e-4)}, {"flagged", s.flagged}});
     }
-    nlohmann::json facts = {{"unexplained_kwh", round_to(status.unexplained_kwh, 1e-3)},
-                            {"loss_share", round_to(status.loss_share, 1e-5)},
-                            {"last_interval_unexplained_kwh", status.last ? round_to(status.last->unexplained_kwh, 1e-4) : 0.0},
-                            {"cusum", round_to(status.cusum, 1e-3)},
-                            {"threshold", round_to(status.threshold, 1e-3)},
+    nlohmann::json facts = {{"unexplained_kwh", round_to_step(status.unexplained_kwh, 1e-3)},
+                            {"loss_share", round_to_step(status.loss_share, 1e-5)},
+                            {"last_interval_unexplained_kwh", status.last ? round_to_step(status.last->unexplained_kwh, 1e-4) : 0.0},
+                            {"cusum", round_to_step(status.cusum, 1e-3)},
+                            {"threshold", round_to_step(status.threshold, 1e-3)},
                             {"since_ms", status.alert_since_ms},
                             {"suspects", suspects}};
     nlohmann::json evidence = nlohmann::json::array({facts});
@@ -303,7 +304,7 @@ void TheftAnalysisService::publish_alerts(const Transformer& topo, Tracked& tr, 
     a.kind = "energy_balance";
     a.transformer_id = topo.id;
     a.area = topo.area;
-    a.score = status.threshold > 0 ? round_to(status.cusum / status.threshold, 1e-4) : 1.0;
+    a.score = status.threshold > 0 ? round_to_step(status.cusum / status.threshold, 1e-4) : 1.0;
     a.evidence = std::move(evidence);
     a.raised_ms = now_ms;
     a.dedup_key = bkey;
@@ -320,10 +321,10 @@ void TheftAnalysisService::publish_alerts(const Transformer& topo, Tracked& tr, 
     const std::string key = suspect_key(topo.id, s.meter);
     if (s.flagged) {
       nlohmann::json facts = {{"rank", s.rank},
-                              {"score", round_to(s.score, 1e-4)},
-                              {"pattern_score", round_to(s.pattern_score, 1e-3)},
-                              {"loss_share", round_to(s.loss_share, 1e-4)},
-                              {"attributed_kwh_per_day", round_to(s.attributed_kwh_per_day, 1e-3)},
+                              {"score", round_to_step(s.score, 1e-4)},
+                              {"pattern_score", round_to_step(s.pattern_score, 1e-3)},
+                              {"loss_share", round_to_step(s.loss_share, 1e-4)},
+                              {"attributed_kwh_per_day", round_to_step(s.attributed_kwh_per_day, 1e-3)},
                               {"first_flagged_ms", s.first_flagged_ms},
                               {"transformer_alert", status.alert}};
       nlohmann::json evidence = nlohmann::json::array({facts});
@@ -336,7 +337,7 @@ void TheftAnalysisService::publish_alerts(const Transformer& topo, Tracked& tr, 
       if (a.area.empty()) {
         if (auto info = store_.get_meter(s.meter); info.ok()) a.area = info->area;
       }
-      a.score = round_to(s.score, 1e-4);
+      a.score = round_to_step(s.score, 1e-4);
       a.evidence = std::move(evidence);
       a.raised_ms = now_ms;
       a.dedup_key = key;

@@ -36,6 +36,10 @@ test("evidence of any JSON shape becomes one bounded line", () => {
     "last seen: 2026-11-25 02:08:01 UTC, reason: status");
   assert.equal(evidence_text({ window_ms: 900000 }), "window ms: 900000");  // a duration, not a time
   assert.equal(evidence_text(null), "");
+  // The energy-balance alert's suspects read as ranked meter ids, not JSON.
+  assert.equal(evidence_text({ suspects: [{ meter: "M001-19", rank: 1, score: 0.7806, flagged: true },
+    { meter: "M001-14", rank: 2, score: 0.76, flagged: false }] }), "suspects: M001-19 #1 flagged, M001-14 #2");
+  assert.equal(evidence_text({ list: [{ a: 1 }] }), 'list: [{"a":1}]');
   const long = evidence_text({ text: "x".repeat(1000) });
   assert.equal(long.length, 240);
   assert.ok(long.endsWith("…"));

@@ -23,10 +23,22 @@ export function alert_kind_label(kind: string): string {
 
 const kMaxEvidenceChars = 240;
 
+// A ranked meter in a list (the energy-balance alert's suspects): "M001-19 #1 flagged".
+function ranked_meter(v: unknown): string | null {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  if (typeof o.meter !== "string") return null;
+  return [o.meter, typeof o.rank === "number" ? `#${o.rank}` : "", o.flagged === true ? "flagged" : ""].filter(Boolean).join(" ");
+}
+
 function scalar(v: unknown): string {
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
   if (typeof v === "string") return v;
   if (typeof v === "boolean" || v === null) return String(v);
+  if (Array.isArray(v)) {
+    const meters = v.map(ranked_meter);
+    if (meters.every((m) => m !== null)) return meters.join(", ");
+  }
   return JSON.stringify(v);
 }
 

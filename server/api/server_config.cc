@@ -279,6 +279,8 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(bool_key("theft.enabled", [](ServerConfig& c) -> bool& { return c.theft.enabled; }));
     s.push_back(integer_key<int64_t>("theft.cycle_s", 10, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.cycle_s; }));
     s.push_back(integer_key<int64_t>("theft.settle_s", 0, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.settle_s; }));
+    s.push_back(integer_key<int64_t>("theft.check_wait_s", 0, 7 * 86400,
+                                     [](ServerConfig& c) -> int64_t& { return c.theft.check_wait_s; }));
     s.push_back(integer_key<int>("theft.calibration_days", 1, 90,
                                  [](ServerConfig& c) -> int& { return c.theft.calibration_days; }));
     s.push_back(integer_key<int>("theft.history_days", 2, 400, [](ServerConfig& c) -> int& { return c.theft.history_days; }));

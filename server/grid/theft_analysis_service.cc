@@ -144,7 +144,7 @@ CycleSummary TheftAnalysisService::run_cycle(int64_t now_ms) {
       }
       ++sum.rebuilt;
     }
-    analyse(t, *slot, target_end_s, now_ms, &sum);
+    analyse(t, *slot, check_ready_end_s(t, target_end_s), now_ms, &sum);
   }
   // Transformers removed from the topology: their alerts end, their state goes.
   for (auto it = tracked_.begin(); it != tracked_.end();) {
@@ -167,6 +167,18 @@ CycleSummary TheftAnalysisService::run_cycle(int64_t now_ms) {
     it = tracked_.erase(it);
   }
   return sum;
+}
+
+int64_t TheftAnalysisService::check_ready_end_s(const Transformer& t, int64_t target_end_s) {
+  if (options_.check_wait_s <= 0) return target_end_s;
+  auto latest = store_.latest(t.check_meter);
+  // No reading ever (or the store failing): nothing to wait for.
+  if (!latest.ok() || !latest.value()) return target_end_s;
+  // The end of the last interval the check meter's readings complete: an imported interval's reading sits 1 ms
+  // before its end, a live meter's newest reading inside an interval still running.
+  const int64_t check_to_s = floor_div(latest.value()->reading.time_ms + 1, kIntervalS * 1000) * kIntervalS;
+  if (check_to_s >= target_end_s || target_end_s - check_to_s > options_.check_wait_s) return target_end_s;
+  return check_to_s;
 }
 
 void TheftAnalysisService::analyse(const Transformer& topo, Tracked& tr, int64_t target_end_s, int64_t now_ms,

@@ -119,6 +119,8 @@ class TheftAnalysisService {
 
  private:
   struct Tracked;
+  // target_end_s, or earlier while the check meter's readings lag by less than check_wait_s.
+  int64_t check_ready_end_s(const Transformer& t, int64_t target_end_s);
   void analyse(const Transformer& topo, Tracked& tracked, int64_t target_end_s, int64_t now_ms, CycleSummary* sum);
   void publish_alerts(const Transformer& topo, Tracked& tracked, TransformerStatus& status, int64_t now_ms,
                       CycleSummary* sum);

@@ -170,6 +170,41 @@ TEST_F(TheftAnalysisTest, ThiefRaisesTheTransformerAlertAndRanksFirstHonestGridS
   EXPECT_FALSE(service.status("DT001"));
 }
 
+// The check meter's readings end with the file (read once a day by another system): ten hours later the
+// transformer is analysed up to them and no further, so the late file's intervals still get a balance; after
+// check_wait_s the analysis goes on without them.
+TEST_F(TheftAnalysisTest, TheAnalysisWaitsForALateCheckMeter) {
+  Recorder rec;
+  TheftAnalysisService service(options_, *store_, *grid_store_, rec.sink());
+  const CycleSummary early = service.run_cycle(now_at_end() + 10 * 3600'000LL);
+  // The history window ends at now (its start moves 10 h = 40 intervals on); the feed stops at the check's end.
+  EXPECT_EQ(early.intervals_fed, 2u * (kDays * 96 - 40));
+  auto status = service.status("DT001");
+  ASSERT_TRUE(status && status->last);
+  EXPECT_EQ(status->analysed_to_ms, last_end_ms_);
+  EXPECT_TRUE(status->last->check_present);
+  expect_thief_found(rec, service);
+
+  const int64_t late_ms = now_at_end() + options_.check_wait_s * 1000 + 3600'000LL;
+  const CycleSummary late = service.run_cycle(late_ms);
+  EXPECT_GT(late.intervals_fed, 2u * 26 * 4);
+  status = service.status("DT001");
+  ASSERT_TRUE(status && status->last);
+  EXPECT_GT(status->analysed_to_ms, last_end_ms_ + options_.check_wait_s * 1000);
+  EXPECT_FALSE(status->last->check_present);
+}
+
+TEST_F(TheftAnalysisTest, NoWaitWhenSetToZero) {
+  options_.check_wait_s = 0;
+  Recorder rec;
+  TheftAnalysisService service(options_, *store_, *grid_store_, rec.sink());
+  service.run_cycle(now_at_end() + 10 * 3600'000LL);
+  const auto status = service.status("DT001");
+  ASSERT_TRUE(status && status->last);
+  EXPECT_EQ(status->analysed_to_ms, last_end_ms_ + 10 * 3600'000LL);
+  EXPECT_FALSE(status->last->check_present);
+}
+
 TEST_F(TheftAnalysisTest, IncrementalCyclesAndARestartAgree) {
   options_.history_days = kDays - 2;  // the first cycle, two days before the end, starts at the grid's start
   Recorder rec;

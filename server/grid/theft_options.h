@@ -10,6 +10,9 @@ struct TheftOptions {
   bool enabled = true;
   int64_t cycle_s = 900;          // how often a cycle runs
   int64_t settle_s = 300;         // an interval is analysed once it ended this long ago (late readings)
+  // A transformer's analysis waits up to this long for its check meter's readings (a check meter read by
+  // another system and imported once a day); beyond it, the intervals are analysed without them. 0: no wait.
+  int64_t check_wait_s = 26 * 3600;
   int calibration_days = 14;      // history that fits each transformer's technical-loss model before testing
   int history_days = 21;          // re-fed from the store at start-up; must exceed calibration_days
   int32_t utc_offset_s = 0;       // local day boundaries for the consumption patterns

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
+#include <string>
+
 #include "server/grid/grid_test_support.h"
 #include "server/grid/topology_import.h"
 
@@ -81,6 +85,48 @@ TEST_F(GridStoreTest, JsonImportKeepsNamesAndAreas) {
   ASSERT_TRUE(t1.ok());
   EXPECT_EQ(t1->name, "Elm St");
   EXPECT_EQ(t1->consumers.size(), 2u);
+}
+
+// Mutated JSON and CSV topologies: every one is either refused with a message or a valid model (one check
+// meter each, no meter twice, every meter known); none crashes the parser.
+TEST_F(GridStoreTest, FuzzedTopologiesAreRefusedOrValid) {
+  const std::string bases[] = {
+      R"({"transformers": [{"id": "T1", "name": "Elm St", "area": "north", "check_meter": "c1",)"
+      R"( "consumers": ["m1", "m2"]}, {"id": "T2", "check": "c2", "consumers": ["m3", "m4"]}]})",
+      "transformer,meter,role\nT1,c1,check\nT1,m1,consumer\nT1,m2,consumer\nT2,c2,check\nT2,m3,consumer\n"};
+  const std::string alphabet = "{}[]\":,TcmC1234 \n\\checkonsumr";
+  for (const auto& base : bases) ASSERT_TRUE(parse(base).ok()) << base;
+  std::mt19937 rng(99);
+  int refused = 0, accepted = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string text = bases[iter % 2];
+    for (int e = 0; e < 1 + static_cast<int>(rng() % 4) && !text.empty(); ++e) {
+      const size_t pos = rng() % text.size();
+      if (rng() % 2) {
+        text[pos] = alphabet[rng() % alphabet.size()];
+      } else {
+        text.erase(pos, 1 + rng() % 3);
+      }
+    }
+    auto parsed = parse(text);
+    if (!parsed.ok()) {
+      ++refused;
+      EXPECT_FALSE(parsed.error().message.empty()) << text;
+      continue;
+    }
+    ++accepted;
+    std::set<std::string> seen;
+    for (const auto& t : parsed.value()) {
+      EXPECT_TRUE(known_(t.check_meter)) << text;
+      EXPECT_TRUE(seen.insert(t.check_meter).second) << text;
+      for (const auto& c : t.consumers) {
+        EXPECT_TRUE(known_(c)) << text;
+        EXPECT_TRUE(seen.insert(c).second) << text;
+      }
+    }
+  }
+  EXPECT_GT(refused, 500);
+  EXPECT_GT(accepted, 30);
 }
 
 TEST_F(GridStoreTest, BadTopologiesNameTheRow) {

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <random>
 
+#include "analytics/text_damage.h"
+
 namespace wattguard::analytics {
 namespace {
 
@@ -188,17 +190,7 @@ TEST(ReadingsCsv, FuzzedInputNeverCrashes) {
   const std::string alphabet = "0123456789,.-+:TZ\"\n\r eE#nain";
   int ok = 0, errors = 0;
   for (int iter = 0; iter < 3000; ++iter) {
-    std::string text = base;
-    const int edits = 1 + static_cast<int>(rng() % 6);
-    for (int e = 0; e < edits && !text.empty(); ++e) {
-      const size_t pos = rng() % text.size();
-      switch (rng() % 4) {
-        case 0: text[pos] = alphabet[rng() % alphabet.size()]; break;
-        case 1: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
-        case 2: text.erase(pos, 1 + rng() % 5); break;
-        default: text.insert(pos, text.substr(rng() % text.size(), rng() % 30)); break;
-      }
-    }
+    const std::string text = damage_text(base, rng, alphabet, 6);
     ReadingsCsvOptions options;
     options.max_cells = 200000;  // mutated times make huge spans; the guard must refuse them cheaply
     auto r = parse_readings_csv(text, options);

@@ -8,6 +8,8 @@
 #include <random>
 #include <string>
 
+#include "analytics/text_damage.h"
+
 namespace wattguard::analytics {
 namespace {
 
@@ -109,15 +111,7 @@ TEST(RealHouseholds, FuzzedExportsNeverCrash) {
   const std::string alphabet = "0123456789,./: \n\"-eE300";
   int errors = 0, parsed = 0;
   for (int iter = 0; iter < 1500; ++iter) {
-    std::string text = bases[iter % 3];
-    for (int e = 0; e < 1 + static_cast<int>(rng() % 8) && !text.empty(); ++e) {
-      const size_t pos = rng() % text.size();
-      switch (rng() % 3) {
-        case 0: text[pos] = alphabet[rng() % alphabet.size()]; break;
-        case 1: text.erase(pos, 1 + rng() % 6); break;
-        default: text.insert(pos, 1 + rng() % 3, alphabet[rng() % alphabet.size()]); break;
-      }
-    }
+    const std::string text = damage_text(bases[iter % 3], rng, alphabet, 8);
     auto h = parse_real_household(text, "fuzz");
     if (!h.ok()) {
       ++errors;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "analytics/readings_csv.h"
+#include "analytics/text_damage.h"
 
 namespace wattguard::analytics {
 namespace {
@@ -110,15 +111,7 @@ TEST(TopologyCsv, FuzzedInputNeverCrashes) {
   const std::string alphabet = "T12,CABcheckonsumr\n\" ";
   int errors = 0;
   for (int iter = 0; iter < 3000; ++iter) {
-    std::string text = base;
-    for (int e = 0; e < 1 + static_cast<int>(rng() % 5) && !text.empty(); ++e) {
-      const size_t pos = rng() % text.size();
-      if (rng() % 2) {
-        text[pos] = alphabet[rng() % alphabet.size()];
-      } else {
-        text.erase(pos, 1 + rng() % 4);
-      }
-    }
+    const std::string text = damage_text(base, rng, alphabet, 5);
     auto t = parse_topology(text, "T.csv");
     if (!t.ok()) {
       ++errors;

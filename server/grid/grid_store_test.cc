@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "analytics/text_damage.h"
 #include "server/grid/grid_test_support.h"
 #include "server/grid/topology_import.h"
 
@@ -99,15 +100,7 @@ TEST_F(GridStoreTest, FuzzedTopologiesAreRefusedOrValid) {
   std::mt19937 rng(99);
   int refused = 0, accepted = 0;
   for (int iter = 0; iter < 3000; ++iter) {
-    std::string text = bases[iter % 2];
-    for (int e = 0; e < 1 + static_cast<int>(rng() % 4) && !text.empty(); ++e) {
-      const size_t pos = rng() % text.size();
-      if (rng() % 2) {
-        text[pos] = alphabet[rng() % alphabet.size()];
-      } else {
-        text.erase(pos, 1 + rng() % 3);
-      }
-    }
+    const std::string text = analytics::damage_text(bases[iter % 2], rng, alphabet, 4);
     auto parsed = parse(text);
     if (!parsed.ok()) {
       ++refused;

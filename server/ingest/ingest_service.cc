@@ -492,6 +492,9 @@ struct IngestService::Impl {
       std::lock_guard lk(live_mu);
       for (auto& [id, m] : live) {
         if (m.connectivity == Connectivity::kOffline) continue;
+        // Never heard from (provisioned, not installed yet; or read only through imports): it stays unknown,
+        // "never seen" to the UI; offline would claim a connection that was lost.
+        if (m.last_seen_ms <= 0) continue;
         const int64_t period_ms = 1000LL * (m.period_s != 0 ? m.period_s : static_cast<uint32_t>(config.default_period_s));
         const int64_t heard = std::max(m.last_seen_ms, started_ms);
         if (t - heard > config.missed_periods * period_ms) {

@@ -365,6 +365,19 @@ TEST_F(IngestTest, AnImportedReadingIsShownButIsNoSignOfLife) {
   EXPECT_GT(service_->live_state("m3")->last_seen_ms, 0);
 }
 
+TEST_F(IngestTest, AMeterNeverHeardFromStaysUnknownNotOffline) {
+  IngestConfig c = config();
+  c.default_period_s = 1;
+  c.missed_periods = 2;
+  c.liveness_check_ms = 100;
+  start_service(c);
+  // m1 reports once and falls silent: offline. m3 never reports: still unknown after the same checks.
+  auto& m1 = meter_client("m1");
+  publish_readings(m1, "m1", 0, 1);
+  ASSERT_TRUE(wait_until([&] { return service_->live_state("m1")->connectivity == Connectivity::kOffline; }, 10000));
+  EXPECT_EQ(service_->live_state("m3")->connectivity, Connectivity::kUnknown);
+}
+
 TEST_F(IngestTest, OfflineFromLastWillAndFromMissedPeriods) {
   IngestConfig c = config();
   c.default_period_s = 1;

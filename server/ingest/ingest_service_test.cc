@@ -135,6 +135,15 @@ class IngestTest : public ::testing::Test {
     return c;
   }
 
+  // 1-s default periods, checked every 100 ms: a silent meter turns offline after `missed` seconds.
+  IngestConfig fast_liveness_config(int missed) {
+    IngestConfig c = config();
+    c.default_period_s = 1;
+    c.missed_periods = missed;
+    c.liveness_check_ms = 100;
+    return c;
+  }
+
   void start_service(IngestConfig c) {
     service_ = std::make_unique<IngestService>(std::move(c), *store_);
     service_->add_observer(&observer_);
@@ -366,11 +375,7 @@ TEST_F(IngestTest, AnImportedReadingIsShownButIsNoSignOfLife) {
 }
 
 TEST_F(IngestTest, AMeterNeverHeardFromStaysUnknownNotOffline) {
-  IngestConfig c = config();
-  c.default_period_s = 1;
-  c.missed_periods = 2;
-  c.liveness_check_ms = 100;
-  start_service(c);
+  start_service(fast_liveness_config(2));
   // m1 reports once and falls silent: offline. m3 never reports: still unknown after the same checks.
   auto& m1 = meter_client("m1");
   publish_readings(m1, "m1", 0, 1);
@@ -379,11 +384,7 @@ TEST_F(IngestTest, AMeterNeverHeardFromStaysUnknownNotOffline) {
 }
 
 TEST_F(IngestTest, OfflineFromLastWillAndFromMissedPeriods) {
-  IngestConfig c = config();
-  c.default_period_s = 1;
-  c.missed_periods = 3;
-  c.liveness_check_ms = 100;
-  start_service(c);
+  start_service(fast_liveness_config(3));
   // m1 announces itself online with a last will, then vanishes without a DISCONNECT.
   auto will = testing::TestClient::Options{"meter-m1", "m1", passwords_["m1"], false,
                                            std::make_pair(protocol::make_topic("m1", TopicKind::kStatus),

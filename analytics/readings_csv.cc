@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "analytics/csv_fields.h"
+#include "analytics/floor_division.h"
 
 namespace wattguard::analytics {
 namespace {
@@ -28,11 +29,6 @@ struct Row {
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-int64_t floor_mod(int64_t a, int64_t m) {
-  const int64_t r = a % m;
-  return r < 0 ? r + m : r;
 }
 
 // Slot of day (0 .. slots-1) of the interval ending at end_s, in local time.

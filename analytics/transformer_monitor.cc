@@ -10,16 +10,9 @@
 #include <numeric>
 
 #include "analytics/csv_fields.h"
+#include "analytics/floor_division.h"
 
 namespace wattguard::analytics {
-namespace {
-
-int64_t floor_mod(int64_t a, int64_t m) {
-  const int64_t r = a % m;
-  return r < 0 ? r + m : r;
-}
-
-}  // namespace
 
 MonitorConfig MonitorConfig::for_interval(int64_t interval_s, int calibration_days) {
   MonitorConfig c;

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "analytics/floor_division.h"
 #include "analytics/grid_simulator.h"
 #include "server/grid/readings_import.h"
 #include "server/grid/topology_import.h"
@@ -13,9 +14,9 @@
 namespace wattguard::fleet {
 namespace {
 
-constexpr int64_t kDayS = 86400;
+using analytics::floor_div;
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+constexpr int64_t kDayS = 86400;
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -82,7 +82,8 @@ void IngestAlerts::handle_status(const ingest::MeterLive& s) {
   }
   if (s.connectivity != ingest::Connectivity::kOffline) return;
   // Never heard from over MQTT: provisioned but not installed yet, or read only through imports (a check
-  // meter of another system). Ingest still shows it offline; an alert per such meter would be noise.
+  // meter of another system). Ingest keeps such a meter unknown; this guards the alert against any status
+  // source that does not.
   if (s.last_seen_ms <= 0) return;
   NewAlert a;
   a.kind = "offline";

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "analytics/decimal_round.h"
+#include "analytics/floor_division.h"
 #include "analytics/transformer_monitor.h"
 
 namespace wattguard::grid {
@@ -26,7 +27,7 @@ int64_t system_now_ms() {
       .count();
 }
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+using analytics::floor_div;
 
 using analytics::round_to_step;
 

@@ -1,5 +1,5 @@
 // Text helpers for the CSV readers: strict parsing so bad rows are reported, never guessed.
-#include "analytics/csv_fields.h"
+#include "wattguard/analytics/csv_fields.h"
 
 #include <charconv>
 #include <cmath>

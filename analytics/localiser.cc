@@ -1,5 +1,5 @@
 // Localiser: a ring of hourly rows; two screened, box-constrained least-squares fits over the requested window.
-#include "analytics/localiser.h"
+#include "wattguard/analytics/localiser.h"
 
 #include <algorithm>
 #include <cmath>

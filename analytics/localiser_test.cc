@@ -1,6 +1,6 @@
 // Tests of the localiser: a planted thief is found (by its shortfall, and by its scaled reports), honest
 // consumers are not blamed, and NNLS/ROC helpers behave.
-#include "analytics/localiser.h"
+#include "wattguard/analytics/localiser.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <random>
 
 #include "analytics/nnls.h"
-#include "analytics/roc.h"
+#include "wattguard/evaluation/roc.h"
 
 namespace wattguard::analytics {
 namespace {

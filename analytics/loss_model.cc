@@ -1,5 +1,5 @@
 // Loss-model calibration: Huber-weighted non-negative regression, then a noise model from the residuals.
-#include "analytics/loss_model.h"
+#include "wattguard/analytics/loss_model.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Tests of the technical-loss model and its robust calibration.
-#include "analytics/loss_model.h"
+#include "wattguard/analytics/loss_model.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Pattern scorer: daily features against a lagged, exponentially weighted baseline, z-scored, peer-adjusted.
-#include "analytics/pattern_scorer.h"
+#include "wattguard/analytics/pattern_scorer.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 // Tests of the pattern scorer: each h1..h6 attack on a real-looking household scores above honest households,
 // including ones on holiday or with a new appliance.
-#include "analytics/pattern_scorer.h"
+#include "wattguard/analytics/pattern_scorer.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <numeric>
 #include <random>
 
-#include "analytics/synthetic_household.h"
+#include "wattguard/evaluation/synthetic_household.h"
 
 namespace wattguard::analytics {
 namespace {

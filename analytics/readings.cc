@@ -1,5 +1,5 @@
 // Look-up of a meter's series by id.
-#include "analytics/readings.h"
+#include "wattguard/analytics/readings.h"
 
 namespace wattguard::analytics {
 

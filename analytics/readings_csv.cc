@@ -1,5 +1,5 @@
 // Readings CSV reader: strict row checks, interval inference, register-based gap filling, 15-minute aggregation.
-#include "analytics/readings_csv.h"
+#include "wattguard/analytics/readings_csv.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,8 +8,8 @@
 #include <map>
 #include <sstream>
 
-#include "analytics/csv_fields.h"
-#include "analytics/floor_division.h"
+#include "wattguard/analytics/csv_fields.h"
+#include "wattguard/base/floor_division.h"
 
 namespace wattguard::analytics {
 namespace {

@@ -1,13 +1,13 @@
 // Tests of the readings CSV reader: valid files, interval inference, gap filling, aggregation, every kind of
 // bad row (named by line, field and value), and a fuzz loop that must never crash.
-#include "analytics/readings_csv.h"
+#include "wattguard/analytics/readings_csv.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 
-#include "analytics/text_damage.h"
+#include "wattguard/test_support/text_damage.h"
 
 namespace wattguard::analytics {
 namespace {
@@ -190,7 +190,7 @@ TEST(ReadingsCsv, FuzzedInputNeverCrashes) {
   const std::string alphabet = "0123456789,.-+:TZ\"\n\r eE#nain";
   int ok = 0, errors = 0;
   for (int iter = 0; iter < 3000; ++iter) {
-    const std::string text = damage_text(base, rng, alphabet, 6);
+    const std::string text = test_support::damage_text(base, rng, alphabet, 6);
     ReadingsCsvOptions options;
     options.max_cells = 200000;  // mutated times make huge spans; the guard must refuse them cheaply
     auto r = parse_readings_csv(text, options);

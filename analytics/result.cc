@@ -1,5 +1,5 @@
 // Formatting of analytics errors for people.
-#include "analytics/result.h"
+#include "wattguard/analytics/result.h"
 
 namespace wattguard::analytics {
 

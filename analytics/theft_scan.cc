@@ -1,5 +1,5 @@
 // Scan driver and its two output formats.
-#include "analytics/theft_scan.h"
+#include "wattguard/analytics/theft_scan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <unordered_map>
 #include <nlohmann/json.hpp>
 
-#include "analytics/decimal_round.h"
-#include "analytics/csv_fields.h"
+#include "wattguard/base/decimal_round.h"
+#include "wattguard/analytics/csv_fields.h"
 
 namespace wattguard::analytics {
 

@@ -1,6 +1,6 @@
 // End-to-end: a simulated grid with one planted thief is written as CSV files, read back, scanned, and the
 // JSON lines checked (fields, the thief first and flagged, its transformer alerting, the other quiet).
-#include "analytics/theft_scan.h"
+#include "wattguard/analytics/theft_scan.h"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +11,10 @@
 
 #include <unistd.h>
 
-#include "analytics/grid_simulator.h"
-#include "analytics/readings_csv.h"
-#include "analytics/theft_bench.h"
-#include "analytics/topology_io.h"
+#include "wattguard/evaluation/grid_simulator.h"
+#include "wattguard/analytics/readings_csv.h"
+#include "wattguard/evaluation/theft_bench.h"
+#include "wattguard/analytics/topology_io.h"
 
 namespace wattguard::analytics {
 namespace {

@@ -1,5 +1,5 @@
 // Cross-checks between a topology and the readings it is used with.
-#include "analytics/topology.h"
+#include "wattguard/analytics/topology.h"
 
 #include <optional>
 

@@ -1,14 +1,14 @@
 // Topology readers: every rule (one check meter per transformer, a meter on one transformer only, known roles)
 // is checked before anything is returned.
-#include "analytics/topology_io.h"
+#include "wattguard/analytics/topology_io.h"
 
 #include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
-#include "analytics/csv_fields.h"
-#include "analytics/readings_csv.h"
+#include "wattguard/analytics/csv_fields.h"
+#include "wattguard/analytics/readings_csv.h"
 
 namespace wattguard::analytics {
 namespace {

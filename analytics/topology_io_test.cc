@@ -1,13 +1,13 @@
 // Tests of the topology readers (CSV and JSON): the rules, error messages naming line/path, all-or-nothing
 // results, the cross-check against readings, and a fuzz loop.
-#include "analytics/topology_io.h"
+#include "wattguard/analytics/topology_io.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "analytics/readings_csv.h"
-#include "analytics/text_damage.h"
+#include "wattguard/analytics/readings_csv.h"
+#include "wattguard/test_support/text_damage.h"
 
 namespace wattguard::analytics {
 namespace {
@@ -111,7 +111,7 @@ TEST(TopologyCsv, FuzzedInputNeverCrashes) {
   const std::string alphabet = "T12,CABcheckonsumr\n\" ";
   int errors = 0;
   for (int iter = 0; iter < 3000; ++iter) {
-    const std::string text = damage_text(base, rng, alphabet, 5);
+    const std::string text = test_support::damage_text(base, rng, alphabet, 5);
     auto t = parse_topology(text, "T.csv");
     if (!t.ok()) {
       ++errors;

@@ -1,5 +1,5 @@
 // Transformer balance: calibration from the first weeks, then a one-sided CUSUM on standardised excess loss.
-#include "analytics/transformer_balance.h"
+#include "wattguard/analytics/transformer_balance.h"
 
 #include <algorithm>
 #include <cmath>

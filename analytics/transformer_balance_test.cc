@@ -1,5 +1,5 @@
 // Tests of the transformer balance: arithmetic, calibration then CUSUM alerting, missing data handling.
-#include "analytics/transformer_balance.h"
+#include "wattguard/analytics/transformer_balance.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Transformer monitor: routes each interval to the balance, the day buffers of the pattern scorer and the hourly
 // localiser steps, and turns their outputs into scores, ranks, flags and evidence.
-#include "analytics/transformer_monitor.h"
+#include "wattguard/analytics/transformer_monitor.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,8 +9,8 @@
 #include <limits>
 #include <numeric>
 
-#include "analytics/csv_fields.h"
-#include "analytics/floor_division.h"
+#include "wattguard/analytics/csv_fields.h"
+#include "wattguard/base/floor_division.h"
 
 namespace wattguard::analytics {
 

@@ -1,4 +1,4 @@
-#include "analytics/transformer_monitor.h"
+#include "wattguard/analytics/transformer_monitor.h"
 
 #include <gtest/gtest.h>
 

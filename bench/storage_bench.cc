@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "server/storage/sqlite_store.h"
+#include "wattguard/storage/sqlite_store.h"
 
 namespace {
 

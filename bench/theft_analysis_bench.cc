@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "analytics/synthetic_household.h"
-#include "analytics/transformer_monitor.h"
+#include "wattguard/evaluation/synthetic_household.h"
+#include "wattguard/analytics/transformer_monitor.h"
 
 namespace {
 

@@ -28,10 +28,8 @@
 #include "wattguard/fleet/fleet_options.h"
 #include "wattguard/fleet/stop_signals.h"
 #include "wattguard/fleet/virtual_meter.h"
-#ifdef WATTGUARD_FLEET_HAS_SERVER
-#include "server/ingest/ingest_observer.h"
-#include "wattguard/fleet/local_system.h"
-#endif
+#include "wattguard/ingest/ingest_observer.h"
+#include "wattguard/demo/local_system.h"
 
 namespace wattguard::cli {
 namespace {
@@ -53,7 +51,6 @@ struct BenchIngestArgs {
   bool verbose = false;
 };
 
-#ifdef WATTGUARD_FLEET_HAS_SERVER
 
 int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -158,6 +155,7 @@ void progress_line(double done, double elapsed_s, double total_s, double rate, d
 
 void run_bench_ingest(const BenchIngestArgs& a) {
   using namespace wattguard::fleet;
+  using namespace wattguard::demo;
   if (!a.verbose) spdlog::set_level(spdlog::level::warn);
   if (!spdlog::get("wattguard")) {
     auto logger = spdlog::stderr_color_mt("wattguard");
@@ -179,7 +177,7 @@ void run_bench_ingest(const BenchIngestArgs& a) {
   o.start_fleet = false;
   // The fleet stops at the end of the run and every meter then goes offline: those are not alerts anyone wants
   // (thousands of log lines after the figures).
-  o.configure_server = [](api::ServerConfig& config) { config.alerts.offline_alerts = false; };
+  o.configure_server = [](serve::ServerConfig& config) { config.alerts.offline_alerts = false; };
   FleetConfig& c = o.fleet;
   c.meters = a.meters;
   c.period_ms = static_cast<uint32_t>(a.period_s) * 1000u;
@@ -328,11 +326,6 @@ void run_bench_ingest(const BenchIngestArgs& a) {
                 interrupted ? "\n  (interrupted before the end)" : "");
   }
 }
-#else
-void run_bench_ingest(const BenchIngestArgs&) {
-  throw std::runtime_error("bench ingest: this build has no server (server/ingest and server/api were not built)");
-}
-#endif
 
 void add_bench_ingest(CLI::App& app) {
   auto a = std::make_shared<BenchIngestArgs>();

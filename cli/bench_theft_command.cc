@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "analytics/real_households.h"
-#include "analytics/theft_bench.h"
+#include "wattguard/evaluation/real_households.h"
+#include "wattguard/evaluation/theft_bench.h"
 #include "cli/command_registry.h"
 
 namespace wattguard::cli {

@@ -16,10 +16,8 @@
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/fleet/fleet_options.h"
 #include "wattguard/fleet/stop_signals.h"
-#ifdef WATTGUARD_FLEET_HAS_SERVER
-#include "wattguard/fleet/demo_grid.h"
-#include "wattguard/fleet/local_system.h"
-#endif
+#include "wattguard/demo/demo_grid.h"
+#include "wattguard/demo/local_system.h"
 
 namespace wattguard::cli {
 namespace {
@@ -52,9 +50,9 @@ void use_stderr_logger() {
   }
 }
 
-#ifdef WATTGUARD_FLEET_HAS_SERVER
 void run_demo(const DemoArgs& a) {
   using namespace wattguard::fleet;
+  using namespace wattguard::demo;
   LocalSystemOptions o;
   o.data_dir = a.data;
   o.http_port = static_cast<uint16_t>(a.http_port);
@@ -94,7 +92,7 @@ void run_demo(const DemoArgs& a) {
 
   // The grid history must lie inside what the analysis re-reads from the store.
   const int grid_days = a.grid_days;
-  o.configure_server = [grid_days](api::ServerConfig& config) {
+  o.configure_server = [grid_days](serve::ServerConfig& config) {
     config.theft.history_days = std::max(config.theft.history_days, grid_days);
   };
 
@@ -167,11 +165,6 @@ void run_demo(const DemoArgs& a) {
   sys->stop();
   spdlog::info("demo: stopped");
 }
-#else
-void run_demo(const DemoArgs&) {
-  throw std::runtime_error("demo: this build has no server (server/ingest and server/api were not built)");
-}
-#endif
 
 void add_demo_command(CLI::App& app) {
   auto a = std::make_shared<DemoArgs>();

@@ -7,9 +7,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "analytics/readings_csv.h"
+#include "wattguard/analytics/readings_csv.h"
 #include "cli/command_registry.h"
-#include "server/notify/http_client.h"
+#include "wattguard/notify/http_client.h"
 
 namespace wattguard::cli {
 namespace {

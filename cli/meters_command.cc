@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "cli/command_registry.h"
-#include "server/ingest/provisioning.h"
-#include "server/storage/sqlite_store.h"
+#include "wattguard/ingest/provisioning.h"
+#include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::cli {

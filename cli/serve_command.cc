@@ -7,8 +7,8 @@
 #include <string>
 
 #include "cli/command_registry.h"
-#include "server/api/server.h"
-#include "server/api/server_config.h"
+#include "wattguard/serve/server.h"
+#include "wattguard/serve/server_config.h"
 
 namespace wattguard::cli {
 namespace {
@@ -27,10 +27,10 @@ struct ServeArgs {
 };
 
 // The config file (or the defaults) with the command-line overrides applied and checked.
-api::ServerConfig resolve_config(const ServeArgs& a) {
-  api::ServerConfig config;
+serve::ServerConfig resolve_config(const ServeArgs& a) {
+  serve::ServerConfig config;
   if (!a.config_file.empty()) {
-    auto loaded = api::load_config_file(a.config_file);
+    auto loaded = serve::load_config_file(a.config_file);
     if (!loaded.config) throw BadInput(loaded.error);
     config = *loaded.config;
   }
@@ -42,15 +42,15 @@ api::ServerConfig resolve_config(const ServeArgs& a) {
   if (a.mqtt_host) config.mqtt.host = *a.mqtt_host;
   if (a.mqtt_port) config.mqtt.port = static_cast<uint16_t>(*a.mqtt_port);
   if (a.log_level) config.log.level = *a.log_level;
-  if (const std::string invalid = api::validate_config(config); !invalid.empty()) {
+  if (const std::string invalid = serve::validate_config(config); !invalid.empty()) {
     throw BadInput(invalid + (a.config_file.empty() ? "" : " (after command-line options)"));
   }
   return config;
 }
 
 void run_serve(const ServeArgs& args) {
-  const api::ServerConfig config = resolve_config(args);
-  api::apply_log_level(config);
+  const serve::ServerConfig config = resolve_config(args);
+  serve::apply_log_level(config);
   if (args.check_only) {
     std::printf("configuration OK: http %s:%u, broker %s:%u, database %s\n", config.http.bind.c_str(),
                 config.http.port, config.mqtt.host.c_str(), config.mqtt.port, config.database_path().c_str());
@@ -65,7 +65,7 @@ void run_serve(const ServeArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::string error;
-  auto server = api::Server::start(config, &error);
+  auto server = serve::Server::start(config, &error);
   if (!server) {
     spdlog::error("cannot start: {}", error);
     throw CLI::RuntimeError(1);

@@ -9,12 +9,12 @@
 #include <vector>
 #include <string>
 
-#include "analytics/csv_fields.h"
-#include "analytics/grid_simulator.h"
-#include "analytics/real_households.h"
-#include "analytics/readings_csv.h"
-#include "analytics/theft_scan.h"
-#include "analytics/topology_io.h"
+#include "wattguard/analytics/csv_fields.h"
+#include "wattguard/evaluation/grid_simulator.h"
+#include "wattguard/evaluation/real_households.h"
+#include "wattguard/analytics/readings_csv.h"
+#include "wattguard/analytics/theft_scan.h"
+#include "wattguard/analytics/topology_io.h"
 #include "cli/command_registry.h"
 
 namespace wattguard::cli {

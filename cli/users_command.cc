@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "cli/command_registry.h"
-#include "server/api/auth_store.h"
-#include "server/api/request_target.h"
-#include "server/api/secrets.h"
-#include "server/api/server_config.h"
-#include "server/storage/sqlite_store.h"
+#include "wattguard/api/auth_store.h"
+#include "wattguard/api/request_target.h"
+#include "wattguard/api/secrets.h"
+#include "wattguard/serve/server_config.h"
+#include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::cli {
@@ -32,10 +32,10 @@ struct StoreArgs {
   std::optional<std::string> data_dir;
 };
 
-api::ServerConfig resolve(const StoreArgs& a) {
-  api::ServerConfig config;
+serve::ServerConfig resolve(const StoreArgs& a) {
+  serve::ServerConfig config;
   if (!a.config_file.empty()) {
-    auto loaded = api::load_config_file(a.config_file);
+    auto loaded = serve::load_config_file(a.config_file);
     if (!loaded.config) throw BadInput(loaded.error);
     config = *loaded.config;
   }
@@ -43,7 +43,7 @@ api::ServerConfig resolve(const StoreArgs& a) {
   return config;
 }
 
-std::unique_ptr<api::AuthStore> open_auth(const api::ServerConfig& config) {
+std::unique_ptr<api::AuthStore> open_auth(const serve::ServerConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(config.database_path()).parent_path(), ec);
   std::string error;
@@ -52,7 +52,7 @@ std::unique_ptr<api::AuthStore> open_auth(const api::ServerConfig& config) {
   return auth;
 }
 
-api::PasswordCost cost_of(const api::ServerConfig& config) {
+api::PasswordCost cost_of(const serve::ServerConfig& config) {
   return api::password_cost_from_name(config.auth.password_cost).value_or(api::PasswordCost::kInteractive);
 }
 
@@ -70,7 +70,7 @@ std::string read_password_line() {
 }
 
 // Gives `meters` to `user` in the readings store (MeterInfo::owner).
-void assign_meters(const api::ServerConfig& config, const std::string& user, const std::vector<std::string>& meters) {
+void assign_meters(const serve::ServerConfig& config, const std::string& user, const std::vector<std::string>& meters) {
   if (meters.empty()) return;
   storage::SqliteOptions options;
   options.path = config.database_path();

@@ -2,7 +2,6 @@
 // read back through its HTTP API, as a user of `wattguard demo` sees it.
 #include <gtest/gtest.h>
 
-#ifdef WATTGUARD_FLEET_HAS_SERVER
 
 #include <chrono>
 #include <fstream>
@@ -10,18 +9,18 @@
 #include <set>
 #include <string>
 
-#include "server/notify/http_client.h"
+#include "wattguard/notify/http_client.h"
 #include "tests/e2e_support.h"
-#include "wattguard/fleet/demo_grid.h"
-#include "wattguard/fleet/local_system.h"
+#include "wattguard/demo/demo_grid.h"
+#include "wattguard/demo/local_system.h"
 
 namespace wattguard::e2e {
 namespace {
 
 constexpr const char* kToken = "demo-grid-test-token-0123456789";
 
-std::unique_ptr<fleet::LocalSystem> start_server(const std::filesystem::path& data) {
-  fleet::LocalSystemOptions o;
+std::unique_ptr<demo::LocalSystem> start_server(const std::filesystem::path& data) {
+  demo::LocalSystemOptions o;
   o.data_dir = data;
   o.http_port = 0;
   o.password_cost = "min";
@@ -30,16 +29,16 @@ std::unique_ptr<fleet::LocalSystem> start_server(const std::filesystem::path& da
   o.fleet.meters = 1;
   o.fleet.journal_fsync = false;
   o.start_fleet = false;
-  o.configure_server = [](api::ServerConfig& c) {
+  o.configure_server = [](serve::ServerConfig& c) {
     c.storage.synchronous_full = false;
     c.theft.history_days = 28;
   };
-  auto s = fleet::LocalSystem::start(o);
+  auto s = demo::LocalSystem::start(o);
   if (!s.ok()) throw std::runtime_error(s.error());
   return std::move(s).value();
 }
 
-nlohmann::json get(fleet::LocalSystem& sys, const std::string& path) {
+nlohmann::json get(demo::LocalSystem& sys, const std::string& path) {
   notify::HttpCall call;
   call.method = "GET";
   call.url = sys.url() + path;
@@ -56,13 +55,13 @@ int64_t now_ms() {
 TEST(DemoGrid, HistoryIsLoadedAnalysedAndItsPrimeSuspectIsAThief) {
   TempDir dir("demo-grid-e2e");
   auto sys = start_server(dir.path());
-  fleet::DemoGridOptions g;
+  demo::DemoGridOptions g;
   g.transformers = 1;
   g.consumers = 40;
   g.seed = 1;
   g.files_dir = dir.path() / "grid-demo";
   const int64_t now = now_ms();
-  auto seeded = fleet::seed_demo_grid(sys->server(), g, now);
+  auto seeded = demo::seed_demo_grid(sys->server(), g, now);
   ASSERT_TRUE(seeded.ok()) << seeded.error();
   ASSERT_TRUE(seeded->seeded);
   EXPECT_EQ(seeded->transformers, 1u);
@@ -112,7 +111,7 @@ TEST(DemoGrid, HistoryIsLoadedAnalysedAndItsPrimeSuspectIsAThief) {
   EXPECT_TRUE(thieves.count(top[0].value("meter", ""))) << top[0].dump();
 
   // A second start keeps what is there and adds nothing.
-  auto again = fleet::seed_demo_grid(sys->server(), g, now_ms());
+  auto again = demo::seed_demo_grid(sys->server(), g, now_ms());
   ASSERT_TRUE(again.ok()) << again.error();
   EXPECT_FALSE(again->seeded);
 }
@@ -120,10 +119,10 @@ TEST(DemoGrid, HistoryIsLoadedAnalysedAndItsPrimeSuspectIsAThief) {
 TEST(DemoGrid, TooShortAHistoryIsRefusedWithTheReason) {
   TempDir dir("demo-grid-e2e");
   auto sys = start_server(dir.path());
-  fleet::DemoGridOptions g;
+  demo::DemoGridOptions g;
   g.days = 20;
   g.files_dir = dir.path() / "grid-demo";
-  auto seeded = fleet::seed_demo_grid(sys->server(), g, now_ms());
+  auto seeded = demo::seed_demo_grid(sys->server(), g, now_ms());
   ASSERT_FALSE(seeded.ok());
   EXPECT_NE(seeded.error().find("20 days"), std::string::npos) << seeded.error();
   auto topology = sys->server().grid().list();
@@ -134,6 +133,3 @@ TEST(DemoGrid, TooShortAHistoryIsRefusedWithTheReason) {
 }  // namespace
 }  // namespace wattguard::e2e
 
-#else
-TEST(DemoGrid, SkippedWithoutServer) { GTEST_SKIP() << "server libraries not built"; }
-#endif

@@ -2,22 +2,21 @@
 // nothing, commands round-trip, tamper events reach the store.
 #include <gtest/gtest.h>
 
-#ifdef WATTGUARD_FLEET_HAS_SERVER
 
 #include <chrono>
 #include <thread>
 
-#include "server/storage/reading_store.h"
+#include "wattguard/storage/reading_store.h"
 #include "tests/e2e_support.h"
-#include "wattguard/fleet/local_system.h"
+#include "wattguard/demo/local_system.h"
 
 namespace wattguard::e2e {
 namespace {
 
 using namespace std::chrono_literals;
 
-fleet::LocalSystemOptions options_for(const std::filesystem::path& data, std::size_t meters, double speed) {
-  fleet::LocalSystemOptions o;
+demo::LocalSystemOptions options_for(const std::filesystem::path& data, std::size_t meters, double speed) {
+  demo::LocalSystemOptions o;
   o.data_dir = data;
   o.http_port = 0;
   o.password_cost = "min";
@@ -28,20 +27,20 @@ fleet::LocalSystemOptions options_for(const std::filesystem::path& data, std::si
   o.fleet.sample_rate_hz = 2000;
   o.fleet.journal_fsync = false;
   o.fleet.keepalive_s = 10;
-  o.configure_server = [](api::ServerConfig& c) {
+  o.configure_server = [](serve::ServerConfig& c) {
     c.storage.synchronous_full = false;
     c.ingest.flush_interval_ms = 50;
   };
   return o;
 }
 
-std::unique_ptr<fleet::LocalSystem> start(const fleet::LocalSystemOptions& o) {
-  auto s = fleet::LocalSystem::start(o);
+std::unique_ptr<demo::LocalSystem> start(const demo::LocalSystemOptions& o) {
+  auto s = demo::LocalSystem::start(o);
   if (!s.ok()) throw std::runtime_error(s.error());
   return std::move(s).value();
 }
 
-uint64_t stored_count(fleet::LocalSystem& sys, const std::string& id) {
+uint64_t stored_count(demo::LocalSystem& sys, const std::string& id) {
   auto s = sys.server().store().seq_summary(id);
   return s.ok() ? s->count : 0;
 }
@@ -57,7 +56,7 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
 }
 
 // After the fleet has stopped: every meter's readings 1..next_seq-1 are in the store, once each.
-void expect_all_stored(fleet::LocalSystem& sys, const std::vector<uint64_t>& next) {
+void expect_all_stored(demo::LocalSystem& sys, const std::vector<uint64_t>& next) {
   const auto& ids = sys.fleet().meter_ids();
   ASSERT_TRUE(eventually([&] {
     for (std::size_t k = 0; k < ids.size(); ++k) {
@@ -172,6 +171,3 @@ TEST(IngestPipeline, ThievesTamperEventsAreStored) {
 }  // namespace
 }  // namespace wattguard::e2e
 
-#else
-TEST(IngestPipeline, SkippedWithoutServer) { GTEST_SKIP() << "server libraries not built"; }
-#endif

@@ -1,5 +1,5 @@
 // Alert -> JSON.
-#include "server/alerts/alert_json.h"
+#include "wattguard/alerts/alert_json.h"
 
 #include <ctime>
 

@@ -1,11 +1,11 @@
 // AlertService on its own SQLite connection: alerts, the delivery outbox and alert actions.
-#include "server/alerts/alert_service.h"
+#include "wattguard/alerts/alert_service.h"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 
-#include "server/storage/sqlite_db.h"
+#include "wattguard/storage/sqlite_db.h"
 
 namespace wattguard::alerts {
 

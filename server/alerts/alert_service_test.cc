@@ -1,5 +1,5 @@
 // AlertService on a real SQLite file: raise, dedup, clear, acknowledge/close, outbox rows, reopen.
-#include "server/alerts/alert_service.h"
+#include "wattguard/alerts/alert_service.h"
 
 #include <gtest/gtest.h>
 

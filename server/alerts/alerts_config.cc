@@ -1,7 +1,7 @@
 // Recipient and policy lookups over the configured areas.
-#include "server/alerts/alerts_config.h"
+#include "wattguard/alerts/alerts_config.h"
 
-#include "server/notify/http_client.h"
+#include "wattguard/notify/http_client.h"
 
 namespace wattguard::alerts {
 

@@ -1,12 +1,12 @@
 // The outbox sender.
-#include "server/alerts/delivery_worker.h"
+#include "wattguard/alerts/delivery_worker.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdio>
 
-#include "server/alerts/alert_json.h"
+#include "wattguard/alerts/alert_json.h"
 
 namespace wattguard::alerts {
 

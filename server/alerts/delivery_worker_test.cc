@@ -1,18 +1,18 @@
 // The outbox sender against a real loopback HTTP receiver and a real SQLite file.
-#include "server/alerts/delivery_worker.h"
+#include "wattguard/alerts/delivery_worker.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <thread>
 
-#include "server/alerts/alerts_config.h"
-#include "server/notify/test_receiver.h"
+#include "wattguard/alerts/alerts_config.h"
+#include "wattguard/test_support/test_receiver.h"
 
 namespace wattguard::alerts {
 namespace {
 
-using notify::testing::TestReceiver;
+using test_support::TestReceiver;
 
 bool wait_until(const std::function<bool()>& pred, int timeout_ms = 30'000) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

@@ -1,5 +1,5 @@
 // Tamper and offline alerts from ingest events.
-#include "server/alerts/ingest_alerts.h"
+#include "wattguard/alerts/ingest_alerts.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,5 +1,5 @@
 // The disconnect policy.
-#include "server/alerts/prevention_policy.h"
+#include "wattguard/alerts/prevention_policy.h"
 
 #include <spdlog/spdlog.h>
 

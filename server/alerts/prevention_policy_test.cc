@@ -1,6 +1,6 @@
 // End to end through a real Mosquitto: a meter's tamper event becomes an alert, the area's policy
 // disconnects the meter (relay_off acknowledged, or retried after timeouts), everything audited.
-#include "server/alerts/prevention_policy.h"
+#include "wattguard/alerts/prevention_policy.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -9,11 +9,11 @@
 #include <filesystem>
 #include <thread>
 
-#include "server/alerts/alert_json.h"
-#include "server/alerts/ingest_alerts.h"
-#include "server/ingest/provisioning.h"
-#include "server/ingest/test_broker.h"
-#include "server/storage/sqlite_store.h"
+#include "wattguard/alerts/alert_json.h"
+#include "wattguard/alerts/ingest_alerts.h"
+#include "wattguard/ingest/provisioning.h"
+#include "wattguard/test_support/test_broker.h"
+#include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
 
@@ -21,8 +21,8 @@ namespace wattguard::alerts {
 namespace {
 
 namespace fs = std::filesystem;
-using ingest::testing::TestBroker;
-using ingest::testing::TestClient;
+using test_support::TestBroker;
+using test_support::TestClient;
 using protocol::TopicKind;
 
 int64_t now_ms() {
@@ -42,7 +42,7 @@ bool wait_until(const std::function<bool()>& pred, int timeout_ms = 30'000) {
 class PolicyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (ingest::testing::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
+    if (test_support::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
     dir_ = fs::path(::testing::TempDir()) /
            ("wg_policy_" + std::to_string(::getpid()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "server/alerts/alert_json.h"
+#include "wattguard/alerts/alert_json.h"
 
 namespace wattguard::api {
 namespace {

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "server/alerts/alert_service.h"
-#include "server/api/api_handler.h"
-#include "server/api/http_message.h"
-#include "server/api/request_target.h"
-#include "server/storage/reading_store.h"
+#include "wattguard/alerts/alert_service.h"
+#include "wattguard/api/api_handler.h"
+#include "wattguard/api/http_message.h"
+#include "wattguard/api/request_target.h"
+#include "wattguard/storage/reading_store.h"
 
 namespace wattguard::api {
 

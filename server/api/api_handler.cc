@@ -1,5 +1,5 @@
 // Routing, authentication, authorisation and the JSON routes of the API.
-#include "server/api/api_handler.h"
+#include "wattguard/api/api_handler.h"
 
 #include <spdlog/spdlog.h>
 
@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <variant>
 
-#include "analytics/decimal_round.h"
+#include "wattguard/base/decimal_round.h"
 #include "server/api/alert_routes.h"
 #include "server/api/api_json.h"
 #include "server/api/grid_routes.h"
@@ -136,7 +136,6 @@ bool int_param(const RequestTarget& t, const char* name, int64_t lo, int64_t hi,
   return true;
 }
 
-using analytics::round_to_step;
 
 // ?fields=fleet: what the fleet page shows, rounded, at about half the size.
 }  // namespace
@@ -169,11 +168,11 @@ bool same_origin(const HttpRequest& req) {
 
 ApiHandler::ApiHandler(ApiDeps deps)
     : deps_(std::move(deps)),
-      password_cost_(password_cost_from_name(deps_.config.auth.password_cost).value_or(PasswordCost::kInteractive)),
-      throttle_(deps_.config.auth.login_delay_base_ms, deps_.config.auth.login_delay_max_ms),
+      password_cost_(password_cost_from_name(deps_.auth_config.password_cost).value_or(PasswordCost::kInteractive)),
+      throttle_(deps_.auth_config.login_delay_base_ms, deps_.auth_config.login_delay_max_ms),
       directory_(*deps_.store, 5000),
       day_start_(*deps_.store),
-      static_files_(deps_.config.resolved_static_dir()) {
+      static_files_(deps_.static_dir) {
   if (!deps_.now_ms) deps_.now_ms = system_now_ms;
   started_ms_ = deps_.now_ms();
 }
@@ -316,7 +315,7 @@ std::string ApiHandler::session_cookie(const HttpRequest& req, const std::string
   std::string cookie = std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                        std::to_string(max_age_s);
   bool secure = false;
-  switch (deps_.config.auth.cookie_secure) {
+  switch (deps_.auth_config.cookie_secure) {
     case CookieSecure::kAlways: secure = true; break;
     case CookieSecure::kNever: secure = false; break;
     case CookieSecure::kAuto: {
@@ -375,7 +374,7 @@ HttpResponse ApiHandler::sign_in(const HttpRequest& req) {
     return r;
   }
   throttle_.record_success(*name);
-  const int64_t ttl_s = deps_.config.auth.session_ttl_s;
+  const int64_t ttl_s = deps_.auth_config.session_ttl_s;
   const std::string sid = deps_.auth->create_session(user->id, now / 1000, ttl_s);
   if (sid.empty()) return error_response(500, "storage_error", "", "could not create the session");
   spdlog::info("api: '{}' signed in from {}", user->name, req.remote_address);
@@ -485,7 +484,7 @@ ApiHandler::MeterRow ApiHandler::meter_row(const storage::MeterInfo& info, const
   MeterRow row;
   row.info = &info;
   row.live = live;
-  row.period_s = deps_.config.ingest.period_s;
+  row.period_s = deps_.default_period_s;
   if (live == nullptr) return row;
   if (live->period_s > 0) row.period_s = static_cast<int>(live->period_s);
   row.status = ingest::connectivity_name(live->connectivity);

@@ -1,7 +1,7 @@
 // Request-handler tests without sockets: every route and error code against the real SQLite
 // store (temp file), the real auth tables and an ingest service whose broker is unreachable
 // (readings are put in the store directly). The clock is fixed, so delays and expiries are exact.
-#include "server/api/api_handler.h"
+#include "wattguard/api/api_handler.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/api/api_test_fixture.h"
-#include "server/storage/sqlite_store.h"
+#include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::api {
 namespace {
@@ -65,9 +65,9 @@ class ApiHandlerTest : public ApiFixture {
     }
     std::ofstream(dir_.file("index.html")) << "<!doctype html>wattguard";
     ApiDeps deps;
-    deps.config.auth.login_delay_base_ms = 1000;
-    deps.config.auth.login_delay_max_ms = 8000;
-    deps.config.auth.session_ttl_s = 3600;
+    deps.auth_config.login_delay_base_ms = 1000;
+    deps.auth_config.login_delay_max_ms = 8000;
+    deps.auth_config.session_ttl_s = 3600;
     start_api(std::move(deps), [this] { return now_ms_; });
   }
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "server/api/auth_store.h"
-#include "server/ingest/meter_live.h"
-#include "server/storage/store_types.h"
+#include "wattguard/api/auth_store.h"
+#include "wattguard/ingest/meter_live.h"
+#include "wattguard/storage/store_types.h"
 #include "wattguard/protocol/messages.h"
 
 namespace wattguard::api {

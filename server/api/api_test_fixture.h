@@ -13,14 +13,15 @@
 #include <utility>
 #include <vector>
 
-#include "server/api/api_handler.h"
-#include "server/api/auth_store.h"
-#include "server/api/live_hub.h"
-#include "server/api/test_support.h"
-#include "server/ingest/ingest_service.h"
-#include "server/storage/sqlite_store.h"
+#include "wattguard/api/api_handler.h"
+#include "wattguard/api/auth_store.h"
+#include "wattguard/api/live_hub.h"
+#include "wattguard/test_support/temp_dir.h"
+#include "wattguard/ingest/ingest_service.h"
+#include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::api {
+using test_support::TempDir;
 
 class ApiFixture : public ::testing::Test {
  protected:
@@ -54,8 +55,8 @@ class ApiFixture : public ::testing::Test {
     deps.ingest = ingest_.get();
     deps.auth = auth_.get();
     deps.hub = &hub_;
-    deps.config.http.static_dir = dir_.path().string();
-    deps.config.auth.password_cost = "min";
+    deps.static_dir = dir_.path().string();
+    deps.auth_config.password_cost = "min";
     deps.now_ms = std::move(now_ms);
     api_ = std::make_unique<ApiHandler>(std::move(deps));
   }

@@ -1,5 +1,5 @@
 // SQLite persistence of users, sessions and API tokens.
-#include "server/api/auth_store.h"
+#include "wattguard/api/auth_store.h"
 
 #include <sqlite3.h>
 

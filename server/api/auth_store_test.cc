@@ -1,13 +1,14 @@
 // Tests of users, sessions and API tokens on a real SQLite file.
-#include "server/api/auth_store.h"
+#include "wattguard/api/auth_store.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "server/api/test_support.h"
+#include "wattguard/test_support/temp_dir.h"
 
 namespace wattguard::api {
+using test_support::TempDir;
 namespace {
 
 class AuthStoreTest : public ::testing::Test {

@@ -6,9 +6,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "analytics/decimal_round.h"
-#include "server/grid/readings_import.h"
-#include "server/grid/topology_import.h"
+#include "wattguard/base/decimal_round.h"
+#include "wattguard/grid/readings_import.h"
+#include "wattguard/grid/topology_import.h"
 
 namespace wattguard::api {
 namespace {
@@ -17,7 +17,6 @@ using nlohmann::json;
 
 constexpr size_t kTopSuspects = 3;
 
-using analytics::round_to_step;
 
 HttpResponse forbidden(std::string_view message) { return error_response(403, "forbidden", "", message); }
 

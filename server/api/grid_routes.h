@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "server/api/api_handler.h"
-#include "server/api/http_message.h"
-#include "server/api/request_target.h"
-#include "server/grid/grid_store.h"
-#include "server/grid/theft_analysis_service.h"
-#include "server/storage/reading_store.h"
+#include "wattguard/api/api_handler.h"
+#include "wattguard/api/http_message.h"
+#include "wattguard/api/request_target.h"
+#include "wattguard/grid/grid_store.h"
+#include "wattguard/grid/theft_analysis_service.h"
+#include "wattguard/storage/reading_store.h"
 
 namespace wattguard::api {
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/api/api_test_fixture.h"
-#include "server/storage/sqlite_store.h"
+#include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::api {
 namespace {

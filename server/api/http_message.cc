@@ -1,5 +1,5 @@
 // Helpers on the plain HTTP values: header look-up and the JSON response shapes.
-#include "server/api/http_message.h"
+#include "wattguard/api/http_message.h"
 
 #include <nlohmann/json.hpp>
 

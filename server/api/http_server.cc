@@ -1,6 +1,6 @@
 // Boost.Beast listener, HTTP session and WebSocket session. This is the only translation unit
 // of the server that includes Beast (it is slow to compile); everything else sees plain values.
-#include "server/api/http_server.h"
+#include "wattguard/api/http_server.h"
 
 #include <algorithm>
 #include <spdlog/spdlog.h>

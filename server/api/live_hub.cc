@@ -1,5 +1,5 @@
 // Live message fan-out.
-#include "server/api/live_hub.h"
+#include "wattguard/api/live_hub.h"
 
 #include <vector>
 

@@ -1,5 +1,5 @@
 // Tests of the live fan-out: filtering, dropping full clients, forgetting closed ones.
-#include "server/api/live_hub.h"
+#include "wattguard/api/live_hub.h"
 
 #include <gtest/gtest.h>
 

@@ -2,8 +2,8 @@
 // changes) into live WebSocket messages on the LiveHub.
 #pragma once
 
-#include "server/api/live_hub.h"
-#include "server/ingest/ingest_observer.h"
+#include "wattguard/api/live_hub.h"
+#include "wattguard/ingest/ingest_observer.h"
 
 namespace wattguard::api {
 

@@ -1,11 +1,11 @@
 // Growing delay after failed sign-ins, per user name and per client address.
-#include "server/api/login_throttle.h"
+#include "wattguard/api/login_throttle.h"
 
 #include <algorithm>
 #include <iterator>
 #include <vector>
 
-#include "server/api/http_message.h"
+#include "wattguard/api/http_message.h"
 
 namespace wattguard::api {
 

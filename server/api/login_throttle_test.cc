@@ -1,5 +1,5 @@
 // Tests of the growing sign-in delay (with an explicit clock, not real time).
-#include "server/api/login_throttle.h"
+#include "wattguard/api/login_throttle.h"
 
 #include <gtest/gtest.h>
 

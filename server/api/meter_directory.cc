@@ -1,9 +1,9 @@
 // Meter registry and day-start register caches.
-#include "server/api/meter_directory.h"
+#include "wattguard/api/meter_directory.h"
 
 #include <spdlog/spdlog.h>
 
-#include "server/api/http_message.h"
+#include "wattguard/api/http_message.h"
 
 namespace wattguard::api {
 

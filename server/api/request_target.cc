@@ -1,5 +1,5 @@
 // Target parsing and the typed query values (times, steps, integers, lists).
-#include "server/api/request_target.h"
+#include "wattguard/api/request_target.h"
 
 #include <charconv>
 #include <cmath>

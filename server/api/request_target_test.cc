@@ -1,5 +1,5 @@
 // Tests of target parsing and the typed query values.
-#include "server/api/request_target.h"
+#include "wattguard/api/request_target.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // libsodium wrappers for tokens, session ids and passwords.
-#include "server/api/secrets.h"
+#include "wattguard/api/secrets.h"
 
 #include <sodium.h>
 

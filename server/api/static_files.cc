@@ -1,12 +1,12 @@
 // Static file serving for the web UI.
-#include "server/api/static_files.h"
+#include "wattguard/api/static_files.h"
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
 
-#include "server/api/request_target.h"
+#include "wattguard/api/request_target.h"
 
 namespace wattguard::api {
 namespace {

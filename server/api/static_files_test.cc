@@ -1,13 +1,14 @@
 // Tests of static file serving: MIME types, caching, ETags, SPA fallback, path safety.
-#include "server/api/static_files.h"
+#include "wattguard/api/static_files.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "server/api/test_support.h"
+#include "wattguard/test_support/temp_dir.h"
 
 namespace wattguard::api {
+using test_support::TempDir;
 namespace {
 
 void write_file(const std::filesystem::path& p, const std::string& text) {

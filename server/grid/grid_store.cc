@@ -1,5 +1,5 @@
 // GridStore on SQLite: tables grid_transformers and grid_members, created if missing.
-#include "server/grid/grid_store.h"
+#include "wattguard/grid/grid_store.h"
 
 #include <map>
 

@@ -1,7 +1,7 @@
 // GridStore and topology import: tables in the readings' file, atomic replace, the membership rules, and
 // errors naming the row for every bad-input case of issue 6 (unknown meter, consumer on two transformers,
 // no check meter, malformed row), with nothing half-imported.
-#include "server/grid/grid_store.h"
+#include "wattguard/grid/grid_store.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <set>
 #include <string>
 
-#include "analytics/text_damage.h"
+#include "wattguard/test_support/text_damage.h"
 #include "server/grid/grid_test_support.h"
-#include "server/grid/topology_import.h"
+#include "wattguard/grid/topology_import.h"
 
 namespace wattguard::grid {
 namespace {
@@ -100,7 +100,7 @@ TEST_F(GridStoreTest, FuzzedTopologiesAreRefusedOrValid) {
   std::mt19937 rng(99);
   int refused = 0, accepted = 0;
   for (int iter = 0; iter < 3000; ++iter) {
-    const std::string text = analytics::damage_text(bases[iter % 2], rng, alphabet, 4);
+    const std::string text = test_support::damage_text(bases[iter % 2], rng, alphabet, 4);
     auto parsed = parse(text);
     if (!parsed.ok()) {
       ++refused;

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "server/storage/sqlite_store.h"
+#include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::grid {
 

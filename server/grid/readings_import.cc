@@ -1,10 +1,10 @@
 // Readings import: analytics' CSV reader for the row rules and gap filling, then registers continued per meter.
-#include "server/grid/readings_import.h"
+#include "wattguard/grid/readings_import.h"
 
 #include <cmath>
 
-#include "analytics/csv_fields.h"
-#include "analytics/readings_csv.h"
+#include "wattguard/analytics/csv_fields.h"
+#include "wattguard/analytics/readings_csv.h"
 #include "wattguard/protocol/codec.h"
 
 namespace wattguard::grid {

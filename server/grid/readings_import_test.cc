@@ -1,7 +1,7 @@
 // Readings import into a real SqliteStore: 15-minute rollups hold exactly each imported interval's energy,
 // finer files are summed, re-imports store nothing twice, later files continue the register, and every bad
 // input is an error naming its line with nothing stored.
-#include "server/grid/readings_import.h"
+#include "wattguard/grid/readings_import.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Theft analysis cycles: rollups -> interval values (register-covered gaps) -> TransformerMonitor -> alerts.
-#include "server/grid/theft_analysis_service.h"
+#include "wattguard/grid/theft_analysis_service.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,9 +7,9 @@
 #include <chrono>
 #include <cmath>
 
-#include "analytics/decimal_round.h"
-#include "analytics/floor_division.h"
-#include "analytics/transformer_monitor.h"
+#include "wattguard/base/decimal_round.h"
+#include "wattguard/base/floor_division.h"
+#include "wattguard/analytics/transformer_monitor.h"
 
 namespace wattguard::grid {
 
@@ -27,9 +27,7 @@ int64_t system_now_ms() {
       .count();
 }
 
-using analytics::floor_div;
 
-using analytics::round_to_step;
 
 }  // namespace
 

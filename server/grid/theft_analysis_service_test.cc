@@ -3,7 +3,7 @@
 // transformer with a thief raises one energy_balance alert and ranks the thief first (flagged, its own
 // theft_suspect alert); the honest transformer raises nothing; incremental cycles and a restarted service
 // reach the same conclusion with the same dedup keys.
-#include "server/grid/theft_analysis_service.h"
+#include "wattguard/grid/theft_analysis_service.h"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +11,9 @@
 #include <map>
 #include <sstream>
 
-#include "analytics/grid_simulator.h"
+#include "wattguard/evaluation/grid_simulator.h"
 #include "server/grid/grid_test_support.h"
-#include "server/grid/readings_import.h"
+#include "wattguard/grid/readings_import.h"
 
 namespace wattguard::grid {
 namespace {

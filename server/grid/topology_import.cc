@@ -1,10 +1,10 @@
 // Topology import: analytics' readers do the row rules; this adds names/areas, URL-safe ids and known meters.
-#include "server/grid/topology_import.h"
+#include "wattguard/grid/topology_import.h"
 
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "analytics/topology_io.h"
+#include "wattguard/analytics/topology_io.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::grid {

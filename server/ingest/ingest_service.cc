@@ -1,7 +1,7 @@
 // IngestService: libmosquitto client thread -> decode/validate -> work queue -> writer thread
 // (batched store appends, live state, commands, observers); a timer thread for offline detection
 // and command timeouts.
-#include "server/ingest/ingest_service.h"
+#include "wattguard/ingest/ingest_service.h"
 
 #include <mosquitto.h>
 #include <sodium.h>

@@ -1,5 +1,5 @@
 // Integration tests of IngestService against a real Mosquitto broker on a free loopback port.
-#include "server/ingest/ingest_service.h"
+#include "wattguard/ingest/ingest_service.h"
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
@@ -10,9 +10,9 @@
 #include <chrono>
 #include <thread>
 
-#include "server/ingest/provisioning.h"
-#include "server/ingest/test_broker.h"
-#include "server/storage/sqlite_store.h"
+#include "wattguard/ingest/provisioning.h"
+#include "wattguard/test_support/test_broker.h"
+#include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
 
@@ -89,7 +89,7 @@ struct CountingObserver : IngestObserver {
 class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (testing::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
+    if (test_support::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
     static std::atomic<int> n{0};
     dir_ = fs::path(::testing::TempDir()) / ("wg_ingest_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
     fs::remove_all(dir_);
@@ -97,7 +97,7 @@ class IngestTest : public ::testing::Test {
     auto s = storage::SqliteStore::open(storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 2});
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(s.value());
-    broker_ = std::make_unique<testing::TestBroker>(dir_ / "broker");
+    broker_ = std::make_unique<test_support::TestBroker>(dir_ / "broker");
     const BrokerAuthFiles files{broker_->password_file(), broker_->acl_file()};
     std::vector<storage::MeterInfo> meters;
     for (const auto& id : meter_ids(10)) {
@@ -153,15 +153,15 @@ class IngestTest : public ::testing::Test {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // subscriptions settle
   }
 
-  testing::TestClient& meter_client(const std::string& id, bool clean = false) {
-    auto c = std::make_unique<testing::TestClient>(
-        broker_->port(), testing::TestClient::Options{"meter-" + id, id, passwords_[id], clean, std::nullopt});
+  test_support::TestClient& meter_client(const std::string& id, bool clean = false) {
+    auto c = std::make_unique<test_support::TestClient>(
+        broker_->port(), test_support::TestClient::Options{"meter-" + id, id, passwords_[id], clean, std::nullopt});
     EXPECT_EQ(c->connect(), 0);
     clients_.push_back(std::move(c));
     return *clients_.back();
   }
 
-  void publish_readings(testing::TestClient& c, const std::string& id, uint64_t first, uint64_t count) {
+  void publish_readings(test_support::TestClient& c, const std::string& id, uint64_t first, uint64_t count) {
     for (uint64_t s = first; s < first + count; ++s) {
       ASSERT_TRUE(c.publish(protocol::make_topic(id, TopicKind::kReading), protocol::encode(reading(id, s))));
     }
@@ -174,10 +174,10 @@ class IngestTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<testing::TestBroker> broker_;
+  std::unique_ptr<test_support::TestBroker> broker_;
   std::map<std::string, std::string> passwords_;
   std::string server_password_;
-  std::vector<std::unique_ptr<testing::TestClient>> clients_;
+  std::vector<std::unique_ptr<test_support::TestClient>> clients_;
   CountingObserver observer_;
   std::unique_ptr<IngestService> service_;
 };
@@ -270,7 +270,7 @@ TEST_F(IngestTest, AMeterCannotPublishUnderAnothersId) {
 TEST_F(IngestTest, BrokerRestartMidStreamLosesNothing) {
   start_service(config());  // plain subscriptions (the default): restored from the broker's persistence
   const auto ids = meter_ids(5);
-  std::vector<testing::TestClient*> cs;
+  std::vector<test_support::TestClient*> cs;
   for (const auto& id : ids) cs.push_back(&meter_client(id));
   for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 0, 30);
   broker_->restart();  // graceful: persistence saved, sessions and queues restored
@@ -291,7 +291,7 @@ TEST_F(IngestTest, ServerRestartResumesWithNoGapAndNoDuplicate) {
   shared.share_group = "wattguard";
   start_service(shared);
   const auto ids = meter_ids(4);
-  std::vector<testing::TestClient*> cs;
+  std::vector<test_support::TestClient*> cs;
   for (const auto& id : ids) cs.push_back(&meter_client(id));
   for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 0, 25);
   for (auto* c : cs) ASSERT_TRUE(c->wait_acked());
@@ -386,10 +386,10 @@ TEST_F(IngestTest, AMeterNeverHeardFromStaysUnknownNotOffline) {
 TEST_F(IngestTest, OfflineFromLastWillAndFromMissedPeriods) {
   start_service(fast_liveness_config(3));
   // m1 announces itself online with a last will, then vanishes without a DISCONNECT.
-  auto will = testing::TestClient::Options{"meter-m1", "m1", passwords_["m1"], false,
+  auto will = test_support::TestClient::Options{"meter-m1", "m1", passwords_["m1"], false,
                                            std::make_pair(protocol::make_topic("m1", TopicKind::kStatus),
                                                           std::string(R"({"meter":"m1","state":"offline"})"))};
-  auto m1 = std::make_unique<testing::TestClient>(broker_->port(), will);
+  auto m1 = std::make_unique<test_support::TestClient>(broker_->port(), will);
   ASSERT_EQ(m1->connect(), 0);
   ASSERT_TRUE(m1->publish(protocol::make_topic("m1", TopicKind::kStatus),
                           protocol::encode(protocol::StatusMessage{"m1", true, now_ms(), 60, "test"}), true));

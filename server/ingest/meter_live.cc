@@ -1,5 +1,5 @@
 // Names of the connectivity states.
-#include "server/ingest/meter_live.h"
+#include "wattguard/ingest/meter_live.h"
 
 namespace wattguard::ingest {
 

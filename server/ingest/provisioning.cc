@@ -1,5 +1,5 @@
 // Meter provisioning: registry rows in the store plus Mosquitto password-file lines and the ACL.
-#include "server/ingest/provisioning.h"
+#include "wattguard/ingest/provisioning.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

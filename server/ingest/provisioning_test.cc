@@ -1,6 +1,6 @@
 // Tests of provisioning: Mosquitto password hashes (checked against mosquitto_passwd and a real
 // broker), the ACL, atomic registration, and the bulk form.
-#include "server/ingest/provisioning.h"
+#include "wattguard/ingest/provisioning.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "server/ingest/test_broker.h"
-#include "server/storage/sqlite_store.h"
+#include "wattguard/test_support/test_broker.h"
+#include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::ingest {
@@ -61,7 +61,7 @@ TEST(Passwords, OurHashHasMosquittoFormatAndVerifies) {
 }
 
 TEST(Passwords, AgreesWithMosquittoPasswd) {
-  if (testing::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
+  if (test_support::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
   const fs::path dir = temp_dir("mp");
   BrokerAuthFiles files{dir / "passwd", dir / "acl"};
   ProvisionOptions slow;
@@ -183,8 +183,8 @@ TEST_F(ProvisionTest, BulkFleetInOneGo) {
 }
 
 TEST_F(ProvisionTest, RealBrokerAcceptsTheCredentialsAndEnforcesTheAcl) {
-  if (testing::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
-  testing::TestBroker broker(dir_ / "broker");
+  if (test_support::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
+  test_support::TestBroker broker(dir_ / "broker");
   files_ = BrokerAuthFiles{broker.password_file(), broker.acl_file()};
   auto creds = provision_meters(*store_, files_, std::vector{meter("m1"), meter("m2")});
   ASSERT_TRUE(creds.ok()) << creds.error().message;
@@ -192,15 +192,15 @@ TEST_F(ProvisionTest, RealBrokerAcceptsTheCredentialsAndEnforcesTheAcl) {
   ASSERT_TRUE(server_pw.ok());
   ASSERT_TRUE(broker.start()) << broker.log();
 
-  testing::TestClient good(broker.port(), {"t-m1", "m1", (*creds)[0].password, true, std::nullopt});
+  test_support::TestClient good(broker.port(), {"t-m1", "m1", (*creds)[0].password, true, std::nullopt});
   EXPECT_EQ(good.connect(), 0);
-  testing::TestClient bad(broker.port(), {"t-m2", "m2", "wrong password", true, std::nullopt});
+  test_support::TestClient bad(broker.port(), {"t-m2", "m2", "wrong password", true, std::nullopt});
   EXPECT_NE(bad.connect(), 0);
 
   // The server sees m1's reading but not what m1 publishes under m2's id.
   std::mutex mu;
   std::vector<std::string> seen;
-  testing::TestClient server(broker.port(), {"t-srv", std::string(kDefaultServerUser), server_pw.value(), true, std::nullopt});
+  test_support::TestClient server(broker.port(), {"t-srv", std::string(kDefaultServerUser), server_pw.value(), true, std::nullopt});
   server.on_message = [&](const std::string& topic, const std::string&) {
     std::lock_guard lk(mu);
     seen.push_back(topic);

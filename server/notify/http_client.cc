@@ -1,5 +1,5 @@
 // Blocking HTTP client on Beast: one connection per call, Connection: close, deadline on the whole call.
-#include "server/notify/http_client.h"
+#include "wattguard/notify/http_client.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

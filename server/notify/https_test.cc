@@ -22,8 +22,8 @@
 #include <thread>
 #include <vector>
 
-#include "server/notify/http_client.h"
-#include "server/notify/notifier.h"
+#include "wattguard/notify/http_client.h"
+#include "wattguard/notify/notifier.h"
 
 namespace wattguard::notify {
 namespace {

@@ -1,5 +1,5 @@
 // The webhook and SMS-gateway notifiers and the message template.
-#include "server/notify/notifier.h"
+#include "wattguard/notify/notifier.h"
 
 namespace wattguard::notify {
 

@@ -1,9 +1,9 @@
 // Notifier tests against a real loopback HTTP receiver.
-#include "server/notify/notifier.h"
+#include "wattguard/notify/notifier.h"
 
 #include <gtest/gtest.h>
 
-#include "server/notify/test_receiver.h"
+#include "wattguard/test_support/test_receiver.h"
 
 namespace wattguard::notify {
 namespace {
@@ -41,7 +41,7 @@ TEST(ParseUrl, AcceptsHttpAndHttpsAndRejectsOthers) {
 }
 
 TEST(Webhook, PostsTheAlertJson) {
-  testing::TestReceiver rx;
+  test_support::TestReceiver rx;
   ASSERT_TRUE(rx.ok());
   auto hook = make_webhook_notifier({.timeout_ms = 10'000, .auth_header = "X-Token: s3cret", .ca_file = ""});
   const auto outcome = hook->send(rx.url("/hook"), sample_message());
@@ -57,7 +57,7 @@ TEST(Webhook, PostsTheAlertJson) {
 }
 
 TEST(Webhook, ErrorStatusIsAFailureWithTheStatus) {
-  testing::TestReceiver rx;
+  test_support::TestReceiver rx;
   rx.set_status(503);
   auto hook = make_webhook_notifier({});
   const auto outcome = hook->send(rx.url(), sample_message());
@@ -69,7 +69,7 @@ TEST(Webhook, ErrorStatusIsAFailureWithTheStatus) {
 TEST(Webhook, ReceiverDownIsATransportError) {
   uint16_t port = 0;
   {
-    testing::TestReceiver rx;
+    test_support::TestReceiver rx;
     port = rx.port();
   }
   auto hook = make_webhook_notifier({.timeout_ms = 3000, .auth_header = "", .ca_file = ""});
@@ -80,7 +80,7 @@ TEST(Webhook, ReceiverDownIsATransportError) {
 }
 
 TEST(Sms, FormBodyWithFilledTemplateAndBasicAuth) {
-  testing::TestReceiver rx;
+  test_support::TestReceiver rx;
   SmsGatewayOptions o;
   o.url = rx.url("/sms/send");
   o.username = "wg";
@@ -100,7 +100,7 @@ TEST(Sms, FormBodyWithFilledTemplateAndBasicAuth) {
 }
 
 TEST(Sms, JsonBodyAndBearerHeader) {
-  testing::TestReceiver rx;
+  test_support::TestReceiver rx;
   SmsGatewayOptions o;
   o.url = rx.url("/v1/messages");
   o.body = "json";
@@ -119,7 +119,7 @@ TEST(Sms, JsonBodyAndBearerHeader) {
 }
 
 TEST(Sms, GetPutsParametersInTheQuery) {
-  testing::TestReceiver rx;
+  test_support::TestReceiver rx;
   SmsGatewayOptions o;
   o.url = rx.url("/send?key=k1");
   o.method = "GET";

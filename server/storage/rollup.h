@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "server/storage/store_types.h"
+#include "wattguard/storage/store_types.h"
 #include "wattguard/protocol/messages.h"
 
 namespace wattguard::storage {

@@ -1,5 +1,5 @@
 // SQLite connection and statement cache.
-#include "server/storage/sqlite_db.h"
+#include "wattguard/storage/sqlite_db.h"
 
 namespace wattguard::storage {
 

@@ -1,8 +1,8 @@
 // The SQLite schema as an ordered list of migrations; see docs/storage.md.
 #pragma once
 
-#include "server/storage/sqlite_db.h"
-#include "server/storage/store_types.h"
+#include "wattguard/storage/sqlite_db.h"
+#include "wattguard/storage/store_types.h"
 
 namespace wattguard::storage {
 

@@ -1,7 +1,7 @@
 // SqliteStore: the ReadingStore on SQLite. Appends go to a staging table (one row per batch, so a
 // commit writes a few sequential pages however many meters the batch spans) and are compacted in
 // bounded steps into per-meter raw chunks and the rollup tables. See docs/storage.md.
-#include "server/storage/sqlite_store.h"
+#include "wattguard/storage/sqlite_store.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -22,7 +22,7 @@
 
 #include "server/storage/reading_record.h"
 #include "server/storage/rollup.h"
-#include "server/storage/sqlite_db.h"
+#include "wattguard/storage/sqlite_db.h"
 #include "server/storage/sqlite_schema.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"

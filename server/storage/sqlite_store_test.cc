@@ -1,6 +1,6 @@
 // Tests of SqliteStore: idempotent ingest, rollups (also for late readings), rollback events,
 // aggregation, retention, restart, bad input, commands, audit and concurrent access.
-#include "server/storage/sqlite_store.h"
+#include "wattguard/storage/sqlite_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

@@ -1,7 +1,7 @@
 // Names and lengths of the storage enums.
-#include "server/storage/store_types.h"
+#include "wattguard/storage/store_types.h"
 
-#include "server/storage/store_status.h"
+#include "wattguard/storage/store_status.h"
 
 namespace wattguard::storage {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "wattguard/fleet/credentials.h"
-#include "wattguard/protocol/expected.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::fleet {
 

@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "wattguard/protocol/expected.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::fleet {
 

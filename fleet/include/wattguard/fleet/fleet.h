@@ -26,7 +26,7 @@
 #include "wattguard/fleet/credentials.h"
 #include "wattguard/fleet/meter_model.h"
 #include "wattguard/fleet/theft_plan.h"
-#include "wattguard/protocol/expected.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::fleet {
 

@@ -26,7 +26,7 @@
 
 #include "wattguard/fleet/queued_reading.h"
 #include "wattguard/fleet/virtual_meter.h"
-#include "wattguard/protocol/expected.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::fleet {
 

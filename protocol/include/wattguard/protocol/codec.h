@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "wattguard/protocol/expected.h"
+#include "wattguard/base/expected.h"
 #include "wattguard/protocol/messages.h"
 #include "wattguard/protocol/rejection.h"
 

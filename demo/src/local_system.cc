@@ -1,0 +1,187 @@
+// Starting broker, server and fleet together, with matching credentials, and stopping them in order.
+#include "wattguard/demo/local_system.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "wattguard/api/request_target.h"
+#include "wattguard/ingest/provisioning.h"
+
+namespace wattguard::demo {
+
+using fleet::BrokerLogin;
+using fleet::BrokerProcess;
+using fleet::BrokerSetup;
+using fleet::BrokerUser;
+using fleet::CredentialSet;
+using fleet::Fleet;
+using fleet::FleetConfig;
+using fleet::Transport;
+using fleet::fleet_meter_ids;
+
+// The fleet behind the demo's API route; cleared (under the lock) before the fleet stops.
+struct LocalSystem::RouteTarget {
+  std::mutex mutex;
+  Fleet* fleet = nullptr;
+};
+
+namespace {
+
+constexpr const char* kServerUser = "wattguard-server";
+constexpr const char* kGatewayUser = "wattguard-gateway";
+
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// POST /api/v1/demo/meters/{id}/stop: powers one virtual meter off (the browser tests' offline case).
+api::ExtraRoute demo_route(std::shared_ptr<LocalSystem::RouteTarget> target_fleet) {
+  return [target_fleet](const api::HttpRequest& req, const api::RequestTarget& target,
+                 const api::Caller& caller) -> std::optional<api::HttpResponse> {
+    const auto seg = api::path_segments(target.path);
+    if (seg.size() != 6 || seg[2] != "demo" || seg[3] != "meters" || seg[5] != "stop") return std::nullopt;
+    if (req.method != "POST") return api::error_response(405, "method_not_allowed", "", "use POST");
+    if (!caller.can_command()) return api::error_response(403, "forbidden", "", "operators and admins only");
+    std::lock_guard lock(target_fleet->mutex);
+    Fleet* f = target_fleet->fleet;
+    if (!f || !f->stop_meter(seg[4])) return api::error_response(404, "not_found", "id", "no such virtual meter");
+    return api::json_response(200, nlohmann::json{{"stopped", seg[4]}});
+  };
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const LocalSystemOptions& options) {
+  std::unique_ptr<LocalSystem> sys(new LocalSystem());
+  sys->options_ = options;
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return "--data " + options.data_dir.string() + ": " + ec.message();
+  const auto data = std::filesystem::absolute(options.data_dir);
+
+  // Fresh broker credentials on every start: the server's, the gateway's and one per meter.
+  FleetConfig fc = options.fleet;
+  const std::vector<std::string> ids = fleet_meter_ids(fc);
+  BrokerSetup setup;
+  setup.dir = data / "broker";
+  setup.port = options.mqtt_port;
+  setup.server = {kServerUser, ingest::generate_password()};
+  setup.gateway = BrokerUser{kGatewayUser, ingest::generate_password()};
+  fc.credentials = CredentialSet{};
+  fc.credentials.gateway = BrokerLogin{setup.gateway->name, setup.gateway->password};
+  if (fc.transport == Transport::kPerMeter) {
+    setup.meters.reserve(ids.size());
+    for (const std::string& id : ids) {
+      BrokerUser u{id, ingest::generate_password()};
+      fc.credentials.meters[id] = BrokerLogin{u.name, u.password};
+      setup.meters.push_back(std::move(u));
+    }
+  }
+  setup.hash_password = [](const std::string& pw) { return ingest::mosquitto_password_hash(pw); };
+  setup.acl_text = ingest::acl_file_text(kServerUser, {kGatewayUser});
+  auto broker = BrokerProcess::start(setup);
+  if (!broker.ok()) return "broker: " + broker.error();
+  sys->broker_ = std::move(broker).value();
+
+  // The server, in-process.
+  serve::ServerConfig config;
+  config.http.bind = options.http_bind;
+  config.http.port = options.http_port;
+  config.mqtt.host = "127.0.0.1";
+  config.mqtt.port = sys->broker_->port();
+  config.mqtt.username = kServerUser;
+  config.mqtt.password = setup.server.password;
+  config.storage.data_dir = data.string();
+  config.ingest.period_s = static_cast<int>(fc.period_ms / 1000);
+  config.auth.password_cost = options.password_cost;
+  // One server: plain subscriptions. Mosquitto 2.0 does not restore shared ($share) subscriptions
+  // from its persistence file, so after a broker restart readings that arrive before the server
+  // has re-subscribed would have no subscriber and be lost; plain ones are restored with the session.
+  config.mqtt.shared_group = "";
+  if (options.configure_server) options.configure_server(config);
+  sys->route_fleet_ = std::make_shared<RouteTarget>();
+  serve::ServerOptions server_options;
+  server_options.extra_route = demo_route(sys->route_fleet_);
+  server_options.caller_adds_users = options.create_operator;
+  std::string error;
+  sys->server_ = serve::Server::start(config, &error, server_options);
+  if (!sys->server_) return "server: " + error;
+
+  // Register the fleet's meters that the store does not know yet (a data directory is reused
+  // across demo runs), then let ingest see them.
+  auto known = sys->server_->store().list_meters();
+  if (!known.ok()) return "store: " + known.error().message;
+  std::set<std::string> have;
+  for (const auto& m : known.value()) have.insert(m.id);
+  std::vector<storage::MeterInfo> missing;
+  for (const std::string& id : ids) {
+    if (have.count(id)) continue;
+    storage::MeterInfo info;
+    info.id = id;
+    info.name = "Virtual meter " + id;
+    info.area = "demo";
+    missing.push_back(std::move(info));
+  }
+  if (!missing.empty()) {
+    if (auto st = sys->server_->store().add_meters(missing); !st.ok()) return "registering meters: " + st.message;
+    sys->server_->meters_changed();
+  }
+
+  // Users and tokens.
+  api::AuthStore& auth = sys->server_->auth();
+  const auto cost = api::password_cost_from_name(options.password_cost).value_or(api::PasswordCost::kInteractive);
+  if (options.create_operator) {
+    sys->operator_password_ = ingest::generate_password().substr(0, 16);
+    if (auth.find_user(options.operator_name)) {
+      auth.set_password(options.operator_name, sys->operator_password_, cost);
+      auth.set_role(options.operator_name, api::Role::kOperator);
+    } else {
+      auto added = auth.add_user(options.operator_name, api::Role::kOperator, sys->operator_password_, cost, now_s());
+      if (!added.ok()) return "operator user: " + added.error;
+    }
+  }
+  if (options.api_token) {
+    const auto existing = auth.find_token(*options.api_token);
+    if (!existing || existing->scope != api::TokenScope::kAdmin) {
+      auto added = auth.add_token(*options.api_token, api::TokenScope::kAdmin, "demo --api-token", now_s());
+      if (!added.ok()) return "--api-token: " + added.error;
+    }
+  }
+
+  // The fleet.
+  fc.broker_host = "127.0.0.1";
+  fc.broker_port = sys->broker_->port();
+  if (options.fleet_state && fc.state_dir.empty()) fc.state_dir = data / "fleet-state";
+  if (!options.fleet_state) fc.state_dir.clear();
+  auto fleet = Fleet::create(fc);
+  if (!fleet.ok()) return "fleet: " + fleet.error();
+  sys->fleet_ = std::move(fleet).value();
+  {
+    std::lock_guard lock(sys->route_fleet_->mutex);
+    sys->route_fleet_->fleet = sys->fleet_.get();
+  }
+  if (options.start_fleet) sys->fleet_->start();
+  return sys;
+}
+
+std::string LocalSystem::url() const { return server_ ? server_->url() : std::string(); }
+
+void LocalSystem::stop(int fleet_drain_ms) {
+  if (stopped_) return;
+  stopped_ = true;
+  if (route_fleet_) {
+    std::lock_guard lock(route_fleet_->mutex);
+    route_fleet_->fleet = nullptr;
+  }
+  if (fleet_) fleet_->stop(fleet_drain_ms);
+  if (server_) server_->stop();
+  if (broker_) broker_->stop();
+}
+
+LocalSystem::~LocalSystem() { stop(); }
+
+}  // namespace wattguard::demo

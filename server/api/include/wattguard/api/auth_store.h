@@ -1,0 +1,108 @@
+// Users, sign-in sessions and API tokens, persisted in SQLite (tables auth_* in the same
+// database file as the readings, through a connection of its own). Which meters a consumer
+// owns is not kept here but in the readings store (storage::MeterInfo::owner = user name).
+// Thread-safe: every method takes an internal mutex.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wattguard/api/secrets.h"
+
+struct sqlite3;
+
+namespace wattguard::api {
+
+enum class Role { kConsumer, kOperator, kAdmin };
+enum class TokenScope { kRead, kAdmin };
+
+const char* role_name(Role role);
+std::optional<Role> role_from_name(std::string_view name);
+const char* scope_name(TokenScope scope);
+std::optional<TokenScope> scope_from_name(std::string_view name);  // "read" or "admin"
+
+struct User {
+  int64_t id = 0;
+  std::string name;
+  Role role = Role::kConsumer;
+  int64_t created_at_s = 0;
+};
+
+struct TokenInfo {
+  int64_t id = 0;
+  TokenScope scope = TokenScope::kRead;
+  std::string label;
+  int64_t created_at_s = 0;
+};
+
+// Expected failures come back as a message naming the field; empty means success.
+struct AuthOutcome {
+  std::string error;
+  std::string field;
+  bool ok() const { return error.empty(); }
+};
+
+class AuthStore {
+ public:
+  // Opens (creating if needed) the auth tables in the SQLite file at `path`.
+  // Returns nullptr and sets *error when the file cannot be opened or migrated.
+  static std::unique_ptr<AuthStore> open(const std::string& path, std::string* error);
+  ~AuthStore();
+  AuthStore(const AuthStore&) = delete;
+  AuthStore& operator=(const AuthStore&) = delete;
+
+  // --- users ---
+  // Names: 1..64 of [A-Za-z0-9._@-], unique ignoring case. Passwords: 8..1024 bytes.
+  AuthOutcome add_user(const std::string& name, Role role, std::string_view password, PasswordCost cost,
+                       int64_t now_s);
+  std::optional<User> find_user(const std::string& name);
+  std::vector<User> list_users();
+  AuthOutcome delete_user(const std::string& name);
+  AuthOutcome set_password(const std::string& name, std::string_view password, PasswordCost cost);
+  AuthOutcome set_role(const std::string& name, Role role);
+  int64_t user_count();
+  // The user when the password matches. Does the same argon2id work for unknown names
+  // (against `dummy_password_hash(cost)`) so response time does not reveal them.
+  std::optional<User> check_password(const std::string& name, std::string_view password, PasswordCost cost);
+
+  // --- sessions ---
+  // A new random session id (the cookie value) valid until now_s + ttl_s. Only its hash is stored.
+  std::string create_session(int64_t user_id, int64_t now_s, int64_t ttl_s);
+  // The signed-in user and the session's expiry, or nullopt when unknown or expired.
+  struct SessionUser {
+    User user;
+    int64_t expires_at_s = 0;
+  };
+  std::optional<SessionUser> session_user(std::string_view session_id, int64_t now_s);
+  void delete_session(std::string_view session_id);
+  int64_t purge_expired_sessions(int64_t now_s);
+
+  // --- API tokens ---
+  // Creates a random token and returns it; it cannot be recovered later (only its hash is kept).
+  std::string create_token(TokenScope scope, const std::string& label, int64_t now_s);
+  // Adds a caller-chosen token (demo `--api-token`); at least 16 characters.
+  AuthOutcome add_token(std::string_view token, TokenScope scope, const std::string& label, int64_t now_s);
+  std::optional<TokenInfo> find_token(std::string_view token);
+  std::vector<TokenInfo> list_tokens();
+  AuthOutcome revoke_token(int64_t id);
+
+ private:
+  explicit AuthStore(sqlite3* db);
+  bool exec(const char* sql, std::string* error);
+  std::optional<User> user_by_name_locked(const std::string& name);
+
+  std::mutex mutex_;
+  sqlite3* db_;
+};
+
+// Checks a user name; returns an error message or "".
+std::string check_user_name(std::string_view name);
+// Checks a password's length; returns an error message or "".
+std::string check_password_rules(std::string_view password);
+
+}  // namespace wattguard::api

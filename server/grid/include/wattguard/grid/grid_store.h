@@ -1,0 +1,73 @@
+// The grid model on the server: distribution transformers (id, name, area, check meter) and which meter belongs
+// to which transformer, in the readings' SQLite file (own connection, WAL). Every change is one transaction.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wattguard/storage/sqlite_db.h"
+#include "wattguard/storage/store_status.h"
+
+namespace wattguard::grid {
+
+struct Transformer {
+  std::string id;           // 1..64 of A-Z a-z 0-9 _ - (like meter ids: it appears in URLs)
+  std::string name;         // display name, may be empty
+  std::string area;         // service area (the meter reader's patch), may be empty
+  std::string check_meter;  // the meter on the transformer's secondary
+  std::vector<std::string> consumers;  // in the order given
+  int64_t created_ms = 0;
+
+  bool operator==(const Transformer&) const = default;
+};
+
+// Thread-safe (one connection behind a mutex). Callers validate meter ids against the readings store before
+// writing (see topology_import.h); the store itself enforces a meter on one transformer only.
+class GridStore {
+ public:
+  // Opens (creating the tables if missing). nullptr and *error on failure.
+  static std::unique_ptr<GridStore> open(const std::string& path, std::string* error);
+  ~GridStore();
+  GridStore(const GridStore&) = delete;
+  GridStore& operator=(const GridStore&) = delete;
+
+  // Every transformer with its members, ordered by id.
+  storage::StoreResult<std::vector<Transformer>> list();
+  storage::StoreResult<Transformer> get(const std::string& id);  // kNotFound
+
+  // Replaces the whole topology in one transaction (all or nothing).
+  storage::StoreStatus replace_all(const std::vector<Transformer>& transformers, int64_t now_ms);
+  // Adds one transformer with its members. kAlreadyExists when the id is taken or a member already belongs
+  // to another transformer (the message names it).
+  storage::StoreStatus add(const Transformer& transformer, int64_t now_ms);
+  // Replaces check meter and consumers of an existing transformer (name/area too when given). kNotFound.
+  storage::StoreStatus set_members(const std::string& id, const std::string& check_meter,
+                                   const std::vector<std::string>& consumers,
+                                   const std::optional<std::string>& name = std::nullopt,
+                                   const std::optional<std::string>& area = std::nullopt);
+  storage::StoreStatus remove(const std::string& id);  // kNotFound
+
+  // The transformer a meter belongs to and its role ("check" or "consumer"), or nullopt.
+  storage::StoreResult<std::optional<std::pair<std::string, std::string>>> membership(const std::string& meter_id);
+
+  // Increases with every successful change (the analysis service rebuilds monitors when it moves).
+  uint64_t version() const { return version_.load(); }
+
+ private:
+  explicit GridStore(std::unique_ptr<storage::Db> db) : db_(std::move(db)) {}
+  storage::StoreStatus insert_locked(const Transformer& t, int64_t now_ms);
+  storage::StoreStatus insert_members_locked(const std::string& id, const std::string& check_meter,
+                                             const std::vector<std::string>& consumers);
+  storage::StoreResult<std::vector<Transformer>> list_locked(const std::string* only_id);
+
+  std::mutex mutex_;
+  std::unique_ptr<storage::Db> db_;
+  std::atomic<uint64_t> version_{1};
+};
+
+}  // namespace wattguard::grid

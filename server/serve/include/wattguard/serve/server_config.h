@@ -1,0 +1,98 @@
+// Every setting of `wattguard serve`, with its default, and loading it from one TOML file.
+// The key reference is docs/configuration.md; keep the two in step.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wattguard/alerts/alerts_config.h"
+#include "wattguard/api/api_config.h"
+#include "wattguard/grid/theft_options.h"
+
+namespace wattguard::serve {
+
+struct MqttConfig {
+  std::string host = "localhost";
+  uint16_t port = 1883;
+  std::string username = "wattguard-server";  // the broker user `meters provision` writes an ACL for
+  std::string password;
+  std::string password_file;       // read the password from this file instead (first line)
+  // Stable across restarts: the broker keeps this persistent session's QoS 1 messages while down.
+  std::string client_id = "wattguard-server-1";
+  std::string shared_group;  // "" = plain subscriptions; a group ($share/<group>/...) only for several servers:
+                             // Mosquitto 2.0.11 forgets shared subscriptions on restart (docs/protocol.md)
+  int keepalive_s = 30;
+};
+
+struct RetentionConfig {
+  // Days to keep per resolution; 0 keeps forever.
+  int raw_days = 90;
+  int min1_days = 365;
+  int min15_days = 3 * 365;
+  int hour1_days = 0;
+  int day1_days = 0;
+};
+
+struct StorageConfig {
+  std::string data_dir = "./data";
+  std::string database = "wattguard.db";  // relative paths are under data_dir
+  int reader_connections = 4;             // concurrent SQLite readers for the API
+  int cache_mib = 64;                     // SQLite page cache of the writer
+  bool synchronous_full = false;          // true: fsync every commit (survives power loss; slower)
+  RetentionConfig retention;
+};
+
+struct IngestConfig {
+  int period_s = 5;                 // report period assumed until a meter announces its own
+  int offline_after_periods = 3;    // missed periods before a silent meter is offline
+  int command_timeout_s = 30;       // unacknowledged commands become timed_out
+  int flush_interval_ms = 200;      // longest a received reading waits before its batch is stored
+  std::size_t flush_max_readings = 2000;        // readings per storage batch
+  std::size_t max_pending_readings = 200'000;   // back-pressure bound on readings not yet stored
+};
+
+struct LogConfig {
+  std::string level = "info";       // trace, debug, info, warn, error, off
+};
+
+struct ServerConfig {
+  api::HttpConfig http;
+  MqttConfig mqtt;
+  StorageConfig storage;
+  IngestConfig ingest;
+  api::AuthConfig auth;
+  LogConfig log;
+  alerts::AlertsConfig alerts;  // [alerts], [alerts.sms], [[alerts.areas]] (docs/alerts.md)
+  grid::TheftOptions theft;     // [theft]: the grid-side theft analysis (docs/grid.md)
+
+  // data_dir/database unless database is absolute.
+  std::string database_path() const;
+  // http.static_dir, or <source dir>/web/dist when empty.
+  std::string resolved_static_dir() const;
+};
+
+// Where the web UI's built assets are when none is configured.
+std::string default_static_dir();
+
+// Outcome of loading a config: a config or a message naming the key, value and line.
+struct ConfigResult {
+  std::optional<ServerConfig> config;
+  std::string error;
+};
+
+// Parses TOML text on top of the defaults. `origin` names the source in messages (a file name).
+// Unknown keys are errors (they are usually typos).
+ConfigResult parse_config(const std::string& toml_text, const std::string& origin);
+ConfigResult load_config_file(const std::string& path);
+
+// Every settable key, dotted ("http.port"), in file order (for docs checks).
+std::vector<std::string> config_keys();
+
+// Checks cross-field rules and ranges of an already-built config (e.g. after CLI overrides).
+// Returns an empty string when valid.
+std::string validate_config(const ServerConfig& config);
+
+}  // namespace wattguard::serve

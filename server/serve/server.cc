@@ -1,0 +1,355 @@
+// Wiring of store, auth, ingest, live feed and HTTP API, with periodic maintenance.
+#include "wattguard/serve/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "wattguard/alerts/delivery_worker.h"
+#include "wattguard/alerts/ingest_alerts.h"
+#include "wattguard/alerts/prevention_policy.h"
+#include "server/api/alert_routes.h"
+#include "server/api/grid_routes.h"
+#include "wattguard/api/http_server.h"
+#include "server/api/live_publisher.h"
+#include "wattguard/storage/sqlite_store.h"
+
+namespace wattguard::serve {
+namespace {
+
+int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ingest::IngestConfig ingest_config(const ServerConfig& c, const std::string& password,
+                                   const std::function<int64_t()>& now_ms) {
+  ingest::IngestConfig ic;
+  ic.host = c.mqtt.host;
+  ic.port = c.mqtt.port;
+  ic.username = c.mqtt.username;
+  ic.password = password;
+  ic.client_id = c.mqtt.client_id;
+  ic.keepalive_s = c.mqtt.keepalive_s;
+  ic.share_group = c.mqtt.shared_group;
+  ic.flush_interval_ms = c.ingest.flush_interval_ms;
+  ic.flush_max_readings = c.ingest.flush_max_readings;
+  ic.max_pending_readings = c.ingest.max_pending_readings;
+  ic.default_period_s = c.ingest.period_s;
+  ic.missed_periods = c.ingest.offline_after_periods;
+  ic.command_timeout_ms = c.ingest.command_timeout_s * 1000;
+  ic.now_ms = now_ms;
+  return ic;
+}
+
+api::HttpServerOptions http_options(const ServerConfig& c) {
+  api::HttpServerOptions o;
+  o.bind = c.http.bind;
+  o.port = c.http.port;
+  o.threads = c.http.threads;
+  o.max_body_bytes = c.http.max_body_bytes;
+  o.max_import_bytes = c.http.max_import_bytes;
+  o.max_header_bytes = c.http.max_header_bytes;
+  o.request_timeout_s = c.http.request_timeout_s;
+  o.idle_timeout_s = c.http.idle_timeout_s;
+  o.max_connections = c.http.max_connections;
+  o.ws_queue_max = c.http.ws_queue_max;
+  o.ws_ping_s = c.http.ws_ping_s;
+  return o;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerConfig config;
+  std::function<int64_t()> now_ms;
+  std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<api::AuthStore> auth;
+  // The policy is declared before the alert service so it outlives the listener the service holds.
+  std::unique_ptr<alerts::PreventionPolicy> policy;
+  std::unique_ptr<alerts::AlertService> alerts;
+  std::unique_ptr<alerts::DeliveryWorker> delivery;
+  std::unique_ptr<alerts::IngestAlerts> ingest_alerts;
+  std::unique_ptr<api::AlertRoutes> alert_routes;
+  // Grid model and theft analysis; after the alert service and store, so destroyed before them.
+  std::unique_ptr<grid::GridStore> grid;
+  std::unique_ptr<grid::TheftAnalysisService> analysis;
+  std::unique_ptr<api::GridRoutes> grid_routes;
+  api::LiveHub hub;
+  std::unique_ptr<api::LivePublisher> publisher;
+  std::unique_ptr<ingest::IngestService> ingest;
+  std::unique_ptr<api::ApiHandler> handler;
+  std::unique_ptr<api::HttpServer> http;
+
+  std::thread maintenance;
+  std::mutex maintenance_mutex;
+  std::condition_variable maintenance_cv;
+  bool stopping = false;
+  bool stopped = false;
+
+  void run_maintenance() {
+    // Retention and expired sessions are cheap to sweep; once at start, then every 10 minutes.
+    std::unique_lock lock(maintenance_mutex);
+    while (!stopping) {
+      lock.unlock();
+      const int64_t now = now_ms();
+      const auto deleted = store->apply_retention(now);
+      if (!deleted.ok()) {
+        spdlog::warn("retention: {}", deleted.error().message);
+      } else {
+        uint64_t total = 0;
+        for (uint64_t n : deleted->deleted) total += n;
+        if (total > 0) spdlog::info("retention: deleted {} old rows", total);
+      }
+      auth->purge_expired_sessions(now / 1000);
+      lock.lock();
+      maintenance_cv.wait_for(lock, std::chrono::minutes(10), [this] { return stopping; });
+    }
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { stop(); }
+
+std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* error, ServerOptions options) {
+  if (const std::string invalid = validate_config(config); !invalid.empty()) {
+    *error = invalid;
+    return nullptr;
+  }
+  auto im = std::make_unique<Impl>();
+  im->config = config;
+  im->now_ms = options.now_ms ? options.now_ms : system_now_ms;
+
+  std::string mqtt_password = config.mqtt.password;
+  if (!config.mqtt.password_file.empty()) {
+    std::ifstream in(config.mqtt.password_file);
+    if (!in || !std::getline(in, mqtt_password)) {
+      *error = "mqtt.password_file = \"" + config.mqtt.password_file + "\": cannot read the password";
+      return nullptr;
+    }
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.storage.data_dir, ec);
+  const std::string db_path = config.database_path();
+  const auto db_parent = std::filesystem::path(db_path).parent_path();
+  if (!db_parent.empty()) std::filesystem::create_directories(db_parent, ec);
+  if (ec) {
+    *error = "storage.data_dir = \"" + config.storage.data_dir + "\": " + ec.message();
+    return nullptr;
+  }
+
+  storage::SqliteOptions so;
+  so.path = db_path;
+  so.reader_connections = config.storage.reader_connections;
+  so.cache_mib = config.storage.cache_mib;
+  so.synchronous_full = config.storage.synchronous_full;
+  auto opened = storage::SqliteStore::open(so);
+  if (!opened.ok()) {
+    *error = "storage: " + db_path + ": " + opened.error().message;
+    return nullptr;
+  }
+  im->store = std::move(opened.value());
+  storage::RetentionPolicy policy;
+  policy.raw_days = config.storage.retention.raw_days;
+  policy.min1_days = config.storage.retention.min1_days;
+  policy.min15_days = config.storage.retention.min15_days;
+  policy.hour1_days = config.storage.retention.hour1_days;
+  policy.day1_days = config.storage.retention.day1_days;
+  if (auto st = im->store->set_retention(policy); !st.ok()) {
+    *error = "storage.retention: " + st.message;
+    return nullptr;
+  }
+  im->auth = api::AuthStore::open(db_path, error);
+  if (!im->auth) return nullptr;
+
+  alerts::AlertServiceOptions ao;
+  ao.database_path = db_path;
+  ao.now_ms = im->now_ms;
+  ao.recipients = [areas = config.alerts](const std::string& area) { return areas.recipients(area); };
+  im->alerts = alerts::AlertService::open(ao, error);
+  if (!im->alerts) {
+    *error = "alerts: " + db_path + ": " + *error;
+    return nullptr;
+  }
+  {
+    const auto& ac = config.alerts;
+    std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers;
+    notifiers["webhook"] = notify::make_webhook_notifier({ac.http_timeout_s * 1000, ac.webhook_auth_header, ac.ca_file});
+    if (!ac.sms.url.empty()) {
+      notify::SmsGatewayOptions so;
+      so.url = ac.sms.url;
+      so.method = ac.sms.method;
+      so.body = ac.sms.body;
+      so.to_param = ac.sms.to_param;
+      so.text_param = ac.sms.text_param;
+      so.auth_header = ac.sms.auth_header;
+      so.username = ac.sms.username;
+      so.password = ac.sms.password;
+      so.message_template = ac.sms.message_template;
+      so.timeout_ms = ac.http_timeout_s * 1000;
+      so.ca_file = ac.ca_file;
+      notifiers["sms"] = notify::make_sms_notifier(so);
+    }
+    alerts::DeliveryOptions dopt;
+    dopt.max_attempts = ac.max_attempts;
+    dopt.retry_base_ms = int64_t{ac.retry_base_s} * 1000;
+    dopt.retry_max_ms = int64_t{ac.retry_max_s} * 1000;
+    dopt.public_url = ac.public_url;
+    im->delivery = std::make_unique<alerts::DeliveryWorker>(*im->alerts, std::move(notifiers), dopt);
+    alerts::DeliveryWorker* worker = im->delivery.get();
+    im->alerts->add_listener([worker](const alerts::Alert&) { worker->wake(); });
+    if (!ac.has_notifiers()) {
+      spdlog::info("alerts: no notifiers configured ([[alerts.areas]] webhook_url / phone): alerts are stored and "
+                   "shown in the API only");
+    }
+  }
+
+  im->grid = grid::GridStore::open(db_path, error);
+  if (!im->grid) {
+    *error = "grid: " + *error;
+    return nullptr;
+  }
+  {
+    alerts::AlertService* service = im->alerts.get();
+    grid::AlertSink sink{[service](const alerts::NewAlert& a) { return service->raise(a); },
+                         [service](const std::string& key, int64_t t_ms) { service->clear(key, t_ms); }};
+    im->analysis = std::make_unique<grid::TheftAnalysisService>(config.theft, *im->store, *im->grid, std::move(sink),
+                                                                im->now_ms);
+    im->grid_routes =
+        std::make_unique<api::GridRoutes>(api::GridRoutesDeps{im->grid.get(), im->analysis.get(), im->store.get(), im->now_ms});
+  }
+
+  im->publisher = std::make_unique<api::LivePublisher>(im->hub);
+  im->ingest = std::make_unique<ingest::IngestService>(ingest_config(config, mqtt_password, im->now_ms), *im->store);
+  im->ingest->add_observer(im->publisher.get());
+  im->ingest_alerts = std::make_unique<alerts::IngestAlerts>(*im->alerts, *im->store, config.alerts.offline_alerts);
+  im->ingest->add_observer(im->ingest_alerts.get());
+  im->policy = std::make_unique<alerts::PreventionPolicy>(*im->alerts, *im->ingest, *im->store, config.alerts);
+  im->policy->attach();
+  const auto detach_alerts = [raw = im.get()] {
+    raw->policy->detach();
+    raw->ingest->remove_observer(raw->ingest_alerts.get());
+    raw->ingest_alerts->stop();
+  };
+  if (!im->ingest->start(error)) {
+    *error = "ingest: " + *error;
+    im->ingest->remove_observer(im->publisher.get());
+    detach_alerts();
+    return nullptr;
+  }
+  im->delivery->start();
+  im->alert_routes = std::make_unique<api::AlertRoutes>(api::AlertRoutesDeps{im->alerts.get(), im->store.get(), im->now_ms});
+
+  api::ApiDeps deps;
+  deps.store = im->store.get();
+  deps.ingest = im->ingest.get();
+  deps.auth = im->auth.get();
+  deps.hub = &im->hub;
+  deps.auth_config = config.auth;
+  deps.static_dir = config.resolved_static_dir();
+  deps.default_period_s = config.ingest.period_s;
+  deps.now_ms = im->now_ms;
+  deps.extra_route = std::move(options.extra_route);
+  deps.alerts = im->alert_routes.get();
+  deps.grid = im->grid_routes.get();
+  Impl* raw = im.get();
+  deps.open_connections = [raw] { return raw->http ? raw->http->open_connections() : 0; };
+  im->handler = std::make_unique<api::ApiHandler>(std::move(deps));
+  api::ApiHandler* handler = im->handler.get();
+  im->http = std::make_unique<api::HttpServer>(
+      http_options(config), [handler](const api::HttpRequest& r) { return handler->handle(r); },
+      [handler](const api::HttpRequest& r) { return handler->upgrade(r); }, im->hub);
+  if (!im->http->start(error)) {
+    *error = "http: " + *error;
+    im->ingest->remove_observer(im->publisher.get());
+    detach_alerts();
+    im->ingest->stop();
+    im->delivery->stop();
+    return nullptr;
+  }
+  im->maintenance = std::thread([raw] { raw->run_maintenance(); });
+  if (config.theft.enabled) im->analysis->start();
+
+  std::unique_ptr<Server> server(new Server(std::move(im)));
+  spdlog::info("wattguard serve: API on {} (data {}, broker {}:{}, web UI from {})", server->url(), db_path,
+               config.mqtt.host, config.mqtt.port, config.resolved_static_dir());
+  if (server->auth().user_count() == 0 && !options.caller_adds_users) {
+    spdlog::warn("no users yet: create the first admin with `wattguard users add NAME --role admin --data {}`",
+                 config.storage.data_dir);
+  }
+  return server;
+}
+
+void Server::meters_changed() {
+  impl_->ingest->reload_meters();
+  impl_->handler->meters_changed();
+}
+
+void Server::stop() {
+  Impl& im = *impl_;
+  if (im.stopped) return;
+  im.stopped = true;
+  {
+    std::lock_guard lock(im.maintenance_mutex);
+    im.stopping = true;
+  }
+  im.maintenance_cv.notify_all();
+  if (im.maintenance.joinable()) im.maintenance.join();
+  im.analysis->stop();
+  // No more live messages first: the hub must not post into a network layer being torn down.
+  im.ingest->remove_observer(im.publisher.get());
+  im.http->stop();
+  im.policy->detach();
+  im.ingest->remove_observer(im.ingest_alerts.get());
+  im.ingest->stop();
+  im.ingest_alerts->stop();
+  im.delivery->stop();
+  spdlog::info("wattguard serve: stopped");
+}
+
+uint16_t Server::http_port() const { return impl_->http->port(); }
+
+std::string Server::url() const {
+  std::string host = impl_->config.http.bind;
+  if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(http_port());
+}
+
+const ServerConfig& Server::config() const { return impl_->config; }
+storage::ReadingStore& Server::store() { return *impl_->store; }
+ingest::IngestService& Server::ingest() { return *impl_->ingest; }
+api::AuthStore& Server::auth() { return *impl_->auth; }
+api::LiveHub& Server::hub() { return impl_->hub; }
+alerts::AlertService& Server::alerts() { return *impl_->alerts; }
+grid::GridStore& Server::grid() { return *impl_->grid; }
+grid::TheftAnalysisService& Server::theft_analysis() { return *impl_->analysis; }
+
+int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions options) {
+  std::string error;
+  auto server = Server::start(config, &error, std::move(options));
+  if (!server) {
+    spdlog::error("wattguard serve: cannot start: {}", error);
+    return 1;
+  }
+  std::mutex mutex;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mutex);
+  cv.wait(lock, stop, [] { return false; });
+  spdlog::info("wattguard serve: stopping");
+  server->stop();
+  return 0;
+}
+
+void apply_log_level(const ServerConfig& config) {
+  spdlog::set_level(spdlog::level::from_str(config.log.level));
+}
+
+}  // namespace wattguard::serve

@@ -1,0 +1,443 @@
+// Loads ServerConfig from TOML: a table of known keys, each with its type and range.
+#include "wattguard/serve/server_config.h"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <sstream>
+
+namespace wattguard::serve {
+using api::CookieSecure;
+namespace {
+
+// One settable key. `apply` returns an error text ("" when fine) for a value already of the right type.
+struct KeySpec {
+  std::string name;  // "http.port"
+  std::function<std::string(const toml::node&, ServerConfig&)> apply;
+};
+
+std::string describe(const toml::node& node) {
+  std::ostringstream out;
+  if (node.is_string()) {
+    out << '"' << node.as_string()->get() << '"';
+  } else if (node.is_table()) {
+    out << "a table";
+  } else if (node.is_array()) {
+    out << "an array";
+  } else if (const auto* i = node.as_integer()) {
+    out << i->get();
+  } else if (const auto* f = node.as_floating_point()) {
+    out << f->get();
+  } else if (const auto* b = node.as_boolean()) {
+    out << (b->get() ? "true" : "false");
+  } else {
+    out << "a date/time";
+  }
+  return out.str();
+}
+
+// Integer key within [lo, hi], stored through `field`.
+template <typename T, typename Field>
+KeySpec integer_key(std::string name, int64_t lo, int64_t hi, Field field) {
+  return {name, [lo, hi, field](const toml::node& node, ServerConfig& c) -> std::string {
+            const auto* v = node.as_integer();
+            if (v == nullptr) return "must be an integer";
+            const int64_t x = v->get();
+            if (x < lo || x > hi) {
+              return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+            }
+            field(c) = static_cast<T>(x);
+            return "";
+          }};
+}
+
+template <typename Field>
+KeySpec string_key(std::string name, bool allow_empty, Field field) {
+  return {name, [allow_empty, field](const toml::node& node, ServerConfig& c) -> std::string {
+            const auto* v = node.as_string();
+            if (v == nullptr) return "must be a string";
+            if (!allow_empty && v->get().empty()) return "must not be empty";
+            field(c) = v->get();
+            return "";
+          }};
+}
+
+template <typename Field>
+KeySpec choice_key(std::string name, std::vector<std::string> choices, Field field) {
+  return {name, [choices, field](const toml::node& node, ServerConfig& c) -> std::string {
+            const auto* v = node.as_string();
+            std::string list;
+            for (const auto& ch : choices) list += (list.empty() ? "" : ", ") + ch;
+            if (v == nullptr) return "must be one of " + list;
+            for (const auto& ch : choices) {
+              if (v->get() == ch) {
+                field(c) = ch;
+                return "";
+              }
+            }
+            return "must be one of " + list;
+          }};
+}
+
+template <typename Field>
+KeySpec bool_key(std::string name, Field field) {
+  return {name, [field](const toml::node& node, ServerConfig& c) -> std::string {
+            const auto* v = node.as_boolean();
+            if (v == nullptr) return "must be true or false";
+            field(c) = v->get();
+            return "";
+          }};
+}
+
+// Number key (integer or decimal) within [lo, hi], stored through `field`.
+template <typename Field>
+KeySpec number_key(std::string name, double lo, double hi, Field field) {
+  return {name, [lo, hi, field](const toml::node& node, ServerConfig& c) -> std::string {
+            double x = 0;
+            if (const auto* i = node.as_integer()) {
+              x = static_cast<double>(i->get());
+            } else if (const auto* f = node.as_floating_point()) {
+              x = f->get();
+            } else {
+              return "must be a number";
+            }
+            if (!(x >= lo && x <= hi)) {
+              std::ostringstream range;
+              range << "must be between " << lo << " and " << hi;
+              return range.str();
+            }
+            field(c) = x;
+            return "";
+          }};
+}
+
+// [[alerts.areas]]: one table per meter reader of an area.
+std::string apply_alert_areas(const toml::node& node, ServerConfig& c) {
+  const auto* list = node.as_array();
+  if (list == nullptr) return "must be an array of tables ([[alerts.areas]])";
+  std::vector<alerts::AreaReader> areas;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string at = "entry " + std::to_string(i + 1);
+    const auto* t = list->get(i)->as_table();
+    if (t == nullptr) return at + " is not a table";
+    alerts::AreaReader a;
+    for (const auto& [key, value] : *t) {
+      const std::string k(key.str());
+      std::string* text = k == "name" ? &a.area : k == "reader" ? &a.reader : k == "phone" ? &a.phone
+                        : k == "webhook_url" ? &a.webhook_url : nullptr;
+      if (text != nullptr) {
+        if (!value.is_string()) return at + ": " + k + " must be a string";
+        *text = value.as_string()->get();
+      } else if (k == "disconnect_on") {
+        const auto* kinds = value.as_array();
+        if (kinds == nullptr) return at + ": disconnect_on must be an array of alert kinds";
+        for (const auto& kind : *kinds) {
+          if (!kind.is_string()) return at + ": disconnect_on must be an array of alert kinds";
+          a.disconnect_on.push_back(kind.as_string()->get());
+        }
+      } else {
+        return at + ": unknown key " + k + " (name, reader, phone, webhook_url, disconnect_on)";
+      }
+    }
+    if (a.area.empty()) return at + ": name is required (\"default\" for the fallback area)";
+    areas.push_back(std::move(a));
+  }
+  c.alerts.areas = std::move(areas);
+  return "";
+}
+
+const std::vector<KeySpec>& key_specs() {
+  static const std::vector<KeySpec> specs = [] {
+    constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+    std::vector<KeySpec> s;
+    s.push_back(string_key("http.bind", false, [](ServerConfig& c) -> std::string& { return c.http.bind; }));
+    s.push_back(integer_key<uint16_t>("http.port", 0, 65535, [](ServerConfig& c) -> uint16_t& { return c.http.port; }));
+    s.push_back(integer_key<int>("http.threads", 1, 64, [](ServerConfig& c) -> int& { return c.http.threads; }));
+    s.push_back(string_key("http.static_dir", true, [](ServerConfig& c) -> std::string& { return c.http.static_dir; }));
+    s.push_back(integer_key<std::size_t>("http.max_body_bytes", 1024, 64 << 20,
+                                         [](ServerConfig& c) -> std::size_t& { return c.http.max_body_bytes; }));
+    s.push_back(integer_key<std::size_t>("http.max_import_bytes", 1024, std::size_t{1} << 30,
+                                         [](ServerConfig& c) -> std::size_t& { return c.http.max_import_bytes; }));
+    s.push_back(integer_key<std::size_t>("http.max_header_bytes", 1024, 1 << 20,
+                                         [](ServerConfig& c) -> std::size_t& { return c.http.max_header_bytes; }));
+    s.push_back(integer_key<int>("http.request_timeout_s", 1, 3600,
+                                 [](ServerConfig& c) -> int& { return c.http.request_timeout_s; }));
+    s.push_back(integer_key<int>("http.idle_timeout_s", 1, 86400,
+                                 [](ServerConfig& c) -> int& { return c.http.idle_timeout_s; }));
+    s.push_back(integer_key<int>("http.max_connections", 1, 1000000,
+                                 [](ServerConfig& c) -> int& { return c.http.max_connections; }));
+    s.push_back(integer_key<std::size_t>("http.ws_queue_max", 1, 10000000,
+                                         [](ServerConfig& c) -> std::size_t& { return c.http.ws_queue_max; }));
+    s.push_back(integer_key<int>("http.ws_ping_s", 1, 3600, [](ServerConfig& c) -> int& { return c.http.ws_ping_s; }));
+
+    s.push_back(string_key("mqtt.host", false, [](ServerConfig& c) -> std::string& { return c.mqtt.host; }));
+    s.push_back(integer_key<uint16_t>("mqtt.port", 1, 65535, [](ServerConfig& c) -> uint16_t& { return c.mqtt.port; }));
+    s.push_back(string_key("mqtt.username", true, [](ServerConfig& c) -> std::string& { return c.mqtt.username; }));
+    s.push_back(string_key("mqtt.password", true, [](ServerConfig& c) -> std::string& { return c.mqtt.password; }));
+    s.push_back(string_key("mqtt.password_file", true,
+                           [](ServerConfig& c) -> std::string& { return c.mqtt.password_file; }));
+    s.push_back(string_key("mqtt.client_id", false, [](ServerConfig& c) -> std::string& { return c.mqtt.client_id; }));
+    s.push_back(string_key("mqtt.shared_group", true,
+                           [](ServerConfig& c) -> std::string& { return c.mqtt.shared_group; }));
+    s.push_back(integer_key<int>("mqtt.keepalive_s", 5, 3600, [](ServerConfig& c) -> int& { return c.mqtt.keepalive_s; }));
+
+    s.push_back(string_key("storage.data_dir", false, [](ServerConfig& c) -> std::string& { return c.storage.data_dir; }));
+    s.push_back(string_key("storage.database", false, [](ServerConfig& c) -> std::string& { return c.storage.database; }));
+    s.push_back(integer_key<int>("storage.reader_connections", 1, 64,
+                                 [](ServerConfig& c) -> int& { return c.storage.reader_connections; }));
+    s.push_back(integer_key<int>("storage.cache_mib", 1, 65536,
+                                 [](ServerConfig& c) -> int& { return c.storage.cache_mib; }));
+    s.push_back({"storage.synchronous_full", [](const toml::node& node, ServerConfig& c) -> std::string {
+                   const auto* v = node.as_boolean();
+                   if (v == nullptr) return "must be true or false";
+                   c.storage.synchronous_full = v->get();
+                   return "";
+                 }});
+    s.push_back(integer_key<int>("storage.retention.raw_days", 0, kIntMax,
+                                 [](ServerConfig& c) -> int& { return c.storage.retention.raw_days; }));
+    s.push_back(integer_key<int>("storage.retention.min1_days", 0, kIntMax,
+                                 [](ServerConfig& c) -> int& { return c.storage.retention.min1_days; }));
+    s.push_back(integer_key<int>("storage.retention.min15_days", 0, kIntMax,
+                                 [](ServerConfig& c) -> int& { return c.storage.retention.min15_days; }));
+    s.push_back(integer_key<int>("storage.retention.hour1_days", 0, kIntMax,
+                                 [](ServerConfig& c) -> int& { return c.storage.retention.hour1_days; }));
+    s.push_back(integer_key<int>("storage.retention.day1_days", 0, kIntMax,
+                                 [](ServerConfig& c) -> int& { return c.storage.retention.day1_days; }));
+
+    s.push_back(integer_key<int>("ingest.period_s", 1, 3600, [](ServerConfig& c) -> int& { return c.ingest.period_s; }));
+    s.push_back(integer_key<int>("ingest.offline_after_periods", 1, 1000,
+                                 [](ServerConfig& c) -> int& { return c.ingest.offline_after_periods; }));
+    s.push_back(integer_key<int>("ingest.command_timeout_s", 1, 86400,
+                                 [](ServerConfig& c) -> int& { return c.ingest.command_timeout_s; }));
+    s.push_back(integer_key<int>("ingest.flush_interval_ms", 1, 60000,
+                                 [](ServerConfig& c) -> int& { return c.ingest.flush_interval_ms; }));
+    s.push_back(integer_key<std::size_t>("ingest.flush_max_readings", 1, 1000000,
+                                         [](ServerConfig& c) -> std::size_t& { return c.ingest.flush_max_readings; }));
+    s.push_back(integer_key<std::size_t>("ingest.max_pending_readings", 1000, 100000000, [](ServerConfig& c) -> std::size_t& {
+      return c.ingest.max_pending_readings;
+    }));
+
+    s.push_back(integer_key<int>("auth.session_ttl_s", 60, 365 * 86400,
+                                 [](ServerConfig& c) -> int& { return c.auth.session_ttl_s; }));
+    s.push_back({"auth.cookie_secure", [](const toml::node& node, ServerConfig& c) -> std::string {
+                   const auto* v = node.as_string();
+                   if (v != nullptr && v->get() == "auto") {
+                     c.auth.cookie_secure = CookieSecure::kAuto;
+                   } else if (v != nullptr && v->get() == "always") {
+                     c.auth.cookie_secure = CookieSecure::kAlways;
+                   } else if (v != nullptr && v->get() == "never") {
+                     c.auth.cookie_secure = CookieSecure::kNever;
+                   } else {
+                     return "must be one of auto, always, never";
+                   }
+                   return "";
+                 }});
+    s.push_back(integer_key<int>("auth.login_delay_base_ms", 0, 60000,
+                                 [](ServerConfig& c) -> int& { return c.auth.login_delay_base_ms; }));
+    s.push_back(integer_key<int>("auth.login_delay_max_ms", 0, 3600000,
+                                 [](ServerConfig& c) -> int& { return c.auth.login_delay_max_ms; }));
+    s.push_back(choice_key("auth.password_cost", {"interactive", "moderate", "sensitive", "min"},
+                           [](ServerConfig& c) -> std::string& { return c.auth.password_cost; }));
+
+    s.push_back(choice_key("log.level", {"trace", "debug", "info", "warn", "error", "off"},
+                           [](ServerConfig& c) -> std::string& { return c.log.level; }));
+
+    s.push_back(bool_key("alerts.offline_alerts", [](ServerConfig& c) -> bool& { return c.alerts.offline_alerts; }));
+    s.push_back(string_key("alerts.public_url", true, [](ServerConfig& c) -> std::string& { return c.alerts.public_url; }));
+    s.push_back(integer_key<int>("alerts.max_attempts", 1, 100, [](ServerConfig& c) -> int& { return c.alerts.max_attempts; }));
+    s.push_back(integer_key<int>("alerts.retry_base_s", 1, 86400,
+                                 [](ServerConfig& c) -> int& { return c.alerts.retry_base_s; }));
+    s.push_back(integer_key<int>("alerts.retry_max_s", 1, 7 * 86400,
+                                 [](ServerConfig& c) -> int& { return c.alerts.retry_max_s; }));
+    s.push_back(integer_key<int>("alerts.http_timeout_s", 1, 300,
+                                 [](ServerConfig& c) -> int& { return c.alerts.http_timeout_s; }));
+    s.push_back(string_key("alerts.webhook_auth_header", true,
+                           [](ServerConfig& c) -> std::string& { return c.alerts.webhook_auth_header; }));
+    s.push_back(string_key("alerts.ca_file", true, [](ServerConfig& c) -> std::string& { return c.alerts.ca_file; }));
+    s.push_back(integer_key<int>("alerts.disconnect_attempts", 1, 20,
+                                 [](ServerConfig& c) -> int& { return c.alerts.disconnect_attempts; }));
+    s.push_back(integer_key<int>("alerts.disconnect_timeout_s", 1, 3600,
+                                 [](ServerConfig& c) -> int& { return c.alerts.disconnect_timeout_s; }));
+    s.push_back({"alerts.areas", apply_alert_areas});
+    s.push_back(string_key("alerts.sms.url", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.url; }));
+    s.push_back(choice_key("alerts.sms.method", {"POST", "PUT", "GET"},
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.method; }));
+    s.push_back(choice_key("alerts.sms.body", {"form", "json", "query"},
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.body; }));
+    s.push_back(string_key("alerts.sms.to_param", false, [](ServerConfig& c) -> std::string& { return c.alerts.sms.to_param; }));
+    s.push_back(string_key("alerts.sms.text_param", false,
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.text_param; }));
+    s.push_back(string_key("alerts.sms.auth_header", true,
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.auth_header; }));
+    s.push_back(string_key("alerts.sms.username", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.username; }));
+    s.push_back(string_key("alerts.sms.password", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.password; }));
+    s.push_back(string_key("alerts.sms.message_template", false,
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.message_template; }));
+
+    s.push_back(bool_key("theft.enabled", [](ServerConfig& c) -> bool& { return c.theft.enabled; }));
+    s.push_back(integer_key<int64_t>("theft.cycle_s", 10, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.cycle_s; }));
+    s.push_back(integer_key<int64_t>("theft.settle_s", 0, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.settle_s; }));
+    s.push_back(integer_key<int64_t>("theft.check_wait_s", 0, 7 * 86400,
+                                     [](ServerConfig& c) -> int64_t& { return c.theft.check_wait_s; }));
+    s.push_back(integer_key<int>("theft.calibration_days", 1, 90,
+                                 [](ServerConfig& c) -> int& { return c.theft.calibration_days; }));
+    s.push_back(integer_key<int>("theft.history_days", 2, 400, [](ServerConfig& c) -> int& { return c.theft.history_days; }));
+    s.push_back(integer_key<int32_t>("theft.utc_offset_s", -14 * 3600, 14 * 3600,
+                                     [](ServerConfig& c) -> int32_t& { return c.theft.utc_offset_s; }));
+    s.push_back(number_key("theft.cusum_k", 0.0, 20.0, [](ServerConfig& c) -> double& { return c.theft.cusum_k; }));
+    s.push_back(number_key("theft.cusum_h_min", 1.0, 10000.0, [](ServerConfig& c) -> double& { return c.theft.cusum_h_min; }));
+    s.push_back(number_key("theft.pattern_alone", 0.5, 1.0, [](ServerConfig& c) -> double& { return c.theft.pattern_alone; }));
+    s.push_back(number_key("theft.min_loss_share", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.min_loss_share; }));
+    s.push_back(number_key("theft.min_hourly_correlation", 0.0, 1.0,
+                           [](ServerConfig& c) -> double& { return c.theft.min_hourly_correlation; }));
+    s.push_back(number_key("theft.quiet_weight", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.quiet_weight; }));
+    s.push_back(integer_key<int>("theft.series_intervals", 1, 100000,
+                                 [](ServerConfig& c) -> int& { return c.theft.series_intervals; }));
+    return s;
+  }();
+  return specs;
+}
+
+const KeySpec* find_spec(const std::string& name) {
+  for (const auto& spec : key_specs()) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+bool is_section(const std::string& name) {
+  const std::string prefix = name + ".";
+  for (const auto& spec : key_specs()) {
+    if (spec.name.compare(0, prefix.size(), prefix) == 0) return true;
+  }
+  return false;
+}
+
+std::string where(const std::string& origin, const toml::node& node) {
+  const auto& begin = node.source().begin;
+  if (begin.line == 0) return origin;
+  return origin + ":" + std::to_string(begin.line);
+}
+
+// Applies every key of `table` (whose dotted path is `prefix`); returns the first error.
+std::string apply_table(const toml::table& table, const std::string& prefix, const std::string& origin,
+                        ServerConfig& config) {
+  for (const auto& [key, node] : table) {
+    const std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    if (const KeySpec* spec = find_spec(name)) {
+      const std::string err = spec->apply(node, config);
+      if (!err.empty()) {
+        return where(origin, node) + ": " + name + " = " + describe(node) + ": " + err;
+      }
+      continue;
+    }
+    if (is_section(name)) {
+      if (!node.is_table()) return where(origin, node) + ": " + name + " must be a table ([" + name + "])";
+      const std::string err = apply_table(*node.as_table(), name, origin, config);
+      if (!err.empty()) return err;
+      continue;
+    }
+    return where(origin, node) + ": unknown key " + name + " (see docs/configuration.md)";
+  }
+  return "";
+}
+
+bool is_ip_literal_or_name(const std::string& s) {
+  if (s.empty()) return false;
+  for (char ch : s) {
+    const bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    ch == '.' || ch == ':' || ch == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> keys;
+  for (const auto& spec : key_specs()) keys.push_back(spec.name);
+  return keys;
+}
+
+std::string ServerConfig::database_path() const {
+  const std::filesystem::path db(storage.database);
+  if (db.is_absolute()) return db.string();
+  return (std::filesystem::path(storage.data_dir) / db).string();
+}
+
+std::string default_static_dir() {
+  // The build's source tree: `make demo` serves the web UI built beside it without any setting.
+  return std::string(WATTGUARD_SOURCE_DIR) + "/web/dist";
+}
+
+std::string ServerConfig::resolved_static_dir() const {
+  return http.static_dir.empty() ? default_static_dir() : http.static_dir;
+}
+
+std::string validate_config(const ServerConfig& c) {
+  if (!is_ip_literal_or_name(c.http.bind)) return "http.bind = \"" + c.http.bind + "\": not an address";
+  if (c.http.threads < 1 || c.http.threads > 64) {
+    return "http.threads = " + std::to_string(c.http.threads) + ": must be between 1 and 64";
+  }
+  if (c.storage.data_dir.empty()) return "storage.data_dir must not be empty";
+  if (c.mqtt.host.empty()) return "mqtt.host must not be empty";
+  if (c.mqtt.port == 0) return "mqtt.port = 0: must be between 1 and 65535";
+  if (c.auth.login_delay_max_ms < c.auth.login_delay_base_ms) {
+    return "auth.login_delay_max_ms = " + std::to_string(c.auth.login_delay_max_ms) +
+           ": must not be below auth.login_delay_base_ms (" + std::to_string(c.auth.login_delay_base_ms) + ")";
+  }
+  if ((!c.mqtt.password.empty() || !c.mqtt.password_file.empty()) && c.mqtt.username.empty()) {
+    return "mqtt.password is set but mqtt.username is empty";
+  }
+  if (!c.mqtt.password.empty() && !c.mqtt.password_file.empty()) {
+    return "mqtt.password and mqtt.password_file are both set; keep one";
+  }
+  for (char ch : c.mqtt.shared_group) {
+    if (ch == '/' || ch == '+' || ch == '#') {
+      return "mqtt.shared_group = \"" + c.mqtt.shared_group + "\": must not contain / + #";
+    }
+  }
+  if (const std::string alerts = alerts::validate_alerts_config(c.alerts); !alerts.empty()) return alerts;
+  if (c.theft.history_days <= c.theft.calibration_days) {
+    return "theft.history_days = " + std::to_string(c.theft.history_days) +
+           ": must be more than theft.calibration_days (" + std::to_string(c.theft.calibration_days) + ")";
+  }
+  return "";
+}
+
+ConfigResult parse_config(const std::string& toml_text, const std::string& origin) {
+  ConfigResult result;
+  toml::table table;
+  try {
+    table = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    result.error = origin + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
+    return result;
+  }
+  ServerConfig config;
+  result.error = apply_table(table, "", origin, config);
+  if (result.error.empty()) {
+    const std::string invalid = validate_config(config);
+    if (!invalid.empty()) result.error = origin + ": " + invalid;
+  }
+  if (result.error.empty()) result.config = std::move(config);
+  return result;
+}
+
+ConfigResult load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigResult result;
+    result.error = path + ": cannot open the config file";
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+}  // namespace wattguard::serve

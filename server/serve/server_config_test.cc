@@ -1,0 +1,177 @@
+// Tests of TOML configuration loading: defaults, every section, and the error messages.
+#include "wattguard/serve/server_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace wattguard::serve {
+using api::CookieSecure;
+namespace {
+
+TEST(ServerConfig, EmptyFileGivesDefaults) {
+  const auto r = parse_config("", "test.toml");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->http.bind, "127.0.0.1");
+  EXPECT_EQ(r.config->http.port, 8080);
+  EXPECT_EQ(r.config->http.threads, 2);
+  EXPECT_EQ(r.config->mqtt.host, "localhost");
+  EXPECT_EQ(r.config->mqtt.port, 1883);
+  EXPECT_EQ(r.config->storage.data_dir, "./data");
+  EXPECT_EQ(r.config->database_path(), "./data/wattguard.db");
+  EXPECT_EQ(r.config->auth.cookie_secure, CookieSecure::kAuto);
+}
+
+TEST(ServerConfig, ReadsEverySection) {
+  const auto r = parse_config(R"(
+[http]
+bind = "0.0.0.0"
+port = 9090
+threads = 4
+static_dir = "/srv/web"
+max_body_bytes = 2048
+ws_queue_max = 10
+
+[mqtt]
+host = "broker.lan"
+port = 8883
+username = "srv"
+password = "pw"
+
+[storage]
+data_dir = "/var/lib/wattguard"
+database = "/tmp/other.db"
+retention = { raw_days = 30, day1_days = 0 }
+
+[ingest]
+period_s = 10
+command_timeout_s = 5
+
+[auth]
+session_ttl_s = 600
+cookie_secure = "always"
+password_cost = "min"
+
+[log]
+level = "debug"
+)",
+                              "t.toml");
+  ASSERT_TRUE(r.config) << r.error;
+  const ServerConfig& c = *r.config;
+  EXPECT_EQ(c.http.bind, "0.0.0.0");
+  EXPECT_EQ(c.http.port, 9090);
+  EXPECT_EQ(c.http.threads, 4);
+  EXPECT_EQ(c.resolved_static_dir(), "/srv/web");
+  EXPECT_EQ(c.http.max_body_bytes, 2048u);
+  EXPECT_EQ(c.http.ws_queue_max, 10u);
+  EXPECT_EQ(c.mqtt.host, "broker.lan");
+  EXPECT_EQ(c.mqtt.port, 8883);
+  EXPECT_EQ(c.mqtt.username, "srv");
+  EXPECT_EQ(c.storage.retention.raw_days, 30);
+  EXPECT_EQ(c.database_path(), "/tmp/other.db");
+  EXPECT_EQ(c.ingest.period_s, 10);
+  EXPECT_EQ(c.ingest.command_timeout_s, 5);
+  EXPECT_EQ(c.auth.session_ttl_s, 600);
+  EXPECT_EQ(c.auth.cookie_secure, CookieSecure::kAlways);
+  EXPECT_EQ(c.auth.password_cost, "min");
+  EXPECT_EQ(c.log.level, "debug");
+}
+
+TEST(ServerConfig, OutOfRangeNamesKeyValueAndLine) {
+  const auto r = parse_config("[http]\nbind = \"127.0.0.1\"\nport = 70000\n", "cfg.toml");
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.error, "cfg.toml:3: http.port = 70000: must be between 0 and 65535");
+}
+
+TEST(ServerConfig, WrongTypeNamesKey) {
+  const auto r = parse_config("[mqtt]\nport = \"1883\"\n", "cfg.toml");
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.error, "cfg.toml:2: mqtt.port = \"1883\": must be an integer");
+}
+
+TEST(ServerConfig, UnknownKeyIsAnError) {
+  const auto r = parse_config("[http]\nprot = 80\n", "cfg.toml");
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.error, "cfg.toml:2: unknown key http.prot (see docs/configuration.md)");
+  const auto r2 = parse_config("[htp]\nport = 80\n", "cfg.toml");
+  EXPECT_FALSE(r2.config);
+  EXPECT_NE(r2.error.find("unknown key htp"), std::string::npos) << r2.error;
+}
+
+TEST(ServerConfig, BadChoiceListsAllowedValues) {
+  const auto r = parse_config("[log]\nlevel = \"loud\"\n", "cfg.toml");
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.error, "cfg.toml:2: log.level = \"loud\": must be one of trace, debug, info, warn, error, off");
+}
+
+TEST(ServerConfig, SyntaxErrorHasLine) {
+  const auto r = parse_config("[http]\nport = = 3\n", "cfg.toml");
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.error.rfind("cfg.toml:2: ", 0), 0u) << r.error;
+}
+
+TEST(ServerConfig, CrossFieldRules) {
+  const auto r = parse_config("[auth]\nlogin_delay_base_ms = 1000\nlogin_delay_max_ms = 10\n", "c.toml");
+  EXPECT_FALSE(r.config);
+  EXPECT_NE(r.error.find("auth.login_delay_max_ms = 10"), std::string::npos) << r.error;
+  ServerConfig c;
+  c.http.bind = "bad address!";
+  EXPECT_NE(validate_config(c).find("http.bind"), std::string::npos);
+}
+
+TEST(ServerConfig, LoadsFileAndReportsMissingOne) {
+  const auto path = std::filesystem::temp_directory_path() / "wattguard_config_test.toml";
+  {
+    std::ofstream out(path);
+    out << "[http]\nport = 1234\n";
+  }
+  const auto r = load_config_file(path.string());
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->http.port, 1234);
+  std::filesystem::remove(path);
+  const auto missing = load_config_file("/nonexistent/wattguard.toml");
+  EXPECT_FALSE(missing.config);
+  EXPECT_EQ(missing.error, "/nonexistent/wattguard.toml: cannot open the config file");
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST(ServerConfig, ExampleFileLoadsAndMatchesTheDefaults) {
+  const auto r = load_config_file(std::string(WATTGUARD_SOURCE_DIR) + "/wattguard.example.toml");
+  ASSERT_TRUE(r.config) << r.error;
+  const ServerConfig d;
+  const ServerConfig& e = *r.config;
+  EXPECT_EQ(e.http.port, d.http.port);
+  EXPECT_EQ(e.http.max_body_bytes, d.http.max_body_bytes);
+  EXPECT_EQ(e.http.max_import_bytes, d.http.max_import_bytes);
+  EXPECT_EQ(e.http.ws_queue_max, d.http.ws_queue_max);
+  EXPECT_EQ(e.mqtt.username, d.mqtt.username);
+  EXPECT_EQ(e.mqtt.client_id, d.mqtt.client_id);
+  EXPECT_EQ(e.storage.retention.min15_days, d.storage.retention.min15_days);
+  EXPECT_EQ(e.ingest.max_pending_readings, d.ingest.max_pending_readings);
+  EXPECT_EQ(e.auth.session_ttl_s, d.auth.session_ttl_s);
+  EXPECT_EQ(e.auth.login_delay_max_ms, d.auth.login_delay_max_ms);
+}
+
+TEST(ServerConfig, EveryKeyIsInTheExampleAndTheDocs) {
+  const std::string example = read_text(std::string(WATTGUARD_SOURCE_DIR) + "/wattguard.example.toml");
+  const std::string docs = read_text(std::string(WATTGUARD_SOURCE_DIR) + "/docs/configuration.md");
+  ASSERT_FALSE(example.empty());
+  ASSERT_FALSE(docs.empty());
+  for (const auto& key : config_keys()) {
+    const std::string leaf = key.substr(key.rfind('.') + 1);
+    EXPECT_NE(example.find("\n" + leaf + " = "), std::string::npos) << key << " missing in wattguard.example.toml";
+    EXPECT_NE(docs.find("| `" + leaf + "` |"), std::string::npos) << key << " missing in docs/configuration.md";
+  }
+}
+
+}  // namespace
+}  // namespace wattguard::serve

@@ -1,0 +1,16 @@
+// The once-only libsodium initialisation.
+#include "wattguard/base/sodium.h"
+
+#include <sodium.h>
+
+#include <stdexcept>
+
+namespace wattguard {
+
+void ensure_sodium() {
+  // A function-local static is initialised once even when threads race to it.
+  static const bool ok = sodium_init() >= 0;
+  if (!ok) throw std::runtime_error("libsodium failed to initialise: no usable random source");
+}
+
+}  // namespace wattguard

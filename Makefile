@@ -1,10 +1,16 @@
 # The two Quick start commands: `make demo` and `make test`. Each installs what is missing, builds, runs.
-.PHONY: demo test deps build build-asan web firmware bench clean
+.PHONY: demo test deps build build-all build-asan web bench format clean
 
 deps:
 	./scripts/install-deps.sh
 
+# What the demo needs: the `wattguard` program only (optimised), not the tests and benchmarks.
 build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release --target wattguard
+
+# Every target of the optimised build (the benchmarks among them).
+build-all: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release
 
@@ -20,13 +26,17 @@ web:
 demo: build web
 	./build/release/cli/wattguard demo $(ARGS)
 
-# Build once (sanitizers on), then every suite: CTest, then the checks in scripts/checks/.
+# Build once (sanitizers on), then every suite: CTest, then the checks in scripts/checks/ (style among them).
 test: build-asan
 	ctest --preset asan
 	WATTGUARD_BIN=$(CURDIR)/build/asan/cli/wattguard ./scripts/run-extra-checks.sh
 
-bench: build
+bench: build-all
 	./scripts/run-benchmarks.sh
+
+# clang-format over every project C++ file (scripts/checks/style.sh fails `make test` on unformatted files).
+format:
+	./scripts/format.sh
 
 clean:
 	rm -rf build

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages wattguard needs, only those missing (idempotent, no prompts).
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config clang-format clang-tidy
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libboost-dev libsodium-dev libssl-dev libmosquitto-dev mosquitto

@@ -52,6 +52,16 @@ export interface MeterSummary {
   alerts_open: number;
 }
 
+// A live `status` message: the meter's status after a transition, as the server decided it.
+export interface StatusChange {
+  meter_id: string;
+  status: MeterStatus;
+  since_ms: number;
+  last_seen_ms: number;
+  offline_reason: string;
+  relay: RelayState;
+}
+
 export interface MeterList {
   meters: MeterSummary[];
   now_ms: number;
@@ -209,11 +219,11 @@ export function normalize_reading(raw: unknown): Reading | null {
   };
 }
 
-export function normalize_status(v: unknown): MeterStatus {
+function normalize_status(v: unknown): MeterStatus {
   return v === "online" || v === "stale" || v === "offline" ? v : "unknown";
 }
 
-export function normalize_relay(v: unknown): RelayState {
+function normalize_relay(v: unknown): RelayState {
   return v === "on" || v === "off" ? v : "unknown";
 }
 
@@ -234,6 +244,13 @@ export function normalize_meter(raw: Record<string, unknown>): MeterSummary {
     day_start_import_wh: opt_num(raw.day_start_import_wh),
     tamper: Array.isArray(raw.tamper) ? raw.tamper.map(String) : [],
     alerts_open: num(raw.alerts_open),
+  };
+}
+
+export function normalize_status_change(m: Record<string, unknown>): StatusChange {
+  return {
+    meter_id: str(m.meter_id), status: normalize_status(m.status), since_ms: num(m.since_ms), last_seen_ms: num(m.last_seen_ms),
+    offline_reason: str(m.offline_reason), relay: normalize_relay(m.relay),
   };
 }
 

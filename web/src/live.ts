@@ -1,31 +1,14 @@
 // The live WebSocket (/api/v1/live): reconnects with back-off and hands messages to the page in
 // batches, at most one batch per animation frame, so 2,000 readings a second cost one DOM update per frame.
 
-import { check_session, normalize_reading, normalize_relay, normalize_status, type MeterStatus, type Reading, type RelayState } from "./api";
-
-// A `status` message: the server's status of the meter after a transition (it decides online,
-// stale and offline; the UI shows it as is).
-export interface StatusChange {
-  meter_id: string;
-  status: MeterStatus;
-  since_ms: number;
-  last_seen_ms: number;
-  offline_reason: string;
-  relay: RelayState;
-}
-
-export interface CommandChange {
-  id: string;
-  meter_id: string;
-  state: string;
-  message: string;
-  relay: RelayState;
-}
+import {
+  check_session, normalize_command, normalize_reading, normalize_status_change, type CommandRecord, type Reading, type StatusChange,
+} from "./api";
 
 export interface LiveBatch {
   readings: Reading[];
   statuses: StatusChange[];
-  commands: CommandChange[];
+  commands: CommandRecord[];
   events: Record<string, unknown>[];
   receive_ms: number;  // main-thread time spent parsing this batch's frames
 }
@@ -128,20 +111,9 @@ export function take_frame(frame: unknown, into: LiveBatch): void {
       const reading = normalize_reading(m.reading);
       if (reading) into.readings.push(reading);
     } else if (m.type === "status") {
-      into.statuses.push({
-        meter_id: String(m.meter_id ?? ""),
-        status: normalize_status(m.status),
-        since_ms: Number(m.since_ms ?? 0),
-        last_seen_ms: Number(m.last_seen_ms ?? 0),
-        offline_reason: String(m.offline_reason ?? ""),
-        relay: normalize_relay(m.relay),
-      });
+      into.statuses.push(normalize_status_change(m));
     } else if (m.type === "command" && m.command && typeof m.command === "object") {
-      const c = m.command as Record<string, unknown>;
-      into.commands.push({
-        id: String(c.id ?? ""), meter_id: String(c.meter_id ?? ""), state: String(c.state ?? ""),
-        message: String(c.message ?? ""), relay: normalize_relay(c.relay),
-      });
+      into.commands.push(normalize_command(m.command as Record<string, unknown>));
     } else if (m.type === "event" && m.event && typeof m.event === "object") {
       into.events.push(m.event as Record<string, unknown>);
     }

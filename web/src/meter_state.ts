@@ -3,8 +3,7 @@
 // in the meter JSON and pushed on the live feed at every transition, and the UI applies no
 // thresholds of its own.
 
-import type { MeterSummary, Reading } from "./api";
-import type { StatusChange } from "./live";
+import type { MeterSummary, Reading, StatusChange } from "./api";
 
 export const kTamperFlagsMask = 0x00ff0000;
 export const kFlagRelayOpen = 1 << 8;

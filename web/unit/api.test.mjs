@@ -57,7 +57,8 @@ test("a live frame's messages are sorted into readings, statuses, commands and e
     { meter_id: "m1", status: "stale", since_ms: 10, last_seen_ms: 9, offline_reason: "", relay: "on" },
     { meter_id: "m2", status: "offline", since_ms: 20, last_seen_ms: 19, offline_reason: "missed_periods", relay: "unknown" },
   ]);
-  assert.deepEqual(batch.commands, [{ id: "c-1", meter_id: "m1", state: "acked", message: "", relay: "off" }]);
+  assert.deepEqual(batch.commands,
+    [{ id: "c-1", meter_id: "m1", kind: "", state: "acked", message: "", relay: "off", created_ms: 0, updated_ms: 0 }]);
   assert.equal(batch.events[0].kind, "magnetic");
 });
 

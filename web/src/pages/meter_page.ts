@@ -103,21 +103,21 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
         h("thead", null, h("tr", null, h("th", null, "Time"), h("th", null, "Event"), h("th", null, "Details"))),
         events_body)))));
 
-  let last_health: MeterStatus | null = null;
+  let last_status: MeterStatus | null = null;
   function render_live(): void {
     const now = server_now();
-    const health = meter.status;
+    const status = meter.status;
     const live = shows_values(meter);
     const r = meter.last_reading;
     for (const t of kTiles) set_text(tile_values.get(t.key)!, live && r ? t.value(r) : kNoData);
-    if (health !== last_health) {
-      status_dot.className = `dot ${health}`;
-      tiles.dataset.health = health;
-      last_health = health;
+    if (status !== last_status) {
+      status_dot.className = `dot ${status}`;
+      tiles.dataset.health = status;
+      last_status = status;
     }
-    set_text(status_text, health === "offline" ? `offline since ${when(offline_since(meter), now)}`
-      : health === "stale" ? "stale" : health === "unknown" ? "never seen" : "online");
-    status_text.dataset.health = health;
+    set_text(status_text, status === "offline" ? `offline since ${when(offline_since(meter), now)}`
+      : status === "stale" ? "stale" : status === "unknown" ? "never seen" : "online");
+    status_text.dataset.health = status;
     set_text(seen_text, meter.last_seen_ms > 0 ? `last seen ${full_time(meter.last_seen_ms)} (${age(now - meter.last_seen_ms)} ago)` : "");
     set_text(live_note, !live ? (r ? `No data: the last reading was at ${full_time(r.time_ms)}.` : "No data: this meter has not reported yet.")
       : r ? `Reading of ${full_time(r.time_ms)}, #${r.seq}.` : "");

@@ -1,21 +1,21 @@
 // Fleet page: every meter the user may see with live power, today's kWh, status and badges; search,
 // filter and sort over all of them; a virtualised list fed by batched live updates. The page is a thin
-// view over one state object (FleetState); what is shown and in which order is decided by
-// fleet/fleet_view.ts.
+// view over one state object (fleet/fleet_state.ts, which also applies live batches); what is shown
+// and in which order is decided by fleet/fleet_view.ts.
 
-import { list_alerts, list_transformers, take_meter_list, type ListTiming, type MeterSummary, type SessionUser } from "../api";
+import { list_alerts, list_transformers, take_meter_list, type ListTiming, type SessionUser } from "../api";
 import { open_counts } from "../alerts/alert_text";
 import { h, set_text } from "../dom";
 import { LiveFeed, type LiveBatch, type LiveState } from "../live";
-import { apply_reading, apply_status, merge_reloaded, note_day_start, server_now, set_server_now } from "../meter_state";
+import { server_now, set_server_now } from "../meter_state";
 import { after_paint, perf, push_bounded } from "../perf";
 import { VirtualList } from "../fleet/virtual_list";
 import { FleetHeader, create_row, update_row } from "../fleet/fleet_rows";
 import {
-  build_view, changed_alert_counts, count_fleet, counts_text, empty_view, filter_needs_periodic_rebuild, grid_is_known,
-  kDefaultViewOptions, kFilterChoices, next_sort, normalize_query, search_keys, shown_text, sort_follows_readings,
-  transformer_choices, transformer_of_meters, type Filter, type FleetView, type ViewOptions,
+  build_view, count_fleet, counts_text, filter_needs_periodic_rebuild, grid_is_known, kDefaultViewOptions, kFilterChoices, next_sort,
+  normalize_query, shown_text, transformer_choices, transformer_of_meters, type Filter, type ViewOptions,
 } from "../fleet/fleet_view";
+import { apply_alert_counts, apply_batch, new_fleet_state, reload_meters, set_meters, set_transformers } from "../fleet/fleet_state";
 
 const kRowHeightWide = 44;
 const kRowHeightNarrow = 64;
@@ -27,23 +27,9 @@ const kResortMs = 3000;
 // Search, filter, sort and scroll survive a visit to a meter page and back.
 const saved = { options: { ...kDefaultViewOptions }, query_text: "", scroll_top: 0 };
 
-// Everything the page knows; the DOM is drawn from it.
-interface FleetState {
-  meters: MeterSummary[];
-  keys: string[];                        // search key per meter
-  index_of: Map<string, number>;         // meter id -> index in `meters`
-  transformer_of: Map<string, string>;   // meter id -> transformer id (when the server knows the grid)
-  view: FleetView;
-  options: ViewOptions;
-  view_stale: boolean;                   // live data changed something the filter or sort depends on
-  closed: boolean;
-}
-
 export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => void {
-  const state: FleetState = {
-    meters: [], keys: [], index_of: new Map(), transformer_of: new Map(), view: empty_view(),
-    options: { ...saved.options }, view_stale: false, closed: false,
-  };
+  // Everything the page knows; the DOM is drawn from it.
+  const state = new_fleet_state(saved.options);
 
   const counts_el = h("p", { class: "fleet-counts", "aria-live": "polite" }, "loading meters…");
   const live_el = h("span", { class: "live-state", title: "live connection" }, "connecting");
@@ -83,13 +69,6 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     list.refresh(positions);
   }
 
-  function set_meters(meters: MeterSummary[], now_ms: number): void {
-    state.meters = meters;
-    state.keys = search_keys(meters, state.transformer_of);
-    state.index_of = new Map(meters.map((m, i) => [m.id, i]));
-    for (const m of meters) note_day_start(m, now_ms);
-  }
-
   function on_batch(batch: LiveBatch): void {
     const t0 = performance.now();
     const changed = apply_batch(state, batch, server_now());
@@ -118,7 +97,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     if (state.closed) return;
     const t_data = performance.now();
     set_server_now(result.now_ms);
-    set_meters(result.meters, result.now_ms);
+    set_meters(state, result.meters, result.now_ms);
     rebuild();
     list.viewport.scrollTop = saved.scroll_top;
     list.render();
@@ -139,11 +118,10 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       state.options.transformer = "";
       return;
     }
-    state.transformer_of = transformer_of_meters(transformers);
+    set_transformers(state, transformer_of_meters(transformers));
     const choices = transformer_choices(transformers);
     if (!state.transformer_of.size || !choices.some((c) => c.value === state.options.transformer)) state.options.transformer = "";
     toolbar.show_transformers(choices, state.options.transformer);
-    state.keys = search_keys(state.meters, state.transformer_of);
     rebuild();
   }
 
@@ -157,20 +135,17 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       const [open, acknowledged] = await Promise.all([
         list_alerts({ state: "open", limit: 1000 }), list_alerts({ state: "acknowledged", limit: 1000 })]);
       if (open === null || acknowledged === null) supported = false;
-      else if (!state.closed) apply_alert_counts(open_counts([...open, ...acknowledged]));
+      else if (!state.closed) {
+        const changed = apply_alert_counts(state, open_counts([...open, ...acknowledged]));
+        if (changed.length) {
+          refresh_meters(changed);
+          update_counts();
+        }
+      }
     } catch {
       // A failed poll keeps the last counts; the next one tries again.
     }
     if (supported && !state.closed) alerts_timer = window.setTimeout(() => void poll_alerts(), kAlertsPollMs);
-  }
-
-  function apply_alert_counts(counts: ReadonlyMap<string, number>): void {
-    const changed = changed_alert_counts(state.meters, counts);
-    if (!changed.length) return;
-    for (const i of changed) state.meters[i].alerts_open = counts.get(state.meters[i].id) ?? 0;
-    if (state.options.filter === "alerts") state.view_stale = true;
-    refresh_meters(changed);
-    update_counts();
   }
 
   // After a break in the live feed: the current state of every meter, in place (view and scroll kept).
@@ -179,16 +154,7 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
       const result = await take_meter_list({ request_ms: 0, normalize_ms: 0, bytes: 0 });
       if (state.closed) return;
       set_server_now(result.now_ms);
-      const same_meters = result.meters.length === state.meters.length && result.meters.every((m) => state.index_of.has(m.id));
-      if (same_meters) {
-        // In place: the meter objects stay (today's day-start bookkeeping is keyed on them).
-        for (const fresh of result.meters) {
-          const m = state.meters[state.index_of.get(fresh.id)!];
-          Object.assign(m, merge_reloaded(m, fresh));
-        }
-      } else {
-        set_meters(result.meters, result.now_ms);
-      }
+      reload_meters(state, result.meters, result.now_ms);
       rebuild();
       update_counts();
     } catch {
@@ -205,31 +171,6 @@ export function mount_fleet_page(root: HTMLElement, user: SessionUser): () => vo
     window.clearInterval(resort);
     media.removeEventListener("change", on_media);
   };
-}
-
-// Applies a live batch to the state; answers the indices of the meters whose rows need redrawing.
-function apply_batch(state: FleetState, batch: LiveBatch, now_ms: number): number[] {
-  const changed: number[] = [];
-  for (const r of batch.readings) {
-    const i = state.index_of.get(r.meter_id);
-    if (i !== undefined && apply_reading(state.meters[i], r, now_ms)) changed.push(i);
-  }
-  for (const s of batch.statuses) {
-    const i = state.index_of.get(s.meter_id);
-    if (i === undefined) continue;
-    apply_status(state.meters[i], s);
-    changed.push(i);
-    if (state.options.filter !== "all") state.view_stale = true;
-  }
-  for (const c of batch.commands) {
-    const i = state.index_of.get(c.meter_id);
-    if (i !== undefined && c.relay !== "unknown") {
-      state.meters[i].relay = c.relay;
-      changed.push(i);
-    }
-  }
-  if (batch.readings.length > 0 && sort_follows_readings(state.options.sort_key)) state.view_stale = true;
-  return changed;
 }
 
 interface Toolbar {

@@ -1,5 +1,5 @@
 // Development stand-in for `wattguard serve` (NOT used by the e2e tests, which need the real server):
-// the API calls and live WebSocket of docs/web-api-needs.md with synthetic meters, plus web/dist.
+// the API calls and live WebSocket of docs/api.md the UI uses, with synthetic meters, plus web/dist.
 // Lets the UI be worked on and its browser performance measured with 10,000 meters before the real
 // server exists.   node dev/mock_api.mjs --port 8090 --meters 10000 --period 5
 import { createHash } from "node:crypto";
@@ -137,12 +137,12 @@ const server = createServer(async (req, res) => {
   if (path.startsWith("/api/v1/meters/")) {
     const m = meters.get(parts[0]);
     if (!m || !may_see(user, m.id)) return error(res, 404, "not_found", "no such meter", "id");
-    if (parts.length === 1) return json(res, 200, summary(m, ids.indexOf(m.id)));
+    if (parts.length === 1) return json(res, 200, { meter: { ...summary(m, ids.indexOf(m.id)), now_ms: Date.now() } });
     if (parts[1] === "readings") {
       const from = Number(url.searchParams.get("from")) * 1000, to = Number(url.searchParams.get("to")) * 1000;
       return json(res, 200, series(m, from, to, Number(url.searchParams.get("step") ?? 60)));
     }
-    if (parts[1] === "events") return json(res, 200, { events: m.tamper.length ? [{ id: 1, kind: "magnetic", edge: "onset", time_ms: start_ms, details: "test magnet", source: "meter" }] : [] });
+    if (parts[1] === "events") return json(res, 200, { meter_id: m.id, events: m.tamper.length ? [{ id: 1, kind: "magnetic", edge: "onset", time_ms: start_ms, details: "test magnet", source: "meter" }] : [] });
     if (parts[1] === "commands" && req.method === "POST") {
       if (user.role === "consumer") return error(res, 403, "forbidden", "operators only");
       const b = await body_of(req);
@@ -192,6 +192,13 @@ function send(socket, text) {
   socket.write(Buffer.concat([head, payload]));
 }
 
+// A status transition, pushed on the live feed as the server does.
+function set_status(m, status, now, messages) {
+  Object.assign(m, { status, since_ms: now, offline_reason: status === "offline" ? "missed_periods" : "" });
+  messages.push({ type: "status", meter_id: m.id, status, since_ms: now, last_seen_ms: m.last_seen_ms,
+    offline_reason: m.offline_reason, period_s, relay: m.relay });
+}
+
 // Meters report spread over the period: every 100 ms a tenth of the period's share.
 const ticks_per_period = period_s * 10;
 let tick = 0;
@@ -201,15 +208,16 @@ setInterval(() => {
   for (let i = tick % ticks_per_period; i < ids.length; i += ticks_per_period) {
     const m = meters.get(ids[i]);
     if (m.stopped) {
-      if (m.status === "online" && now - m.last_seen_ms > 3 * period_s * 1000) {
-        Object.assign(m, { status: "offline", since_ms: now, offline_reason: "missed_periods" });
-        messages.push({ type: "status", meter_id: m.id, status: "offline", since_ms: now, last_seen_ms: m.last_seen_ms, offline_reason: "missed_periods" });
-      }
+      // The server's rule: stale after 2 missed periods, offline after 3 (each with a little slack).
+      const silent_ms = now - m.last_seen_ms;
+      const status = silent_ms > 3 * period_s * 1000 + 2000 ? "offline" : silent_ms > 2 * period_s * 1000 + 1000 ? "stale" : m.status;
+      if (status !== m.status) set_status(m, status, now, messages);
       continue;
     }
     m.last_reading = make_reading(m, now);
     m.last_seen_ms = now;
     messages.push({ type: "reading", meter_id: m.id, reading: m.last_reading });
+    if (m.status !== "online") set_status(m, "online", now, messages);
   }
   tick++;
   for (const c of clients) {

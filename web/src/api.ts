@@ -1,9 +1,12 @@
-// The documented head-end API (docs/api.md, additions in docs/web-api-needs.md): typed calls and
-// the JSON shapes the UI relies on. Every call sends the session cookie; a 401 means the session is
-// gone and sends the user to the sign-in page.
+// The documented head-end API (docs/api.md): typed calls and the JSON shapes the UI relies on, read
+// by the field names the server writes (server/api/api_json.cc, api_handler.cc, grid_routes.cc,
+// server/alerts/alert_json.cc) and no others. Every call sends the session cookie; a 401 means the
+// session is gone and sends the user to the sign-in page.
 
 export type Role = "consumer" | "operator" | "admin";
-export type Connectivity = "online" | "offline" | "unknown";
+// A meter's status as the server decides it (online, silent for over 2 periods, offline, never heard
+// from); the UI shows it as is and applies no thresholds of its own.
+export type MeterStatus = "online" | "stale" | "offline" | "unknown";
 export type RelayState = "on" | "off" | "unknown";
 export type CommandState = "pending" | "sent" | "acked" | "failed" | "timed_out";
 
@@ -34,7 +37,7 @@ export interface MeterSummary {
   name: string;
   area: string;
   owner: string;
-  status: Connectivity;
+  status: MeterStatus;
   since_ms: number;
   last_seen_ms: number;
   offline_reason: string;
@@ -47,6 +50,16 @@ export interface MeterSummary {
   day_start_import_wh: number | null;
   tamper: string[];   // active tamper conditions (event kinds)
   alerts_open: number;
+}
+
+// A live `status` message: the meter's status after a transition, as the server decided it.
+export interface StatusChange {
+  meter_id: string;
+  status: MeterStatus;
+  since_ms: number;
+  last_seen_ms: number;
+  offline_reason: string;
+  relay: RelayState;
 }
 
 export interface MeterList {
@@ -90,8 +103,7 @@ export interface MeterEvent {
   source: string;
 }
 
-// A theft/anomaly alert (`GET /api/v1/alerts`). The adapter accepts `meter` or `meter_id`,
-// `raised_ms` or `opened_ms`, `cleared_ms` or `closed_ms`.
+// A theft/anomaly alert (`GET /api/v1/alerts`).
 export type AlertState = "open" | "acknowledged" | "closed";
 
 export interface AlertDelivery {
@@ -184,14 +196,16 @@ const num = (v: unknown, fallback = 0): number => (typeof v === "number" && Numb
 const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
 const opt_num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
+// A reading as the server writes it (`last_reading`, the live feed's `reading`); with `fields=fleet`
+// only time_ms, vrms, p_w, e_import_wh and flags are present.
 export function normalize_reading(raw: unknown): Reading | null {
   if (!raw || typeof raw !== "object") return null;
   const r = raw as Record<string, unknown>;
-  if (typeof r.time_ms !== "number" && typeof r.time !== "number") return null;
+  if (typeof r.time_ms !== "number") return null;
   return {
-    meter_id: str(r.meter_id ?? r.meter),
+    meter_id: str(r.meter_id),
     seq: num(r.seq),
-    time_ms: typeof r.time_ms === "number" ? r.time_ms : num(r.time) * 1000,
+    time_ms: r.time_ms,
     vrms: num(r.vrms),
     irms: num(r.irms),
     p_w: num(r.p_w),
@@ -205,8 +219,8 @@ export function normalize_reading(raw: unknown): Reading | null {
   };
 }
 
-function normalize_status(v: unknown): Connectivity {
-  return v === "online" || v === "offline" ? v : "unknown";
+function normalize_status(v: unknown): MeterStatus {
+  return v === "online" || v === "stale" || v === "offline" ? v : "unknown";
 }
 
 function normalize_relay(v: unknown): RelayState {
@@ -214,19 +228,18 @@ function normalize_relay(v: unknown): RelayState {
 }
 
 export function normalize_meter(raw: Record<string, unknown>): MeterSummary {
-  const live = (raw.live && typeof raw.live === "object" ? raw.live : raw) as Record<string, unknown>;
   return {
-    id: str(raw.id ?? raw.meter_id),
+    id: str(raw.id),
     name: str(raw.name),
     area: str(raw.area),
     owner: str(raw.owner),
-    status: normalize_status(live.status ?? live.connectivity),
-    since_ms: num(live.since_ms),
-    last_seen_ms: num(live.last_seen_ms),
-    offline_reason: str(live.offline_reason),
-    period_s: num(live.period_s, 5) || 5,
-    relay: normalize_relay(live.relay),
-    last_reading: normalize_reading(live.last_reading ?? live.reading),
+    status: normalize_status(raw.status),
+    since_ms: num(raw.since_ms),
+    last_seen_ms: num(raw.last_seen_ms),
+    offline_reason: str(raw.offline_reason),
+    period_s: num(raw.period_s, 5) || 5,
+    relay: normalize_relay(raw.relay),
+    last_reading: normalize_reading(raw.last_reading),
     today_import_wh: opt_num(raw.today_import_wh),
     day_start_import_wh: opt_num(raw.day_start_import_wh),
     tamper: Array.isArray(raw.tamper) ? raw.tamper.map(String) : [],
@@ -234,8 +247,14 @@ export function normalize_meter(raw: Record<string, unknown>): MeterSummary {
   };
 }
 
-export function normalize_command(raw: Record<string, unknown>): CommandRecord {
-  const c = (raw.command && typeof raw.command === "object" ? raw.command : raw) as Record<string, unknown>;
+export function normalize_status_change(m: Record<string, unknown>): StatusChange {
+  return {
+    meter_id: str(m.meter_id), status: normalize_status(m.status), since_ms: num(m.since_ms), last_seen_ms: num(m.last_seen_ms),
+    offline_reason: str(m.offline_reason), relay: normalize_relay(m.relay),
+  };
+}
+
+export function normalize_command(c: Record<string, unknown>): CommandRecord {
   const state = str(c.state, "pending");
   return {
     id: str(c.id),
@@ -288,7 +307,7 @@ export interface ListTiming {
 // bytes of the full list; live readings bring the full values afterwards.
 export async function list_meters(timing?: ListTiming): Promise<MeterList> {
   const t0 = performance.now();
-  const r = await call<{ meters: Record<string, unknown>[]; now_ms?: number }>("GET", "/api/v1/meters?limit=100000&fields=fleet");
+  const r = await call<{ meters: Record<string, unknown>[]; now_ms: number }>("GET", "/api/v1/meters?limit=100000&fields=fleet");
   const t1 = performance.now();
   const meters = new Array<MeterSummary>(r.meters.length);
   for (let i = 0; i < r.meters.length; i++) meters[i] = normalize_meter(r.meters[i]);
@@ -321,21 +340,20 @@ export function take_meter_list(timing: ListTiming): Promise<MeterList> {
 }
 
 export async function get_meter(id: string): Promise<MeterSummary> {
-  const r = await call<Record<string, unknown>>("GET", `/api/v1/meters/${encodeURIComponent(id)}`);
-  return normalize_meter((r.meter && typeof r.meter === "object" ? r.meter : r) as Record<string, unknown>);
+  const r = await call<{ meter: Record<string, unknown> }>("GET", `/api/v1/meters/${encodeURIComponent(id)}`);
+  return normalize_meter(r.meter);
 }
 
 export async function get_readings(id: string, from_ms: number, to_ms: number, step_s: number): Promise<ReadingSeries> {
   const q = `from=${Math.floor(from_ms / 1000)}&to=${Math.ceil(to_ms / 1000)}&step=${step_s}`;
-  const r = await call<Record<string, unknown>>("GET", `/api/v1/meters/${encodeURIComponent(id)}/readings?${q}`);
-  const points = Array.isArray(r.points) ? (r.points as AggregatePoint[]) : [];
-  const step = typeof r.step_s === "number" ? r.step_s : typeof r.step_ms === "number" ? r.step_ms / 1000 : step_s;
-  return { step_s: step, source: str(r.source), points };
+  const r = await call<{ step_s: number; source: string; points: AggregatePoint[] }>(
+    "GET", `/api/v1/meters/${encodeURIComponent(id)}/readings?${q}`);
+  return { step_s: num(r.step_s, step_s), source: str(r.source), points: Array.isArray(r.points) ? r.points : [] };
 }
 
 export async function get_events(id: string, limit = 50): Promise<MeterEvent[]> {
-  const r = await call<{ events?: MeterEvent[] }>("GET", `/api/v1/meters/${encodeURIComponent(id)}/events?limit=${limit}`);
-  return r.events ?? [];
+  const r = await call<{ events: MeterEvent[] }>("GET", `/api/v1/meters/${encodeURIComponent(id)}/events?limit=${limit}`);
+  return r.events;
 }
 
 export function normalize_alert(raw: Record<string, unknown>): Alert {
@@ -344,14 +362,14 @@ export function normalize_alert(raw: Record<string, unknown>): Alert {
   return {
     id: String(raw.id ?? ""),
     kind: str(raw.kind),
-    meter_id: str(raw.meter ?? raw.meter_id),
-    transformer_id: str(raw.transformer ?? raw.transformer_id),
+    meter_id: str(raw.meter),
+    transformer_id: str(raw.transformer),
     area: str(raw.area),
     score: opt_num(raw.score),
-    evidence: raw.evidence ?? raw.message ?? null,
-    raised_ms: num(raw.raised_ms ?? raw.opened_ms),
+    evidence: raw.evidence ?? null,
+    raised_ms: num(raw.raised_ms),
     updated_ms: num(raw.updated_ms),
-    cleared_ms: num(raw.cleared_ms ?? raw.closed_ms),
+    cleared_ms: num(raw.cleared_ms),
     state: (state === "acknowledged" || state === "closed" ? state : "open") as AlertState,
     deliveries: deliveries.filter((d) => d && typeof d === "object").map((d) => {
       const o = d as Record<string, unknown>;
@@ -370,8 +388,8 @@ export async function list_alerts(q: { meter?: string; state?: AlertState; limit
   if (q.state) params.set("state", q.state);
   if (q.limit) params.set("limit", String(q.limit));
   try {
-    const r = await call<{ alerts?: Record<string, unknown>[] }>("GET", `/api/v1/alerts${params.toString() ? `?${params}` : ""}`);
-    return (Array.isArray(r?.alerts) ? r.alerts : []).map(normalize_alert);
+    const r = await call<{ alerts: Record<string, unknown>[] }>("GET", `/api/v1/alerts${params.toString() ? `?${params}` : ""}`);
+    return r.alerts.map(normalize_alert);
   } catch (err) {
     if (err instanceof ApiError && err.status === 404 && err.code !== "meter_not_found") return null;
     throw err;
@@ -380,9 +398,9 @@ export async function list_alerts(q: { meter?: string; state?: AlertState; limit
 
 // Acknowledge or close an alert (operators, admins); answers the alert as it is now.
 export async function change_alert(id: string, action: "acknowledge" | "close", note = ""): Promise<Alert> {
-  const r = await call<{ alert?: Record<string, unknown> }>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/${action}`,
+  const r = await call<{ alert: Record<string, unknown> }>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/${action}`,
     note ? { note } : {});
-  return normalize_alert((r?.alert ?? {}) as Record<string, unknown>);
+  return normalize_alert(r.alert);
 }
 
 export async function get_alerts(id: string): Promise<Alert[] | null> {
@@ -391,45 +409,44 @@ export async function get_alerts(id: string): Promise<Alert[] | null> {
 
 const kMaxTransformerDetails = 300;
 
-// Member meter ids of a transformer row: `consumers` (ids or {meter}/{id} objects) or `meters`; null when absent.
-export function member_ids(t: Record<string, unknown>): string[] | null {
-  const list = Array.isArray(t.consumers) ? t.consumers : Array.isArray(t.meters) ? t.meters : null;
-  if (!list) return null;
-  return list.map((c) => (typeof c === "string" ? c : str((c as Record<string, unknown>)?.meter ?? (c as Record<string, unknown>)?.id)));
-}
-
-function normalize_transformer(t: Record<string, unknown>, consumers: string[]): Transformer {
+// A transformer row of `GET /api/v1/transformers` (members not listed, only `consumer_count`);
+// `analysis` is null until the first analysis cycle.
+export function normalize_transformer(t: Record<string, unknown>): Transformer {
   const analysis = (t.analysis && typeof t.analysis === "object" ? t.analysis : {}) as Record<string, unknown>;
   return {
-    id: str(t.id), name: str(t.name), area: str(t.area), check_meter: str(t.check_meter), consumers,
+    id: str(t.id), name: str(t.name), area: str(t.area), check_meter: str(t.check_meter), consumers: [],
     balance_alert: analysis.alert === true,
   };
 }
 
+// The consumer ids of `GET /api/v1/transformers/{id}`'s `transformer`.
+export function consumer_ids(t: Record<string, unknown>): string[] {
+  return Array.isArray(t.consumers) ? t.consumers.filter((c): c is string => typeof c === "string") : [];
+}
+
 // Transformers with their consumers; null when the server has no transformers route (404) or the
-// caller may not list them (403). The list may carry only `consumer_count` (members are in
-// `GET /api/v1/transformers/{id}`): then up to 300 transformers are asked for one by one, a few at
-// a time; beyond that the members stay unknown (empty).
+// caller may not list them (403). The list carries only `consumer_count`; the members come from
+// `GET /api/v1/transformers/{id}`, asked for up to 300 transformers, four at a time; beyond that
+// the members stay unknown (empty).
 export async function list_transformers(): Promise<Transformer[] | null> {
   let rows: Record<string, unknown>[];
   try {
-    const r = await call<{ transformers?: Record<string, unknown>[] }>("GET", "/api/v1/transformers");
-    rows = Array.isArray(r?.transformers) ? r.transformers : [];
+    const r = await call<{ transformers: Record<string, unknown>[] }>("GET", "/api/v1/transformers");
+    rows = r.transformers;
   } catch (err) {
     if (err instanceof ApiError && (err.status === 404 || err.status === 403)) return null;
     throw err;
   }
-  const out = rows.map((t) => normalize_transformer(t, member_ids(t) ?? []));
-  const missing = rows.map((t, i) => (member_ids(t) === null ? i : -1)).filter((i) => i >= 0);
+  const out = rows.map(normalize_transformer);
+  const missing = rows.map((t, i) => (num(t.consumer_count) > 0 ? i : -1)).filter((i) => i >= 0);
   if (missing.length === 0 || missing.length > kMaxTransformerDetails) return out;
   let next = 0;
   const worker = async () => {
     while (next < missing.length) {
       const i = missing[next++];
       try {
-        const d = await call<{ transformer?: Record<string, unknown> }>("GET", `/api/v1/transformers/${encodeURIComponent(out[i].id)}`);
-        const t = (d?.transformer ?? {}) as Record<string, unknown>;
-        out[i].consumers = member_ids(t) ?? [];
+        const d = await call<{ transformer: Record<string, unknown> }>("GET", `/api/v1/transformers/${encodeURIComponent(out[i].id)}`);
+        out[i].consumers = consumer_ids(d.transformer);
       } catch {
         // one transformer's members unknown: the others still count
       }
@@ -440,14 +457,14 @@ export async function list_transformers(): Promise<Transformer[] | null> {
 }
 
 export async function send_command(id: string, kind: string): Promise<CommandRecord> {
-  const r = await call<Record<string, unknown>>("POST", `/api/v1/meters/${encodeURIComponent(id)}/commands`, { kind });
-  return normalize_command(r);
+  const r = await call<{ command: Record<string, unknown> }>("POST", `/api/v1/meters/${encodeURIComponent(id)}/commands`, { kind });
+  return normalize_command(r.command);
 }
 
 export async function get_command(meter_id: string, command_id: string): Promise<CommandRecord> {
-  const r = await call<Record<string, unknown>>(
+  const r = await call<{ command: Record<string, unknown> }>(
     "GET", `/api/v1/meters/${encodeURIComponent(meter_id)}/commands/${encodeURIComponent(command_id)}`);
-  return normalize_command(r);
+  return normalize_command(r.command);
 }
 
 // --- users (admins) ---
@@ -460,8 +477,8 @@ export interface UserRecord {
 }
 
 export async function list_users(): Promise<UserRecord[]> {
-  const r = await call<{ users?: UserRecord[] }>("GET", "/api/v1/users");
-  return r.users ?? [];
+  const r = await call<{ users: UserRecord[] }>("GET", "/api/v1/users");
+  return r.users;
 }
 
 export async function add_user(name: string, role: Role, password: string, meters: string[]): Promise<void> {

@@ -1,29 +1,14 @@
 // The live WebSocket (/api/v1/live): reconnects with back-off and hands messages to the page in
 // batches, at most one batch per animation frame, so 2,000 readings a second cost one DOM update per frame.
 
-import { check_session, normalize_reading, type Reading, type Connectivity, type RelayState } from "./api";
-
-export interface StatusChange {
-  meter_id: string;
-  status: Connectivity;
-  since_ms: number;
-  last_seen_ms: number;
-  reason: string;
-  relay: RelayState;
-}
-
-export interface CommandChange {
-  id: string;
-  meter_id: string;
-  state: string;
-  message: string;
-  relay: RelayState;
-}
+import {
+  check_session, normalize_command, normalize_reading, normalize_status_change, type CommandRecord, type Reading, type StatusChange,
+} from "./api";
 
 export interface LiveBatch {
   readings: Reading[];
   statuses: StatusChange[];
-  commands: CommandChange[];
+  commands: CommandRecord[];
   events: Record<string, unknown>[];
   receive_ms: number;  // main-thread time spent parsing this batch's frames
 }
@@ -96,53 +81,13 @@ export class LiveFeed {
     } catch {
       return;
     }
-    this.take(msg);
+    take_frame(msg, this.pending);
     this.pending.receive_ms += performance.now() - t0;
     if (!this.flush_scheduled) {
       this.flush_scheduled = true;
       // rAF does not run in a hidden tab; the timeout keeps state current there at low cost.
       if (document.hidden) window.setTimeout(() => this.flush(), 1000);
       else requestAnimationFrame(() => this.flush());
-    }
-  }
-
-  // Accepts one message, an array of messages or {"type":"batch","messages":[...]}.
-  private take(msg: unknown): void {
-    if (Array.isArray(msg)) {
-      for (const m of msg) this.take(m);
-      return;
-    }
-    if (!msg || typeof msg !== "object") return;
-    const m = msg as Record<string, unknown>;
-    const type = typeof m.type === "string" ? m.type : "reading";
-    if (type === "batch" && Array.isArray(m.messages)) {
-      for (const x of m.messages) this.take(x);
-    } else if (type === "reading") {
-      const reading = normalize_reading(m.reading ?? m);
-      if (reading) {
-        if (!reading.meter_id && typeof m.meter_id === "string") reading.meter_id = m.meter_id;
-        this.pending.readings.push(reading);
-      }
-    } else if (type === "status") {
-      const s = (m.status && typeof m.status === "object" ? m.status : m) as Record<string, unknown>;
-      const status = s.status ?? s.connectivity;
-      this.pending.statuses.push({
-        meter_id: String(s.meter_id ?? m.meter_id ?? ""),
-        status: status === "online" || status === "offline" ? status : "unknown",
-        since_ms: Number(s.since_ms ?? 0),
-        last_seen_ms: Number(s.last_seen_ms ?? 0),
-        reason: String(s.offline_reason ?? s.reason ?? ""),
-        relay: s.relay === "on" || s.relay === "off" ? s.relay : "unknown",
-      });
-    } else if (type === "command") {
-      const c = (m.command && typeof m.command === "object" ? m.command : m) as Record<string, unknown>;
-      const relay = c.relay === "on" || c.relay === "off" ? c.relay : "unknown";
-      this.pending.commands.push({
-        id: String(c.id ?? ""), meter_id: String(c.meter_id ?? ""), state: String(c.state ?? ""),
-        message: String(c.message ?? ""), relay,
-      });
-    } else if (type === "event") {
-      this.pending.events.push((m.event && typeof m.event === "object" ? m.event : m) as Record<string, unknown>);
     }
   }
 
@@ -155,6 +100,26 @@ export class LiveFeed {
   }
 }
 
-function empty_batch(): LiveBatch {
+// Adds a frame's messages to `into`. A frame is a JSON array of messages (docs/api.md, "Live feed");
+// anything else is ignored.
+export function take_frame(frame: unknown, into: LiveBatch): void {
+  if (!Array.isArray(frame)) return;
+  for (const msg of frame) {
+    if (!msg || typeof msg !== "object") continue;
+    const m = msg as Record<string, unknown>;
+    if (m.type === "reading") {
+      const reading = normalize_reading(m.reading);
+      if (reading) into.readings.push(reading);
+    } else if (m.type === "status") {
+      into.statuses.push(normalize_status_change(m));
+    } else if (m.type === "command" && m.command && typeof m.command === "object") {
+      into.commands.push(normalize_command(m.command as Record<string, unknown>));
+    } else if (m.type === "event" && m.event && typeof m.event === "object") {
+      into.events.push(m.event as Record<string, unknown>);
+    }
+  }
+}
+
+export function empty_batch(): LiveBatch {
   return { readings: [], statuses: [], commands: [], events: [], receive_ms: 0 };
 }

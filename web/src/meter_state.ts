@@ -1,10 +1,9 @@
-// A meter's live state as the UI shows it: online, stale (late but not yet offline), offline or never
-// seen; today's energy; tamper and relay. The server marks a meter offline after 3 missed periods and
-// pushes that; the same rule is applied here too so the page is right even when that message is late.
+// A meter's live state as the UI shows it: today's energy, tamper and relay, and what its status
+// means for the page. The status itself (online, stale, offline, never seen) is the server's: it is
+// in the meter JSON and pushed on the live feed at every transition, and the UI applies no
+// thresholds of its own.
 
-import type { MeterSummary, Reading } from "./api";
-
-export type Health = "online" | "stale" | "offline" | "unknown";
+import type { MeterSummary, Reading, StatusChange } from "./api";
 
 export const kTamperFlagsMask = 0x00ff0000;
 export const kFlagRelayOpen = 1 << 8;
@@ -18,14 +17,10 @@ export function server_now(): number {
   return Date.now() + clock_offset_ms;
 }
 
-export function health_of(m: MeterSummary, now_ms: number): Health {
-  if (m.status === "offline") return "offline";
-  if (m.last_seen_ms <= 0) return m.status === "online" ? "online" : "unknown";
-  const period_ms = Math.max(1, m.period_s) * 1000;
-  const silent_ms = now_ms - m.last_seen_ms;
-  if (silent_ms > 3 * period_ms + 2000) return "offline";
-  if (silent_ms > 2 * period_ms + 1000) return "stale";
-  return m.status === "unknown" ? "online" : m.status;
+// Whether the meter's last values are shown (online, or stale: late but not offline). Offline and
+// never-seen meters show "no data", never an old value or 0.
+export function shows_values(m: MeterSummary): boolean {
+  return m.status === "online" || m.status === "stale";
 }
 
 // Since when the meter has been offline: the server's transition time, else its last sign of life.
@@ -71,15 +66,12 @@ export function note_day_start(m: MeterSummary, now_ms: number): void {
   day_of_start.set(m, Math.floor(now_ms / kDayMs));
 }
 
-// Applies a live reading to the summary. Returns false for a reading older than the one shown
+// Applies a live reading to the summary (the status is left alone: the server pushes a status
+// message when the reading changed it). Returns false for a reading older than the one shown
 // (store-and-forward replays arrive late and must not overwrite newer values).
 export function apply_reading(m: MeterSummary, r: Reading, now_ms: number): boolean {
   const prev = m.last_reading;
   m.last_seen_ms = Math.max(m.last_seen_ms, now_ms);
-  if (m.status !== "online") {
-    m.status = "online";
-    m.since_ms = now_ms;
-  }
   if (prev && r.time_ms < prev.time_ms) return false;
   const day = Math.floor(r.time_ms / kDayMs);
   const start_day = day_of_start.get(m);
@@ -90,4 +82,20 @@ export function apply_reading(m: MeterSummary, r: Reading, now_ms: number): bool
   }
   m.last_reading = r;
   return true;
+}
+
+// Applies a live `status` message: the server's status, since when, and the relay it knows of.
+export function apply_status(m: MeterSummary, s: StatusChange): void {
+  m.status = s.status;
+  if (s.since_ms > 0) m.since_ms = s.since_ms;
+  if (s.last_seen_ms > 0) m.last_seen_ms = Math.max(m.last_seen_ms, s.last_seen_ms);
+  m.offline_reason = s.offline_reason;
+  if (s.relay !== "unknown") m.relay = s.relay;
+}
+
+// A meter as reloaded after a break in the live feed, keeping a newer live reading than the server's
+// answer (the feed may already be flowing again).
+export function merge_reloaded(current: MeterSummary, fresh: MeterSummary): MeterSummary {
+  const keep = current.last_reading && fresh.last_reading && current.last_reading.time_ms > fresh.last_reading.time_ms;
+  return keep ? { ...fresh, last_reading: current.last_reading } : fresh;
 }

@@ -18,11 +18,12 @@ test("an alert as the server sends it is read with its meter, times, state and d
   assert.equal(a.raised_ms, 1000);
   assert.equal(a.deliveries.length, 1);
   assert.equal(a.deliveries[0].recipient, "Asha");
-  // Older spellings, an unknown state and a missing score.
-  const b = normalize_alert({ id: "x", kind: "magnetic", meter_id: "m-1", opened_ms: 5, closed_ms: 9, state: "weird" });
-  assert.equal(b.meter_id, "m-1");
-  assert.equal(b.raised_ms, 5);
-  assert.equal(b.cleared_ms, 9);
+  // Only the server's names are read: other spellings are not the contract.
+  const b = normalize_alert({ id: "x", kind: "magnetic", meter_id: "m-1", opened_ms: 5, closed_ms: 9, message: "m", state: "weird" });
+  assert.equal(b.meter_id, "");
+  assert.equal(b.raised_ms, 0);
+  assert.equal(b.cleared_ms, 0);
+  assert.equal(b.evidence, null);
   assert.equal(b.state, "open");
   assert.equal(b.score, null);
   assert.deepEqual(b.deliveries, []);
@@ -63,9 +64,13 @@ test("open counts leave out closed alerts and alerts without a meter", () => {
   assert.equal(counts.size, 2);
 });
 
-test("transformer members are read from ids, member objects, or not at all", async () => {
-  const { member_ids } = await import("../src/api.ts");
-  assert.deepEqual(member_ids({ consumers: ["m1", "m2"] }), ["m1", "m2"]);
-  assert.deepEqual(member_ids({ meters: [{ meter: "m3" }, { id: "m4" }] }), ["m3", "m4"]);
-  assert.equal(member_ids({ consumer_count: 12 }), null);
+test("a transformer row is read with its analysis flag, and members only from the detail's consumers", async () => {
+  const { normalize_transformer, consumer_ids } = await import("../src/api.ts");
+  const t = normalize_transformer({ id: "DT1", name: "Elm", area: "north", check_meter: "DT1-CHK", consumer_count: 2,
+    analysis: { alert: true } });
+  assert.deepEqual(t, { id: "DT1", name: "Elm", area: "north", check_meter: "DT1-CHK", consumers: [], balance_alert: true });
+  assert.equal(normalize_transformer({ id: "DT2", analysis: null }).balance_alert, false);
+  assert.deepEqual(consumer_ids({ consumers: ["m1", "m2"] }), ["m1", "m2"]);
+  assert.deepEqual(consumer_ids({ meters: ["m3"] }), []);
+  assert.deepEqual(consumer_ids({ consumer_count: 12 }), []);
 });

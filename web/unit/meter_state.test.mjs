@@ -1,7 +1,9 @@
-// The online / stale / offline rule and how live readings update a meter's summary.
+// How the server's status, live readings and status messages update a meter's summary.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { apply_reading, has_tamper, health_of, note_day_start, offline_since, relay_of, tamper_names, today_import_wh } from "../src/meter_state.ts";
+import {
+  apply_reading, apply_status, has_tamper, merge_reloaded, note_day_start, offline_since, relay_of, shows_values, tamper_names, today_import_wh,
+} from "../src/meter_state.ts";
 
 const kDay = 86_400_000;
 
@@ -15,32 +17,39 @@ function reading(time_ms, over = {}) {
     e_import_wh: 1000, e_export_wh: 0, flags: 0, ...over };
 }
 
-test("a meter that reported within 2 periods is online", () => {
-  assert.equal(health_of(meter({ last_seen_ms: 100_000 }), 100_000 + 10_000), "online");
+test("the status is the server's, however long the meter has been silent: the browser has no thresholds", () => {
+  for (const status of ["online", "stale", "offline", "unknown"]) {
+    const m = meter({ status, last_seen_ms: 100_000 });
+    assert.equal(shows_values(m), status === "online" || status === "stale");
+  }
+  // Silent for an hour but online by the server's word: its values are still shown.
+  assert.equal(shows_values(meter({ status: "online", last_seen_ms: 1 })), true);
 });
 
-test("a meter silent for over 2 periods is stale, over 3 periods offline (even before the server says so)", () => {
-  const m = meter({ last_seen_ms: 100_000 });
-  assert.equal(health_of(m, 100_000 + 11_500), "stale");
-  assert.equal(health_of(m, 100_000 + 15_000), "stale");
-  assert.equal(health_of(m, 100_000 + 17_500), "offline");
-  assert.equal(offline_since(m), 100_000);
+test("offline since: the server's transition time, else the last sign of life", () => {
+  assert.equal(offline_since(meter({ status: "offline", since_ms: 120_000, last_seen_ms: 100_000 })), 120_000);
+  assert.equal(offline_since(meter({ status: "offline", since_ms: 0, last_seen_ms: 100_000 })), 100_000);
 });
 
-test("the server's offline status wins at once and gives the since time", () => {
-  const m = meter({ status: "offline", since_ms: 120_000, last_seen_ms: 100_000 });
-  assert.equal(health_of(m, 121_000), "offline");
-  assert.equal(offline_since(m), 120_000);
+test("a status message sets the server's status, times, reason and relay", () => {
+  const m = meter({ status: "online", since_ms: 1, last_seen_ms: 90_000, relay: "on" });
+  apply_status(m, { meter_id: "m1", status: "stale", since_ms: 100_000, last_seen_ms: 80_000, offline_reason: "", relay: "unknown" });
+  assert.equal(m.status, "stale");
+  assert.equal(m.since_ms, 100_000);
+  assert.equal(m.last_seen_ms, 90_000);  // never moves back
+  assert.equal(m.relay, "on");           // an unknown relay keeps the known one
+  apply_status(m, { meter_id: "m1", status: "offline", since_ms: 110_000, last_seen_ms: 95_000, offline_reason: "missed_periods", relay: "off" });
+  assert.equal(m.status, "offline");
+  assert.equal(m.offline_reason, "missed_periods");
+  assert.equal(m.last_seen_ms, 95_000);
+  assert.equal(m.relay, "off");
 });
 
-test("a meter never seen is unknown", () => {
-  assert.equal(health_of(meter({ status: "unknown" }), 1e12), "unknown");
-});
-
-test("a reading brings an offline meter back online and updates last seen", () => {
+test("a reading updates last seen and the values but leaves the status to the server", () => {
   const m = meter({ status: "offline", since_ms: 1, last_seen_ms: 1 });
   assert.equal(apply_reading(m, reading(500_000), 500_100), true);
-  assert.equal(m.status, "online");
+  assert.equal(m.status, "offline");
+  assert.equal(m.since_ms, 1);
   assert.equal(m.last_seen_ms, 500_100);
   assert.equal(m.last_reading.time_ms, 500_000);
 });
@@ -80,4 +89,14 @@ test("relay state: the server's value, else the reading's relay-open flag", () =
   assert.equal(relay_of(meter({ last_reading: reading(1, { flags: 1 << 8 }) })), "off");
   assert.equal(relay_of(meter({ last_reading: reading(1) })), "on");
   assert.equal(relay_of(meter()), "unknown");
+});
+
+test("a reload keeps a newer live reading than the server's answer, and takes everything else from the answer", () => {
+  const current = meter({ status: "online", last_reading: reading(900_000, { p_w: 5 }) });
+  const older = merge_reloaded(current, meter({ status: "stale", last_reading: reading(800_000, { p_w: 1 }) }));
+  assert.equal(older.status, "stale");
+  assert.equal(older.last_reading.p_w, 5);
+  const newer = merge_reloaded(current, meter({ status: "online", last_reading: reading(950_000, { p_w: 9 }) }));
+  assert.equal(newer.last_reading.p_w, 9);
+  assert.equal(merge_reloaded(current, meter({ last_reading: null })).last_reading, null);
 });

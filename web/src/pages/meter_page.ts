@@ -2,13 +2,14 @@
 // events and alerts, CSV of the shown range. An offline meter shows "no data" and when it was last seen.
 
 import {
-  ApiError, get_alerts, get_events, get_meter, list_transformers, type MeterEvent, type MeterSummary, type Reading, type SessionUser,
+  ApiError, get_alerts, get_events, get_meter, list_transformers, type MeterEvent, type MeterStatus, type MeterSummary, type Reading,
+  type SessionUser,
 } from "../api";
 import { alerts_table } from "../alerts/alerts_table";
 import { h, set_text } from "../dom";
 import { age, fixed, full_time, kNoData, kwh, power, when } from "../format";
 import { LiveFeed, type LiveBatch } from "../live";
-import { apply_reading, health_of, offline_since, relay_of, server_now, tamper_names, type Health } from "../meter_state";
+import { apply_reading, apply_status, merge_reloaded, offline_since, relay_of, server_now, shows_values, tamper_names } from "../meter_state";
 import { EnergyBars } from "../meter/energy_bars";
 import { HistoryChart } from "../meter/history_chart";
 import { RelayControl } from "../meter/relay_control";
@@ -102,21 +103,21 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
         h("thead", null, h("tr", null, h("th", null, "Time"), h("th", null, "Event"), h("th", null, "Details"))),
         events_body)))));
 
-  let last_health: Health | null = null;
+  let last_status: MeterStatus | null = null;
   function render_live(): void {
     const now = server_now();
-    const health = health_of(meter, now);
-    const live = health === "online" || health === "stale";
+    const status = meter.status;
+    const live = shows_values(meter);
     const r = meter.last_reading;
     for (const t of kTiles) set_text(tile_values.get(t.key)!, live && r ? t.value(r) : kNoData);
-    if (health !== last_health) {
-      status_dot.className = `dot ${health}`;
-      tiles.dataset.health = health;
-      last_health = health;
+    if (status !== last_status) {
+      status_dot.className = `dot ${status}`;
+      tiles.dataset.health = status;
+      last_status = status;
     }
-    set_text(status_text, health === "offline" ? `offline since ${when(offline_since(meter), now)}`
-      : health === "stale" ? "stale" : health === "unknown" ? "never seen" : "online");
-    status_text.dataset.health = health;
+    set_text(status_text, status === "offline" ? `offline since ${when(offline_since(meter), now)}`
+      : status === "stale" ? "stale" : status === "unknown" ? "never seen" : "online");
+    status_text.dataset.health = status;
     set_text(seen_text, meter.last_seen_ms > 0 ? `last seen ${full_time(meter.last_seen_ms)} (${age(now - meter.last_seen_ms)} ago)` : "");
     set_text(live_note, !live ? (r ? `No data: the last reading was at ${full_time(r.time_ms)}.` : "No data: this meter has not reported yet.")
       : r ? `Reading of ${full_time(r.time_ms)}, #${r.seq}.` : "");
@@ -136,11 +137,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
       if (apply_reading(meter, r, now)) chart.live(r);
     }
     for (const s of batch.statuses) {
-      if (s.meter_id !== meter.id) continue;
-      meter.status = s.status;
-      if (s.since_ms > 0) meter.since_ms = s.since_ms;
-      if (s.last_seen_ms > 0) meter.last_seen_ms = Math.max(meter.last_seen_ms, s.last_seen_ms);
-      if (s.relay !== "unknown") meter.relay = s.relay;
+      if (s.meter_id === meter.id) apply_status(meter, s);
     }
     for (const c of batch.commands) {
       if (c.meter_id !== meter.id) continue;
@@ -216,10 +213,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
     // Readings and status changes were missed during the break: take the server's current state.
     on_reconnect: () => {
       get_meter(meter.id).then((fresh) => {
-        const keep = meter.last_reading && fresh.last_reading && meter.last_reading.time_ms > fresh.last_reading.time_ms
-          ? meter.last_reading : null;
-        Object.assign(meter, fresh);
-        if (keep) meter.last_reading = keep;
+        Object.assign(meter, merge_reloaded(meter, fresh));
         render_live();
       }).catch(() => undefined);
       void load_events();

@@ -28,7 +28,7 @@ class GridStoreTest : public ::testing::Test {
     known_ = [this](const std::string& id) { return store_->has_meter(id); };
   }
 
-  analytics::Result<std::vector<Transformer>> parse(const std::string& text) {
+  Expected<std::vector<Transformer>> parse(const std::string& text) {
     return parse_grid_topology(text, "T.csv", known_);
   }
 

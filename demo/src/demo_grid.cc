@@ -98,8 +98,8 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
     tr.area = options.area;
     tr.check_meter = t.check_id;
     for (int c : t.consumers) tr.consumers.push_back(g.consumers[static_cast<size_t>(c)].id);
-    if (auto problem = grid::check_transformer(tr, known)) {
-      return "demo grid: transformer " + t.id + ": " + grid::describe_error(*problem);
+    if (auto checked = grid::check_transformer(tr, known); !checked) {
+      return "demo grid: transformer " + t.id + ": " + grid::describe_error(checked.error());
     }
     summary.consumers += tr.consumers.size();
     topology.push_back(std::move(tr));

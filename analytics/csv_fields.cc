@@ -1,6 +1,7 @@
 // Text helpers for the CSV readers: strict parsing so bad rows are reported, never guessed.
 #include "wattguard/analytics/csv_fields.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -14,16 +15,27 @@ LineCursor::LineCursor(std::string_view text) : text_(text) {
   }
 }
 
-bool LineCursor::next(std::string_view* line, int64_t* number) {
-  if (pos_ >= text_.size()) return false;
+std::optional<TextLine> LineCursor::next() {
+  if (pos_ >= text_.size()) return std::nullopt;
   size_t end = text_.find('\n', pos_);
   if (end == std::string_view::npos) end = text_.size();
   std::string_view l = text_.substr(pos_, end - pos_);
   if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
   pos_ = end + 1;
-  *line = l;
-  *number = ++number_;
-  return true;
+  return TextLine{l, ++number_};
+}
+
+std::optional<TextLine> LineCursor::next_record() {
+  while (auto line = next()) {
+    line->text = trim(line->text);
+    if (!line->text.empty() && line->text.front() != '#') return line;
+  }
+  return std::nullopt;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 std::string_view trim(std::string_view s) {
@@ -32,8 +44,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool split_csv_line(std::string_view line, std::vector<std::string>* fields, std::string* why) {
-  fields->clear();
+Expected<std::vector<std::string>> split_csv_line(std::string_view line) {
+  std::vector<std::string> fields;
   size_t i = 0;
   while (true) {
     while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
@@ -54,29 +66,23 @@ bool split_csv_line(std::string_view line, std::vector<std::string>* fields, std
         }
         field.push_back(line[i++]);
       }
-      if (!closed) {
-        *why = "unterminated quoted field";
-        return false;
-      }
+      if (!closed) return Error::invalid("", "", "unterminated quoted field");
       while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-      if (i < line.size() && line[i] != ',') {
-        *why = "text after a closing quote";
-        return false;
-      }
+      if (i < line.size() && line[i] != ',') return Error::invalid("", "", "text after a closing quote");
     } else {
       const size_t start = i;
       while (i < line.size() && line[i] != ',') ++i;
       field = std::string(trim(line.substr(start, i - start)));
     }
-    fields->push_back(std::move(field));
+    fields.push_back(std::move(field));
     if (i >= line.size()) break;
     ++i;  // the comma
     if (i == line.size()) {
-      fields->emplace_back();  // trailing comma: one more (empty) field
+      fields.emplace_back();  // trailing comma: one more (empty) field
       break;
     }
   }
-  return true;
+  return fields;
 }
 
 namespace {
@@ -110,18 +116,12 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-std::optional<ParsedTime> parse_time(std::string_view s, std::string* why) {
+Expected<ParsedTime> parse_time(std::string_view s) {
   s = trim(s);
-  if (s.empty()) {
-    *why = "empty time";
-    return std::nullopt;
-  }
+  if (s.empty()) return Error::invalid("", "", "empty time");
   const bool all_digits = s.find_first_not_of("0123456789") == std::string_view::npos;
   if (all_digits) {
-    if (s.size() > 11) {
-      *why = "Unix seconds out of range";
-      return std::nullopt;
-    }
+    if (s.size() > 11) return Error::invalid("", "", "Unix seconds out of range");
     int64_t v = 0;
     std::from_chars(s.data(), s.data() + s.size(), v);
     return ParsedTime{v, 0, false};
@@ -129,10 +129,7 @@ std::optional<ParsedTime> parse_time(std::string_view s, std::string* why) {
   // ISO 8601: YYYY-MM-DD[T ]HH:MM[:SS[.fff]](Z|+HH:MM|+HHMM|+HH)
   size_t p = 0;
   int64_t year, month, day, hour, minute, second = 0;
-  auto fail = [&](const char* reason) {
-    *why = reason;
-    return std::nullopt;
-  };
+  auto fail = [](const char* reason) { return Error::invalid("", "", reason); };
   if (!read_digits(s, &p, 4, &year) || p >= s.size() || s[p++] != '-' || !read_digits(s, &p, 2, &month) ||
       p >= s.size() || s[p++] != '-' || !read_digits(s, &p, 2, &day)) {
     return fail("not Unix seconds or an ISO 8601 date (YYYY-MM-DDTHH:MM:SS+HH:MM)");

@@ -13,6 +13,8 @@
 namespace wattguard::analytics {
 namespace {
 
+using evaluation::roc_auc;
+
 // What happens on the simulated transformer.
 struct Scene {
   int thief = -1;            // hides `share` of its use from step `onset` on (all of it with report_nothing)

@@ -4,19 +4,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "analytics/median.h"
 #include "analytics/nnls.h"
 
 namespace wattguard::analytics {
-namespace {
-
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  return v[mid];
-}
-
-}  // namespace
 
 LossCalibration calibrate_loss_model(const std::vector<BalanceSample>& samples, double interval_h,
                                      const LossCalibrationOptions& options) {

@@ -13,6 +13,8 @@
 namespace wattguard::analytics {
 namespace {
 
+using evaluation::SyntheticHousehold;
+
 constexpr int kSlots = 96;
 
 // Consumers 0..5 carry attacks h1..h6 from day 21; 6 goes on holiday from day 24; 7 gets an EV charger from

@@ -2,13 +2,13 @@
 #include "wattguard/analytics/readings_csv.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "wattguard/analytics/csv_fields.h"
+#include "wattguard/analytics/input_error.h"
 #include "wattguard/base/floor_division.h"
 
 namespace wattguard::analytics {
@@ -25,11 +25,6 @@ struct Row {
   bool has_register = false;
   int64_t line = 0;
 };
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Slot of day (0 .. slots-1) of the interval ending at end_s, in local time.
 size_t slot_of(int64_t end_s, int64_t interval_s, int32_t offset_s) {
@@ -89,23 +84,19 @@ Readings aggregate_to_15min(const Readings& in) {
 
 }  // namespace
 
-Result<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOptions& options) {
+Expected<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOptions& options) {
   auto error = [&](int64_t line, std::string field, std::string value, std::string message) {
-    return Error{options.source, line, std::move(field), std::move(value), std::move(message)};
+    return input_error(options.source, line, std::move(field), std::move(value), std::move(message));
   };
   LineCursor cursor(text);
-  std::string_view line;
-  int64_t number = 0;
-  std::vector<std::string> fields;
-  std::string why;
-
-  // Header: the first line that is not blank or a # comment.
-  bool have_header = false;
+  const auto header = cursor.next_record();
+  if (!header) return error(0, "header", "", "no header line: the file is empty");
   size_t columns = 0;
-  while (cursor.next(&line, &number)) {
-    const std::string_view t = trim(line);
-    if (t.empty() || t.front() == '#') continue;
-    if (!split_csv_line(t, &fields, &why)) return error(number, "header", std::string(t), why);
+  {
+    const std::string_view t = header->text;
+    auto split = split_csv_line(t);
+    if (!split.ok()) return error(header->number, "header", std::string(t), split.error().message);
+    std::vector<std::string> fields = std::move(split).value();
     for (auto& f : fields) f = lower(f);
     if (fields.size() == 3 && fields[0] == "meter" && fields[1] == "time" && fields[2] == "kwh") {
       columns = 3;
@@ -113,22 +104,22 @@ Result<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOpti
                fields[3] == "register_kwh") {
       columns = 4;
     } else {
-      return error(number, "header", std::string(t), "header must be meter,time,kwh (optionally ,register_kwh)");
+      return error(header->number, "header", std::string(t),
+                   "header must be meter,time,kwh (optionally ,register_kwh)");
     }
-    have_header = true;
-    break;
   }
-  if (!have_header) return error(0, "header", "", "no header line: the file is empty");
 
   std::vector<Row> rows;
   std::vector<std::string> meter_ids;
   std::vector<int64_t> meter_first_line;
   std::unordered_map<std::string, uint32_t> meter_index;
   std::map<int32_t, int64_t> offset_votes;
-  while (cursor.next(&line, &number)) {
-    const std::string_view t = trim(line);
-    if (t.empty() || t.front() == '#') continue;
-    if (!split_csv_line(t, &fields, &why)) return error(number, "", std::string(t), why);
+  while (const auto record = cursor.next_record()) {
+    const std::string_view t = record->text;
+    const int64_t number = record->number;
+    auto split = split_csv_line(t);
+    if (!split.ok()) return error(number, "", std::string(t), split.error().message);
+    const std::vector<std::string>& fields = split.value();
     if (fields.size() != columns) {
       return error(number, "", std::string(t),
                    "expected " + std::to_string(columns) + " fields, found " + std::to_string(fields.size()));
@@ -141,8 +132,8 @@ Result<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOpti
     for (char c : id) {
       if (static_cast<unsigned char>(c) < 0x20) return error(number, "meter", id, "control character in meter id");
     }
-    const auto parsed_time = parse_time(fields[1], &why);
-    if (!parsed_time) return error(number, "time", fields[1], why);
+    const auto parsed_time = parse_time(fields[1]);
+    if (!parsed_time) return error(number, "time", fields[1], parsed_time.error().message);
     row.time_s = parsed_time->unix_s;
     if (parsed_time->had_offset) ++offset_votes[parsed_time->utc_offset_s];
     const auto kwh = parse_number(fields[2]);
@@ -307,20 +298,20 @@ Result<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOpti
   return out;
 }
 
-Result<std::string> read_text_file(const std::string& path, int64_t max_bytes) {
+Expected<std::string> read_text_file(const std::string& path, int64_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{path, 0, "", "", "cannot open the file"};
+  if (!in) return file_error(path, "cannot open the file");
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
-  if (size < 0) return Error{path, 0, "", "", "cannot read the file"};
-  if (size > max_bytes) return Error{path, 0, "", "", "file too large"};
+  if (size < 0) return file_error(path, "cannot read the file");
+  if (size > max_bytes) return input_error(path, 0, "", "", "file too large");
   in.seekg(0, std::ios::beg);
   std::string text(static_cast<size_t>(size), '\0');
-  if (size > 0 && !in.read(text.data(), size)) return Error{path, 0, "", "", "cannot read the file"};
+  if (size > 0 && !in.read(text.data(), size)) return file_error(path, "cannot read the file");
   return text;
 }
 
-Result<Readings> read_readings_csv(const std::string& path, ReadingsCsvOptions options) {
+Expected<Readings> read_readings_csv(const std::string& path, ReadingsCsvOptions options) {
   auto text = read_text_file(path);
   if (!text.ok()) return text.error();
   if (options.source == "readings") options.source = path;

@@ -12,8 +12,8 @@
 
 namespace wattguard::analytics {
 
-Result<ScanResult> scan_grid(const Readings& readings, const Topology& topology, const ScanOptions& options) {
-  if (auto e = check_topology_against(topology, readings)) return *e;
+Expected<ScanResult> scan_grid(const Readings& readings, const Topology& topology, const ScanOptions& options) {
+  if (auto checked = check_topology_against(topology, readings); !checked) return checked.error();
   ScanResult out;
   out.first_end_s = readings.first_end_s;
   out.last_end_s = readings.end_s(readings.count - 1);

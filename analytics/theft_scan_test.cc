@@ -19,37 +19,58 @@
 namespace wattguard::analytics {
 namespace {
 
+using evaluation::BenchResult;
+using evaluation::GridSimConfig;
+using evaluation::run_theft_bench;
+using evaluation::SimConsumer;
+using evaluation::SimulatedGrid;
+
 std::filesystem::path temp_dir() {
   auto dir = std::filesystem::temp_directory_path() / ("wattguard_theft_scan_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return dir;
 }
 
-TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
+// A grid without thieves, holidays, new appliances or long outages, where a test plants what it needs.
+GridSimConfig quiet_grid(uint64_t seed, int transformers, int consumers, int days) {
   GridSimConfig config;
-  config.seed = 11;
-  config.transformers = 2;
-  config.consumers = 15;
-  config.days = 24;
+  config.seed = seed;
+  config.transformers = transformers;
+  config.consumers = consumers;
+  config.days = days;
   config.calibration_days = 9;
   config.thief_share = 0;
   config.holiday_share = 0;
   config.new_appliance_share = 0;
   config.outage_share = 0;
-  SimulatedGrid grid = simulate_grid(config);
+  return config;
+}
+
+// Writes the grid as the CSV files `theft scan` reads (R<tag>.csv, T<tag>.csv in dir), reads them back and
+// scans them.
+Expected<ScanResult> scan_written_grid(const SimulatedGrid& grid, const std::filesystem::path& dir,
+                                       const std::string& tag, bool with_register) {
+  const std::string readings_path = (dir / ("R" + tag + ".csv")).string();
+  const std::string topology_path = (dir / ("T" + tag + ".csv")).string();
+  if (!evaluation::write_grid_csv(grid, readings_path, topology_path, with_register)) {
+    return Error::io("cannot write the grid's CSV files").at(dir.string());
+  }
+  auto readings = read_readings_csv(readings_path);
+  if (!readings.ok()) return readings.error();
+  auto topology = read_topology_file(topology_path);
+  if (!topology.ok()) return topology.error();
+  return scan_grid(readings.value(), topology.value());
+}
+
+TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
+  SimulatedGrid grid = evaluation::simulate_grid(quiet_grid(11, 2, 15, 24));
   // Consumer 4 of the first transformer bypasses its meter completely from day 16, 14:00.
   SimConsumer& thief = grid.consumers[4];
   const int64_t onset = 16 * 96 + 56;
   for (int64_t k = onset; k < grid.count; ++k) thief.reported_kwh[static_cast<size_t>(k)] = 0.0f;
 
   const auto dir = temp_dir();
-  const std::string readings_path = (dir / "R.csv").string(), topology_path = (dir / "T.csv").string();
-  ASSERT_TRUE(write_grid_csv(grid, readings_path, topology_path, true));
-  auto readings = read_readings_csv(readings_path);
-  ASSERT_TRUE(readings.ok()) << readings.error().to_string();
-  auto topology = read_topology_file(topology_path);
-  ASSERT_TRUE(topology.ok()) << topology.error().to_string();
-  auto result = scan_grid(readings.value(), topology.value());
+  auto result = scan_written_grid(grid, dir, "", true);
   ASSERT_TRUE(result.ok()) << result.error().to_string();
 
   std::istringstream lines(scan_to_json_lines(result.value()));
@@ -96,18 +117,9 @@ TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
 // A meter that goes dark for good is flagged once it has been silent offline_flag_days; one silent for two days
 // (a communication outage) is not.
 TEST(TheftScan, LongSilentMeterIsFlaggedAShortOutageIsNot) {
-  GridSimConfig config;
-  config.seed = 12;
-  config.transformers = 1;
-  config.consumers = 12;
-  config.days = 30;
-  config.calibration_days = 9;
-  config.thief_share = 0;
-  config.holiday_share = 0;
-  config.new_appliance_share = 0;
-  config.outage_share = 0;
+  GridSimConfig config = quiet_grid(12, 1, 12, 30);
   config.short_outages_per_day = 0;
-  SimulatedGrid grid = simulate_grid(config);
+  SimulatedGrid grid = evaluation::simulate_grid(config);
   SimConsumer& dark = grid.consumers[2];
   SimConsumer& outage = grid.consumers[5];
   for (int64_t k = 20 * 96; k < grid.count; ++k) dark.present[static_cast<size_t>(k)] = 0;
@@ -115,13 +127,7 @@ TEST(TheftScan, LongSilentMeterIsFlaggedAShortOutageIsNot) {
   for (auto& p : grid.transformers[0].check_present) p = 1;
 
   const auto dir = temp_dir();
-  const std::string readings_path = (dir / "R2.csv").string(), topology_path = (dir / "T2.csv").string();
-  ASSERT_TRUE(write_grid_csv(grid, readings_path, topology_path, false));
-  auto readings = read_readings_csv(readings_path);
-  ASSERT_TRUE(readings.ok()) << readings.error().to_string();
-  auto topology = read_topology_file(topology_path);
-  ASSERT_TRUE(topology.ok()) << topology.error().to_string();
-  auto result = scan_grid(readings.value(), topology.value());
+  auto result = scan_written_grid(grid, dir, "2", false);
   ASSERT_TRUE(result.ok()) << result.error().to_string();
   const double days_dark = (grid.count - 20 * 96) / 96.0;
   ASSERT_GE(days_dark, MonitorConfig{}.flag.offline_flag_days);
@@ -160,7 +166,7 @@ TEST(TheftBench, SmallRunReportsEveryScenarioAndOverall) {
   config.calibration_days = 7;
   config.thief_share = 0.2;  // enough thieves in a small grid to cover every scenario
   const BenchResult r = run_theft_bench(config);
-  const auto j = bench_to_json(r);
+  const auto j = evaluation::bench_to_json(r);
   ASSERT_TRUE(j.contains("overall"));
   for (const char* key : {"detection_rate", "false_alarms_per_dt_month", "precision", "recall", "auc", "top1",
                           "top3", "median_hours_to_detect"}) {

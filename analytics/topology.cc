@@ -1,7 +1,7 @@
 // Cross-checks between a topology and the readings it is used with.
 #include "wattguard/analytics/topology.h"
 
-#include <optional>
+#include "wattguard/analytics/input_error.h"
 
 namespace wattguard::analytics {
 
@@ -11,21 +11,21 @@ size_t Topology::consumer_count() const {
   return n;
 }
 
-std::optional<Error> check_topology_against(const Topology& topology, const Readings& readings) {
+Expected<void> check_topology_against(const Topology& topology, const Readings& readings) {
   for (const auto& t : topology.transformers) {
     if (!readings.find(t.check_meter)) {
-      return Error{topology.source, t.check_line, t.where.empty() ? "meter" : t.where + ".check", t.check_meter,
-                   "check meter of transformer " + t.id + " has no rows in the readings"};
+      return input_error(topology.source, t.check_line, t.where.empty() ? "meter" : t.where + ".check",
+                         t.check_meter, "check meter of transformer " + t.id + " has no rows in the readings");
     }
     for (size_t i = 0; i < t.consumers.size(); ++i) {
       if (!readings.find(t.consumers[i])) {
-        return Error{topology.source, t.consumer_lines[i],
-                     t.where.empty() ? "meter" : t.where + ".consumers[" + std::to_string(i) + "]", t.consumers[i],
-                     "consumer of transformer " + t.id + " has no rows in the readings"};
+        return input_error(topology.source, t.consumer_lines[i],
+                           t.where.empty() ? "meter" : t.where + ".consumers[" + std::to_string(i) + "]",
+                           t.consumers[i], "consumer of transformer " + t.id + " has no rows in the readings");
       }
     }
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace wattguard::analytics

@@ -2,23 +2,18 @@
 // is checked before anything is returned.
 #include "wattguard/analytics/topology_io.h"
 
-#include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "wattguard/analytics/csv_fields.h"
+#include "wattguard/analytics/input_error.h"
 #include "wattguard/analytics/readings_csv.h"
 
 namespace wattguard::analytics {
 namespace {
 
 constexpr size_t kMaxIdLength = 128;
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool has_control(const std::string& s) {
   for (char c : s) {
@@ -33,11 +28,11 @@ class TopologyBuilder {
   explicit TopologyBuilder(std::string source) { topology_.source = std::move(source); }
 
   // line: CSV line (0 for JSON); where: JSON path of the entry (empty for CSV).
-  std::optional<Error> add(const std::string& transformer, const std::string& meter, const std::string& role,
-                           int64_t line, const std::string& where_transformer, const std::string& where) {
+  Expected<void> add(const std::string& transformer, const std::string& meter, const std::string& role,
+                     int64_t line, const std::string& where_transformer, const std::string& where) {
     auto error = [&](std::string field, std::string value, std::string message) {
-      return Error{topology_.source, line, where.empty() ? std::move(field) : where, std::move(value),
-                   std::move(message)};
+      return input_error(topology_.source, line, where.empty() ? std::move(field) : where, std::move(value),
+                         std::move(message));
     };
     if (transformer.empty()) return error("transformer", transformer, "empty transformer id");
     if (meter.empty()) return error("meter", meter, "empty meter id");
@@ -81,17 +76,17 @@ class TopologyBuilder {
       node.consumers.push_back(meter);
       node.consumer_lines.push_back(line);
     }
-    return std::nullopt;
+    return {};
   }
 
-  Result<Topology> finish() {
+  Expected<Topology> finish() {
     if (topology_.transformers.empty()) {
-      return Error{topology_.source, 0, "", "", "no transformers: the topology is empty"};
+      return input_error(topology_.source, 0, "", "", "no transformers: the topology is empty");
     }
     for (const auto& t : topology_.transformers) {
       if (t.check_meter.empty()) {
-        return Error{topology_.source, t.line, t.where.empty() ? "transformer" : t.where, t.id,
-                     "transformer has no check meter (a row with role check)"};
+        return input_error(topology_.source, t.line, t.where.empty() ? "transformer" : t.where, t.id,
+                           "transformer has no check meter (a row with role check)");
       }
     }
     return std::move(topology_);
@@ -110,72 +105,78 @@ class TopologyBuilder {
 
 }  // namespace
 
-Result<Topology> parse_topology_csv(std::string_view text, const std::string& source) {
+Expected<Topology> parse_topology_csv(std::string_view text, const std::string& source) {
   LineCursor cursor(text);
-  std::string_view line;
-  int64_t number = 0;
-  std::vector<std::string> fields;
-  std::string why;
   bool have_header = false;
   TopologyBuilder builder(source);
-  while (cursor.next(&line, &number)) {
-    const std::string_view t = trim(line);
-    if (t.empty() || t.front() == '#') continue;
-    if (!split_csv_line(t, &fields, &why)) return Error{source, number, "", std::string(t), why};
+  while (const auto record = cursor.next_record()) {
+    const std::string_view t = record->text;
+    const int64_t number = record->number;
+    auto split = split_csv_line(t);
+    if (!split.ok()) return input_error(source, number, "", std::string(t), split.error().message);
+    std::vector<std::string> fields = std::move(split).value();
     if (!have_header) {
       for (auto& f : fields) f = lower(f);
       if (fields.size() != 3 || fields[0] != "transformer" || fields[1] != "meter" || fields[2] != "role") {
-        return Error{source, number, "header", std::string(t), "header must be transformer,meter,role"};
+        return input_error(source, number, "header", std::string(t), "header must be transformer,meter,role");
       }
       have_header = true;
       continue;
     }
     if (fields.size() != 3) {
-      return Error{source, number, "", std::string(t), "expected 3 fields, found " + std::to_string(fields.size())};
+      return input_error(source, number, "", std::string(t),
+                         "expected 3 fields, found " + std::to_string(fields.size()));
     }
-    if (auto e = builder.add(fields[0], fields[1], fields[2], number, "", "")) return *e;
+    if (auto added = builder.add(fields[0], fields[1], fields[2], number, "", ""); !added) return added.error();
   }
-  if (!have_header) return Error{source, 0, "header", "", "no header line: the file is empty"};
+  if (!have_header) return input_error(source, 0, "header", "", "no header line: the file is empty");
   return builder.finish();
 }
 
-Result<Topology> parse_topology_json(std::string_view text, const std::string& source) {
+Expected<Topology> parse_topology_json(std::string_view text, const std::string& source) {
   nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Error{source, 0, "", "", "not valid JSON"};
+  if (doc.is_discarded()) return input_error(source, 0, "", "", "not valid JSON");
   if (!doc.is_object() || !doc.contains("transformers") || !doc["transformers"].is_array()) {
-    return Error{source, 0, "transformers", "", "expected an object with a \"transformers\" array"};
+    return input_error(source, 0, "transformers", "", "expected an object with a \"transformers\" array");
   }
   TopologyBuilder builder(source);
   const auto& list = doc["transformers"];
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string where = "transformers[" + std::to_string(i) + "]";
     const auto& t = list[i];
-    if (!t.is_object()) return Error{source, 0, where, t.dump(), "each transformer must be an object"};
+    if (!t.is_object()) return input_error(source, 0, where, t.dump(), "each transformer must be an object");
     if (!t.contains("id") || !t["id"].is_string()) {
-      return Error{source, 0, where + ".id", t.contains("id") ? t["id"].dump() : "", "id must be a string"};
+      return input_error(source, 0, where + ".id", t.contains("id") ? t["id"].dump() : "", "id must be a string");
     }
     const std::string id = t["id"].get<std::string>();
     if (!t.contains("check") || !t["check"].is_string()) {
-      return Error{source, 0, where + ".check", t.contains("check") ? t["check"].dump() : "",
-                   "transformer " + id + " needs a check meter id (string)"};
+      return input_error(source, 0, where + ".check", t.contains("check") ? t["check"].dump() : "",
+                         "transformer " + id + " needs a check meter id (string)");
     }
-    if (auto e = builder.add(id, t["check"].get<std::string>(), "check", 0, where, where + ".check")) return *e;
+    if (auto added = builder.add(id, t["check"].get<std::string>(), "check", 0, where, where + ".check"); !added) {
+      return added.error();
+    }
     if (t.contains("consumers")) {
       const auto& consumers = t["consumers"];
       if (!consumers.is_array()) {
-        return Error{source, 0, where + ".consumers", consumers.dump(), "consumers must be an array of meter ids"};
+        return input_error(source, 0, where + ".consumers", consumers.dump(),
+                           "consumers must be an array of meter ids");
       }
       for (size_t j = 0; j < consumers.size(); ++j) {
         const std::string cw = where + ".consumers[" + std::to_string(j) + "]";
-        if (!consumers[j].is_string()) return Error{source, 0, cw, consumers[j].dump(), "meter id must be a string"};
-        if (auto e = builder.add(id, consumers[j].get<std::string>(), "consumer", 0, where, cw)) return *e;
+        if (!consumers[j].is_string()) {
+          return input_error(source, 0, cw, consumers[j].dump(), "meter id must be a string");
+        }
+        if (auto added = builder.add(id, consumers[j].get<std::string>(), "consumer", 0, where, cw); !added) {
+          return added.error();
+        }
       }
     }
   }
   return builder.finish();
 }
 
-Result<Topology> parse_topology(std::string_view text, const std::string& source) {
+Expected<Topology> parse_topology(std::string_view text, const std::string& source) {
   for (char c : text) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
     if (c == '{') return parse_topology_json(text, source);
@@ -184,7 +185,7 @@ Result<Topology> parse_topology(std::string_view text, const std::string& source
   return parse_topology_csv(text, source);
 }
 
-Result<Topology> read_topology_file(const std::string& path) {
+Expected<Topology> read_topology_file(const std::string& path) {
   auto text = read_text_file(path);
   if (!text.ok()) return text.error();
   return parse_topology(text.value(), path);

@@ -97,12 +97,13 @@ TEST(Topology, UnknownMeterIsNamedByItsTopologyLine) {
   auto r = parse_readings_csv(
       "meter,time,kwh\nC1,1700000100,1\nA,1700000100,1\nB,1700000100,1\nC2,1700000100,1\nC2,1700001000,1\n");
   ASSERT_TRUE(r.ok()) << r.error().to_string();
-  const auto e = check_topology_against(t.value(), r.value());
-  ASSERT_TRUE(e.has_value());
-  EXPECT_EQ(e->source, "T.csv");
-  EXPECT_EQ(e->line, 6);
-  EXPECT_EQ(e->value, "D");
-  EXPECT_NE(e->message.find("no rows in the readings"), std::string::npos);
+  const auto checked = check_topology_against(t.value(), r.value());
+  ASSERT_FALSE(checked.ok());
+  const Error& e = checked.error();
+  EXPECT_EQ(e.source, "T.csv");
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.value, "D");
+  EXPECT_NE(e.message.find("no rows in the readings"), std::string::npos);
 }
 
 TEST(TopologyCsv, FuzzedInputNeverCrashes) {

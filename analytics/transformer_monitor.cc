@@ -51,14 +51,28 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
       silent_(consumers_.size(), 0),
       silent_intervals_(consumers_.size(), 0) {}
 
+// One interval: the consumers' readings (or stand-ins) into the day and step buffers, the sum into the balance,
+// then the end of an hourly step and of a day when this interval closes one, then the flags.
 CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<const MeterValue> consumers) {
   CycleResult result;
-  const size_t n = consumers_.size();
   const int slot = static_cast<int>(
       floor_mod(end_s - config_.interval_s + config_.utc_offset_s, 86400) / config_.interval_s);
   if (intervals_ == 0) first_end_s_ = end_s;
   ++intervals_;
 
+  const ConsumerSums sums = take_consumers(slot, check, consumers);
+  result.balance = push_balance(slot, check, sums);
+  if ((slot + 1) % slots_per_step_ == 0) end_step(end_s, slot);
+  if (slot == slots_per_day_ - 1) end_day();
+  if ((slot + 1) % slots_per_step_ == 0 || result.balance.alert_raised) {
+    evaluate_flags(end_s, &result);
+  }
+  return result;
+}
+
+TransformerMonitor::ConsumerSums TransformerMonitor::take_consumers(int slot, MeterValue check,
+                                                                    std::span<const MeterValue> consumers) {
+  const size_t n = consumers_.size();
   double consumers_kwh = 0, estimate_var = 0, estimated = 0;
   for (size_t i = 0; i < n && i < consumers.size(); ++i) {
     const MeterValue& m = consumers[i];
@@ -101,73 +115,75 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
     if (present && usual >= 0 && !pattern_.last_day_vacant(i)) step_shortfall_[i] += usual - value;
   }
   day_touched_ = true;
+  return ConsumerSums{consumers_kwh, estimate_var, estimated};
+}
 
+BalanceStep TransformerMonitor::push_balance(int slot, MeterValue check, const ConsumerSums& sums) {
   BalanceInput in;
   in.check_kwh = check.energy_kwh;
   in.check_present = check.quality != Quality::kMissing;
-  in.consumers_kwh = consumers_kwh;
-  in.estimate_var_kwh2 = estimate_var;
-  in.estimated_kwh = estimated;
+  in.consumers_kwh = sums.kwh;
+  in.estimate_var_kwh2 = sums.estimate_var_kwh2;
+  in.estimated_kwh = sums.estimated_kwh;
   in.hour = static_cast<int>(static_cast<int64_t>(slot) * config_.interval_s / 3600);
-  result.balance = balance_.push(in);
-  if (result.balance.alert_raised) {
+  const BalanceStep step = balance_.push(in);
+  if (step.alert_raised) {
     // An alert that flickers off and on (theft only at night, say) is one episode: keep its first onset.
     const bool same_episode = last_alert_interval_ + slots_per_day_ >= intervals_ && episode_onset_ >= 0;
-    if (!same_episode) episode_onset_ = result.balance.onset_interval;
+    if (!same_episode) episode_onset_ = step.onset_interval;
   }
-  if (result.balance.alert) last_alert_interval_ = intervals_;
-  if (result.balance.evaluated) {
-    today_loss_ += result.balance.unexplained_kwh;
+  if (step.alert) last_alert_interval_ = intervals_;
+  if (step.evaluated) {
+    today_loss_ += step.unexplained_kwh;
     ++today_evaluated_;
-    step_unexplained_ += result.balance.unexplained_kwh;
+    step_unexplained_ += step.unexplained_kwh;
     const double model_sigma = balance_.model().sigma_kwh(check.energy_kwh);
     step_sigma2_ += model_sigma * model_sigma;
-    step_var_ += estimate_var;
+    step_var_ += sums.estimate_var_kwh2;
     ++step_count_;
   } else if (balance_.calibrated()) {
     step_valid_ = false;
   }
+  return step;
+}
 
-  if ((slot + 1) % slots_per_step_ == 0) {
-    // The quiet fit runs once a day, at an hour of its own per transformer, so a big fleet's fits are spread over
-    // the day rather than all landing in one cycle.
-    if ((slot + 1) / slots_per_step_ % std::max(1, slots_per_day_ / slots_per_step_) == quiet_step_) localise_quietly();
-    if (balance_.calibrated() && step_valid_ && step_count_ == slots_per_step_) {
-      const double weight = step_sigma2_ / (step_sigma2_ + step_var_);
-      const int64_t local_s = end_s - config_.interval_s + config_.utc_offset_s;
-      localiser_.push(step_unexplained_, step_reported_, step_shortfall_, weight, slot * static_cast<int>(config_.interval_s) / 3600,
-                      local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400);
-    }
-    step_unexplained_ = step_sigma2_ = step_var_ = 0;
-    step_count_ = 0;
-    step_valid_ = true;
-    std::fill(step_reported_.begin(), step_reported_.end(), 0.0);
-    std::fill(step_shortfall_.begin(), step_shortfall_.end(), 0.0);
+void TransformerMonitor::end_step(int64_t end_s, int slot) {
+  // The quiet fit runs once a day, at an hour of its own per transformer, so a big fleet's fits are spread over
+  // the day rather than all landing in one cycle.
+  if ((slot + 1) / slots_per_step_ % std::max(1, slots_per_day_ / slots_per_step_) == quiet_step_) localise_quietly();
+  if (balance_.calibrated() && step_valid_ && step_count_ == slots_per_step_) {
+    const double weight = step_sigma2_ / (step_sigma2_ + step_var_);
+    const int64_t local_s = end_s - config_.interval_s + config_.utc_offset_s;
+    localiser_.push(step_unexplained_, step_reported_, step_shortfall_, weight,
+                    slot * static_cast<int>(config_.interval_s) / 3600, local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400);
   }
-  if (slot == slots_per_day_ - 1) {
-    // While the area loses energy (or did within the last day), the baselines of consumers who look involved
-    // (some share of the loss, or a drop in use) stop learning, so a theft never becomes their new normal;
-    // everyone else keeps learning, so honest drift (weather, habits) does not pile up as false shortfall.
-    const bool losing = balance_.alert() || last_alert_interval_ + slots_per_day_ > intervals_;
-    for (size_t i = 0; i < n; ++i) {
-      const bool involved = (localised_ && localiser_.last()[i].share >= 0.05) ||
-                            pattern_.consumer(i).recent_z[static_cast<int>(PatternFeature::kLevelDrop)] >= 1.0;
-      pattern_.set_learning(i, !(losing && involved));
-    }
-    pattern_.push_day(day_energy_, day_present_);
-    day_loss_.push_back(2 * today_evaluated_ >= slots_per_day_
-                            ? today_loss_ * slots_per_day_ / today_evaluated_
-                            : std::numeric_limits<double>::quiet_NaN());
-    if (static_cast<int>(day_loss_.size()) > std::max(1, config_.pattern.score_days)) day_loss_.erase(day_loss_.begin());
-    today_loss_ = 0;
-    today_evaluated_ = 0;
-    std::fill(day_present_.begin(), day_present_.end(), 0);
-    day_touched_ = false;
+  step_unexplained_ = step_sigma2_ = step_var_ = 0;
+  step_count_ = 0;
+  step_valid_ = true;
+  std::fill(step_reported_.begin(), step_reported_.end(), 0.0);
+  std::fill(step_shortfall_.begin(), step_shortfall_.end(), 0.0);
+}
+
+void TransformerMonitor::end_day() {
+  const size_t n = consumers_.size();
+  // While the area loses energy (or did within the last day), the baselines of consumers who look involved
+  // (some share of the loss, or a drop in use) stop learning, so a theft never becomes their new normal;
+  // everyone else keeps learning, so honest drift (weather, habits) does not pile up as false shortfall.
+  const bool losing = balance_.alert() || last_alert_interval_ + slots_per_day_ > intervals_;
+  for (size_t i = 0; i < n; ++i) {
+    const bool involved = (localised_ && localiser_.last()[i].share >= 0.05) ||
+                          pattern_.consumer(i).recent_z[static_cast<int>(PatternFeature::kLevelDrop)] >= 1.0;
+    pattern_.set_learning(i, !(losing && involved));
   }
-  if ((slot + 1) % slots_per_step_ == 0 || result.balance.alert_raised) {
-    evaluate_flags(end_s, &result);
-  }
-  return result;
+  pattern_.push_day(day_energy_, day_present_);
+  day_loss_.push_back(2 * today_evaluated_ >= slots_per_day_
+                          ? today_loss_ * slots_per_day_ / today_evaluated_
+                          : std::numeric_limits<double>::quiet_NaN());
+  if (static_cast<int>(day_loss_.size()) > std::max(1, config_.pattern.score_days)) day_loss_.erase(day_loss_.begin());
+  today_loss_ = 0;
+  today_evaluated_ = 0;
+  std::fill(day_present_.begin(), day_present_.end(), 0);
+  day_touched_ = false;
 }
 
 const char* flag_cause_name(FlagCause c) {
@@ -263,10 +279,11 @@ void TransformerMonitor::localise_quietly() {
   }
 }
 
-void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_share, std::vector<double>* per_day) {
+TransformerMonitor::Localisation TransformerMonitor::compute_scores(bool solve) {
   const size_t n = consumers_.size();
-  loc_share->assign(n, 0.0);
-  per_day->assign(n, 0.0);
+  Localisation out;
+  out.share.assign(n, 0.0);
+  out.per_day.assign(n, 0.0);
   const double h = balance_.threshold();
   const bool suspicious = balance_.calibrated() && (balance_.alert() || balance_.cusum() > 0.3 * h);
   // Regress over the loss episode (from a day before the balance's onset estimate to now) but over at least six
@@ -295,9 +312,10 @@ void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_sha
     double loc = 0;
     if (localised_) {
       const Attribution& a = localiser_.last()[i];
-      (*loc_share)[i] = std::clamp(a.share, 0.0, 1.0);
-      (*per_day)[i] = std::max(a.attributed_kwh, 0.5 * a.moved_kwh) * steps_per_day / std::max(4, localiser_.window_steps());
-      loc = (*loc_share)[i] * strength;
+      out.share[i] = std::clamp(a.share, 0.0, 1.0);
+      out.per_day[i] =
+          std::max(a.attributed_kwh, 0.5 * a.moved_kwh) * steps_per_day / std::max(4, localiser_.window_steps());
+      loc = out.share[i] * strength;
     }
     // Between alerts, a small theft (too small for the balance to alert) can still show as a loss that
     // follows the thief's reports; weighed as half an alert, like a rising CUSUM.
@@ -308,11 +326,13 @@ void TransformerMonitor::compute_scores(bool solve, std::vector<double>* loc_sha
     const double silence = offline(i) ? std::clamp(config_.flag.offline_score, 0.0, 1.0) : 0.0;
     score_[i] = 1.0 - (1.0 - loc) * (1.0 - 0.8 * p) * (1.0 - silence);
   }
+  return out;
 }
 
 void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
-  std::vector<double> share, per_day;
-  compute_scores(true, &share, &per_day);
+  const Localisation loc = compute_scores(true);
+  const std::vector<double>& share = loc.share;
+  const std::vector<double>& per_day = loc.per_day;
   result->evaluated_flags = true;
   const FlagConfig& f = config_.flag;
   for (size_t i = 0; i < consumers_.size(); ++i) {
@@ -362,58 +382,65 @@ TransformerReport TransformerMonitor::report() {
   r.loss_capped = balance_.calibration().capped;
   r.calibrated_loss_share = balance_.calibration().mean_loss_share;
 
-  std::vector<double> share, per_day;
-  compute_scores(true, &share, &per_day);
+  const Localisation loc = compute_scores(true);
   const size_t n = consumers_.size();
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score_[a] > score_[b]; });
-  char buf[256];
-  for (size_t k = 0; k < n; ++k) {
-    const size_t i = order[k];
-    SuspectReport s;
-    s.consumer = i;
-    s.meter = consumers_[i];
-    s.score = score_[i];
-    s.rank = static_cast<int>(k + 1);
-    s.flagged = flagged_[i] != 0;
-    s.pattern_score = pattern_.consumer(i).score;
-    s.loss_share = share[i];
-    s.attributed_kwh_per_day = per_day[i];
-    s.first_flagged_end_s = first_flagged_[i];
-    if (localised_ && share[i] >= 0.05) {
-      const Attribution& a = localiser_.last()[i];
-      std::snprintf(buf, sizeof buf, "explains %.0f%% of the transformer's unexplained loss (about %.1f kWh/day)",
-                    100.0 * share[i], per_day[i]);
-      s.evidence.emplace_back(buf);
-      if (a.reported_coef > 0.02) {
-        std::snprintf(buf, sizeof buf,
-                      "loss follows its reported use x%.2f: consistent with hiding about %.0f%% of its consumption",
-                      a.reported_coef, 100.0 * a.reported_coef / (1.0 + a.reported_coef));
-        s.evidence.emplace_back(buf);
-      }
-      if (a.shortfall_coef > 0.05) {
-        std::snprintf(buf, sizeof buf, "loss follows its shortfall against its usual profile x%.2f",
-                      a.shortfall_coef);
-        s.evidence.emplace_back(buf);
-      }
-    }
-    if (!localised_ && quiet_share_[i] >= 0.05) {
-      std::snprintf(buf, sizeof buf,
-                    "below the alert level, the loss of the last week follows its reported use x%.2f (about %.0f%% "
-                    "of its consumption hidden), while its reports fell",
-                    quiet_coef_[i], 100.0 * quiet_coef_[i] / (1.0 + quiet_coef_[i]));
-      s.evidence.emplace_back(buf);
-    }
-    if (offline(i)) {
-      std::snprintf(buf, sizeof buf, "no readings for %.1f days while the check meter reports: its use is unmetered",
-                    static_cast<double>(silent_intervals_[i]) / slots_per_day_);
-      s.evidence.emplace_back(buf);
-    }
-    for (auto& e : pattern_.evidence(i)) s.evidence.push_back(std::move(e));
-    r.suspects.push_back(std::move(s));
-  }
+  for (size_t k = 0; k < n; ++k) r.suspects.push_back(suspect_report(order[k], static_cast<int>(k + 1), loc));
+  add_model_evidence(r);
+  return r;
+}
 
+SuspectReport TransformerMonitor::suspect_report(size_t i, int rank, const Localisation& loc) const {
+  const std::vector<double>& share = loc.share;
+  const std::vector<double>& per_day = loc.per_day;
+  char buf[256];
+  SuspectReport s;
+  s.consumer = i;
+  s.meter = consumers_[i];
+  s.score = score_[i];
+  s.rank = rank;
+  s.flagged = flagged_[i] != 0;
+  s.pattern_score = pattern_.consumer(i).score;
+  s.loss_share = share[i];
+  s.attributed_kwh_per_day = per_day[i];
+  s.first_flagged_end_s = first_flagged_[i];
+  if (localised_ && share[i] >= 0.05) {
+    const Attribution& a = localiser_.last()[i];
+    std::snprintf(buf, sizeof buf, "explains %.0f%% of the transformer's unexplained loss (about %.1f kWh/day)",
+                  100.0 * share[i], per_day[i]);
+    s.evidence.emplace_back(buf);
+    if (a.reported_coef > 0.02) {
+      std::snprintf(buf, sizeof buf,
+                    "loss follows its reported use x%.2f: consistent with hiding about %.0f%% of its consumption",
+                    a.reported_coef, 100.0 * a.reported_coef / (1.0 + a.reported_coef));
+      s.evidence.emplace_back(buf);
+    }
+    if (a.shortfall_coef > 0.05) {
+      std::snprintf(buf, sizeof buf, "loss follows its shortfall against its usual profile x%.2f",
+                    a.shortfall_coef);
+      s.evidence.emplace_back(buf);
+    }
+  }
+  if (!localised_ && quiet_share_[i] >= 0.05) {
+    std::snprintf(buf, sizeof buf,
+                  "below the alert level, the loss of the last week follows its reported use x%.2f (about %.0f%% "
+                  "of its consumption hidden), while its reports fell",
+                  quiet_coef_[i], 100.0 * quiet_coef_[i] / (1.0 + quiet_coef_[i]));
+    s.evidence.emplace_back(buf);
+  }
+  if (offline(i)) {
+    std::snprintf(buf, sizeof buf, "no readings for %.1f days while the check meter reports: its use is unmetered",
+                  static_cast<double>(silent_intervals_[i]) / slots_per_day_);
+    s.evidence.emplace_back(buf);
+  }
+  for (auto& e : pattern_.evidence(i)) s.evidence.push_back(std::move(e));
+  return s;
+}
+
+void TransformerMonitor::add_model_evidence(TransformerReport& r) const {
+  char buf[256];
   if (!r.calibrated) {
     r.evidence.emplace_back("loss model not calibrated yet (needs " +
                             std::to_string(config_.balance.calibration_intervals) + " intervals with a check reading)");
@@ -438,7 +465,6 @@ TransformerReport TransformerMonitor::report() {
       r.evidence.emplace_back(buf);
     }
   }
-  return r;
 }
 
 }  // namespace wattguard::analytics

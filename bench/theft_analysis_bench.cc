@@ -16,6 +16,7 @@
 namespace {
 
 namespace wa = wattguard::analytics;
+namespace we = wattguard::evaluation;
 
 constexpr int kTransformers = 1000;
 constexpr int kConsumers = 50;
@@ -35,7 +36,7 @@ struct Grid {
 
   Grid() {
     for (int h = 0; h < 40; ++h) {
-      wa::SyntheticHousehold home(9000 + h);
+      we::SyntheticHousehold home(9000 + h);
       for (int d = 0; d < 10; ++d) {
         std::array<float, kSlots> day{};
         home.day(d % 7, 18.0 - 0.3 * d, 120 + d, day.data());

@@ -17,7 +17,7 @@
 namespace wattguard::cli {
 namespace {
 
-namespace wa = wattguard::analytics;
+namespace we = wattguard::evaluation;
 
 struct BenchTheftArgs {
   uint64_t seed = 1;
@@ -31,24 +31,24 @@ struct BenchTheftArgs {
 };
 
 void run_bench_theft(const BenchTheftArgs& args) {
-  std::vector<wa::RealHousehold> real;
-  wa::GridSimConfig config;
+  std::vector<we::RealHousehold> real;
+  we::GridSimConfig config;
   config.transformers = args.transformers;
   config.consumers = args.consumers;
   config.days = args.days;
   config.calibration_days = std::min(14, std::max(1, args.days / 4));
   if (!args.households.empty()) {
-    auto loaded = wa::load_real_households(args.households);
+    auto loaded = we::load_real_households(args.households);
     if (!loaded.ok()) throw BadInput("option --households: " + loaded.error().to_string());
     real = std::move(loaded).value();
     config.real = &real;
   }
   // A bar only for people: not when stderr is a file or pipe, nor in CI.
   const bool bar = !args.no_progress && isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
-  std::vector<wa::BenchResult> results;
+  std::vector<we::BenchResult> results;
   for (int run = 0; run < args.runs; ++run) {
     config.seed = args.seed + static_cast<uint64_t>(run);
-    wa::BenchProgress progress;
+    we::BenchProgress progress;
     if (bar) {
       progress = [&](double f) {
         const int width = 40, done = static_cast<int>(f * width);
@@ -57,14 +57,14 @@ void run_bench_theft(const BenchTheftArgs& args) {
         std::fflush(stderr);
       };
     }
-    results.push_back(wa::run_theft_bench(config, progress));
+    results.push_back(we::run_theft_bench(config, progress));
     if (bar) std::fprintf(stderr, "\r%*s\r", 70, "");
   }
-  const wa::BenchResult result = args.runs > 1 ? wa::median_of_runs(results) : results.front();
+  const we::BenchResult result = args.runs > 1 ? we::median_of_runs(results) : results.front();
   if (args.json) {
-    std::printf("%s\n", wa::bench_to_json(result).dump().c_str());
+    std::printf("%s\n", we::bench_to_json(result).dump().c_str());
   } else {
-    std::fputs(wa::bench_to_table(result).c_str(), stdout);
+    std::fputs(we::bench_to_table(result).c_str(), stdout);
   }
 }
 

@@ -21,6 +21,7 @@ namespace wattguard::cli {
 namespace {
 
 namespace wa = wattguard::analytics;
+namespace we = wattguard::evaluation;
 
 struct ScanArgs {
   std::string readings;
@@ -77,21 +78,21 @@ struct SimulateArgs {
 };
 
 void run_simulate(const SimulateArgs& args) {
-  wa::GridSimConfig config;
+  we::GridSimConfig config;
   config.seed = args.seed;
   config.transformers = args.transformers;
   config.consumers = args.consumers;
   config.days = args.days;
   config.calibration_days = std::min(14, std::max(1, static_cast<int>(0.4 * args.days)));
-  std::vector<wa::RealHousehold> real;
+  std::vector<we::RealHousehold> real;
   if (!args.households.empty()) {
-    auto loaded = wa::load_real_households(args.households);
+    auto loaded = we::load_real_households(args.households);
     if (!loaded.ok()) throw BadInput("option --households: " + loaded.error().to_string());
     real = std::move(loaded).value();
     config.real = &real;
   }
-  const wa::SimulatedGrid grid = wa::simulate_grid(config);
-  if (!wa::write_grid_csv(grid, args.readings, args.topology, args.with_register)) {
+  const we::SimulatedGrid grid = we::simulate_grid(config);
+  if (!we::write_grid_csv(grid, args.readings, args.topology, args.with_register)) {
     throw std::runtime_error("cannot write " + args.readings + " or " + args.topology);
   }
   if (!args.truth.empty()) {
@@ -100,7 +101,7 @@ void run_simulate(const SimulateArgs& args) {
     std::fprintf(f, "meter,transformer,scenario,thief,onset\n");
     for (const auto& c : grid.consumers) {
       std::fprintf(f, "%s,%s,%s,%d,%s\n", c.id.c_str(), grid.transformers[static_cast<size_t>(c.transformer)].id.c_str(),
-                   wa::scenario_name(c.scenario), wa::is_theft(c.scenario) ? 1 : 0,
+                   we::scenario_name(c.scenario), we::is_theft(c.scenario) ? 1 : 0,
                    c.onset >= 0 ? wa::format_time(grid.end_s(c.onset) - grid.interval_s, grid.utc_offset_s).c_str() : "");
     }
     std::fclose(f);

@@ -39,7 +39,7 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
            std::to_string(options.calibration_days) + " calibration days";
   }
 
-  analytics::GridSimConfig sim;
+  evaluation::GridSimConfig sim;
   sim.seed = options.seed;
   sim.transformers = options.transformers;
   sim.consumers = options.consumers;
@@ -47,7 +47,7 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
   sim.calibration_days = options.calibration_days;
   sim.thief_share = options.thief_share;
   sim.utc_offset_s = theft.utc_offset_s;
-  analytics::SimulatedGrid g = analytics::simulate_grid(sim);
+  evaluation::SimulatedGrid g = evaluation::simulate_grid(sim);
   // Whole days earlier or later keep the households' local days on the analysis's local days: the history
   // ends at the last local midnight whose interval has settled.
   const int64_t now_s = floor_div(now_ms, 1000);
@@ -60,7 +60,7 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
   if (ec) return "demo grid: " + options.files_dir.string() + ": " + ec.message();
   summary.readings_csv = options.files_dir / "readings.csv";
   summary.topology_csv = options.files_dir / "topology.csv";
-  if (!analytics::write_grid_csv(g, summary.readings_csv.string(), summary.topology_csv.string(), true)) {
+  if (!evaluation::write_grid_csv(g, summary.readings_csv.string(), summary.topology_csv.string(), true)) {
     return "demo grid: cannot write " + summary.readings_csv.string();
   }
 
@@ -98,8 +98,8 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
     tr.area = options.area;
     tr.check_meter = t.check_id;
     for (int c : t.consumers) tr.consumers.push_back(g.consumers[static_cast<size_t>(c)].id);
-    if (auto problem = grid::check_transformer(tr, known)) {
-      return "demo grid: transformer " + t.id + ": " + grid::describe_error(*problem);
+    if (auto checked = grid::check_transformer(tr, known); !checked) {
+      return "demo grid: transformer " + t.id + ": " + grid::describe_error(checked.error());
     }
     summary.consumers += tr.consumers.size();
     topology.push_back(std::move(tr));
@@ -107,9 +107,9 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
   if (auto st = server.grid().replace_all(topology, now_ms); !st.ok()) return "demo grid: topology: " + st.message;
   summary.transformers = topology.size();
   for (const auto& c : g.consumers) {
-    if (!analytics::is_theft(c.scenario)) continue;
+    if (!evaluation::is_theft(c.scenario)) continue;
     summary.thieves.push_back({c.id, g.transformers[static_cast<size_t>(c.transformer)].id,
-                               analytics::scenario_name(c.scenario)});
+                               evaluation::scenario_name(c.scenario)});
   }
   summary.thieves_csv = options.files_dir / "thieves.csv";
   {

@@ -13,8 +13,11 @@
 #include "wattguard/analytics/csv_fields.h"
 #include "wattguard/evaluation/synthetic_household.h"
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 namespace {
+
+using analytics::days_from_civil;
+using analytics::format_time;
 
 constexpr int kSlots = 96;
 constexpr double kPi = 3.14159265358979323846;
@@ -433,4 +436,4 @@ bool write_grid_csv(const SimulatedGrid& grid, const std::string& readings_path,
   return static_cast<bool>(out);
 }
 
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

@@ -5,7 +5,7 @@
 #include <limits>
 #include <utility>
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 
 double roc_auc(const std::vector<double>& positives, const std::vector<double>& negatives) {
   if (positives.empty() || negatives.empty()) return std::numeric_limits<double>::quiet_NaN();
@@ -29,4 +29,4 @@ double roc_auc(const std::vector<double>& positives, const std::vector<double>& 
   return (rank_sum - np * (np + 1) / 2) / (np * nn);
 }
 
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

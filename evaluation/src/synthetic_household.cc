@@ -5,7 +5,7 @@
 #include <array>
 #include <cmath>
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -128,4 +128,4 @@ void SyntheticHousehold::day(int weekday, double mean_temp_c, int day_of_year, f
   }
 }
 
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

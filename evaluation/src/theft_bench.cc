@@ -13,8 +13,18 @@
 #include "wattguard/evaluation/roc.h"
 #include "wattguard/analytics/transformer_monitor.h"
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 namespace {
+
+using analytics::CycleResult;
+using analytics::flag_cause_name;
+using analytics::FlagCause;
+using analytics::kFlagCauseCount;
+using analytics::MeterValue;
+using analytics::MonitorConfig;
+using analytics::Quality;
+using analytics::TransformerMonitor;
+using analytics::TransformerReport;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -451,4 +461,4 @@ std::string bench_to_table(const BenchResult& r) {
   return out;
 }
 
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

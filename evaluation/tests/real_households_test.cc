@@ -10,7 +10,7 @@
 
 #include "wattguard/test_support/text_damage.h"
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 namespace {
 
 // Half-hour h of day d: a recognisable value (kWh, three decimals).
@@ -128,4 +128,4 @@ TEST(RealHouseholds, FuzzedExportsNeverCrash) {
 }
 
 }  // namespace
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

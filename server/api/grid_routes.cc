@@ -40,7 +40,7 @@ HttpResponse storage_error(const storage::StoreStatus& status) {
 }
 
 // A bad file: 400 with the row's line, column and value besides the usual error members.
-HttpResponse bad_file(const analytics::Error& e) {
+HttpResponse bad_file(const Error& e) {
   json error = {{"code", "bad_parameter"}, {"field", "body"}, {"message", grid::describe_error(e)}};
   if (e.line > 0) error["line"] = e.line;
   if (!e.field.empty()) error["column"] = e.field;
@@ -265,7 +265,9 @@ HttpResponse GridRoutes::add(const HttpRequest& req, const Caller& caller) {
   t.check_meter = *check;
   if (!consumers_member(body, &t.consumers, &refusal)) return refusal;
   const grid::MeterKnown known = [this](const std::string& m) { return deps_.store->has_meter(m); };
-  if (auto e = grid::check_transformer(t, known)) return bad_param(e->field, grid::describe_error(*e));
+  if (auto checked = grid::check_transformer(t, known); !checked) {
+    return bad_param(checked.error().field, grid::describe_error(checked.error()));
+  }
   if (deps_.grid->get(t.id).ok()) {
     return error_response(409, "transformer_exists", "id", "transformer '" + t.id + "' exists");
   }
@@ -315,7 +317,9 @@ HttpResponse GridRoutes::set_members(const HttpRequest& req, const std::string& 
   if (name) t.name = *name;
   if (area) t.area = *area;
   const grid::MeterKnown known = [this](const std::string& m) { return deps_.store->has_meter(m); };
-  if (auto e = grid::check_transformer(t, known)) return bad_param(e->field, grid::describe_error(*e));
+  if (auto checked = grid::check_transformer(t, known); !checked) {
+    return bad_param(checked.error().field, grid::describe_error(checked.error()));
+  }
   if (auto s = deps_.grid->set_members(id, t.check_meter, t.consumers, name, area); !s.ok()) {
     if (s.code == storage::StoreCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.message);
     if (s.code == storage::StoreCode::kNotFound) return transformer_not_found(id);

@@ -28,7 +28,7 @@ class GridStoreTest : public ::testing::Test {
     known_ = [this](const std::string& id) { return store_->has_meter(id); };
   }
 
-  analytics::Result<std::vector<Transformer>> parse(const std::string& text) {
+  Expected<std::vector<Transformer>> parse(const std::string& text) {
     return parse_grid_topology(text, "T.csv", known_);
   }
 
@@ -185,18 +185,18 @@ TEST_F(GridStoreTest, FailedWritesLeaveTheStoredTopologyAlone) {
 
 TEST_F(GridStoreTest, CheckTransformerNamesTheMember) {
   Transformer t{"T1", "", "", "c1", {"m1", "zz"}, 0};
-  auto e = check_transformer(t, known_);
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->field, "consumers[1]");
+  auto checked = check_transformer(t, known_);
+  ASSERT_FALSE(checked.ok());
+  EXPECT_EQ(checked.error().field, "consumers[1]");
   t.consumers = {"m1", "m1"};
-  e = check_transformer(t, known_);
-  ASSERT_TRUE(e);
-  EXPECT_NE(e->message.find("twice"), std::string::npos);
+  checked = check_transformer(t, known_);
+  ASSERT_FALSE(checked.ok());
+  EXPECT_NE(checked.error().message.find("twice"), std::string::npos);
   t.consumers = {"m1"};
   t.id = "bad id";
-  EXPECT_EQ(check_transformer(t, known_)->field, "id");
+  EXPECT_EQ(check_transformer(t, known_).error().field, "id");
   t.id = "T1";
-  EXPECT_FALSE(check_transformer(t, known_));
+  EXPECT_TRUE(check_transformer(t, known_).ok());
 }
 
 }  // namespace

@@ -4,13 +4,21 @@
 #include <cmath>
 
 #include "wattguard/analytics/csv_fields.h"
+#include "wattguard/analytics/input_error.h"
 #include "wattguard/analytics/readings_csv.h"
 #include "wattguard/protocol/codec.h"
 
 namespace wattguard::grid {
 namespace {
 
-using analytics::Error;
+using analytics::input_error;
+
+// The store could not read or write (kIoError), reported at the file like a row's error.
+Error storage_error(const std::string& source, int64_t line, std::string value, std::string message) {
+  Error e = input_error(source, line, "storage", std::move(value), std::move(message));
+  e.code = ErrorCode::kIoError;
+  return e;
+}
 
 constexpr int64_t kIntervalMs = 900'000;
 constexpr double kIntervalH = 0.25;
@@ -32,8 +40,8 @@ protocol::Reading interval_reading(const std::string& meter, int64_t time_ms, do
 
 }  // namespace
 
-analytics::Result<ReadingsImportPlan> plan_readings_import(std::string_view csv_text, const std::string& source,
-                                                          storage::ReadingStore& store, int64_t now_ms) {
+Expected<ReadingsImportPlan> plan_readings_import(std::string_view csv_text, const std::string& source,
+                                                  storage::ReadingStore& store, int64_t now_ms) {
   analytics::ReadingsCsvOptions options;
   options.source = source;
   options.aggregate_to_15min = true;
@@ -41,9 +49,9 @@ analytics::Result<ReadingsImportPlan> plan_readings_import(std::string_view csv_
   if (!parsed.ok()) return parsed.error();
   const analytics::Readings& in = parsed.value();
   if (in.interval_s != 900) {
-    return Error{source, 0, "time", std::to_string(in.interval_s) + " s",
-                 "the file's intervals are longer than 15 minutes; the server stores 15-minute intervals, so use "
-                 "15 minutes or a divisor of it (1, 5 min...)"};
+    return input_error(source, 0, "time", std::to_string(in.interval_s) + " s",
+                       "the file's intervals are longer than 15 minutes; the server stores 15-minute intervals, so use "
+                       "15 minutes or a divisor of it (1, 5 min...)");
   }
   ReadingsImportPlan plan;
   ReadingsImportSummary& sum = plan.summary;
@@ -53,15 +61,15 @@ analytics::Result<ReadingsImportPlan> plan_readings_import(std::string_view csv_
   sum.first_end_ms = in.first_end_s * 1000;
   sum.last_end_ms = in.end_s(in.count - 1) * 1000;
   if (sum.last_end_ms > now_ms + protocol::kMaxFutureMs) {
-    return Error{source, 0, "time", analytics::format_time(in.end_s(in.count - 1), in.utc_offset_s),
-                 "readings end more than a day after the server's clock"};
+    return input_error(source, 0, "time", analytics::format_time(in.end_s(in.count - 1), in.utc_offset_s),
+                       "readings end more than a day after the server's clock");
   }
   for (const analytics::MeterSeries& series : in.meters) {
     if (!store.has_meter(series.id)) {
-      return Error{source, series.first_line, "meter", series.id, "unknown meter (not provisioned in the store)"};
+      return input_error(source, series.first_line, "meter", series.id, "unknown meter (not provisioned in the store)");
     }
     auto latest = store.latest(series.id);
-    if (!latest.ok()) return Error{source, series.first_line, "storage", series.id, latest.error().message};
+    if (!latest.ok()) return storage_error(source, series.first_line, series.id, latest.error().message);
     bool have_previous = latest->has_value();
     const int64_t latest_ms = have_previous ? (*latest)->reading.time_ms : INT64_MIN;
     double register_wh = have_previous ? (*latest)->reading.e_import_wh : 0.0;
@@ -94,8 +102,8 @@ analytics::Result<ReadingsImportPlan> plan_readings_import(std::string_view csv_
       ++sum.intervals_stored;
       const protocol::Reading& r = plan.readings.back();
       if (auto bad = protocol::validate(r, protocol::DecodeContext{})) {
-        return Error{source, series.first_line, "kwh", analytics::format_time(in.end_s(k), in.utc_offset_s),
-                     "meter " + series.id + ": interval cannot be stored (" + bad->describe() + ")"};
+        return input_error(source, series.first_line, "kwh", analytics::format_time(in.end_s(k), in.utc_offset_s),
+                           "meter " + series.id + ": interval cannot be stored (" + bad->describe() + ")");
       }
     }
   }
@@ -114,17 +122,17 @@ analytics::Result<ReadingsImportPlan> plan_readings_import(std::string_view csv_
   return plan;
 }
 
-analytics::Result<ReadingsImportSummary> import_readings(std::string_view csv_text, const std::string& source,
-                                                        storage::ReadingStore& store, int64_t now_ms) {
+Expected<ReadingsImportSummary> import_readings(std::string_view csv_text, const std::string& source,
+                                                storage::ReadingStore& store, int64_t now_ms) {
   auto plan = plan_readings_import(csv_text, source, store, now_ms);
   if (!plan.ok()) return plan.error();
   if (!plan.value().readings.empty()) {
     auto appended = store.append_readings(plan.value().readings, now_ms);
-    if (!appended.ok()) return Error{source, 0, "storage", "", appended.error().message};
+    if (!appended.ok()) return storage_error(source, 0, "", appended.error().message);
     if (!appended->refused.empty()) {
       const auto& r = appended->refused.front();
-      return Error{source, 0, "storage", plan.value().readings[r.index].meter_id,
-                   "the store refused a reading (" + r.detail + "); the rest of the batch was stored"};
+      return input_error(source, 0, "storage", plan.value().readings[r.index].meter_id,
+                         "the store refused a reading (" + r.detail + "); the rest of the batch was stored");
     }
   }
   return plan.value().summary;

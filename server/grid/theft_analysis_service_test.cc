@@ -48,7 +48,7 @@ class TheftAnalysisTest : public ::testing::Test {
   static constexpr int kDays = 22;
 
   void SetUp() override {
-    analytics::GridSimConfig config;
+    evaluation::GridSimConfig config;
     config.seed = 11;
     config.transformers = 2;
     config.consumers = 12;
@@ -59,7 +59,7 @@ class TheftAnalysisTest : public ::testing::Test {
     config.new_appliance_share = 0;
     config.outage_share = 0;
     config.utc_offset_s = 0;
-    grid_ = analytics::simulate_grid(config);
+    grid_ = evaluation::simulate_grid(config);
     // Consumer 4 of DT001 bypasses its meter completely from day 15, 14:00.
     thief_ = grid_.consumers[4].id;
     for (int64_t k = 15 * 96 + 56; k < grid_.count; ++k) grid_.consumers[4].reported_kwh[static_cast<size_t>(k)] = 0.0f;
@@ -81,7 +81,7 @@ class TheftAnalysisTest : public ::testing::Test {
       topology.push_back(std::move(tr));
     }
     ASSERT_TRUE(grid_store_->replace_all(topology, 1).ok());
-    ASSERT_TRUE(analytics::write_grid_csv(grid_, dir_.file("R.csv"), dir_.file("T.csv"), true));
+    ASSERT_TRUE(evaluation::write_grid_csv(grid_, dir_.file("R.csv"), dir_.file("T.csv"), true));
     last_end_ms_ = grid_.end_s(grid_.count - 1) * 1000;
     auto imported = import_readings(read_file(dir_.file("R.csv")), "R.csv", *store_, last_end_ms_);
     ASSERT_TRUE(imported.ok()) << imported.error().to_string();
@@ -138,7 +138,7 @@ class TheftAnalysisTest : public ::testing::Test {
   }
 
   GridTestDir dir_;
-  analytics::SimulatedGrid grid_;
+  evaluation::SimulatedGrid grid_;
   std::string thief_;
   std::unique_ptr<storage::SqliteStore> store_;
   std::unique_ptr<GridStore> grid_store_;

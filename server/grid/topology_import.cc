@@ -4,13 +4,14 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "wattguard/analytics/input_error.h"
 #include "wattguard/analytics/topology_io.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::grid {
 namespace {
 
-using analytics::Error;
+using analytics::input_error;
 using nlohmann::json;
 
 constexpr size_t kMaxTextLength = 128;
@@ -44,9 +45,9 @@ std::string describe_error(const Error& e) {
   return out + e.message;
 }
 
-std::optional<Error> check_transformer(const Transformer& t, const MeterKnown& meter_known) {
+Expected<void> check_transformer(const Transformer& t, const MeterKnown& meter_known) {
   auto fail = [](std::string field, std::string value, std::string message) {
-    return Error{"transformer", 0, std::move(field), std::move(value), std::move(message)};
+    return input_error("transformer", 0, std::move(field), std::move(value), std::move(message));
   };
   if (!protocol::is_valid_meter_id(t.id)) {
     return fail("id", t.id, "transformer id must be 1 to 64 characters of A-Z a-z 0-9 _ -");
@@ -61,11 +62,11 @@ std::optional<Error> check_transformer(const Transformer& t, const MeterKnown& m
     if (!meter_known(m)) return fail(field, m, "unknown meter (not provisioned in the store)");
     if (!seen.insert(m).second) return fail(field, m, "meter is listed twice on transformer " + t.id);
   }
-  return std::nullopt;
+  return {};
 }
 
-analytics::Result<std::vector<Transformer>> parse_grid_topology(std::string_view text, const std::string& source,
-                                                                const MeterKnown& meter_known) {
+Expected<std::vector<Transformer>> parse_grid_topology(std::string_view text, const std::string& source,
+                                                       const MeterKnown& meter_known) {
   bool is_json = false;
   for (char c : text) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
@@ -78,16 +79,16 @@ analytics::Result<std::vector<Transformer>> parse_grid_topology(std::string_view
   std::string translated;
   if (is_json) {
     json doc = json::parse(text.begin(), text.end(), nullptr, false);
-    if (doc.is_discarded()) return Error{source, 0, "", "", "not valid JSON"};
+    if (doc.is_discarded()) return input_error(source, 0, "", "", "not valid JSON");
     if (!doc.is_object() || !doc.contains("transformers") || !doc["transformers"].is_array()) {
-      return Error{source, 0, "transformers", "", "expected an object with a \"transformers\" array"};
+      return input_error(source, 0, "transformers", "", "expected an object with a \"transformers\" array");
     }
     json out_list = json::array();
     const json& list = doc["transformers"];
     for (size_t i = 0; i < list.size(); ++i) {
       const std::string where = "transformers[" + std::to_string(i) + "]";
       const json& t = list[i];
-      if (!t.is_object()) return Error{source, 0, where, t.dump(), "each transformer must be an object"};
+      if (!t.is_object()) return input_error(source, 0, where, t.dump(), "each transformer must be an object");
       json copy = t;
       if (copy.contains("check_meter")) {
         used_check_meter = true;
@@ -98,8 +99,9 @@ analytics::Result<std::vector<Transformer>> parse_grid_topology(std::string_view
       for (const char* key : {"name", "area"}) {
         if (!t.contains(key) || t[key].is_null()) continue;
         if (!t[key].is_string() || !good_text(t[key].get<std::string>())) {
-          return Error{source, 0, where + "." + key, t[key].dump(),
-                       std::string(key) + " must be a string of at most 128 characters without control characters"};
+          return input_error(
+              source, 0, where + "." + key, t[key].dump(),
+              std::string(key) + " must be a string of at most 128 characters without control characters");
         }
         (std::string(key) == "name" ? name : area) = t[key].get<std::string>();
       }
@@ -124,18 +126,19 @@ analytics::Result<std::vector<Transformer>> parse_grid_topology(std::string_view
     if (is_json && i < names_areas.size()) std::tie(t.name, t.area) = names_areas[i];
     // Server rules, reported at the row that introduced the offending id.
     if (!protocol::is_valid_meter_id(t.id)) {
-      return Error{source, node.line, is_json ? node.where + ".id" : "transformer", t.id,
-                   "transformer id must be 1 to 64 characters of A-Z a-z 0-9 _ -"};
+      return input_error(source, node.line, is_json ? node.where + ".id" : "transformer", t.id,
+                         "transformer id must be 1 to 64 characters of A-Z a-z 0-9 _ -");
     }
     if (!meter_known(t.check_meter)) {
-      return Error{source, node.check_line, is_json ? json_field(node.where + ".check", used_check_meter) : "meter",
-                   t.check_meter, "unknown meter (not provisioned in the store)"};
+      return input_error(source, node.check_line,
+                         is_json ? json_field(node.where + ".check", used_check_meter) : "meter", t.check_meter,
+                         "unknown meter (not provisioned in the store)");
     }
     for (size_t j = 0; j < t.consumers.size(); ++j) {
       if (meter_known(t.consumers[j])) continue;
-      return Error{source, j < node.consumer_lines.size() ? node.consumer_lines[j] : 0,
-                   is_json ? node.where + ".consumers[" + std::to_string(j) + "]" : "meter", t.consumers[j],
-                   "unknown meter (not provisioned in the store)"};
+      return input_error(source, j < node.consumer_lines.size() ? node.consumer_lines[j] : 0,
+                         is_json ? node.where + ".consumers[" + std::to_string(j) + "]" : "meter", t.consumers[j],
+                         "unknown meter (not provisioned in the store)");
     }
     out.push_back(std::move(t));
   }

@@ -111,8 +111,19 @@ class PatternScorer {
     int recent_profile_days = 0;
   };
 
-  void compute_raw(const float* day, const uint8_t* present, const State& s, LaggedDay* out,
-                   double* present_fraction, double* max_hourly) const;
+  struct DayScores;  // one push_day's days and z-scores (pattern_scorer.cc)
+
+  // The day's hourly profile and raw features against s's baseline; not valid when under half is present.
+  LaggedDay measure_day(const float* day, const uint8_t* present, const State& s) const;
+  // The steps of push_day, in order.
+  DayScores score_features(const std::vector<float>& energy, const std::vector<uint8_t>& present);
+  void fill_feature_z(size_t i, const LaggedDay& day, std::array<double, kPatternFeatureCount>& z) const;
+  double update_peer_level(const DayScores& day);  // the peers' log level against their usual, 0 if unknown
+  void cap_base_drop(DayScores& day, double peer_log_level) const;
+  void subtract_peer_median(DayScores& day) const;
+  void discount_honest_changes(State& s, const LaggedDay& day, std::array<double, kPatternFeatureCount>& z) const;
+  void record_score(State& s, LaggedDay& day, const std::array<double, kPatternFeatureCount>& z) const;
+  void teach_baseline(size_t i, const LaggedDay& day);
   void learn(State& s, const LaggedDay& day) const;
   void bootstrap(State& s) const;
 

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "wattguard/analytics/readings.h"
-#include "wattguard/analytics/result.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::analytics {
 
@@ -20,12 +20,12 @@ struct ReadingsCsvOptions {
   bool aggregate_to_15min = true;       // sum finer intervals into 15-minute ones (the balance interval)
 };
 
-Result<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOptions& options = {});
+Expected<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOptions& options = {});
 
 // Reads a file and parses it; I/O problems are Errors too. options.source defaults to the path.
-Result<Readings> read_readings_csv(const std::string& path, ReadingsCsvOptions options = {});
+Expected<Readings> read_readings_csv(const std::string& path, ReadingsCsvOptions options = {});
 
 // Reads a whole file into memory; an Error (source = path) when it cannot.
-Result<std::string> read_text_file(const std::string& path, int64_t max_bytes = 4LL << 30);
+Expected<std::string> read_text_file(const std::string& path, int64_t max_bytes = 4LL << 30);
 
 }  // namespace wattguard::analytics

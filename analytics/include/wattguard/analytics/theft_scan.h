@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "wattguard/analytics/readings.h"
-#include "wattguard/analytics/result.h"
+#include "wattguard/base/expected.h"
 #include "wattguard/analytics/topology.h"
 #include "wattguard/analytics/transformer_monitor.h"
 
@@ -27,7 +27,7 @@ struct ScanResult {
 };
 
 // Errors (as values) when the topology names meters without readings.
-Result<ScanResult> scan_grid(const Readings& readings, const Topology& topology, const ScanOptions& options = {});
+Expected<ScanResult> scan_grid(const Readings& readings, const Topology& topology, const ScanOptions& options = {});
 
 // One JSON object per line: every consumer, then its transformer, transformer by transformer (docs/theft-formats.md).
 std::string scan_to_json_lines(const ScanResult& result);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "wattguard/analytics/readings.h"
-#include "wattguard/analytics/result.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::analytics {
 
@@ -31,7 +31,7 @@ struct Topology {
 };
 
 // Checks a parsed topology against readings: every check meter and consumer must have readings.
-// Returns the first problem (naming the topology line) or nothing.
-std::optional<Error> check_topology_against(const Topology& topology, const Readings& readings);
+// The first problem (naming the topology line) as an Error, or success.
+Expected<void> check_topology_against(const Topology& topology, const Readings& readings);
 
 }  // namespace wattguard::analytics

@@ -5,16 +5,16 @@
 #include <string>
 #include <string_view>
 
-#include "wattguard/analytics/result.h"
+#include "wattguard/base/expected.h"
 #include "wattguard/analytics/topology.h"
 
 namespace wattguard::analytics {
 
-Result<Topology> parse_topology_csv(std::string_view text, const std::string& source = "topology");
-Result<Topology> parse_topology_json(std::string_view text, const std::string& source = "topology");
+Expected<Topology> parse_topology_csv(std::string_view text, const std::string& source = "topology");
+Expected<Topology> parse_topology_json(std::string_view text, const std::string& source = "topology");
 
 // Chooses JSON when the first non-blank character is '{', CSV otherwise.
-Result<Topology> parse_topology(std::string_view text, const std::string& source = "topology");
-Result<Topology> read_topology_file(const std::string& path);
+Expected<Topology> parse_topology(std::string_view text, const std::string& source = "topology");
+Expected<Topology> read_topology_file(const std::string& path);
 
 }  // namespace wattguard::analytics

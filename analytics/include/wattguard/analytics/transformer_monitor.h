@@ -145,9 +145,31 @@ class TransformerMonitor {
   double score(size_t i) const { return score_[i]; }
 
  private:
+  // The interval's consumer readings summed for the balance: energy, the variance and energy of stand-ins.
+  struct ConsumerSums {
+    double kwh = 0;
+    double estimate_var_kwh2 = 0;
+    double estimated_kwh = 0;
+  };
+  // Localisation share and attributed kWh/day per consumer.
+  struct Localisation {
+    std::vector<double> share;
+    std::vector<double> per_day;
+  };
+
+  // The steps of push, in order: readings (or stand-ins for missing ones) into the day and step buffers; the
+  // balance; the end of an hourly localiser step; the end of a local day (pattern scorer, day loss).
+  ConsumerSums take_consumers(int slot, MeterValue check, std::span<const MeterValue> consumers);
+  BalanceStep push_balance(int slot, MeterValue check, const ConsumerSums& sums);
+  void end_step(int64_t end_s, int slot);
+  void end_day();
   void evaluate_flags(int64_t end_s, CycleResult* result);
-  // Localisation shares and attributed kWh/day per consumer; updates score_. solve: re-run the regression.
-  void compute_scores(bool solve, std::vector<double>* loc_share, std::vector<double>* per_day);
+  // Localisation per consumer; updates score_. solve: re-run the regression.
+  Localisation compute_scores(bool solve);
+  // Consumer i's line in the report: scores, flag and evidence, at the given rank.
+  SuspectReport suspect_report(size_t i, int rank, const Localisation& loc) const;
+  // The transformer's own evidence: the loss model, a capped calibration, the alert.
+  void add_model_evidence(TransformerReport& r) const;
   double pattern_probability(size_t i) const;
   // Once a day while the balance is quiet: regression B over the window, kept in quiet_share_ for the ranking.
   void localise_quietly();

@@ -10,7 +10,7 @@
 
 #include "wattguard/evaluation/real_households.h"
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 
 enum class Scenario : int {
   // honest
@@ -87,4 +87,4 @@ SimulatedGrid simulate_grid(const GridSimConfig& config);
 bool write_grid_csv(const SimulatedGrid& grid, const std::string& readings_path, const std::string& topology_path,
                     bool with_register);
 
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "wattguard/analytics/result.h"
+#include "wattguard/base/expected.h"
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 
 struct RealDay {
   int64_t day = 0;               // days since 1970-01-01 (local calendar date)
@@ -22,8 +22,8 @@ struct RealHousehold {
 };
 
 // Parses one export; the format is recognised from its content.
-Result<RealHousehold> parse_real_household(const std::string& text, const std::string& name);
+Expected<RealHousehold> parse_real_household(const std::string& text, const std::string& name);
 // Every *.csv in a directory (sorted by name). Errors when none can be read.
-Result<std::vector<RealHousehold>> load_real_households(const std::string& directory);
+Expected<std::vector<RealHousehold>> load_real_households(const std::string& directory);
 
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

@@ -3,9 +3,9 @@
 
 #include <vector>
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 
 // NaN when either side is empty.
 double roc_auc(const std::vector<double>& positives, const std::vector<double>& negatives);
 
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

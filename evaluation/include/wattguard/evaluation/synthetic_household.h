@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <random>
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 
 struct HouseholdTraits {
   double scale = 1.0;          // multiplies all active use (size of the household)
@@ -44,4 +44,4 @@ class SyntheticHousehold {
   double hot_water_debt_ = 1.0;  // hours of water heating owed from yesterday's use
 };
 
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

@@ -12,7 +12,7 @@
 #include "wattguard/evaluation/grid_simulator.h"
 #include "wattguard/analytics/transformer_monitor.h"
 
-namespace wattguard::analytics {
+namespace wattguard::evaluation {
 
 // A metric that does not apply (no such consumers, or not defined for honest scenarios) is NaN, null in JSON.
 struct ScenarioMetrics {
@@ -42,7 +42,7 @@ struct BenchResult {
   double dt_false_alerts_per_dt_month = 0;
   double consumer_false_flags_per_dt_month = 0;
   // The same split by what raised the flag, indexed by FlagCause (balance evidence, pattern alone, silence).
-  std::array<double, kFlagCauseCount> false_flags_by_cause_per_dt_month{};
+  std::array<double, analytics::kFlagCauseCount> false_flags_by_cause_per_dt_month{};
   double top1_all = 0, top3_all = 0;       // every energy-taking thief, whatever it hides
   int hiding_ge20 = 0;                     // thieves behind overall top1/top3
   double seconds_simulate = 0, seconds_analyse = 0;
@@ -57,4 +57,4 @@ BenchResult median_of_runs(const std::vector<BenchResult>& runs);
 nlohmann::json bench_to_json(const BenchResult& result);
 std::string bench_to_table(const BenchResult& result);
 
-}  // namespace wattguard::analytics
+}  // namespace wattguard::evaluation

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "wattguard/analytics/result.h"
+#include "wattguard/base/expected.h"
 #include "wattguard/storage/reading_store.h"
 #include "wattguard/protocol/messages.h"
 
@@ -38,12 +38,12 @@ struct ReadingsImportPlan {
 // has an energy. seq = time_ms, so re-importing a file stores nothing twice. Intervals ending at or before
 // the meter's newest stored reading are skipped (counted).
 // Errors name the line: bad rows, unknown meters, intervals longer than 15 minutes, times in the future.
-analytics::Result<ReadingsImportPlan> plan_readings_import(std::string_view csv_text, const std::string& source,
-                                                          storage::ReadingStore& store, int64_t now_ms);
+Expected<ReadingsImportPlan> plan_readings_import(std::string_view csv_text, const std::string& source,
+                                                  storage::ReadingStore& store, int64_t now_ms);
 
 // plan_readings_import, then one append_readings (one transaction). A storage failure is an Error with
 // field "storage" (and nothing stored).
-analytics::Result<ReadingsImportSummary> import_readings(std::string_view csv_text, const std::string& source,
-                                                        storage::ReadingStore& store, int64_t now_ms);
+Expected<ReadingsImportSummary> import_readings(std::string_view csv_text, const std::string& source,
+                                                storage::ReadingStore& store, int64_t now_ms);
 
 }  // namespace wattguard::grid

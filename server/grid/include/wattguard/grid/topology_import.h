@@ -4,12 +4,11 @@
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "wattguard/analytics/result.h"
+#include "wattguard/base/expected.h"
 #include "wattguard/grid/grid_store.h"
 
 namespace wattguard::grid {
@@ -19,14 +18,14 @@ using MeterKnown = std::function<bool(const std::string& meter_id)>;
 // JSON when the first non-blank character is '{', else CSV. JSON:
 //   {"transformers": [{"id": "T1", "name": "Elm St", "area": "north", "check_meter": "c1",
 //                      "consumers": ["m1", "m2"]}]}   ("check" is accepted for "check_meter")
-analytics::Result<std::vector<Transformer>> parse_grid_topology(std::string_view text, const std::string& source,
-                                                                const MeterKnown& meter_known);
+Expected<std::vector<Transformer>> parse_grid_topology(std::string_view text, const std::string& source,
+                                                       const MeterKnown& meter_known);
 
 // Checks one transformer given through the API: ids, name/area, every meter known, no meter twice.
 // The error's field names the JSON member ("id", "check_meter", "consumers[3]"...).
-std::optional<analytics::Error> check_transformer(const Transformer& transformer, const MeterKnown& meter_known);
+Expected<void> check_transformer(const Transformer& transformer, const MeterKnown& meter_known);
 
 // "line 7, field meter, value \"m9\": ..." without the source name, for API answers.
-std::string describe_error(const analytics::Error& error);
+std::string describe_error(const Error& error);
 
 }  // namespace wattguard::grid

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/command_registry.h"
+#include "cli/config_file.h"
 #include "wattguard/serve/server.h"
 #include "wattguard/serve/server_config.h"
 
@@ -28,12 +29,7 @@ struct ServeArgs {
 
 // The config file (or the defaults) with the command-line overrides applied and checked.
 serve::ServerConfig resolve_config(const ServeArgs& a) {
-  serve::ServerConfig config;
-  if (!a.config_file.empty()) {
-    auto loaded = serve::load_config_file(a.config_file);
-    if (!loaded.config) throw BadInput(loaded.error);
-    config = *loaded.config;
-  }
+  serve::ServerConfig config = load_config_or_throw(a.config_file);
   if (a.data_dir) config.storage.data_dir = *a.data_dir;
   if (a.http_bind) config.http.bind = *a.http_bind;
   if (a.http_port) config.http.port = static_cast<uint16_t>(*a.http_port);
@@ -42,8 +38,8 @@ serve::ServerConfig resolve_config(const ServeArgs& a) {
   if (a.mqtt_host) config.mqtt.host = *a.mqtt_host;
   if (a.mqtt_port) config.mqtt.port = static_cast<uint16_t>(*a.mqtt_port);
   if (a.log_level) config.log.level = *a.log_level;
-  if (const std::string invalid = serve::validate_config(config); !invalid.empty()) {
-    throw BadInput(invalid + (a.config_file.empty() ? "" : " (after command-line options)"));
+  if (const auto valid = serve::validate_config(config); !valid.ok()) {
+    throw BadInput(serve::config_error_text(valid.error()) + (a.config_file.empty() ? "" : " (after command-line options)"));
   }
   return config;
 }
@@ -64,16 +60,15 @@ void run_serve(const ServeArgs& args) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::string error;
-  auto server = serve::Server::start(config, &error);
-  if (!server) {
-    spdlog::error("cannot start: {}", error);
+  auto server = serve::Server::start(config);
+  if (!server.ok()) {
+    spdlog::error("cannot start: {}", serve::config_error_text(server.error()));
     throw CLI::RuntimeError(1);
   }
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
-  server->stop();
+  (*server)->stop();
 }
 
 void add_serve_command(CLI::App& app) {

@@ -1,7 +1,6 @@
 // `wattguard users`: sign-in accounts (consumer, operator, admin) and operator API tokens.
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -12,9 +11,11 @@
 #include <vector>
 
 #include "cli/command_registry.h"
+#include "cli/config_file.h"
 #include "wattguard/api/auth_store.h"
 #include "wattguard/api/request_target.h"
 #include "wattguard/api/secrets.h"
+#include "wattguard/base/clock.h"
 #include "wattguard/serve/server_config.h"
 #include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/topics.h"
@@ -22,9 +23,7 @@
 namespace wattguard::cli {
 namespace {
 
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+int64_t now_s() { return system_now_ms() / 1000; }
 
 // Where the database is: --config, then --data on top.
 struct StoreArgs {
@@ -33,12 +32,7 @@ struct StoreArgs {
 };
 
 serve::ServerConfig resolve(const StoreArgs& a) {
-  serve::ServerConfig config;
-  if (!a.config_file.empty()) {
-    auto loaded = serve::load_config_file(a.config_file);
-    if (!loaded.config) throw BadInput(loaded.error);
-    config = *loaded.config;
-  }
+  serve::ServerConfig config = load_config_or_throw(a.config_file);
   if (a.data_dir) config.storage.data_dir = *a.data_dir;
   return config;
 }

@@ -107,9 +107,9 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
   serve::ServerOptions server_options;
   server_options.extra_route = demo_route(sys->route_fleet_);
   server_options.caller_adds_users = options.create_operator;
-  std::string error;
-  sys->server_ = serve::Server::start(config, &error, server_options);
-  if (!sys->server_) return "server: " + error;
+  auto started = serve::Server::start(config, server_options);
+  if (!started.ok()) return "server: " + serve::config_error_text(started.error());
+  sys->server_ = std::move(started).value();
 
   // Register the fleet's meters that the store does not know yet (a data directory is reused
   // across demo runs), then let ingest see them.

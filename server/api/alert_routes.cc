@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "server/api/route_support.h"
 #include "wattguard/alerts/alert_json.h"
 
 namespace wattguard::api {
@@ -17,38 +18,11 @@ constexpr int64_t kDefaultLimit = 100;
 constexpr int64_t kMaxLimit = 1000;
 constexpr std::size_t kMaxNote = 1000;
 
-HttpResponse bad_param(std::string_view field, std::string_view message) {
-  return error_response(400, "bad_parameter", field, message);
-}
-
-HttpResponse forbidden(std::string_view message) { return error_response(403, "forbidden", "", message); }
-
-HttpResponse method_not_allowed(std::string_view allow) {
-  HttpResponse r = error_response(405, "method_not_allowed", "", "method not allowed here; allowed: " + std::string(allow));
-  r.set_header("Allow", std::string(allow));
-  return r;
-}
-
 HttpResponse alert_not_found(const std::string& id) {
   return error_response(404, "alert_not_found", "id", "no alert '" + id + "'");
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool limit_param(const RequestTarget& t, int64_t* out, HttpResponse* refusal) {
-  const std::string* v = t.param("limit");
-  if (v == nullptr) return true;
-  const auto n = parse_int_value(*v, 1, kMaxLimit);
-  if (!n) {
-    *refusal = bad_param("limit", "limit = '" + *v + "': expected an integer from 1 to " + std::to_string(kMaxLimit));
-    return false;
-  }
-  *out = *n;
-  return true;
-}
+Expected<int64_t> limit_param(const RequestTarget& t) { return int_param(t, "limit", 1, kMaxLimit, kDefaultLimit); }
 
 }  // namespace
 
@@ -75,18 +49,17 @@ std::vector<std::string> AlertRoutes::own_meters(const Caller& caller) {
   std::vector<std::string> out;
   const auto meters = deps_.store->list_meters();
   if (!meters.ok()) return out;
-  const std::string me = lower(caller.name);
+  const std::string me = ascii_lower(caller.name);
   for (const auto& info : *meters)
-    if (!info.owner.empty() && lower(info.owner) == me) out.push_back(info.id);
+    if (!info.owner.empty() && ascii_lower(info.owner) == me) out.push_back(info.id);
   return out;
 }
 
 HttpResponse AlertRoutes::list(const RequestTarget& target, const Caller& caller) {
-  HttpResponse refusal;
   alerts::AlertQuery q;
-  int64_t limit = kDefaultLimit;
-  if (!limit_param(target, &limit, &refusal)) return refusal;
-  q.limit = static_cast<std::size_t>(limit);
+  const auto limit = limit_param(target);
+  if (!limit.ok()) return bad_param(limit.error());
+  q.limit = static_cast<std::size_t>(*limit);
   if (const std::string* v = target.param("meter")) q.meter_id = *v;
   if (const std::string* v = target.param("transformer")) q.transformer_id = *v;
   if (const std::string* v = target.param("area")) q.area = *v;
@@ -152,11 +125,10 @@ HttpResponse AlertRoutes::change(const HttpRequest& req, const std::string& id_t
 
 HttpResponse AlertRoutes::audit_log(const RequestTarget& target, const Caller& caller) {
   if (!caller.can_command()) return forbidden("the audit log needs an operator or admin");
-  HttpResponse refusal;
-  int64_t limit = kDefaultLimit;
-  if (!limit_param(target, &limit, &refusal)) return refusal;
+  const auto limit = limit_param(target);
+  if (!limit.ok()) return bad_param(limit.error());
   const std::string* meter = target.param("meter");
-  const auto entries = deps_.store->audit(meter ? *meter : std::string(), static_cast<std::size_t>(limit));
+  const auto entries = deps_.store->audit(meter ? *meter : std::string(), static_cast<std::size_t>(*limit));
   if (!entries.ok()) return error_response(500, "storage_error", "", "the database could not answer; see the server log");
   json list = json::array();
   for (const auto& e : *entries) {

@@ -10,6 +10,7 @@
 
 #include "wattguard/alerts/alert_service.h"
 #include "wattguard/api/api_handler.h"
+#include "wattguard/base/clock.h"
 #include "wattguard/api/http_message.h"
 #include "wattguard/api/request_target.h"
 #include "wattguard/storage/reading_store.h"
@@ -19,7 +20,7 @@ namespace wattguard::api {
 struct AlertRoutesDeps {
   alerts::AlertService* alerts = nullptr;
   storage::ReadingStore* store = nullptr;  // meter owners (consumer isolation) and the audit log
-  std::function<int64_t()> now_ms;
+  Clock now_ms;
 };
 
 class AlertRoutes {

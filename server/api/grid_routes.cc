@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "server/api/route_support.h"
 #include "wattguard/base/decimal_round.h"
 #include "wattguard/grid/readings_import.h"
 #include "wattguard/grid/topology_import.h"
@@ -18,26 +19,11 @@ using nlohmann::json;
 constexpr size_t kTopSuspects = 3;
 
 
-HttpResponse forbidden(std::string_view message) { return error_response(403, "forbidden", "", message); }
-
-HttpResponse bad_param(std::string_view field, std::string_view message) {
-  return error_response(400, "bad_parameter", field, message);
-}
-
-HttpResponse method_not_allowed(std::string_view allow) {
-  HttpResponse r = error_response(405, "method_not_allowed", "", "method not allowed here; allowed: " + std::string(allow));
-  r.set_header("Allow", std::string(allow));
-  return r;
-}
-
 HttpResponse transformer_not_found(const std::string& id) {
   return error_response(404, "transformer_not_found", "id", "no transformer '" + id + "'");
 }
 
-HttpResponse storage_error(const storage::StoreStatus& status) {
-  spdlog::error("api: grid storage error: {} ({})", status.message, storage::store_code_name(status.code));
-  return error_response(500, "storage_error", "", "the database could not answer; see the server log");
-}
+HttpResponse grid_storage_error(const storage::StoreStatus& status) { return storage_error(status, "grid"); }
 
 // A bad file: 400 with the row's line, column and value besides the usual error members.
 HttpResponse bad_file(const Error& e) {
@@ -116,35 +102,40 @@ json transformer_json(const grid::Transformer& t, bool members) {
   return j;
 }
 
-// Optional string member; *bad set (with the 400) when present but not a string.
-std::optional<std::string> string_member(const json& body, const char* name, HttpResponse* refusal, bool* bad) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string()) {
-    *refusal = bad_param(name, std::string(name) + " must be a string");
-    *bad = true;
-    return std::nullopt;
-  }
-  return it->get<std::string>();
-}
-
-// The consumers member: an array of strings, or the 400.
-bool consumers_member(const json& body, std::vector<std::string>* out, HttpResponse* refusal) {
+// The consumers member: an array of strings (empty when absent), or an Error naming the bad entry.
+Expected<std::vector<std::string>> consumers_member(const json& body) {
+  std::vector<std::string> consumers;
   const auto it = body.find("consumers");
-  if (it == body.end() || it->is_null()) return true;
-  if (!it->is_array()) {
-    *refusal = bad_param("consumers", "consumers must be an array of meter ids");
-    return false;
-  }
+  if (it == body.end() || it->is_null()) return consumers;
+  if (!it->is_array()) return Error::invalid("consumers", it->dump(), "consumers must be an array of meter ids");
   for (size_t i = 0; i < it->size(); ++i) {
     if (!(*it)[i].is_string()) {
-      *refusal = bad_param("consumers[" + std::to_string(i) + "]", "meter ids are strings");
-      return false;
+      return Error::invalid("consumers[" + std::to_string(i) + "]", (*it)[i].dump(), "meter ids are strings");
     }
-    out->push_back((*it)[i].get<std::string>());
+    consumers.push_back((*it)[i].get<std::string>());
   }
-  return true;
+  return consumers;
 }
+
+// The string members id, name, area and check_meter of a transformer body; when several are not strings, the
+// 400 names the last of them.
+struct TransformerMembers {
+  Expected<std::optional<std::string>> id, name, area, check_meter;
+
+  explicit TransformerMembers(const json& body)
+      : id(string_member(body, "id")),
+        name(string_member(body, "name")),
+        area(string_member(body, "area")),
+        check_meter(string_member(body, "check_meter")) {}
+
+  std::optional<HttpResponse> refusal(bool with_id) const {
+    for (const auto* m : {&check_meter, &area, &name}) {
+      if (!m->ok()) return bad_param(m->error());
+    }
+    if (with_id && !id.ok()) return bad_param(id.error());
+    return std::nullopt;
+  }
+};
 
 }  // namespace
 
@@ -152,13 +143,7 @@ GridRoutes::GridRoutes(GridRoutesDeps deps) : deps_(std::move(deps)) {}
 
 void GridRoutes::audit(const Caller& caller, const std::string& action, const std::string& target,
                        const std::string& details) {
-  storage::AuditEntry e;
-  e.time_ms = deps_.now_ms();
-  e.actor = caller.name;
-  e.action = action;
-  e.target = target;
-  e.details = details;
-  if (auto r = deps_.store->append_audit(e); !r.ok()) spdlog::warn("audit: {}", r.error().message);
+  write_audit(*deps_.store, deps_.now_ms(), caller, action, target, details);
 }
 
 std::optional<HttpResponse> GridRoutes::handle(const HttpRequest& req, const RequestTarget& target,
@@ -196,7 +181,7 @@ std::optional<HttpResponse> GridRoutes::handle(const HttpRequest& req, const Req
 
 HttpResponse GridRoutes::list(const RequestTarget& target) {
   auto all = deps_.grid->list();
-  if (!all.ok()) return storage_error(all.error());
+  if (!all.ok()) return grid_storage_error(all.error());
   const std::string* area = target.param("area");
   const std::string* alert = target.param("alert");
   if (alert != nullptr && *alert != "true" && *alert != "false") {
@@ -219,7 +204,7 @@ HttpResponse GridRoutes::get(const std::string& id, const RequestTarget& target)
   auto t = deps_.grid->get(id);
   if (!t.ok()) {
     if (t.error().code == storage::StoreCode::kNotFound) return transformer_not_found(id);
-    return storage_error(t.error());
+    return grid_storage_error(t.error());
   }
   int64_t limit = 96;
   if (const std::string* v = target.param("intervals")) {
@@ -249,21 +234,22 @@ HttpResponse GridRoutes::get(const std::string& id, const RequestTarget& target)
 HttpResponse GridRoutes::add(const HttpRequest& req, const Caller& caller) {
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return bad_param("body", "the body is not a JSON object");
-  HttpResponse refusal;
-  bool bad = false;
+  const TransformerMembers members(body);
+  if (auto refusal = members.refusal(true)) return std::move(*refusal);
+  const std::optional<std::string>& id = *members.id;
+  const std::optional<std::string>& name = *members.name;
+  const std::optional<std::string>& area = *members.area;
+  const std::optional<std::string>& check = *members.check_meter;
   grid::Transformer t;
-  const auto id = string_member(body, "id", &refusal, &bad);
-  const auto name = string_member(body, "name", &refusal, &bad);
-  const auto area = string_member(body, "area", &refusal, &bad);
-  const auto check = string_member(body, "check_meter", &refusal, &bad);
-  if (bad) return refusal;
   if (!id) return bad_param("id", "id is required");
   if (!check) return bad_param("check_meter", "check_meter is required");
   t.id = *id;
   t.name = name.value_or("");
   t.area = area.value_or("");
   t.check_meter = *check;
-  if (!consumers_member(body, &t.consumers, &refusal)) return refusal;
+  auto consumers = consumers_member(body);
+  if (!consumers.ok()) return bad_param(consumers.error());
+  t.consumers = std::move(consumers).value();
   const grid::MeterKnown known = [this](const std::string& m) { return deps_.store->has_meter(m); };
   if (auto checked = grid::check_transformer(t, known); !checked) {
     return bad_param(checked.error().field, grid::describe_error(checked.error()));
@@ -273,11 +259,11 @@ HttpResponse GridRoutes::add(const HttpRequest& req, const Caller& caller) {
   }
   if (auto s = deps_.grid->add(t, deps_.now_ms()); !s.ok()) {
     if (s.code == storage::StoreCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.message);
-    return storage_error(s);
+    return grid_storage_error(s);
   }
   audit(caller, "transformer.add", t.id, std::to_string(t.consumers.size()) + " consumers, check " + t.check_meter);
   auto stored = deps_.grid->get(t.id);
-  if (!stored.ok()) return storage_error(stored.error());
+  if (!stored.ok()) return grid_storage_error(stored.error());
   HttpResponse r = json_response(201, json{{"transformer", transformer_json(stored.value(), true)}});
   r.set_header("Location", "/api/v1/transformers/" + t.id);
   return r;
@@ -286,13 +272,10 @@ HttpResponse GridRoutes::add(const HttpRequest& req, const Caller& caller) {
 HttpResponse GridRoutes::remove(const std::string& id, const Caller& caller) {
   if (auto s = deps_.grid->remove(id); !s.ok()) {
     if (s.code == storage::StoreCode::kNotFound) return transformer_not_found(id);
-    return storage_error(s);
+    return grid_storage_error(s);
   }
   audit(caller, "transformer.delete", id, "");
-  HttpResponse r;
-  r.status = 204;
-  r.set_header("Cache-Control", "no-store");
-  return r;
+  return no_content();
 }
 
 HttpResponse GridRoutes::set_members(const HttpRequest& req, const std::string& id, const Caller& caller) {
@@ -301,18 +284,18 @@ HttpResponse GridRoutes::set_members(const HttpRequest& req, const std::string& 
   auto current = deps_.grid->get(id);
   if (!current.ok()) {
     if (current.error().code == storage::StoreCode::kNotFound) return transformer_not_found(id);
-    return storage_error(current.error());
+    return grid_storage_error(current.error());
   }
-  HttpResponse refusal;
-  bool bad = false;
-  const auto name = string_member(body, "name", &refusal, &bad);
-  const auto area = string_member(body, "area", &refusal, &bad);
-  const auto check = string_member(body, "check_meter", &refusal, &bad);
-  if (bad) return refusal;
+  const TransformerMembers members(body);
+  if (auto refusal = members.refusal(false)) return std::move(*refusal);
+  const std::optional<std::string>& name = *members.name;
+  const std::optional<std::string>& area = *members.area;
+  const std::optional<std::string>& check = *members.check_meter;
   if (!body.contains("consumers")) return bad_param("consumers", "consumers is required (the complete list)");
   grid::Transformer t = current.value();
-  t.consumers.clear();
-  if (!consumers_member(body, &t.consumers, &refusal)) return refusal;
+  auto consumers = consumers_member(body);
+  if (!consumers.ok()) return bad_param(consumers.error());
+  t.consumers = std::move(consumers).value();
   if (check) t.check_meter = *check;
   if (name) t.name = *name;
   if (area) t.area = *area;
@@ -323,17 +306,17 @@ HttpResponse GridRoutes::set_members(const HttpRequest& req, const std::string& 
   if (auto s = deps_.grid->set_members(id, t.check_meter, t.consumers, name, area); !s.ok()) {
     if (s.code == storage::StoreCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.message);
     if (s.code == storage::StoreCode::kNotFound) return transformer_not_found(id);
-    return storage_error(s);
+    return grid_storage_error(s);
   }
   audit(caller, "transformer.members", id, std::to_string(t.consumers.size()) + " consumers, check " + t.check_meter);
   auto stored = deps_.grid->get(id);
-  if (!stored.ok()) return storage_error(stored.error());
+  if (!stored.ok()) return grid_storage_error(stored.error());
   return json_response(200, json{{"transformer", transformer_json(stored.value(), true)}});
 }
 
 HttpResponse GridRoutes::get_topology() {
   auto all = deps_.grid->list();
-  if (!all.ok()) return storage_error(all.error());
+  if (!all.ok()) return grid_storage_error(all.error());
   json list = json::array();
   for (const auto& t : all.value()) list.push_back(transformer_json(t, true));
   return json_response(200, json{{"transformers", std::move(list)}});
@@ -346,7 +329,7 @@ HttpResponse GridRoutes::replace_topology(const HttpRequest& req, const Caller& 
   if (!parsed.ok()) return bad_file(parsed.error());
   size_t previous = 0;
   if (auto before = deps_.grid->list(); before.ok()) previous = before->size();
-  if (auto s = deps_.grid->replace_all(parsed.value(), deps_.now_ms()); !s.ok()) return storage_error(s);
+  if (auto s = deps_.grid->replace_all(parsed.value(), deps_.now_ms()); !s.ok()) return grid_storage_error(s);
   size_t consumers = 0;
   for (const auto& t : parsed.value()) consumers += t.consumers.size();
   audit(caller, "topology.replace", "",
@@ -361,7 +344,7 @@ HttpResponse GridRoutes::import_readings(const HttpRequest& req, const Caller& c
   auto result = grid::import_readings(req.body, "readings", *deps_.store, deps_.now_ms());
   if (!result.ok()) {
     if (result.error().field == "storage") {
-      return storage_error(storage::StoreStatus::error(storage::StoreCode::kIoError, result.error().message));
+      return grid_storage_error(storage::StoreStatus::error(storage::StoreCode::kIoError, result.error().message));
     }
     return bad_file(result.error());
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "wattguard/api/api_handler.h"
+#include "wattguard/base/clock.h"
 #include "wattguard/api/http_message.h"
 #include "wattguard/api/request_target.h"
 #include "wattguard/grid/grid_store.h"
@@ -22,7 +23,7 @@ struct GridRoutesDeps {
   grid::GridStore* grid = nullptr;
   grid::TheftAnalysisService* analysis = nullptr;  // optional: without it transformers have "analysis": null
   storage::ReadingStore* store = nullptr;
-  std::function<int64_t()> now_ms;
+  Clock now_ms;
 };
 
 class GridRoutes {

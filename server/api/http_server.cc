@@ -22,14 +22,12 @@
 #include <thread>
 #include <vector>
 
+#include "server/api/beast_names.h"
+
 namespace wattguard::api {
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
+using namespace beast_names;  // NOLINT: the Beast short names, in this file only
 using Clock = std::chrono::steady_clock;
 
 // What every session needs: options, handlers, the hub and the connection count.
@@ -415,18 +413,19 @@ class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, Shared& shared) : ioc_(ioc), acceptor_(ioc), retry_timer_(ioc), shared_(shared) {}
 
-  bool open(const tcp::endpoint& endpoint, std::string* error) {
+  Expected<void> open(const tcp::endpoint& endpoint) {
     beast::error_code ec;
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
-      *error = "cannot listen on " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + ": " +
-               ec.message();
-      return false;
+      Error error = Error::unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
+                                      std::to_string(endpoint.port()) + ": " + ec.message());
+      error.field = "http.port";
+      return error;
     }
-    return true;
+    return {};
   }
 
   uint16_t port() const {
@@ -505,21 +504,18 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler, UpgradeHandle
 
 HttpServer::~HttpServer() { stop(); }
 
-bool HttpServer::start(std::string* error) {
+Expected<void> HttpServer::start() {
   Impl& im = *impl_;
   const auto& opt = im.shared.options;
   beast::error_code ec;
   const auto address = net::ip::make_address(opt.bind == "localhost" ? "127.0.0.1" : opt.bind, ec);
-  if (ec) {
-    *error = "http.bind = \"" + opt.bind + "\": not an IP address";
-    return false;
-  }
+  if (ec) return Error::invalid("http.bind", "\"" + opt.bind + "\"", "not an IP address");
   im.ioc.emplace(opt.threads);
   im.listener = std::make_shared<Listener>(*im.ioc, im.shared);
-  if (!im.listener->open(tcp::endpoint(address, opt.port), error)) {
+  if (auto opened = im.listener->open(tcp::endpoint(address, opt.port)); !opened.ok()) {
     im.listener.reset();
     im.ioc.reset();
-    return false;
+    return opened;
   }
   im.port = im.listener->port();
   im.listener->start();
@@ -537,7 +533,7 @@ bool HttpServer::start(std::string* error) {
       }
     });
   }
-  return true;
+  return {};
 }
 
 uint16_t HttpServer::port() const { return impl_->port; }

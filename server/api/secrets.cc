@@ -5,8 +5,9 @@
 
 #include <array>
 #include <mutex>
-#include <stdexcept>
 #include <vector>
+
+#include "wattguard/base/sodium.h"
 
 namespace wattguard::api {
 namespace {
@@ -35,13 +36,6 @@ std::optional<PasswordCost> password_cost_from_name(std::string_view name) {
   if (name == "moderate") return PasswordCost::kModerate;
   if (name == "sensitive") return PasswordCost::kSensitive;
   return std::nullopt;
-}
-
-void ensure_sodium() {
-  static std::once_flag once;
-  static bool ok = false;
-  std::call_once(once, [] { ok = sodium_init() >= 0; });
-  if (!ok) throw std::runtime_error("libsodium failed to initialise");
 }
 
 std::string random_secret(std::size_t bytes) {

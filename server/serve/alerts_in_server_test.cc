@@ -32,9 +32,9 @@ TEST(AlertsInServer, RaisedAlertIsDeliveredAndListed) {
   config.auth.password_cost = "min";
   config.alerts.retry_base_s = 1;
   config.alerts.areas = {{"default", "Control room", "", hook.url("/wg"), {}}};
-  std::string error;
-  auto server = Server::start(config, &error);
-  ASSERT_TRUE(server) << error;
+  auto started = Server::start(config);
+  ASSERT_TRUE(started.ok()) << config_error_text(started.error());
+  std::unique_ptr<Server> server = std::move(started).value();
   const std::string token = server->auth().create_token(api::TokenScope::kAdmin, "test", 1);
 
   alerts::NewAlert a;

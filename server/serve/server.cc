@@ -18,17 +18,13 @@
 #include "wattguard/api/http_server.h"
 #include "server/api/live_publisher.h"
 #include "wattguard/storage/sqlite_store.h"
+#include "wattguard/base/clock.h"
 
 namespace wattguard::serve {
 namespace {
 
-int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 ingest::IngestConfig ingest_config(const ServerConfig& c, const std::string& password,
-                                   const std::function<int64_t()>& now_ms) {
+                                   const Clock& now_ms) {
   ingest::IngestConfig ic;
   ic.host = c.mqtt.host;
   ic.port = c.mqtt.port;
@@ -67,7 +63,7 @@ api::HttpServerOptions http_options(const ServerConfig& c) {
 
 struct Server::Impl {
   ServerConfig config;
-  std::function<int64_t()> now_ms;
+  Clock now_ms;
   std::unique_ptr<storage::SqliteStore> store;
   std::unique_ptr<api::AuthStore> auth;
   // The policy is declared before the alert service so it outlives the listener the service holds.
@@ -117,21 +113,22 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() { stop(); }
 
-std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* error, ServerOptions options) {
-  if (const std::string invalid = validate_config(config); !invalid.empty()) {
-    *error = invalid;
-    return nullptr;
-  }
+Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, ServerOptions options) {
+  if (auto valid = validate_config(config); !valid.ok()) return std::move(valid).error();
   auto im = std::make_unique<Impl>();
   im->config = config;
-  im->now_ms = options.now_ms ? options.now_ms : system_now_ms;
+  im->now_ms = or_system_clock(options.now_ms);
+  // The parts not yet on Expected still report through a string.
+  std::string error;
 
   std::string mqtt_password = config.mqtt.password;
   if (!config.mqtt.password_file.empty()) {
     std::ifstream in(config.mqtt.password_file);
     if (!in || !std::getline(in, mqtt_password)) {
-      *error = "mqtt.password_file = \"" + config.mqtt.password_file + "\": cannot read the password";
-      return nullptr;
+      Error e = Error::io("cannot read the password");
+      e.field = "mqtt.password_file";
+      e.value = "\"" + config.mqtt.password_file + "\"";
+      return e;
     }
   }
 
@@ -141,8 +138,10 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   const auto db_parent = std::filesystem::path(db_path).parent_path();
   if (!db_parent.empty()) std::filesystem::create_directories(db_parent, ec);
   if (ec) {
-    *error = "storage.data_dir = \"" + config.storage.data_dir + "\": " + ec.message();
-    return nullptr;
+    Error e = Error::io(ec.message());
+    e.field = "storage.data_dir";
+    e.value = "\"" + config.storage.data_dir + "\"";
+    return e;
   }
 
   storage::SqliteOptions so;
@@ -152,8 +151,7 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   so.synchronous_full = config.storage.synchronous_full;
   auto opened = storage::SqliteStore::open(so);
   if (!opened.ok()) {
-    *error = "storage: " + db_path + ": " + opened.error().message;
-    return nullptr;
+    return Error::io(db_path + ": " + opened.error().message).at("storage");
   }
   im->store = std::move(opened.value());
   storage::RetentionPolicy policy;
@@ -163,21 +161,17 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   policy.hour1_days = config.storage.retention.hour1_days;
   policy.day1_days = config.storage.retention.day1_days;
   if (auto st = im->store->set_retention(policy); !st.ok()) {
-    *error = "storage.retention: " + st.message;
-    return nullptr;
+    return Error::io(st.message).at("storage.retention");
   }
-  im->auth = api::AuthStore::open(db_path, error);
-  if (!im->auth) return nullptr;
+  im->auth = api::AuthStore::open(db_path, &error);
+  if (!im->auth) return Error::io(error);
 
   alerts::AlertServiceOptions ao;
   ao.database_path = db_path;
   ao.now_ms = im->now_ms;
   ao.recipients = [areas = config.alerts](const std::string& area) { return areas.recipients(area); };
-  im->alerts = alerts::AlertService::open(ao, error);
-  if (!im->alerts) {
-    *error = "alerts: " + db_path + ": " + *error;
-    return nullptr;
-  }
+  im->alerts = alerts::AlertService::open(ao, &error);
+  if (!im->alerts) return Error::io(db_path + ": " + error).at("alerts");
   {
     const auto& ac = config.alerts;
     std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers;
@@ -211,11 +205,8 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
     }
   }
 
-  im->grid = grid::GridStore::open(db_path, error);
-  if (!im->grid) {
-    *error = "grid: " + *error;
-    return nullptr;
-  }
+  im->grid = grid::GridStore::open(db_path, &error);
+  if (!im->grid) return Error::io(error).at("grid");
   {
     alerts::AlertService* service = im->alerts.get();
     grid::AlertSink sink{[service](const alerts::NewAlert& a) { return service->raise(a); },
@@ -238,11 +229,10 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
     raw->ingest->remove_observer(raw->ingest_alerts.get());
     raw->ingest_alerts->stop();
   };
-  if (!im->ingest->start(error)) {
-    *error = "ingest: " + *error;
+  if (!im->ingest->start(&error)) {
     im->ingest->remove_observer(im->publisher.get());
     detach_alerts();
-    return nullptr;
+    return Error::unavailable(error).at("ingest");
   }
   im->delivery->start();
   im->alert_routes = std::make_unique<api::AlertRoutes>(api::AlertRoutesDeps{im->alerts.get(), im->store.get(), im->now_ms});
@@ -266,13 +256,12 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   im->http = std::make_unique<api::HttpServer>(
       http_options(config), [handler](const api::HttpRequest& r) { return handler->handle(r); },
       [handler](const api::HttpRequest& r) { return handler->upgrade(r); }, im->hub);
-  if (!im->http->start(error)) {
-    *error = "http: " + *error;
+  if (auto started = im->http->start(); !started.ok()) {
     im->ingest->remove_observer(im->publisher.get());
     detach_alerts();
     im->ingest->stop();
     im->delivery->stop();
-    return nullptr;
+    return std::move(started).error().at("http");
   }
   im->maintenance = std::thread([raw] { raw->run_maintenance(); });
   if (config.theft.enabled) im->analysis->start();
@@ -333,12 +322,12 @@ grid::GridStore& Server::grid() { return *impl_->grid; }
 grid::TheftAnalysisService& Server::theft_analysis() { return *impl_->analysis; }
 
 int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions options) {
-  std::string error;
-  auto server = Server::start(config, &error, std::move(options));
-  if (!server) {
-    spdlog::error("wattguard serve: cannot start: {}", error);
+  auto started = Server::start(config, std::move(options));
+  if (!started.ok()) {
+    spdlog::error("wattguard serve: cannot start: {}", config_error_text(started.error()));
     return 1;
   }
+  std::unique_ptr<Server> server = std::move(started).value();
   std::mutex mutex;
   std::condition_variable_any cv;
   std::unique_lock lock(mutex);

@@ -13,11 +13,15 @@ namespace wattguard::serve {
 using api::CookieSecure;
 namespace {
 
-// One settable key. `apply` returns an error text ("" when fine) for a value already of the right type.
+// One settable key. `apply` sets it from its node, or says which rule the value breaks (the caller adds the key,
+// the value and the line).
 struct KeySpec {
   std::string name;  // "http.port"
-  std::function<std::string(const toml::node&, ServerConfig&)> apply;
+  std::function<Expected<void>(const toml::node&, ServerConfig&)> apply;
 };
+
+// A broken rule; apply_table fills in where.
+Error rule(std::string message) { return Error::invalid("", "", std::move(message)); }
 
 std::string describe(const toml::node& node) {
   std::ostringstream out;
@@ -42,111 +46,111 @@ std::string describe(const toml::node& node) {
 // Integer key within [lo, hi], stored through `field`.
 template <typename T, typename Field>
 KeySpec integer_key(std::string name, int64_t lo, int64_t hi, Field field) {
-  return {name, [lo, hi, field](const toml::node& node, ServerConfig& c) -> std::string {
+  return {name, [lo, hi, field](const toml::node& node, ServerConfig& c) -> Expected<void> {
             const auto* v = node.as_integer();
-            if (v == nullptr) return "must be an integer";
+            if (v == nullptr) return rule("must be an integer");
             const int64_t x = v->get();
             if (x < lo || x > hi) {
-              return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+              return rule("must be between " + std::to_string(lo) + " and " + std::to_string(hi));
             }
             field(c) = static_cast<T>(x);
-            return "";
+            return {};
           }};
 }
 
 template <typename Field>
 KeySpec string_key(std::string name, bool allow_empty, Field field) {
-  return {name, [allow_empty, field](const toml::node& node, ServerConfig& c) -> std::string {
+  return {name, [allow_empty, field](const toml::node& node, ServerConfig& c) -> Expected<void> {
             const auto* v = node.as_string();
-            if (v == nullptr) return "must be a string";
-            if (!allow_empty && v->get().empty()) return "must not be empty";
+            if (v == nullptr) return rule("must be a string");
+            if (!allow_empty && v->get().empty()) return rule("must not be empty");
             field(c) = v->get();
-            return "";
+            return {};
           }};
 }
 
 template <typename Field>
 KeySpec choice_key(std::string name, std::vector<std::string> choices, Field field) {
-  return {name, [choices, field](const toml::node& node, ServerConfig& c) -> std::string {
+  return {name, [choices, field](const toml::node& node, ServerConfig& c) -> Expected<void> {
             const auto* v = node.as_string();
             std::string list;
             for (const auto& ch : choices) list += (list.empty() ? "" : ", ") + ch;
-            if (v == nullptr) return "must be one of " + list;
+            if (v == nullptr) return rule("must be one of " + list);
             for (const auto& ch : choices) {
               if (v->get() == ch) {
                 field(c) = ch;
-                return "";
+                return {};
               }
             }
-            return "must be one of " + list;
+            return rule("must be one of " + list);
           }};
 }
 
 template <typename Field>
 KeySpec bool_key(std::string name, Field field) {
-  return {name, [field](const toml::node& node, ServerConfig& c) -> std::string {
+  return {name, [field](const toml::node& node, ServerConfig& c) -> Expected<void> {
             const auto* v = node.as_boolean();
-            if (v == nullptr) return "must be true or false";
+            if (v == nullptr) return rule("must be true or false");
             field(c) = v->get();
-            return "";
+            return {};
           }};
 }
 
 // Number key (integer or decimal) within [lo, hi], stored through `field`.
 template <typename Field>
 KeySpec number_key(std::string name, double lo, double hi, Field field) {
-  return {name, [lo, hi, field](const toml::node& node, ServerConfig& c) -> std::string {
+  return {name, [lo, hi, field](const toml::node& node, ServerConfig& c) -> Expected<void> {
             double x = 0;
             if (const auto* i = node.as_integer()) {
               x = static_cast<double>(i->get());
             } else if (const auto* f = node.as_floating_point()) {
               x = f->get();
             } else {
-              return "must be a number";
+              return rule("must be a number");
             }
             if (!(x >= lo && x <= hi)) {
               std::ostringstream range;
               range << "must be between " << lo << " and " << hi;
-              return range.str();
+              return rule(range.str());
             }
             field(c) = x;
-            return "";
+            return {};
           }};
 }
 
 // [[alerts.areas]]: one table per meter reader of an area.
-std::string apply_alert_areas(const toml::node& node, ServerConfig& c) {
+Expected<void> apply_alert_areas(const toml::node& node, ServerConfig& c) {
   const auto* list = node.as_array();
-  if (list == nullptr) return "must be an array of tables ([[alerts.areas]])";
+  if (list == nullptr) return rule("must be an array of tables ([[alerts.areas]])");
   std::vector<alerts::AreaReader> areas;
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::string at = "entry " + std::to_string(i + 1);
     const auto* t = list->get(i)->as_table();
-    if (t == nullptr) return at + " is not a table";
+    if (t == nullptr) return rule(at + " is not a table");
     alerts::AreaReader a;
     for (const auto& [key, value] : *t) {
       const std::string k(key.str());
       std::string* text = k == "name" ? &a.area : k == "reader" ? &a.reader : k == "phone" ? &a.phone
                         : k == "webhook_url" ? &a.webhook_url : nullptr;
       if (text != nullptr) {
-        if (!value.is_string()) return at + ": " + k + " must be a string";
+        if (!value.is_string()) return rule(at + ": " + k + " must be a string");
         *text = value.as_string()->get();
       } else if (k == "disconnect_on") {
         const auto* kinds = value.as_array();
-        if (kinds == nullptr) return at + ": disconnect_on must be an array of alert kinds";
+        if (kinds == nullptr) return rule(at + ": disconnect_on must be an array of alert kinds");
         for (const auto& kind : *kinds) {
-          if (!kind.is_string()) return at + ": disconnect_on must be an array of alert kinds";
+          if (!kind.is_string()) return rule(at + ": disconnect_on must be an array of alert kinds");
           a.disconnect_on.push_back(kind.as_string()->get());
         }
       } else {
-        return at + ": unknown key " + k + " (name, reader, phone, webhook_url, disconnect_on)";
+        return rule(at + ": unknown key " + k + " (name, reader, phone, webhook_url, disconnect_on)");
       }
     }
-    if (a.area.empty()) return at + ": name is required (\"default\" for the fallback area)";
+    if (a.area.empty()) return rule(at + ": name is required (\"default\" for the fallback area)");
     areas.push_back(std::move(a));
   }
   c.alerts.areas = std::move(areas);
-  return "";
+  return {};
 }
 
 const std::vector<KeySpec>& key_specs() {
@@ -190,11 +194,11 @@ const std::vector<KeySpec>& key_specs() {
                                  [](ServerConfig& c) -> int& { return c.storage.reader_connections; }));
     s.push_back(integer_key<int>("storage.cache_mib", 1, 65536,
                                  [](ServerConfig& c) -> int& { return c.storage.cache_mib; }));
-    s.push_back({"storage.synchronous_full", [](const toml::node& node, ServerConfig& c) -> std::string {
+    s.push_back({"storage.synchronous_full", [](const toml::node& node, ServerConfig& c) -> Expected<void> {
                    const auto* v = node.as_boolean();
-                   if (v == nullptr) return "must be true or false";
+                   if (v == nullptr) return rule("must be true or false");
                    c.storage.synchronous_full = v->get();
-                   return "";
+                   return {};
                  }});
     s.push_back(integer_key<int>("storage.retention.raw_days", 0, kIntMax,
                                  [](ServerConfig& c) -> int& { return c.storage.retention.raw_days; }));
@@ -222,7 +226,7 @@ const std::vector<KeySpec>& key_specs() {
 
     s.push_back(integer_key<int>("auth.session_ttl_s", 60, 365 * 86400,
                                  [](ServerConfig& c) -> int& { return c.auth.session_ttl_s; }));
-    s.push_back({"auth.cookie_secure", [](const toml::node& node, ServerConfig& c) -> std::string {
+    s.push_back({"auth.cookie_secure", [](const toml::node& node, ServerConfig& c) -> Expected<void> {
                    const auto* v = node.as_string();
                    if (v != nullptr && v->get() == "auto") {
                      c.auth.cookie_secure = CookieSecure::kAuto;
@@ -231,9 +235,9 @@ const std::vector<KeySpec>& key_specs() {
                    } else if (v != nullptr && v->get() == "never") {
                      c.auth.cookie_secure = CookieSecure::kNever;
                    } else {
-                     return "must be one of auto, always, never";
+                     return rule("must be one of auto, always, never");
                    }
-                   return "";
+                   return {};
                  }});
     s.push_back(integer_key<int>("auth.login_delay_base_ms", 0, 60000,
                                  [](ServerConfig& c) -> int& { return c.auth.login_delay_base_ms; }));
@@ -316,33 +320,30 @@ bool is_section(const std::string& name) {
   return false;
 }
 
-std::string where(const std::string& origin, const toml::node& node) {
-  const auto& begin = node.source().begin;
-  if (begin.line == 0) return origin;
-  return origin + ":" + std::to_string(begin.line);
-}
+// The node's line in its file (0 when unknown).
+int64_t line_of(const toml::node& node) { return static_cast<int64_t>(node.source().begin.line); }
 
-// Applies every key of `table` (whose dotted path is `prefix`); returns the first error.
-std::string apply_table(const toml::table& table, const std::string& prefix, const std::string& origin,
-                        ServerConfig& config) {
+// Applies every key of `table` (whose dotted path is `prefix`); the first error names key, value and line.
+Expected<void> apply_table(const toml::table& table, const std::string& prefix, const std::string& origin,
+                           ServerConfig& config) {
   for (const auto& [key, node] : table) {
     const std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
     if (const KeySpec* spec = find_spec(name)) {
-      const std::string err = spec->apply(node, config);
-      if (!err.empty()) {
-        return where(origin, node) + ": " + name + " = " + describe(node) + ": " + err;
+      if (auto applied = spec->apply(node, config); !applied.ok()) {
+        return Error::invalid(name, describe(node), applied.error().message).at(origin, line_of(node));
       }
       continue;
     }
     if (is_section(name)) {
-      if (!node.is_table()) return where(origin, node) + ": " + name + " must be a table ([" + name + "])";
-      const std::string err = apply_table(*node.as_table(), name, origin, config);
-      if (!err.empty()) return err;
+      if (!node.is_table()) {
+        return Error::invalid(name, "", name + " must be a table ([" + name + "])").at(origin, line_of(node));
+      }
+      if (auto applied = apply_table(*node.as_table(), name, origin, config); !applied.ok()) return applied;
       continue;
     }
-    return where(origin, node) + ": unknown key " + name + " (see docs/configuration.md)";
+    return Error::invalid(name, "", "unknown key " + name + " (see docs/configuration.md)").at(origin, line_of(node));
   }
-  return "";
+  return {};
 }
 
 bool is_ip_literal_or_name(const std::string& s) {
@@ -378,66 +379,77 @@ std::string ServerConfig::resolved_static_dir() const {
   return http.static_dir.empty() ? default_static_dir() : http.static_dir;
 }
 
-std::string validate_config(const ServerConfig& c) {
-  if (!is_ip_literal_or_name(c.http.bind)) return "http.bind = \"" + c.http.bind + "\": not an address";
+std::string config_error_text(const Error& error) {
+  std::string out = error.source;
+  if (error.line > 0) out += ":" + std::to_string(error.line);
+  if (!out.empty()) out += ": ";
+  if (!error.field.empty() && !error.value.empty()) out += error.field + " = " + error.value + ": ";
+  return out + error.message;
+}
+
+Expected<void> validate_config(const ServerConfig& c) {
+  // Values are shown as they would be written in the file (strings quoted), as in parse errors.
+  const auto quoted = [](const std::string& v) { return "\"" + v + "\""; };
+  if (!is_ip_literal_or_name(c.http.bind)) return Error::invalid("http.bind", quoted(c.http.bind), "not an address");
   if (c.http.threads < 1 || c.http.threads > 64) {
-    return "http.threads = " + std::to_string(c.http.threads) + ": must be between 1 and 64";
+    return Error::invalid("http.threads", std::to_string(c.http.threads), "must be between 1 and 64");
   }
-  if (c.storage.data_dir.empty()) return "storage.data_dir must not be empty";
-  if (c.mqtt.host.empty()) return "mqtt.host must not be empty";
-  if (c.mqtt.port == 0) return "mqtt.port = 0: must be between 1 and 65535";
+  if (c.storage.data_dir.empty()) return Error::invalid("storage.data_dir", "", "storage.data_dir must not be empty");
+  if (c.mqtt.host.empty()) return Error::invalid("mqtt.host", "", "mqtt.host must not be empty");
+  if (c.mqtt.port == 0) return Error::invalid("mqtt.port", "0", "must be between 1 and 65535");
   if (c.auth.login_delay_max_ms < c.auth.login_delay_base_ms) {
-    return "auth.login_delay_max_ms = " + std::to_string(c.auth.login_delay_max_ms) +
-           ": must not be below auth.login_delay_base_ms (" + std::to_string(c.auth.login_delay_base_ms) + ")";
+    return Error::invalid("auth.login_delay_max_ms", std::to_string(c.auth.login_delay_max_ms),
+                          "must not be below auth.login_delay_base_ms (" + std::to_string(c.auth.login_delay_base_ms) +
+                              ")");
   }
   if ((!c.mqtt.password.empty() || !c.mqtt.password_file.empty()) && c.mqtt.username.empty()) {
-    return "mqtt.password is set but mqtt.username is empty";
+    return Error::invalid("mqtt.username", "", "mqtt.password is set but mqtt.username is empty");
   }
   if (!c.mqtt.password.empty() && !c.mqtt.password_file.empty()) {
-    return "mqtt.password and mqtt.password_file are both set; keep one";
+    return Error::invalid("mqtt.password_file", "", "mqtt.password and mqtt.password_file are both set; keep one");
   }
   for (char ch : c.mqtt.shared_group) {
     if (ch == '/' || ch == '+' || ch == '#') {
-      return "mqtt.shared_group = \"" + c.mqtt.shared_group + "\": must not contain / + #";
+      return Error::invalid("mqtt.shared_group", quoted(c.mqtt.shared_group), "must not contain / + #");
     }
   }
-  if (const std::string alerts = alerts::validate_alerts_config(c.alerts); !alerts.empty()) return alerts;
-  if (c.theft.history_days <= c.theft.calibration_days) {
-    return "theft.history_days = " + std::to_string(c.theft.history_days) +
-           ": must be more than theft.calibration_days (" + std::to_string(c.theft.calibration_days) + ")";
+  // The alerts part names its own key in the text.
+  if (const std::string alerts = alerts::validate_alerts_config(c.alerts); !alerts.empty()) {
+    return Error::invalid("alerts", "", alerts);
   }
-  return "";
+  if (c.theft.history_days <= c.theft.calibration_days) {
+    return Error::invalid("theft.history_days", std::to_string(c.theft.history_days),
+                          "must be more than theft.calibration_days (" + std::to_string(c.theft.calibration_days) +
+                              ")");
+  }
+  return {};
 }
 
-ConfigResult parse_config(const std::string& toml_text, const std::string& origin) {
-  ConfigResult result;
+Expected<ServerConfig> parse_config(const std::string& toml_text, const std::string& origin) {
   toml::table table;
   try {
     table = toml::parse(toml_text, origin);
   } catch (const toml::parse_error& e) {
-    result.error = origin + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
-    return result;
+    // toml++ reports syntax errors only by exception; this is the edge where they become an Error.
+    return Error::invalid("", "", std::string(e.description())).at(origin, static_cast<int64_t>(e.source().begin.line));
   }
   ServerConfig config;
-  result.error = apply_table(table, "", origin, config);
-  if (result.error.empty()) {
-    const std::string invalid = validate_config(config);
-    if (!invalid.empty()) result.error = origin + ": " + invalid;
-  }
-  if (result.error.empty()) result.config = std::move(config);
-  return result;
+  if (auto applied = apply_table(table, "", origin, config); !applied.ok()) return std::move(applied).error();
+  if (auto valid = validate_config(config); !valid.ok()) return std::move(valid).error().at(origin);
+  return config;
 }
 
-ConfigResult load_config_file(const std::string& path) {
+Expected<ServerConfig> load_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    ConfigResult result;
-    result.error = path + ": cannot open the config file";
-    return result;
-  }
+  if (!in) return Error::io("cannot open the config file").at(path);
   std::ostringstream text;
   text << in.rdbuf();
   return parse_config(text.str(), path);
+}
+
+Expected<ServerConfig> load_config_or_defaults(const std::string& path) {
+  if (path.empty()) return ServerConfig{};
+  return load_config_file(path);
 }
 
 }  // namespace wattguard::serve

@@ -12,17 +12,20 @@ namespace wattguard::serve {
 using api::CookieSecure;
 namespace {
 
+// The printed text of a failed load; "" when it succeeded (for assertion messages).
+std::string text(const Expected<ServerConfig>& r) { return r.ok() ? "" : config_error_text(r.error()); }
+
 TEST(ServerConfig, EmptyFileGivesDefaults) {
   const auto r = parse_config("", "test.toml");
-  ASSERT_TRUE(r.config) << r.error;
-  EXPECT_EQ(r.config->http.bind, "127.0.0.1");
-  EXPECT_EQ(r.config->http.port, 8080);
-  EXPECT_EQ(r.config->http.threads, 2);
-  EXPECT_EQ(r.config->mqtt.host, "localhost");
-  EXPECT_EQ(r.config->mqtt.port, 1883);
-  EXPECT_EQ(r.config->storage.data_dir, "./data");
-  EXPECT_EQ(r.config->database_path(), "./data/wattguard.db");
-  EXPECT_EQ(r.config->auth.cookie_secure, CookieSecure::kAuto);
+  ASSERT_TRUE(r.ok()) << text(r);
+  EXPECT_EQ(r->http.bind, "127.0.0.1");
+  EXPECT_EQ(r->http.port, 8080);
+  EXPECT_EQ(r->http.threads, 2);
+  EXPECT_EQ(r->mqtt.host, "localhost");
+  EXPECT_EQ(r->mqtt.port, 1883);
+  EXPECT_EQ(r->storage.data_dir, "./data");
+  EXPECT_EQ(r->database_path(), "./data/wattguard.db");
+  EXPECT_EQ(r->auth.cookie_secure, CookieSecure::kAuto);
 }
 
 TEST(ServerConfig, ReadsEverySection) {
@@ -59,8 +62,8 @@ password_cost = "min"
 level = "debug"
 )",
                               "t.toml");
-  ASSERT_TRUE(r.config) << r.error;
-  const ServerConfig& c = *r.config;
+  ASSERT_TRUE(r.ok()) << text(r);
+  const ServerConfig& c = *r;
   EXPECT_EQ(c.http.bind, "0.0.0.0");
   EXPECT_EQ(c.http.port, 9090);
   EXPECT_EQ(c.http.threads, 4);
@@ -82,44 +85,51 @@ level = "debug"
 
 TEST(ServerConfig, OutOfRangeNamesKeyValueAndLine) {
   const auto r = parse_config("[http]\nbind = \"127.0.0.1\"\nport = 70000\n", "cfg.toml");
-  EXPECT_FALSE(r.config);
-  EXPECT_EQ(r.error, "cfg.toml:3: http.port = 70000: must be between 0 and 65535");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(text(r), "cfg.toml:3: http.port = 70000: must be between 0 and 65535");
+  EXPECT_EQ(r.error().field, "http.port");
+  EXPECT_EQ(r.error().value, "70000");
+  EXPECT_EQ(r.error().source, "cfg.toml");
+  EXPECT_EQ(r.error().line, 3);
 }
 
 TEST(ServerConfig, WrongTypeNamesKey) {
   const auto r = parse_config("[mqtt]\nport = \"1883\"\n", "cfg.toml");
-  EXPECT_FALSE(r.config);
-  EXPECT_EQ(r.error, "cfg.toml:2: mqtt.port = \"1883\": must be an integer");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(text(r), "cfg.toml:2: mqtt.port = \"1883\": must be an integer");
 }
 
 TEST(ServerConfig, UnknownKeyIsAnError) {
   const auto r = parse_config("[http]\nprot = 80\n", "cfg.toml");
-  EXPECT_FALSE(r.config);
-  EXPECT_EQ(r.error, "cfg.toml:2: unknown key http.prot (see docs/configuration.md)");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(text(r), "cfg.toml:2: unknown key http.prot (see docs/configuration.md)");
   const auto r2 = parse_config("[htp]\nport = 80\n", "cfg.toml");
-  EXPECT_FALSE(r2.config);
-  EXPECT_NE(r2.error.find("unknown key htp"), std::string::npos) << r2.error;
+  EXPECT_FALSE(r2.ok());
+  EXPECT_NE(text(r2).find("unknown key htp"), std::string::npos) << text(r2);
 }
 
 TEST(ServerConfig, BadChoiceListsAllowedValues) {
   const auto r = parse_config("[log]\nlevel = \"loud\"\n", "cfg.toml");
-  EXPECT_FALSE(r.config);
-  EXPECT_EQ(r.error, "cfg.toml:2: log.level = \"loud\": must be one of trace, debug, info, warn, error, off");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(text(r), "cfg.toml:2: log.level = \"loud\": must be one of trace, debug, info, warn, error, off");
 }
 
 TEST(ServerConfig, SyntaxErrorHasLine) {
   const auto r = parse_config("[http]\nport = = 3\n", "cfg.toml");
-  EXPECT_FALSE(r.config);
-  EXPECT_EQ(r.error.rfind("cfg.toml:2: ", 0), 0u) << r.error;
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(text(r).rfind("cfg.toml:2: ", 0), 0u) << text(r);
 }
 
 TEST(ServerConfig, CrossFieldRules) {
   const auto r = parse_config("[auth]\nlogin_delay_base_ms = 1000\nlogin_delay_max_ms = 10\n", "c.toml");
-  EXPECT_FALSE(r.config);
-  EXPECT_NE(r.error.find("auth.login_delay_max_ms = 10"), std::string::npos) << r.error;
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(text(r).find("auth.login_delay_max_ms = 10"), std::string::npos) << text(r);
   ServerConfig c;
   c.http.bind = "bad address!";
-  EXPECT_NE(validate_config(c).find("http.bind"), std::string::npos);
+  const auto invalid = validate_config(c);
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().field, "http.bind");
+  EXPECT_EQ(config_error_text(invalid.error()), "http.bind = \"bad address!\": not an address");
 }
 
 TEST(ServerConfig, LoadsFileAndReportsMissingOne) {
@@ -129,12 +139,12 @@ TEST(ServerConfig, LoadsFileAndReportsMissingOne) {
     out << "[http]\nport = 1234\n";
   }
   const auto r = load_config_file(path.string());
-  ASSERT_TRUE(r.config) << r.error;
-  EXPECT_EQ(r.config->http.port, 1234);
+  ASSERT_TRUE(r.ok()) << text(r);
+  EXPECT_EQ(r->http.port, 1234);
   std::filesystem::remove(path);
   const auto missing = load_config_file("/nonexistent/wattguard.toml");
-  EXPECT_FALSE(missing.config);
-  EXPECT_EQ(missing.error, "/nonexistent/wattguard.toml: cannot open the config file");
+  EXPECT_FALSE(missing.ok());
+  EXPECT_EQ(text(missing), "/nonexistent/wattguard.toml: cannot open the config file");
 }
 
 std::string read_text(const std::string& path) {
@@ -146,9 +156,9 @@ std::string read_text(const std::string& path) {
 
 TEST(ServerConfig, ExampleFileLoadsAndMatchesTheDefaults) {
   const auto r = load_config_file(std::string(WATTGUARD_SOURCE_DIR) + "/wattguard.example.toml");
-  ASSERT_TRUE(r.config) << r.error;
+  ASSERT_TRUE(r.ok()) << text(r);
   const ServerConfig d;
-  const ServerConfig& e = *r.config;
+  const ServerConfig& e = *r;
   EXPECT_EQ(e.http.port, d.http.port);
   EXPECT_EQ(e.http.max_body_bytes, d.http.max_body_bytes);
   EXPECT_EQ(e.http.max_import_bytes, d.http.max_import_bytes);

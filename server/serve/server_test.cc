@@ -16,24 +16,17 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "server/api/beast_names.h"
 #include "server/serve/test_broker.h"
+#include "wattguard/base/clock.h"
 #include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::serve {
 namespace {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
+using namespace beast_names;  // NOLINT: the Beast short names, in this file only
 using nlohmann::json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Reply {
   int status = 0;
@@ -187,9 +180,9 @@ class ServerTest : public ::testing::Test {
       ASSERT_TRUE((*store)->add_meter({"m3", "Silent", "south", "", 0}).ok());
       ASSERT_TRUE((*store)->add_meter({"m4", "History", "east", "", 0}).ok());
     }
-    std::string error;
-    server_ = Server::start(config, &error).release();
-    ASSERT_NE(server_, nullptr) << error;
+    auto started = Server::start(config);
+    ASSERT_TRUE(started.ok()) << config_error_text(started.error());
+    server_ = std::move(started).value().release();
     port_ = server_->http_port();
     for (const auto& [name, role] :
          std::vector<std::pair<std::string, api::Role>>{{"olga", api::Role::kOperator}, {"carol", api::Role::kConsumer}}) {
@@ -254,7 +247,7 @@ class ServerTest : public ::testing::Test {
 
 TEST_F(ServerTest, ReadingsPublishedOverMqttAreServed) {
   // m4 is this test's own meter, so the other tests' readings do not interfere.
-  const int64_t t0 = wall_ms() - 60'000;
+  const int64_t t0 = system_now_ms() - 60'000;
   for (int i = 0; i < 10; ++i) {
     meters_->publish(make_reading("m4", 1 + i, t0 + i * 5000, 500.0 + i));
     ++published_;
@@ -286,7 +279,7 @@ TEST_F(ServerTest, WebSocketPushesNewReadingsWithMeterFilter) {
   for (int i = 0; i < 200 && server_->hub().stats().clients < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  const int64_t t = wall_ms() - 1000;
+  const int64_t t = system_now_ms() - 1000;
   const uint64_t seq1 = next_seq_++;
   meters_->publish(make_reading("m1", seq1, t, 777.0));
   ++published_;
@@ -334,11 +327,11 @@ TEST_F(ServerTest, WebSocketNeedsCredentialsAndSameOrigin) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   // carol owns m1 only: m2's reading must not reach her, m1's must.
-  meters_->publish(make_reading("m2", 2, wall_ms() - 500, 1.0));
+  meters_->publish(make_reading("m2", 2, system_now_ms() - 500, 1.0));
   ++published_;
   ASSERT_TRUE(wait_stored(published_));
   const uint64_t seq = next_seq_++;
-  meters_->publish(make_reading("m1", seq, wall_ms() - 400, 2.0));
+  meters_->publish(make_reading("m1", seq, system_now_ms() - 400, 2.0));
   ++published_;
   const json got = own.wait_for([](const json& m) { return m["type"] == "reading"; }, std::chrono::seconds(10));
   ASSERT_FALSE(got.is_null());
@@ -385,7 +378,7 @@ TEST_F(ServerTest, UnansweredCommandTimesOut) {
 TEST_F(ServerTest, BadReadingsAreCountedPerReasonInHealth) {
   const json before = get("/api/v1/health", *read_).j();
   meters_->publish_raw("wattguard/v1/m1/reading", "{not json");
-  auto r = make_reading("m1", next_seq_++, wall_ms(), 10.0);
+  auto r = make_reading("m1", next_seq_++, system_now_ms(), 10.0);
   r.vrms = 2000.0;
   meters_->publish(r);
   json h;

@@ -14,10 +14,10 @@
 #include "wattguard/api/http_message.h"
 #include "wattguard/api/http_server.h"
 #include "wattguard/api/live_hub.h"
-#include "wattguard/api/login_throttle.h"
-#include "wattguard/api/meter_directory.h"
 #include "wattguard/api/request_target.h"
 #include "wattguard/api/static_files.h"
+#include "wattguard/base/clock.h"
+#include "wattguard/base/expected.h"
 #include "wattguard/ingest/ingest_service.h"
 #include "wattguard/storage/reading_store.h"
 
@@ -60,16 +60,21 @@ struct ApiDeps {
   AuthConfig auth_config;                       // sign-in cost and delays, sessions, cookies
   std::string static_dir;                       // the web UI's built files (http.static_dir resolved)
   int default_period_s = 5;                     // a meter's report period until it announces its own
-  std::function<int64_t()> now_ms;              // wall clock, Unix ms; default: system clock
+  Clock now_ms;                                 // wall clock, Unix ms; default: system clock
   std::function<int()> open_connections;        // for health; optional
   ExtraRoute extra_route;                       // optional
   AlertRoutes* alerts = nullptr;                // alerts and audit routes, meters' alerts_open (alert_routes.h); optional
   GridRoutes* grid = nullptr;                   // transformers, topology, imports (grid_routes.h); optional
 };
 
+// The face of the API: parses the target, serves the web UI's files outside /api/, authenticates, and hands
+// /api/v1/... to the routing table (server/api/api_router.h) filled by the route groups.
 class ApiHandler {
  public:
   explicit ApiHandler(ApiDeps deps);
+  ~ApiHandler();
+  ApiHandler(const ApiHandler&) = delete;
+  ApiHandler& operator=(const ApiHandler&) = delete;
 
   // Answers one HTTP request (API routes, or the web UI's static files for other paths).
   HttpResponse handle(const HttpRequest& request);
@@ -78,70 +83,20 @@ class ApiHandler {
   LiveUpgrade upgrade(const HttpRequest& request);
 
   // Meters were provisioned or changed behind the API's back (in-process, e.g. the demo): reload the registry.
-  void meters_changed() { directory_.invalidate(); }
+  void meters_changed();
 
   // Name of the session cookie.
   static constexpr const char* kSessionCookie = "wg_session";
 
  private:
-  HttpResponse route(const HttpRequest& req, const RequestTarget& target);
+  struct Impl;
   HttpResponse route_api(const HttpRequest& req, const RequestTarget& target, const std::vector<std::string>& seg);
+  // Authentication: the caller (API token or session cookie), or why not (answered by unauthorized()).
+  Expected<Caller> authenticate(const HttpRequest& req);
+  // The 401 for a failed authenticate(); it also clears the cookie of a session that is over.
+  HttpResponse unauthorized(const HttpRequest& req, const Error& why);
 
-  // Authentication: the caller, or the 401 to answer.
-  std::optional<Caller> authenticate(const HttpRequest& req, HttpResponse* refusal);
-
-  HttpResponse sign_in(const HttpRequest& req);
-  HttpResponse sign_out(const HttpRequest& req);
-  HttpResponse session_info(const Caller& caller);
-  HttpResponse health(const Caller& caller);
-  HttpResponse list_meters(const Caller& caller, const RequestTarget& target);
-  HttpResponse get_meter(const Caller& caller, const std::string& id);
-  HttpResponse meter_readings(const Caller& caller, const std::string& id, const RequestTarget& target);
-  HttpResponse meter_events(const Caller& caller, const std::string& id, const RequestTarget& target);
-  HttpResponse send_command(const HttpRequest& req, const Caller& caller, const std::string& id);
-  HttpResponse list_commands(const Caller& caller, const std::string& id, const RequestTarget& target);
-  HttpResponse get_command(const Caller& caller, const std::string& id, const std::string& command_id);
-  HttpResponse list_users(const Caller& caller);
-  HttpResponse add_user(const HttpRequest& req, const Caller& caller);
-  HttpResponse get_user(const Caller& caller, const std::string& name);
-  HttpResponse update_user(const HttpRequest& req, const Caller& caller, const std::string& name);
-  HttpResponse delete_user(const Caller& caller, const std::string& name);
-  HttpResponse set_user_meters(const HttpRequest& req, const Caller& caller, const std::string& name);
-  HttpResponse list_tokens(const Caller& caller);
-  HttpResponse add_token(const HttpRequest& req, const Caller& caller);
-  HttpResponse revoke_token(const Caller& caller, const std::string& id);
-
-  // The meter when it exists and the caller may see it (consumers: only their own).
-  std::optional<storage::MeterInfo> visible_meter(const Caller& caller, const std::string& id);
-  // What the meter list filters and sorts on, computed once per meter; JSON is built only for the rows sent.
-  struct MeterRow {
-    const storage::MeterInfo* info = nullptr;
-    const ingest::MeterLive* live = nullptr;  // null: never heard from
-    std::string_view status = "unknown";
-    int period_s = 0;
-    bool stale = false;
-    int alerts_open = 0;
-    std::optional<double> p_w;
-    std::optional<double> day_start_import_wh;
-    std::optional<double> today_import_wh;
-  };
-  MeterRow meter_row(const storage::MeterInfo& info, const ingest::MeterLive* live, int64_t now_ms);
-  // `fleet_fields`: the slim form of the fleet page (reading cut to time, flags, vrms, p_w, e_import_wh; 0.1).
-  nlohmann::json meter_json(const MeterRow& row, bool fleet_fields) const;
-  std::vector<std::string> meters_of(const std::string& user_name);
-  std::string session_cookie(const HttpRequest& req, const std::string& value, int64_t max_age_s);
-  void audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& details);
-
-  int64_t now_ms() const { return deps_.now_ms(); }
-
-  ApiDeps deps_;
-  PasswordCost password_cost_;
-  LoginThrottle throttle_;
-  MeterDirectory directory_;
-  DayStartCache day_start_;
-  StaticFiles static_files_;
-  int64_t started_ms_;
-  std::once_flag insecure_cookie_warning_;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Value of cookie `name` in the request's Cookie header(s), or "".

@@ -13,6 +13,7 @@
 
 #include "wattguard/api/http_message.h"
 #include "wattguard/api/live_hub.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::api {
 
@@ -53,8 +54,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds, listens and starts the threads. false and *error on failure (address in use...).
-  bool start(std::string* error);
+  // Binds, listens and starts the threads. The Error names http.bind or http.port (address in use...).
+  Expected<void> start();
   // The bound port (useful with port 0); 0 before start().
   uint16_t port() const;
   // Stops accepting, drops open connections and joins the threads. Idempotent.

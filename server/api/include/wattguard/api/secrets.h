@@ -14,9 +14,6 @@ enum class PasswordCost { kMin, kInteractive, kModerate, kSensitive };
 // "interactive" -> kInteractive, ...; nullopt for an unknown name.
 std::optional<PasswordCost> password_cost_from_name(std::string_view name);
 
-// Initialises libsodium once; throws std::runtime_error if it cannot (a broken install).
-void ensure_sodium();
-
 // `bytes` random bytes as URL-safe base64 without padding (43 chars for 32 bytes).
 std::string random_secret(std::size_t bytes);
 

@@ -12,6 +12,8 @@
 #include "wattguard/api/api_handler.h"
 #include "wattguard/api/auth_store.h"
 #include "wattguard/api/live_hub.h"
+#include "wattguard/base/clock.h"
+#include "wattguard/base/expected.h"
 #include "wattguard/serve/server_config.h"
 #include "wattguard/grid/grid_store.h"
 #include "wattguard/grid/theft_analysis_service.h"
@@ -22,16 +24,16 @@ namespace wattguard::serve {
 
 struct ServerOptions {
   api::ExtraRoute extra_route;             // extra /api/v1/... routes (the demo's), optional
-  std::function<int64_t()> now_ms;    // wall clock for the API and ingest; default: system clock
+  Clock now_ms;                       // wall clock for the API and ingest; default: system clock
   bool caller_adds_users = false;     // the caller creates users right after start (the demo): no first-admin hint
 };
 
 // Thread-safe accessors; start() and stop() from one thread.
 class Server {
  public:
-  // Starts everything. nullptr and *error (naming the setting or file at fault) on failure.
+  // Starts everything, or the Error naming the setting or file at fault (print it with config_error_text).
   // A broker that is not reachable is not a failure: ingest keeps reconnecting.
-  static std::unique_ptr<Server> start(const ServerConfig& config, std::string* error, ServerOptions options = {});
+  static Expected<std::unique_ptr<Server>> start(const ServerConfig& config, ServerOptions options = {});
   ~Server();  // stop()
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

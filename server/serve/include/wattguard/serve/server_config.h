@@ -4,11 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "wattguard/alerts/alerts_config.h"
+#include "wattguard/base/error.h"
+#include "wattguard/base/expected.h"
 #include "wattguard/api/api_config.h"
 #include "wattguard/grid/theft_options.h"
 
@@ -77,22 +78,22 @@ struct ServerConfig {
 // Where the web UI's built assets are when none is configured.
 std::string default_static_dir();
 
-// Outcome of loading a config: a config or a message naming the key, value and line.
-struct ConfigResult {
-  std::optional<ServerConfig> config;
-  std::string error;
-};
-
 // Parses TOML text on top of the defaults. `origin` names the source in messages (a file name).
-// Unknown keys are errors (they are usually typos).
-ConfigResult parse_config(const std::string& toml_text, const std::string& origin);
-ConfigResult load_config_file(const std::string& path);
+// Unknown keys are errors (they are usually typos). The Error names the key (field), the value as written
+// (value), the file (source) and the line.
+Expected<ServerConfig> parse_config(const std::string& toml_text, const std::string& origin);
+Expected<ServerConfig> load_config_file(const std::string& path);
+// The file at `path`, or the defaults when `path` is empty (no --config).
+Expected<ServerConfig> load_config_or_defaults(const std::string& path);
+
+// The one-line text `serve` prints for an Error about settings, "<source>:<line>: <key> = <value>: <message>",
+// leaving out the parts that are not known ("cfg.toml:3: http.port = 70000: must be between 0 and 65535").
+std::string config_error_text(const Error& error);
 
 // Every settable key, dotted ("http.port"), in file order (for docs checks).
 std::vector<std::string> config_keys();
 
 // Checks cross-field rules and ranges of an already-built config (e.g. after CLI overrides).
-// Returns an empty string when valid.
-std::string validate_config(const ServerConfig& config);
+Expected<void> validate_config(const ServerConfig& config);
 
 }  // namespace wattguard::serve

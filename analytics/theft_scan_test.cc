@@ -15,15 +15,10 @@
 #include "wattguard/analytics/readings_csv.h"
 #include "wattguard/evaluation/theft_bench.h"
 #include "wattguard/analytics/topology_io.h"
+#include "wattguard/test_support/temp_dir.h"
 
 namespace wattguard::analytics {
 namespace {
-
-std::filesystem::path temp_dir() {
-  auto dir = std::filesystem::temp_directory_path() / ("wattguard_theft_scan_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
   GridSimConfig config;
@@ -42,7 +37,8 @@ TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
   const int64_t onset = 16 * 96 + 56;
   for (int64_t k = onset; k < grid.count; ++k) thief.reported_kwh[static_cast<size_t>(k)] = 0.0f;
 
-  const auto dir = temp_dir();
+  const test_support::TempDir temp("theft-scan");
+  const auto& dir = temp.path();
   const std::string readings_path = (dir / "R.csv").string(), topology_path = (dir / "T.csv").string();
   ASSERT_TRUE(write_grid_csv(grid, readings_path, topology_path, true));
   auto readings = read_readings_csv(readings_path);
@@ -90,7 +86,6 @@ TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
   EXPECT_EQ(transformers, 2);
   EXPECT_EQ(flagged_honest, 0);
   EXPECT_NE(scan_to_table(result.value()).find("ALERT"), std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 // A meter that goes dark for good is flagged once it has been silent offline_flag_days; one silent for two days
@@ -114,7 +109,8 @@ TEST(TheftScan, LongSilentMeterIsFlaggedAShortOutageIsNot) {
   for (int64_t k = 15 * 96; k < 17 * 96; ++k) outage.present[static_cast<size_t>(k)] = 0;
   for (auto& p : grid.transformers[0].check_present) p = 1;
 
-  const auto dir = temp_dir();
+  const test_support::TempDir temp("theft-scan");
+  const auto& dir = temp.path();
   const std::string readings_path = (dir / "R2.csv").string(), topology_path = (dir / "T2.csv").string();
   ASSERT_TRUE(write_grid_csv(grid, readings_path, topology_path, false));
   auto readings = read_readings_csv(readings_path);
@@ -137,7 +133,6 @@ TEST(TheftScan, LongSilentMeterIsFlaggedAShortOutageIsNot) {
     }
   }
   EXPECT_TRUE(saw_dark);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(TheftScan, TopologyNamingAMeterWithoutReadingsIsABadInput) {

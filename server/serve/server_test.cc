@@ -16,8 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "server/serve/test_broker.h"
+#include "wattguard/broker/broker_process.h"
 #include "wattguard/storage/sqlite_store.h"
+#include "wattguard/test_support/temp_dir.h"
+#include "wattguard/test_support/test_meters.h"
 
 namespace wattguard::serve {
 namespace {
@@ -29,6 +31,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using nlohmann::json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
+using test_support::TempDir;
+using test_support::TestMeters;
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -156,7 +160,10 @@ class ServerTest : public ::testing::Test {
     published_ = 0;
     next_seq_ = 1;
     dir_ = new TempDir();
-    broker_ = new TestBroker(*dir_);
+    auto started = broker::BrokerProcess::start(
+        {.dir = dir_->path() / "broker", .access = broker::BrokerAccess::kAnonymous, .persistence = false});
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
+    broker_ = std::move(started).value().release();
     ServerConfig config;
     config.http.port = 0;
     config.http.static_dir = dir_->file("web");
@@ -242,7 +249,7 @@ class ServerTest : public ::testing::Test {
   }
 
   static inline TempDir* dir_ = nullptr;
-  static inline TestBroker* broker_ = nullptr;
+  static inline broker::BrokerProcess* broker_ = nullptr;
   static inline Server* server_ = nullptr;
   static inline TestMeters* meters_ = nullptr;
   static inline std::string* admin_ = nullptr;

@@ -120,7 +120,7 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   // Register the fleet's meters that the store does not know yet (a data directory is reused
   // across demo runs), then let ingest see them.
   auto known = sys->server_->store().list_meters();
-  if (!known.ok()) return failed("store", std::move(known).error());
+  if (!known.ok()) return Error::io("store: " + known.error().message);
   std::set<std::string> have;
   for (const auto& m : known.value()) have.insert(m.id);
   std::vector<storage::MeterInfo> missing;

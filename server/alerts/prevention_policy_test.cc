@@ -48,7 +48,7 @@ class PolicyTest : public ::testing::Test {
     auto s = storage::SqliteStore::open(storage::SqliteOptions{.path = db, .reader_connections = 2});
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(s.value());
-    auto prepared = broker::BrokerProcess::prepare({.dir = dir_ / "broker", .access = broker::BrokerAccess::kCallerFiles});
+    auto prepared = broker::BrokerProcess::prepare(broker::caller_files_setup(dir_ / "broker"));
     ASSERT_TRUE(prepared.ok()) << prepared.error().to_string();
     broker_ = std::move(prepared).value();
     const ingest::BrokerAuthFiles files{broker_->password_file(), broker_->acl_file()};

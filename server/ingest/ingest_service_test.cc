@@ -95,7 +95,7 @@ class IngestTest : public ::testing::Test {
     auto s = storage::SqliteStore::open(storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 2});
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(s.value());
-    auto prepared = broker::BrokerProcess::prepare({.dir = dir_ / "broker", .access = broker::BrokerAccess::kCallerFiles});
+    auto prepared = broker::BrokerProcess::prepare(broker::caller_files_setup(dir_ / "broker"));
     ASSERT_TRUE(prepared.ok()) << prepared.error().to_string();
     broker_ = std::move(prepared).value();
     const BrokerAuthFiles files{broker_->password_file(), broker_->acl_file()};

@@ -177,7 +177,7 @@ TEST_F(ProvisionTest, BulkFleetInOneGo) {
 
 TEST_F(ProvisionTest, RealBrokerAcceptsTheCredentialsAndEnforcesTheAcl) {
   if (broker::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
-  auto prepared = broker::BrokerProcess::prepare({.dir = dir_ / "broker", .access = broker::BrokerAccess::kCallerFiles});
+  auto prepared = broker::BrokerProcess::prepare(broker::caller_files_setup(dir_ / "broker"));
   ASSERT_TRUE(prepared.ok()) << prepared.error().to_string();
   broker::BrokerProcess& broker = *prepared.value();
   files_ = BrokerAuthFiles{broker.password_file(), broker.acl_file()};

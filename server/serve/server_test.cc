@@ -160,8 +160,7 @@ class ServerTest : public ::testing::Test {
     published_ = 0;
     next_seq_ = 1;
     dir_ = new TempDir();
-    auto started = broker::BrokerProcess::start(
-        {.dir = dir_->path() / "broker", .access = broker::BrokerAccess::kAnonymous, .persistence = false});
+    auto started = broker::BrokerProcess::start(broker::anonymous_setup(dir_->path() / "broker"));
     ASSERT_TRUE(started.ok()) << started.error().to_string();
     broker_ = std::move(started).value().release();
     ServerConfig config;

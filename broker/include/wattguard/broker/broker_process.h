@@ -50,6 +50,23 @@ struct BrokerSetup {
   std::string executable;
 };
 
+// A setup whose password file and ACL the caller fills (provisioning, ingest and alerts tests).
+inline BrokerSetup caller_files_setup(std::filesystem::path dir) {
+  BrokerSetup setup;
+  setup.dir = std::move(dir);
+  setup.access = BrokerAccess::kCallerFiles;
+  return setup;
+}
+
+// An anonymous broker without persistence (the server's API tests).
+inline BrokerSetup anonymous_setup(std::filesystem::path dir) {
+  BrokerSetup setup;
+  setup.dir = std::move(dir);
+  setup.access = BrokerAccess::kAnonymous;
+  setup.persistence = false;
+  return setup;
+}
+
 // The ACL: the server user, the gateway user (if any), then a pattern for every meter user.
 std::string broker_acl_text(const std::string& server_user, const std::optional<std::string>& gateway_user);
 

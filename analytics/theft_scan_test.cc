@@ -15,6 +15,7 @@
 #include "wattguard/analytics/readings_csv.h"
 #include "wattguard/evaluation/theft_bench.h"
 #include "wattguard/analytics/topology_io.h"
+#include "wattguard/test_support/temp_dir.h"
 
 namespace wattguard::analytics {
 namespace {
@@ -24,12 +25,6 @@ using evaluation::GridSimConfig;
 using evaluation::run_theft_bench;
 using evaluation::SimConsumer;
 using evaluation::SimulatedGrid;
-
-std::filesystem::path temp_dir() {
-  auto dir = std::filesystem::temp_directory_path() / ("wattguard_theft_scan_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 // A grid without thieves, holidays, new appliances or long outages, where a test plants what it needs.
 GridSimConfig quiet_grid(uint64_t seed, int transformers, int consumers, int days) {
@@ -69,7 +64,8 @@ TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
   const int64_t onset = 16 * 96 + 56;
   for (int64_t k = onset; k < grid.count; ++k) thief.reported_kwh[static_cast<size_t>(k)] = 0.0f;
 
-  const auto dir = temp_dir();
+  const test_support::TempDir temp("theft-scan");
+  const auto& dir = temp.path();
   auto result = scan_written_grid(grid, dir, "", true);
   ASSERT_TRUE(result.ok()) << result.error().to_string();
 
@@ -111,7 +107,6 @@ TEST(TheftScan, FindsAPlantedBypassEndToEnd) {
   EXPECT_EQ(transformers, 2);
   EXPECT_EQ(flagged_honest, 0);
   EXPECT_NE(scan_to_table(result.value()).find("ALERT"), std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 // A meter that goes dark for good is flagged once it has been silent offline_flag_days; one silent for two days
@@ -126,7 +121,8 @@ TEST(TheftScan, LongSilentMeterIsFlaggedAShortOutageIsNot) {
   for (int64_t k = 15 * 96; k < 17 * 96; ++k) outage.present[static_cast<size_t>(k)] = 0;
   for (auto& p : grid.transformers[0].check_present) p = 1;
 
-  const auto dir = temp_dir();
+  const test_support::TempDir temp("theft-scan");
+  const auto& dir = temp.path();
   auto result = scan_written_grid(grid, dir, "2", false);
   ASSERT_TRUE(result.ok()) << result.error().to_string();
   const double days_dark = (grid.count - 20 * 96) / 96.0;
@@ -143,7 +139,6 @@ TEST(TheftScan, LongSilentMeterIsFlaggedAShortOutageIsNot) {
     }
   }
   EXPECT_TRUE(saw_dark);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(TheftScan, TopologyNamingAMeterWithoutReadingsIsABadInput) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "cli/command_registry.h"
+#include "cli/fleet_options_cli.h"
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/fleet/fleet_options.h"
 #include "wattguard/fleet/stop_signals.h"
@@ -191,15 +192,14 @@ void run_bench_ingest(const BenchIngestArgs& a) {
   } else {
     throw BadInput("--transport: '" + a.transport + "' is not auto, per-meter or gateway");
   }
-  const auto choice = choose_fidelity(a.fidelity, a.meters, 1.0);
-  if (!choice) throw BadInput("--fidelity: '" + a.fidelity + "' is not auto, samples or fast");
-  c.fidelity = choice->fidelity;
-  c.sample_rate_hz = choice->sample_rate_hz;
+  const FidelityChoice choice = fidelity_option(a.fidelity, a.meters, 1.0);
+  c.fidelity = choice.fidelity;
+  c.sample_rate_hz = choice.sample_rate_hz;
 
   StopSignals signals;
   const double cpu0 = cpu_seconds(::getpid());
   auto started = LocalSystem::start(o);
-  if (!started.ok()) throw std::runtime_error("bench ingest: " + started.error());
+  if (!started.ok()) throw std::runtime_error("bench ingest: " + started.error().message);
   auto sys = std::move(started).value();
   const pid_t broker_pid = sys->broker().pid();
   LatencyProbe probe(sys->fleet().meter_ids());
@@ -208,7 +208,7 @@ void run_bench_ingest(const BenchIngestArgs& a) {
   if (!a.json) {
     std::printf("bench ingest: %zu meters, a reading every %d s (%.0f readings/s offered), %.0f s measured\n", a.meters,
                 a.period_s, static_cast<double>(a.meters) / a.period_s, a.duration_s);
-    std::printf("  fidelity   %s\n", choice->reason.c_str());
+    std::printf("  fidelity   %s\n", choice.reason.c_str());
     std::printf("  transport  %s (%llu MQTT connection(s)); journal %s\n", transport_name(c.transport),
                 static_cast<unsigned long long>(sys->fleet().stats().links), a.no_journal ? "off" : "on (fsync'd)");
     std::fflush(stdout);

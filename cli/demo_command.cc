@@ -1,7 +1,6 @@
 // `wattguard demo`: a private broker, the server and a fleet of virtual meters (a few of them
 // thieves) in one process, with a printed URL and operator login; Ctrl-C or --duration stops it all.
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +12,8 @@
 #include <string>
 
 #include "cli/command_registry.h"
+#include "cli/fleet_options_cli.h"
+#include "wattguard/base/clock.h"
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/fleet/fleet_options.h"
 #include "wattguard/fleet/stop_signals.h"
@@ -42,14 +43,6 @@ struct DemoArgs {
   int grid_days = 28;
 };
 
-void use_stderr_logger() {
-  if (!spdlog::get("wattguard")) {
-    auto logger = spdlog::stderr_color_mt("wattguard");
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
-    spdlog::set_default_logger(logger);
-  }
-}
-
 void run_demo(const DemoArgs& a) {
   using namespace wattguard::fleet;
   using namespace wattguard::demo;
@@ -66,19 +59,12 @@ void run_demo(const DemoArgs& a) {
   c.period_ms = static_cast<uint32_t>(a.period_s) * 1000u;
   c.seed = a.seed;
   c.thieves.fraction = a.thieves;
-  if (std::string e = parse_theft_kinds(a.theft_kinds, &c.thieves.kinds); !e.empty()) throw BadInput("--theft-kinds: " + e);
+  c.thieves.kinds = theft_kinds_option(a.theft_kinds);
   c.speed = a.speed;
-  if (a.transport == "per-meter") {
-    c.transport = Transport::kPerMeter;
-  } else if (a.transport == "gateway") {
-    c.transport = Transport::kGateway;
-  } else {
-    throw BadInput("--transport: '" + a.transport + "' is not per-meter or gateway");
-  }
-  const auto choice = choose_fidelity(a.fidelity, a.meters, a.speed);
-  if (!choice) throw BadInput("--fidelity: '" + a.fidelity + "' is not auto, samples or fast");
-  c.fidelity = choice->fidelity;
-  c.sample_rate_hz = choice->sample_rate_hz;
+  c.transport = transport_option(a.transport);
+  const FidelityChoice choice = fidelity_option(a.fidelity, a.meters, a.speed);
+  c.fidelity = choice.fidelity;
+  c.sample_rate_hz = choice.sample_rate_hz;
   if (c.transport == Transport::kPerMeter && a.meters > 15000) {
     throw BadInput("--meters: " + std::to_string(a.meters) +
                    " meters with their own connections exceed the broker's file-descriptor limit; add --transport gateway");
@@ -87,7 +73,7 @@ void run_demo(const DemoArgs& a) {
     FleetConfig probe = c;
     probe.credentials.gateway = BrokerLogin{"x", "y"};
     probe.transport = Transport::kGateway;
-    if (std::string problem = validate(probe); !problem.empty()) throw BadInput(problem);
+    check_fleet_config(probe);
   }
 
   // The grid history must lie inside what the analysis re-reads from the store.
@@ -100,9 +86,9 @@ void run_demo(const DemoArgs& a) {
 
   use_stderr_logger();
   StopSignals signals;  // before any thread starts
-  spdlog::info("demo: {}", choice->reason);
+  spdlog::info("demo: {}", choice.reason);
   auto started = LocalSystem::start(o);
-  if (!started.ok()) throw std::runtime_error("demo: " + started.error());
+  if (!started.ok()) throw std::runtime_error("demo: " + started.error().message);
   auto sys = std::move(started).value();
   DemoGridOptions grid_options;
   grid_options.transformers = a.grid_transformers;
@@ -111,10 +97,8 @@ void run_demo(const DemoArgs& a) {
   grid_options.seed = a.seed;
   grid_options.files_dir = std::filesystem::path(a.data) / "grid-demo";
   if (a.grid_transformers > 0) spdlog::info("demo: simulating {} days of a grid's history", grid_days);
-  auto grid = seed_demo_grid(sys->server(), grid_options,
-                             std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch()).count());
-  if (!grid.ok()) throw std::runtime_error(grid.error());
+  auto grid = seed_demo_grid(sys->server(), grid_options, system_now_ms());
+  if (!grid.ok()) throw std::runtime_error(grid.error().message);
   sys->fleet().start();
   const std::string static_dir = sys->server().config().resolved_static_dir();
   const bool has_ui = std::filesystem::exists(std::filesystem::path(static_dir) / "index.html");
@@ -123,7 +107,7 @@ void run_demo(const DemoArgs& a) {
   std::printf("  sign in    %s / %s   (operator)\n", o.operator_name.c_str(), sys->operator_password().c_str());
   if (o.api_token) std::printf("  API token  the one given with --api-token (admin): Authorization: Bearer ...\n");
   std::printf("  meters     %zu virtual meters, %.0f%% thieves, a reading every %d s (%s)\n", a.meters,
-              100.0 * a.thieves, a.period_s, choice->fidelity == Fidelity::kFast ? "fast fidelity" : "samples fidelity");
+              100.0 * a.thieves, a.period_s, choice.fidelity == Fidelity::kFast ? "fast fidelity" : "samples fidelity");
   if (grid->seeded) {
     size_t alerting = 0, flagged = 0;
     for (const auto& st : sys->server().theft_analysis().statuses()) {

@@ -1,6 +1,5 @@
 // `wattguard fleet`: run virtual meters (simulated households -> real metrology core) against a broker.
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -9,6 +8,7 @@
 #include <string>
 
 #include "cli/command_registry.h"
+#include "cli/fleet_options_cli.h"
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/fleet/fleet_options.h"
 #include "wattguard/fleet/stop_signals.h"
@@ -39,14 +39,6 @@ struct FleetArgs {
   double status_every_s = 10;
 };
 
-void use_stderr_logger() {
-  if (!spdlog::get("wattguard")) {
-    auto logger = spdlog::stderr_color_mt("wattguard");
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
-    spdlog::set_default_logger(logger);
-  }
-}
-
 void run_fleet(const FleetArgs& a) {
   using namespace wattguard::fleet;
   FleetConfig c;
@@ -59,41 +51,34 @@ void run_fleet(const FleetArgs& a) {
   if (!address) throw BadInput("--broker: '" + a.broker + "' is not host:port with a port in 1..65535");
   c.broker_host = address->host;
   c.broker_port = address->port;
-  if (a.transport == "per-meter") {
-    c.transport = Transport::kPerMeter;
-  } else if (a.transport == "gateway") {
-    c.transport = Transport::kGateway;
-  } else {
-    throw BadInput("--transport: '" + a.transport + "' is not per-meter or gateway");
-  }
+  c.transport = transport_option(a.transport);
   c.gateway_connections = a.gateway_connections;
   if (a.credentials.empty()) throw BadInput("--credentials: required (the file `wattguard meters provision` writes)");
   auto creds = load_credentials(a.credentials);
-  if (!creds.ok()) throw BadInput("--credentials: " + creds.error());
+  if (!creds.ok()) throw BadInput("--credentials: " + creds.error().to_string());
   c.credentials = std::move(creds).value();
   c.state_dir = a.state;
   c.seed = a.seed;
   c.thieves.fraction = a.thieves;
   c.thieves.onset_min_s = a.theft_onset_min_s;
   c.thieves.onset_max_s = a.theft_onset_max_s;
-  if (std::string e = parse_theft_kinds(a.theft_kinds, &c.thieves.kinds); !e.empty()) throw BadInput("--theft-kinds: " + e);
+  c.thieves.kinds = theft_kinds_option(a.theft_kinds);
   c.speed = a.speed;
   c.threads = a.threads;
   c.id_prefix = a.id_prefix;
   c.first_number = a.first;
   c.id_width = a.id_width;
-  const auto choice = choose_fidelity(a.fidelity, a.meters, a.speed, a.sample_rate_hz);
-  if (!choice) throw BadInput("--fidelity: '" + a.fidelity + "' is not auto, samples or fast");
-  c.fidelity = choice->fidelity;
-  c.sample_rate_hz = choice->sample_rate_hz;
-  if (std::string problem = validate(c); !problem.empty()) throw BadInput(problem);
+  const FidelityChoice choice = fidelity_option(a.fidelity, a.meters, a.speed, a.sample_rate_hz);
+  c.fidelity = choice.fidelity;
+  c.sample_rate_hz = choice.sample_rate_hz;
+  check_fleet_config(c);
 
   use_stderr_logger();
   StopSignals signals;  // before any thread starts
   auto created = Fleet::create(c);
-  if (!created.ok()) throw BadInput(created.error());
+  if (!created.ok()) throw BadInput(created.error().message);
   auto fleet = std::move(created).value();
-  spdlog::info("fleet: {}", choice->reason);
+  spdlog::info("fleet: {}", choice.reason);
   spdlog::info("fleet: publishing to {}:{} as {}; Ctrl-C stops cleanly", c.broker_host, c.broker_port,
                c.transport == Transport::kGateway ? "a gateway" : "one client per meter");
   fleet->start();

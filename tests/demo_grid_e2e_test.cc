@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "wattguard/base/clock.h"
 #include "wattguard/notify/http_client.h"
 #include "tests/e2e_support.h"
 #include "wattguard/demo/demo_grid.h"
@@ -34,7 +35,7 @@ std::unique_ptr<demo::LocalSystem> start_server(const std::filesystem::path& dat
     c.theft.history_days = 28;
   };
   auto s = demo::LocalSystem::start(o);
-  if (!s.ok()) throw std::runtime_error(s.error());
+  if (!s.ok()) throw std::runtime_error(s.error().message);
   return std::move(s).value();
 }
 
@@ -48,10 +49,6 @@ nlohmann::json get(demo::LocalSystem& sys, const std::string& path) {
   return nlohmann::json::parse(out.body, nullptr, false);
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 TEST(DemoGrid, HistoryIsLoadedAnalysedAndItsPrimeSuspectIsAThief) {
   TempDir dir("demo-grid-e2e");
   auto sys = start_server(dir.path());
@@ -60,9 +57,9 @@ TEST(DemoGrid, HistoryIsLoadedAnalysedAndItsPrimeSuspectIsAThief) {
   g.consumers = 40;
   g.seed = 1;
   g.files_dir = dir.path() / "grid-demo";
-  const int64_t now = now_ms();
+  const int64_t now = system_now_ms();
   auto seeded = demo::seed_demo_grid(sys->server(), g, now);
-  ASSERT_TRUE(seeded.ok()) << seeded.error();
+  ASSERT_TRUE(seeded.ok()) << seeded.error().message;
   ASSERT_TRUE(seeded->seeded);
   EXPECT_EQ(seeded->transformers, 1u);
   EXPECT_EQ(seeded->consumers, 40u);
@@ -111,8 +108,8 @@ TEST(DemoGrid, HistoryIsLoadedAnalysedAndItsPrimeSuspectIsAThief) {
   EXPECT_TRUE(thieves.count(top[0].value("meter", ""))) << top[0].dump();
 
   // A second start keeps what is there and adds nothing.
-  auto again = demo::seed_demo_grid(sys->server(), g, now_ms());
-  ASSERT_TRUE(again.ok()) << again.error();
+  auto again = demo::seed_demo_grid(sys->server(), g, system_now_ms());
+  ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_FALSE(again->seeded);
 }
 
@@ -122,9 +119,9 @@ TEST(DemoGrid, TooShortAHistoryIsRefusedWithTheReason) {
   demo::DemoGridOptions g;
   g.days = 20;
   g.files_dir = dir.path() / "grid-demo";
-  auto seeded = demo::seed_demo_grid(sys->server(), g, now_ms());
+  auto seeded = demo::seed_demo_grid(sys->server(), g, system_now_ms());
   ASSERT_FALSE(seeded.ok());
-  EXPECT_NE(seeded.error().find("20 days"), std::string::npos) << seeded.error();
+  EXPECT_NE(seeded.error().message.find("20 days"), std::string::npos) << seeded.error().message;
   auto topology = sys->server().grid().list();
   ASSERT_TRUE(topology.ok());
   EXPECT_TRUE(topology->empty());

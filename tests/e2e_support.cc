@@ -1,18 +1,13 @@
-// End-to-end test helpers: temporary directories, a private broker, the collecting subscriber.
+// End-to-end test helpers: a private broker, the collecting subscriber.
 #include "tests/e2e_support.h"
 
 #include <mosquitto.h>
-#include <unistd.h>
-
-#include <atomic>
-
+#include "wattguard/fleet/fd_limit.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::e2e {
 namespace {
-
-std::atomic<int> temp_counter{0};
 
 void collector_message(mosquitto*, void* obj, const mosquitto_message* msg) {
   if (!msg || !msg->topic) return;
@@ -28,39 +23,28 @@ void collector_subscribed(mosquitto*, void* obj, int, int, const int*) { static_
 
 }  // namespace
 
-TempDir::TempDir(const std::string& tag) {
-  path_ = std::filesystem::temp_directory_path() /
-          ("wattguard-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(temp_counter++));
-  std::filesystem::remove_all(path_);
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-TestBroker start_broker(const std::filesystem::path& dir, const std::vector<std::string>& meter_ids) {
-  TestBroker b;
+FleetBroker start_broker(const std::filesystem::path& dir, const std::vector<std::string>& meter_ids) {
+  FleetBroker b;
   b.server_password = fleet::random_password();
-  fleet::BrokerSetup setup;
+  broker::BrokerSetup setup;
   setup.dir = dir;
   setup.server = {kServerUser, b.server_password};
   const std::string gateway_password = fleet::random_password();
-  setup.gateway = fleet::BrokerUser{kGatewayUser, gateway_password};
+  setup.gateway = broker::BrokerUser{kGatewayUser, gateway_password};
   b.credentials.gateway = fleet::BrokerLogin{kGatewayUser, gateway_password};
   for (const std::string& id : meter_ids) {
     const std::string pw = fleet::random_password();
     setup.meters.push_back({id, pw});
     b.credentials.meters[id] = fleet::BrokerLogin{id, pw};
   }
-  auto started = fleet::BrokerProcess::start(setup);
-  if (!started.ok()) throw std::runtime_error("broker: " + started.error());
+  fleet::raise_fd_limit();  // the broker inherits it
+  auto started = broker::BrokerProcess::start(setup);
+  if (!started.ok()) throw std::runtime_error("broker: " + started.error().message);
   b.process = std::move(started).value();
   return b;
 }
 
-fleet::FleetConfig test_fleet_config(const TestBroker& broker, std::size_t meters, double speed) {
+fleet::FleetConfig test_fleet_config(const FleetBroker& broker, std::size_t meters, double speed) {
   fleet::FleetConfig c;
   c.meters = meters;
   c.broker_port = broker.process->port();

@@ -1,4 +1,4 @@
-// Helpers for the end-to-end tests: temporary directories, a private broker with a fleet's users,
+// Helpers for the end-to-end tests: a private broker with a fleet's users,
 // and a collector that subscribes as the server user and records everything the meters send.
 #pragma once
 
@@ -15,39 +15,32 @@
 #include <string>
 #include <vector>
 
-#include "wattguard/fleet/broker_process.h"
+#include "wattguard/broker/broker_process.h"
 #include "wattguard/fleet/credentials.h"
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/protocol/messages.h"
+#include "wattguard/test_support/temp_dir.h"
 
 struct mosquitto;
 
 namespace wattguard::e2e {
 
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag);
-  ~TempDir();
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 inline constexpr const char* kServerUser = "wattguard-server";
 inline constexpr const char* kGatewayUser = "wattguard-gateway";
 
 // A broker with a server user, a gateway user and one user per meter id, plus the matching
 // credentials for a fleet.
-struct TestBroker {
-  std::unique_ptr<fleet::BrokerProcess> process;
+struct FleetBroker {
+  std::unique_ptr<broker::BrokerProcess> process;
   fleet::CredentialSet credentials;
   std::string server_password;
 };
-TestBroker start_broker(const std::filesystem::path& dir, const std::vector<std::string>& meter_ids);
+FleetBroker start_broker(const std::filesystem::path& dir, const std::vector<std::string>& meter_ids);
 
 // A fleet configuration for tests: fast virtual time, the broker's port and credentials.
-fleet::FleetConfig test_fleet_config(const TestBroker& broker, std::size_t meters, double speed);
+fleet::FleetConfig test_fleet_config(const FleetBroker& broker, std::size_t meters, double speed);
 
 // Subscribes to wattguard/v1/# as the server user (persistent session, QoS 1) and records
 // readings, events, acks and statuses. Reconnects by itself across broker restarts.

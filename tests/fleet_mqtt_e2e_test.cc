@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 
 std::unique_ptr<fleet::Fleet> make_fleet(const fleet::FleetConfig& config) {
   auto created = fleet::Fleet::create(config);
-  if (!created.ok()) throw std::runtime_error(created.error());
+  if (!created.ok()) throw std::runtime_error(created.error().message);
   return std::move(created).value();
 }
 
@@ -40,7 +40,7 @@ TEST(FleetMqtt, EveryReadingOfEveryMeterArrivesInOrderWithStatusOnline) {
   const std::size_t meters = 6;
   fleet::FleetConfig config;
   const auto ids = ids_for(meters);
-  TestBroker broker = start_broker(dir.path() / "broker", ids);
+  FleetBroker broker = start_broker(dir.path() / "broker", ids);
   Collector collector(broker.process->port(), broker.server_password);
   config = test_fleet_config(broker, meters, 20.0);
   auto f = make_fleet(config);
@@ -91,7 +91,7 @@ TEST(FleetMqtt, BrokerRestartMidStreamLosesNothing) {
   TempDir dir("fleet-e2e");
   const std::size_t meters = 5;
   const auto ids = ids_for(meters);
-  TestBroker broker = start_broker(dir.path() / "broker", ids);
+  FleetBroker broker = start_broker(dir.path() / "broker", ids);
   Collector collector(broker.process->port(), broker.server_password);
   auto config = test_fleet_config(broker, meters, 20.0);
   config.state_dir = dir.path() / "state";
@@ -137,7 +137,7 @@ TEST(FleetMqtt, FleetRestartResumesSequenceRegistersAndSendsWhatWasQueued) {
   TempDir dir("fleet-e2e");
   const std::size_t meters = 3;
   const auto ids = ids_for(meters);
-  TestBroker broker = start_broker(dir.path() / "broker", ids);
+  FleetBroker broker = start_broker(dir.path() / "broker", ids);
   auto config = test_fleet_config(broker, meters, 20.0);
   config.state_dir = dir.path() / "state";
   std::map<std::string, fleet::MeterSnapshot> before;
@@ -196,7 +196,7 @@ TEST(FleetMqtt, FleetRestartResumesSequenceRegistersAndSendsWhatWasQueued) {
 TEST(FleetMqtt, RelayOffIsObeyedAcknowledgedAndCurrentDropsToZero) {
   TempDir dir("fleet-e2e");
   const auto ids = ids_for(2);
-  TestBroker broker = start_broker(dir.path() / "broker", ids);
+  FleetBroker broker = start_broker(dir.path() / "broker", ids);
   Collector collector(broker.process->port(), broker.server_password);
   auto config = test_fleet_config(broker, 2, 10.0);
   auto f = make_fleet(config);
@@ -238,7 +238,7 @@ TEST(FleetMqtt, RelayOffIsObeyedAcknowledgedAndCurrentDropsToZero) {
 TEST(FleetMqtt, MeterWithABypassRaisesNeutralMismatch) {
   TempDir dir("fleet-e2e");
   const auto ids = ids_for(2);
-  TestBroker broker = start_broker(dir.path() / "broker", ids);
+  FleetBroker broker = start_broker(dir.path() / "broker", ids);
   Collector collector(broker.process->port(), broker.server_password);
   auto config = test_fleet_config(broker, 2, 30.0);
   config.thieves.fraction = 0.5;
@@ -269,7 +269,7 @@ TEST(FleetMqtt, MeterWithABypassRaisesNeutralMismatch) {
 TEST(FleetMqtt, PoweredOffMeterGoesOfflineThroughItsLastWill) {
   TempDir dir("fleet-e2e");
   const auto ids = ids_for(2);
-  TestBroker broker = start_broker(dir.path() / "broker", ids);
+  FleetBroker broker = start_broker(dir.path() / "broker", ids);
   Collector collector(broker.process->port(), broker.server_password);
   auto f = make_fleet(test_fleet_config(broker, 2, 10.0));
   f->start();
@@ -289,7 +289,7 @@ TEST(FleetMqtt, PoweredOffMeterGoesOfflineThroughItsLastWill) {
 TEST(FleetMqtt, AclKeepsAMeterToItsOwnTopics) {
   TempDir dir("fleet-e2e");
   const auto ids = ids_for(2);
-  TestBroker broker = start_broker(dir.path() / "broker", ids);
+  FleetBroker broker = start_broker(dir.path() / "broker", ids);
   Collector collector(broker.process->port(), broker.server_password);
   mosquitto* m = mosquitto_new("impostor", true, nullptr);
   mosquitto_username_pw_set(m, ids[0].c_str(), broker.credentials.find(ids[0])->password.c_str());
@@ -318,7 +318,7 @@ TEST(FleetMqtt, GatewayTransportDeliversEveryMeterAndRoutesCommands) {
   TempDir dir("fleet-e2e");
   const std::size_t meters = 40;
   const auto ids = ids_for(meters);
-  TestBroker broker = start_broker(dir.path() / "broker", {});
+  FleetBroker broker = start_broker(dir.path() / "broker", {});
   Collector collector(broker.process->port(), broker.server_password);
   auto config = test_fleet_config(broker, meters, 20.0);
   config.transport = fleet::Transport::kGateway;

@@ -36,7 +36,7 @@ demo::LocalSystemOptions options_for(const std::filesystem::path& data, std::siz
 
 std::unique_ptr<demo::LocalSystem> start(const demo::LocalSystemOptions& o) {
   auto s = demo::LocalSystem::start(o);
-  if (!s.ok()) throw std::runtime_error(s.error());
+  if (!s.ok()) throw std::runtime_error(s.error().message);
   return std::move(s).value();
 }
 

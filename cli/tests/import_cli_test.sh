@@ -8,10 +8,7 @@ set -euo pipefail
 
 bin=${1:?usage: import_cli_test.sh path/to/wattguard}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-http_port=$(free_port)
-mqtt_port=$(free_port)
-data="$work/data"
-url="http://127.0.0.1:$http_port"
+server_env
 
 "$bin" import --help | grep -q "topology" || fail "import --help does not list topology"
 "$bin" import topology --help | grep -q -- "--server" || fail "import topology --help lacks --server"
@@ -22,23 +19,8 @@ url="http://127.0.0.1:$http_port"
 token=$("$bin" users token --scope admin --label import-test --data "$data")
 read_token=$("$bin" users token --scope read --label import-test --data "$data")
 
-cat >"$work/wattguard.toml" <<EOF
-[storage]
-data_dir = "$data"
-[http]
-port = $http_port
-[mqtt]
-port = $mqtt_port
-[theft]
-cycle_s = 3600
-EOF
-"$bin" serve --config "$work/wattguard.toml" >"$work/serve.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 300); do
-  curl -s -o /dev/null "$url/api/v1/session" && break
-  sleep 0.1
-done
-curl -s -o /dev/null "$url/api/v1/session" || fail "the server did not answer on $url"
+printf '[theft]\ncycle_s = 3600\n' | write_server_config
+start_server
 
 # Without a token: bad input (2), before anything is sent.
 printf 'transformer,meter,role\nT1,imp-001,check\nT1,imp-002,consumer\nT1,imp-003,consumer\nT1,imp-004,consumer\n' >"$work/T.csv"

@@ -7,10 +7,7 @@ set -euo pipefail
 
 bin=${1:?usage: serve_cli_test.sh path/to/wattguard}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-mqtt_port=$(free_port)
-http_port=$(free_port)
-data="$work/data"
-url="http://127.0.0.1:$http_port"
+server_env
 
 # --help and option errors.
 "$bin" serve --help | grep -q -- "--http-port" || fail "serve --help does not list --http-port"
@@ -49,26 +46,8 @@ EOF
 mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)
 
-cat >"$work/wattguard.toml" <<EOF
-[storage]
-data_dir = "$data"
-[http]
-port = $http_port
-[mqtt]
-port = $mqtt_port
-password_file = "$work/server-password"
-EOF
+echo "password_file = \"$work/server-password\"" | write_server_config
 
-start_server() {
-  "$bin" serve --config "$work/wattguard.toml" >>"$work/serve.log" 2>&1 &
-  server_pid=$!
-  pids+=("$server_pid")
-  for _ in $(seq 1 200); do
-    curl -s -o /dev/null "$url/api/v1/session" && return 0
-    sleep 0.1
-  done
-  fail "the server did not answer on $url"
-}
 start_server
 
 # Sign-in: a wrong password is refused without saying which part was wrong; the right one opens a session.

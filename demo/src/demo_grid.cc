@@ -26,17 +26,18 @@ std::string read_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, const DemoGridOptions& options,
-                                                      int64_t now_ms) {
+Expected<DemoGridSummary> seed_demo_grid(serve::Server& server, const DemoGridOptions& options, int64_t now_ms) {
   DemoGridSummary summary;
   auto existing = server.grid().list();
-  if (!existing.ok()) return "demo grid: reading the topology: " + existing.error().message;
+  if (!existing.ok()) return Error::io("demo grid: reading the topology: " + existing.error().message);
   if (!existing.value().empty()) return summary;
   if (options.transformers < 1 || options.consumers < 1) return summary;
   const grid::TheftOptions& theft = server.config().theft;
   if (options.days <= options.calibration_days + 8) {
-    return "demo grid: " + std::to_string(options.days) + " days of history leave no room for thefts after " +
-           std::to_string(options.calibration_days) + " calibration days";
+    return Error::invalid("days", std::to_string(options.days),
+                          "demo grid: " + std::to_string(options.days) +
+                              " days of history leave no room for thefts after " +
+                              std::to_string(options.calibration_days) + " calibration days");
   }
 
   evaluation::GridSimConfig sim;
@@ -57,11 +58,11 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
 
   std::error_code ec;
   std::filesystem::create_directories(options.files_dir, ec);
-  if (ec) return "demo grid: " + options.files_dir.string() + ": " + ec.message();
+  if (ec) return Error::io("demo grid: " + options.files_dir.string() + ": " + ec.message());
   summary.readings_csv = options.files_dir / "readings.csv";
   summary.topology_csv = options.files_dir / "topology.csv";
   if (!evaluation::write_grid_csv(g, summary.readings_csv.string(), summary.topology_csv.string(), true)) {
-    return "demo grid: cannot write " + summary.readings_csv.string();
+    return Error::io("demo grid: cannot write " + summary.readings_csv.string());
   }
 
   // Meters first (the import and the topology refuse unknown ones), then the readings, then the topology, so
@@ -81,12 +82,12 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
     for (int c : t.consumers) provision(g.consumers[static_cast<size_t>(c)].id, "Household on " + t.id);
   }
   if (!missing.empty()) {
-    if (auto st = store.add_meters(missing); !st.ok()) return "demo grid: provisioning meters: " + st.message;
+    if (auto st = store.add_meters(missing); !st.ok()) return Error::io("demo grid: provisioning meters: " + st.message);
     server.meters_changed();
   }
 
   auto imported = grid::import_readings(read_file(summary.readings_csv), summary.readings_csv.string(), store, now_ms);
-  if (!imported.ok()) return "demo grid: importing readings: " + grid::describe_error(imported.error());
+  if (!imported.ok()) return Error::invalid("", "", "demo grid: importing readings: " + grid::describe_error(imported.error()));
   summary.intervals_stored = imported.value().intervals_stored;
 
   const grid::MeterKnown known = [&store](const std::string& id) { return store.has_meter(id); };
@@ -99,12 +100,12 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
     tr.check_meter = t.check_id;
     for (int c : t.consumers) tr.consumers.push_back(g.consumers[static_cast<size_t>(c)].id);
     if (auto checked = grid::check_transformer(tr, known); !checked) {
-      return "demo grid: transformer " + t.id + ": " + grid::describe_error(checked.error());
+      return Error::invalid("", "", "demo grid: transformer " + t.id + ": " + grid::describe_error(checked.error()));
     }
     summary.consumers += tr.consumers.size();
     topology.push_back(std::move(tr));
   }
-  if (auto st = server.grid().replace_all(topology, now_ms); !st.ok()) return "demo grid: topology: " + st.message;
+  if (auto st = server.grid().replace_all(topology, now_ms); !st.ok()) return Error::io("demo grid: topology: " + st.message);
   summary.transformers = topology.size();
   for (const auto& c : g.consumers) {
     if (!evaluation::is_theft(c.scenario)) continue;
@@ -116,7 +117,7 @@ Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, con
     std::ofstream truth(summary.thieves_csv);
     truth << "meter,transformer,scenario\n";
     for (const auto& t : summary.thieves) truth << t.meter << ',' << t.transformer << ',' << t.scenario << '\n';
-    if (!truth) return "demo grid: cannot write " + summary.thieves_csv.string();
+    if (!truth) return Error::io("demo grid: cannot write " + summary.thieves_csv.string());
   }
   summary.seeded = true;
   // Analyse now rather than at the service's next cycle, so the first page the user opens has the results.

@@ -3,20 +3,21 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "wattguard/api/request_target.h"
+#include "wattguard/base/clock.h"
+#include "wattguard/fleet/fd_limit.h"
 #include "wattguard/ingest/provisioning.h"
 
 namespace wattguard::demo {
 
+using broker::BrokerProcess;
+using broker::BrokerSetup;
+using broker::BrokerUser;
 using fleet::BrokerLogin;
-using fleet::BrokerProcess;
-using fleet::BrokerSetup;
-using fleet::BrokerUser;
 using fleet::CredentialSet;
 using fleet::Fleet;
 using fleet::FleetConfig;
@@ -34,8 +35,12 @@ namespace {
 constexpr const char* kServerUser = "wattguard-server";
 constexpr const char* kGatewayUser = "wattguard-gateway";
 
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+int64_t now_s() { return system_now_ms() / 1000; }
+
+// `what` failed because of `cause`: the cause's kind, its message after a prefix naming the step.
+Error failed(const std::string& what, Error cause) {
+  cause.message = what + ": " + cause.message;
+  return cause;
 }
 
 // POST /api/v1/demo/meters/{id}/stop: powers one virtual meter off (the browser tests' offline case).
@@ -55,12 +60,12 @@ api::ExtraRoute demo_route(std::shared_ptr<LocalSystem::RouteTarget> target_flee
 
 }  // namespace
 
-Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const LocalSystemOptions& options) {
+Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptions& options) {
   std::unique_ptr<LocalSystem> sys(new LocalSystem());
   sys->options_ = options;
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) return "--data " + options.data_dir.string() + ": " + ec.message();
+  if (ec) return Error::io("--data " + options.data_dir.string() + ": " + ec.message());
   const auto data = std::filesystem::absolute(options.data_dir);
 
   // Fresh broker credentials on every start: the server's, the gateway's and one per meter.
@@ -83,8 +88,9 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
   }
   setup.hash_password = [](const std::string& pw) { return ingest::mosquitto_password_hash(pw); };
   setup.acl_text = ingest::acl_file_text(kServerUser, {kGatewayUser});
+  fleet::raise_fd_limit();  // the broker inherits it: a socket per meter
   auto broker = BrokerProcess::start(setup);
-  if (!broker.ok()) return "broker: " + broker.error();
+  if (!broker.ok()) return failed("broker", std::move(broker).error());
   sys->broker_ = std::move(broker).value();
 
   // The server, in-process.
@@ -108,13 +114,13 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
   server_options.extra_route = demo_route(sys->route_fleet_);
   server_options.caller_adds_users = options.create_operator;
   auto started = serve::Server::start(config, server_options);
-  if (!started.ok()) return "server: " + serve::config_error_text(started.error());
+  if (!started.ok()) return Error::unavailable("server: " + serve::config_error_text(started.error()));
   sys->server_ = std::move(started).value();
 
   // Register the fleet's meters that the store does not know yet (a data directory is reused
   // across demo runs), then let ingest see them.
   auto known = sys->server_->store().list_meters();
-  if (!known.ok()) return "store: " + known.error().message;
+  if (!known.ok()) return Error::io("store: " + known.error().message);
   std::set<std::string> have;
   for (const auto& m : known.value()) have.insert(m.id);
   std::vector<storage::MeterInfo> missing;
@@ -127,7 +133,7 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
     missing.push_back(std::move(info));
   }
   if (!missing.empty()) {
-    if (auto st = sys->server_->store().add_meters(missing); !st.ok()) return "registering meters: " + st.message;
+    if (auto st = sys->server_->store().add_meters(missing); !st.ok()) return Error::io("registering meters: " + st.message);
     sys->server_->meters_changed();
   }
 
@@ -141,14 +147,14 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
       auth.set_role(options.operator_name, api::Role::kOperator);
     } else {
       auto added = auth.add_user(options.operator_name, api::Role::kOperator, sys->operator_password_, cost, now_s());
-      if (!added.ok()) return "operator user: " + added.error;
+      if (!added.ok()) return Error::invalid("operator", options.operator_name, "operator user: " + added.error);
     }
   }
   if (options.api_token) {
     const auto existing = auth.find_token(*options.api_token);
     if (!existing || existing->scope != api::TokenScope::kAdmin) {
       auto added = auth.add_token(*options.api_token, api::TokenScope::kAdmin, "demo --api-token", now_s());
-      if (!added.ok()) return "--api-token: " + added.error;
+      if (!added.ok()) return Error::invalid("--api-token", "", "--api-token: " + added.error);
     }
   }
 
@@ -158,7 +164,7 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
   if (options.fleet_state && fc.state_dir.empty()) fc.state_dir = data / "fleet-state";
   if (!options.fleet_state) fc.state_dir.clear();
   auto fleet = Fleet::create(fc);
-  if (!fleet.ok()) return "fleet: " + fleet.error();
+  if (!fleet.ok()) return failed("fleet", std::move(fleet).error());
   sys->fleet_ = std::move(fleet).value();
   {
     std::lock_guard lock(sys->route_fleet_->mutex);

@@ -37,7 +37,7 @@ const BrokerLogin* CredentialSet::find(const std::string& meter_id) const {
   return it == meters.end() ? nullptr : &it->second;
 }
 
-Expected<CredentialSet, std::string> parse_credentials(const std::string& text, const std::string& origin) {
+Expected<CredentialSet> parse_credentials(const std::string& text, const std::string& origin) {
   CredentialSet set;
   std::istringstream in(text);
   std::string line;
@@ -47,39 +47,42 @@ Expected<CredentialSet, std::string> parse_credentials(const std::string& text, 
     const std::string t = trim(line);
     if (t.empty() || t[0] == '#') continue;
     const auto fields = split_commas(t);
-    const std::string where = origin + " line " + std::to_string(number);
+    // The text reads "<origin> line <n>: <what>", naming the field and value in <what>.
+    const auto bad = [&origin, number](std::string what) {
+      return Error::invalid("", "", std::move(what)).at(origin, number);
+    };
     if (fields.size() != 3) {
-      return where + ": expected 3 fields meter_id,username,password, found " + std::to_string(fields.size());
+      return bad("expected 3 fields meter_id,username,password, found " + std::to_string(fields.size()));
     }
     if (fields[0] == "meter_id" && fields[1] == "username") continue;  // header
-    if (fields[1].empty()) return where + ": field username is empty";
-    if (fields[2].empty()) return where + ": field password is empty for user '" + fields[1] + "'";
+    if (fields[1].empty()) return bad("field username is empty");
+    if (fields[2].empty()) return bad("field password is empty for user '" + fields[1] + "'");
     BrokerLogin login{fields[1], fields[2]};
     if (fields[0] == "*") {
-      if (set.gateway) return where + ": a second gateway line (meter_id '*')";
+      if (set.gateway) return bad("a second gateway line (meter_id '*')");
       set.gateway = login;
       continue;
     }
     if (!protocol::is_valid_meter_id(fields[0])) {
-      return where + ": field meter_id '" + fields[0] + "' is not a valid meter id ([A-Za-z0-9_-]{1,64})";
+      return bad("field meter_id '" + fields[0] + "' is not a valid meter id ([A-Za-z0-9_-]{1,64})");
     }
     if (!set.meters.emplace(fields[0], login).second) {
-      return where + ": meter_id '" + fields[0] + "' appears twice";
+      return bad("meter_id '" + fields[0] + "' appears twice");
     }
   }
   return set;
 }
 
-Expected<CredentialSet, std::string> load_credentials(const std::filesystem::path& path) {
+Expected<CredentialSet> load_credentials(const std::filesystem::path& path) {
   std::ifstream in(path);
-  if (!in) return "cannot read credentials file " + path.string();
+  if (!in) return Error::io("cannot read credentials file " + path.string());
   std::stringstream buf;
   buf << in.rdbuf();
   return parse_credentials(buf.str(), path.string());
 }
 
-Expected<bool, std::string> save_credentials(const std::filesystem::path& path, const CredentialSet& set,
-                                             const std::vector<std::string>& order) {
+Expected<void> save_credentials(const std::filesystem::path& path, const CredentialSet& set,
+                                const std::vector<std::string>& order) {
   std::string out = "# wattguard fleet credentials (secret): meter_id,username,password; '*' = gateway\n";
   out += "meter_id,username,password\n";
   for (const std::string& id : order) {
@@ -88,18 +91,18 @@ Expected<bool, std::string> save_credentials(const std::filesystem::path& path, 
   }
   if (set.gateway) out += "*," + set.gateway->username + "," + set.gateway->password + "\n";
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot write " + path.string();
+  if (fd < 0) return Error::io("cannot write " + path.string());
   std::size_t done = 0;
   while (done < out.size()) {
     const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
     if (n <= 0) {
       ::close(fd);
-      return "cannot write " + path.string();
+      return Error::io("cannot write " + path.string());
     }
     done += static_cast<std::size_t>(n);
   }
   ::close(fd);
-  return true;
+  return {};
 }
 
 std::string random_password() {

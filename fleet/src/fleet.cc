@@ -11,7 +11,8 @@
 #include <mutex>
 
 #include "shard.h"
-#include "wattguard/fleet/broker_process.h"
+#include "wattguard/fleet/fd_limit.h"
+#include "wattguard/base/clock.h"
 #include "wattguard/fleet/fleet_journal.h"
 #include "wattguard/fleet/virtual_clock.h"
 #include "wattguard/protocol/codec.h"
@@ -53,28 +54,41 @@ std::vector<std::string> fleet_meter_ids(const FleetConfig& config) {
   return ids;
 }
 
-std::string validate(const FleetConfig& c) {
-  if (c.meters < 1 || c.meters > 1'000'000) return "meters: " + std::to_string(c.meters) + " is not in 1..1000000";
+namespace {
+
+// A setting out of range: the message reads "<field>: <value><what>" (the text the CLI prints).
+Error bad_setting(const std::string& field, const std::string& value, const std::string& what) {
+  return Error::invalid(field, value, field + ": " + value + what);
+}
+
+}  // namespace
+
+Expected<void> validate(const FleetConfig& c) {
+  if (c.meters < 1 || c.meters > 1'000'000) return bad_setting("meters", std::to_string(c.meters), " is not in 1..1000000");
   if (c.period_ms < 1000 || c.period_ms > 3'600'000 || c.period_ms % 1000 != 0) {
-    return "period: " + std::to_string(c.period_ms / 1000.0) + " s is not a whole number of seconds in 1..3600";
+    return bad_setting("period", std::to_string(c.period_ms / 1000.0), " s is not a whole number of seconds in 1..3600");
   }
-  if (c.broker_port < 1 || c.broker_port > 65535) return "broker port: " + std::to_string(c.broker_port) + " is not in 1..65535";
-  if (!(c.speed >= 0.01 && c.speed <= 10000)) return "speed: " + std::to_string(c.speed) + " is not in 0.01..10000";
-  if (c.threads < 1 || c.threads > 64) return "threads: " + std::to_string(c.threads) + " is not in 1..64";
+  if (c.broker_port < 1 || c.broker_port > 65535) {
+    return bad_setting("broker port", std::to_string(c.broker_port), " is not in 1..65535");
+  }
+  if (!(c.speed >= 0.01 && c.speed <= 10000)) return bad_setting("speed", std::to_string(c.speed), " is not in 0.01..10000");
+  if (c.threads < 1 || c.threads > 64) return bad_setting("threads", std::to_string(c.threads), " is not in 1..64");
   if (c.transport == Transport::kGateway && (c.gateway_connections < 1 || c.gateway_connections > 1024)) {
-    return "gateway connections: " + std::to_string(c.gateway_connections) + " is not in 1..1024";
+    return bad_setting("gateway connections", std::to_string(c.gateway_connections), " is not in 1..1024");
   }
   if (c.fidelity == Fidelity::kSamples && (c.sample_rate_hz < 1000 || c.sample_rate_hz > 20000)) {
-    return "sample rate: " + std::to_string(c.sample_rate_hz) + " Hz is not in 1000..20000";
+    return bad_setting("sample rate", std::to_string(c.sample_rate_hz), " Hz is not in 1000..20000");
   }
   if (!(c.thieves.fraction >= 0 && c.thieves.fraction <= 1)) {
-    return "thieves: " + std::to_string(c.thieves.fraction) + " is not a fraction in 0..1";
+    return bad_setting("thieves", std::to_string(c.thieves.fraction), " is not a fraction in 0..1");
   }
   if (c.inflight_per_meter < 1 || c.inflight_per_meter > 1000) {
-    return "inflight per meter: " + std::to_string(c.inflight_per_meter) + " is not in 1..1000";
+    return bad_setting("inflight per meter", std::to_string(c.inflight_per_meter), " is not in 1..1000");
   }
   const std::string probe = c.id_prefix + std::string(std::max<std::size_t>(c.id_width, 1), '0');
-  if (!protocol::is_valid_meter_id(probe)) return "id prefix: '" + c.id_prefix + "' does not make valid meter ids";
+  if (!protocol::is_valid_meter_id(probe)) {
+    return bad_setting("id prefix", "'" + c.id_prefix + "'", " does not make valid meter ids");
+  }
   return {};
 }
 
@@ -88,10 +102,10 @@ struct Fleet::Impl {
   bool stopped = false;
 };
 
-Expected<std::unique_ptr<Fleet>, std::string> Fleet::create(const FleetConfig& config_in) {
+Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
   std::call_once(mosquitto_init_once, [] { mosquitto_lib_init(); });
   FleetConfig config = config_in;
-  if (std::string problem = validate(config); !problem.empty()) return problem;
+  if (auto valid = validate(config); !valid.ok()) return std::move(valid).error();
   if (config.thieves.seed == 0 || config.thieves.seed == 1) config.thieves.seed = config.seed;
   std::unique_ptr<Fleet> fleet(new Fleet());
   fleet->ids_ = fleet_meter_ids(config);
@@ -101,24 +115,25 @@ Expected<std::unique_ptr<Fleet>, std::string> Fleet::create(const FleetConfig& c
   if (config.transport == Transport::kPerMeter) {
     for (const std::string& id : ids) {
       if (!config.credentials.find(id)) {
-        return "credentials: no login for meter " + id + " (provision the meters, or use the gateway transport)";
+        return Error::not_found("credentials: no login for meter " + id +
+                                " (provision the meters, or use the gateway transport)");
       }
     }
     const uint64_t limit = raise_fd_limit();
     if (config.meters + kSpareDescriptors > limit) {
-      return "per-meter transport needs a socket per meter: " + std::to_string(config.meters) +
-             " meters but this process may open only " + std::to_string(limit) +
-             " files; use the gateway transport for this many meters";
+      return Error::unavailable("per-meter transport needs a socket per meter: " + std::to_string(config.meters) +
+                                " meters but this process may open only " + std::to_string(limit) +
+                                " files; use the gateway transport for this many meters");
     }
   } else if (!config.credentials.gateway) {
-    return std::string("credentials: the gateway transport needs a gateway login (a line with meter_id '*')");
+    return Error::not_found("credentials: the gateway transport needs a gateway login (a line with meter_id '*')");
   }
   if (config.queue_capacity == 0) config.queue_capacity = std::max<std::size_t>(1, 7ull * 86400ull * 1000ull / config.period_ms);
 
   auto impl = std::make_unique<Impl>();
   impl->shared.config = config;
   impl->shared.queue_capacity = config.queue_capacity;
-  int64_t start_ms = config.start_ms != 0 ? config.start_ms : VirtualClock::wall_ms();
+  int64_t start_ms = config.start_ms != 0 ? config.start_ms : system_now_ms();
 
   if (!config.state_dir.empty()) {
     JournalOptions jo;
@@ -126,7 +141,7 @@ Expected<std::unique_ptr<Fleet>, std::string> Fleet::create(const FleetConfig& c
     jo.fsync = config.journal_fsync;
     jo.max_unacked_per_meter = config.queue_capacity;
     auto opened = FleetJournal::open(jo, ids);
-    if (!opened.ok()) return opened.error();
+    if (!opened.ok()) return std::move(opened).error();
     impl->journal = std::move(opened).value();
     impl->shared.journal = impl->journal.get();
     if (impl->journal->discarded_tail_bytes() > 0) {

@@ -81,19 +81,21 @@ class Reader {
   bool bad_ = false;
 };
 
-bool write_all(int fd, const std::string& data, std::string* error) {
+Expected<void> write_all(int fd, const std::string& data) {
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      *error = std::string("write: ") + std::strerror(errno);
-      return false;
+      return Error::io(std::string("write: ") + std::strerror(errno));
     }
     done += static_cast<std::size_t>(n);
   }
-  return true;
+  return {};
 }
+
+// What failed, with errno's words: "<what>: <strerror>".
+Error io_error(const std::string& what) { return Error::io(what + ": " + std::strerror(errno)); }
 
 void remove_seq(std::deque<QueuedReading>* q, uint64_t seq) {
   // Acknowledgements come almost always for the oldest reading.
@@ -110,19 +112,19 @@ void remove_seq(std::deque<QueuedReading>* q, uint64_t seq) {
 
 FleetJournal::FleetJournal(const JournalOptions& options) : options_(options) {}
 
-Expected<std::unique_ptr<FleetJournal>, std::string> FleetJournal::open(const JournalOptions& options,
-                                                                         const std::vector<std::string>& meter_ids) {
+Expected<std::unique_ptr<FleetJournal>> FleetJournal::open(const JournalOptions& options,
+                                                            const std::vector<std::string>& meter_ids) {
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
-  if (ec) return "state directory " + options.dir.string() + ": " + ec.message();
+  if (ec) return Error::io("state directory " + options.dir.string() + ": " + ec.message());
   std::unique_ptr<FleetJournal> j(new FleetJournal(options));
   j->ids_ = meter_ids;
 
   const std::filesystem::path lock_path = options.dir / "fleet.lock";
   j->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (j->lock_fd_ < 0) return lock_path.string() + ": " + std::strerror(errno);
+  if (j->lock_fd_ < 0) return io_error(lock_path.string());
   if (::flock(j->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return "state directory " + options.dir.string() + " is in use by another fleet process";
+    return Error::unavailable("state directory " + options.dir.string() + " is in use by another fleet process");
   }
 
   // Load whatever a previous run left.
@@ -132,7 +134,7 @@ Expected<std::unique_ptr<FleetJournal>, std::string> FleetJournal::open(const Jo
   if (in) {
     std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (data.size() < sizeof(kMagic) || std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0) {
-      return path.string() + ": not a wattguard fleet journal (bad magic)";
+      return Error::corruption(path.string() + ": not a wattguard fleet journal (bad magic)");
     }
     std::unordered_map<uint32_t, std::string> file_ids;
     std::size_t pos = sizeof(kMagic);
@@ -209,8 +211,7 @@ Expected<std::unique_ptr<FleetJournal>, std::string> FleetJournal::open(const Jo
   j->forgotten_ = by_id.size() - matched;
   j->mirror_ = j->loaded_;
 
-  std::string error;
-  if (!j->compact(&error)) return error;
+  if (auto compacted = j->compact(); !compacted.ok()) return std::move(compacted).error();
   j->writer_ = std::thread([raw = j.get()] { raw->writer_loop(); });
   return j;
 }
@@ -284,14 +285,11 @@ void FleetJournal::apply(const Op& op) {
   }
 }
 
-bool FleetJournal::compact(std::string* error) {
+Expected<void> FleetJournal::compact() {
   const std::filesystem::path path = options_.dir / kFileName;
   const std::filesystem::path tmp = options_.dir / (std::string(kFileName) + ".tmp");
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = tmp.string() + ": " + std::strerror(errno);
-    return false;
-  }
+  if (fd < 0) return io_error(tmp.string());
   std::string out(kMagic, sizeof(kMagic));
   for (uint32_t k = 0; k < mirror_.size(); ++k) {
     Op meter{OpType::kMeter, k};
@@ -302,14 +300,11 @@ bool FleetJournal::compact(std::string* error) {
       encode(reading, &out);
     }
   }
-  const bool ok = write_all(fd, out, error) && (!options_.fsync || ::fdatasync(fd) == 0);
-  if (!ok && error->empty()) *error = std::string("fsync: ") + std::strerror(errno);
+  Expected<void> written = write_all(fd, out);
+  if (written.ok() && options_.fsync && ::fdatasync(fd) != 0) written = io_error("fsync");
   ::close(fd);
-  if (!ok) return false;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = "rename " + tmp.string() + ": " + std::strerror(errno);
-    return false;
-  }
+  if (!written.ok()) return written;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("rename " + tmp.string());
   if (options_.fsync) {
     const int dir_fd = ::open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) {
@@ -319,13 +314,10 @@ bool FleetJournal::compact(std::string* error) {
   }
   if (fd_ >= 0) ::close(fd_);
   fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd_ < 0) {
-    *error = path.string() + ": " + std::strerror(errno);
-    return false;
-  }
+  if (fd_ < 0) return io_error(path.string());
   file_bytes_ = out.size();
   ++stats_.compactions;
-  return true;
+  return {};
 }
 
 uint64_t FleetJournal::push(const Op& op) {
@@ -366,22 +358,19 @@ void FleetJournal::add_durable_listener(std::function<void()> listener) {
   listeners_.push_back(std::move(listener));
 }
 
-bool FleetJournal::commit(std::vector<Op>& ops, std::string* error) {
+Expected<void> FleetJournal::commit(std::vector<Op>& ops) {
   std::string out;
   out.reserve(ops.size() * 90);
   for (const Op& op : ops) encode(op, &out);
-  if (!write_all(fd_, out, error)) return false;
-  if (options_.fsync && ::fdatasync(fd_) != 0) {
-    *error = std::string("fsync: ") + std::strerror(errno);
-    return false;
-  }
+  if (auto written = write_all(fd_, out); !written.ok()) return written;
+  if (options_.fsync && ::fdatasync(fd_) != 0) return io_error("fsync");
   file_bytes_ += out.size();
   for (const Op& op : ops) apply(op);
   std::lock_guard lock(mutex_);
   stats_.commits += 1;
   stats_.records += ops.size();
   stats_.bytes += out.size();
-  return true;
+  return {};
 }
 
 void FleetJournal::writer_loop() {
@@ -398,9 +387,8 @@ void FleetJournal::writer_loop() {
       stopping = stopping_;
     }
     if (!batch.empty()) {
-      std::string error;
       // A failed write (disk full...) is retried with the next batch; nothing is published meanwhile.
-      if (commit(batch, &error)) {
+      if (auto committed = commit(batch); committed.ok()) {
         durable_lsn_.store(last_lsn, std::memory_order_release);
         batch.clear();
         std::vector<std::function<void()>> listeners;
@@ -412,7 +400,7 @@ void FleetJournal::writer_loop() {
         for (auto& l : listeners) l();
       } else {
         std::lock_guard lock(mutex_);
-        stats_.last_error = error;
+        stats_.last_error = committed.error().message;
         pending_.insert(pending_.begin(), batch.begin(), batch.end());
         batch.clear();
         if (stopping) return;
@@ -420,10 +408,9 @@ void FleetJournal::writer_loop() {
       }
     }
     if (file_bytes_ > options_.compact_bytes) {
-      std::string error;
-      if (!compact(&error)) {
+      if (auto compacted = compact(); !compacted.ok()) {
         std::lock_guard lock(mutex_);
-        stats_.last_error = error;
+        stats_.last_error = compacted.error().message;
       }
     }
     if (stopping) {
@@ -442,8 +429,7 @@ void FleetJournal::close() {
   wake_.notify_one();
   if (writer_.joinable()) writer_.join();
   if (fd_ >= 0) {
-    std::string error;
-    compact(&error);
+    (void)compact();  // best effort at shutdown: the appended log is as good, only longer
     ::close(fd_);
     fd_ = -1;
   }

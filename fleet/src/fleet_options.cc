@@ -61,8 +61,8 @@ std::optional<BrokerAddress> parse_broker_address(const std::string& text) {
   return a;
 }
 
-std::string parse_theft_kinds(const std::string& text, std::vector<TheftKind>* out) {
-  out->clear();
+Expected<std::vector<TheftKind>> parse_theft_kinds(const std::string& text) {
+  std::vector<TheftKind> out;
   std::stringstream in(text);
   std::string name;
   while (std::getline(in, name, ',')) {
@@ -71,11 +71,11 @@ std::string parse_theft_kinds(const std::string& text, std::vector<TheftKind>* o
     if (!kind || *kind == TheftKind::kNone) {
       std::string known;
       for (TheftKind k : kAllTheftKinds) known += std::string(known.empty() ? "" : ", ") + theft_kind_name(k);
-      return "unknown theft kind '" + name + "' (known: " + known + ")";
+      return Error::invalid("theft kind", name, "unknown theft kind '" + name + "' (known: " + known + ")");
     }
-    out->push_back(*kind);
+    out.push_back(*kind);
   }
-  return {};
+  return out;
 }
 
 std::string describe_stats(const FleetStats& s, std::size_t meters) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "wattguard/base/clock.h"
 #include "wattguard/fleet/fleet_journal.h"
 #include "wattguard/fleet/virtual_clock.h"
 #include "wattguard/protocol/codec.h"
@@ -464,7 +465,7 @@ void Shard::on_message(Link* link, const mosquitto_message* msg) {
   if (!slot || slot->stopped || slot->comms_cut) return;  // another gateway's meter, or powered off
   fleet_.counters.commands_received.fetch_add(1, std::memory_order_relaxed);
   protocol::DecodeContext ctx;
-  ctx.now_ms = VirtualClock::wall_ms();
+  ctx.now_ms = system_now_ms();
   ctx.topic_meter_id = parsed->meter_id;
   const std::string_view payload(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen));
   auto decoded = protocol::decode_command(payload, ctx);
@@ -492,7 +493,7 @@ void Shard::on_message(Link* link, const mosquitto_message* msg) {
   const protocol::Command& cmd = decoded.value();
   scratch_events_.clear();
   const uint32_t old_period = slot->meter->period_ms();
-  auto outcome = slot->meter->execute(cmd, fleet_.clock->now_ms(), VirtualClock::wall_ms(), &scratch_events_);
+  auto outcome = slot->meter->execute(cmd, fleet_.clock->now_ms(), system_now_ms(), &scratch_events_);
   spdlog::info("fleet: meter {} {} command {} ({}): {}", slot->meter->id(), outcome.ack.ok ? "obeyed" : "refused",
                cmd.id, protocol::command_kind_name(cmd.kind), outcome.ack.message);
   for (const auto& e : scratch_events_) enqueue_control(slot, protocol::TopicKind::kEvent, protocol::encode(e));

@@ -12,7 +12,7 @@ namespace {
 
 TEST(Credentials, ParsesMetersGatewayCommentsAndHeader) {
   auto set = parse_credentials("# secret\nmeter_id,username,password\n\nm1,m1,pw1\nm2 , m2 , pw2\n*,gw,gwpw\n", "f");
-  ASSERT_TRUE(set.ok()) << set.error();
+  ASSERT_TRUE(set.ok()) << set.error().to_string();
   ASSERT_NE(set->find("m2"), nullptr);
   EXPECT_EQ(set->find("m2")->password, "pw2");
   EXPECT_EQ(set->find("m1")->username, "m1");
@@ -24,16 +24,16 @@ TEST(Credentials, ParsesMetersGatewayCommentsAndHeader) {
 TEST(Credentials, ErrorsNameTheLineFieldAndValue) {
   auto wrong_fields = parse_credentials("m1,m1,pw\nm2,m2\n", "creds.csv");
   ASSERT_FALSE(wrong_fields.ok());
-  EXPECT_EQ(wrong_fields.error(), "creds.csv line 2: expected 3 fields meter_id,username,password, found 2");
+  EXPECT_EQ(wrong_fields.error().to_string(), "creds.csv line 2: expected 3 fields meter_id,username,password, found 2");
   auto bad_id = parse_credentials("m/1,u,p\n", "c");
   ASSERT_FALSE(bad_id.ok());
-  EXPECT_NE(bad_id.error().find("line 1: field meter_id 'm/1'"), std::string::npos);
+  EXPECT_NE(bad_id.error().to_string().find("line 1: field meter_id 'm/1'"), std::string::npos);
   auto twice = parse_credentials("a,a,p\na,a,q\n", "c");
   ASSERT_FALSE(twice.ok());
-  EXPECT_NE(twice.error().find("line 2"), std::string::npos);
+  EXPECT_NE(twice.error().to_string().find("line 2"), std::string::npos);
   auto empty_pw = parse_credentials("a,a,\n", "c");
   ASSERT_FALSE(empty_pw.ok());
-  EXPECT_NE(empty_pw.error().find("password is empty"), std::string::npos);
+  EXPECT_NE(empty_pw.error().to_string().find("password is empty"), std::string::npos);
 }
 
 TEST(Credentials, RandomPasswordsAreLongAndDiffer) {

@@ -2,30 +2,18 @@
 #include "wattguard/fleet/fleet_journal.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "wattguard/test_support/temp_dir.h"
+
 namespace wattguard::fleet {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("wg-journal-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    std::filesystem::remove_all(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 QueuedReading reading(uint64_t seq) {
   QueuedReading q;
@@ -48,7 +36,7 @@ std::unique_ptr<FleetJournal> open_journal(const std::filesystem::path& dir, con
   o.compact_bytes = compact_bytes;
   o.max_unacked_per_meter = 100;
   auto j = FleetJournal::open(o, ids);
-  EXPECT_TRUE(j.ok()) << (j.ok() ? "" : j.error());
+  EXPECT_TRUE(j.ok()) << (j.ok() ? "" : j.error().to_string());
   return j.ok() ? std::move(j).value() : nullptr;
 }
 
@@ -195,7 +183,7 @@ TEST(FleetJournal, SecondProcessOnTheSameDirectoryIsRefused) {
   o.dir = dir.path();
   auto second = FleetJournal::open(o, {"a"});
   ASSERT_FALSE(second.ok());
-  EXPECT_NE(second.error().find("in use"), std::string::npos);
+  EXPECT_NE(second.error().message.find("in use"), std::string::npos);
 }
 
 TEST(FleetJournal, AFileThatIsNotAJournalIsRefused) {
@@ -206,7 +194,7 @@ TEST(FleetJournal, AFileThatIsNotAJournalIsRefused) {
   o.dir = dir.path();
   auto j = FleetJournal::open(o, {"a"});
   ASSERT_FALSE(j.ok());
-  EXPECT_NE(j.error().find("not a wattguard fleet journal"), std::string::npos);
+  EXPECT_NE(j.error().message.find("not a wattguard fleet journal"), std::string::npos);
 }
 
 }  // namespace

@@ -40,29 +40,36 @@ TEST(FleetOptions, BrokerAddresses) {
 }
 
 TEST(FleetOptions, TheftKindLists) {
-  std::vector<TheftKind> kinds;
-  EXPECT_EQ(parse_theft_kinds("bypass,magnet", &kinds), "");
-  EXPECT_EQ(kinds, (std::vector<TheftKind>{TheftKind::kBypass, TheftKind::kMagnet}));
-  const std::string e = parse_theft_kinds("bypass,teleport", &kinds);
-  EXPECT_NE(e.find("'teleport'"), std::string::npos);
-  EXPECT_NE(e.find("reversed_ct"), std::string::npos);  // lists the known ones
-  EXPECT_NE(parse_theft_kinds("none", &kinds), "");
+  const auto kinds = parse_theft_kinds("bypass,magnet");
+  ASSERT_TRUE(kinds.ok()) << kinds.error().to_string();
+  EXPECT_EQ(kinds.value(), (std::vector<TheftKind>{TheftKind::kBypass, TheftKind::kMagnet}));
+  const auto bad = parse_theft_kinds("bypass,teleport");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'teleport'"), std::string::npos);
+  EXPECT_NE(bad.error().message.find("reversed_ct"), std::string::npos);  // lists the known ones
+  EXPECT_FALSE(parse_theft_kinds("none").ok());
+}
+
+// validate()'s message, or "" when the configuration is usable.
+std::string problem(const FleetConfig& c) {
+  const auto valid = validate(c);
+  return valid.ok() ? std::string() : valid.error().message;
 }
 
 TEST(FleetOptions, ConfigurationChecksNameTheField) {
   FleetConfig c;
-  EXPECT_EQ(validate(c), "");
+  EXPECT_EQ(problem(c), "");
   c.period_ms = 1500;
-  EXPECT_NE(validate(c).find("period"), std::string::npos);
+  EXPECT_NE(problem(c).find("period"), std::string::npos);
   c = FleetConfig{};
   c.meters = 0;
-  EXPECT_NE(validate(c).find("meters"), std::string::npos);
+  EXPECT_NE(problem(c).find("meters"), std::string::npos);
   c = FleetConfig{};
   c.id_prefix = "bad/prefix";
-  EXPECT_NE(validate(c).find("id prefix"), std::string::npos);
+  EXPECT_NE(problem(c).find("id prefix"), std::string::npos);
   c = FleetConfig{};
   c.thieves.fraction = 1.5;
-  EXPECT_NE(validate(c).find("thieves"), std::string::npos);
+  EXPECT_NE(problem(c).find("thieves"), std::string::npos);
   c = FleetConfig{};
   c.meters = 3;
   c.first_number = 98;
@@ -76,11 +83,11 @@ TEST(FleetOptions, CreateRefusesMissingCredentials) {
   c.credentials.meters["m00001"] = BrokerLogin{"m00001", "pw"};
   auto f = Fleet::create(c);
   ASSERT_FALSE(f.ok());
-  EXPECT_NE(f.error().find("m00002"), std::string::npos);
+  EXPECT_NE(f.error().message.find("m00002"), std::string::npos);
   c.transport = Transport::kGateway;
   auto g = Fleet::create(c);
   ASSERT_FALSE(g.ok());
-  EXPECT_NE(g.error().find("gateway"), std::string::npos);
+  EXPECT_NE(g.error().message.find("gateway"), std::string::npos);
 }
 
 }  // namespace

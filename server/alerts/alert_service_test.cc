@@ -5,20 +5,13 @@
 
 #include <filesystem>
 
+#include "wattguard/test_support/temp_dir.h"
+
 namespace wattguard::alerts {
 namespace {
 
 class AlertServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("wg_alerts_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::unique_ptr<AlertService> open(std::vector<Recipient> recipients = {}) {
     AlertServiceOptions o;
     o.database_path = (dir_ / "wattguard.db").string();
@@ -30,7 +23,8 @@ class AlertServiceTest : public ::testing::Test {
     return s;
   }
 
-  std::filesystem::path dir_;
+  test_support::TempDir temp_dir_{"alerts"};
+  const std::filesystem::path dir_ = temp_dir_.path();
   int64_t now_ = 1'700'000'000'000;
 };
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "wattguard/alerts/alerts_config.h"
+#include "wattguard/test_support/temp_dir.h"
 #include "wattguard/test_support/test_receiver.h"
 
 namespace wattguard::alerts {
@@ -25,15 +26,6 @@ bool wait_until(const std::function<bool()>& pred, int timeout_ms = 30'000) {
 
 class DeliveryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("wg_delivery_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::unique_ptr<AlertService> open_service() {
     AlertServiceOptions o;
     o.database_path = (dir_ / "wattguard.db").string();
@@ -61,7 +53,8 @@ class DeliveryTest : public ::testing::Test {
     return d;
   }
 
-  std::filesystem::path dir_;
+  test_support::TempDir temp_dir_{"delivery"};
+  const std::filesystem::path dir_ = temp_dir_.path();
   AlertsConfig config_;
 };
 

@@ -12,7 +12,9 @@
 #include "wattguard/alerts/alert_json.h"
 #include "wattguard/alerts/ingest_alerts.h"
 #include "wattguard/ingest/provisioning.h"
-#include "wattguard/test_support/test_broker.h"
+#include "wattguard/broker/broker_process.h"
+#include "wattguard/test_support/temp_dir.h"
+#include "wattguard/test_support/test_client.h"
 #include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
@@ -21,7 +23,6 @@ namespace wattguard::alerts {
 namespace {
 
 namespace fs = std::filesystem;
-using test_support::TestBroker;
 using test_support::TestClient;
 using protocol::TopicKind;
 
@@ -42,17 +43,14 @@ bool wait_until(const std::function<bool()>& pred, int timeout_ms = 30'000) {
 class PolicyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (test_support::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
-    dir_ = fs::path(::testing::TempDir()) /
-           ("wg_policy_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    if (broker::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
     const std::string db = (dir_ / "wattguard.db").string();
     auto s = storage::SqliteStore::open(storage::SqliteOptions{.path = db, .reader_connections = 2});
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(s.value());
-    broker_ = std::make_unique<TestBroker>(dir_ / "broker");
+    auto prepared = broker::BrokerProcess::prepare(broker::caller_files_setup(dir_ / "broker"));
+    ASSERT_TRUE(prepared.ok()) << prepared.error().to_string();
+    broker_ = std::move(prepared).value();
     const ingest::BrokerAuthFiles files{broker_->password_file(), broker_->acl_file()};
     std::vector<storage::MeterInfo> meters;
     for (const char* id : {"m1", "m2", "m3"}) {
@@ -66,7 +64,8 @@ class PolicyTest : public ::testing::Test {
     for (const auto& c : creds.value()) passwords_[c.meter_id] = c.password;
     auto spw = ingest::set_broker_user(files, ingest::kDefaultServerUser, std::nullopt);
     ASSERT_TRUE(spw.ok());
-    ASSERT_TRUE(broker_->start()) << broker_->log();
+    auto launched = broker_->launch();
+    ASSERT_TRUE(launched.ok()) << launched.error().to_string();
 
     AlertServiceOptions ao;
     ao.database_path = db;
@@ -108,7 +107,6 @@ class PolicyTest : public ::testing::Test {
     alerts_.reset();
     broker_.reset();
     store_.reset();
-    fs::remove_all(dir_);
   }
 
   // A meter client; `answer` = it acknowledges relay commands.
@@ -149,9 +147,10 @@ class PolicyTest : public ::testing::Test {
     return false;
   }
 
-  fs::path dir_;
+  test_support::TempDir temp_dir_{"policy"};  // first: removed after everything that uses it
+  const fs::path dir_ = temp_dir_.path();
   std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<TestBroker> broker_;
+  std::unique_ptr<broker::BrokerProcess> broker_;
   std::map<std::string, std::string> passwords_;
   std::vector<std::unique_ptr<TestClient>> clients_;
   std::unique_ptr<AlertService> alerts_;

@@ -32,7 +32,7 @@ class GridStoreTest : public ::testing::Test {
     return parse_grid_topology(text, "T.csv", known_);
   }
 
-  GridTestDir dir_;
+  test_support::TempDir dir_;
   std::unique_ptr<storage::SqliteStore> store_;
   std::unique_ptr<GridStore> grid_;
   MeterKnown known_;

@@ -1,37 +1,13 @@
-// Helpers shared by this folder's tests: a temporary directory and a real SQLite readings store in it.
+// Helpers shared by this folder's tests: a real SQLite readings store (in a test_support::TempDir).
 #pragma once
 
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "wattguard/storage/sqlite_store.h"
+#include "wattguard/test_support/temp_dir.h"
 
 namespace wattguard::grid {
-
-class GridTestDir {
- public:
-  GridTestDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("wattguard_grid_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~GridTestDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  GridTestDir(const GridTestDir&) = delete;
-  GridTestDir& operator=(const GridTestDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline std::unique_ptr<storage::SqliteStore> open_test_store(const std::string& path) {
   storage::SqliteOptions so;

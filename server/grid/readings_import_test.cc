@@ -35,7 +35,7 @@ class ReadingsImportTest : public ::testing::Test {
     for (const auto& p : s->points) out.push_back(std::round(p.energy_import_wh) / 1000.0);
     return out;
   }
-  GridTestDir dir_;
+  test_support::TempDir dir_;
   std::unique_ptr<storage::SqliteStore> store_;
 };
 

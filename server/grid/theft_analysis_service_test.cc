@@ -137,7 +137,7 @@ class TheftAnalysisTest : public ::testing::Test {
     for (const auto& sus : honest->suspects) EXPECT_FALSE(sus.flagged) << sus.meter;
   }
 
-  GridTestDir dir_;
+  test_support::TempDir dir_;
   evaluation::SimulatedGrid grid_;
   std::string thief_;
   std::unique_ptr<storage::SqliteStore> store_;

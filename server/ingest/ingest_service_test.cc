@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "wattguard/ingest/provisioning.h"
-#include "wattguard/test_support/test_broker.h"
+#include "wattguard/broker/broker_process.h"
+#include "wattguard/test_support/temp_dir.h"
+#include "wattguard/test_support/test_client.h"
 #include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
@@ -89,15 +91,13 @@ struct CountingObserver : IngestObserver {
 class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (test_support::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
-    static std::atomic<int> n{0};
-    dir_ = fs::path(::testing::TempDir()) / ("wg_ingest_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    if (broker::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
     auto s = storage::SqliteStore::open(storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 2});
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(s.value());
-    broker_ = std::make_unique<test_support::TestBroker>(dir_ / "broker");
+    auto prepared = broker::BrokerProcess::prepare(broker::caller_files_setup(dir_ / "broker"));
+    ASSERT_TRUE(prepared.ok()) << prepared.error().to_string();
+    broker_ = std::move(prepared).value();
     const BrokerAuthFiles files{broker_->password_file(), broker_->acl_file()};
     std::vector<storage::MeterInfo> meters;
     for (const auto& id : meter_ids(10)) {
@@ -114,7 +114,8 @@ class IngestTest : public ::testing::Test {
     auto gpw = set_broker_user(files, "ghost", std::nullopt);  // broker user, never registered as a meter
     ASSERT_TRUE(gpw.ok());
     passwords_["ghost"] = gpw.value();
-    ASSERT_TRUE(broker_->start()) << broker_->log();
+    auto launched = broker_->launch();
+    ASSERT_TRUE(launched.ok()) << launched.error().to_string();
   }
 
   void TearDown() override {
@@ -123,7 +124,6 @@ class IngestTest : public ::testing::Test {
     service_.reset();
     broker_.reset();
     store_.reset();
-    fs::remove_all(dir_);
   }
 
   IngestConfig config() {
@@ -172,9 +172,10 @@ class IngestTest : public ::testing::Test {
     return s.ok() ? s->count : 0;
   }
 
-  fs::path dir_;
+  test_support::TempDir temp_dir_{"ingest"};  // first: removed after everything that uses it
+  const fs::path dir_ = temp_dir_.path();
   std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<test_support::TestBroker> broker_;
+  std::unique_ptr<broker::BrokerProcess> broker_;
   std::map<std::string, std::string> passwords_;
   std::string server_password_;
   std::vector<std::unique_ptr<test_support::TestClient>> clients_;
@@ -273,11 +274,11 @@ TEST_F(IngestTest, BrokerRestartMidStreamLosesNothing) {
   std::vector<test_support::TestClient*> cs;
   for (const auto& id : ids) cs.push_back(&meter_client(id));
   for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 0, 30);
-  broker_->restart();  // graceful: persistence saved, sessions and queues restored
+  ASSERT_TRUE(broker_->restart().ok());  // graceful: persistence saved, sessions and queues restored
   for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 30, 30);
   for (auto* c : cs) ASSERT_TRUE(c->wait_acked(30000));
   for (const auto& id : ids) {
-    ASSERT_TRUE(wait_until([&] { return stored(id) == 60; })) << id << " stored " << stored(id) << "\n" << broker_->log();
+    ASSERT_TRUE(wait_until([&] { return stored(id) == 60; })) << id << " stored " << stored(id) << "\n" << broker_->log_tail();
     const auto s = store_->seq_summary(id).value();
     EXPECT_EQ(s.max_seq - s.min_seq + 1, s.count) << id;
   }

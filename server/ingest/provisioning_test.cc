@@ -10,7 +10,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "wattguard/test_support/test_broker.h"
+#include "wattguard/broker/broker_process.h"
+#include "wattguard/test_support/temp_dir.h"
+#include "wattguard/test_support/test_client.h"
 #include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/topics.h"
 
@@ -19,14 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path temp_dir(const std::string& tag) {
-  static std::atomic<int> n{0};
-  fs::path d = fs::path(::testing::TempDir()) / ("wg_prov_" + tag + "_" + std::to_string(::getpid()) + "_" +
-                                                 std::to_string(n++));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
@@ -61,8 +55,9 @@ TEST(Passwords, OurHashHasMosquittoFormatAndVerifies) {
 }
 
 TEST(Passwords, AgreesWithMosquittoPasswd) {
-  if (test_support::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
-  const fs::path dir = temp_dir("mp");
+  if (broker::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
+  const test_support::TempDir temp("mp");
+  const fs::path dir = temp.path();
   BrokerAuthFiles files{dir / "passwd", dir / "acl"};
   ProvisionOptions slow;
   slow.use_mosquitto_passwd = true;
@@ -74,7 +69,6 @@ TEST(Passwords, AgreesWithMosquittoPasswd) {
   hash.erase(hash.find_last_not_of("\n") + 1);
   EXPECT_TRUE(mosquitto_password_matches("correct horse", hash));
   EXPECT_FALSE(mosquitto_password_matches("correct horse battery", hash));
-  fs::remove_all(dir);
 }
 
 TEST(Acl, EachMeterWritesOnlyUnderItsOwnIdAndTheServerReadsAll) {
@@ -97,7 +91,6 @@ TEST(BulkIds, ZeroPaddedToTheWidestNumber) {
 class ProvisionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = temp_dir("store");
     auto s = storage::SqliteStore::open(storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 1});
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(s.value());
@@ -105,9 +98,9 @@ class ProvisionTest : public ::testing::Test {
   }
   void TearDown() override {
     store_.reset();
-    fs::remove_all(dir_);
   }
-  fs::path dir_;
+  test_support::TempDir temp_dir_{"prov"};  // first: removed after everything that uses it
+  const fs::path dir_ = temp_dir_.path();
   std::unique_ptr<storage::SqliteStore> store_;
   BrokerAuthFiles files_;
 };
@@ -183,14 +176,17 @@ TEST_F(ProvisionTest, BulkFleetInOneGo) {
 }
 
 TEST_F(ProvisionTest, RealBrokerAcceptsTheCredentialsAndEnforcesTheAcl) {
-  if (test_support::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
-  test_support::TestBroker broker(dir_ / "broker");
+  if (broker::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
+  auto prepared = broker::BrokerProcess::prepare(broker::caller_files_setup(dir_ / "broker"));
+  ASSERT_TRUE(prepared.ok()) << prepared.error().to_string();
+  broker::BrokerProcess& broker = *prepared.value();
   files_ = BrokerAuthFiles{broker.password_file(), broker.acl_file()};
   auto creds = provision_meters(*store_, files_, std::vector{meter("m1"), meter("m2")});
   ASSERT_TRUE(creds.ok()) << creds.error().message;
   auto server_pw = set_broker_user(files_, kDefaultServerUser, std::nullopt);
   ASSERT_TRUE(server_pw.ok());
-  ASSERT_TRUE(broker.start()) << broker.log();
+  auto launched = broker.launch();
+  ASSERT_TRUE(launched.ok()) << launched.error().to_string();
 
   test_support::TestClient good(broker.port(), {"t-m1", "m1", (*creds)[0].password, true, std::nullopt});
   EXPECT_EQ(good.connect(), 0);

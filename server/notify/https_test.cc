@@ -24,6 +24,7 @@
 
 #include "wattguard/notify/http_client.h"
 #include "wattguard/notify/notifier.h"
+#include "wattguard/test_support/temp_dir.h"
 
 namespace wattguard::notify {
 namespace {
@@ -142,11 +143,6 @@ class TlsReceiver {
 
 class Https : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("wattguard-https-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string write(const std::string& name, const std::string& text) {
     const auto path = (dir_ / name).string();
     std::ofstream(path) << text;
@@ -169,7 +165,8 @@ class Https : public ::testing::Test {
     EXPECT_NE(out.error.find("TLS handshake"), std::string::npos) << out.error;
     EXPECT_TRUE(rx.bodies().empty());
   }
-  std::filesystem::path dir_;
+  test_support::TempDir temp_dir_{"https"};
+  const std::filesystem::path dir_ = temp_dir_.path();
 };
 
 TEST_F(Https, TrustedThroughCaFileIsDelivered) {

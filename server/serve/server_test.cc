@@ -17,9 +17,11 @@
 #include <thread>
 
 #include "server/api/beast_names.h"
-#include "server/serve/test_broker.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/broker/broker_process.h"
 #include "wattguard/storage/sqlite_store.h"
+#include "wattguard/test_support/temp_dir.h"
+#include "wattguard/test_support/test_meters.h"
 
 namespace wattguard::serve {
 namespace {
@@ -27,6 +29,8 @@ namespace {
 using namespace beast_names;  // NOLINT: the Beast short names, in this file only
 using nlohmann::json;
 using Headers = std::vector<std::pair<std::string, std::string>>;
+using test_support::TempDir;
+using test_support::TestMeters;
 
 struct Reply {
   int status = 0;
@@ -149,7 +153,9 @@ class ServerTest : public ::testing::Test {
     published_ = 0;
     next_seq_ = 1;
     dir_ = new TempDir();
-    broker_ = new TestBroker(*dir_);
+    auto started = broker::BrokerProcess::start(broker::anonymous_setup(dir_->path() / "broker"));
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
+    broker_ = std::move(started).value().release();
     ServerConfig config;
     config.http.port = 0;
     config.http.static_dir = dir_->file("web");
@@ -235,7 +241,7 @@ class ServerTest : public ::testing::Test {
   }
 
   static inline TempDir* dir_ = nullptr;
-  static inline TestBroker* broker_ = nullptr;
+  static inline broker::BrokerProcess* broker_ = nullptr;
   static inline Server* server_ = nullptr;
   static inline TestMeters* meters_ = nullptr;
   static inline std::string* admin_ = nullptr;

@@ -13,6 +13,8 @@
 #include <random>
 #include <thread>
 
+#include "wattguard/test_support/temp_dir.h"
+
 namespace wattguard::storage {
 namespace {
 
@@ -24,15 +26,7 @@ constexpr int64_t kMin = 60'000;
 
 class TempDb {
  public:
-  TempDb() {
-    static std::atomic<int> counter{0};
-    dir_ = fs::path(testing::TempDir()) /
-           ("wg_store_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~TempDb() { fs::remove_all(dir_); }
-  std::string path() const { return (dir_ / "wattguard.db").string(); }
+  std::string path() const { return dir_.file("wattguard.db"); }
   std::unique_ptr<SqliteStore> open() const {
     auto s = SqliteStore::open(SqliteOptions{.path = path(), .reader_connections = 2});
     EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
@@ -40,7 +34,7 @@ class TempDb {
   }
 
  private:
-  fs::path dir_;
+  test_support::TempDir dir_{"store"};
 };
 
 MeterInfo meter(const std::string& id) {

@@ -46,7 +46,6 @@ struct DemoGridSummary {
 // transformers (area options.area) and imports the readings, ending at the last local midnight before now_ms
 // (TheftOptions::utc_offset_s), then runs one analysis cycle. With a topology already there (a reused data
 // directory, or an operator's own), does nothing. An error names the step.
-Expected<DemoGridSummary, std::string> seed_demo_grid(serve::Server& server, const DemoGridOptions& options,
-                                                      int64_t now_ms);
+Expected<DemoGridSummary> seed_demo_grid(serve::Server& server, const DemoGridOptions& options, int64_t now_ms);
 
 }  // namespace wattguard::demo

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "wattguard/serve/server.h"
-#include "wattguard/fleet/broker_process.h"
+#include "wattguard/broker/broker_process.h"
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/base/expected.h"
 
@@ -40,7 +40,7 @@ struct LocalSystemOptions {
 class LocalSystem {
  public:
   // Broker, then server, then fleet. Fails with a message naming what did not start.
-  static Expected<std::unique_ptr<LocalSystem>, std::string> start(const LocalSystemOptions& options);
+  static Expected<std::unique_ptr<LocalSystem>> start(const LocalSystemOptions& options);
   ~LocalSystem();  // stop()
   LocalSystem(const LocalSystem&) = delete;
   LocalSystem& operator=(const LocalSystem&) = delete;
@@ -52,7 +52,7 @@ class LocalSystem {
   const std::string& operator_password() const { return operator_password_; }
   serve::Server& server() { return *server_; }
   fleet::Fleet& fleet() { return *fleet_; }
-  fleet::BrokerProcess& broker() { return *broker_; }
+  broker::BrokerProcess& broker() { return *broker_; }
   const LocalSystemOptions& options() const { return options_; }
 
   struct RouteTarget;  // what the demo's extra API route acts on
@@ -60,7 +60,7 @@ class LocalSystem {
  private:
   LocalSystem() = default;
   LocalSystemOptions options_;
-  std::unique_ptr<fleet::BrokerProcess> broker_;
+  std::unique_ptr<broker::BrokerProcess> broker_;
   std::unique_ptr<serve::Server> server_;
   std::unique_ptr<fleet::Fleet> fleet_;
   std::shared_ptr<RouteTarget> route_fleet_;

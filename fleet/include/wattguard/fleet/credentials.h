@@ -30,12 +30,13 @@ struct CredentialSet {
   const BrokerLogin* find(const std::string& meter_id) const;
 };
 
-// Parses the text of a credentials file. Errors name the line, the field and the value.
-Expected<CredentialSet, std::string> parse_credentials(const std::string& text, const std::string& origin);
-Expected<CredentialSet, std::string> load_credentials(const std::filesystem::path& path);
+// Parses the text of a credentials file. Errors (kInvalidInput) carry `origin` and the line as source and
+// line, and name the field and the value in the message.
+Expected<CredentialSet> parse_credentials(const std::string& text, const std::string& origin);
+Expected<CredentialSet> load_credentials(const std::filesystem::path& path);
 // Writes them in the format above (mode 0600); the meters in `order` first, then the gateway.
-Expected<bool, std::string> save_credentials(const std::filesystem::path& path, const CredentialSet& set,
-                                             const std::vector<std::string>& order);
+Expected<void> save_credentials(const std::filesystem::path& path, const CredentialSet& set,
+                                const std::vector<std::string>& order);
 
 // A random password of 32 URL-safe characters (from /dev/urandom).
 std::string random_password();

@@ -108,7 +108,7 @@ struct MeterSnapshot {
 class Fleet {
  public:
   // Checks the configuration, builds the meters (and loads the state directory); does not connect.
-  static Expected<std::unique_ptr<Fleet>, std::string> create(const FleetConfig& config);
+  static Expected<std::unique_ptr<Fleet>> create(const FleetConfig& config);
   ~Fleet();  // stop()
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
@@ -147,7 +147,8 @@ class Fleet {
 // "m00001"-style ids for a configuration.
 std::vector<std::string> fleet_meter_ids(const FleetConfig& config);
 
-// Checks ranges and combinations; empty when usable, else a message naming the field and value.
-std::string validate(const FleetConfig& config);
+// Checks ranges and combinations: an error (kInvalidInput) names the setting and its value, and its
+// message reads "<setting>: <value> is not ...".
+Expected<void> validate(const FleetConfig& config);
 
 }  // namespace wattguard::fleet

@@ -53,8 +53,8 @@ class FleetJournal {
   // Opens (creating) <dir>/fleet.journal for the meters named, in fleet order, loads their state,
   // rewrites the file compacted (meters not named are forgotten) and starts the writer thread.
   // Fails if the directory is unusable, the file is not a fleet journal, or another process holds it.
-  static Expected<std::unique_ptr<FleetJournal>, std::string> open(const JournalOptions& options,
-                                                                    const std::vector<std::string>& meter_ids);
+  static Expected<std::unique_ptr<FleetJournal>> open(const JournalOptions& options,
+                                                      const std::vector<std::string>& meter_ids);
   ~FleetJournal();
   FleetJournal(const FleetJournal&) = delete;
   FleetJournal& operator=(const FleetJournal&) = delete;
@@ -101,9 +101,9 @@ class FleetJournal {
   explicit FleetJournal(const JournalOptions& options);
   uint64_t push(const Op& op);
   void writer_loop();
-  bool commit(std::vector<Op>& ops, std::string* error);
+  Expected<void> commit(std::vector<Op>& ops);
   void apply(const Op& op);
-  bool compact(std::string* error);
+  Expected<void> compact();
   void encode(const Op& op, std::string* out) const;
 
   JournalOptions options_;

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "wattguard/base/expected.h"
 
 #include "wattguard/fleet/fleet.h"
 
@@ -33,8 +36,8 @@ struct BrokerAddress {
 };
 std::optional<BrokerAddress> parse_broker_address(const std::string& text);
 
-// "bypass,magnet" -> kinds; error text naming the bad name, or empty.
-std::string parse_theft_kinds(const std::string& text, std::vector<TheftKind>* out);
+// "bypass,magnet" -> kinds; an error (kInvalidInput) names the unknown kind and lists the known ones.
+Expected<std::vector<TheftKind>> parse_theft_kinds(const std::string& text);
 
 // One status line: meters connected, readings made/acknowledged/queued/dropped/replayed.
 std::string describe_stats(const FleetStats& stats, std::size_t meters);

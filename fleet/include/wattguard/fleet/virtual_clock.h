@@ -1,4 +1,5 @@
-// Virtual wall-clock time for a fleet: real time, or faster (`--speed`) so tests take seconds.
+// Virtual wall-clock time for a fleet: real time, or faster (`--speed`) so tests take seconds. The real
+// wall clock (where a virtual meter checks a command's expiry) is wattguard::system_now_ms().
 #pragma once
 
 #include <chrono>
@@ -20,12 +21,6 @@ class VirtualClock {
   }
   double speed() const { return speed_; }
   int64_t start_ms() const { return start_unix_ms_; }
-
-  static int64_t wall_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
 
  private:
   int64_t start_unix_ms_;

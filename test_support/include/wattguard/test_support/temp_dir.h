@@ -9,12 +9,14 @@
 
 namespace wattguard::test_support {
 
+// Created empty (a leftover of an earlier run with the same process id is removed first), under the
+// system's temporary directory, named wattguard-<tag>-<pid>-<n>.
 class TempDir {
  public:
-  TempDir() {
+  explicit TempDir(const std::string& tag = "test") {
     static std::atomic<int> counter{0};
     path_ = std::filesystem::temp_directory_path() /
-            ("wattguard_api_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+            ("wattguard-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }

@@ -1,132 +1,13 @@
-// Test broker and client implementation (see test_broker.h).
-#include "wattguard/test_support/test_broker.h"
+// The blocking test MQTT client (see test_client.h).
+#include "wattguard/test_support/test_client.h"
 
-#include <arpa/inet.h>
 #include <mosquitto.h>
-#include <netinet/in.h>
-#include <pwd.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 namespace wattguard::test_support {
-namespace fs = std::filesystem;
-namespace {
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool port_open(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-}  // namespace
-
-std::string mosquitto_binary() {
-  for (const char* p : {"/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return "";
-}
-
-TestBroker::TestBroker(fs::path dir) : dir_(std::move(dir)) {
-  fs::create_directories(dir_);
-  port_ = free_port();
-  if (!fs::exists(password_file())) std::ofstream(password_file()).close();
-  if (!fs::exists(acl_file())) std::ofstream(acl_file()).close();
-  std::ofstream conf(dir_ / "mosquitto.conf");
-  // Started as root, mosquitto would switch to the "mosquitto" user, who cannot read our files.
-  if (const passwd* pw = ::getpwuid(::geteuid())) conf << "user " << pw->pw_name << "\n";
-  conf << "listener " << port_ << " 127.0.0.1\n"
-       << "allow_anonymous false\n"
-       << "password_file " << password_file().string() << "\n"
-       << "acl_file " << acl_file().string() << "\n"
-       << "persistence true\n"
-       << "persistence_location " << dir_.string() << "/\n"
-       << "autosave_interval 60\n"
-       << "max_queued_messages 1000000\n"
-       << "max_inflight_messages 100\n"
-       << "set_tcp_nodelay true\n"
-       << "log_dest file " << (dir_ / "mosquitto.log").string() << "\n"
-       << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
-}
-
-TestBroker::~TestBroker() { stop(); }
-
-bool TestBroker::start() {
-  if (pid_ > 0) return true;
-  const std::string bin = mosquitto_binary();
-  if (bin.empty()) return false;
-  const std::string conf = (dir_ / "mosquitto.conf").string();
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::execl(bin.c_str(), bin.c_str(), "-c", conf.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  for (int i = 0; i < 200; ++i) {
-    if (port_open(port_)) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-void TestBroker::stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 200; ++i) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-}
-
-void TestBroker::reload() {
-  if (pid_ > 0) ::kill(pid_, SIGHUP);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-}
-
-std::string TestBroker::log() const {
-  std::ifstream in(dir_ / "mosquitto.log");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// ------------------------------------------------------------ client
 
 TestClient::TestClient(int port, Options o) : port_(port) {
   mosquitto_lib_init();

@@ -1,12 +1,9 @@
-// Test helper: a real Mosquitto broker as a child process on a free loopback port, with its own
-// config, password file, ACL and persistence directory; plus a small synchronous MQTT client.
+// Test helper: a small synchronous MQTT client, for tests that talk to a real broker
+// (broker::BrokerProcess) as a meter or as the server would.
 #pragma once
-
-#include <sys/types.h>
 
 #include <atomic>
 #include <condition_variable>
-#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -17,31 +14,6 @@ struct mosquitto;
 struct mosquitto_message;
 
 namespace wattguard::test_support {
-
-// Path of the mosquitto binary, or empty if it is not installed.
-std::string mosquitto_binary();
-
-class TestBroker {
- public:
-  // dir: scratch directory for config, passwd, acl, persistence and log (created).
-  explicit TestBroker(std::filesystem::path dir);
-  ~TestBroker();  // stops the broker (SIGTERM, then SIGKILL)
-
-  bool start();          // false if it did not accept connections within 10 s (see log())
-  void stop();           // graceful: SIGTERM, wait (the broker saves its persistence file)
-  bool restart() { stop(); return start(); }
-  void reload();         // SIGHUP: re-read password and ACL files
-
-  int port() const { return port_; }
-  std::filesystem::path password_file() const { return dir_ / "passwd"; }
-  std::filesystem::path acl_file() const { return dir_ / "acl"; }
-  std::string log() const;
-
- private:
-  std::filesystem::path dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
-};
 
 // A blocking MQTT client for tests (libmosquitto with its own thread).
 class TestClient {

@@ -1,23 +1,23 @@
-// Mosquitto as a child process: configuration files, start, readiness, stop.
-#include "wattguard/fleet/broker_process.h"
+// Mosquitto as a child process: configuration files, start, readiness, stop, reload.
+#include "wattguard/broker/broker_process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
-namespace wattguard::fleet {
+namespace wattguard::broker {
 namespace {
 
 bool write_file(const std::filesystem::path& path, const std::string& text, mode_t mode) {
@@ -95,7 +95,26 @@ std::string broker_acl_text(const std::string& server_user, const std::optional<
   return acl;
 }
 
-uint16_t pick_free_port() {
+std::string mosquitto_binary() {
+  std::vector<std::string> dirs;
+  if (const char* path = std::getenv("PATH")) {
+    std::string rest = path;
+    for (std::size_t colon; (colon = rest.find(':')) != std::string::npos; rest.erase(0, colon + 1)) {
+      dirs.push_back(rest.substr(0, colon));
+    }
+    dirs.push_back(rest);
+  }
+  // Debian installs it in /usr/sbin, which a user's PATH may lack.
+  for (const char* d : {"/usr/sbin", "/usr/local/sbin"}) dirs.emplace_back(d);
+  for (const std::string& d : dirs) {
+    if (d.empty()) continue;
+    const std::string candidate = d + "/mosquitto";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
   sockaddr_in addr{};
@@ -111,23 +130,11 @@ uint16_t pick_free_port() {
   return port;
 }
 
-uint64_t raise_fd_limit() {
-  rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
-  if (lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &lim);
-    ::getrlimit(RLIMIT_NOFILE, &lim);
-  }
-  return lim.rlim_cur;
-}
+namespace {
 
-Expected<std::unique_ptr<BrokerProcess>, std::string> BrokerProcess::start(const BrokerSetup& setup, int timeout_ms) {
-  std::error_code ec;
-  std::filesystem::create_directories(setup.dir, ec);
-  if (ec) return "broker directory " + setup.dir.string() + ": " + ec.message();
-  const auto dir = std::filesystem::absolute(setup.dir);
-
+// The password file and the ACL for BrokerAccess::kUsers.
+Expected<void> write_user_files(const BrokerSetup& setup, const std::filesystem::path& passwd_path,
+                                const std::filesystem::path& acl_path) {
   // Passwords: written in plain text, then hashed in place by the broker's own tool, so the
   // format is whatever this Mosquitto version expects.
   const auto line = [&setup](const BrokerUser& u) {
@@ -136,28 +143,58 @@ Expected<std::unique_ptr<BrokerProcess>, std::string> BrokerProcess::start(const
   std::string passwd = line(setup.server);
   if (setup.gateway) passwd += line(*setup.gateway);
   for (const BrokerUser& m : setup.meters) passwd += line(m);
-  const auto passwd_path = dir / "passwd";
-  if (!write_file(passwd_path, passwd, 0600)) return "cannot write " + passwd_path.string();
+  if (!write_file(passwd_path, passwd, 0600)) return Error::io("cannot write " + passwd_path.string());
   if (!setup.hash_password && run_program({"mosquitto_passwd", "-U", passwd_path.string()}) != 0) {
-    return "mosquitto_passwd -U " + passwd_path.string() + " failed (is mosquitto installed?)";
+    return Error::unavailable("mosquitto_passwd -U " + passwd_path.string() + " failed (is mosquitto installed?)");
   }
-  const auto acl_path = dir / "acl";
   const std::optional<std::string> gateway_name =
       setup.gateway ? std::optional<std::string>(setup.gateway->name) : std::nullopt;
   if (!write_file(acl_path, setup.acl_text ? *setup.acl_text : broker_acl_text(setup.server.name, gateway_name), 0600)) {
-    return "cannot write " + acl_path.string();
+    return Error::io("cannot write " + acl_path.string());
+  }
+  return {};
+}
+
+// Empty files the caller fills (kept if they exist: a test may have written them already).
+Expected<void> create_caller_files(const std::filesystem::path& passwd_path, const std::filesystem::path& acl_path) {
+  for (const auto& path : {passwd_path, acl_path}) {
+    if (std::filesystem::exists(path)) continue;
+    if (!write_file(path, "", 0600)) return Error::io("cannot write " + path.string());
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<BrokerProcess>> BrokerProcess::prepare(const BrokerSetup& setup) {
+  std::error_code ec;
+  std::filesystem::create_directories(setup.dir, ec);
+  if (ec) return Error::io("broker directory " + setup.dir.string() + ": " + ec.message());
+  const auto dir = std::filesystem::absolute(setup.dir);
+  const auto passwd_path = dir / "passwd";
+  const auto acl_path = dir / "acl";
+  if (setup.access == BrokerAccess::kUsers) {
+    auto written = write_user_files(setup, passwd_path, acl_path);
+    if (!written.ok()) return std::move(written).error();
+  } else if (setup.access == BrokerAccess::kCallerFiles) {
+    auto written = create_caller_files(passwd_path, acl_path);
+    if (!written.ok()) return std::move(written).error();
   }
 
-  const uint16_t port = setup.port != 0 ? setup.port : pick_free_port();
-  if (port == 0) return std::string("no free TCP port on 127.0.0.1");
+  const uint16_t port = setup.port != 0 ? setup.port : free_port();
+  if (port == 0) return Error::unavailable("no free TCP port on 127.0.0.1");
   std::ostringstream conf;
   conf << "# Written by wattguard for a private broker; see docs/fleet.md.\n"
-       << "listener " << port << " 127.0.0.1\n"
-       << "allow_anonymous false\n"
-       << "password_file " << passwd_path.string() << "\n"
-       << "acl_file " << acl_path.string() << "\n"
-       // Thousands of meters: no connection cap (the process fd limit is the cap).
-       << "max_connections -1\n"
+       << "listener " << port << " 127.0.0.1\n";
+  if (setup.access == BrokerAccess::kAnonymous) {
+    conf << "allow_anonymous true\n";
+  } else {
+    conf << "allow_anonymous false\n"
+         << "password_file " << passwd_path.string() << "\n"
+         << "acl_file " << acl_path.string() << "\n";
+  }
+  // Thousands of meters: no connection cap (the process fd limit is the cap).
+  conf << "max_connections -1\n"
        // The server's persistent session must never drop QoS 1 readings while it catches up
        // (the default keeps only 1,000 queued per client).
        << "max_queued_messages 10000000\n"
@@ -173,24 +210,31 @@ Expected<std::unique_ptr<BrokerProcess>, std::string> BrokerProcess::start(const
   // files here (they belong to whoever started us). It is a private loopback broker: keep the user.
   if (::geteuid() == 0) conf << "user root\n";
   const auto conf_path = dir / "mosquitto.conf";
-  if (!write_file(conf_path, conf.str(), 0600)) return "cannot write " + conf_path.string();
+  if (!write_file(conf_path, conf.str(), 0600)) return Error::io("cannot write " + conf_path.string());
 
   std::unique_ptr<BrokerProcess> broker(new BrokerProcess());
   broker->dir_ = dir;
-  broker->executable_ = setup.executable;
+  broker->executable_ = setup.executable.empty() ? mosquitto_binary() : setup.executable;
+  if (broker->executable_.empty()) broker->executable_ = "mosquitto";  // fails at launch, naming it
   broker->port_ = port;
-  auto launched = broker->launch(timeout_ms);
-  if (!launched.ok()) return launched.error();
   return broker;
 }
 
-Expected<bool, std::string> BrokerProcess::launch(int timeout_ms) {
-  raise_fd_limit();  // the child inherits it
+Expected<std::unique_ptr<BrokerProcess>> BrokerProcess::start(const BrokerSetup& setup, int timeout_ms) {
+  auto prepared = prepare(setup);
+  if (!prepared.ok()) return prepared;
+  auto launched = prepared.value()->launch(timeout_ms);
+  if (!launched.ok()) return std::move(launched).error();
+  return prepared;
+}
+
+Expected<void> BrokerProcess::launch(int timeout_ms) {
+  if (pid_ > 0) return {};
   const std::string conf = (dir_ / "mosquitto.conf").string();
   const std::string stderr_path = (dir_ / "mosquitto.stderr").string();
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
-  if (pid < 0) return std::string("fork: ") + std::strerror(errno);
+  if (pid < 0) return Error::unavailable(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     // Never outlive the thread that started us (a crashed test must not leave brokers behind):
     // start brokers from a thread that lives as long as they should.
@@ -217,12 +261,13 @@ Expected<bool, std::string> BrokerProcess::launch(int timeout_ms) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return "mosquitto exited at start (status " + std::to_string(status) + "): " + log_tail();
+      return Error::unavailable("mosquitto exited at start (status " + std::to_string(status) + "): " + log_tail());
     }
-    if (port_accepts(port_)) return true;
+    if (port_accepts(port_)) return {};
     if (std::chrono::steady_clock::now() > deadline) {
       stop(1000);
-      return "mosquitto not accepting connections on port " + std::to_string(port_) + ": " + log_tail();
+      return Error::unavailable("mosquitto not accepting connections on port " + std::to_string(port_) + ": " +
+                                log_tail());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -254,9 +299,14 @@ void BrokerProcess::kill() {
   pid_ = -1;
 }
 
-Expected<bool, std::string> BrokerProcess::restart(int timeout_ms) {
+Expected<void> BrokerProcess::restart(int timeout_ms) {
   stop();
   return launch(timeout_ms);
+}
+
+void BrokerProcess::reload() {
+  if (pid_ > 0) ::kill(pid_, SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
 }
 
 std::string BrokerProcess::log_tail(std::size_t max_bytes) const {
@@ -275,4 +325,4 @@ std::string BrokerProcess::log_tail(std::size_t max_bytes) const {
 
 BrokerProcess::~BrokerProcess() { stop(); }
 
-}  // namespace wattguard::fleet
+}  // namespace wattguard::broker

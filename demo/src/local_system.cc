@@ -127,7 +127,7 @@ Expected<std::unique_ptr<LocalSystem>, std::string> LocalSystem::start(const Loc
     missing.push_back(std::move(info));
   }
   if (!missing.empty()) {
-    if (auto st = sys->server_->store().add_meters(missing); !st.ok()) return "registering meters: " + st.message;
+    if (auto st = sys->server_->store().add_meters(missing); !st.ok()) return "registering meters: " + st.error().message;
     sys->server_->meters_changed();
   }
 

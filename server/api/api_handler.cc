@@ -66,8 +66,8 @@ HttpResponse no_content() {
   return r;
 }
 
-HttpResponse storage_error(const storage::StoreStatus& status) {
-  spdlog::error("api: storage error: {} ({})", status.message, storage::store_code_name(status.code));
+HttpResponse storage_error(const Error& status) {
+  spdlog::error("api: storage error: {} ({})", status.message, error_code_name(status.code));
   return error_response(500, "storage_error", "", "the database could not answer; see the server log");
 }
 
@@ -702,8 +702,8 @@ HttpResponse ApiHandler::meter_readings(const Caller& caller, const std::string&
   if (!visible_meter(caller, id)) return meter_not_found(id);
   auto series = deps_.store->readings(id, from_ms, to_ms, step_ms, static_cast<std::size_t>(max_points));
   if (!series.ok()) {
-    if (series.error().code == storage::StoreCode::kNotFound) return meter_not_found(id);
-    if (series.error().code == storage::StoreCode::kInvalidArgument) return bad_param("step", series.error().message);
+    if (series.error().code == ErrorCode::kNotFound) return meter_not_found(id);
+    if (series.error().code == ErrorCode::kInvalidInput) return bad_param("step", series.error().message);
     return storage_error(series.error());
   }
   json points = json::array();
@@ -816,7 +816,7 @@ HttpResponse ApiHandler::get_command(const Caller& caller, const std::string& id
   if (!visible_meter(caller, id)) return meter_not_found(id);
   auto record = deps_.store->get_command(command_id);
   if (!record.ok()) {
-    if (record.error().code == storage::StoreCode::kNotFound) {
+    if (record.error().code == ErrorCode::kNotFound) {
       return error_response(404, "command_not_found", "command_id", "no command '" + command_id + "'");
     }
     return storage_error(record.error());
@@ -888,13 +888,13 @@ HttpResponse ApiHandler::set_user_meters(const HttpRequest& req, const Caller& c
     if (std::find(meters->begin(), meters->end(), id) != meters->end()) continue;
     storage::MeterInfo info = *snap->find(id);
     info.owner.clear();
-    if (auto st = deps_.store->update_meter(info); !st.ok()) return storage_error(st);
+    if (auto st = deps_.store->update_meter(info); !st.ok()) return storage_error(st.error());
   }
   for (const auto& id : *meters) {
     auto info = deps_.store->get_meter(id);
     if (!info.ok()) return storage_error(info.error());
     info->owner = user->name;
-    if (auto st = deps_.store->update_meter(*info); !st.ok()) return storage_error(st);
+    if (auto st = deps_.store->update_meter(*info); !st.ok()) return storage_error(st.error());
   }
   directory_.invalidate();
   std::string list;
@@ -934,7 +934,7 @@ HttpResponse ApiHandler::add_user(const HttpRequest& req, const Caller& caller) 
     auto info = deps_.store->get_meter(id);
     if (!info.ok()) return storage_error(info.error());
     info->owner = *name;
-    if (auto st = deps_.store->update_meter(*info); !st.ok()) return storage_error(st);
+    if (auto st = deps_.store->update_meter(*info); !st.ok()) return storage_error(st.error());
   }
   directory_.invalidate();
   audit(caller, "user.add", *name, role_name(*role));
@@ -986,7 +986,7 @@ HttpResponse ApiHandler::delete_user(const Caller& caller, const std::string& na
   for (const auto& id : snap->owned_by(user->name)) {
     storage::MeterInfo info = *snap->find(id);
     info.owner.clear();
-    if (auto st = deps_.store->update_meter(info); !st.ok()) return storage_error(st);
+    if (auto st = deps_.store->update_meter(info); !st.ok()) return storage_error(st.error());
   }
   directory_.invalidate();
   const auto outcome = deps_.auth->delete_user(user->name);

@@ -163,11 +163,15 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   policy.hour1_days = config.storage.retention.hour1_days;
   policy.day1_days = config.storage.retention.day1_days;
   if (auto st = im->store->set_retention(policy); !st.ok()) {
-    *error = "storage.retention: " + st.message;
+    *error = "storage.retention: " + st.error().message;
     return nullptr;
   }
-  im->auth = api::AuthStore::open(db_path, error);
-  if (!im->auth) return nullptr;
+  auto auth = api::AuthStore::open(db_path);
+  if (!auth.ok()) {
+    *error = auth.error().message;
+    return nullptr;
+  }
+  im->auth = std::move(auth.value());
 
   alerts::AlertServiceOptions ao;
   ao.database_path = db_path;

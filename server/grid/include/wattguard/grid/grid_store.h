@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "wattguard/storage/sqlite_db.h"
-#include "wattguard/storage/store_status.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::grid {
 

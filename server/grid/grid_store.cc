@@ -5,7 +5,6 @@
 
 namespace wattguard::grid {
 
-using Expected<void>;
 
 namespace {
 

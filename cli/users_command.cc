@@ -40,10 +40,9 @@ serve::ServerConfig resolve(const StoreArgs& a) {
 std::unique_ptr<api::AuthStore> open_auth(const serve::ServerConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(config.database_path()).parent_path(), ec);
-  std::string error;
-  auto auth = api::AuthStore::open(config.database_path(), &error);
-  if (!auth) throw std::runtime_error("cannot open the user database: " + error);
-  return auth;
+  auto auth = api::AuthStore::open(config.database_path());
+  if (!auth.ok()) throw std::runtime_error("cannot open the user database: " + auth.error().message);
+  return std::move(auth.value());
 }
 
 api::PasswordCost cost_of(const serve::ServerConfig& config) {
@@ -78,7 +77,7 @@ void assign_meters(const serve::ServerConfig& config, const std::string& user, c
                      " (provision it first, or run the demo once)");
     }
     info->owner = user;
-    if (auto st = (*store)->update_meter(*info); !st.ok()) throw std::runtime_error(st.message);
+    if (auto st = (*store)->update_meter(*info); !st.ok()) throw std::runtime_error(st.error().message);
   }
 }
 

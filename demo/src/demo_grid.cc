@@ -82,7 +82,7 @@ Expected<DemoGridSummary> seed_demo_grid(serve::Server& server, const DemoGridOp
     for (int c : t.consumers) provision(g.consumers[static_cast<size_t>(c)].id, "Household on " + t.id);
   }
   if (!missing.empty()) {
-    if (auto st = store.add_meters(missing); !st.ok()) return Error::io("demo grid: provisioning meters: " + st.message);
+    if (auto st = store.add_meters(missing); !st.ok()) return Error::io("demo grid: provisioning meters: " + st.error().message);
     server.meters_changed();
   }
 
@@ -105,7 +105,7 @@ Expected<DemoGridSummary> seed_demo_grid(serve::Server& server, const DemoGridOp
     summary.consumers += tr.consumers.size();
     topology.push_back(std::move(tr));
   }
-  if (auto st = server.grid().replace_all(topology, now_ms); !st.ok()) return Error::io("demo grid: topology: " + st.message);
+  if (auto st = server.grid().replace_all(topology, now_ms); !st.ok()) return Error::io("demo grid: topology: " + st.error().message);
   summary.transformers = topology.size();
   for (const auto& c : g.consumers) {
     if (!evaluation::is_theft(c.scenario)) continue;

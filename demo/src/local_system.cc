@@ -133,7 +133,7 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
     missing.push_back(std::move(info));
   }
   if (!missing.empty()) {
-    if (auto st = sys->server_->store().add_meters(missing); !st.ok()) return Error::io("registering meters: " + st.message);
+    if (auto st = sys->server_->store().add_meters(missing); !st.ok()) return Error::io("registering meters: " + st.error().message);
     sys->server_->meters_changed();
   }
 

@@ -141,7 +141,7 @@ struct AlertService::Impl {
 
   int64_t now() const { return options.now_ms ? options.now_ms() : system_now_ms(); }
 
-  void log_error(const std::string& what, const storage::StoreStatus& st) {
+  void log_error(const std::string& what, const Error& st) {
     spdlog::error("alerts: {}: {}", what, st.message);
   }
 
@@ -198,7 +198,7 @@ struct AlertService::Impl {
     if (current->state == AlertState::kClosed) return AlertUpdateError::kAlreadyClosed;
     const int64_t t = now();
     Transaction tx(*db);
-    if (auto st = tx.begin_immediate(); !st.ok()) return log_error("begin", st), AlertUpdateError::kStorageFailed;
+    if (auto st = tx.begin_immediate(); !st.ok()) return log_error("begin", st.error()), AlertUpdateError::kStorageFailed;
     auto s = db->prepare("UPDATE alerts SET state=?, updated_ms=? WHERE id=?");
     if (!s.ok()) return AlertUpdateError::kStorageFailed;
     s->bind(1, alert_state_name(to));
@@ -207,7 +207,7 @@ struct AlertService::Impl {
     if (s->step() != SQLITE_DONE) return AlertUpdateError::kStorageFailed;
     if (!insert_action(id, {t, user, to == AlertState::kClosed ? "close" : "acknowledge", note}))
       return AlertUpdateError::kStorageFailed;
-    if (auto st = tx.commit(); !st.ok()) return log_error("commit", st), AlertUpdateError::kStorageFailed;
+    if (auto st = tx.commit(); !st.ok()) return log_error("commit", st.error()), AlertUpdateError::kStorageFailed;
     return std::nullopt;
   }
 };
@@ -227,12 +227,12 @@ std::unique_ptr<AlertService> AlertService::open(AlertServiceOptions options, st
   im->db = std::move(db.value());
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
     if (auto st = im->db->exec(pragma); !st.ok()) {
-      *error = st.message;
+      *error = st.error().message;
       return nullptr;
     }
   }
   if (auto st = im->db->exec(kSchema); !st.ok()) {
-    *error = "alert tables: " + st.message;
+    *error = "alert tables: " + st.error().message;
     return nullptr;
   }
   return std::unique_ptr<AlertService>(new AlertService(std::move(im)));
@@ -255,7 +255,7 @@ int64_t AlertService::raise(const NewAlert& in) {
   {
     std::lock_guard lock(im.mutex);
     Transaction tx(*im.db);
-    if (auto st = tx.begin_immediate(); !st.ok()) return im.log_error("raise: begin", st), 0;
+    if (auto st = tx.begin_immediate(); !st.ok()) return im.log_error("raise: begin", st.error()), 0;
     {
       auto s = im.db->prepare("SELECT id FROM alerts WHERE dedup_key=? AND cleared_ms=0 AND state<>'closed'");
       if (!s.ok()) return im.log_error("raise: prepare", s.error()), 0;
@@ -302,7 +302,7 @@ int64_t AlertService::raise(const NewAlert& in) {
         if (d->step() != SQLITE_DONE) return im.log_error("raise: outbox", im.db->last_error("outbox")), 0;
       }
     }
-    if (auto st = tx.commit(); !st.ok()) return im.log_error("raise: commit", st), 0;
+    if (auto st = tx.commit(); !st.ok()) return im.log_error("raise: commit", st.error()), 0;
   }
   if (created) {
     spdlog::warn("alert {}: {} meter={} transformer={} area={} score={:.3g}", id, in.kind, in.meter_id,
@@ -331,7 +331,7 @@ void AlertService::clear(const std::string& dedup_key, int64_t t_ms) {
   Impl& im = *impl_;
   std::lock_guard lock(im.mutex);
   Transaction tx(*im.db);
-  if (auto st = tx.begin_immediate(); !st.ok()) return im.log_error("clear: begin", st);
+  if (auto st = tx.begin_immediate(); !st.ok()) return im.log_error("clear: begin", st.error());
   int64_t id = 0;
   std::string kind;
   {
@@ -355,7 +355,7 @@ void AlertService::clear(const std::string& dedup_key, int64_t t_ms) {
   s->bind(4, id);
   if (s->step() != SQLITE_DONE) return im.log_error("clear", im.db->last_error("clear"));
   if (!im.insert_action(id, {t, "system", "clear", close ? "condition ended; closed" : "condition ended"})) return;
-  if (auto st = tx.commit(); !st.ok()) im.log_error("clear: commit", st);
+  if (auto st = tx.commit(); !st.ok()) im.log_error("clear: commit", st.error());
 }
 
 std::vector<Alert> AlertService::list(const AlertQuery& q) {

@@ -34,9 +34,9 @@ class ApiFixture : public ::testing::Test {
     auto opened = storage::SqliteStore::open(so);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(opened.value());
-    std::string error;
-    auth_ = AuthStore::open(so.path, &error);
-    ASSERT_TRUE(auth_) << error;
+    auto auth = AuthStore::open(so.path);
+    ASSERT_TRUE(auth.ok()) << auth.error().message;
+    auth_ = std::move(auth.value());
     admin_token_ = auth_->create_token(TokenScope::kAdmin, "test admin", now_ms / 1000);
     read_token_ = auth_->create_token(TokenScope::kRead, "test read", now_ms / 1000);
   }

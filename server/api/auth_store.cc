@@ -1,9 +1,9 @@
 // SQLite persistence of users, sessions and API tokens.
 #include "wattguard/api/auth_store.h"
 
-#include <sqlite3.h>
-
 #include <stdexcept>
+
+#include "wattguard/storage/sqlite_db.h"
 
 namespace wattguard::api {
 namespace {
@@ -32,46 +32,28 @@ CREATE TABLE IF NOT EXISTS auth_tokens (
 );
 )sql";
 
-// A prepared statement that finalizes itself. Statements are prepared per call: auth calls
-// are rare (sign-in, one look-up per API request), so caching them buys little.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
-      // Our own SQL failing to prepare is a bug, not an expected failure.
-      throw std::logic_error(std::string("auth_store: bad SQL: ") + sqlite3_errmsg(db));
-    }
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
+using storage::Db;
+using storage::Stmt;
 
-  Statement& bind(int index, int64_t value) {
-    sqlite3_bind_int64(stmt_, index, value);
-    return *this;
-  }
-  Statement& bind(int index, std::string_view value) {
-    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE, or an error code.
-  int step() { return sqlite3_step(stmt_); }
-  int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string text_at(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
-  }
+// A cached statement of the store's own SQL. Failing to prepare it is a bug (or a file that is not ours),
+// not an expected failure.
+Stmt prepared(Db& db, const char* sql) {
+  auto s = db.prepare(sql);
+  if (!s.ok()) throw std::logic_error("auth_store: bad SQL: " + s.error().message);
+  return std::move(s.value());
+}
 
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
+// Primary result code: the connection reports extended codes (SQLITE_CONSTRAINT_UNIQUE...).
+int primary_code(int rc) { return rc & 0xff; }
 
-User user_from_row(const Statement& s) {
+AuthOutcome database_error(const Db& db, int rc) { return AuthOutcome{db.error_from(rc, "database error").message, ""}; }
+
+User user_from_row(const Stmt& s) {
   User u;
-  u.id = s.int_at(0);
-  u.name = s.text_at(1);
-  u.role = role_from_name(s.text_at(2)).value_or(Role::kConsumer);
-  u.created_at_s = s.int_at(3);
+  u.id = s.int64(0);
+  u.name = s.text(1);
+  u.role = role_from_name(s.text(2)).value_or(Role::kConsumer);
+  u.created_at_s = s.int64(3);
   return u;
 }
 
@@ -119,44 +101,28 @@ std::string check_password_rules(std::string_view password) {
   return "";
 }
 
-std::unique_ptr<AuthStore> AuthStore::open(const std::string& path, std::string* error) {
-  sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    if (error != nullptr) *error = path + ": " + (db != nullptr ? sqlite3_errmsg(db) : "cannot open");
-    sqlite3_close(db);
-    return nullptr;
-  }
-  std::unique_ptr<AuthStore> store(new AuthStore(db));
+Expected<std::unique_ptr<AuthStore>> AuthStore::open(const std::string& path) {
   // The readings store writes to the same file all the time: wait for its lock instead of failing.
-  sqlite3_busy_timeout(db, 5000);
-  std::string err;
+  auto db = Db::open(path, 5000);
+  if (!db.ok()) return db.error();
   // WAL is persistent in the file; setting it here too means `users add` before the first
   // `serve` leaves the file as the readings store expects it.
-  if (!store->exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", &err) ||
-      !store->exec(kSchema, &err)) {
-    if (error != nullptr) *error = path + ": " + err;
-    return nullptr;
+  for (const char* sql : {"PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", kSchema}) {
+    if (auto st = db.value()->exec(sql); !st.ok()) {
+      Error e = std::move(st).error();
+      e.message = path + ": " + e.message;
+      return e;
+    }
   }
-  return store;
+  return std::unique_ptr<AuthStore>(new AuthStore(std::move(db.value())));
 }
 
-AuthStore::AuthStore(sqlite3* db) : db_(db) {}
+AuthStore::AuthStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 
-AuthStore::~AuthStore() { sqlite3_close(db_); }
-
-bool AuthStore::exec(const char* sql, std::string* error) {
-  char* msg = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-    if (error != nullptr) *error = msg != nullptr ? msg : "SQL error";
-    sqlite3_free(msg);
-    return false;
-  }
-  return true;
-}
+AuthStore::~AuthStore() = default;
 
 std::optional<User> AuthStore::user_by_name_locked(const std::string& name) {
-  Statement s(db_, "SELECT id, name, role, created_at FROM auth_users WHERE name = ?");
+  Stmt s = prepared(*db_, "SELECT id, name, role, created_at FROM auth_users WHERE name = ?");
   s.bind(1, name);
   if (s.step() != SQLITE_ROW) return std::nullopt;
   return user_from_row(s);
@@ -170,11 +136,14 @@ AuthOutcome AuthStore::add_user(const std::string& name, Role role, std::string_
   const auto hash = hash_password(password, cost);
   if (!hash) return fail("password", "out of memory hashing the password");
   std::lock_guard lock(mutex_);
-  Statement s(db_, "INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)");
-  s.bind(1, name).bind(2, role_name(role)).bind(3, *hash).bind(4, now_s);
+  Stmt s = prepared(*db_, "INSERT INTO auth_users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)");
+  s.bind(1, name);
+  s.bind(2, role_name(role));
+  s.bind(3, *hash);
+  s.bind(4, now_s);
   const int rc = s.step();
-  if (rc == SQLITE_CONSTRAINT) return fail("name", "a user named '" + name + "' already exists");
-  if (rc != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
+  if (primary_code(rc) == SQLITE_CONSTRAINT) return fail("name", "a user named '" + name + "' already exists");
+  if (rc != SQLITE_DONE) return database_error(*db_, rc);
   return {};
 }
 
@@ -186,17 +155,17 @@ std::optional<User> AuthStore::find_user(const std::string& name) {
 std::vector<User> AuthStore::list_users() {
   std::lock_guard lock(mutex_);
   std::vector<User> users;
-  Statement s(db_, "SELECT id, name, role, created_at FROM auth_users ORDER BY name");
+  Stmt s = prepared(*db_, "SELECT id, name, role, created_at FROM auth_users ORDER BY name");
   while (s.step() == SQLITE_ROW) users.push_back(user_from_row(s));
   return users;
 }
 
 AuthOutcome AuthStore::delete_user(const std::string& name) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "DELETE FROM auth_users WHERE name = ?");
+  Stmt s = prepared(*db_, "DELETE FROM auth_users WHERE name = ?");
   s.bind(1, name);
-  if (s.step() != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
-  if (sqlite3_changes(db_) == 0) return fail("name", "no user named '" + name + "'");
+  if (const int rc = s.step(); rc != SQLITE_DONE) return database_error(*db_, rc);
+  if (db_->changes() == 0) return fail("name", "no user named '" + name + "'");
   return {};
 }
 
@@ -205,12 +174,13 @@ AuthOutcome AuthStore::set_password(const std::string& name, std::string_view pa
   const auto hash = hash_password(password, cost);
   if (!hash) return fail("password", "out of memory hashing the password");
   std::lock_guard lock(mutex_);
-  Statement s(db_, "UPDATE auth_users SET password_hash = ? WHERE name = ?");
-  s.bind(1, *hash).bind(2, name);
-  if (s.step() != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
-  if (sqlite3_changes(db_) == 0) return fail("name", "no user named '" + name + "'");
+  Stmt s = prepared(*db_, "UPDATE auth_users SET password_hash = ? WHERE name = ?");
+  s.bind(1, *hash);
+  s.bind(2, name);
+  if (const int rc = s.step(); rc != SQLITE_DONE) return database_error(*db_, rc);
+  if (db_->changes() == 0) return fail("name", "no user named '" + name + "'");
   // A new password ends the user's other sessions.
-  Statement end(db_, "DELETE FROM auth_sessions WHERE user_id = (SELECT id FROM auth_users WHERE name = ?)");
+  Stmt end = prepared(*db_, "DELETE FROM auth_sessions WHERE user_id = (SELECT id FROM auth_users WHERE name = ?)");
   end.bind(1, name);
   end.step();
   return {};
@@ -218,17 +188,18 @@ AuthOutcome AuthStore::set_password(const std::string& name, std::string_view pa
 
 AuthOutcome AuthStore::set_role(const std::string& name, Role role) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "UPDATE auth_users SET role = ? WHERE name = ?");
-  s.bind(1, role_name(role)).bind(2, name);
-  if (s.step() != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
-  if (sqlite3_changes(db_) == 0) return fail("name", "no user named '" + name + "'");
+  Stmt s = prepared(*db_, "UPDATE auth_users SET role = ? WHERE name = ?");
+  s.bind(1, role_name(role));
+  s.bind(2, name);
+  if (const int rc = s.step(); rc != SQLITE_DONE) return database_error(*db_, rc);
+  if (db_->changes() == 0) return fail("name", "no user named '" + name + "'");
   return {};
 }
 
 int64_t AuthStore::user_count() {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "SELECT COUNT(*) FROM auth_users");
-  return s.step() == SQLITE_ROW ? s.int_at(0) : 0;
+  Stmt s = prepared(*db_, "SELECT COUNT(*) FROM auth_users");
+  return s.step() == SQLITE_ROW ? s.int64(0) : 0;
 }
 
 std::optional<User> AuthStore::check_password(const std::string& name, std::string_view password,
@@ -237,11 +208,11 @@ std::optional<User> AuthStore::check_password(const std::string& name, std::stri
   std::optional<User> user;
   {
     std::lock_guard lock(mutex_);
-    Statement s(db_, "SELECT id, name, role, created_at, password_hash FROM auth_users WHERE name = ?");
+    Stmt s = prepared(*db_, "SELECT id, name, role, created_at, password_hash FROM auth_users WHERE name = ?");
     s.bind(1, name);
     if (s.step() == SQLITE_ROW) {
       user = user_from_row(s);
-      stored = s.text_at(4);
+      stored = s.text(4);
     }
   }
   // Verify outside the lock (argon2id is slow on purpose), and verify even for unknown names.
@@ -253,8 +224,11 @@ std::optional<User> AuthStore::check_password(const std::string& name, std::stri
 std::string AuthStore::create_session(int64_t user_id, int64_t now_s, int64_t ttl_s) {
   const std::string id = random_secret(32);
   std::lock_guard lock(mutex_);
-  Statement s(db_, "INSERT INTO auth_sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)");
-  s.bind(1, hash_secret(id)).bind(2, user_id).bind(3, now_s).bind(4, now_s + ttl_s);
+  Stmt s = prepared(*db_, "INSERT INTO auth_sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)");
+  s.bind(1, hash_secret(id));
+  s.bind(2, user_id);
+  s.bind(3, now_s);
+  s.bind(4, now_s + ttl_s);
   if (s.step() != SQLITE_DONE) return "";
   return id;
 }
@@ -262,30 +236,31 @@ std::string AuthStore::create_session(int64_t user_id, int64_t now_s, int64_t tt
 std::optional<AuthStore::SessionUser> AuthStore::session_user(std::string_view session_id, int64_t now_s) {
   if (session_id.empty() || session_id.size() > 128) return std::nullopt;
   std::lock_guard lock(mutex_);
-  Statement s(db_,
-              "SELECT u.id, u.name, u.role, u.created_at, s.expires_at FROM auth_sessions s "
-              "JOIN auth_users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?");
-  s.bind(1, hash_secret(session_id)).bind(2, now_s);
+  Stmt s = prepared(*db_,
+                    "SELECT u.id, u.name, u.role, u.created_at, s.expires_at FROM auth_sessions s "
+                    "JOIN auth_users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?");
+  s.bind(1, hash_secret(session_id));
+  s.bind(2, now_s);
   if (s.step() != SQLITE_ROW) return std::nullopt;
   SessionUser result;
   result.user = user_from_row(s);
-  result.expires_at_s = s.int_at(4);
+  result.expires_at_s = s.int64(4);
   return result;
 }
 
 void AuthStore::delete_session(std::string_view session_id) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "DELETE FROM auth_sessions WHERE id_hash = ?");
+  Stmt s = prepared(*db_, "DELETE FROM auth_sessions WHERE id_hash = ?");
   s.bind(1, hash_secret(session_id));
   s.step();
 }
 
 int64_t AuthStore::purge_expired_sessions(int64_t now_s) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "DELETE FROM auth_sessions WHERE expires_at <= ?");
+  Stmt s = prepared(*db_, "DELETE FROM auth_sessions WHERE expires_at <= ?");
   s.bind(1, now_s);
   s.step();
-  return sqlite3_changes(db_);
+  return db_->changes();
 }
 
 std::string AuthStore::create_token(TokenScope scope, const std::string& label, int64_t now_s) {
@@ -301,38 +276,41 @@ AuthOutcome AuthStore::add_token(std::string_view token, TokenScope scope, const
     if (ch <= ' ' || ch > '~') return fail("token", "token must be printable ASCII without spaces");
   }
   std::lock_guard lock(mutex_);
-  Statement s(db_, "INSERT INTO auth_tokens (token_hash, scope, label, created_at) VALUES (?, ?, ?, ?)");
-  s.bind(1, hash_secret(token)).bind(2, scope_name(scope)).bind(3, label).bind(4, now_s);
+  Stmt s = prepared(*db_, "INSERT INTO auth_tokens (token_hash, scope, label, created_at) VALUES (?, ?, ?, ?)");
+  s.bind(1, hash_secret(token));
+  s.bind(2, scope_name(scope));
+  s.bind(3, label);
+  s.bind(4, now_s);
   const int rc = s.step();
-  if (rc == SQLITE_CONSTRAINT) return fail("token", "this token already exists");
-  if (rc != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
+  if (primary_code(rc) == SQLITE_CONSTRAINT) return fail("token", "this token already exists");
+  if (rc != SQLITE_DONE) return database_error(*db_, rc);
   return {};
 }
 
 std::optional<TokenInfo> AuthStore::find_token(std::string_view token) {
   if (token.empty() || token.size() > 256) return std::nullopt;
   std::lock_guard lock(mutex_);
-  Statement s(db_, "SELECT id, scope, label, created_at FROM auth_tokens WHERE token_hash = ?");
+  Stmt s = prepared(*db_, "SELECT id, scope, label, created_at FROM auth_tokens WHERE token_hash = ?");
   s.bind(1, hash_secret(token));
   if (s.step() != SQLITE_ROW) return std::nullopt;
   TokenInfo info;
-  info.id = s.int_at(0);
-  info.scope = scope_from_name(s.text_at(1)).value_or(TokenScope::kRead);
-  info.label = s.text_at(2);
-  info.created_at_s = s.int_at(3);
+  info.id = s.int64(0);
+  info.scope = scope_from_name(s.text(1)).value_or(TokenScope::kRead);
+  info.label = s.text(2);
+  info.created_at_s = s.int64(3);
   return info;
 }
 
 std::vector<TokenInfo> AuthStore::list_tokens() {
   std::lock_guard lock(mutex_);
   std::vector<TokenInfo> tokens;
-  Statement s(db_, "SELECT id, scope, label, created_at FROM auth_tokens ORDER BY id");
+  Stmt s = prepared(*db_, "SELECT id, scope, label, created_at FROM auth_tokens ORDER BY id");
   while (s.step() == SQLITE_ROW) {
     TokenInfo info;
-    info.id = s.int_at(0);
-    info.scope = scope_from_name(s.text_at(1)).value_or(TokenScope::kRead);
-    info.label = s.text_at(2);
-    info.created_at_s = s.int_at(3);
+    info.id = s.int64(0);
+    info.scope = scope_from_name(s.text(1)).value_or(TokenScope::kRead);
+    info.label = s.text(2);
+    info.created_at_s = s.int64(3);
     tokens.push_back(std::move(info));
   }
   return tokens;
@@ -340,10 +318,10 @@ std::vector<TokenInfo> AuthStore::list_tokens() {
 
 AuthOutcome AuthStore::revoke_token(int64_t id) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "DELETE FROM auth_tokens WHERE id = ?");
+  Stmt s = prepared(*db_, "DELETE FROM auth_tokens WHERE id = ?");
   s.bind(1, id);
-  if (s.step() != SQLITE_DONE) return fail("", std::string("database error: ") + sqlite3_errmsg(db_));
-  if (sqlite3_changes(db_) == 0) return fail("id", "no token with id " + std::to_string(id));
+  if (const int rc = s.step(); rc != SQLITE_DONE) return database_error(*db_, rc);
+  if (db_->changes() == 0) return fail("id", "no token with id " + std::to_string(id));
   return {};
 }
 

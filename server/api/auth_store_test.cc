@@ -14,9 +14,9 @@ namespace {
 class AuthStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string error;
-    store_ = AuthStore::open(dir_.file("auth.db"), &error);
-    ASSERT_TRUE(store_) << error;
+    auto opened = AuthStore::open(dir_.file("auth.db"));
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    store_ = std::move(opened.value());
   }
   TempDir dir_;
   std::unique_ptr<AuthStore> store_;
@@ -121,17 +121,18 @@ TEST_F(AuthStoreTest, DataSurvivesReopen) {
   ASSERT_TRUE(store_->add_user("hank", Role::kAdmin, "password-1", PasswordCost::kMin, 1).ok());
   const std::string token = store_->create_token(TokenScope::kRead, "", 1);
   store_.reset();
-  std::string error;
-  store_ = AuthStore::open(dir_.file("auth.db"), &error);
-  ASSERT_TRUE(store_) << error;
+  auto reopened = AuthStore::open(dir_.file("auth.db"));
+  ASSERT_TRUE(reopened.ok()) << reopened.error().to_string();
+  store_ = std::move(reopened.value());
   EXPECT_TRUE(store_->check_password("hank", "password-1", PasswordCost::kMin));
   EXPECT_TRUE(store_->find_token(token));
 }
 
 TEST(AuthStoreOpen, ReportsUnopenableFile) {
-  std::string error;
-  EXPECT_FALSE(AuthStore::open("/nonexistent-dir/x/auth.db", &error));
-  EXPECT_NE(error.find("/nonexistent-dir/x/auth.db"), std::string::npos) << error;
+  auto opened = AuthStore::open("/nonexistent-dir/x/auth.db");
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::kIoError);
+  EXPECT_NE(opened.error().message.find("/nonexistent-dir/x/auth.db"), std::string::npos) << opened.error().message;
 }
 
 }  // namespace

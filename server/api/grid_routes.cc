@@ -23,7 +23,7 @@ HttpResponse transformer_not_found(const std::string& id) {
   return error_response(404, "transformer_not_found", "id", "no transformer '" + id + "'");
 }
 
-HttpResponse grid_storage_error(const storage::StoreStatus& status) { return storage_error(status, "grid"); }
+HttpResponse grid_storage_error(const Error& status) { return storage_error(status, "grid"); }
 
 // A bad file: 400 with the row's line, column and value besides the usual error members.
 HttpResponse bad_file(const Error& e) {
@@ -203,7 +203,7 @@ HttpResponse GridRoutes::list(const RequestTarget& target) {
 HttpResponse GridRoutes::get(const std::string& id, const RequestTarget& target) {
   auto t = deps_.grid->get(id);
   if (!t.ok()) {
-    if (t.error().code == storage::StoreCode::kNotFound) return transformer_not_found(id);
+    if (t.error().code == ErrorCode::kNotFound) return transformer_not_found(id);
     return grid_storage_error(t.error());
   }
   int64_t limit = 96;
@@ -258,8 +258,8 @@ HttpResponse GridRoutes::add(const HttpRequest& req, const Caller& caller) {
     return error_response(409, "transformer_exists", "id", "transformer '" + t.id + "' exists");
   }
   if (auto s = deps_.grid->add(t, deps_.now_ms()); !s.ok()) {
-    if (s.code == storage::StoreCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.message);
-    return grid_storage_error(s);
+    if (s.error().code == ErrorCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.error().message);
+    return grid_storage_error(s.error());
   }
   audit(caller, "transformer.add", t.id, std::to_string(t.consumers.size()) + " consumers, check " + t.check_meter);
   auto stored = deps_.grid->get(t.id);
@@ -271,8 +271,8 @@ HttpResponse GridRoutes::add(const HttpRequest& req, const Caller& caller) {
 
 HttpResponse GridRoutes::remove(const std::string& id, const Caller& caller) {
   if (auto s = deps_.grid->remove(id); !s.ok()) {
-    if (s.code == storage::StoreCode::kNotFound) return transformer_not_found(id);
-    return grid_storage_error(s);
+    if (s.error().code == ErrorCode::kNotFound) return transformer_not_found(id);
+    return grid_storage_error(s.error());
   }
   audit(caller, "transformer.delete", id, "");
   return no_content();
@@ -283,7 +283,7 @@ HttpResponse GridRoutes::set_members(const HttpRequest& req, const std::string& 
   if (body.is_discarded() || !body.is_object()) return bad_param("body", "the body is not a JSON object");
   auto current = deps_.grid->get(id);
   if (!current.ok()) {
-    if (current.error().code == storage::StoreCode::kNotFound) return transformer_not_found(id);
+    if (current.error().code == ErrorCode::kNotFound) return transformer_not_found(id);
     return grid_storage_error(current.error());
   }
   const TransformerMembers members(body);
@@ -304,9 +304,9 @@ HttpResponse GridRoutes::set_members(const HttpRequest& req, const std::string& 
     return bad_param(checked.error().field, grid::describe_error(checked.error()));
   }
   if (auto s = deps_.grid->set_members(id, t.check_meter, t.consumers, name, area); !s.ok()) {
-    if (s.code == storage::StoreCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.message);
-    if (s.code == storage::StoreCode::kNotFound) return transformer_not_found(id);
-    return grid_storage_error(s);
+    if (s.error().code == ErrorCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.error().message);
+    if (s.error().code == ErrorCode::kNotFound) return transformer_not_found(id);
+    return grid_storage_error(s.error());
   }
   audit(caller, "transformer.members", id, std::to_string(t.consumers.size()) + " consumers, check " + t.check_meter);
   auto stored = deps_.grid->get(id);
@@ -329,7 +329,7 @@ HttpResponse GridRoutes::replace_topology(const HttpRequest& req, const Caller& 
   if (!parsed.ok()) return bad_file(parsed.error());
   size_t previous = 0;
   if (auto before = deps_.grid->list(); before.ok()) previous = before->size();
-  if (auto s = deps_.grid->replace_all(parsed.value(), deps_.now_ms()); !s.ok()) return grid_storage_error(s);
+  if (auto s = deps_.grid->replace_all(parsed.value(), deps_.now_ms()); !s.ok()) return grid_storage_error(s.error());
   size_t consumers = 0;
   for (const auto& t : parsed.value()) consumers += t.consumers.size();
   audit(caller, "topology.replace", "",
@@ -344,7 +344,7 @@ HttpResponse GridRoutes::import_readings(const HttpRequest& req, const Caller& c
   auto result = grid::import_readings(req.body, "readings", *deps_.store, deps_.now_ms());
   if (!result.ok()) {
     if (result.error().field == "storage") {
-      return grid_storage_error(storage::StoreStatus::error(storage::StoreCode::kIoError, result.error().message));
+      return grid_storage_error(Error::io(result.error().message));
     }
     return bad_file(result.error());
   }

@@ -279,8 +279,8 @@ HttpResponse MeterRoutes::meter_readings(const Caller& caller, const std::string
   if (!context_.visible_meter(caller, id)) return meter_not_found(id);
   auto series = context_.deps().store->readings(id, from_ms, to_ms, step_ms, static_cast<std::size_t>(max_points));
   if (!series.ok()) {
-    if (series.error().code == storage::StoreCode::kNotFound) return meter_not_found(id);
-    if (series.error().code == storage::StoreCode::kInvalidArgument) return bad_param("step", series.error().message);
+    if (series.error().code == ErrorCode::kNotFound) return meter_not_found(id);
+    if (series.error().code == ErrorCode::kInvalidInput) return bad_param("step", series.error().message);
     return storage_error(series.error());
   }
   json points = json::array();
@@ -389,7 +389,7 @@ HttpResponse MeterRoutes::get_command(const Caller& caller, const std::string& i
   if (!context_.visible_meter(caller, id)) return meter_not_found(id);
   auto record = context_.deps().store->get_command(command_id);
   if (!record.ok()) {
-    if (record.error().code == storage::StoreCode::kNotFound) {
+    if (record.error().code == ErrorCode::kNotFound) {
       return command_not_found("no command '" + command_id + "'");
     }
     return storage_error(record.error());

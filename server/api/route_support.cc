@@ -32,9 +32,9 @@ HttpResponse no_content() {
   return r;
 }
 
-HttpResponse storage_error(const storage::StoreStatus& status, std::string_view part) {
+HttpResponse storage_error(const Error& status, std::string_view part) {
   spdlog::error("api: {}{}storage error: {} ({})", part, part.empty() ? "" : " ", status.message,
-                storage::store_code_name(status.code));
+                error_code_name(status.code));
   return error_response(500, "storage_error", "", "the database could not answer; see the server log");
 }
 

@@ -26,7 +26,7 @@ HttpResponse route_not_found();                                            // 40
 HttpResponse method_not_allowed(std::string_view allow);                   // 405 with the Allow header
 HttpResponse no_content();                                                 // 204, not cached
 // 500 storage_error; the details go to the log only. `part` names the store in the log line ("grid").
-HttpResponse storage_error(const storage::StoreStatus& status, std::string_view part = "");
+HttpResponse storage_error(const Error& status, std::string_view part = "");
 
 // A string member of `body`: nullopt when absent or null; an Error naming it when present but not a string.
 Expected<std::optional<std::string>> string_member(const nlohmann::json& body, const char* name);

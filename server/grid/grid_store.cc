@@ -5,9 +5,6 @@
 
 namespace wattguard::grid {
 
-using storage::StoreCode;
-using storage::StoreResult;
-using storage::StoreStatus;
 
 namespace {
 
@@ -40,7 +37,7 @@ std::unique_ptr<GridStore> GridStore::open(const std::string& path, std::string*
   std::unique_ptr<GridStore> store(new GridStore(std::move(db.value())));
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL", kSchema}) {
     if (auto s = store->db_->exec(sql); !s.ok()) {
-      *error = path + ": " + s.message;
+      *error = path + ": " + s.error().message;
       return nullptr;
     }
   }
@@ -49,7 +46,7 @@ std::unique_ptr<GridStore> GridStore::open(const std::string& path, std::string*
 
 GridStore::~GridStore() = default;
 
-StoreResult<std::vector<Transformer>> GridStore::list_locked(const std::string* only_id) {
+Expected<std::vector<Transformer>> GridStore::list_locked(const std::string* only_id) {
   std::vector<Transformer> out;
   std::map<std::string, size_t> index;
   {
@@ -85,20 +82,20 @@ StoreResult<std::vector<Transformer>> GridStore::list_locked(const std::string* 
   return out;
 }
 
-StoreResult<std::vector<Transformer>> GridStore::list() {
+Expected<std::vector<Transformer>> GridStore::list() {
   std::lock_guard lock(mutex_);
   return list_locked(nullptr);
 }
 
-StoreResult<Transformer> GridStore::get(const std::string& id) {
+Expected<Transformer> GridStore::get(const std::string& id) {
   std::lock_guard lock(mutex_);
   auto all = list_locked(&id);
   if (!all.ok()) return all.error();
-  if (all->empty()) return StoreStatus::error(StoreCode::kNotFound, "no transformer '" + id + "'");
+  if (all->empty()) return Error::not_found("no transformer '" + id + "'");
   return std::move(all->front());
 }
 
-StoreStatus GridStore::insert_members_locked(const std::string& id, const std::string& check_meter,
+Expected<void> GridStore::insert_members_locked(const std::string& id, const std::string& check_meter,
                                              const std::vector<std::string>& consumers) {
   auto owner = db_->prepare("SELECT transformer_id FROM grid_members WHERE meter_id = ?1");
   if (!owner.ok()) return owner.error();
@@ -109,23 +106,23 @@ StoreStatus GridStore::insert_members_locked(const std::string& id, const std::s
     owner->bind(1, meter);
     if (owner->step() == SQLITE_ROW) {
       const std::string other = owner->text(0);
-      sqlite3_reset(owner->handle());
-      return StoreStatus::error(StoreCode::kAlreadyExists, "meter '" + meter + "' already belongs to transformer '" +
-                                                               other + "'; a meter belongs to one transformer");
+      owner->reset();
+      return Error::already_exists("meter '" + meter + "' already belongs to transformer '" + other +
+                                   "'; a meter belongs to one transformer");
     }
-    sqlite3_reset(owner->handle());
+    owner->reset();
     insert->bind(1, meter);
     insert->bind(2, id);
     insert->bind(3, i == 0 ? "check" : "consumer");
     insert->bind(4, static_cast<int64_t>(i));
     const int rc = insert->step();
-    sqlite3_reset(insert->handle());
+    insert->reset();
     if (rc != SQLITE_DONE) return db_->error_from(rc, "grid: insert member " + meter);
   }
-  return StoreStatus::ok_status();
+  return {};
 }
 
-StoreStatus GridStore::insert_locked(const Transformer& t, int64_t now_ms) {
+Expected<void> GridStore::insert_locked(const Transformer& t, int64_t now_ms) {
   auto st = db_->prepare("INSERT INTO grid_transformers(id, name, area, check_meter, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!st.ok()) return st.error();
   st->bind(1, t.id);
@@ -136,14 +133,14 @@ StoreStatus GridStore::insert_locked(const Transformer& t, int64_t now_ms) {
   const int rc = st->step();
   if (rc != SQLITE_DONE) {
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-      return StoreStatus::error(StoreCode::kAlreadyExists, "transformer '" + t.id + "' exists");
+      return Error::already_exists("transformer '" + t.id + "' exists");
     }
     return db_->error_from(rc, "grid: insert transformer " + t.id);
   }
   return insert_members_locked(t.id, t.check_meter, t.consumers);
 }
 
-StoreStatus GridStore::replace_all(const std::vector<Transformer>& transformers, int64_t now_ms) {
+Expected<void> GridStore::replace_all(const std::vector<Transformer>& transformers, int64_t now_ms) {
   std::lock_guard lock(mutex_);
   storage::Transaction tx(*db_);
   if (auto s = tx.begin_immediate(); !s.ok()) return s;
@@ -153,20 +150,20 @@ StoreStatus GridStore::replace_all(const std::vector<Transformer>& transformers,
   }
   if (auto s = tx.commit(); !s.ok()) return s;
   ++version_;
-  return StoreStatus::ok_status();
+  return {};
 }
 
-StoreStatus GridStore::add(const Transformer& transformer, int64_t now_ms) {
+Expected<void> GridStore::add(const Transformer& transformer, int64_t now_ms) {
   std::lock_guard lock(mutex_);
   storage::Transaction tx(*db_);
   if (auto s = tx.begin_immediate(); !s.ok()) return s;
   if (auto s = insert_locked(transformer, now_ms); !s.ok()) return s;
   if (auto s = tx.commit(); !s.ok()) return s;
   ++version_;
-  return StoreStatus::ok_status();
+  return {};
 }
 
-StoreStatus GridStore::set_members(const std::string& id, const std::string& check_meter,
+Expected<void> GridStore::set_members(const std::string& id, const std::string& check_meter,
                                    const std::vector<std::string>& consumers, const std::optional<std::string>& name,
                                    const std::optional<std::string>& area) {
   std::lock_guard lock(mutex_);
@@ -182,7 +179,7 @@ StoreStatus GridStore::set_members(const std::string& id, const std::string& che
     if (name) st->bind(3, *name);
     if (area) st->bind(4, *area);
     if (const int rc = st->step(); rc != SQLITE_DONE) return db_->error_from(rc, "grid: update transformer " + id);
-    if (db_->changes() == 0) return StoreStatus::error(StoreCode::kNotFound, "no transformer '" + id + "'");
+    if (db_->changes() == 0) return Error::not_found("no transformer '" + id + "'");
   }
   {
     auto st = db_->prepare("DELETE FROM grid_members WHERE transformer_id = ?1");
@@ -193,10 +190,10 @@ StoreStatus GridStore::set_members(const std::string& id, const std::string& che
   if (auto s = insert_members_locked(id, check_meter, consumers); !s.ok()) return s;
   if (auto s = tx.commit(); !s.ok()) return s;
   ++version_;
-  return StoreStatus::ok_status();
+  return {};
 }
 
-StoreStatus GridStore::remove(const std::string& id) {
+Expected<void> GridStore::remove(const std::string& id) {
   std::lock_guard lock(mutex_);
   storage::Transaction tx(*db_);
   if (auto s = tx.begin_immediate(); !s.ok()) return s;
@@ -206,13 +203,13 @@ StoreStatus GridStore::remove(const std::string& id) {
     st->bind(1, id);
     if (const int rc = st->step(); rc != SQLITE_DONE) return db_->error_from(rc, "grid: remove " + id);
   }
-  if (db_->changes() == 0) return StoreStatus::error(StoreCode::kNotFound, "no transformer '" + id + "'");
+  if (db_->changes() == 0) return Error::not_found("no transformer '" + id + "'");
   if (auto s = tx.commit(); !s.ok()) return s;
   ++version_;
-  return StoreStatus::ok_status();
+  return {};
 }
 
-StoreResult<std::optional<std::pair<std::string, std::string>>> GridStore::membership(const std::string& meter_id) {
+Expected<std::optional<std::pair<std::string, std::string>>> GridStore::membership(const std::string& meter_id) {
   std::lock_guard lock(mutex_);
   auto st = db_->prepare("SELECT transformer_id, role FROM grid_members WHERE meter_id = ?1");
   if (!st.ok()) return st.error();

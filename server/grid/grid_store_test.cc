@@ -159,14 +159,14 @@ TEST_F(GridStoreTest, FailedWritesLeaveTheStoredTopologyAlone) {
   ASSERT_TRUE(grid_->replace_all({{"T1", "", "", "c1", {"m1"}, 0}}, 1).ok());
   // The second transformer repeats m1: the database refuses, the whole replacement rolls back.
   const auto s = grid_->replace_all({{"T2", "", "", "c2", {"m2"}, 0}, {"T3", "", "", "m3", {"m2"}, 0}}, 2);
-  EXPECT_EQ(s.code, storage::StoreCode::kAlreadyExists) << s.message;
-  EXPECT_NE(s.message.find("m2"), std::string::npos);
+  EXPECT_EQ(s.error().code, ErrorCode::kAlreadyExists) << s.error().message;
+  EXPECT_NE(s.error().message.find("m2"), std::string::npos);
   auto all = grid_->list();
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0].id, "T1");
 
-  EXPECT_EQ(grid_->add({"T1", "", "", "c2", {}, 0}, 3).code, storage::StoreCode::kAlreadyExists);
-  EXPECT_EQ(grid_->add({"T2", "", "", "c2", {"m1"}, 0}, 3).code, storage::StoreCode::kAlreadyExists);
+  EXPECT_EQ(grid_->add({"T1", "", "", "c2", {}, 0}, 3).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(grid_->add({"T2", "", "", "c2", {"m1"}, 0}, 3).error().code, ErrorCode::kAlreadyExists);
   EXPECT_EQ(grid_->list()->size(), 1u);
   ASSERT_TRUE(grid_->add({"T2", "Two", "south", "c2", {"m2"}, 0}, 3).ok());
   ASSERT_TRUE(grid_->set_members("T2", "c2", {"m2", "m3", "m4"}, std::string("Second"), std::nullopt).ok());
@@ -174,13 +174,13 @@ TEST_F(GridStoreTest, FailedWritesLeaveTheStoredTopologyAlone) {
   EXPECT_EQ(t2->name, "Second");
   EXPECT_EQ(t2->area, "south");
   EXPECT_EQ(t2->consumers, (std::vector<std::string>{"m2", "m3", "m4"}));
-  EXPECT_EQ(grid_->set_members("T2", "c2", {"m1"}).code, storage::StoreCode::kAlreadyExists);
+  EXPECT_EQ(grid_->set_members("T2", "c2", {"m1"}).error().code, ErrorCode::kAlreadyExists);
   EXPECT_EQ(grid_->get("T2")->consumers.size(), 3u);
-  EXPECT_EQ(grid_->set_members("T7", "c2", {}).code, storage::StoreCode::kNotFound);
+  EXPECT_EQ(grid_->set_members("T7", "c2", {}).error().code, ErrorCode::kNotFound);
   ASSERT_TRUE(grid_->remove("T2").ok());
-  EXPECT_EQ(grid_->remove("T2").code, storage::StoreCode::kNotFound);
+  EXPECT_EQ(grid_->remove("T2").error().code, ErrorCode::kNotFound);
   EXPECT_FALSE(grid_->membership("m3")->has_value());
-  EXPECT_EQ(grid_->get("T2").error().code, storage::StoreCode::kNotFound);
+  EXPECT_EQ(grid_->get("T2").error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(GridStoreTest, CheckTransformerNamesTheMember) {

@@ -193,7 +193,7 @@ void TheftAnalysisService::analyse(const Transformer& topo, Tracked& tr, int64_t
     auto series = store_.readings(id, (from_end_s - kIntervalS) * 1000, target_end_s * 1000, kIntervalMs, n + 1);
     if (!series.ok()) {
       // A meter that vanished from the store is just missing; anything else is retried next cycle.
-      if (series.error().code == storage::StoreCode::kNotFound) continue;
+      if (series.error().code == ErrorCode::kNotFound) continue;
       sum->errors.push_back("transformer " + topo.id + ": meter " + id + ": " + series.error().message);
       return;
     }

@@ -407,7 +407,7 @@ struct IngestService::Impl {
     t.record.updated_ms = time_ms;
     if (state == storage::CommandState::kSent) t.record.sent_ms = time_ms;
     auto st = store.update_command(t.record.id, state, message, relay, time_ms);
-    if (!st.ok()) spdlog::error("ingest: updating command {} failed: {}", t.record.id, st.message);
+    if (!st.ok()) spdlog::error("ingest: updating command {} failed: {}", t.record.id, st.error().message);
     return t.record;
   }
 
@@ -882,7 +882,7 @@ Expected<storage::CommandRecord, SendCommandError> IngestService::send_command(c
   rec.updated_ms = t;
   tracked.command = protocol::Command{rec.id, rec.meter_id, rec.kind, request.period_s, t, t + timeout};
   if (auto st = m.store.add_command(rec); !st.ok()) {
-    return SendCommandError{CommandError::kStorageFailed, "", "cannot store the command: " + st.message};
+    return SendCommandError{CommandError::kStorageFailed, "", "cannot store the command: " + st.error().message};
   }
   storage::AuditEntry audit;
   audit.time_ms = t;

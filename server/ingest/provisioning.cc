@@ -310,7 +310,7 @@ Expected<std::vector<MeterCredentials>, ProvisionError> provision_meters(storage
   if (auto st = store.add_meters(meters); !st.ok()) {
     fs::remove(pw_tmp.value());
     fs::remove(acl_tmp.value());
-    return ProvisionError{"registering meters failed: " + st.message};
+    return ProvisionError{"registering meters failed: " + st.error().message};
   }
   if (auto r = replace_file(pw_tmp.value(), files.password_file); !r.ok()) {
     fs::remove(acl_tmp.value());

@@ -161,10 +161,11 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   policy.hour1_days = config.storage.retention.hour1_days;
   policy.day1_days = config.storage.retention.day1_days;
   if (auto st = im->store->set_retention(policy); !st.ok()) {
-    return Error::io(st.message).at("storage.retention");
+    return Error::io(st.error().message).at("storage.retention");
   }
-  im->auth = api::AuthStore::open(db_path, &error);
-  if (!im->auth) return Error::io(error);
+  auto auth = api::AuthStore::open(db_path);
+  if (!auth.ok()) return std::move(auth).error();
+  im->auth = std::move(auth).value();
 
   alerts::AlertServiceOptions ao;
   ao.database_path = db_path;

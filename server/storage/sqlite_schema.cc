@@ -112,13 +112,13 @@ const char* rollup_table(Resolution res) {
   return "";
 }
 
-StoreStatus migrate_schema(Db& db, int newest_version) {
+Expected<void> migrate_schema(Db& db, int newest_version) {
   // Reading sqlite_master is the first access to the file: a non-database fails here.
-  StoreStatus s = db.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
+  Expected<void> s = db.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)");
   if (!s.ok()) return s;
   const std::vector<std::string> all = migrations();
   if (static_cast<int>(all.size()) != newest_version) {
-    return StoreStatus::error(StoreCode::kCorruption, "build error: migrations and schema version disagree");
+    return Error::corruption("build error: migrations and schema version disagree");
   }
   for (;;) {
     // Read the version inside the write transaction: another process may be migrating the same file.
@@ -131,9 +131,8 @@ StoreStatus migrate_schema(Db& db, int newest_version) {
       if (stmt->step() == SQLITE_ROW && !stmt->is_null(0)) current = static_cast<int>(stmt->int64(0));
     }
     if (current > newest_version) {
-      return StoreStatus::error(StoreCode::kCorruption, "database schema version " + std::to_string(current) +
-                                                            " is newer than this build's " +
-                                                            std::to_string(newest_version) + "; upgrade wattguard");
+      return Error::corruption("database schema version " + std::to_string(current) + " is newer than this build's " +
+                               std::to_string(newest_version) + "; upgrade wattguard");
     }
     if (current == newest_version) return txn.commit();
     const int v = current + 1;

@@ -8,7 +8,7 @@ namespace wattguard::storage {
 
 // Brings the database to the newest schema version in one transaction per migration.
 // kCorruption if the file is not a database or has a version newer than this build knows.
-StoreStatus migrate_schema(Db& db, int newest_version);
+Expected<void> migrate_schema(Db& db, int newest_version);
 
 // Names of the rollup tables, indexed by Resolution (raw has none: empty string).
 const char* rollup_table(Resolution res);

@@ -1,85 +1,22 @@
-// Tests of SqliteStore: idempotent ingest, rollups (also for late readings), rollback events,
-// aggregation, retention, restart, bad input, commands, audit and concurrent access.
+// Tests of SqliteStore through the ReadingStore contract, run both staged and compacted: idempotent ingest,
+// rollups (also for late readings), rollback events, aggregation, retention, restart, bad input, commands,
+// audit and concurrent access.
 #include "wattguard/storage/sqlite_store.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <random>
 #include <thread>
 
-#include "wattguard/test_support/temp_dir.h"
+#include "server/storage/sqlite_store_test_support.h"
 
 namespace wattguard::storage {
 namespace {
 
-namespace fs = std::filesystem;
-using protocol::Reading;
-
-constexpr int64_t kT0 = 1'750'032'000'000;  // 2025-06-16 00:00:00 UTC (a day boundary)
-constexpr int64_t kMin = 60'000;
-
-class TempDb {
- public:
-  std::string path() const { return dir_.file("wattguard.db"); }
-  std::unique_ptr<SqliteStore> open() const {
-    auto s = SqliteStore::open(SqliteOptions{.path = path(), .reader_connections = 2});
-    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-    return s.ok() ? std::move(s.value()) : nullptr;
-  }
-
- private:
-  test_support::TempDir dir_{"store"};
-};
-
-MeterInfo meter(const std::string& id) {
-  MeterInfo m;
-  m.id = id;
-  return m;
-}
-
-EventQuery query(const std::string& meter_id = "", std::optional<protocol::EventKind> kind = std::nullopt,
-                 int64_t from_ms = INT64_MIN, int64_t to_ms = INT64_MAX) {
-  EventQuery q;
-  q.meter_id = meter_id;
-  q.kind = kind;
-  q.from_ms = from_ms;
-  q.to_ms = to_ms;
-  return q;
-}
-
-Reading make(const std::string& meter, uint64_t seq, int64_t t, double p_w, double imp_wh, double exp_wh = 0) {
-  Reading r;
-  r.meter_id = meter;
-  r.seq = seq;
-  r.time_ms = t;
-  r.vrms = 230;
-  r.irms = std::fabs(p_w) / 230;
-  r.p_w = p_w;
-  r.s_va = std::fabs(p_w);
-  r.q_var = 0;
-  r.pf = 1;
-  r.freq_hz = 50;
-  r.e_import_wh = imp_wh;
-  r.e_export_wh = exp_wh;
-  return r;
-}
-
-// A meter drawing a constant 1200 W from kT0, one reading every 5 s, registers exact.
-std::vector<Reading> steady(const std::string& meter, int count, uint64_t first_seq = 0, double p_w = 1200) {
-  std::vector<Reading> out;
-  for (int i = 0; i < count; ++i) {
-    const uint64_t seq = first_seq + static_cast<uint64_t>(i);
-    const int64_t t = kT0 + static_cast<int64_t>(seq) * 5000;
-    out.push_back(make(meter, seq, t, p_w, p_w * static_cast<double>(seq) * 5.0 / 3600.0));
-  }
-  return out;
-}
+using namespace store_test;  // NOLINT: the helpers are what these tests are written in
 
 // Parameter: compact after every append (readings served from chunks and rollups) or never
 // (served from staging); every behaviour must be the same either way.
@@ -110,15 +47,15 @@ TEST_P(StoreTest, MetersRegistry) {
   EXPECT_EQ(m->area, "north");
   EXPECT_EQ(m->owner, "alice");
   EXPECT_GT(m->created_ms, 0);
-  EXPECT_EQ(store_->add_meter(meter("m1")).code, StoreCode::kAlreadyExists);
-  EXPECT_EQ(store_->add_meter(meter("bad/id")).code, StoreCode::kInvalidArgument);
-  EXPECT_EQ(store_->get_meter("nope").error().code, StoreCode::kNotFound);
+  EXPECT_EQ(store_->add_meter(meter("m1")).error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(store_->add_meter(meter("bad/id")).error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(store_->get_meter("nope").error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(store_->update_meter(MeterInfo{"m2", "Shop", "east", "bob", 0}).ok());
   EXPECT_EQ(store_->get_meter("m2")->area, "east");
-  EXPECT_EQ(store_->update_meter(meter("m9")).code, StoreCode::kNotFound);
+  EXPECT_EQ(store_->update_meter(meter("m9")).error().code, ErrorCode::kNotFound);
   // Bulk add is all or nothing.
   std::vector<MeterInfo> bulk = {meter("b1"), meter("b2"), meter("m1")};
-  EXPECT_EQ(store_->add_meters(bulk).code, StoreCode::kAlreadyExists);
+  EXPECT_EQ(store_->add_meters(bulk).error().code, ErrorCode::kAlreadyExists);
   EXPECT_FALSE(store_->has_meter("b1"));
   bulk.pop_back();
   EXPECT_TRUE(store_->add_meters(bulk).ok());
@@ -224,11 +161,11 @@ TEST_P(StoreTest, AggregationFirstBucketUsesTheRegisterBeforeTheRange) {
 }
 
 TEST_P(StoreTest, BadQueryParametersAreRefused) {
-  EXPECT_EQ(store_->readings("m1", kT0, kT0 + 1000, 0).error().code, StoreCode::kInvalidArgument);
-  EXPECT_EQ(store_->readings("m1", kT0, kT0, 1000).error().code, StoreCode::kInvalidArgument);
-  EXPECT_EQ(store_->readings("m1", kT0, kT0 + 86'400'000, 1, 1000).error().code, StoreCode::kInvalidArgument);
-  EXPECT_EQ(store_->readings("zz", kT0, kT0 + 1000, 1000).error().code, StoreCode::kNotFound);
-  EXPECT_EQ(store_->raw_readings("zz", kT0, kT0 + 1000).error().code, StoreCode::kNotFound);
+  EXPECT_EQ(store_->readings("m1", kT0, kT0 + 1000, 0).error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(store_->readings("m1", kT0, kT0, 1000).error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(store_->readings("m1", kT0, kT0 + 86'400'000, 1, 1000).error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(store_->readings("zz", kT0, kT0 + 1000, 1000).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->raw_readings("zz", kT0, kT0 + 1000).error().code, ErrorCode::kNotFound);
 }
 
 TEST_P(StoreTest, LateReadingIsInsertedAndCorrectsItsRollups) {
@@ -401,7 +338,7 @@ TEST_P(StoreTest, LatestStatePerMeter) {
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].reading.meter_id, "m1");
   EXPECT_EQ((*all)[1].reading.seq, 7u);
-  EXPECT_EQ(store_->latest("zz").error().code, StoreCode::kNotFound);
+  EXPECT_EQ(store_->latest("zz").error().code, ErrorCode::kNotFound);
 }
 
 TEST_P(StoreTest, RetentionDeletesOnlyOlderRowsPerResolution) {
@@ -426,7 +363,7 @@ TEST_P(StoreTest, RetentionDeletesOnlyOlderRowsPerResolution) {
   ASSERT_TRUE(daily.ok());
   ASSERT_EQ(daily->points.size(), 3u);
   EXPECT_EQ(daily->points[0].count, 144u);
-  EXPECT_EQ(store_->set_retention(RetentionPolicy{-1, 0, 0, 0, 0}).code, StoreCode::kInvalidArgument);
+  EXPECT_EQ(store_->set_retention(RetentionPolicy{-1, 0, 0, 0, 0}).error().code, ErrorCode::kInvalidInput);
 }
 
 TEST_P(StoreTest, EventsStoreQueryAndDeduplicate) {
@@ -440,7 +377,7 @@ TEST_P(StoreTest, EventsStoreQueryAndDeduplicate) {
   ASSERT_TRUE(store_->add_event(e3, EventSource::kMeter, kT0).ok());
   EXPECT_EQ(store_->add_event({"zz", protocol::EventKind::kMagnetic, protocol::EventEdge::kOnset, kT0, ""},
                               EventSource::kMeter, kT0).error().code,
-            StoreCode::kNotFound);
+            ErrorCode::kNotFound);
   auto all = store_->events(query());
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].event, e2);  // newest first
@@ -459,14 +396,14 @@ TEST_P(StoreTest, CommandsAndAudit) {
   c.requested_by = "operator1";
   c.created_ms = kT0;
   ASSERT_TRUE(store_->add_command(c).ok());
-  EXPECT_EQ(store_->add_command(c).code, StoreCode::kAlreadyExists);
+  EXPECT_EQ(store_->add_command(c).error().code, ErrorCode::kAlreadyExists);
   c.id = "c2";
   c.meter_id = "zz";
-  EXPECT_EQ(store_->add_command(c).code, StoreCode::kNotFound);
+  EXPECT_EQ(store_->add_command(c).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store_->open_commands()->size(), 1u);
   ASSERT_TRUE(store_->update_command("c1", CommandState::kSent, "", protocol::RelayState::kUnknown, kT0 + 10).ok());
   ASSERT_TRUE(store_->update_command("c1", CommandState::kAcked, "relay opened", protocol::RelayState::kOff, kT0 + 900).ok());
-  EXPECT_EQ(store_->update_command("c9", CommandState::kAcked, "", protocol::RelayState::kOff, 1).code, StoreCode::kNotFound);
+  EXPECT_EQ(store_->update_command("c9", CommandState::kAcked, "", protocol::RelayState::kOff, 1).error().code, ErrorCode::kNotFound);
   auto got = store_->get_command("c1");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->state, CommandState::kAcked);
@@ -488,233 +425,6 @@ TEST_P(StoreTest, CommandsAndAudit) {
 INSTANTIATE_TEST_SUITE_P(StagedOrCompacted, StoreTest, testing::Bool(),
                          [](const testing::TestParamInfo<bool>& info) { return info.param ? "Compacted" : "Staged"; });
 
-TEST(SqliteStoreOpen, StagedBatchesSurviveACrashAndAreCompactedOnReopen) {
-  TempDb db;
-  const auto rs = steady("m1", 3000);
-  AggregateSeries before;
-  {
-    SqliteOptions o{.path = db.path(), .reader_connections = 1};
-    o.compact_on_close = false;  // as if the process were killed
-    o.staging_max_readings = 1'000'000;
-    o.staging_max_age_ms = 1'000'000;
-    auto store = SqliteStore::open(o);
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->add_meter(meter("m1")).ok());
-    for (std::size_t i = 0; i < rs.size(); i += 500) {
-      ASSERT_TRUE((*store)->append_readings(std::span(rs).subspan(i, 500), kT0).ok());
-    }
-    before = (*store)->readings("m1", kT0, kT0 + 86'400'000, 15 * kMin).value();
-  }
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT count(*) FROM staging", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 6);  // nothing was compacted
-  sqlite3_finalize(st);
-  sqlite3_close(raw);
-
-  auto store = db.open();
-  auto raw_back = store->raw_readings("m1", 0, INT64_MAX);
-  ASSERT_TRUE(raw_back.ok());
-  ASSERT_EQ(raw_back->size(), rs.size());
-  for (std::size_t i = 0; i < rs.size(); ++i) ASSERT_EQ((*raw_back)[i], rs[i]);
-  auto after = store->readings("m1", kT0, kT0 + 86'400'000, 15 * kMin);
-  ASSERT_TRUE(after.ok());
-  ASSERT_EQ(after->points.size(), before.points.size());
-  for (std::size_t i = 0; i < before.points.size(); ++i) {
-    EXPECT_EQ(after->points[i].count, before.points[i].count);
-    EXPECT_NEAR(after->points[i].p_avg_w, before.points[i].p_avg_w, 1e-9);
-    EXPECT_NEAR(after->points[i].energy_import_wh, before.points[i].energy_import_wh, 1e-9);
-  }
-  EXPECT_EQ(store->append_readings(rs, kT0)->duplicates, rs.size());
-}
-
-TEST(SqliteStoreOpen, CompactionInSmallStepsGivesTheSameData) {
-  TempDb db;
-  SqliteOptions o{.path = db.path(), .reader_connections = 1};
-  o.staging_max_readings = 700;  // compaction steps run inside the appends
-  o.compact_step_readings = 300;
-  o.compact_step_meters = 1;     // cycles of several steps
-  auto store = SqliteStore::open(o);
-  ASSERT_TRUE(store.ok());
-  ASSERT_TRUE((*store)->add_meter(meter("m1")).ok());
-  ASSERT_TRUE((*store)->add_meter(meter("m2")).ok());
-  std::vector<Reading> rs = steady("m1", 5000);
-  for (const Reading& r : steady("m2", 5000, 0, 300)) rs.push_back(r);
-  std::sort(rs.begin(), rs.end(), [](const Reading& a, const Reading& b) { return a.time_ms < b.time_ms; });
-  std::mt19937 rng(5);  // arrival order shuffled within windows of 400: some readings come late
-  for (std::size_t i = 0; i < rs.size(); i += 400) {
-    std::shuffle(rs.begin() + static_cast<long>(i), rs.begin() + static_cast<long>(std::min(i + 400, rs.size())), rng);
-  }
-  for (std::size_t i = 0; i < rs.size(); i += 250) {
-    ASSERT_TRUE((*store)->append_readings(std::span(rs).subspan(i, 250), kT0).ok());
-  }
-  for (const char* id : {"m1", "m2"}) {
-    EXPECT_EQ((*store)->seq_summary(id)->count, 5000u) << id;
-    auto raw = (*store)->raw_readings(id, 0, INT64_MAX);
-    ASSERT_EQ(raw->size(), 5000u);
-    for (std::size_t i = 0; i < raw->size(); ++i) ASSERT_EQ((*raw)[i].seq, i);
-    auto hourly = (*store)->readings(id, kT0, kT0 + 86'400'000, 3'600'000);
-    uint32_t n = 0;
-    double energy = 0;
-    for (const auto& p : hourly->points) {
-      n += p.count;
-      energy += p.energy_import_wh;
-    }
-    EXPECT_EQ(n, 5000u);
-    EXPECT_NEAR(energy, raw->back().e_import_wh - raw->front().e_import_wh, 1e-6);
-  }
-}
-
-// Runs one SQL statement on the file behind the store's back (simulating damage).
-void raw_sql(const std::string& path, const char* sql) {
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
-  sqlite3_close(raw);
-}
-
-TEST(SqliteStoreOpen, ACompactionCycleInterruptedByACrashResumesWithoutLossOrDuplicates) {
-  TempDb db;
-  const auto m1 = steady("m1", 400), m2 = steady("m2", 400, 0, 300), m3 = steady("m3", 400, 0, 700);
-  {
-    SqliteOptions o{.path = db.path(), .reader_connections = 1};
-    o.compact_on_close = false;
-    o.staging_max_readings = 1050;
-    o.compact_step_meters = 1;
-    auto store = SqliteStore::open(o);
-    ASSERT_TRUE(store.ok());
-    for (const char* id : {"m1", "m2", "m3"}) ASSERT_TRUE((*store)->add_meter(meter(id)).ok());
-    for (std::size_t i = 0; i < 400; i += 100) {
-      for (const auto* rs : {&m1, &m2, &m3}) {
-        ASSERT_TRUE((*store)->append_readings(std::span(*rs).subspan(i, 100), kT0).ok());
-      }
-    }
-    // 1,100 staged > 1,050: the last two appends ran two steps of a three-step cycle.
-  }
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT count(*) FROM compaction_progress", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 1);  // a cycle was under way
-  sqlite3_finalize(st);
-  sqlite3_close(raw);
-
-  auto store = db.open();
-  for (const auto* rs : {&m1, &m2, &m3}) {
-    const std::string id = rs->front().meter_id;
-    auto back = store->raw_readings(id, 0, INT64_MAX);
-    ASSERT_TRUE(back.ok());
-    ASSERT_EQ(back->size(), 400u) << id;
-    for (std::size_t i = 0; i < 400; ++i) ASSERT_EQ((*back)[i], (*rs)[i]) << id;
-    auto day = store->readings(id, kT0, kT0 + 86'400'000, 86'400'000);
-    ASSERT_TRUE(day.ok());
-    ASSERT_EQ(day->points.size(), 1u);
-    EXPECT_EQ(day->points[0].count, 400u) << id;  // rollups counted each reading once
-  }
-}
-
-TEST(SqliteStoreOpen, ADamagedChunkIsSkippedNotReadPast) {
-  TempDb db;
-  {
-    auto store = db.open();
-    ASSERT_TRUE(store->add_meter(meter("m1")).ok());
-    ASSERT_TRUE(store->append_readings(steady("m1", 300), kT0).ok());
-    ASSERT_TRUE(store->compact().ok());
-  }
-  // Truncate the first chunk's blob: its header says 128 records, the data holds 3 bytes.
-  raw_sql(db.path(), "UPDATE raw_chunks SET data=x'010203' WHERE id=(SELECT min(id) FROM raw_chunks)");
-  auto store = db.open();
-  auto raw = store->raw_readings("m1", 0, INT64_MAX);
-  ASSERT_TRUE(raw.ok());
-  EXPECT_EQ(raw->size(), 300u - 128u);  // the other chunks still read back
-  EXPECT_EQ(raw->front().seq, 128u);
-  auto agg = store->readings("m1", kT0, kT0 + 3'600'000, 60'000);
-  ASSERT_TRUE(agg.ok());  // rollups are unaffected
-  // New readings are still accepted and duplicates of intact chunks still detected.
-  auto more = store->append_readings(steady("m1", 10, 295), kT0);
-  ASSERT_TRUE(more.ok());
-  EXPECT_EQ(more->stored, 5u);
-  EXPECT_EQ(more->duplicates, 5u);
-}
-
-TEST(SqliteStoreOpen, ADamagedStagingBatchIsReportedAndKept) {
-  TempDb db;
-  {
-    SqliteOptions o{.path = db.path(), .reader_connections = 1};
-    o.compact_on_close = false;
-    auto store = SqliteStore::open(o);
-    ASSERT_TRUE(store.ok());
-    ASSERT_TRUE((*store)->add_meter(meter("m1")).ok());
-    ASSERT_TRUE((*store)->append_readings(steady("m1", 10), kT0).ok());
-  }
-  raw_sql(db.path(), "UPDATE staging SET data=x'00'");
-  auto reopened = SqliteStore::open(SqliteOptions{.path = db.path()});
-  ASSERT_FALSE(reopened.ok());
-  EXPECT_EQ(reopened.error().code, StoreCode::kCorruption);
-  EXPECT_NE(reopened.error().message.find("staging batch"), std::string::npos);
-  // Nothing was thrown away: the damaged batch is still there for inspection.
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(raw, "SELECT count(*) FROM staging", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 1);
-  sqlite3_finalize(st);
-  sqlite3_close(raw);
-}
-
-TEST(SqliteStoreOpen, RefusesAFileThatIsNotADatabase) {
-  TempDb db;
-  {
-    std::ofstream f(db.path(), std::ios::binary);
-    f << std::string(8192, 'x');
-  }
-  auto s = SqliteStore::open(SqliteOptions{.path = db.path()});
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code, StoreCode::kCorruption);
-  // And the file is left as it was.
-  EXPECT_EQ(fs::file_size(db.path()), 8192u);
-}
-
-TEST(SqliteStoreOpen, RefusesANewerSchema) {
-  TempDb db;
-  { ASSERT_TRUE(db.open()); }
-  sqlite3* raw = nullptr;
-  ASSERT_EQ(sqlite3_open(db.path().c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO schema_version VALUES(99)", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(raw);
-  auto s = SqliteStore::open(SqliteOptions{.path = db.path()});
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code, StoreCode::kCorruption);
-  EXPECT_NE(s.error().message.find("newer"), std::string::npos);
-}
-
-TEST(SqliteStoreOpen, TwoHandlesOnOneFileSeeEachOthersWrites) {
-  TempDb db;
-  auto a = db.open();
-  auto b = db.open();
-  ASSERT_TRUE(a->add_meter(meter("m1")).ok());
-  EXPECT_TRUE(b->has_meter("m1"));  // provisioned by "another process"
-  EXPECT_TRUE(a->is_primary_writer());
-  EXPECT_FALSE(b->is_primary_writer());
-  ASSERT_TRUE(a->append_readings(steady("m1", 5), kT0).ok());
-  EXPECT_EQ(b->seq_summary("m1")->count, 0u);  // still staged in a
-  ASSERT_TRUE(a->compact().ok());
-  EXPECT_EQ(b->seq_summary("m1")->count, 5u);
-  // b's writer must notice a's rows: a rollback relative to them is detected, duplicates ignored.
-  auto r = b->append_readings(std::vector<Reading>{make("m1", 4, kT0 + 20'000, 1, 0), make("m1", 5, kT0 + 25'000, 1, 0)}, kT0);
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->duplicates, 1u);
-  EXPECT_EQ(r->rollbacks, 1u);
-  // ...and a sees b's row, and does not store it again.
-  auto again = a->append_readings(std::vector<Reading>{make("m1", 5, kT0 + 25'000, 1, 0)}, kT0);
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(again->duplicates, 1u);
-  EXPECT_EQ(a->seq_summary("m1")->count, 6u);
-}
 
 TEST_P(StoreTest, ConcurrentReadersWhileWriting) {
   std::atomic<bool> done{false};

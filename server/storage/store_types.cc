@@ -1,8 +1,6 @@
 // Names and lengths of the storage enums.
 #include "wattguard/storage/store_types.h"
 
-#include "wattguard/storage/store_status.h"
-
 namespace wattguard::storage {
 
 int64_t resolution_ms(Resolution res) {
@@ -46,18 +44,6 @@ std::optional<CommandState> command_state_from_name(std::string_view name) {
     if (name == command_state_name(s)) return s;
   }
   return std::nullopt;
-}
-
-const char* store_code_name(StoreCode code) {
-  switch (code) {
-    case StoreCode::kOk: return "ok";
-    case StoreCode::kNotFound: return "not_found";
-    case StoreCode::kAlreadyExists: return "already_exists";
-    case StoreCode::kInvalidArgument: return "invalid_argument";
-    case StoreCode::kIoError: return "io_error";
-    case StoreCode::kCorruption: return "corruption";
-  }
-  return "io_error";
 }
 
 }  // namespace wattguard::storage

@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "wattguard/api/secrets.h"
+#include "wattguard/base/expected.h"
 
-struct sqlite3;
+namespace wattguard::storage {
+class Db;
+}
 
 namespace wattguard::api {
 
@@ -49,9 +52,9 @@ struct AuthOutcome {
 
 class AuthStore {
  public:
-  // Opens (creating if needed) the auth tables in the SQLite file at `path`.
-  // Returns nullptr and sets *error when the file cannot be opened or migrated.
-  static std::unique_ptr<AuthStore> open(const std::string& path, std::string* error);
+  // Opens (creating if needed) the auth tables in the SQLite file at `path`. kIoError (or kCorruption) naming
+  // the path when the file cannot be opened or its tables created.
+  static Expected<std::unique_ptr<AuthStore>> open(const std::string& path);
   ~AuthStore();
   AuthStore(const AuthStore&) = delete;
   AuthStore& operator=(const AuthStore&) = delete;
@@ -92,12 +95,11 @@ class AuthStore {
   AuthOutcome revoke_token(int64_t id);
 
  private:
-  explicit AuthStore(sqlite3* db);
-  bool exec(const char* sql, std::string* error);
+  explicit AuthStore(std::unique_ptr<storage::Db> db);
   std::optional<User> user_by_name_locked(const std::string& name);
 
   std::mutex mutex_;
-  sqlite3* db_;
+  std::unique_ptr<storage::Db> db_;  // guarded by mutex_
 };
 
 // Checks a user name; returns an error message or "".

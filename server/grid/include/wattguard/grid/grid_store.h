@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "wattguard/storage/sqlite_db.h"
-#include "wattguard/storage/store_status.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::grid {
 
@@ -37,33 +37,33 @@ class GridStore {
   GridStore& operator=(const GridStore&) = delete;
 
   // Every transformer with its members, ordered by id.
-  storage::StoreResult<std::vector<Transformer>> list();
-  storage::StoreResult<Transformer> get(const std::string& id);  // kNotFound
+  Expected<std::vector<Transformer>> list();
+  Expected<Transformer> get(const std::string& id);  // kNotFound
 
   // Replaces the whole topology in one transaction (all or nothing).
-  storage::StoreStatus replace_all(const std::vector<Transformer>& transformers, int64_t now_ms);
+  Expected<void> replace_all(const std::vector<Transformer>& transformers, int64_t now_ms);
   // Adds one transformer with its members. kAlreadyExists when the id is taken or a member already belongs
   // to another transformer (the message names it).
-  storage::StoreStatus add(const Transformer& transformer, int64_t now_ms);
+  Expected<void> add(const Transformer& transformer, int64_t now_ms);
   // Replaces check meter and consumers of an existing transformer (name/area too when given). kNotFound.
-  storage::StoreStatus set_members(const std::string& id, const std::string& check_meter,
+  Expected<void> set_members(const std::string& id, const std::string& check_meter,
                                    const std::vector<std::string>& consumers,
                                    const std::optional<std::string>& name = std::nullopt,
                                    const std::optional<std::string>& area = std::nullopt);
-  storage::StoreStatus remove(const std::string& id);  // kNotFound
+  Expected<void> remove(const std::string& id);  // kNotFound
 
   // The transformer a meter belongs to and its role ("check" or "consumer"), or nullopt.
-  storage::StoreResult<std::optional<std::pair<std::string, std::string>>> membership(const std::string& meter_id);
+  Expected<std::optional<std::pair<std::string, std::string>>> membership(const std::string& meter_id);
 
   // Increases with every successful change (the analysis service rebuilds monitors when it moves).
   uint64_t version() const { return version_.load(); }
 
  private:
   explicit GridStore(std::unique_ptr<storage::Db> db) : db_(std::move(db)) {}
-  storage::StoreStatus insert_locked(const Transformer& t, int64_t now_ms);
-  storage::StoreStatus insert_members_locked(const std::string& id, const std::string& check_meter,
+  Expected<void> insert_locked(const Transformer& t, int64_t now_ms);
+  Expected<void> insert_members_locked(const std::string& id, const std::string& check_meter,
                                              const std::vector<std::string>& consumers);
-  storage::StoreResult<std::vector<Transformer>> list_locked(const std::string* only_id);
+  Expected<std::vector<Transformer>> list_locked(const std::string* only_id);
 
   std::mutex mutex_;
   std::unique_ptr<storage::Db> db_;

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "wattguard/storage/store_status.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::storage {
 
@@ -44,8 +44,15 @@ class Stmt {
   void bind(int i, const char* v) { bind(i, std::string_view(v)); }
   void bind(int i, const std::string& v) { bind(i, std::string_view(v)); }
 
+  // Binds bytes without copying them. REQUIRES: `bytes` outlives the statement's last step.
+  void bind_blob(int i, std::string_view bytes) {
+    sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+  }
+
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int step() { return sqlite3_step(stmt_); }
+  // Makes the statement ready to step again (bindings are kept until rebound).
+  void reset() { sqlite3_reset(stmt_); }
 
   sqlite3_stmt* handle() const { return stmt_; }
   int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -65,20 +72,23 @@ class Stmt {
 // One connection. Not thread-safe: the store guards each connection with its own lock.
 class Db {
  public:
-  static StoreResult<std::unique_ptr<Db>> open(const std::string& path, int busy_timeout_ms);
+  static Expected<std::unique_ptr<Db>> open(const std::string& path, int busy_timeout_ms);
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
   // Runs one or more statements without results. Errors carry the SQLite message.
-  StoreStatus exec(std::string_view sql);
+  Expected<void> exec(std::string_view sql);
   // A cached prepared statement for `sql` (which must be a string literal or otherwise stable).
-  StoreResult<Stmt> prepare(const char* sql);
+  Expected<Stmt> prepare(const char* sql);
   // A statement for SQL built at run time; finalized when the Stmt is destroyed.
-  StoreResult<Stmt> prepare_once(const std::string& sql);
-  // Error status for the connection's last failure, prefixed by `what`.
-  StoreStatus last_error(std::string_view what) const;
-  StoreStatus error_from(int rc, std::string_view what) const;
+  Expected<Stmt> prepare_once(const std::string& sql);
+  // The connection's last failure (or the failure `rc`) as an Error prefixed by `what`: kCorruption for a
+  // damaged file, kAlreadyExists for a constraint violation, kIoError otherwise.
+  Error last_error(std::string_view what) const;
+  Error error_from(int rc, std::string_view what) const;
+  // Steps `s` once for its effect: ok on SQLITE_DONE or SQLITE_ROW, else the error prefixed by `what`.
+  Expected<void> step_done(Stmt& s, std::string_view what) const;
   int64_t changes() const { return sqlite3_changes64(db_); }
   int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   sqlite3* handle() const { return db_; }
@@ -96,23 +106,21 @@ class Transaction {
   ~Transaction() {
     if (active_) db_.exec("ROLLBACK");
   }
-  StoreStatus begin_immediate() {
-    StoreStatus s = db_.exec("BEGIN IMMEDIATE");
-    active_ = s.ok();
-    return s;
-  }
-  StoreStatus begin_deferred() {
-    StoreStatus s = db_.exec("BEGIN");
-    active_ = s.ok();
-    return s;
-  }
-  StoreStatus commit() {
-    StoreStatus s = db_.exec("COMMIT");
+  Expected<void> begin_immediate() { return begin("BEGIN IMMEDIATE"); }
+  Expected<void> begin_deferred() { return begin("BEGIN"); }
+  Expected<void> commit() {
+    Expected<void> s = db_.exec("COMMIT");
     if (s.ok()) active_ = false;
     return s;
   }
 
  private:
+  Expected<void> begin(const char* sql) {
+    Expected<void> s = db_.exec(sql);
+    active_ = s.ok();
+    return s;
+  }
+
   Db& db_;
   bool active_ = false;
 };

@@ -44,51 +44,50 @@ struct SqliteOptions {
 // staging_max_age_ms while it ingests, at the latest when it closes or restarts).
 class SqliteStore final : public ReadingStore {
  public:
-  // Opens (creating/migrating) the database. Errors: kIoError (cannot open), kCorruption.
-  static StoreResult<std::unique_ptr<SqliteStore>> open(const SqliteOptions& options);
+  // Opens (creating/migrating) the database. Errors: kInvalidInput (bad options), kIoError (cannot open),
+  // kCorruption.
+  static Expected<std::unique_ptr<SqliteStore>> open(const SqliteOptions& options);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   static constexpr int kSchemaVersion = 2;
 
-  StoreStatus add_meter(const MeterInfo& meter) override;
-  StoreStatus add_meters(std::span<const MeterInfo> meters) override;
-  StoreStatus update_meter(const MeterInfo& meter) override;
-  StoreResult<MeterInfo> get_meter(std::string_view meter_id) override;
-  bool has_meter(std::string_view meter_id) override;
-  StoreResult<std::vector<MeterInfo>> list_meters() override;
+  // ReadingStore (see there for the contracts).
+  Expected<void> add_meters(std::span<const MeterInfo> meters) override;
+  Expected<void> update_meter(const MeterInfo& meter) override;
+  Expected<MeterInfo> get_meter(std::string_view meter_id) override;
+  Expected<std::vector<MeterInfo>> list_meters() override;
 
-  StoreResult<AppendResult> append_readings(std::span<const protocol::Reading> readings,
-                                            int64_t received_ms) override;
-  StoreResult<std::vector<protocol::Reading>> raw_readings(std::string_view meter_id, int64_t from_ms,
-                                                           int64_t to_ms, std::size_t limit = 100'000) override;
-  StoreResult<AggregateSeries> readings(std::string_view meter_id, int64_t from_ms, int64_t to_ms,
-                                        int64_t step_ms, std::size_t max_points = 100'000) override;
-  StoreResult<std::optional<LatestState>> latest(std::string_view meter_id) override;
-  StoreResult<std::vector<LatestState>> latest_all() override;
-  StoreResult<SeqSummary> seq_summary(std::string_view meter_id) override;
+  Expected<AppendResult> append_readings(std::span<const protocol::Reading> readings, int64_t received_ms) override;
+  Expected<std::vector<protocol::Reading>> raw_readings(std::string_view meter_id, int64_t from_ms, int64_t to_ms,
+                                                        std::size_t limit = kDefaultRawLimit) override;
+  Expected<AggregateSeries> readings(std::string_view meter_id, int64_t from_ms, int64_t to_ms, int64_t step_ms,
+                                     std::size_t max_points = kDefaultMaxPoints) override;
+  Expected<std::optional<LatestState>> latest(std::string_view meter_id) override;
+  Expected<std::vector<LatestState>> latest_all() override;
+  Expected<SeqSummary> seq_summary(std::string_view meter_id) override;
 
-  StoreResult<int64_t> add_event(const protocol::MeterEvent& event, EventSource source,
-                                 int64_t received_ms) override;
-  StoreResult<std::vector<StoredEvent>> events(const EventQuery& query) override;
+  Expected<int64_t> add_event(const protocol::MeterEvent& event, EventSource source, int64_t received_ms) override;
+  Expected<std::vector<StoredEvent>> events(const EventQuery& query) override;
 
-  StoreStatus set_retention(const RetentionPolicy& policy) override;
-  StoreResult<RetentionPolicy> retention() override;
-  StoreResult<RetentionResult> apply_retention(int64_t now_ms) override;
+  Expected<void> set_retention(const RetentionPolicy& policy) override;
+  Expected<RetentionPolicy> retention() override;
+  Expected<RetentionResult> apply_retention(int64_t now_ms) override;
 
-  StoreStatus add_command(const CommandRecord& command) override;
-  StoreStatus update_command(std::string_view command_id, CommandState state, std::string_view message,
-                             protocol::RelayState relay, int64_t time_ms) override;
-  StoreResult<CommandRecord> get_command(std::string_view command_id) override;
-  StoreResult<std::vector<CommandRecord>> commands(std::string_view meter_id, std::size_t limit = 100) override;
-  StoreResult<std::vector<CommandRecord>> open_commands() override;
+  Expected<void> add_command(const CommandRecord& command) override;
+  Expected<void> update_command(std::string_view command_id, CommandState state, std::string_view message,
+                                protocol::RelayState relay, int64_t time_ms) override;
+  Expected<CommandRecord> get_command(std::string_view command_id) override;
+  Expected<std::vector<CommandRecord>> commands(std::string_view meter_id,
+                                                std::size_t limit = kDefaultListLimit) override;
+  Expected<std::vector<CommandRecord>> open_commands() override;
 
-  StoreResult<int64_t> append_audit(const AuditEntry& entry) override;
-  StoreResult<std::vector<AuditEntry>> audit(std::string_view target, std::size_t limit = 100) override;
+  Expected<int64_t> append_audit(const AuditEntry& entry) override;
+  Expected<std::vector<AuditEntry>> audit(std::string_view target, std::size_t limit = kDefaultListLimit) override;
 
   // Compacts everything staged now (normally done in steps by append_readings and on close).
-  StoreStatus compact();
+  Expected<void> compact();
   // True if this instance holds the writer lock and stages appends.
   bool is_primary_writer() const;
 

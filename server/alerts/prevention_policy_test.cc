@@ -90,7 +90,8 @@ class PolicyTest : public ::testing::Test {
     policy_ = std::make_unique<PreventionPolicy>(*alerts_, *ingest_, *store_, config_);
     ingest_->add_observer(bridge_.get());
     policy_->attach();
-    ASSERT_TRUE(ingest_->start(&error)) << error;
+    auto started = ingest_->start();
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
     ASSERT_TRUE(wait_until([&] { return ingest_->connected(); }, 10'000));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // subscriptions settle
   }

@@ -238,8 +238,8 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
     raw->ingest->remove_observer(raw->ingest_alerts.get());
     raw->ingest_alerts->stop();
   };
-  if (!im->ingest->start(error)) {
-    *error = "ingest: " + *error;
+  if (auto started = im->ingest->start(); !started.ok()) {
+    *error = "ingest: " + started.error().message;
     im->ingest->remove_observer(im->publisher.get());
     detach_alerts();
     return nullptr;

@@ -70,9 +70,9 @@ class PolicyTest : public ::testing::Test {
 
     AlertServiceOptions ao;
     ao.database_path = db;
-    std::string error;
-    alerts_ = AlertService::open(ao, &error);
-    ASSERT_TRUE(alerts_) << error;
+    auto opened = AlertService::open(ao);
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    alerts_ = std::move(opened).value();
 
     ingest::IngestConfig ic;
     ic.port = broker_->port();

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "wattguard/base/expected.h"
+#include "wattguard/ingest/ingest_service.h"
 #include "wattguard/protocol/messages.h"
 #include "wattguard/storage/store_types.h"
 
@@ -21,6 +23,10 @@ struct TrackedCommand {
   int timeout_ms = 0;
   bool published = false;  // handed to the MQTT client
 };
+
+// A new command for a request (state pending, a fresh random id "c<now_ms>-<16 hex>", the request's timeout or
+// `default_timeout_ms`), or kInvalidInput naming "period_s" or "timeout_ms". The meter is not checked here.
+Expected<TrackedCommand> new_command(const CommandRequest& request, int64_t now_ms, int default_timeout_ms);
 
 // Publishes a command; returns the MQTT message id, or nullopt when it could not be handed over (then it
 // stays unpublished and is tried again on the next connect).

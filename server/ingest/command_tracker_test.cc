@@ -87,5 +87,30 @@ TEST(IngestCommandTracker, CommandsPastTheirTimeoutTimeOutWithTheReason) {
   EXPECT_EQ(t.size(), 1u);
 }
 
+TEST(IngestCommandTracker, ANewCommandChecksItsArgumentsAndGetsAFreshId) {
+  CommandRequest set_period{"m1", protocol::CommandKind::kSetPeriod, 30, "ops", "", 0};
+  auto a = new_command(set_period, kT0, 30'000);
+  ASSERT_TRUE(a.ok()) << a.error().to_string();
+  EXPECT_EQ(a->record.args_json, "{\"period_s\":30}");
+  EXPECT_EQ(a->record.state, storage::CommandState::kPending);
+  EXPECT_EQ(a->timeout_ms, 30'000);
+  EXPECT_EQ(a->command.expires_ms, kT0 + 30'000);
+  EXPECT_EQ(a->record.id.rfind("c" + std::to_string(kT0) + "-", 0), 0u);
+  auto b = new_command(set_period, kT0, 30'000);
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE(a->record.id, b->record.id);
+
+  set_period.period_s = 0;
+  auto bad = new_command(set_period, kT0, 30'000);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "period_s");
+  EXPECT_EQ(bad.error().message, "set_period needs period_s from 1 to 3600, got 0");
+  CommandRequest ping{"m1", protocol::CommandKind::kPing, 5, "", "", 0};
+  EXPECT_EQ(new_command(ping, kT0, 1).error().field, "period_s");
+  ping.period_s.reset();
+  ping.timeout_ms = -1;
+  EXPECT_EQ(new_command(ping, kT0, 1).error().field, "timeout_ms");
+}
+
 }  // namespace
 }  // namespace wattguard::ingest

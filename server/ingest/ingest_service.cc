@@ -4,7 +4,6 @@
 #include "wattguard/ingest/ingest_service.h"
 
 #include <mosquitto.h>
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -40,21 +39,6 @@ void init_libraries() {
   static std::once_flag once;
   std::call_once(once, [] { mosquitto_lib_init(); });
   ensure_sodium();
-}
-
-std::string new_command_id(int64_t now_ms) {
-  unsigned char bytes[8];
-  randombytes_buf(bytes, sizeof bytes);
-  static const char* hex = "0123456789abcdef";
-  // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict for "literal" + std::string.
-  std::string id = "c";
-  id += std::to_string(now_ms);
-  id += '-';
-  for (unsigned char b : bytes) {
-    id += hex[b >> 4];
-    id += hex[b & 15];
-  }
-  return id;
 }
 
 // The configuration problems start() refuses, in the order it checks them.
@@ -673,44 +657,21 @@ void IngestService::reload_meters() {
 
 Expected<storage::CommandRecord> IngestService::send_command(const CommandRequest& request) {
   Impl& m = *impl_;
-  using protocol::CommandKind;
   if (!protocol::is_valid_meter_id(request.meter_id) || !m.is_known(request.meter_id)) {
     Error e = Error::not_found("unknown meter '" + request.meter_id + "'");
     e.field = "meter";
     e.value = request.meter_id;
     return e;
   }
-  if (request.kind == CommandKind::kSetPeriod) {
-    if (!request.period_s || *request.period_s < 1 || *request.period_s > 3600) {
-      const std::string got = request.period_s ? std::to_string(*request.period_s) : std::string("none");
-      return Error::invalid("period_s", got, "set_period needs period_s from 1 to 3600, got " + got);
-    }
-  } else if (request.period_s) {
-    return Error::invalid("period_s", std::to_string(*request.period_s),
-                          "period_s is only for set_period, not " + std::string(protocol::command_kind_name(request.kind)));
-  }
-  if (request.timeout_ms < 0) {
-    return Error::invalid("timeout_ms", std::to_string(request.timeout_ms), "timeout_ms must not be negative");
-  }
-  const int64_t t = m.now();
-  const int timeout = request.timeout_ms > 0 ? request.timeout_ms : m.config.command_timeout_ms;
-  TrackedCommand tracked;
-  tracked.timeout_ms = timeout;
-  storage::CommandRecord& rec = tracked.record;
-  rec.id = new_command_id(t);
-  rec.meter_id = request.meter_id;
-  rec.kind = request.kind;
-  rec.args_json = request.period_s ? "{\"period_s\":" + std::to_string(*request.period_s) + "}" : "{}";
-  rec.requested_by = request.requested_by;
-  rec.state = storage::CommandState::kPending;
-  rec.created_ms = t;
-  rec.updated_ms = t;
-  tracked.command = protocol::Command{rec.id, rec.meter_id, rec.kind, request.period_s, t, t + timeout};
+  auto made = new_command(request, m.now(), m.config.command_timeout_ms);
+  if (!made.ok()) return std::move(made).error();
+  TrackedCommand& tracked = made.value();
+  const storage::CommandRecord& rec = tracked.record;
   if (auto st = m.store.add_command(rec); !st.ok()) {
     return Error::io("cannot store the command: " + st.message);
   }
   storage::AuditEntry audit;
-  audit.time_ms = t;
+  audit.time_ms = rec.created_ms;
   audit.actor = request.requested_by.empty() ? "unknown" : request.requested_by;
   audit.action = "command." + std::string(protocol::command_kind_name(request.kind));
   audit.target = request.meter_id;

@@ -19,7 +19,7 @@ int64_t Liveness::period_ms(const Meter& m) const {
   return 1000LL * (m.period_s != 0 ? static_cast<int64_t>(m.period_s) : default_period_s_);
 }
 
-LivenessChange Liveness::move(const std::string& id, Meter& m, Connectivity to, int64_t at_ms, std::string reason) {
+LivenessChange Liveness::change_to(const std::string& id, Meter& m, Connectivity to, int64_t at_ms, std::string reason) {
   LivenessChange c;
   c.meter_id = id;
   c.from = m.state;
@@ -39,7 +39,7 @@ std::optional<LivenessChange> Liveness::on_reading(const std::string& meter_id, 
   Meter& m = meters_[meter_id];
   m.last_seen_ms = std::max(m.last_seen_ms, received_ms);
   if (m.state == Connectivity::kOnline || m.offline_by_status) return std::nullopt;
-  return move(meter_id, m, Connectivity::kOnline, now_ms, "");
+  return change_to(meter_id, m, Connectivity::kOnline, now_ms, "");
 }
 
 std::optional<LivenessChange> Liveness::on_status(const std::string& meter_id, bool online, uint32_t period_s,
@@ -50,7 +50,7 @@ std::optional<LivenessChange> Liveness::on_status(const std::string& meter_id, b
   m.offline_by_status = !online;
   const Connectivity to = online ? Connectivity::kOnline : Connectivity::kOffline;
   if (m.state == to) return std::nullopt;
-  return move(meter_id, m, to, received_ms, "status");
+  return change_to(meter_id, m, to, received_ms, "status");
 }
 
 void Liveness::set_period(const std::string& meter_id, uint32_t period_s) {
@@ -65,9 +65,9 @@ std::vector<LivenessChange> Liveness::on_tick(int64_t now_ms) {
     const int64_t silent_ms = now_ms - std::max(m.last_seen_ms, started_ms_);
     // The onset goes where the next reading was last due, so a restart does not invent a new onset time.
     if (silent_ms > missed_periods_ * period) {
-      changes.push_back(move(id, m, Connectivity::kOffline, m.last_seen_ms + missed_periods_ * period, "missed_periods"));
+      changes.push_back(change_to(id, m, Connectivity::kOffline, m.last_seen_ms + missed_periods_ * period, "missed_periods"));
     } else if (silent_ms > stale_after_ms(period) && m.state != Connectivity::kStale) {
-      changes.push_back(move(id, m, Connectivity::kStale, m.last_seen_ms + stale_after_ms(period), ""));
+      changes.push_back(change_to(id, m, Connectivity::kStale, m.last_seen_ms + stale_after_ms(period), ""));
     }
   }
   return changes;

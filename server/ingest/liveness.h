@@ -71,7 +71,7 @@ class Liveness {
     bool offline_by_status = false;
   };
 
-  LivenessChange move(const std::string& id, Meter& m, Connectivity to, int64_t at_ms, std::string reason);
+  LivenessChange change_to(const std::string& id, Meter& m, Connectivity to, int64_t at_ms, std::string reason);
   int64_t period_ms(const Meter& m) const;
 
   int default_period_s_;

@@ -173,11 +173,12 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
   ao.database_path = db_path;
   ao.now_ms = im->now_ms;
   ao.recipients = [areas = config.alerts](const std::string& area) { return areas.recipients(area); };
-  im->alerts = alerts::AlertService::open(ao, error);
-  if (!im->alerts) {
-    *error = "alerts: " + db_path + ": " + *error;
+  auto alert_service = alerts::AlertService::open(ao);
+  if (!alert_service.ok()) {
+    *error = "alerts: " + db_path + ": " + alert_service.error().message;
     return nullptr;
   }
+  im->alerts = std::move(alert_service).value();
   {
     const auto& ac = config.alerts;
     std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers;
@@ -211,11 +212,12 @@ std::unique_ptr<Server> Server::start(const ServerConfig& config, std::string* e
     }
   }
 
-  im->grid = grid::GridStore::open(db_path, error);
-  if (!im->grid) {
-    *error = "grid: " + *error;
+  auto grid_store = grid::GridStore::open(db_path);
+  if (!grid_store.ok()) {
+    *error = "grid: " + grid_store.error().message;
     return nullptr;
   }
+  im->grid = std::move(grid_store).value();
   {
     alerts::AlertService* service = im->alerts.get();
     grid::AlertSink sink{[service](const alerts::NewAlert& a) { return service->raise(a); },

@@ -401,7 +401,7 @@ std::string validate_config(const ServerConfig& c) {
       return "mqtt.shared_group = \"" + c.mqtt.shared_group + "\": must not contain / + #";
     }
   }
-  if (const std::string alerts = alerts::validate_alerts_config(c.alerts); !alerts.empty()) return alerts;
+  if (auto alerts = alerts::validate_alerts_config(c.alerts); !alerts.ok()) return alerts.error().message;
   if (c.theft.history_days <= c.theft.calibration_days) {
     return "theft.history_days = " + std::to_string(c.theft.history_days) +
            ": must be more than theft.calibration_days (" + std::to_string(c.theft.calibration_days) + ")";

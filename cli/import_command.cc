@@ -53,8 +53,9 @@ json send(const ImportArgs& a, const std::string& method, const std::string& pat
   call.content_type = content_type;
   call.body = body;
   call.timeout_ms = a.timeout_s * 1000;
-  std::string url_error;
-  if (!notify::parse_url(call.url, &url_error)) throw BadInput("--server = '" + a.server + "': " + url_error);
+  if (auto url = notify::parse_url(call.url); !url.ok()) {
+    throw BadInput("--server = '" + a.server + "': " + url.error().message);
+  }
   const notify::HttpOutcome out = notify::http_call(call);
   if (!out.error.empty()) throw std::runtime_error("cannot reach the server at " + a.server + ": " + out.error);
   const json answer = json::parse(out.body, nullptr, false);

@@ -471,7 +471,7 @@ void Shard::on_message(Link* link, const mosquitto_message* msg) {
   auto decoded = protocol::decode_command(payload, ctx);
   if (!decoded.ok()) {
     fleet_.counters.commands_rejected.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("fleet: meter {} refused a command: {}", parsed->meter_id, decoded.error().describe());
+    spdlog::warn("fleet: meter {} refused a command: {}", parsed->meter_id, protocol::describe(decoded.error()));
     // If the command at least names itself, say no to it, so the server need not wait for a timeout.
     const auto json = nlohmann::json::parse(payload, nullptr, false);
     if (json.is_object() && json.contains("id") && json["id"].is_string()) {
@@ -479,7 +479,7 @@ void Shard::on_message(Link* link, const mosquitto_message* msg) {
       ack.id = json["id"].get<std::string>();
       ack.meter_id = slot->meter->id();
       ack.ok = false;
-      ack.message = decoded.error().describe().substr(0, 256);
+      ack.message = protocol::describe(decoded.error()).substr(0, 256);
       ack.relay = slot->meter->relay_closed() ? protocol::RelayState::kOn : protocol::RelayState::kOff;
       ack.period_s = slot->meter->period_ms() / 1000;
       ack.time_ms = fleet_.clock->now_ms();

@@ -40,8 +40,8 @@ std::string json_text(const json& v) {
   return truncate(v.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-DecodeError error(Rejection reason, std::string field, std::string value, std::string detail) {
-  return DecodeError{reason, std::move(field), truncate(std::move(value)), std::move(detail)};
+Error error(Rejection reason, std::string field, std::string value, std::string detail) {
+  return rejection_error(reason, std::move(field), truncate(std::move(value)), std::move(detail));
 }
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -96,8 +96,8 @@ class Fields {
   explicit Fields(const json& obj) : obj_(obj) {}
 
   bool failed() const { return error_.has_value(); }
-  DecodeError take_error() { return std::move(*error_); }
-  void fail(DecodeError e) {
+  Error take_error() { return std::move(*error_); }
+  void fail(Error e) {
     if (!error_) error_ = std::move(e);
   }
 
@@ -235,33 +235,33 @@ class Fields {
 
  private:
   const json& obj_;
-  std::optional<DecodeError> error_;
+  std::optional<Error> error_;  // the first problem; nullopt while all is well
 };
 
-// Size check and parse; on success *out holds an object.
-std::optional<DecodeError> parse_object(std::string_view payload, json* out) {
+// Size check and parse into a JSON object.
+Expected<json> parse_object(std::string_view payload) {
   if (payload.size() > kMaxPayloadBytes) {
     return error(Rejection::kPayloadTooLarge, "", std::to_string(payload.size()) + " bytes",
                  "payload larger than " + std::to_string(kMaxPayloadBytes) + " bytes");
   }
-  *out = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
-  if (out->is_discarded()) {
+  json out = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
+  if (out.is_discarded()) {
     if (auto key = find_bare_non_finite(payload)) {
       return error(Rejection::kNotFinite, *key, "", "NaN or infinity is not a number in JSON");
     }
     return error(Rejection::kMalformedJson, "", std::string(payload.substr(0, kMaxValueText)), "not valid JSON");
   }
-  if (!out->is_object()) {
-    return error(Rejection::kMalformedJson, "", json_text(*out), "payload must be a JSON object");
+  if (!out.is_object()) {
+    return error(Rejection::kMalformedJson, "", json_text(out), "payload must be a JSON object");
   }
-  return std::nullopt;
+  return out;
 }
 
 bool valid_command_id(std::string_view id) { return id.size() <= kMaxCommandIdLength && is_valid_meter_id(id); }
 
 }  // namespace
 
-std::optional<DecodeError> validate(const Reading& r, const DecodeContext& ctx) {
+Expected<void> validate(const Reading& r, const DecodeContext& ctx) {
   if (!is_valid_meter_id(r.meter_id)) {
     return error(Rejection::kBadMeterId, "meter", r.meter_id, "must be 1 to 64 characters of A-Z a-z 0-9 _ -");
   }
@@ -305,7 +305,7 @@ std::optional<DecodeError> validate(const Reading& r, const DecodeContext& ctx) 
   if (r.e_export_wh < 0 || r.e_export_wh > kMaxRegisterWh) {
     return error(Rejection::kOutOfRange, "e_export_wh", number_text(r.e_export_wh), "must be from 0 to 1e15 Wh");
   }
-  return std::nullopt;
+  return {};
 }
 
 std::string encode(const Reading& r) {
@@ -350,10 +350,10 @@ std::string encode(const CommandAck& a) {
   return dump(j);
 }
 
-Decoded<Reading> decode_reading(std::string_view payload, const DecodeContext& ctx) {
-  json j;
-  if (auto e = parse_object(payload, &j)) return *e;
-  Fields f(j);
+Expected<Reading> decode_reading(std::string_view payload, const DecodeContext& ctx) {
+  Expected<json> j = parse_object(payload);
+  if (!j.ok()) return std::move(j).error();
+  Fields f(j.value());
   Reading r;
   if (auto v = f.meter_id(ctx)) r.meter_id = *v;
   if (auto v = f.unsigned_integer("seq", kMaxSeq)) r.seq = *v;
@@ -369,14 +369,14 @@ Decoded<Reading> decode_reading(std::string_view payload, const DecodeContext& c
   if (auto v = f.number("e_export_wh")) r.e_export_wh = *v;
   if (auto v = f.unsigned_integer("flags", UINT32_MAX, /*required=*/false)) r.flags = static_cast<uint32_t>(*v);
   if (f.failed()) return f.take_error();
-  if (auto e = validate(r, ctx)) return *e;
+  if (auto v = validate(r, ctx); !v.ok()) return std::move(v).error();
   return r;
 }
 
-Decoded<StatusMessage> decode_status(std::string_view payload, const DecodeContext& ctx) {
-  json j;
-  if (auto e = parse_object(payload, &j)) return *e;
-  Fields f(j);
+Expected<StatusMessage> decode_status(std::string_view payload, const DecodeContext& ctx) {
+  Expected<json> j = parse_object(payload);
+  if (!j.ok()) return std::move(j).error();
+  Fields f(j.value());
   StatusMessage s;
   if (auto v = f.meter_id(ctx)) s.meter_id = *v;
   if (auto v = f.string("state", 16)) {
@@ -395,10 +395,10 @@ Decoded<StatusMessage> decode_status(std::string_view payload, const DecodeConte
   return s;
 }
 
-Decoded<MeterEvent> decode_event(std::string_view payload, const DecodeContext& ctx) {
-  json j;
-  if (auto e = parse_object(payload, &j)) return *e;
-  Fields f(j);
+Expected<MeterEvent> decode_event(std::string_view payload, const DecodeContext& ctx) {
+  Expected<json> j = parse_object(payload);
+  if (!j.ok()) return std::move(j).error();
+  Fields f(j.value());
   MeterEvent e;
   if (auto v = f.meter_id(ctx)) e.meter_id = *v;
   if (auto v = f.enumeration<EventKind>("kind", &event_kind_from_name)) {
@@ -414,10 +414,10 @@ Decoded<MeterEvent> decode_event(std::string_view payload, const DecodeContext& 
   return e;
 }
 
-Decoded<Command> decode_command(std::string_view payload, const DecodeContext& ctx) {
-  json j;
-  if (auto e = parse_object(payload, &j)) return *e;
-  Fields f(j);
+Expected<Command> decode_command(std::string_view payload, const DecodeContext& ctx) {
+  Expected<json> j = parse_object(payload);
+  if (!j.ok()) return std::move(j).error();
+  Fields f(j.value());
   Command c;
   if (auto v = f.string("id", kMaxCommandIdLength)) {
     if (!valid_command_id(*v)) f.fail(error(Rejection::kOutOfRange, "id", *v, "must be 1 to 64 characters of A-Z a-z 0-9 _ -"));
@@ -436,7 +436,7 @@ Decoded<Command> decode_command(std::string_view payload, const DecodeContext& c
       Fields a(*args);
       if (auto v = a.unsigned_integer("period_s", kMaxPeriodS, /*required=*/false)) c.period_s = static_cast<uint32_t>(*v);
       if (a.failed()) {
-        DecodeError e = a.take_error();
+        Error e = a.take_error();
         e.field = "args." + e.field;
         f.fail(std::move(e));
       }
@@ -450,10 +450,10 @@ Decoded<Command> decode_command(std::string_view payload, const DecodeContext& c
   return c;
 }
 
-Decoded<CommandAck> decode_ack(std::string_view payload, const DecodeContext& ctx) {
-  json j;
-  if (auto e = parse_object(payload, &j)) return *e;
-  Fields f(j);
+Expected<CommandAck> decode_ack(std::string_view payload, const DecodeContext& ctx) {
+  Expected<json> j = parse_object(payload);
+  if (!j.ok()) return std::move(j).error();
+  Fields f(j.value());
   CommandAck a;
   if (auto v = f.string("id", kMaxCommandIdLength)) {
     if (!valid_command_id(*v)) f.fail(error(Rejection::kOutOfRange, "id", *v, "must be 1 to 64 characters of A-Z a-z 0-9 _ -"));

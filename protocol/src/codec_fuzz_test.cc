@@ -17,7 +17,9 @@ constexpr int64_t kNow = 1'750'000'000'000;
 
 std::string seed_payload(std::mt19937_64& rng) {
   Reading r;
-  r.meter_id = "m" + std::to_string(rng() % 1000);
+  // Appended, not "m" + std::to_string(...): GCC 12 at -O3 reports a false -Wrestrict for literal + string.
+  r.meter_id = "m";
+  r.meter_id += std::to_string(rng() % 1000);
   r.seq = rng() % 100000;
   r.time_ms = kNow - static_cast<int64_t>(rng() % 1'000'000);
   r.vrms = 200 + static_cast<double>(rng() % 60);
@@ -69,7 +71,7 @@ void check_accepted_reading_is_sane(const Reading& r) {
   EXPECT_GE(r.irms, 0.0);
   EXPECT_LE(r.vrms, kMaxVrms);
   EXPECT_LE(r.time_ms, kNow + kMaxFutureMs);
-  EXPECT_FALSE(validate(r, DecodeContext{kNow, {}}).has_value());
+  EXPECT_TRUE(validate(r, DecodeContext{kNow, {}}).ok());
 }
 
 TEST(CodecFuzz, MutatedReadingsNeverCrashAndNeverAcceptInsaneValues) {
@@ -85,11 +87,11 @@ TEST(CodecFuzz, MutatedReadingsNeverCrashAndNeverAcceptInsaneValues) {
       check_accepted_reading_is_sane(d.value());
       // Re-encoding an accepted reading decodes to the same value.
       auto again = decode_reading(encode(d.value()), ctx);
-      ASSERT_TRUE(again.ok()) << again.error().describe();
+      ASSERT_TRUE(again.ok()) << describe(again.error());
       EXPECT_EQ(again.value(), d.value());
     } else {
       ++refused;
-      EXPECT_FALSE(d.error().describe().empty());
+      EXPECT_FALSE(describe(d.error()).empty());
       EXPECT_LE(d.error().value.size(), 67u);
     }
   }

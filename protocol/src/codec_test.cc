@@ -68,14 +68,14 @@ std::string without_field(std::string json, const std::string& key) {
 void expect_refused(const std::string& payload, Rejection reason, const std::string& field) {
   auto d = decode_reading(payload, ctx());
   ASSERT_FALSE(d.ok()) << payload;
-  EXPECT_EQ(d.error().reason, reason) << d.error().describe();
-  EXPECT_EQ(d.error().field, field) << d.error().describe();
+  EXPECT_EQ(rejection_of(d.error()), reason) << describe(d.error());
+  EXPECT_EQ(d.error().field, field) << describe(d.error());
 }
 
 TEST(ReadingCodec, RoundTripsExactly) {
   const Reading r = sample_reading();
   auto d = decode_reading(encode(r), ctx());
-  ASSERT_TRUE(d.ok()) << d.error().describe();
+  ASSERT_TRUE(d.ok()) << describe(d.error());
   EXPECT_EQ(d.value(), r);
 }
 
@@ -83,7 +83,7 @@ TEST(ReadingCodec, FlagsAreOptionalAndExtraFieldsIgnored) {
   std::string text = without_field(encode(sample_reading()), "flags");
   text.insert(text.size() - 1, ",\"future_field\":[1,2]");
   auto d = decode_reading(text, ctx());
-  ASSERT_TRUE(d.ok()) << d.error().describe();
+  ASSERT_TRUE(d.ok()) << describe(d.error());
   EXPECT_EQ(d->flags, 0u);
 }
 
@@ -139,7 +139,7 @@ TEST(ReadingCodec, AcceptsBoundaryValues) {
   r.time_ms = kNow + kMaxFutureMs;  // exactly a day ahead is still accepted
   r.seq = kMaxSeq;
   auto d = decode_reading(encode(r), ctx());
-  ASSERT_TRUE(d.ok()) << d.error().describe();
+  ASSERT_TRUE(d.ok()) << describe(d.error());
   EXPECT_EQ(d.value(), r);
 }
 
@@ -148,7 +148,7 @@ TEST(ReadingCodec, RefusesTimeMoreThanADayAhead) {
   r.time_ms = kNow + kMaxFutureMs + 1;
   auto d = decode_reading(encode(r), ctx());
   ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.error().reason, Rejection::kTimeInFuture);
+  EXPECT_EQ(rejection_of(d.error()), Rejection::kTimeInFuture);
   EXPECT_EQ(d.error().field, "time_ms");
   EXPECT_EQ(d.error().value, std::to_string(r.time_ms));
 }
@@ -157,7 +157,7 @@ TEST(ReadingCodec, ChecksMeterIdSyntaxAndTopicMatch) {
   const std::string good = encode(sample_reading());
   auto other = decode_reading(good, ctx("m002"));
   ASSERT_FALSE(other.ok());
-  EXPECT_EQ(other.error().reason, Rejection::kMeterIdMismatch);
+  EXPECT_EQ(rejection_of(other.error()), Rejection::kMeterIdMismatch);
   EXPECT_EQ(other.error().value, "m001");
   expect_refused(with_field(good, "meter", "\"m/1\""), Rejection::kBadMeterId, "meter");
   expect_refused(with_field(good, "meter", "42"), Rejection::kWrongType, "meter");
@@ -167,9 +167,15 @@ TEST(ReadingCodec, ChecksMeterIdSyntaxAndTopicMatch) {
 TEST(ReadingCodec, ErrorTextNamesFieldValueAndReason) {
   auto d = decode_reading(with_field(encode(sample_reading()), "vrms", "1234.5"), ctx());
   ASSERT_FALSE(d.ok());
-  const std::string text = d.error().describe();
+  const std::string text = describe(d.error());
   EXPECT_NE(text.find("vrms=1234.5"), std::string::npos) << text;
   EXPECT_NE(text.find("voltage_too_high"), std::string::npos) << text;
+  EXPECT_EQ(text, "vrms=1234.5 rejected (voltage_too_high): Vrms above 1000 V");
+}
+
+TEST(Rejection, AnErrorWithoutARejectionNameCountsAsMalformedJson) {
+  EXPECT_EQ(rejection_of(Error::io("disk full")), Rejection::kMalformedJson);
+  EXPECT_EQ(rejection_of(rejection_error(Rejection::kTimeInFuture, "time_ms", "1", "ahead")), Rejection::kTimeInFuture);
 }
 
 TEST(Rejection, NamesAreStableAndInvertible) {
@@ -186,7 +192,7 @@ TEST(Rejection, NamesAreStableAndInvertible) {
 TEST(StatusCodec, RoundTripsAndAcceptsALastWillWithoutTime) {
   StatusMessage s{"m001", true, kNow, 5, "fw-1.2"};
   auto d = decode_status(encode(s), ctx());
-  ASSERT_TRUE(d.ok()) << d.error().describe();
+  ASSERT_TRUE(d.ok()) << describe(d.error());
   EXPECT_EQ(d.value(), s);
   auto will = decode_status(R"({"meter":"m001","state":"offline"})", ctx());
   ASSERT_TRUE(will.ok());
@@ -194,21 +200,21 @@ TEST(StatusCodec, RoundTripsAndAcceptsALastWillWithoutTime) {
   EXPECT_EQ(will->time_ms, 0);
   auto bad = decode_status(R"({"meter":"m001","state":"sleepy"})", ctx());
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().reason, Rejection::kUnknownValue);
+  EXPECT_EQ(rejection_of(bad.error()), Rejection::kUnknownValue);
   EXPECT_EQ(bad.error().field, "state");
 }
 
 TEST(EventCodec, RoundTripsAndRefusesServerOnlyKinds) {
   MeterEvent e{"m001", EventKind::kNeutralMismatch, EventEdge::kOnset, kNow - 1000, "neutral 4.1 A vs phase 0.2 A"};
   auto d = decode_event(encode(e), ctx());
-  ASSERT_TRUE(d.ok()) << d.error().describe();
+  ASSERT_TRUE(d.ok()) << describe(d.error());
   EXPECT_EQ(d.value(), e);
   for (std::string_view name : {"comm_loss", "earthquake"}) {
     auto bad = decode_event(R"({"meter":"m001","kind":")" + std::string(name) + R"(","edge":"onset","time_ms":)" +
                                 std::to_string(kNow) + "}",
                             ctx());
     ASSERT_FALSE(bad.ok()) << name;
-    EXPECT_EQ(bad.error().reason, Rejection::kUnknownValue);
+    EXPECT_EQ(rejection_of(bad.error()), Rejection::kUnknownValue);
     EXPECT_EQ(bad.error().field, "kind");
   }
   for (std::size_t i = 0; i < kEventKindCount; ++i) {
@@ -220,11 +226,11 @@ TEST(EventCodec, RoundTripsAndRefusesServerOnlyKinds) {
 TEST(CommandCodec, RoundTripsAndRequiresPeriodForSetPeriod) {
   Command c{"c-17", "m001", CommandKind::kSetPeriod, 10u, kNow, kNow + 60'000};
   auto d = decode_command(encode(c), ctx());
-  ASSERT_TRUE(d.ok()) << d.error().describe();
+  ASSERT_TRUE(d.ok()) << describe(d.error());
   EXPECT_EQ(d.value(), c);
   Command off{"c-18", "m001", CommandKind::kRelayOff, std::nullopt, kNow, 0};
   auto d2 = decode_command(encode(off), ctx());
-  ASSERT_TRUE(d2.ok()) << d2.error().describe();
+  ASSERT_TRUE(d2.ok()) << describe(d2.error());
   EXPECT_EQ(d2.value(), off);
   auto bad = decode_command(R"({"id":"c1","meter":"m001","kind":"set_period","time_ms":)" + std::to_string(kNow) + "}",
                             ctx());
@@ -234,18 +240,18 @@ TEST(CommandCodec, RoundTripsAndRequiresPeriodForSetPeriod) {
       R"({"id":"c1","meter":"m001","kind":"set_period","args":{"period_s":7200},"time_ms":)" + std::to_string(kNow) + "}",
       ctx());
   ASSERT_FALSE(too_long.ok());
-  EXPECT_EQ(too_long.error().reason, Rejection::kOutOfRange);
+  EXPECT_EQ(rejection_of(too_long.error()), Rejection::kOutOfRange);
   EXPECT_EQ(too_long.error().field, "args.period_s");
 }
 
 TEST(AckCodec, RoundTrips) {
   CommandAck a{"c-17", "m001", true, "relay opened", RelayState::kOff, 5, kNow};
   auto d = decode_ack(encode(a), ctx());
-  ASSERT_TRUE(d.ok()) << d.error().describe();
+  ASSERT_TRUE(d.ok()) << describe(d.error());
   EXPECT_EQ(d.value(), a);
   auto bad = decode_ack(R"({"id":"c-17","meter":"m001","ok":"yes","time_ms":)" + std::to_string(kNow) + "}", ctx());
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().reason, Rejection::kWrongType);
+  EXPECT_EQ(rejection_of(bad.error()), Rejection::kWrongType);
   EXPECT_EQ(bad.error().field, "ok");
 }
 
@@ -253,10 +259,12 @@ TEST(Validate, RefusesReadingsBuiltInMemory) {
   Reading r = sample_reading();
   r.vrms = std::numeric_limits<double>::quiet_NaN();
   auto e = validate(r, DecodeContext{});
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->reason, Rejection::kNotFinite);
-  EXPECT_EQ(e->field, "vrms");
-  EXPECT_FALSE(validate(sample_reading(), DecodeContext{}));
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(rejection_of(e.error()), Rejection::kNotFinite);
+  EXPECT_EQ(e.error().reason, "not_finite");
+  EXPECT_EQ(e.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(e.error().field, "vrms");
+  EXPECT_TRUE(validate(sample_reading(), DecodeContext{}).ok());
 }
 
 }  // namespace

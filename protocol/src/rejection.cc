@@ -47,15 +47,21 @@ const std::array<Rejection, kRejectionCount>& all_rejections() {
   return all;
 }
 
-std::string DecodeError::describe() const {
+Error rejection_error(Rejection reason, std::string field, std::string value, std::string detail) {
+  return Error::invalid(std::move(field), std::move(value), std::move(detail)).because(std::string(rejection_name(reason)));
+}
+
+Rejection rejection_of(const Error& e) { return rejection_from_name(e.reason).value_or(Rejection::kMalformedJson); }
+
+std::string describe(const Error& e) {
   std::string out;
-  if (!field.empty()) {
-    out.append(field);
-    if (!value.empty()) out.append("=").append(value);
+  if (!e.field.empty()) {
+    out.append(e.field);
+    if (!e.value.empty()) out.append("=").append(e.value);
     out.append(" ");
   }
-  out.append("rejected (").append(rejection_name(reason)).append(")");
-  if (!detail.empty()) out.append(": ").append(detail);
+  out.append("rejected (").append(rejection_name(rejection_of(e))).append(")");
+  if (!e.message.empty()) out.append(": ").append(e.message);
   return out;
 }
 

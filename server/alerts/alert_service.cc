@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "wattguard/base/clock.h"
 #include "wattguard/storage/sqlite_db.h"
 
 namespace wattguard::alerts {
@@ -44,11 +45,6 @@ DeliveryState delivery_state_from_text(const std::string& s) {
   if (s == "delivered") return DeliveryState::kDelivered;
   if (s == "undelivered") return DeliveryState::kUndelivered;
   return DeliveryState::kPending;
-}
-
-int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // The active-key index makes "one active alert per dedup key" a database rule, not just a lookup.
@@ -139,7 +135,7 @@ struct AlertService::Impl {
   std::mutex listeners_mutex;
   std::vector<AlertListener> listeners;
 
-  int64_t now() const { return options.now_ms ? options.now_ms() : system_now_ms(); }
+  int64_t now() const { return options.now_ms(); }  // or_system_clock'ed by open()
 
   void log_error(const std::string& what, const Error& st) {
     spdlog::error("alerts: {}: {}", what, st.message);
@@ -215,25 +211,19 @@ struct AlertService::Impl {
 AlertService::AlertService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AlertService::~AlertService() = default;
 
-std::unique_ptr<AlertService> AlertService::open(AlertServiceOptions options, std::string* error) {
+Expected<std::unique_ptr<AlertService>> AlertService::open(AlertServiceOptions options) {
   auto im = std::make_unique<Impl>();
   im->options = std::move(options);
+  im->options.now_ms = or_system_clock(std::move(im->options.now_ms));
   // Generous busy timeout: the reading store's writer commits batches on the same file.
   auto db = Db::open(im->options.database_path, 10'000);
-  if (!db.ok()) {
-    *error = db.error().message;
-    return nullptr;
-  }
+  if (!db.ok()) return Error::io(db.error().message).at(im->options.database_path);
   im->db = std::move(db.value());
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
-    if (auto st = im->db->exec(pragma); !st.ok()) {
-      *error = st.error().message;
-      return nullptr;
-    }
+    if (auto st = im->db->exec(pragma); !st.ok()) return Error::io(st.error().message).at(im->options.database_path);
   }
   if (auto st = im->db->exec(kSchema); !st.ok()) {
-    *error = "alert tables: " + st.error().message;
-    return nullptr;
+    return Error::io("alert tables: " + st.error().message).at(im->options.database_path);
   }
   return std::unique_ptr<AlertService>(new AlertService(std::move(im)));
 }

@@ -17,10 +17,9 @@ class AlertServiceTest : public ::testing::Test {
     o.database_path = (dir_ / "wattguard.db").string();
     o.now_ms = [this] { return now_; };
     o.recipients = [recipients](const std::string&) { return recipients; };
-    std::string error;
-    auto s = AlertService::open(o, &error);
-    EXPECT_TRUE(s) << error;
-    return s;
+    auto s = AlertService::open(o);
+    EXPECT_TRUE(s.ok()) << s.error().to_string();
+    return s.ok() ? std::move(s).value() : nullptr;
   }
 
   test_support::TempDir temp_dir_{"alerts"};

@@ -30,10 +30,9 @@ class DeliveryTest : public ::testing::Test {
     AlertServiceOptions o;
     o.database_path = (dir_ / "wattguard.db").string();
     o.recipients = [this](const std::string& area) { return config_.recipients(area); };
-    std::string error;
-    auto s = AlertService::open(o, &error);
-    EXPECT_TRUE(s) << error;
-    return s;
+    auto s = AlertService::open(o);
+    EXPECT_TRUE(s.ok()) << s.error().to_string();
+    return s.ok() ? std::move(s).value() : nullptr;
   }
   std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers() {
     notify::SmsGatewayOptions sms;
@@ -182,18 +181,19 @@ TEST_F(DeliveryTest, NoNotifiersMeansNoOutboxRows) {
 
 TEST(AlertsConfigTest, ValidationNamesTheKey) {
   AlertsConfig c;
-  EXPECT_EQ(validate_alerts_config(c), "");
+  EXPECT_TRUE(validate_alerts_config(c).ok());
   c.max_attempts = 0;
-  EXPECT_NE(validate_alerts_config(c).find("alerts.max_attempts"), std::string::npos);
+  EXPECT_EQ(validate_alerts_config(c).error().field, "alerts.max_attempts");
+  EXPECT_EQ(validate_alerts_config(c).error().message, "alerts.max_attempts must be 1..100");
   c = {};
   c.areas = {{"north", "Asha", "+91", "", {}}};
-  EXPECT_NE(validate_alerts_config(c).find("alerts.areas[0].phone"), std::string::npos);
+  EXPECT_EQ(validate_alerts_config(c).error().field, "alerts.areas[0].phone");
   c.areas = {{"north", "Asha", "", "ftp://x", {}}};
-  EXPECT_NE(validate_alerts_config(c).find("alerts.areas[0].webhook_url"), std::string::npos);
+  EXPECT_EQ(validate_alerts_config(c).error().field, "alerts.areas[0].webhook_url");
   c = {};
   c.sms.url = "https://sms.example/send";
   c.sms.body = "xml";
-  EXPECT_NE(validate_alerts_config(c).find("alerts.sms.body"), std::string::npos);
+  EXPECT_EQ(validate_alerts_config(c).error().field, "alerts.sms.body");
 }
 
 }  // namespace

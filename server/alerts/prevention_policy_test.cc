@@ -69,9 +69,9 @@ class PolicyTest : public ::testing::Test {
 
     AlertServiceOptions ao;
     ao.database_path = db;
-    std::string error;
-    alerts_ = AlertService::open(ao, &error);
-    ASSERT_TRUE(alerts_) << error;
+    auto opened = AlertService::open(ao);
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    alerts_ = std::move(opened).value();
 
     ingest::IngestConfig ic;
     ic.port = broker_->port();
@@ -89,7 +89,8 @@ class PolicyTest : public ::testing::Test {
     policy_ = std::make_unique<PreventionPolicy>(*alerts_, *ingest_, *store_, config_);
     ingest_->add_observer(bridge_.get());
     policy_->attach();
-    ASSERT_TRUE(ingest_->start(&error)) << error;
+    auto started = ingest_->start();
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
     ASSERT_TRUE(wait_until([&] { return ingest_->connected(); }, 10'000));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // subscriptions settle
   }

@@ -29,12 +29,12 @@ class AlertRoutesTest : public ApiFixture {
     ASSERT_TRUE(store_->add_meter({"m1", "", "north", "carol", 0}).ok());
     ASSERT_TRUE(store_->add_meter({"m2", "", "north", "dave", 0}).ok());
     ASSERT_TRUE(auth_->add_user("carol", Role::kConsumer, "carol-password", PasswordCost::kMin, kNowMs / 1000).ok());
-    std::string error;
     alerts::AlertServiceOptions ao;
     ao.database_path = database_path();
     ao.now_ms = [] { return kNowMs; };
-    alerts_ = alerts::AlertService::open(ao, &error);
-    ASSERT_TRUE(alerts_) << error;
+    auto opened = alerts::AlertService::open(ao);
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    alerts_ = std::move(opened).value();
     routes_ = std::make_unique<AlertRoutes>(AlertRoutesDeps{alerts_.get(), store_.get(), [] { return kNowMs; }});
     ApiDeps deps;
     deps.alerts = routes_.get();

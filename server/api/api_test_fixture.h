@@ -49,8 +49,8 @@ class ApiFixture : public ::testing::Test {
     ic.port = 1;
     ic.now_ms = now_ms;
     ingest_ = std::make_unique<ingest::IngestService>(ic, *store_);
-    std::string error;
-    ASSERT_TRUE(ingest_->start(&error)) << error;
+    auto started = ingest_->start();
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
     deps.store = store_.get();
     deps.ingest = ingest_.get();
     deps.auth = auth_.get();

@@ -26,9 +26,9 @@ class GridRoutesTest : public ApiFixture {
     for (const char* m : {"chk1", "chk2", "m1", "m2", "m3"}) ASSERT_TRUE(store_->add_meter({m, "", "north", "", 0}).ok());
     ASSERT_TRUE(store_->add_meter({"own", "", "north", "carol", 0}).ok());
     ASSERT_TRUE(auth_->add_user("carol", Role::kConsumer, "carol-password", PasswordCost::kMin, kNowMs / 1000).ok());
-    std::string error;
-    grid_ = grid::GridStore::open(database_path(), &error);
-    ASSERT_TRUE(grid_) << error;
+    auto opened = grid::GridStore::open(database_path());
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    grid_ = std::move(opened).value();
     grid::TheftOptions options;
     options.calibration_days = 1;
     options.history_days = 2;

@@ -33,7 +33,7 @@ HttpResponse HealthRoutes::health(const Caller& caller) {
         {"late", h.readings_late},
         {"pending", h.pending_readings}}},
       {"rejected", {{"total", h.rejected_total}, {"by_reason", std::move(rejected)}}},
-      {"meters", {{"known", h.meters_known}, {"online", h.meters_online}, {"offline", h.meters_offline}}},
+      {"meters", {{"known", h.meters_known}, {"online", h.meters_online}, {"stale", h.meters_stale}, {"offline", h.meters_offline}}},
       {"events_stored", h.events_stored},
       {"statuses_received", h.statuses_received},
       {"commands", {{"sent", h.commands_sent}, {"acks_received", h.acks_received}, {"timed_out", h.commands_timed_out}}},

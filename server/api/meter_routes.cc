@@ -63,10 +63,11 @@ MeterRoutes::MeterRow MeterRoutes::meter_row(const storage::MeterInfo& info, con
   if (live == nullptr) return row;
   if (live->period_s > 0) row.period_s = static_cast<int>(live->period_s);
   row.status = ingest::connectivity_name(live->connectivity);
-  // Online but silent for over two periods: not yet offline (that takes ingest.offline_after_periods)
-  // but the values shown are getting old.
-  row.stale = live->connectivity == ingest::Connectivity::kOnline && live->last_seen_ms > 0 &&
-              now_ms - live->last_seen_ms > 2LL * row.period_s * 1000;
+  // Stale (ingest's verdict), or online but silent for over two periods: not yet offline (that takes
+  // ingest.offline_after_periods) but the values shown are getting old.
+  row.stale = live->connectivity == ingest::Connectivity::kStale ||
+              (live->connectivity == ingest::Connectivity::kOnline && live->last_seen_ms > 0 &&
+               now_ms - live->last_seen_ms > 2LL * row.period_s * 1000);
   if (live->last_reading) {
     const protocol::Reading& r = *live->last_reading;
     if (std::isfinite(r.p_w)) row.p_w = r.p_w;
@@ -361,9 +362,9 @@ HttpResponse MeterRoutes::send_command(const HttpRequest& req, const Caller& cal
   if (!result.ok()) {
     const auto& err = result.error();
     switch (err.code) {
-      case ingest::CommandError::kUnknownMeter: return meter_not_found(id);
-      case ingest::CommandError::kInvalidArgument: return bad_param(err.field.empty() ? "kind" : err.field, err.message);
-      case ingest::CommandError::kStorageFailed:
+      case ErrorCode::kNotFound: return meter_not_found(id);
+      case ErrorCode::kInvalidInput: return bad_param(err.field.empty() ? "kind" : err.field, err.message);
+      default:
         spdlog::error("api: command for {} not stored: {}", id, err.message);
         return error_response(500, "storage_error", "", "the command could not be stored");
     }

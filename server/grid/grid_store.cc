@@ -28,18 +28,12 @@ CREATE INDEX IF NOT EXISTS grid_members_by_transformer ON grid_members(transform
 
 }  // namespace
 
-std::unique_ptr<GridStore> GridStore::open(const std::string& path, std::string* error) {
+Expected<std::unique_ptr<GridStore>> GridStore::open(const std::string& path) {
   auto db = storage::Db::open(path, 5000);
-  if (!db.ok()) {
-    *error = db.error().message;
-    return nullptr;
-  }
+  if (!db.ok()) return Error::io(db.error().message);
   std::unique_ptr<GridStore> store(new GridStore(std::move(db.value())));
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL", kSchema}) {
-    if (auto s = store->db_->exec(sql); !s.ok()) {
-      *error = path + ": " + s.error().message;
-      return nullptr;
-    }
+    if (auto s = store->db_->exec(sql); !s.ok()) return Error::io(path + ": " + s.error().message);
   }
   return store;
 }

@@ -22,9 +22,9 @@ class GridStoreTest : public ::testing::Test {
     store_ = open_test_store(dir_.file("w.db"));
     ASSERT_TRUE(store_);
     for (const char* m : {"c1", "c2", "m1", "m2", "m3", "m4"}) ASSERT_TRUE(store_->add_meter({m, "", "", "", 0}).ok());
-    std::string error;
-    grid_ = GridStore::open(dir_.file("w.db"), &error);
-    ASSERT_TRUE(grid_) << error;
+    auto opened = GridStore::open(dir_.file("w.db"));
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    grid_ = std::move(opened).value();
     known_ = [this](const std::string& id) { return store_->has_meter(id); };
   }
 
@@ -44,9 +44,9 @@ TEST_F(GridStoreTest, CsvImportReplacesTheTopologyAndSurvivesReopen) {
   ASSERT_TRUE(grid_->replace_all(parsed.value(), 1000).ok());
   const uint64_t v = grid_->version();
   grid_.reset();
-  std::string error;
-  grid_ = GridStore::open(dir_.file("w.db"), &error);
-  ASSERT_TRUE(grid_) << error;
+  auto opened = GridStore::open(dir_.file("w.db"));
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+  grid_ = std::move(opened).value();
   auto all = grid_->list();
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);

@@ -101,9 +101,9 @@ Expected<ReadingsImportPlan> plan_readings_import(std::string_view csv_text, con
       plan.readings.push_back(interval_reading(series.id, end_ms - 1, register_wh, p_w));
       ++sum.intervals_stored;
       const protocol::Reading& r = plan.readings.back();
-      if (auto bad = protocol::validate(r, protocol::DecodeContext{})) {
+      if (auto bad = protocol::validate(r, protocol::DecodeContext{}); !bad.ok()) {
         return input_error(source, series.first_line, "kwh", analytics::format_time(in.end_s(k), in.utc_offset_s),
-                           "meter " + series.id + ": interval cannot be stored (" + bad->describe() + ")");
+                           "meter " + series.id + ": interval cannot be stored (" + protocol::describe(bad.error()) + ")");
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "wattguard/base/clock.h"
 #include "wattguard/base/decimal_round.h"
 #include "wattguard/base/floor_division.h"
 #include "wattguard/analytics/transformer_monitor.h"
@@ -21,13 +22,6 @@ constexpr double kIntervalH = 0.25;
 // A gap the register advanced less than this per missing interval is left missing: nothing covers it (an
 // imported file with a hole, or a meter whose register did not move) rather than "used nothing".
 constexpr double kMinGapKwhPerInterval = 0.001;
-
-int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-
 
 }  // namespace
 
@@ -47,7 +41,7 @@ struct TheftAnalysisService::Tracked {
 TheftAnalysisService::TheftAnalysisService(TheftOptions options, storage::ReadingStore& store, GridStore& grid,
                                            AlertSink sink, std::function<int64_t()> now_ms)
     : options_(options), store_(store), grid_(grid), sink_(std::move(sink)),
-      now_ms_(now_ms ? std::move(now_ms) : std::function<int64_t()>(system_now_ms)) {}
+      now_ms_(or_system_clock(std::move(now_ms))) {}
 
 TheftAnalysisService::~TheftAnalysisService() { stop(); }
 

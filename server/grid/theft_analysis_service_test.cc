@@ -66,9 +66,9 @@ class TheftAnalysisTest : public ::testing::Test {
 
     store_ = open_test_store(dir_.file("w.db"));
     ASSERT_TRUE(store_);
-    std::string error;
-    grid_store_ = GridStore::open(dir_.file("w.db"), &error);
-    ASSERT_TRUE(grid_store_) << error;
+    auto opened = GridStore::open(dir_.file("w.db"));
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    grid_store_ = std::move(opened).value();
     std::vector<Transformer> topology;
     for (const auto& t : grid_.transformers) {
       ASSERT_TRUE(store_->add_meter({t.check_id, "", "", "", 0}).ok());

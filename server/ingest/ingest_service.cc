@@ -1,24 +1,27 @@
-// IngestService: libmosquitto client thread -> decode/validate -> work queue -> writer thread
-// (batched store appends, live state, commands, observers); a timer thread for offline detection
-// and command timeouts.
+// IngestService: libmosquitto client thread -> decode/validate -> IngestQueue -> writer thread (batched store
+// appends, live state, observers); a timer thread ticks liveness and command timeouts. The rules live in
+// Liveness (connectivity) and CommandTracker (command states); this file wires them to the broker and store.
 #include "wattguard/ingest/ingest_service.h"
 
 #include <mosquitto.h>
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
-#include <variant>
 
+#include "server/ingest/command_tracker.h"
+#include "server/ingest/ingest_queue.h"
+#include "server/ingest/liveness.h"
+#include "wattguard/base/clock.h"
+#include "wattguard/base/sodium.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
 
@@ -32,57 +35,36 @@ constexpr int64_t kUnknownRecheckMs = 10'000;     // an unknown meter id is look
 constexpr std::size_t kMaxLoggedRejections = 10'000;  // (meter, reason) pairs remembered for log-once
 constexpr std::size_t kMaxNegativeCache = 100'000;
 
-int64_t system_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 void init_libraries() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    mosquitto_lib_init();
-    if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  });
+  std::call_once(once, [] { mosquitto_lib_init(); });
+  ensure_sodium();
 }
 
-std::string new_command_id(int64_t now_ms) {
-  unsigned char bytes[8];
-  randombytes_buf(bytes, sizeof bytes);
-  static const char* hex = "0123456789abcdef";
-  // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict for "literal" + std::string.
-  std::string id = "c";
-  id += std::to_string(now_ms);
-  id += '-';
-  for (unsigned char b : bytes) {
-    id += hex[b >> 4];
-    id += hex[b & 15];
+// The configuration problems start() refuses, in the order it checks them.
+Expected<void> check_config(const IngestConfig& c) {
+  if (c.port <= 0 || c.port > 65535) {
+    return Error::invalid("port", std::to_string(c.port), "mqtt port " + std::to_string(c.port) + " is not 1..65535");
   }
-  return id;
+  if (c.client_id.empty() || c.client_id.size() > 128) {
+    return Error::invalid("client_id", c.client_id, "mqtt client_id must be 1..128 characters");
+  }
+  if (c.share_group.find_first_of("/+#") != std::string::npos) {
+    return Error::invalid("share_group", c.share_group, "share_group '" + c.share_group + "' must not contain / + #");
+  }
+  if (c.flush_interval_ms < 1 || c.flush_max_readings < 1) {
+    return Error::invalid("flush_interval_ms", std::to_string(c.flush_interval_ms),
+                          "flush interval and size must be positive");
+  }
+  if (c.default_period_s < 1 || c.missed_periods < 1) {
+    return Error::invalid("missed_periods", std::to_string(c.missed_periods),
+                          "default_period_s and missed_periods must be >= 1");
+  }
+  if (c.command_timeout_ms < 1 || c.liveness_check_ms < 1) {
+    return Error::invalid("command_timeout_ms", std::to_string(c.command_timeout_ms), "timeouts must be positive");
+  }
+  return {};
 }
-
-// Work handed from the MQTT and timer threads to the writer thread.
-struct ReadingItem {
-  protocol::Reading reading;
-  int64_t received_ms;
-};
-struct StatusItem {
-  protocol::StatusMessage status;
-  int64_t received_ms;
-};
-struct EventItem {
-  protocol::MeterEvent event;
-  int64_t received_ms;
-};
-struct AckItem {
-  protocol::CommandAck ack;
-  int64_t received_ms;
-};
-struct PublishedItem {  // the broker has our command (QoS 1 PUBACK)
-  int mid;
-};
-struct ConnectedItem {};  // (re)connected: resend unsent commands
-struct TickItem {};       // timer: offline detection and command timeouts
-using WorkItem = std::variant<StatusItem, EventItem, AckItem, PublishedItem, ConnectedItem, TickItem>;
 
 }  // namespace
 
@@ -94,17 +76,7 @@ struct IngestService::Impl {
   std::atomic<bool> running{false};
   std::atomic<bool> connected{false};
 
-  // --- queue (MQTT/timer threads -> writer thread)
-  std::mutex queue_mu;
-  std::condition_variable queue_cv;       // writer waits for work
-  std::condition_variable space_cv;       // MQTT thread waits for room (back-pressure)
-  std::condition_variable idle_cv;        // flush() waits for an empty queue
-  std::vector<ReadingItem> readings;      // guarded by queue_mu
-  int64_t oldest_reading_steady_ms = 0;   // guarded by queue_mu
-  std::deque<WorkItem> work;              // guarded by queue_mu
-  bool writer_busy = false;               // guarded by queue_mu
-  bool stopping = false;                  // guarded by queue_mu
-
+  IngestQueue queue;
   std::thread writer_thread;
   std::thread timer_thread;
   std::mutex timer_mu;
@@ -119,40 +91,30 @@ struct IngestService::Impl {
   std::set<std::pair<std::string, Rejection>> logged;  // guarded by log_mu
 
   // --- meter registry cache (MQTT thread and writer)
-  std::mutex known_mu;
+  mutable std::mutex known_mu;
   std::unordered_set<std::string> known;                  // guarded by known_mu
   std::unordered_map<std::string, int64_t> unknown_until;  // guarded by known_mu: negative cache
 
   // --- live state (written by the writer thread only; read by anyone under live_mu)
   mutable std::mutex live_mu;
   std::map<std::string, MeterLive> live;  // guarded by live_mu
-  std::map<std::string, bool> offline_by_status;  // writer thread only
-  int64_t started_ms = 0;
+  // Connectivity rules; the writer thread only (set up by start() before the threads run). Meters enter it
+  // when first heard from: until then they are unknown, which is also what `live` says of them.
+  std::optional<Liveness> liveness;
 
-  // --- commands (writer thread, except send_command which takes cmd_mu)
-  std::mutex cmd_mu;
-  struct Tracked {
-    storage::CommandRecord record;
-    protocol::Command command;
-    int timeout_ms = 0;
-    bool published = false;  // handed to libmosquitto
-  };
-  std::map<std::string, Tracked> commands;  // guarded by cmd_mu; open commands by id
-  std::map<int, std::string> mid_to_command;  // guarded by cmd_mu
+  CommandTracker commands;
 
   // --- observers
   std::mutex obs_mu;
   std::vector<IngestObserver*> observers;  // guarded by obs_mu
 
-  Impl(IngestConfig c, storage::ReadingStore& s) : config(std::move(c)), store(s) {
-    if (!config.now_ms) config.now_ms = &system_now_ms;
+  Impl(IngestConfig c, storage::ReadingStore& s)
+      : config(std::move(c)), store(s), queue(config.flush_interval_ms, config.flush_max_readings,
+                                              config.max_pending_readings) {
+    config.now_ms = or_system_clock(std::move(config.now_ms));
   }
 
   int64_t now() const { return config.now_ms(); }
-  static int64_t steady_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
 
   // ------------------------------------------------------------ rejections
 
@@ -193,22 +155,16 @@ struct IngestService::Impl {
     return has;
   }
 
-  // ------------------------------------------------------------ MQTT thread
-
-  void push_work(WorkItem item) {
-    {
-      std::lock_guard lk(queue_mu);
-      work.push_back(std::move(item));
-    }
-    queue_cv.notify_one();
+  void count(uint64_t IngestHealth::*counter) {
+    std::lock_guard lk(health_mu);
+    ++(health.*counter);
   }
+
+  // ------------------------------------------------------------ MQTT thread
 
   void on_message(const mosquitto_message* msg) {
     const int64_t received = now();
-    {
-      std::lock_guard lk(health_mu);
-      ++health.messages_received;
-    }
+    count(&IngestHealth::messages_received);
     const std::string topic = msg->topic ? msg->topic : "";
     auto parsed = protocol::parse_topic(topic);
     if (!parsed) {
@@ -217,55 +173,42 @@ struct IngestService::Impl {
     }
     const std::string_view payload(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen));
     const protocol::DecodeContext ctx{received, parsed->meter_id};
-    auto refuse = [&](const protocol::DecodeError& e) { reject(parsed->meter_id, e.reason, e.describe()); };
-    auto unknown = [&] {
-      reject(parsed->meter_id, Rejection::kUnknownMeter, "meter " + parsed->meter_id + " is not provisioned");
+    // Decoded and from a provisioned meter, or refused (counted, logged once).
+    auto admit = [&](const auto& decoded) {
+      if (!decoded.ok()) {
+        reject(parsed->meter_id, protocol::rejection_of(decoded.error()), protocol::describe(decoded.error()));
+        return false;
+      }
+      if (!is_known(parsed->meter_id)) {
+        reject(parsed->meter_id, Rejection::kUnknownMeter, "meter " + parsed->meter_id + " is not provisioned");
+        return false;
+      }
+      return true;
     };
     switch (parsed->kind) {
       case TopicKind::kReading: {
-        {
-          std::lock_guard lk(health_mu);
-          ++health.readings_received;
-        }
+        count(&IngestHealth::readings_received);
         auto d = protocol::decode_reading(payload, ctx);
-        if (!d.ok()) return refuse(d.error());
-        if (!is_known(parsed->meter_id)) return unknown();
-        std::unique_lock lk(queue_mu);
-        // Back-pressure: with QoS 1 the broker keeps what we cannot take yet.
-        space_cv.wait(lk, [&] { return stopping || readings.size() < config.max_pending_readings; });
-        if (readings.empty()) oldest_reading_steady_ms = steady_ms();
-        readings.push_back(ReadingItem{std::move(d.value()), received});
-        const bool full = readings.size() >= config.flush_max_readings;
-        lk.unlock();
-        if (full) queue_cv.notify_one();
+        if (admit(d)) queue.push_reading(ReadingItem{std::move(d.value()), received});
         return;
       }
       case TopicKind::kStatus: {
         if (payload.empty()) return;  // a cleared retained message
-        {
-          std::lock_guard lk(health_mu);
-          ++health.statuses_received;
-        }
+        count(&IngestHealth::statuses_received);
         auto d = protocol::decode_status(payload, ctx);
-        if (!d.ok()) return refuse(d.error());
-        if (!is_known(parsed->meter_id)) return unknown();
-        return push_work(StatusItem{std::move(d.value()), received});
+        if (admit(d)) queue.push_work(StatusItem{std::move(d.value()), received});
+        return;
       }
       case TopicKind::kEvent: {
         auto d = protocol::decode_event(payload, ctx);
-        if (!d.ok()) return refuse(d.error());
-        if (!is_known(parsed->meter_id)) return unknown();
-        return push_work(EventItem{std::move(d.value()), received});
+        if (admit(d)) queue.push_work(EventItem{std::move(d.value()), received});
+        return;
       }
       case TopicKind::kCmdAck: {
-        {
-          std::lock_guard lk(health_mu);
-          ++health.acks_received;
-        }
+        count(&IngestHealth::acks_received);
         auto d = protocol::decode_ack(payload, ctx);
-        if (!d.ok()) return refuse(d.error());
-        if (!is_known(parsed->meter_id)) return unknown();
-        return push_work(AckItem{std::move(d.value()), received});
+        if (admit(d)) queue.push_work(AckItem{std::move(d.value()), received});
+        return;
       }
       case TopicKind::kCmd:
         return;  // our own commands are not subscribed to; ignore if a broker echoes one
@@ -297,7 +240,7 @@ struct IngestService::Impl {
     sub(TopicKind::kCmdAck, shared);
     sub(TopicKind::kStatus, false);
     spdlog::info("ingest: connected to {}:{} as {}", config.host, config.port, config.username);
-    push_work(ConnectedItem{});
+    queue.push_work(ConnectedItem{});
   }
 
   void on_disconnect(int rc) {
@@ -324,37 +267,24 @@ struct IngestService::Impl {
     }
   }
 
-  // REQUIRES: writer thread. `t` is when the change happened (for comm_loss, the estimated onset).
-  void set_connectivity(const std::string& meter, Connectivity c, const std::string& reason, int64_t t) {
-    MeterLive copy;
-    Connectivity before;
-    {
-      std::lock_guard lk(live_mu);
-      MeterLive& m = live[meter];
-      m.meter_id = meter;
-      if (m.connectivity == c) return;
-      before = m.connectivity;
-      copy = m;
-    }
-    copy.connectivity = c;
-    copy.since_ms = t;
-    copy.offline_reason = c == Connectivity::kOffline ? reason : "";
-    // Communication loss is a tamper indication (issue 6): a server event with onset and clear.
-    // First sight after a start is not a recovery; a meter never heard from has no onset.
-    const bool event = c == Connectivity::kOffline ? copy.last_seen_ms > 0 : before == Connectivity::kOffline;
-    if (event) {
-      protocol::MeterEvent e{meter, protocol::EventKind::kCommLoss,
-                             c == Connectivity::kOffline ? protocol::EventEdge::kOnset : protocol::EventEdge::kClear, t,
-                             c == Connectivity::kOffline ? "offline (" + reason + ")" : "back online"};
+  // REQUIRES: writer thread. Stores the comm_loss event first, then makes the change visible: whoever sees
+  // the meter offline also finds its event.
+  void apply(const LivenessChange& c) {
+    if (c.comm_loss) {
+      const bool onset = *c.comm_loss == protocol::EventEdge::kOnset;
+      protocol::MeterEvent e{c.meter_id, protocol::EventKind::kCommLoss, *c.comm_loss, c.at_ms,
+                             onset ? "offline (" + c.offline_reason + ")" : "back online"};
       store_event(e, storage::EventSource::kServer, now());
     }
+    MeterLive copy;
     {
-      // Only now visible: whoever sees the meter offline also finds its comm_loss event.
       std::lock_guard lk(live_mu);
-      MeterLive& m = live[meter];
-      m.connectivity = copy.connectivity;
-      m.since_ms = copy.since_ms;
-      m.offline_reason = copy.offline_reason;
+      MeterLive& m = live[c.meter_id];
+      m.meter_id = c.meter_id;
+      m.connectivity = c.to;
+      m.since_ms = c.at_ms;
+      m.offline_reason = c.offline_reason;
+      copy = m;
     }
     notify([&](IngestObserver& o) { o.on_status(copy); });
   }
@@ -364,14 +294,10 @@ struct IngestService::Impl {
     if (!r.ok()) {
       spdlog::error("ingest: storing event {} of {} failed: {}", protocol::event_kind_name(e.kind), e.meter_id,
                     r.error().message);
-      std::lock_guard lk(health_mu);
-      ++health.store_errors;
+      count(&IngestHealth::store_errors);
       return;
     }
-    {
-      std::lock_guard lk(health_mu);
-      ++health.events_stored;
-    }
+    count(&IngestHealth::events_stored);
     const storage::StoredEvent stored{r.value(), e, source, received};
     notify([&](IngestObserver& o) { o.on_event(stored); });
   }
@@ -385,8 +311,7 @@ struct IngestService::Impl {
       m.last_seen_ms = std::max(m.last_seen_ms, s.received_ms);
       if (s.status.period_s != 0) m.period_s = s.status.period_s;
     }
-    offline_by_status[id] = !s.status.online;
-    set_connectivity(id, s.status.online ? Connectivity::kOnline : Connectivity::kOffline, "status", s.received_ms);
+    if (auto c = liveness->on_status(id, s.status.online, s.status.period_s, s.received_ms)) apply(*c);
   }
 
   void handle(EventItem& e) {
@@ -398,143 +323,77 @@ struct IngestService::Impl {
     }
   }
 
-  // Records a command's new state; the caller notifies observers after releasing cmd_mu.
-  storage::CommandRecord finish_command(Tracked& t, storage::CommandState state, const std::string& message,
-                                        protocol::RelayState relay, int64_t time_ms) {
-    t.record.state = state;
-    t.record.message = message;
-    t.record.relay = relay;
-    t.record.updated_ms = time_ms;
-    if (state == storage::CommandState::kSent) t.record.sent_ms = time_ms;
-    auto st = store.update_command(t.record.id, state, message, relay, time_ms);
-    if (!st.ok()) spdlog::error("ingest: updating command {} failed: {}", t.record.id, st.error().message);
-    return t.record;
-  }
-
-  void notify_commands(const std::vector<storage::CommandRecord>& changed) {
-    for (const auto& c : changed) notify([&](IngestObserver& o) { o.on_ack(c); });
+  // Stores a command's new state and tells the observers.
+  void command_changed(const storage::CommandRecord& c) {
+    auto st = store.update_command(c.id, c.state, c.message, c.relay, c.updated_ms);
+    if (!st.ok()) spdlog::error("ingest: updating command {} failed: {}", c.id, st.error().message);
+    notify([&](IngestObserver& o) { o.on_ack(c); });
   }
 
   void handle(AckItem& a) {
     const protocol::CommandAck& ack = a.ack;
-    const storage::CommandState state = ack.ok ? storage::CommandState::kAcked : storage::CommandState::kFailed;
     {
       std::lock_guard lk(live_mu);
       MeterLive& m = live[ack.meter_id];
       if (ack.relay != protocol::RelayState::kUnknown) m.relay = ack.relay;
       if (ack.period_s != 0) m.period_s = ack.period_s;
     }
-    std::vector<storage::CommandRecord> changed;
-    {
-      std::lock_guard lk(cmd_mu);
-      auto it = commands.find(ack.id);
-      if (it != commands.end()) {
-        if (it->second.record.meter_id != ack.meter_id) {
-          reject(ack.meter_id, Rejection::kMeterIdMismatch, "ack for command " + ack.id + " of another meter");
-          return;
-        }
-        changed.push_back(finish_command(it->second, state, ack.message, ack.relay, a.received_ms));
-        commands.erase(it);
+    liveness->set_period(ack.meter_id, ack.period_s);
+    CommandTracker::AckResult r = commands.on_ack(ack, a.received_ms);
+    switch (r.match) {
+      case CommandTracker::AckMatch::kFinished:
+        return command_changed(r.record);
+      case CommandTracker::AckMatch::kWrongMeter:
+        return reject(ack.meter_id, Rejection::kMeterIdMismatch, "ack for command " + ack.id + " of another meter");
+      case CommandTracker::AckMatch::kNotTracked: {
+        // Not ours (another server sent it, or it already timed out): record the truth anyway.
+        auto rec = store.get_command(ack.id);
+        if (!rec.ok() || rec->meter_id != ack.meter_id) return;
+        CommandTracker::apply_ack(rec.value(), ack, a.received_ms);
+        return command_changed(rec.value());
       }
     }
-    if (changed.empty()) {
-      // Not ours (another server sent it, or it already timed out): record the truth anyway.
-      auto rec = store.get_command(ack.id);
-      if (!rec.ok() || rec->meter_id != ack.meter_id) return;
-      Tracked t{rec.value(), {}, 0, true};
-      changed.push_back(finish_command(t, state, ack.message, ack.relay, a.received_ms));
-    }
-    notify_commands(changed);
   }
 
-  void publish_command(Tracked& t) {
+  // REQUIRES: called under the CommandTracker's lock (it is the tracker's PublishFn).
+  std::optional<int> publish_command(const TrackedCommand& t) {
     const std::string topic = protocol::make_topic(t.record.meter_id, TopicKind::kCmd);
     const std::string payload = protocol::encode(t.command);
     int mid = 0;
     const int rc = mosquitto_publish(mosq, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
-    if (rc == MOSQ_ERR_SUCCESS) {
-      t.published = true;
-      mid_to_command[mid] = t.record.id;
-      std::lock_guard lk(health_mu);
-      ++health.commands_sent;
-    } else {
+    if (rc != MOSQ_ERR_SUCCESS) {
       spdlog::warn("ingest: publishing command {} deferred: {}", t.record.id, mosquitto_strerror(rc));
+      return std::nullopt;
     }
+    count(&IngestHealth::commands_sent);
+    return mid;
+  }
+  PublishFn publisher() {
+    return [this](const TrackedCommand& t) { return publish_command(t); };
   }
 
   void handle(PublishedItem& p) {
-    std::vector<storage::CommandRecord> changed;
-    {
-      std::lock_guard lk(cmd_mu);
-      auto m = mid_to_command.find(p.mid);
-      if (m == mid_to_command.end()) return;
-      auto it = commands.find(m->second);
-      mid_to_command.erase(m);
-      if (it == commands.end() || it->second.record.state != storage::CommandState::kPending) return;
-      changed.push_back(finish_command(it->second, storage::CommandState::kSent, "", protocol::RelayState::kUnknown, now()));
-    }
-    notify_commands(changed);
+    if (auto c = commands.on_published(p.mid, now())) command_changed(*c);
   }
 
-  void handle(ConnectedItem&) {
-    std::lock_guard lk(cmd_mu);
-    for (auto& [id, t] : commands) {
-      if (t.record.state == storage::CommandState::kPending && !t.published) publish_command(t);
-    }
-  }
+  void handle(ConnectedItem&) { commands.publish_unsent(publisher()); }
 
   void handle(TickItem&) {
     const int64_t t = now();
-    // Offline after missed periods; the onset is put where the next reading was last due, so a
-    // restart of the server does not invent a new onset time.
-    std::vector<std::pair<std::string, int64_t>> silent;
+    for (const LivenessChange& c : liveness->on_tick(t)) apply(c);
+    const LivenessCounts counts = liveness->counts();
     {
-      std::lock_guard lk(live_mu);
-      for (auto& [id, m] : live) {
-        if (m.connectivity == Connectivity::kOffline) continue;
-        // Never heard from (provisioned, not installed yet; or read only through imports): it stays unknown,
-        // "never seen" to the UI; offline would claim a connection that was lost.
-        if (m.last_seen_ms <= 0) continue;
-        const int64_t period_ms = 1000LL * (m.period_s != 0 ? m.period_s : static_cast<uint32_t>(config.default_period_s));
-        const int64_t heard = std::max(m.last_seen_ms, started_ms);
-        if (t - heard > config.missed_periods * period_ms) {
-          silent.emplace_back(id, m.last_seen_ms > 0 ? m.last_seen_ms + config.missed_periods * period_ms : t);
-        }
-      }
-    }
-    for (const auto& [id, onset] : silent) set_connectivity(id, Connectivity::kOffline, "missed_periods", onset);
-    {
-      std::lock_guard lk(live_mu);
-      std::size_t on = 0, off = 0;
-      for (const auto& [id, m] : live) {
-        on += m.connectivity == Connectivity::kOnline;
-        off += m.connectivity == Connectivity::kOffline;
-      }
       std::lock_guard hk(health_mu);
-      health.meters_online = on;
-      health.meters_offline = off;
+      health.meters_online = counts.online;
+      health.meters_stale = counts.stale;
+      health.meters_offline = counts.offline;
     }
-    // Command timeouts.
-    std::vector<storage::CommandRecord> changed;
+    const std::vector<storage::CommandRecord> timed_out = commands.expire(t);
     {
-      std::lock_guard lk(cmd_mu);
-      for (auto it = commands.begin(); it != commands.end();) {
-        Tracked& c = it->second;
-        if (t - c.record.created_ms > c.timeout_ms) {
-          changed.push_back(finish_command(c, storage::CommandState::kTimedOut,
-                                           "no acknowledgement within " + std::to_string(c.timeout_ms / 1000) + " s",
-                                           c.record.relay, t));
-          {
-            std::lock_guard hk(health_mu);
-            ++health.commands_timed_out;
-          }
-          it = commands.erase(it);
-        } else {
-          ++it;
-        }
-      }
+      std::lock_guard hk(health_mu);
+      health.commands_timed_out += timed_out.size();
     }
-    notify_commands(changed);
+    for (const storage::CommandRecord& c : timed_out) command_changed(c);
   }
 
   // Stores a batch; retries on store errors (the readings stay queued in `batch`).
@@ -549,17 +408,12 @@ struct IngestService::Impl {
         apply_result(batch, result.value());
         return;
       }
-      {
-        std::lock_guard lk(health_mu);
-        ++health.store_errors;
-      }
+      count(&IngestHealth::store_errors);
       spdlog::error("ingest: storing {} readings failed (attempt {}): {}", rs.size(), attempt + 1, result.error().message);
-      std::unique_lock lk(queue_mu);
-      if (stopping && attempt >= 3) {
+      if (!queue.wait_before_retry(attempt)) {
         spdlog::error("ingest: giving up on {} readings at shutdown", rs.size());
         return;
       }
-      queue_cv.wait_for(lk, std::chrono::milliseconds(std::min(5000, 100 << std::min(attempt, 6))));
     }
   }
 
@@ -578,7 +432,6 @@ struct IngestService::Impl {
       health.events_stored += r.events.size();
       ++health.batches_written;
     }
-    std::vector<std::string> came_online;
     {
       std::lock_guard lk(live_mu);
       for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -592,12 +445,19 @@ struct IngestService::Impl {
           m.last_reading = rd;
           m.relay = (rd.flags & protocol::kFlagRelayOpen) ? protocol::RelayState::kOff : protocol::RelayState::kOn;
         }
-        if (m.connectivity != Connectivity::kOnline && !offline_by_status[rd.meter_id]) came_online.push_back(rd.meter_id);
       }
     }
-    std::sort(came_online.begin(), came_online.end());
-    came_online.erase(std::unique(came_online.begin(), came_online.end()), came_online.end());
-    for (const std::string& id : came_online) set_connectivity(id, Connectivity::kOnline, "", now());
+    const int64_t t = now();
+    std::vector<LivenessChange> came_online;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (skip[i]) continue;
+      if (auto c = liveness->on_reading(batch[i].reading.meter_id, batch[i].received_ms, t)) {
+        came_online.push_back(std::move(*c));
+      }
+    }
+    std::sort(came_online.begin(), came_online.end(),
+              [](const LivenessChange& a, const LivenessChange& b) { return a.meter_id < b.meter_id; });
+    for (const LivenessChange& c : came_online) apply(c);
     for (const storage::StoredEvent& e : r.events) notify([&](IngestObserver& o) { o.on_event(e); });
     notify([&](IngestObserver& o) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -607,54 +467,17 @@ struct IngestService::Impl {
   }
 
   void writer_loop() {
-    for (;;) {
-      std::vector<ReadingItem> batch;
-      std::deque<WorkItem> items;
-      bool exit_after = false;
+    WriterTake take;
+    while (queue.take(take)) {
       {
-        std::unique_lock lk(queue_mu);
-        for (;;) {
-          const bool flush_due =
-              !readings.empty() && (readings.size() >= config.flush_max_readings ||
-                                    steady_ms() - oldest_reading_steady_ms >= config.flush_interval_ms || stopping);
-          if (flush_due || !work.empty()) break;
-          if (stopping) {
-            exit_after = true;
-            break;
-          }
-          if (readings.empty()) {
-            idle_cv.notify_all();
-            queue_cv.wait(lk);
-          } else {
-            queue_cv.wait_for(lk, std::chrono::milliseconds(std::max<int64_t>(
-                                      1, config.flush_interval_ms - (steady_ms() - oldest_reading_steady_ms))));
-          }
-        }
-        if (exit_after) {
-          idle_cv.notify_all();
-          return;
-        }
-        const bool flush_due =
-            !readings.empty() && (readings.size() >= config.flush_max_readings ||
-                                  steady_ms() - oldest_reading_steady_ms >= config.flush_interval_ms || stopping);
-        if (flush_due) batch.swap(readings);
-        items.swap(work);
-        writer_busy = true;
-        {
-          std::lock_guard hk(health_mu);
-          health.pending_readings = readings.size() + batch.size();
-        }
-      }
-      space_cv.notify_all();
-      for (WorkItem& item : items) std::visit([&](auto& x) { handle(x); }, item);
-      if (!batch.empty()) write_batch(batch);
-      {
-        std::lock_guard lk(queue_mu);
-        writer_busy = false;
         std::lock_guard hk(health_mu);
-        health.pending_readings = readings.size();
+        health.pending_readings = take.pending_readings;
       }
-      idle_cv.notify_all();
+      for (WorkItem& item : take.work) std::visit([&](auto& x) { handle(x); }, item);
+      if (!take.batch.empty()) write_batch(take.batch);
+      const std::size_t pending = queue.done();
+      std::lock_guard hk(health_mu);
+      health.pending_readings = pending;
     }
   }
 
@@ -662,14 +485,14 @@ struct IngestService::Impl {
   static void cb_connect(mosquitto*, void* obj, int rc) { static_cast<Impl*>(obj)->on_connect(rc); }
   static void cb_disconnect(mosquitto*, void* obj, int rc) { static_cast<Impl*>(obj)->on_disconnect(rc); }
   static void cb_message(mosquitto*, void* obj, const mosquitto_message* msg) { static_cast<Impl*>(obj)->on_message(msg); }
-  static void cb_publish(mosquitto*, void* obj, int mid) { static_cast<Impl*>(obj)->push_work(PublishedItem{mid}); }
+  static void cb_publish(mosquitto*, void* obj, int mid) { static_cast<Impl*>(obj)->queue.push_work(PublishedItem{mid}); }
 
   void timer_loop() {
     std::unique_lock lk(timer_mu);
     while (running) {
       timer_cv.wait_for(lk, std::chrono::milliseconds(config.liveness_check_ms));
       if (!running) break;
-      push_work(TickItem{});
+      queue.push_work(TickItem{});
     }
   }
 };
@@ -679,30 +502,19 @@ IngestService::IngestService(IngestConfig config, storage::ReadingStore& store)
 
 IngestService::~IngestService() { stop(); }
 
-bool IngestService::start(std::string* error) {
+Expected<void> IngestService::start() {
   Impl& m = *impl_;
-  if (m.running) return true;
-  auto fail = [&](const std::string& msg) {
-    if (error) *error = msg;
-    return false;
-  };
+  if (m.running) return {};
   const IngestConfig& c = m.config;
-  if (c.port <= 0 || c.port > 65535) return fail("mqtt port " + std::to_string(c.port) + " is not 1..65535");
-  if (c.client_id.empty() || c.client_id.size() > 128) return fail("mqtt client_id must be 1..128 characters");
-  if (c.share_group.find_first_of("/+#") != std::string::npos) {
-    return fail("share_group '" + c.share_group + "' must not contain / + #");
-  }
-  if (c.flush_interval_ms < 1 || c.flush_max_readings < 1) return fail("flush interval and size must be positive");
-  if (c.default_period_s < 1 || c.missed_periods < 1) return fail("default_period_s and missed_periods must be >= 1");
-  if (c.command_timeout_ms < 1 || c.liveness_check_ms < 1) return fail("timeouts must be positive");
+  if (auto ok = check_config(c); !ok.ok()) return ok;
   init_libraries();
 
   // Registry, latest states and open commands from the store.
   auto meters = m.store.list_meters();
-  if (!meters.ok()) return fail("cannot read the meter registry: " + meters.error().message);
+  if (!meters.ok()) return Error::io("cannot read the meter registry: " + meters.error().message);
   auto latest = m.store.latest_all();
-  if (!latest.ok()) return fail("cannot read latest readings: " + latest.error().message);
-  m.started_ms = m.now();
+  if (!latest.ok()) return Error::io("cannot read latest readings: " + latest.error().message);
+  m.liveness.emplace(c.default_period_s, c.missed_periods, m.now());
   {
     std::lock_guard lk(m.known_mu);
     for (const auto& meter : meters.value()) m.known.insert(meter.id);
@@ -714,7 +526,10 @@ bool IngestService::start(std::string* error) {
       MeterLive& live = m.live[l.reading.meter_id];
       live.last_reading = l.reading;
       // An imported reading is not a sign of life over MQTT: such a meter stays never heard from.
-      if ((l.reading.flags & protocol::kFlagImported) == 0) live.last_seen_ms = l.received_ms;
+      if ((l.reading.flags & protocol::kFlagImported) == 0) {
+        live.last_seen_ms = l.received_ms;
+        m.liveness->restore_last_seen(l.reading.meter_id, l.received_ms);
+      }
       live.relay = (l.reading.flags & protocol::kFlagRelayOpen) ? protocol::RelayState::kOff : protocol::RelayState::kOn;
     }
   }
@@ -724,10 +539,10 @@ bool IngestService::start(std::string* error) {
     for (protocol::Rejection r : protocol::all_rejections()) m.health.rejected[std::string(protocol::rejection_name(r))] = 0;
   }
   auto open = m.store.open_commands();
-  if (!open.ok()) return fail("cannot read open commands: " + open.error().message);
+  if (!open.ok()) return Error::io("cannot read open commands: " + open.error().message);
 
   m.mosq = mosquitto_new(c.client_id.c_str(), c.clean_session, &m);
-  if (!m.mosq) return fail("cannot create the MQTT client");
+  if (!m.mosq) return Error::internal("cannot create the MQTT client");
   mosquitto_connect_callback_set(m.mosq, &Impl::cb_connect);
   mosquitto_disconnect_callback_set(m.mosq, &Impl::cb_disconnect);
   mosquitto_message_callback_set(m.mosq, &Impl::cb_message);
@@ -737,18 +552,15 @@ bool IngestService::start(std::string* error) {
   if (!c.username.empty()) {
     mosquitto_username_pw_set(m.mosq, c.username.c_str(), c.password.empty() ? nullptr : c.password.c_str());
   }
-  {
-    std::lock_guard lk(m.cmd_mu);
-    for (const auto& rec : open.value()) {
-      protocol::Command cmd{rec.id, rec.meter_id, rec.kind, std::nullopt, rec.created_ms,
-                            rec.created_ms + c.command_timeout_ms};
-      if (rec.kind == protocol::CommandKind::kSetPeriod) {
-        const auto pos = rec.args_json.find("\"period_s\":");
-        if (pos != std::string::npos) cmd.period_s = static_cast<uint32_t>(std::atoi(rec.args_json.c_str() + pos + 11));
-      }
-      // Commands sent before a restart keep their deadline; ones never sent are sent on connect.
-      m.commands[rec.id] = Impl::Tracked{rec, cmd, c.command_timeout_ms, rec.state == storage::CommandState::kSent};
+  for (const auto& rec : open.value()) {
+    protocol::Command cmd{rec.id, rec.meter_id, rec.kind, std::nullopt, rec.created_ms,
+                          rec.created_ms + c.command_timeout_ms};
+    if (rec.kind == protocol::CommandKind::kSetPeriod) {
+      const auto pos = rec.args_json.find("\"period_s\":");
+      if (pos != std::string::npos) cmd.period_s = static_cast<uint32_t>(std::atoi(rec.args_json.c_str() + pos + 11));
     }
+    // Commands sent before a restart keep their deadline; ones never sent are sent on connect.
+    m.commands.add(TrackedCommand{rec, cmd, c.command_timeout_ms, rec.state == storage::CommandState::kSent}, nullptr);
   }
 
   m.running = true;
@@ -762,9 +574,9 @@ bool IngestService::start(std::string* error) {
   const int lrc = mosquitto_loop_start(m.mosq);
   if (lrc != MOSQ_ERR_SUCCESS) {
     stop();
-    return fail(std::string("cannot start the MQTT thread: ") + mosquitto_strerror(lrc));
+    return Error::unavailable(std::string("cannot start the MQTT thread: ") + mosquitto_strerror(lrc));
   }
-  return true;
+  return {};
 }
 
 void IngestService::stop() {
@@ -780,12 +592,7 @@ void IngestService::stop() {
   }
   m.timer_cv.notify_all();
   if (m.timer_thread.joinable()) m.timer_thread.join();
-  {
-    std::lock_guard lk(m.queue_mu);
-    m.stopping = true;
-  }
-  m.queue_cv.notify_all();
-  m.space_cv.notify_all();
+  m.queue.stop();
   if (m.writer_thread.joinable()) m.writer_thread.join();  // flushes what is queued first
   if (m.mosq) {
     mosquitto_destroy(m.mosq);
@@ -848,62 +655,32 @@ void IngestService::reload_meters() {
   for (const auto& m : meters.value()) impl_->live[m.id].meter_id = m.id;
 }
 
-Expected<storage::CommandRecord, SendCommandError> IngestService::send_command(const CommandRequest& request) {
+Expected<storage::CommandRecord> IngestService::send_command(const CommandRequest& request) {
   Impl& m = *impl_;
-  using protocol::CommandKind;
   if (!protocol::is_valid_meter_id(request.meter_id) || !m.is_known(request.meter_id)) {
-    return SendCommandError{CommandError::kUnknownMeter, "meter", "unknown meter '" + request.meter_id + "'"};
+    Error e = Error::not_found("unknown meter '" + request.meter_id + "'");
+    e.field = "meter";
+    e.value = request.meter_id;
+    return e;
   }
-  if (request.kind == CommandKind::kSetPeriod) {
-    if (!request.period_s || *request.period_s < 1 || *request.period_s > 3600) {
-      return SendCommandError{CommandError::kInvalidArgument, "period_s",
-                              "set_period needs period_s from 1 to 3600, got " +
-                                  (request.period_s ? std::to_string(*request.period_s) : std::string("none"))};
-    }
-  } else if (request.period_s) {
-    return SendCommandError{CommandError::kInvalidArgument, "period_s",
-                            "period_s is only for set_period, not " + std::string(protocol::command_kind_name(request.kind))};
-  }
-  if (request.timeout_ms < 0) {
-    return SendCommandError{CommandError::kInvalidArgument, "timeout_ms", "timeout_ms must not be negative"};
-  }
-  const int64_t t = m.now();
-  const int timeout = request.timeout_ms > 0 ? request.timeout_ms : m.config.command_timeout_ms;
-  Impl::Tracked tracked;
-  tracked.timeout_ms = timeout;
-  storage::CommandRecord& rec = tracked.record;
-  rec.id = new_command_id(t);
-  rec.meter_id = request.meter_id;
-  rec.kind = request.kind;
-  rec.args_json = request.period_s ? "{\"period_s\":" + std::to_string(*request.period_s) + "}" : "{}";
-  rec.requested_by = request.requested_by;
-  rec.state = storage::CommandState::kPending;
-  rec.created_ms = t;
-  rec.updated_ms = t;
-  tracked.command = protocol::Command{rec.id, rec.meter_id, rec.kind, request.period_s, t, t + timeout};
+  auto made = new_command(request, m.now(), m.config.command_timeout_ms);
+  if (!made.ok()) return std::move(made).error();
+  TrackedCommand& tracked = made.value();
+  const storage::CommandRecord& rec = tracked.record;
   if (auto st = m.store.add_command(rec); !st.ok()) {
-    return SendCommandError{CommandError::kStorageFailed, "", "cannot store the command: " + st.error().message};
+    return Error::io("cannot store the command: " + st.error().message);
   }
   storage::AuditEntry audit;
-  audit.time_ms = t;
+  audit.time_ms = rec.created_ms;
   audit.actor = request.requested_by.empty() ? "unknown" : request.requested_by;
   audit.action = "command." + std::string(protocol::command_kind_name(request.kind));
   audit.target = request.meter_id;
   audit.details = request.reason.empty() ? rec.id : rec.id + ": " + request.reason;
   if (auto a = m.store.append_audit(audit); !a.ok()) spdlog::error("ingest: audit failed: {}", a.error().message);
-  std::lock_guard lk(m.cmd_mu);
-  auto [it, inserted] = m.commands.emplace(rec.id, std::move(tracked));
-  if (m.connected) m.publish_command(it->second);  // else sent on (re)connect
-  return it->second.record;
+  // Published now when connected, else on (re)connect.
+  return m.commands.add(std::move(tracked), m.connected ? m.publisher() : PublishFn{});
 }
 
-bool IngestService::flush(int timeout_ms) {
-  Impl& m = *impl_;
-  std::unique_lock lk(m.queue_mu);
-  if (!m.readings.empty()) m.oldest_reading_steady_ms = 0;  // due now
-  m.queue_cv.notify_one();
-  return m.idle_cv.wait_for(lk, std::chrono::milliseconds(timeout_ms),
-                            [&] { return m.readings.empty() && m.work.empty() && !m.writer_busy; });
-}
+bool IngestService::flush(int timeout_ms) { return impl_->queue.flush(timeout_ms); }
 
 }  // namespace wattguard::ingest

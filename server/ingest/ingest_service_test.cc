@@ -147,8 +147,8 @@ class IngestTest : public ::testing::Test {
   void start_service(IngestConfig c) {
     service_ = std::make_unique<IngestService>(std::move(c), *store_);
     service_->add_observer(&observer_);
-    std::string err;
-    ASSERT_TRUE(service_->start(&err)) << err;
+    auto started = service_->start();
+    ASSERT_TRUE(started.ok()) << started.error().to_string();
     ASSERT_TRUE(wait_until([&] { return service_->connected(); }, 10000));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // subscriptions settle
   }
@@ -355,10 +355,10 @@ TEST_F(IngestTest, CommandsAreAcknowledgedOrTimeOut) {
 
   auto unknown = service_->send_command(CommandRequest{"m99", protocol::CommandKind::kPing, std::nullopt, "", "", 0});
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.error().code, CommandError::kUnknownMeter);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
   auto no_period = service_->send_command(CommandRequest{"m1", protocol::CommandKind::kSetPeriod, std::nullopt, "", "", 0});
   ASSERT_FALSE(no_period.ok());
-  EXPECT_EQ(no_period.error().code, CommandError::kInvalidArgument);
+  EXPECT_EQ(no_period.error().code, ErrorCode::kInvalidInput);
   EXPECT_EQ(no_period.error().field, "period_s");
 }
 
@@ -427,6 +427,32 @@ TEST_F(IngestTest, OfflineFromLastWillAndFromMissedPeriods) {
     q.meter_id = "m2";
     return store_->events(q)->size() == 2;
   }));
+}
+
+TEST_F(IngestTest, ASilentMeterIsPushedAsStaleBeforeItTurnsOffline) {
+  start_service(fast_liveness_config(5));  // 1-s periods: stale after 3 s of silence, offline after 5 s
+  auto& m1 = meter_client("m1");
+  publish_readings(m1, "m1", 0, 1);
+  ASSERT_TRUE(wait_until([&] { return service_->live_state("m1")->connectivity == Connectivity::kStale; }, 10000));
+  EXPECT_EQ(service_->live_state("m1")->offline_reason, "");
+  ASSERT_TRUE(wait_until([&] { return service_->health().meters_stale == 1; }));
+  ASSERT_TRUE(wait_until([&] { return service_->live_state("m1")->connectivity == Connectivity::kOffline; }, 10000));
+  std::vector<Connectivity> pushed;
+  {
+    std::lock_guard lk(observer_.mu);
+    for (const MeterLive& s : observer_.states) {
+      if (s.meter_id == "m1") pushed.push_back(s.connectivity);
+    }
+  }
+  EXPECT_EQ(pushed, (std::vector<Connectivity>{Connectivity::kOnline, Connectivity::kStale, Connectivity::kOffline}));
+  // Late is not lost: only the offline transition is a comm_loss onset.
+  storage::EventQuery q;
+  q.meter_id = "m1";
+  q.kind = protocol::EventKind::kCommLoss;
+  ASSERT_EQ(store_->events(q)->size(), 1u);
+  // A reading brings it back from stale or offline alike.
+  publish_readings(m1, "m1", 1, 1);
+  ASSERT_TRUE(wait_until([&] { return service_->live_state("m1")->connectivity == Connectivity::kOnline; }));
 }
 
 }  // namespace

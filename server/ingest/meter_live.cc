@@ -8,6 +8,7 @@ const char* connectivity_name(Connectivity c) {
     case Connectivity::kUnknown: return "unknown";
     case Connectivity::kOnline: return "online";
     case Connectivity::kOffline: return "offline";
+    case Connectivity::kStale: return "stale";
   }
   return "unknown";
 }

@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "wattguard/base/sodium.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::ingest {
@@ -23,11 +24,6 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t kSaltBytes = 12;
 constexpr std::size_t kHashBytes = 64;
-
-void ensure_sodium() {
-  static const bool ok = sodium_init() >= 0;
-  if (!ok) throw std::runtime_error("libsodium failed to initialise");
-}
 
 std::string base64(const unsigned char* data, std::size_t len) {
   std::string out(4 * ((len + 2) / 3) + 1, '\0');
@@ -64,12 +60,12 @@ std::string pbkdf2_sha512(std::string_view password, const std::string& salt, in
 
 using Users = std::map<std::string, std::string>;  // user -> hash, as in the password file
 
-Expected<Users, std::string> read_password_file(const fs::path& path) {
+Expected<Users> read_password_file(const fs::path& path) {
   Users users;
   std::error_code ec;
   if (!fs::exists(path, ec)) return users;
   std::ifstream in(path);
-  if (!in) return "cannot read password file " + path.string();
+  if (!in) return Error::io("cannot read password file " + path.string());
   std::string line;
   int line_no = 0;
   while (std::getline(in, line)) {
@@ -77,7 +73,8 @@ Expected<Users, std::string> read_password_file(const fs::path& path) {
     if (line.empty() || line[0] == '#') continue;
     const auto colon = line.find(':');
     if (colon == std::string::npos || colon == 0) {
-      return "password file " + path.string() + " line " + std::to_string(line_no) + " is not user:hash";
+      return Error::corruption("password file " + path.string() + " line " + std::to_string(line_no) + " is not user:hash")
+          .at(path.string(), line_no);
     }
     users[line.substr(0, colon)] = line.substr(colon + 1);
   }
@@ -85,16 +82,16 @@ Expected<Users, std::string> read_password_file(const fs::path& path) {
 }
 
 // Writes `text` to a new file beside `path` (mode 0600); returns the temporary path.
-Expected<fs::path, std::string> write_temp(const fs::path& path, const std::string& text) {
+Expected<fs::path> write_temp(const fs::path& path, const std::string& text) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return "cannot write " + tmp.string();
+    if (!out) return Error::io("cannot write " + tmp.string());
     out << text;
     out.flush();
-    if (!out) return "cannot write " + tmp.string();
+    if (!out) return Error::io("cannot write " + tmp.string());
   }
   ::chmod(tmp.c_str(), 0600);
   return tmp;
@@ -107,10 +104,9 @@ std::string password_file_text(const Users& users) {
 }
 
 // Runs `mosquitto_passwd -b <file> <user> <password>` (no shell involved).
-Expected<bool, std::string> run_mosquitto_passwd(const fs::path& file, const std::string& user,
-                                                  const std::string& password) {
+Expected<void> run_mosquitto_passwd(const fs::path& file, const std::string& user, const std::string& password) {
   const pid_t pid = ::fork();
-  if (pid < 0) return std::string("cannot start mosquitto_passwd");
+  if (pid < 0) return Error::unavailable("cannot start mosquitto_passwd");
   if (pid == 0) {
     std::freopen("/dev/null", "w", stdout);
     ::execlp("mosquitto_passwd", "mosquitto_passwd", "-b", file.c_str(), user.c_str(), password.c_str(),
@@ -120,18 +116,18 @@ Expected<bool, std::string> run_mosquitto_passwd(const fs::path& file, const std
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return "mosquitto_passwd failed for " + user + " (exit " + std::to_string(WEXITSTATUS(status)) +
-           "; is the mosquitto package installed?)";
+    return Error::unavailable("mosquitto_passwd failed for " + user + " (exit " + std::to_string(WEXITSTATUS(status)) +
+                              "; is the mosquitto package installed?)");
   }
-  return true;
+  return {};
 }
 
 // Hashes for the new users, either in-process or through mosquitto_passwd.
-Expected<bool, std::string> add_users(Users* users, const std::vector<std::pair<std::string, std::string>>& creds,
-                                      const ProvisionOptions& options, const fs::path& scratch_dir) {
+Expected<void> add_users(Users* users, const std::vector<std::pair<std::string, std::string>>& creds,
+                         const ProvisionOptions& options, const fs::path& scratch_dir) {
   if (!options.use_mosquitto_passwd) {
     for (const auto& [user, password] : creds) (*users)[user] = mosquitto_password_hash(password, options.hash_iterations);
-    return true;
+    return {};
   }
   std::error_code ec;
   fs::create_directories(scratch_dir, ec);
@@ -146,22 +142,22 @@ Expected<bool, std::string> add_users(Users* users, const std::vector<std::pair<
     auto back = read_password_file(scratch);
     if (!back.ok() || back->count(user) == 0) {
       fs::remove(scratch);
-      return std::string("mosquitto_passwd wrote no line for ") + user;
+      return Error::unavailable("mosquitto_passwd wrote no line for " + user);
     }
     (*users)[user] = back->at(user);
   }
   fs::remove(scratch);
-  return true;
+  return {};
 }
 
-Expected<bool, std::string> replace_file(const fs::path& tmp, const fs::path& path) {
+Expected<void> replace_file(const fs::path& tmp, const fs::path& path) {
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {
     fs::remove(tmp, ec);
-    return "cannot replace " + path.string() + ": " + ec.message();
+    return Error::io("cannot replace " + path.string() + ": " + ec.message());
   }
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -260,28 +256,47 @@ std::vector<std::string> gateways_of(const fs::path& acl, const std::string& ext
   return {names.begin(), names.end()};
 }
 
+// The new password file and ACL, written beside the real ones (replace_file puts them in place).
+struct AuthTemps {
+  fs::path password_file;
+  fs::path acl_file;
+};
+Expected<AuthTemps> write_auth_temps(const BrokerAuthFiles& files, const Users& users, const ProvisionOptions& options) {
+  auto pw_tmp = write_temp(files.password_file, password_file_text(users));
+  if (!pw_tmp.ok()) return std::move(pw_tmp).error();
+  auto acl_tmp =
+      write_temp(files.acl_file, acl_file_text(options.server_user, gateways_of(files.acl_file, options.gateway_user)));
+  if (!acl_tmp.ok()) {
+    fs::remove(pw_tmp.value());
+    return std::move(acl_tmp).error();
+  }
+  return AuthTemps{pw_tmp.value(), acl_tmp.value()};
+}
+
 }  // namespace
 
-Expected<std::vector<MeterCredentials>, ProvisionError> provision_meters(storage::ReadingStore& store,
-                                                                      const BrokerAuthFiles& files,
-                                                                      std::span<const storage::MeterInfo> meters,
-                                                                      const ProvisionOptions& options) {
-  if (meters.empty()) return ProvisionError{"no meters to provision"};
-  if (options.hash_iterations < 1) return ProvisionError{"hash_iterations must be at least 1"};
+Expected<std::vector<MeterCredentials>> provision_meters(storage::ReadingStore& store, const BrokerAuthFiles& files,
+                                                         std::span<const storage::MeterInfo> meters,
+                                                         const ProvisionOptions& options) {
+  if (meters.empty()) return Error::invalid("meters", "", "no meters to provision");
+  if (options.hash_iterations < 1) {
+    return Error::invalid("hash_iterations", std::to_string(options.hash_iterations), "hash_iterations must be at least 1");
+  }
   std::set<std::string> seen;
   for (std::size_t i = 0; i < meters.size(); ++i) {
     const std::string& id = meters[i].id;
     if (!protocol::is_valid_meter_id(id)) {
-      return ProvisionError{"meter id '" + id + "' (item " + std::to_string(i + 1) + ") must be 1 to 64 characters of A-Z a-z 0-9 _ -"};
+      return Error::invalid("meter", id, "meter id '" + id + "' (item " + std::to_string(i + 1) +
+                                             ") must be 1 to 64 characters of A-Z a-z 0-9 _ -");
     }
     if (id == options.server_user || id == options.gateway_user) {
-      return ProvisionError{"meter id '" + id + "' is the name of the server's or the gateway's broker user"};
+      return Error::invalid("meter", id, "meter id '" + id + "' is the name of the server's or the gateway's broker user");
     }
-    if (!seen.insert(id).second) return ProvisionError{"meter id '" + id + "' is given twice"};
-    if (store.has_meter(id)) return ProvisionError{"meter " + id + " is already provisioned"};
+    if (!seen.insert(id).second) return Error::invalid("meter", id, "meter id '" + id + "' is given twice");
+    if (store.has_meter(id)) return Error::already_exists("meter " + id + " is already provisioned");
   }
   auto users = read_password_file(files.password_file);
-  if (!users.ok()) return ProvisionError{users.error()};
+  if (!users.ok()) return std::move(users).error();
 
   std::vector<MeterCredentials> creds;
   creds.reserve(meters.size());
@@ -296,54 +311,44 @@ Expected<std::vector<MeterCredentials>, ProvisionError> provision_meters(storage
     pairs.emplace_back(options.gateway_user, creds.back().password);
   }
   const fs::path dir = files.password_file.has_parent_path() ? files.password_file.parent_path() : fs::path(".");
-  if (auto r = add_users(&users.value(), pairs, options, dir); !r.ok()) return ProvisionError{r.error()};
+  if (auto r = add_users(&users.value(), pairs, options, dir); !r.ok()) return std::move(r).error();
 
-  auto pw_tmp = write_temp(files.password_file, password_file_text(users.value()));
-  if (!pw_tmp.ok()) return ProvisionError{pw_tmp.error()};
-  auto acl_tmp =
-      write_temp(files.acl_file, acl_file_text(options.server_user, gateways_of(files.acl_file, options.gateway_user)));
-  if (!acl_tmp.ok()) {
-    fs::remove(pw_tmp.value());
-    return ProvisionError{acl_tmp.error()};
-  }
+  auto tmp = write_auth_temps(files, users.value(), options);
+  if (!tmp.ok()) return std::move(tmp).error();
   // The store is the point of no return: if it refuses, the broker files are left untouched.
   if (auto st = store.add_meters(meters); !st.ok()) {
-    fs::remove(pw_tmp.value());
-    fs::remove(acl_tmp.value());
-    return ProvisionError{"registering meters failed: " + st.error().message};
+    fs::remove(tmp->password_file);
+    fs::remove(tmp->acl_file);
+    return Error::io("registering meters failed: " + st.error().message);
   }
-  if (auto r = replace_file(pw_tmp.value(), files.password_file); !r.ok()) {
-    fs::remove(acl_tmp.value());
-    return ProvisionError{r.error() + " (meters are registered; re-issue their passwords with set_broker_user)"};
+  if (auto r = replace_file(tmp->password_file, files.password_file); !r.ok()) {
+    fs::remove(tmp->acl_file);
+    Error e = std::move(r).error();
+    e.message += " (meters are registered; re-issue their passwords with set_broker_user)";
+    return e;
   }
-  if (auto r = replace_file(acl_tmp.value(), files.acl_file); !r.ok()) return ProvisionError{r.error()};
+  if (auto r = replace_file(tmp->acl_file, files.acl_file); !r.ok()) return std::move(r).error();
   return creds;
 }
 
-Expected<std::string, ProvisionError> set_broker_user(const BrokerAuthFiles& files, std::string_view user,
-                                                   std::optional<std::string> password,
-                                                   const ProvisionOptions& options) {
+Expected<std::string> set_broker_user(const BrokerAuthFiles& files, std::string_view user,
+                                      std::optional<std::string> password, const ProvisionOptions& options) {
   if (user.empty() || user.find_first_of(":\n\r") != std::string_view::npos) {
-    return ProvisionError{"broker user name '" + std::string(user) + "' must be non-empty without ':' or line breaks"};
+    return Error::invalid("user", std::string(user),
+                          "broker user name '" + std::string(user) + "' must be non-empty without ':' or line breaks");
   }
   if (password && (password->empty() || password->find_first_of("\n\r") != std::string::npos)) {
-    return ProvisionError{"password must be non-empty and on one line"};
+    return Error::invalid("password", "", "password must be non-empty and on one line");
   }
   auto users = read_password_file(files.password_file);
-  if (!users.ok()) return ProvisionError{users.error()};
+  if (!users.ok()) return std::move(users).error();
   const std::string pw = password ? *password : generate_password();
   const fs::path dir = files.password_file.has_parent_path() ? files.password_file.parent_path() : fs::path(".");
-  if (auto r = add_users(&users.value(), {{std::string(user), pw}}, options, dir); !r.ok()) return ProvisionError{r.error()};
-  auto pw_tmp = write_temp(files.password_file, password_file_text(users.value()));
-  if (!pw_tmp.ok()) return ProvisionError{pw_tmp.error()};
-  auto acl_tmp =
-      write_temp(files.acl_file, acl_file_text(options.server_user, gateways_of(files.acl_file, options.gateway_user)));
-  if (!acl_tmp.ok()) {
-    fs::remove(pw_tmp.value());
-    return ProvisionError{acl_tmp.error()};
-  }
-  if (auto r = replace_file(pw_tmp.value(), files.password_file); !r.ok()) return ProvisionError{r.error()};
-  if (auto r = replace_file(acl_tmp.value(), files.acl_file); !r.ok()) return ProvisionError{r.error()};
+  if (auto r = add_users(&users.value(), {{std::string(user), pw}}, options, dir); !r.ok()) return std::move(r).error();
+  auto tmp = write_auth_temps(files, users.value(), options);
+  if (!tmp.ok()) return std::move(tmp).error();
+  if (auto r = replace_file(tmp->password_file, files.password_file); !r.ok()) return std::move(r).error();
+  if (auto r = replace_file(tmp->acl_file, files.acl_file); !r.ok()) return std::move(r).error();
   return pw;
 }
 

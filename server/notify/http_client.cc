@@ -21,7 +21,8 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-std::optional<Url> parse_url(const std::string& text, std::string* error) {
+Expected<Url> parse_url(const std::string& text) {
+  auto bad = [&](std::string message) { return Error::invalid("url", text, std::move(message)); };
   Url u;
   std::string rest;
   if (text.rfind("http://", 0) == 0) {
@@ -33,24 +34,21 @@ std::optional<Url> parse_url(const std::string& text, std::string* error) {
     u.port = 443;
     rest = text.substr(8);
   } else {
-    *error = "\"" + text + "\" is not an http:// or https:// URL";
-    return std::nullopt;
+    return bad("\"" + text + "\" is not an http:// or https:// URL");
   }
   const auto slash = rest.find_first_of("/?");
   std::string authority = rest.substr(0, slash);
   u.target = slash == std::string::npos ? "/" : rest.substr(slash);
   if (!u.target.empty() && u.target[0] == '?') u.target = "/" + u.target;
   if (authority.find('@') != std::string::npos) {
-    *error = "\"" + text + "\": put credentials in the auth settings, not in the URL";
-    return std::nullopt;
+    return bad("\"" + text + "\": put credentials in the auth settings, not in the URL");
   }
   std::string host = authority;
   std::string port;
   if (!authority.empty() && authority[0] == '[') {
     const auto close = authority.find(']');
     if (close == std::string::npos) {
-      *error = "\"" + text + "\": unterminated IPv6 address";
-      return std::nullopt;
+      return bad("\"" + text + "\": unterminated IPv6 address");
     }
     host = authority.substr(1, close - 1);
     if (close + 1 < authority.size() && authority[close + 1] == ':') port = authority.substr(close + 2);
@@ -59,15 +57,13 @@ std::optional<Url> parse_url(const std::string& text, std::string* error) {
     port = authority.substr(colon + 1);
   }
   if (host.empty()) {
-    *error = "\"" + text + "\": no host";
-    return std::nullopt;
+    return bad("\"" + text + "\": no host");
   }
   if (!port.empty()) {
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
     if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
-      *error = "\"" + text + "\": bad port \"" + port + "\"";
-      return std::nullopt;
+      return bad("\"" + text + "\": bad port \"" + port + "\"");
     }
     u.port = static_cast<uint16_t>(value);
   }
@@ -141,10 +137,9 @@ HttpOutcome exchange(Stream& stream, beast::tcp_stream& lowest, const http::requ
 
 HttpOutcome http_call(const HttpCall& call) {
   HttpOutcome out;
-  std::string error;
-  const auto url = parse_url(call.url, &error);
-  if (!url) {
-    out.error = error;
+  const auto url = parse_url(call.url);
+  if (!url.ok()) {
+    out.error = url.error().message;
     return out;
   }
   try {

@@ -23,21 +23,22 @@ TEST(FillTemplate, ReplacesKnownAndKeepsUnknownPlaceholders) {
 }
 
 TEST(ParseUrl, AcceptsHttpAndHttpsAndRejectsOthers) {
-  std::string error;
-  auto u = parse_url("https://sms.example.com:8443/api/send?x=1", &error);
-  ASSERT_TRUE(u);
+  auto u = parse_url("https://sms.example.com:8443/api/send?x=1");
+  ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->scheme, "https");
   EXPECT_EQ(u->host, "sms.example.com");
   EXPECT_EQ(u->port, 8443);
   EXPECT_EQ(u->target, "/api/send?x=1");
-  u = parse_url("http://10.0.0.1", &error);
-  ASSERT_TRUE(u);
+  u = parse_url("http://10.0.0.1");
+  ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->port, 80);
   EXPECT_EQ(u->target, "/");
-  EXPECT_FALSE(parse_url("ftp://x/", &error));
-  EXPECT_NE(error.find("ftp://x/"), std::string::npos);
-  EXPECT_FALSE(parse_url("http://host:99999/", &error));
-  EXPECT_FALSE(parse_url("http://user:pw@host/", &error));
+  const auto ftp = parse_url("ftp://x/");
+  ASSERT_FALSE(ftp.ok());
+  EXPECT_NE(ftp.error().message.find("ftp://x/"), std::string::npos);
+  EXPECT_EQ(ftp.error().field, "url");
+  EXPECT_FALSE(parse_url("http://host:99999/").ok());
+  EXPECT_FALSE(parse_url("http://user:pw@host/").ok());
 }
 
 TEST(Webhook, PostsTheAlertJson) {

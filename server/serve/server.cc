@@ -119,7 +119,6 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   im->config = config;
   im->now_ms = or_system_clock(options.now_ms);
   // The parts not yet on Expected still report through a string.
-  std::string error;
 
   std::string mqtt_password = config.mqtt.password;
   if (!config.mqtt.password_file.empty()) {
@@ -171,8 +170,9 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   ao.database_path = db_path;
   ao.now_ms = im->now_ms;
   ao.recipients = [areas = config.alerts](const std::string& area) { return areas.recipients(area); };
-  im->alerts = alerts::AlertService::open(ao, &error);
-  if (!im->alerts) return Error::io(db_path + ": " + error).at("alerts");
+  auto alert_service = alerts::AlertService::open(ao);
+  if (!alert_service.ok()) return Error::io(db_path + ": " + alert_service.error().message).at("alerts");
+  im->alerts = std::move(alert_service).value();
   {
     const auto& ac = config.alerts;
     std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers;
@@ -206,8 +206,9 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     }
   }
 
-  im->grid = grid::GridStore::open(db_path, &error);
-  if (!im->grid) return Error::io(error).at("grid");
+  auto grid_store = grid::GridStore::open(db_path);
+  if (!grid_store.ok()) return Error::io(grid_store.error().message).at("grid");
+  im->grid = std::move(grid_store).value();
   {
     alerts::AlertService* service = im->alerts.get();
     grid::AlertSink sink{[service](const alerts::NewAlert& a) { return service->raise(a); },
@@ -230,10 +231,10 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     raw->ingest->remove_observer(raw->ingest_alerts.get());
     raw->ingest_alerts->stop();
   };
-  if (!im->ingest->start(&error)) {
+  if (auto started = im->ingest->start(); !started.ok()) {
     im->ingest->remove_observer(im->publisher.get());
     detach_alerts();
-    return Error::unavailable(error).at("ingest");
+    return Error::unavailable(started.error().message).at("ingest");
   }
   im->delivery->start();
   im->alert_routes = std::make_unique<api::AlertRoutes>(api::AlertRoutesDeps{im->alerts.get(), im->store.get(), im->now_ms});

@@ -413,9 +413,8 @@ Expected<void> validate_config(const ServerConfig& c) {
       return Error::invalid("mqtt.shared_group", quoted(c.mqtt.shared_group), "must not contain / + #");
     }
   }
-  // The alerts part names its own key in the text.
-  if (const std::string alerts = alerts::validate_alerts_config(c.alerts); !alerts.empty()) {
-    return Error::invalid("alerts", "", alerts);
+  // The alerts part names its own key (field) in the error.
+  if (auto alerts = alerts::validate_alerts_config(c.alerts); !alerts.ok()) return std::move(alerts).error();
   }
   if (c.theft.history_days <= c.theft.calibration_days) {
     return Error::invalid("theft.history_days", std::to_string(c.theft.history_days),

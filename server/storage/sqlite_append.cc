@@ -46,8 +46,8 @@ std::vector<uint32_t> valid_indices(std::span<const Reading> readings, AppendRes
   order.reserve(readings.size());
   const protocol::DecodeContext no_clock{};
   for (std::size_t i = 0; i < readings.size(); ++i) {
-    if (auto e = protocol::validate(readings[i], no_clock)) {
-      result->refused.push_back({i, e->reason, e->describe()});
+    if (auto v = protocol::validate(readings[i], no_clock); !v.ok()) {
+      result->refused.push_back({i, protocol::rejection_of(v.error()), protocol::describe(v.error())});
     } else {
       order.push_back(static_cast<uint32_t>(i));
     }

@@ -27,9 +27,6 @@ struct DecodeContext {
   std::string_view topic_meter_id;  // the meter id from the topic; empty = do not check
 };
 
-template <class T>
-using Decoded = Expected<T, DecodeError>;
-
 // Compact JSON (one line, no spaces), fields as documented in docs/protocol.md.
 std::string encode(const Reading& reading);
 std::string encode(const StatusMessage& status);
@@ -39,15 +36,16 @@ std::string encode(const CommandAck& ack);
 
 // Each decoder: size check, JSON parse, required fields and types, finiteness, ranges, meter id
 // syntax and equality with ctx.topic_meter_id. Unknown extra fields are ignored (forward
-// compatible). The first problem found is returned; the payload is never partially accepted.
-Decoded<Reading> decode_reading(std::string_view payload, const DecodeContext& ctx);
-Decoded<StatusMessage> decode_status(std::string_view payload, const DecodeContext& ctx);
-Decoded<MeterEvent> decode_event(std::string_view payload, const DecodeContext& ctx);
-Decoded<Command> decode_command(std::string_view payload, const DecodeContext& ctx);
-Decoded<CommandAck> decode_ack(std::string_view payload, const DecodeContext& ctx);
+// compatible). The first problem found is returned (an Error made by rejection_error: rejection_of gives
+// the reason back); the payload is never partially accepted.
+Expected<Reading> decode_reading(std::string_view payload, const DecodeContext& ctx);
+Expected<StatusMessage> decode_status(std::string_view payload, const DecodeContext& ctx);
+Expected<MeterEvent> decode_event(std::string_view payload, const DecodeContext& ctx);
+Expected<Command> decode_command(std::string_view payload, const DecodeContext& ctx);
+Expected<CommandAck> decode_ack(std::string_view payload, const DecodeContext& ctx);
 
 // The checks decode_reading applies after parsing, for readings built in memory (storage uses
 // this to refuse a bad reading handed to it directly). ctx.now_ms == 0 skips the future check.
-std::optional<DecodeError> validate(const Reading& reading, const DecodeContext& ctx);
+Expected<void> validate(const Reading& reading, const DecodeContext& ctx);
 
 }  // namespace wattguard::protocol

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "wattguard/base/error.h"
+
 namespace wattguard::protocol {
 
 // Never renumber or rename: the names are API (GET /api/v1/health, logs, docs/protocol.md).
@@ -39,16 +41,16 @@ std::optional<Rejection> rejection_from_name(std::string_view name);
 // Every reason, in enum order (for iterating health counters).
 const std::array<Rejection, kRejectionCount>& all_rejections();
 
-// A refused message: which reason, which field, what value (as text, truncated to 64 chars) and a
-// human sentence. `field` is empty when the whole payload is at fault (malformed JSON, too large).
-struct DecodeError {
-  Rejection reason = Rejection::kMalformedJson;
-  std::string field;
-  std::string value;
-  std::string detail;
+// A refused message is a wattguard::Error of code kInvalidInput: `reason` holds rejection_name (the
+// health-counter key), `field` the field at fault (empty when the whole payload is: malformed JSON, too
+// large), `value` the value as text (cut to 64 characters) and `message` the human sentence.
+Error rejection_error(Rejection reason, std::string field, std::string value, std::string detail);
 
-  // "vrms=1234.5 rejected (voltage_too_high): Vrms above 1000 V"
-  std::string describe() const;
-};
+// The Rejection named by e.reason. An Error that names none (not from the codec) counts as malformed_json,
+// the reason the old DecodeError defaulted to.
+Rejection rejection_of(const Error& e);
+
+// The log text of a refused message: "vrms=1234.5 rejected (voltage_too_high): Vrms above 1000 V".
+std::string describe(const Error& e);
 
 }  // namespace wattguard::protocol

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "wattguard/alerts/alert.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::alerts {
 
@@ -40,8 +41,8 @@ struct AlertServiceOptions {
 // alert_actions are created if missing. Storage failures are logged and reported as values.
 class AlertService {
  public:
-  // nullptr and *error when the database cannot be opened or its tables created.
-  static std::unique_ptr<AlertService> open(AlertServiceOptions options, std::string* error);
+  // Fails (kIoError) when the database cannot be opened or its tables created.
+  static Expected<std::unique_ptr<AlertService>> open(AlertServiceOptions options);
   ~AlertService();
   AlertService(const AlertService&) = delete;
   AlertService& operator=(const AlertService&) = delete;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "wattguard/alerts/alert_service.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::alerts {
 
@@ -54,7 +55,8 @@ struct AlertsConfig {
   bool has_notifiers() const;
 };
 
-// Range and cross-field checks; "" when valid, else a message naming the key.
-std::string validate_alerts_config(const AlertsConfig& config);
+// Range and cross-field checks: an Error whose field is the key ("alerts.areas[0].phone") and whose
+// message names it too, ready to show as is.
+Expected<void> validate_alerts_config(const AlertsConfig& config);
 
 }  // namespace wattguard::alerts

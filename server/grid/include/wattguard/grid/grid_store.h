@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/storage/sqlite_db.h"
 #include "wattguard/base/expected.h"
 
@@ -30,8 +31,8 @@ struct Transformer {
 // writing (see topology_import.h); the store itself enforces a meter on one transformer only.
 class GridStore {
  public:
-  // Opens (creating the tables if missing). nullptr and *error on failure.
-  static std::unique_ptr<GridStore> open(const std::string& path, std::string* error);
+  // Opens (creating the tables if missing). Fails with kIoError naming the path.
+  static Expected<std::unique_ptr<GridStore>> open(const std::string& path);
   ~GridStore();
   GridStore(const GridStore&) = delete;
   GridStore& operator=(const GridStore&) = delete;

@@ -28,6 +28,7 @@ struct IngestHealth {
   std::size_t pending_readings = 0;  // accepted, waiting for the writer
   std::size_t meters_online = 0;
   std::size_t meters_offline = 0;
+  std::size_t meters_stale = 0;      // heard from, silent for over 2 periods + 1 s, not yet offline
   std::size_t meters_known = 0;      // provisioned meters
 };
 

@@ -16,7 +16,7 @@ class IngestObserver {
   virtual ~IngestObserver() = default;
   // A reading has been committed to the store (duplicates are not reported).
   virtual void on_reading(const protocol::Reading& reading) { (void)reading; }
-  // A meter changed between online and offline (from its status topic or the missed-periods timer).
+  // A meter's connectivity changed: online, stale or offline (from its status topic or the liveness timer).
   virtual void on_status(const MeterLive& state) { (void)state; }
   // An event was stored (meter-raised, or server-raised such as register_rollback and comm_loss).
   virtual void on_event(const storage::StoredEvent& event) { (void)event; }

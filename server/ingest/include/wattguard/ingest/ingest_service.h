@@ -25,20 +25,9 @@ struct CommandRequest {
   int timeout_ms = 0;                // 0 = IngestConfig::command_timeout_ms
 };
 
-enum class CommandError : uint8_t {
-  kUnknownMeter,     // -> HTTP 404
-  kInvalidArgument,  // -> HTTP 400 (bad period, period on a non-set_period command...)
-  kStorageFailed,    // -> HTTP 500
-};
-struct SendCommandError {
-  CommandError code = CommandError::kInvalidArgument;
-  std::string field;    // the offending request field, when there is one
-  std::string message;
-};
-
 // Life cycle: construct, add observers, start(), ..., stop() (or destroy).
 // Threads: libmosquitto's network thread receives messages and decodes them; a writer thread
-// stores batches and notifies observers; a timer thread runs offline detection and command timeouts.
+// stores batches and notifies observers; a timer thread ticks liveness (stale, offline) and command timeouts.
 // Every public method is thread-safe and may be called from HTTP threads.
 //
 // Delivery guarantee: the MQTT session is persistent (clean_session=false, fixed client id) and
@@ -53,10 +42,10 @@ class IngestService {
   IngestService(const IngestService&) = delete;
   IngestService& operator=(const IngestService&) = delete;
 
-  // Loads the meter registry and latest states from the store, connects and subscribes. Returns
-  // false with *error set if the configuration is unusable; a broker that is down is NOT an error
-  // (the service keeps trying to connect, see IngestHealth::connected).
-  bool start(std::string* error);
+  // Loads the meter registry and latest states from the store, connects and subscribes. Fails if the
+  // configuration is unusable (kInvalidInput, naming the setting) or the store cannot be read (kIoError); a
+  // broker that is down is NOT an error (the service keeps trying to connect, see IngestHealth::connected).
+  Expected<void> start();
   // Flushes pending readings, disconnects, joins threads. Idempotent.
   void stop();
 
@@ -78,7 +67,9 @@ class IngestService {
   // Stores the command (state pending), publishes it to wattguard/v1/<meter>/cmd (QoS 1) and
   // tracks it: sent when the broker has it, then acked / failed from the meter's cmd/ack, or
   // timed_out. Returns the stored record (state pending or sent). Appends an audit entry.
-  Expected<storage::CommandRecord, SendCommandError> send_command(const CommandRequest& request);
+  // Errors: kNotFound (unknown meter; field "meter"), kInvalidInput (field "period_s" or "timeout_ms"),
+  // kIoError (the store refused the command).
+  Expected<storage::CommandRecord> send_command(const CommandRequest& request);
 
   // Blocks until every reading received so far is stored (tests, shutdown); false on timeout.
   bool flush(int timeout_ms);

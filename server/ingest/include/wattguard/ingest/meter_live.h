@@ -1,4 +1,4 @@
-// The live state of one meter as the ingest service knows it (online/offline, newest reading).
+// The live state of one meter as the ingest service knows it (online/stale/offline, newest reading).
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,9 @@
 
 namespace wattguard::ingest {
 
-enum class Connectivity : uint8_t { kUnknown, kOnline, kOffline };  // "unknown", "online", "offline"
+// "unknown" (never heard from), "online", "stale" (silent for over 2 periods + 1 s: late, not yet offline),
+// "offline" (missed periods, or the meter's own offline status). Rules in server/ingest/liveness.h.
+enum class Connectivity : uint8_t { kUnknown, kOnline, kOffline, kStale };
 const char* connectivity_name(Connectivity c);
 
 struct MeterLive {

@@ -22,11 +22,6 @@ struct BrokerAuthFiles {
 
 inline constexpr std::string_view kDefaultServerUser = "wattguard-server";
 
-// Why provisioning failed: a sentence naming the meter, file or value at fault.
-struct ProvisionError {
-  std::string message;
-};
-
 // Each meter's MQTT user name is its meter id (the ACL's %u pattern relies on it).
 struct MeterCredentials {
   std::string meter_id;
@@ -62,16 +57,17 @@ struct ProvisionOptions {
 // Registers the meters in the store (all or nothing) and adds a user per meter to the password
 // file (replacing any line of the same user; other lines kept), then rewrites the ACL file. Files
 // are replaced atomically (temp + rename). Fails, changing nothing, if a meter id is invalid or
-// already provisioned. Returns the new credentials in the order given.
-Expected<std::vector<MeterCredentials>, ProvisionError> provision_meters(
+// already provisioned. Returns the new credentials in the order given. Errors: kInvalidInput (field "meter" and
+// the id), kAlreadyExists, kIoError / kCorruption (the files or the store), kUnavailable (mosquitto_passwd);
+// the message is a sentence naming the meter, file or value at fault.
+Expected<std::vector<MeterCredentials>> provision_meters(
     storage::ReadingStore& store, const BrokerAuthFiles& files, std::span<const storage::MeterInfo> meters,
     const ProvisionOptions& options = {});
 
 // Adds or replaces one broker user (the server's own, or a meter's new password after a leak) in
 // the password file, and rewrites the ACL. `password` nullopt = generate one. Returns the password.
-Expected<std::string, ProvisionError> set_broker_user(const BrokerAuthFiles& files, std::string_view user,
-                                                   std::optional<std::string> password,
-                                                   const ProvisionOptions& options = {});
+Expected<std::string> set_broker_user(const BrokerAuthFiles& files, std::string_view user,
+                                      std::optional<std::string> password, const ProvisionOptions& options = {});
 
 // Ids for the bulk form: prefix + zero-padded number, e.g. ("m", 3, 20000) -> "m00003".
 std::vector<std::string> bulk_meter_ids(std::string_view prefix, std::size_t first, std::size_t count,

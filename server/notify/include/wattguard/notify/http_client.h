@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "wattguard/base/expected.h"
+
 namespace wattguard::notify {
 
 struct Url {
@@ -16,8 +18,9 @@ struct Url {
   std::string target;   // path and query, at least "/"
 };
 
-// Parses http://host[:port][/path][?query] and https://...; nullopt and *error otherwise.
-std::optional<Url> parse_url(const std::string& text, std::string* error);
+// Parses http://host[:port][/path][?query] and https://...; otherwise an Error (field "url", the text as
+// value) whose message quotes the URL and says what is wrong with it.
+Expected<Url> parse_url(const std::string& text);
 
 struct HttpCall {
   std::string method = "POST";

@@ -1,5 +1,5 @@
 # The two Quick start commands: `make demo` and `make test`. Each installs what is missing, builds, runs.
-.PHONY: demo test deps build build-all build-asan web bench format clean
+.PHONY: demo test deps build build-all build-asan web bench format style clean
 
 deps:
 	./scripts/install-deps.sh
@@ -26,7 +26,7 @@ web:
 demo: build web
 	./build/release/cli/wattguard demo $(ARGS)
 
-# Build once (sanitizers on), then every suite: CTest, then the checks in scripts/checks/ (style among them).
+# Build once (sanitizers on), then every suite: CTest, then the checks in scripts/checks/.
 test: build-asan
 	ctest --preset asan
 	WATTGUARD_BIN=$(CURDIR)/build/asan/cli/wattguard ./scripts/run-extra-checks.sh
@@ -34,9 +34,13 @@ test: build-asan
 bench: build-all
 	./scripts/run-benchmarks.sh
 
-# clang-format over every project C++ file (scripts/checks/style.sh fails `make test` on unformatted files).
+# clang-format over every project C++ file.
 format:
 	./scripts/format.sh
+
+# The naming, format and clang-tidy check (needs the asan build's compile_commands.json).
+style: build-asan
+	./scripts/style-check.sh
 
 clean:
 	rm -rf build

@@ -186,25 +186,26 @@ struct AlertService::Impl {
     return a;
   }
 
-  std::optional<AlertUpdateError> set_state(int64_t id, AlertState to, const std::string& user,
-                                            const std::string& note) {
+  Expected<void> set_state(int64_t id, AlertState to, const std::string& user, const std::string& note) {
     std::lock_guard lock(mutex);
     const auto current = get_locked(id);
-    if (!current) return AlertUpdateError::kNotFound;
-    if (current->state == AlertState::kClosed) return AlertUpdateError::kAlreadyClosed;
+    if (!current) return Error::not_found("no alert " + std::to_string(id));
+    if (current->state == AlertState::kClosed) {
+      return Error::invalid("id", std::to_string(id), "the alert is already closed").because(kAlertAlreadyClosed);
+    }
     const int64_t t = now();
     Transaction tx(*db);
-    if (auto st = tx.begin_immediate(); !st.ok()) return log_error("begin", st.error()), AlertUpdateError::kStorageFailed;
+    if (auto st = tx.begin_immediate(); !st.ok()) return log_error("begin", st.error()), st.error();
     auto s = db->prepare("UPDATE alerts SET state=?, updated_ms=? WHERE id=?");
-    if (!s.ok()) return AlertUpdateError::kStorageFailed;
+    if (!s.ok()) return s.error();
     s->bind(1, alert_state_name(to));
     s->bind(2, t);
     s->bind(3, id);
-    if (s->step() != SQLITE_DONE) return AlertUpdateError::kStorageFailed;
+    if (s->step() != SQLITE_DONE) return Error::io("updating alert " + std::to_string(id) + " failed");
     if (!insert_action(id, {t, user, to == AlertState::kClosed ? "close" : "acknowledge", note}))
-      return AlertUpdateError::kStorageFailed;
-    if (auto st = tx.commit(); !st.ok()) return log_error("commit", st.error()), AlertUpdateError::kStorageFailed;
-    return std::nullopt;
+      return Error::io("recording the action on alert " + std::to_string(id) + " failed");
+    if (auto st = tx.commit(); !st.ok()) return log_error("commit", st.error()), st.error();
+    return {};
   }
 };
 
@@ -387,12 +388,11 @@ std::optional<Alert> AlertService::get(int64_t id) {
   return impl_->get_locked(id);
 }
 
-std::optional<AlertUpdateError> AlertService::acknowledge(int64_t id, const std::string& user,
-                                                          const std::string& note) {
+Expected<void> AlertService::acknowledge(int64_t id, const std::string& user, const std::string& note) {
   return impl_->set_state(id, AlertState::kAcknowledged, user, note);
 }
 
-std::optional<AlertUpdateError> AlertService::close(int64_t id, const std::string& user, const std::string& note) {
+Expected<void> AlertService::close(int64_t id, const std::string& user, const std::string& note) {
   return impl_->set_state(id, AlertState::kClosed, user, note);
 }
 

@@ -94,11 +94,11 @@ TEST_F(AlertServiceTest, OfflineAlertIsClosedWhenCleared) {
 TEST_F(AlertServiceTest, AcknowledgeAndCloseRecordWhoAndWhy) {
   auto s = open();
   const int64_t id = s->raise(tamper("m-001", "cover_open"));
-  EXPECT_EQ(s->acknowledge(id + 100, "op", ""), AlertUpdateError::kNotFound);
-  EXPECT_EQ(s->acknowledge(id, "op", "on my way"), std::nullopt);
+  EXPECT_EQ(s->acknowledge(id + 100, "op", "").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(s->acknowledge(id, "op", "on my way").ok());
   EXPECT_EQ(s->get(id)->state, AlertState::kAcknowledged);
-  EXPECT_EQ(s->close(id, "op", "seal replaced"), std::nullopt);
-  EXPECT_EQ(s->close(id, "op", "again"), AlertUpdateError::kAlreadyClosed);
+  EXPECT_TRUE(s->close(id, "op", "seal replaced").ok());
+  EXPECT_EQ(s->close(id, "op", "again").error().reason, kAlertAlreadyClosed);
   const auto a = s->get(id);
   EXPECT_EQ(a->state, AlertState::kClosed);
   ASSERT_EQ(a->actions.size(), 2u);

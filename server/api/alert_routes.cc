@@ -106,13 +106,16 @@ HttpResponse AlertRoutes::change(const HttpRequest& req, const std::string& id_t
   }
   const auto before = deps_.alerts->get(*id);
   if (!before) return alert_not_found(id_text);
-  const auto error = action == "close" ? deps_.alerts->close(*id, caller.name, note)
-                                       : deps_.alerts->acknowledge(*id, caller.name, note);
-  if (error == alerts::AlertUpdateError::kNotFound) return alert_not_found(id_text);
-  if (error == alerts::AlertUpdateError::kAlreadyClosed)
-    return error_response(409, "alert_closed", "id", "alert " + id_text + " is already closed");
-  if (error == alerts::AlertUpdateError::kStorageFailed)
+  const auto updated = action == "close" ? deps_.alerts->close(*id, caller.name, note)
+                                         : deps_.alerts->acknowledge(*id, caller.name, note);
+  if (!updated.ok()) {
+    const Error& e = updated.error();
+    if (e.code == ErrorCode::kNotFound) return alert_not_found(id_text);
+    if (e.reason == alerts::kAlertAlreadyClosed) {
+      return error_response(409, "alert_closed", "id", "alert " + id_text + " is already closed");
+    }
     return error_response(500, "storage_error", "", "the database could not answer; see the server log");
+  }
   storage::AuditEntry e;
   e.time_ms = deps_.now_ms ? deps_.now_ms() : deps_.alerts->now_ms();
   e.actor = caller.name;

@@ -26,7 +26,8 @@ struct Recipient {
 // (not on deduplicated updates). The prevention policy listens here.
 using AlertListener = std::function<void(const Alert&)>;
 
-enum class AlertUpdateError : uint8_t { kNotFound, kAlreadyClosed, kStorageFailed };
+// Error::reason of acknowledge()/close() on an alert that is already closed (code kInvalidInput).
+inline constexpr const char* kAlertAlreadyClosed = "already_closed";
 
 struct AlertServiceOptions {
   std::string database_path;                                        // the readings' SQLite file
@@ -57,8 +58,9 @@ class AlertService {
   std::vector<Alert> list(const AlertQuery& query);
   std::optional<Alert> get(int64_t id);
   // Operator actions; recorded as alert actions and (by the caller) in the audit log.
-  std::optional<AlertUpdateError> acknowledge(int64_t id, const std::string& user, const std::string& note);
-  std::optional<AlertUpdateError> close(int64_t id, const std::string& user, const std::string& note);
+  // Errors: kNotFound (no such alert), kInvalidInput with reason kAlertAlreadyClosed, kIoError (the database).
+  Expected<void> acknowledge(int64_t id, const std::string& user, const std::string& note);
+  Expected<void> close(int64_t id, const std::string& user, const std::string& note);
   // Appends an action (e.g. a policy disconnect and its result) to an alert's history.
   void add_action(int64_t id, const AlertAction& action);
 

@@ -83,7 +83,7 @@ std::optional<HttpResponse> AccountRoutes::release_meters(const std::string& use
     if (std::find(keep.begin(), keep.end(), id) != keep.end()) continue;
     storage::MeterInfo info = *snap->find(id);
     info.owner.clear();
-    if (auto st = context_.deps().store->update_meter(info); !st.ok()) return storage_error(st);
+    if (auto st = context_.deps().store->update_meter(info); !st.ok()) return storage_error(st.error());
   }
   return std::nullopt;
 }
@@ -95,7 +95,7 @@ std::optional<HttpResponse> AccountRoutes::give_meters(const std::vector<std::st
     auto info = store.get_meter(id);
     if (!info.ok()) return storage_error(info.error());
     info->owner = user;
-    if (auto st = store.update_meter(*info); !st.ok()) return storage_error(st);
+    if (auto st = store.update_meter(*info); !st.ok()) return storage_error(st.error());
   }
   return std::nullopt;
 }

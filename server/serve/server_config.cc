@@ -415,7 +415,6 @@ Expected<void> validate_config(const ServerConfig& c) {
   }
   // The alerts part names its own key (field) in the error.
   if (auto alerts = alerts::validate_alerts_config(c.alerts); !alerts.ok()) return std::move(alerts).error();
-  }
   if (c.theft.history_days <= c.theft.calibration_days) {
     return Error::invalid("theft.history_days", std::to_string(c.theft.history_days),
                           "must be more than theft.calibration_days (" + std::to_string(c.theft.calibration_days) +

@@ -153,9 +153,9 @@ class ServerTest : public ::testing::Test {
     published_ = 0;
     next_seq_ = 1;
     dir_ = new TempDir();
-    auto started = broker::BrokerProcess::start(broker::anonymous_setup(dir_->path() / "broker"));
-    ASSERT_TRUE(started.ok()) << started.error().to_string();
-    broker_ = std::move(started).value().release();
+    auto broker_started = broker::BrokerProcess::start(broker::anonymous_setup(dir_->path() / "broker"));
+    ASSERT_TRUE(broker_started.ok()) << broker_started.error().to_string();
+    broker_ = std::move(broker_started).value().release();
     ServerConfig config;
     config.http.port = 0;
     config.http.static_dir = dir_->file("web");

@@ -83,7 +83,7 @@ void Collector::on_subscribed() {
 
 Collector::~Collector() {
   mosquitto_disconnect(mosq_);
-  mosquitto_loop_stop(mosq_, true);
+  mosquitto_loop_stop(mosq_, false);
   mosquitto_destroy(mosq_);
 }
 

@@ -310,7 +310,7 @@ TEST(FleetMqtt, AclKeepsAMeterToItsOwnTopics) {
   ASSERT_TRUE(collector.wait_for([&] { return collector.readings_locked().count(ids[0]) > 0; }, 10s));
   EXPECT_EQ(collector.readings().count(ids[1]), 0u);
   mosquitto_disconnect(m);
-  mosquitto_loop_stop(m, true);
+  mosquitto_loop_stop(m, false);
   mosquitto_destroy(m);
 }
 

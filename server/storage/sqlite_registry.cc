@@ -92,6 +92,13 @@ Expected<MeterInfo> SqliteStore::get_meter(std::string_view meter_id) {
   return MeterInfo{s->text(0), s->text(1), s->text(2), s->text(3), s->int64(4)};
 }
 
+// Meters are never deleted, so a key once cached answers without touching the database.
+bool SqliteStore::has_meter(std::string_view meter_id) {
+  if (impl_->cached_key(meter_id)) return true;
+  Impl::Lease lease(*impl_);
+  return impl_->key_of(lease.db(), meter_id).ok();
+}
+
 Expected<std::vector<MeterInfo>> SqliteStore::list_meters() {
   Impl::Lease lease(*impl_);
   Db& db = lease.db();

@@ -94,13 +94,17 @@ bool TestClient::subscribe(const std::string& topic) {
 }
 
 void TestClient::drop_connection() {
-  // The loop thread is cancelled below. Pushing its reconnect an hour out keeps it asleep in a
-  // cancellation point: cancelled inside getaddrinfo() on an immediate reconnect, libmosquitto
-  // leaks the resolver's result (LeakSanitizer failed a CI run on it).
+  // Shut the socket first, so the broker sees the connection end without a DISCONNECT and
+  // publishes the will (nothing can be sent on it afterwards). Then mark the client as
+  // disconnecting and stop its thread normally: libmosquitto checks that state after a lost
+  // connection and after its reconnect sleep, so the thread ends without reconnecting. The thread
+  // is never cancelled: cancelled inside getaddrinfo() during a reconnect, libmosquitto leaks
+  // the resolver's result (LeakSanitizer failed CI runs on it).
   mosquitto_reconnect_delay_set(mosq_, 3600, 3600, false);
   const int fd = mosquitto_socket(mosq_);
   if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
-  mosquitto_loop_stop(mosq_, true);
+  mosquitto_disconnect(mosq_);
+  mosquitto_loop_stop(mosq_, false);
 }
 
 void TestClient::disconnect() {

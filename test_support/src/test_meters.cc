@@ -28,7 +28,7 @@ TestMeters::TestMeters(uint16_t port, std::vector<std::string> answering) : answ
 
 TestMeters::~TestMeters() {
   mosquitto_disconnect(client_);
-  mosquitto_loop_stop(client_, true);
+  mosquitto_loop_stop(client_, false);
   mosquitto_destroy(client_);
 }
 

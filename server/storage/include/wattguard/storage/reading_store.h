@@ -49,8 +49,9 @@ class ReadingStore {
 
   // One meter: add_meters of one.
   Expected<void> add_meter(const MeterInfo& meter) { return add_meters(std::span<const MeterInfo>(&meter, 1)); }
-  // True if the meter is provisioned (false also when the store cannot say).
-  bool has_meter(std::string_view meter_id) { return get_meter(meter_id).ok(); }
+  // True if the meter is provisioned (false also when the store cannot say). Asked on every API
+  // request and unknown-meter reading, so a backend should answer it from memory where it can.
+  virtual bool has_meter(std::string_view meter_id) { return get_meter(meter_id).ok(); }
 
   // ---------------------------------------------------------------- readings: writing
   // Appends a batch in one transaction and updates the rollups in the same transaction.

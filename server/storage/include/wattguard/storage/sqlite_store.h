@@ -57,6 +57,7 @@ class SqliteStore final : public ReadingStore {
   Expected<void> add_meters(std::span<const MeterInfo> meters) override;
   Expected<void> update_meter(const MeterInfo& meter) override;
   Expected<MeterInfo> get_meter(std::string_view meter_id) override;
+  bool has_meter(std::string_view meter_id) override;
   Expected<std::vector<MeterInfo>> list_meters() override;
 
   Expected<AppendResult> append_readings(std::span<const protocol::Reading> readings, int64_t received_ms) override;

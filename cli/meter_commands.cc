@@ -114,8 +114,8 @@ void run_record(const RecordOptions& o) {
   rec.samples.resize(static_cast<size_t>(o.sim.seconds * config.sample_rate_hz));
   simulator.generate(rec.samples);
   const bool binary = o.format == "binary" || (o.format.empty() && !ends_with(o.out, ".csv"));
-  const auto error = binary ? sim::write_binary_recording_file(o.out, rec) : sim::write_csv_recording_file(o.out, rec);
-  if (error) throw std::runtime_error("writing " + o.out + ": " + *error);
+  const auto written = binary ? sim::write_binary_recording_file(o.out, rec) : sim::write_csv_recording_file(o.out, rec);
+  if (!written) throw std::runtime_error("writing " + o.out + ": " + written.error().message);
   const core::Calibration cal = sim::ideal_calibration(config, 5.0);
   const sim::Truth truth = simulator.truth();
   std::printf("wrote %zu sample sets (%.1f s at %u Hz, %d bits, %s) to %s\n", rec.samples.size(), o.sim.seconds,
@@ -143,11 +143,11 @@ sim::Recording load_recording(const RecordingInput& in) {
   const bool binary = probe.gcount() == static_cast<std::streamsize>(sizeof(magic)) &&
                       std::equal(magic, magic + sizeof(magic), sim::kBinaryRecordingMagic);
   probe.close();
-  sim::RecordingResult result = binary ? sim::read_binary_recording_file(in.path)
+  Expected<sim::Recording> result = binary ? sim::read_binary_recording_file(in.path)
                                        : sim::read_csv_recording_file(in.path, in.bits);
   // The reader's message names the file, line and field already.
   if (!result.ok()) throw BadInput(result.error().message);
-  sim::Recording rec = std::move(result.recording());
+  sim::Recording rec = std::move(result).value();
   if (binary) {
     if (in.rate_hz != 0 && in.rate_hz != rec.sample_rate_hz) {
       throw BadInput("--rate: " + std::to_string(in.rate_hz) + " Hz contradicts the recording's " +

@@ -89,8 +89,8 @@ sim::SimConfig SimulationOptions::sim_config() const {
   c.neutral_clamp.phase_lead_deg = ct_lead_deg;
   c.channel_skew_us = skew_us;
   c.seed = seed;
-  const std::string problem = sim::validate(c);
-  if (!problem.empty()) throw BadInput(problem);
+  // The message names the setting and its value ("adc.bits = 17: expected 10..16").
+  if (const auto usable = sim::validate(c); !usable) throw BadInput(usable.error().message);
   return c;
 }
 

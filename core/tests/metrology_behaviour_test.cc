@@ -296,7 +296,7 @@ TEST(Replay, RecordingGivesTheSameReadingsAsTheLiveSimulation) {
   MetrologyEngine replay;
   ASSERT_EQ(replay.configure(meter_config_for(s)), Status::kOk);
   std::vector<PeriodReading> replayed;
-  for (const auto& set : back.recording().samples) {
+  for (const auto& set : back.value().samples) {
     if (replay.add_sample(set.v, set.i)) replayed.push_back(replay.last_reading());
   }
   ASSERT_EQ(replayed.size(), live_run.readings.size());

@@ -12,17 +12,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   // The first byte picks the ADC width so every width gets exercised.
   const int bits = size > 0 ? 10 + data[0] % 7 : 12;
-  const RecordingResult csv = read_csv_recording(text, bits);
+  const wattguard::Expected<Recording> csv = read_csv_recording(text, bits);
   if (csv.ok()) {
     const int max = (1 << bits) - 1;
-    if (csv.recording().samples.empty()) std::abort();
-    for (const auto& s : csv.recording().samples) {
+    if (csv.value().samples.empty()) std::abort();
+    for (const auto& s : csv.value().samples) {
       if (s.v > max || s.i > max || s.n > max) std::abort();
     }
   } else if (csv.error().message.empty() || csv.error().line == 0) {
     std::abort();
   }
-  const RecordingResult bin = decode_binary_recording(text);
+  const wattguard::Expected<Recording> bin = decode_binary_recording(text);
   if (!bin.ok() && bin.error().message.empty()) std::abort();
   return 0;
 }

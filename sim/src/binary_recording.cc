@@ -4,7 +4,9 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <stdexcept>
+#include <utility>
+
+#include "sim/src/recording_error.h"
 
 namespace wattguard::sim {
 namespace {
@@ -21,18 +23,32 @@ uint64_t get_le(std::string_view in, size_t at, int bytes) {
   return value;
 }
 
-RecordingError error(std::string field, std::string message) {
-  return RecordingError{0, std::move(field), std::move(message)};
+Error error(std::string field, uint64_t value, std::string message) {
+  return Error::invalid(std::move(field), std::to_string(value), std::move(message));
+}
+
+// The header fields a writer and a reader agree on; the reader's texts stay its own.
+Expected<void> check_header(const Recording& rec) {
+  if (rec.channels != 2 && rec.channels != 3) {
+    return Error::invalid("channels", std::to_string(rec.channels), "encode_binary_recording: channels = " +
+                                                                    std::to_string(rec.channels) + ", expected 2 or 3");
+  }
+  if (rec.adc_bits < 10 || rec.adc_bits > 16) {
+    return Error::invalid("adc_bits", std::to_string(rec.adc_bits), "encode_binary_recording: adc_bits = " +
+                                                                    std::to_string(rec.adc_bits) + ", expected 10..16");
+  }
+  if (rec.sample_rate_hz < 1 || rec.sample_rate_hz > 1000000) {
+    return Error::invalid("sample_rate_hz", std::to_string(rec.sample_rate_hz),
+                          "encode_binary_recording: sample_rate_hz = " + std::to_string(rec.sample_rate_hz) +
+                              ", expected 1..1000000");
+  }
+  return {};
 }
 
 }  // namespace
 
-std::string encode_binary_recording(const Recording& rec) {
-  if (rec.channels != 2 && rec.channels != 3) throw std::invalid_argument("encode_binary_recording: channels");
-  if (rec.adc_bits < 10 || rec.adc_bits > 16) throw std::invalid_argument("encode_binary_recording: adc_bits");
-  if (rec.sample_rate_hz < 1 || rec.sample_rate_hz > 1000000) {
-    throw std::invalid_argument("encode_binary_recording: sample_rate_hz");
-  }
+Expected<std::string> encode_binary_recording(const Recording& rec) {
+  if (auto header_ok = check_header(rec); !header_ok) return std::move(header_ok).error();
   std::string out(kBinaryRecordingMagic, sizeof kBinaryRecordingMagic);
   put_le(&out, static_cast<uint64_t>(rec.channels), 1);
   put_le(&out, static_cast<uint64_t>(rec.adc_bits), 1);
@@ -47,13 +63,14 @@ std::string encode_binary_recording(const Recording& rec) {
   return out;
 }
 
-RecordingResult decode_binary_recording(std::string_view in) {
+Expected<Recording> decode_binary_recording(std::string_view in) {
   if (in.size() < kBinaryRecordingHeaderBytes) {
-    return error("header", "binary recording: " + std::to_string(in.size()) + " bytes, shorter than the " +
+    return error("header", in.size(), "binary recording: " + std::to_string(in.size()) + " bytes, shorter than the " +
                                std::to_string(kBinaryRecordingHeaderBytes) + "-byte header");
   }
   if (std::memcmp(in.data(), kBinaryRecordingMagic, sizeof kBinaryRecordingMagic) != 0) {
-    return error("magic", "binary recording: magic is not 'WGREC1'");
+    return Error::invalid("magic", std::string(in.substr(0, sizeof kBinaryRecordingMagic)),
+                          "binary recording: magic is not 'WGREC1'");
   }
   Recording rec;
   rec.channels = static_cast<int>(get_le(in, 6, 1));
@@ -61,20 +78,22 @@ RecordingResult decode_binary_recording(std::string_view in) {
   const uint64_t rate = get_le(in, 8, 4);
   const uint64_t count = get_le(in, 12, 8);
   if (rec.channels != 2 && rec.channels != 3) {
-    return error("channels", "binary recording: channels = " + std::to_string(rec.channels) + ", expected 2 or 3");
+    return error("channels", static_cast<uint64_t>(rec.channels),
+                 "binary recording: channels = " + std::to_string(rec.channels) + ", expected 2 or 3");
   }
   if (rec.adc_bits < 10 || rec.adc_bits > 16) {
-    return error("adc_bits", "binary recording: adc_bits = " + std::to_string(rec.adc_bits) + ", expected 10..16");
+    return error("adc_bits", static_cast<uint64_t>(rec.adc_bits),
+                 "binary recording: adc_bits = " + std::to_string(rec.adc_bits) + ", expected 10..16");
   }
   if (rate < 1 || rate > 1000000) {
-    return error("sample_rate_hz", "binary recording: sample_rate_hz = " + std::to_string(rate) +
+    return error("sample_rate_hz", rate, "binary recording: sample_rate_hz = " + std::to_string(rate) +
                                        ", expected 1..1000000");
   }
   rec.sample_rate_hz = static_cast<uint32_t>(rate);
   const uint64_t bytes_per_set = static_cast<uint64_t>(rec.channels) * 2;
   const uint64_t payload = in.size() - kBinaryRecordingHeaderBytes;
   if (count > payload / bytes_per_set || payload != count * bytes_per_set) {
-    return error("sample_count", "binary recording: header says " + std::to_string(count) + " sample sets (" +
+    return error("sample_count", count, "binary recording: header says " + std::to_string(count) + " sample sets (" +
                                      std::to_string(count) + " x " + std::to_string(bytes_per_set) +
                                      " bytes) but the file holds " + std::to_string(payload) + " bytes of samples");
   }
@@ -88,7 +107,7 @@ RecordingResult decode_binary_recording(std::string_view in) {
       const uint64_t value = get_le(in, at, 2);
       at += 2;
       if (value > max_value) {
-        return error(kNames[c], "binary recording: sample set " + std::to_string(k) + ", field " + kNames[c] +
+        return error(kNames[c], value, "binary recording: sample set " + std::to_string(k) + ", field " + kNames[c] +
                                     ": value " + std::to_string(value) + " outside 0.." + std::to_string(max_value));
       }
       values[c] = static_cast<uint16_t>(value);
@@ -98,27 +117,25 @@ RecordingResult decode_binary_recording(std::string_view in) {
   return rec;
 }
 
-RecordingResult read_binary_recording_file(const std::string& path) {
+Expected<Recording> read_binary_recording_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return error("", "cannot open recording '" + path + "'");
+  if (!in) return Error::io("cannot open recording '" + path + "'").at(path);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  RecordingResult result = decode_binary_recording(bytes);
-  if (!result.ok()) {
-    RecordingError e = result.error();
-    e.message = path + ": " + e.message;
-    return e;
-  }
+  Expected<Recording> result = decode_binary_recording(bytes);
+  if (!result.ok()) return in_file(std::move(result).error(), path);
   return result;
 }
 
-std::optional<std::string> write_binary_recording_file(const std::string& path, const Recording& rec) {
+Expected<void> write_binary_recording_file(const std::string& path, const Recording& rec) {
+  // Checked before the file is created, so a bad header leaves no empty file behind.
+  Expected<std::string> bytes = encode_binary_recording(rec);
+  if (!bytes.ok()) return std::move(bytes).error();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return "cannot create '" + path + "'";
-  const std::string bytes = encode_binary_recording(rec);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) return Error::io("cannot create '" + path + "'").at(path);
+  out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
   out.flush();
-  if (!out) return "write to '" + path + "' failed";
-  return std::nullopt;
+  if (!out) return Error::io("write to '" + path + "' failed").at(path);
+  return {};
 }
 
 }  // namespace wattguard::sim

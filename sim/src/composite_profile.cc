@@ -2,18 +2,29 @@
 #include "wattguard/sim/composite_profile.h"
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
-#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace wattguard::sim {
+
+Expected<std::shared_ptr<CompositeProfile>> CompositeProfile::create(
+    std::vector<std::shared_ptr<const LoadProfile>> parts) {
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (!parts[k]) {
+      return Error::invalid("parts[" + std::to_string(k) + "]", "null", "CompositeProfile: null part");
+    }
+  }
+  return std::make_shared<CompositeProfile>(std::move(parts));
+}
 
 CompositeProfile::CompositeProfile(std::vector<std::shared_ptr<const LoadProfile>> parts) {
   for (auto& part : parts) add(std::move(part));
 }
 
 void CompositeProfile::add(std::shared_ptr<const LoadProfile> part) {
-  if (!part) throw std::invalid_argument("CompositeProfile: null part");
+  assert(part != nullptr);
   parts_.push_back(std::move(part));
 }
 

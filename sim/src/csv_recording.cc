@@ -1,11 +1,13 @@
 // CSV recordings: strict row-by-row reader with line- and field-naming errors, and writer.
 #include "wattguard/sim/csv_recording.h"
 
+#include <cassert>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 #include <utility>
+
+#include "sim/src/recording_error.h"
 
 namespace wattguard::sim {
 namespace {
@@ -43,9 +45,17 @@ std::string line_prefix(uint64_t line) { return "line " + std::to_string(line); 
 
 }  // namespace
 
+Expected<void> CsvRecordingReader::validate_adc_bits(int adc_bits) {
+  if (adc_bits < 10 || adc_bits > 16) {
+    return Error::invalid("adc_bits", std::to_string(adc_bits),
+                          "CsvRecordingReader: adc_bits " + std::to_string(adc_bits) + " outside 10..16");
+  }
+  return {};
+}
+
 CsvRecordingReader::CsvRecordingReader(std::istream& in, int adc_bits)
     : in_(in), adc_bits_(adc_bits), max_value_((1L << adc_bits) - 1) {
-  if (adc_bits < 10 || adc_bits > 16) throw std::invalid_argument("CsvRecordingReader: adc_bits outside 10..16");
+  assert(validate_adc_bits(adc_bits).ok());
 }
 
 bool CsvRecordingReader::get_line(std::string* line) {
@@ -68,10 +78,9 @@ bool CsvRecordingReader::get_line(std::string* line) {
   return true;
 }
 
-CsvRecordingReader::Next CsvRecordingReader::fail(std::string field, std::string message) {
-  error_.line = line_;
-  error_.field = std::move(field);
-  error_.message = std::move(message);
+CsvRecordingReader::Next CsvRecordingReader::fail(std::string field, std::string_view value, std::string message) {
+  error_ = Error::invalid(std::move(field), std::string(value.substr(0, kMaxLineLength)), std::move(message));
+  error_.line = static_cast<int64_t>(line_);
   return Next::kError;
 }
 
@@ -81,7 +90,7 @@ bool CsvRecordingReader::read_header() {
   bool found = false;
   while (get_line(&line)) {
     if (line.size() > kMaxLineLength) {
-      fail("header", line_prefix(line_) + ": header line longer than " + std::to_string(kMaxLineLength) +
+      fail("header", "", line_prefix(line_) + ": header line longer than " + std::to_string(kMaxLineLength) +
                          " characters, expected 'v,i' or 'v,i,n'");
       return false;
     }
@@ -95,7 +104,7 @@ bool CsvRecordingReader::read_header() {
   }
   if (!found) {
     line_ = line_ == 0 ? 1 : line_;
-    fail("header", line_prefix(line_) + ": empty file, expected a header line 'v,i' or 'v,i,n'");
+    fail("header", "", line_prefix(line_) + ": empty file, expected a header line 'v,i' or 'v,i,n'");
     return false;
   }
   // Split on commas and compare names, ignoring spaces around them.
@@ -110,7 +119,7 @@ bool CsvRecordingReader::read_header() {
   const bool ok = (names.size() == 2 || names.size() == 3) && names[0] == "v" && names[1] == "i" &&
                   (names.size() == 2 || names[2] == "n");
   if (!ok) {
-    fail("header", line_prefix(line_) + ", header: " + quote(header) + " is not 'v,i' or 'v,i,n'");
+    fail("header", header, line_prefix(line_) + ", header: " + quote(header) + " is not 'v,i' or 'v,i,n'");
     return false;
   }
   channels_ = static_cast<int>(names.size());
@@ -118,11 +127,11 @@ bool CsvRecordingReader::read_header() {
 }
 
 CsvRecordingReader::Next CsvRecordingReader::next(SampleSet* out) {
-  if (channels_ == 0) return fail("header", "read_header() was not called or failed");
+  if (channels_ == 0) return fail("header", "", "read_header() was not called or failed");
   std::string line;
   while (get_line(&line)) {
     if (line.size() > kMaxLineLength) {
-      return fail("", line_prefix(line_) + ": row longer than " + std::to_string(kMaxLineLength) + " characters");
+      return fail("", "", line_prefix(line_) + ": row longer than " + std::to_string(kMaxLineLength) + " characters");
     }
     const std::string_view row = trim(line);
     if (row.empty()) continue;
@@ -136,11 +145,11 @@ CsvRecordingReader::Next CsvRecordingReader::next(SampleSet* out) {
       if (field >= channels_) {
         int count = field + 1;
         for (size_t k = row.find(',', start); k != std::string_view::npos; k = row.find(',', k + 1)) ++count;
-        return fail("", line_prefix(line_) + ": " + std::to_string(count) + " fields, the header has " +
+        return fail("", row, line_prefix(line_) + ": " + std::to_string(count) + " fields, the header has " +
                             std::to_string(channels_));
       }
       const char* name = kFieldNames[field];
-      if (text.empty()) return fail(name, line_prefix(line_) + ", field " + name + ": empty value");
+      if (text.empty()) return fail(name, text, line_prefix(line_) + ", field " + name + ": empty value");
       // Optional sign, then digits only.
       size_t k = 0;
       bool negative = false;
@@ -149,19 +158,19 @@ CsvRecordingReader::Next CsvRecordingReader::next(SampleSet* out) {
         k = 1;
       }
       if (k == text.size()) {
-        return fail(name, line_prefix(line_) + ", field " + name + ": " + quote(text) + " is not an integer count");
+        return fail(name, text, line_prefix(line_) + ", field " + name + ": " + quote(text) + " is not an integer count");
       }
       long value = 0;
       for (; k < text.size(); ++k) {
         const char c = text[k];
         if (c < '0' || c > '9') {
-          return fail(name, line_prefix(line_) + ", field " + name + ": " + quote(text) + " is not an integer count");
+          return fail(name, text, line_prefix(line_) + ", field " + name + ": " + quote(text) + " is not an integer count");
         }
         if (value <= max_value_) value = value * 10 + (c - '0');  // stops growing once too big
       }
       if (negative && value != 0) value = -value;
       if (value < 0 || value > max_value_) {
-        return fail(name, line_prefix(line_) + ", field " + name + ": value " + quote(text) + " outside 0.." +
+        return fail(name, text, line_prefix(line_) + ", field " + name + ": value " + quote(text) + " outside 0.." +
                               std::to_string(max_value_) + " (" + std::to_string(adc_bits_) + "-bit ADC)");
       }
       values[field] = static_cast<uint16_t>(value);
@@ -171,17 +180,18 @@ CsvRecordingReader::Next CsvRecordingReader::next(SampleSet* out) {
     }
     if (field < channels_) {
       const char* name = kFieldNames[field];
-      return fail(name, line_prefix(line_) + ", field " + name + ": missing (" + std::to_string(field) +
+      return fail(name, row, line_prefix(line_) + ", field " + name + ": missing (" + std::to_string(field) +
                             " field" + (field == 1 ? "" : "s") + ", the header has " + std::to_string(channels_) + ")");
     }
     *out = SampleSet{values[0], values[1], values[2]};
     return Next::kSample;
   }
-  if (in_.bad()) return fail("", line_prefix(line_) + ": read error");
+  if (in_.bad()) return fail("", "", line_prefix(line_) + ": read error");
   return Next::kEnd;
 }
 
-RecordingResult read_csv_recording(std::istream& in, int adc_bits) {
+Expected<Recording> read_csv_recording(std::istream& in, int adc_bits) {
+  if (auto bits_ok = CsvRecordingReader::validate_adc_bits(adc_bits); !bits_ok) return std::move(bits_ok).error();
   CsvRecordingReader reader(in, adc_bits);
   if (!reader.read_header()) return reader.error();
   Recording rec;
@@ -195,26 +205,23 @@ RecordingResult read_csv_recording(std::istream& in, int adc_bits) {
     rec.samples.push_back(s);
   }
   if (rec.samples.empty()) {
-    return RecordingError{reader.line() + 1, "",
-                          "line " + std::to_string(reader.line() + 1) + ": no sample rows after the header"};
+    const uint64_t line = reader.line() + 1;
+    return Error::invalid("", "", "line " + std::to_string(line) + ": no sample rows after the header")
+        .at("", static_cast<int64_t>(line));
   }
   return rec;
 }
 
-RecordingResult read_csv_recording(std::string_view text, int adc_bits) {
+Expected<Recording> read_csv_recording(std::string_view text, int adc_bits) {
   std::istringstream in{std::string(text)};
   return read_csv_recording(in, adc_bits);
 }
 
-RecordingResult read_csv_recording_file(const std::string& path, int adc_bits) {
+Expected<Recording> read_csv_recording_file(const std::string& path, int adc_bits) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return RecordingError{0, "", "cannot open recording '" + path + "'"};
-  RecordingResult result = read_csv_recording(in, adc_bits);
-  if (!result.ok()) {
-    RecordingError e = result.error();
-    e.message = path + ": " + e.message;
-    return e;
-  }
+  if (!in) return Error::io("cannot open recording '" + path + "'").at(path);
+  Expected<Recording> result = read_csv_recording(in, adc_bits);
+  if (!result.ok()) return in_file(std::move(result).error(), path);
   return result;
 }
 
@@ -238,11 +245,11 @@ bool write_csv_recording(std::ostream& out, const Recording& rec) {
   return static_cast<bool>(out);
 }
 
-std::optional<std::string> write_csv_recording_file(const std::string& path, const Recording& rec) {
+Expected<void> write_csv_recording_file(const std::string& path, const Recording& rec) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return "cannot create '" + path + "'";
-  if (!write_csv_recording(out, rec)) return "write to '" + path + "' failed";
-  return std::nullopt;
+  if (!out) return Error::io("cannot create '" + path + "'").at(path);
+  if (!write_csv_recording(out, rec)) return Error::io("write to '" + path + "' failed").at(path);
+  return {};
 }
 
 }  // namespace wattguard::sim

@@ -1,20 +1,45 @@
 // An appliance switching on and off with a fixed period.
 #include "wattguard/sim/cyclic_profile.h"
 
+#include <cassert>
 #include <cmath>
-#include <stdexcept>
+#include <sstream>
+#include <string>
+#include <utility>
 
 namespace wattguard::sim {
 
-CyclicProfile::CyclicProfile(LoadPhasors on, CycleSpec cycle, LoadPhasors off)
-    : on_(on), off_(off), cycle_(cycle) {
+namespace {
+
+std::string shown(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
+
+}  // namespace
+
+Expected<void> CyclicProfile::validate(const CycleSpec& cycle) {
   if (!(cycle.period_s > 0.0) || !std::isfinite(cycle.period_s)) {
-    throw std::invalid_argument("CyclicProfile: period_s must be > 0");
+    return Error::invalid("period_s", shown(cycle.period_s), "CyclicProfile: period_s must be > 0");
   }
   if (!(cycle.on_s >= 0.0) || cycle.on_s > cycle.period_s) {
-    throw std::invalid_argument("CyclicProfile: on_s must be within 0..period_s");
+    return Error::invalid("on_s", shown(cycle.on_s), "CyclicProfile: on_s must be within 0..period_s");
   }
-  if (!std::isfinite(cycle.offset_s)) throw std::invalid_argument("CyclicProfile: offset_s not finite");
+  if (!std::isfinite(cycle.offset_s)) {
+    return Error::invalid("offset_s", shown(cycle.offset_s), "CyclicProfile: offset_s not finite");
+  }
+  return {};
+}
+
+Expected<std::shared_ptr<CyclicProfile>> CyclicProfile::create(LoadPhasors on, CycleSpec cycle, LoadPhasors off) {
+  if (auto cycle_ok = validate(cycle); !cycle_ok) return std::move(cycle_ok).error();
+  return std::make_shared<CyclicProfile>(on, cycle, off);
+}
+
+CyclicProfile::CyclicProfile(LoadPhasors on, CycleSpec cycle, LoadPhasors off)
+    : on_(on), off_(off), cycle_(cycle) {
+  assert(validate(cycle).ok());
 }
 
 LoadSegment CyclicProfile::segment_at(double t_s) const {

@@ -2,9 +2,9 @@
 #include "wattguard/sim/meter_simulator.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
 #include <utility>
 
 #include "wattguard/sim/current_sensor.h"
@@ -51,6 +51,18 @@ struct SoaSink {
 
 }  // namespace
 
+Expected<void> MeterSimulator::validate(const SimConfig& config, const LoadProfile* profile) {
+  if (auto config_ok = sim::validate(config); !config_ok) return config_ok;
+  if (profile == nullptr) return Error::invalid("profile", "null", "MeterSimulator: null load profile");
+  return {};
+}
+
+Expected<std::unique_ptr<MeterSimulator>> MeterSimulator::create(const SimConfig& config,
+                                                                 std::shared_ptr<const LoadProfile> profile) {
+  if (auto usable = validate(config, profile.get()); !usable) return std::move(usable).error();
+  return std::make_unique<MeterSimulator>(config, std::move(profile));
+}
+
 MeterSimulator::MeterSimulator(const SimConfig& config, std::shared_ptr<const LoadProfile> profile)
     : config_(config),
       profile_(std::move(profile)),
@@ -59,8 +71,7 @@ MeterSimulator::MeterSimulator(const SimConfig& config, std::shared_ptr<const Lo
       rate_(static_cast<double>(config.sample_rate_hz)),
       rng_(mix_seed(config.seed, 0x41444321)),
       gauss_(FastGaussianTable::instance().data()) {
-  if (std::string error = validate(config_); !error.empty()) throw std::invalid_argument(error);
-  if (!profile_) throw std::invalid_argument("MeterSimulator: null load profile");
+  assert(validate(config_, profile_.get()).ok());
   noise_ = config_.adc.noise_counts_rms;
   inl_ = config_.adc.inl_end_counts;
   two_over_codes_ = 2.0 / static_cast<double>(1 << config_.adc.bits);

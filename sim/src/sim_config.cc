@@ -9,30 +9,31 @@ namespace {
 
 bool in_range(double x, double lo, double hi) { return std::isfinite(x) && x >= lo && x <= hi; }
 
-std::string bad(const char* field, double value, const char* expected) {
-  std::ostringstream out;
-  out << field << " = " << value << ": expected " << expected;
-  return out.str();
+// The message keeps the whole story ("adc.bits = 17: expected 10..16") because the CLI prints it alone.
+Error bad(const std::string& field, double value, const char* expected) {
+  std::ostringstream shown;
+  shown << value;
+  return Error::invalid(field, shown.str(), field + " = " + shown.str() + ": expected " + expected);
 }
 
-std::string check_clamp(const char* name, const CurrentSensorConfig& ct) {
+Expected<void> check_clamp(const char* name, const CurrentSensorConfig& ct) {
   const std::string prefix(name);
-  if (!in_range(ct.turns, 1, 1e6)) return bad((prefix + ".turns").c_str(), ct.turns, "1..1e6");
-  if (!in_range(ct.burden_ohm, 1e-3, 1e5)) return bad((prefix + ".burden_ohm").c_str(), ct.burden_ohm, "0.001..1e5");
-  if (!in_range(ct.phase_lead_deg, -20, 20)) return bad((prefix + ".phase_lead_deg").c_str(), ct.phase_lead_deg, "-20..20");
+  if (!in_range(ct.turns, 1, 1e6)) return bad(prefix + ".turns", ct.turns, "1..1e6");
+  if (!in_range(ct.burden_ohm, 1e-3, 1e5)) return bad(prefix + ".burden_ohm", ct.burden_ohm, "0.001..1e5");
+  if (!in_range(ct.phase_lead_deg, -20, 20)) return bad(prefix + ".phase_lead_deg", ct.phase_lead_deg, "-20..20");
   if (!in_range(ct.low_current_extra_lead_deg, -20, 20)) {
-    return bad((prefix + ".low_current_extra_lead_deg").c_str(), ct.low_current_extra_lead_deg, "-20..20");
+    return bad(prefix + ".low_current_extra_lead_deg", ct.low_current_extra_lead_deg, "-20..20");
   }
   if (!in_range(ct.low_current_knee_a, 1e-6, 1e4)) {
-    return bad((prefix + ".low_current_knee_a").c_str(), ct.low_current_knee_a, "> 0");
+    return bad(prefix + ".low_current_knee_a", ct.low_current_knee_a, "> 0");
   }
-  if (!in_range(ct.saturation_a, 0, 1e5)) return bad((prefix + ".saturation_a").c_str(), ct.saturation_a, ">= 0");
+  if (!in_range(ct.saturation_a, 0, 1e5)) return bad(prefix + ".saturation_a", ct.saturation_a, ">= 0");
   return {};
 }
 
 }  // namespace
 
-std::string validate(const SimConfig& c) {
+Expected<void> validate(const SimConfig& c) {
   if (c.sample_rate_hz < 1000 || c.sample_rate_hz > 20000) {
     return bad("sample_rate_hz", c.sample_rate_hz, "1000..20000");
   }
@@ -54,8 +55,8 @@ std::string validate(const SimConfig& c) {
   if (!in_range(vs.ratio_v_per_v, 1e-9, 1)) return bad("voltage_sensor.ratio_v_per_v", vs.ratio_v_per_v, "0..1 (exclusive of 0)");
   if (!in_range(vs.phase_lead_deg, -20, 20)) return bad("voltage_sensor.phase_lead_deg", vs.phase_lead_deg, "-20..20");
   if (!in_range(vs.bias_v, -100, 100)) return bad("voltage_sensor.bias_v", vs.bias_v, "finite");
-  if (auto e = check_clamp("phase_clamp", c.phase_clamp); !e.empty()) return e;
-  if (auto e = check_clamp("neutral_clamp", c.neutral_clamp); !e.empty()) return e;
+  if (auto e = check_clamp("phase_clamp", c.phase_clamp); !e) return e;
+  if (auto e = check_clamp("neutral_clamp", c.neutral_clamp); !e) return e;
   const BiasDivider& b = c.clamp_bias;
   if (!in_range(b.supply_v, 0, 100)) return bad("clamp_bias.supply_v", b.supply_v, "0..100 V");
   if (!in_range(b.r_top_ohm, 1e-3, 1e9)) return bad("clamp_bias.r_top_ohm", b.r_top_ohm, "> 0");

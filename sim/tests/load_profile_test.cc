@@ -75,8 +75,34 @@ TEST(Profiles, CyclicProfileBoundaries) {
     t = end;
   }
   EXPECT_NEAR(t, 0.5 + 1000 * 3.0, 1e-6);
-  EXPECT_THROW(CyclicProfile(amps(0), CycleSpec{2.0, 1.0, 0.0}), std::invalid_argument);
-  EXPECT_THROW(CyclicProfile(amps(0), CycleSpec{0.0, 0.0, 0.0}), std::invalid_argument);
+}
+
+TEST(Profiles, CyclicProfileCreateNamesTheBadCycleField) {
+  const auto on_too_long = CyclicProfile::create(amps(0), CycleSpec{2.0, 1.0, 0.0});
+  ASSERT_FALSE(on_too_long.ok());
+  EXPECT_EQ(on_too_long.error().field, "on_s");
+  EXPECT_EQ(on_too_long.error().value, "2");
+  const auto no_period = CyclicProfile::create(amps(0), CycleSpec{0.0, 0.0, 0.0});
+  ASSERT_FALSE(no_period.ok());
+  EXPECT_EQ(no_period.error().field, "period_s");
+  const auto nan_offset = CyclicProfile::create(amps(0), CycleSpec{0.5, 1.0, std::nan("")});
+  ASSERT_FALSE(nan_offset.ok());
+  EXPECT_EQ(nan_offset.error().field, "offset_s");
+  const auto good = CyclicProfile::create(amps(8.0), CycleSpec{0.7, 3.0, 0.5});
+  ASSERT_TRUE(good.ok());
+  EXPECT_NEAR(good.value()->segment_at(0.5).load.irms(), 8.0, 1e-12);
+}
+
+TEST(Profiles, CompositeProfileCreateNamesTheNullPart) {
+  const auto made = CompositeProfile::create({std::make_shared<ConstantProfile>(amps(1.0)), nullptr});
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.error().field, "parts[1]");
+  EXPECT_EQ(made.error().value, "null");
+  const auto good = CompositeProfile::create({std::make_shared<ConstantProfile>(amps(1.0)),
+                                              std::make_shared<ConstantProfile>(amps(2.0))});
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(good.value()->size(), 2u);
+  EXPECT_NEAR(good.value()->segment_at(0.0).load.irms(), 3.0, 1e-12);
 }
 
 // A composite house from the building blocks: base load + fridge compressor cycling + kettle

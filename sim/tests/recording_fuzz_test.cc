@@ -41,9 +41,9 @@ std::string mutate(std::string s, Rng& rng) {
 }
 
 void check_csv(const std::string& input, int bits) {
-  const RecordingResult r = read_csv_recording(input, bits);
+  const Expected<Recording> r = read_csv_recording(input, bits);
   if (r.ok()) {
-    const Recording& rec = r.recording();
+    const Recording& rec = r.value();
     ASSERT_TRUE(rec.channels == 2 || rec.channels == 3);
     ASSERT_FALSE(rec.samples.empty());
     const int max = (1 << bits) - 1;
@@ -57,7 +57,7 @@ void check_csv(const std::string& input, int bits) {
     }
   } else {
     ASSERT_FALSE(r.error().message.empty());
-    ASSERT_GE(r.error().line, 1u);
+    ASSERT_GE(r.error().line, 1);
     ASSERT_NE(r.error().message.find("line " + std::to_string(r.error().line)), std::string::npos)
         << r.error().message;
   }
@@ -99,7 +99,7 @@ TEST(RecordingFuzz, BinaryDecoderSurvivesMutatedInputs) {
   rec.sample_rate_hz = 4000;
   rec.channels = 3;
   rec.samples = {{1, 2, 3}, {4095, 0, 17}, {2048, 2048, 2048}};
-  const std::string good = encode_binary_recording(rec);
+  const std::string good = encode_binary_recording(rec).value();
   int ok = 0;
   for (int n = 0; n < 4000; ++n) {
     std::string input = good;
@@ -113,10 +113,10 @@ TEST(RecordingFuzz, BinaryDecoderSurvivesMutatedInputs) {
         if (input.empty()) break;
       }
     }
-    const RecordingResult r = decode_binary_recording(input);
+    const Expected<Recording> r = decode_binary_recording(input);
     if (r.ok()) {
       ++ok;
-      for (const auto& s : r.recording().samples) ASSERT_LE(s.v, (1 << r.recording().adc_bits) - 1);
+      for (const auto& s : r.value().samples) ASSERT_LE(s.v, (1 << r.value().adc_bits) - 1);
     } else {
       ASSERT_FALSE(r.error().message.empty());
     }

@@ -256,24 +256,56 @@ TEST(SensorModel, FrequencyDriftAndStepsShowInTheWaveform) {
   EXPECT_NEAR(s.back().v, std::round(mid), 1.0);
 }
 
-TEST(SensorModel, ValidateNamesTheBadField) {
+TEST(SensorModel, ValidateNamesTheBadFieldAndItsValue) {
   SimConfig config;
-  EXPECT_EQ(validate(config), "");
+  EXPECT_TRUE(validate(config).ok());
   config.sample_rate_hz = 0;
-  EXPECT_NE(validate(config).find("sample_rate_hz"), std::string::npos);
+  ASSERT_FALSE(validate(config).ok());
+  EXPECT_EQ(validate(config).error().field, "sample_rate_hz");
+  EXPECT_EQ(validate(config).error().value, "0");
   config = SimConfig{};
   config.adc.bits = 17;
-  EXPECT_NE(validate(config).find("adc.bits = 17"), std::string::npos);
+  ASSERT_FALSE(validate(config).ok());
+  EXPECT_EQ(validate(config).error().field, "adc.bits");
+  EXPECT_EQ(validate(config).error().value, "17");
+  EXPECT_EQ(validate(config).error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(validate(config).error().message, "adc.bits = 17: expected 10..16");
   config = SimConfig{};
   config.phase_clamp.burden_ohm = -1;
-  EXPECT_NE(validate(config).find("phase_clamp.burden_ohm"), std::string::npos);
+  ASSERT_FALSE(validate(config).ok());
+  EXPECT_EQ(validate(config).error().field, "phase_clamp.burden_ohm");
+  EXPECT_EQ(validate(config).error().value, "-1");
   config = SimConfig{};
   config.grid.harmonics = {{16, 1.0, 0.0}};
-  EXPECT_NE(validate(config).find("grid.harmonics.order"), std::string::npos);
+  ASSERT_FALSE(validate(config).ok());
+  EXPECT_EQ(validate(config).error().field, "grid.harmonics.order");
   config = SimConfig{};
   config.grid.vrms = std::nan("");
-  EXPECT_NE(validate(config).find("grid.vrms"), std::string::npos);
-  EXPECT_THROW(MeterSimulator(config, std::make_shared<ConstantProfile>(LoadPhasors{})), std::invalid_argument);
+  ASSERT_FALSE(validate(config).ok());
+  EXPECT_EQ(validate(config).error().field, "grid.vrms");
+  EXPECT_NE(validate(config).error().message.find("grid.vrms"), std::string::npos);
+}
+
+TEST(SensorModel, CreateReturnsTheConfigErrorInsteadOfThrowing) {
+  SimConfig config;
+  config.grid.vrms = -5;
+  const auto made = MeterSimulator::create(config, std::make_shared<ConstantProfile>(LoadPhasors{}));
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.error().field, "grid.vrms");
+  EXPECT_EQ(made.error().value, "-5");
+}
+
+TEST(SensorModel, CreateNamesANullProfile) {
+  const auto made = MeterSimulator::create(SimConfig{}, nullptr);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.error().field, "profile");
+  EXPECT_EQ(made.error().message, "MeterSimulator: null load profile");
+}
+
+TEST(SensorModel, CreateBuildsAWorkingSimulatorFromGoodInput) {
+  const auto made = MeterSimulator::create(SimConfig{}, std::make_shared<ConstantProfile>(load(10.0)));
+  ASSERT_TRUE(made.ok()) << made.error().to_string();
+  EXPECT_NEAR(made.value()->truth().irms, 10.0, 1e-9);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <istream>
-#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -13,13 +12,15 @@
 namespace wattguard::sim {
 
 // Reads a CSV recording row by row, so long recordings need not fit in memory.
-// Every problem is reported as a RecordingError naming the line and field; the reader never
+// Every problem is reported as a wattguard::Error naming the line and field; the reader never
 // throws for bad input. Not thread-safe.
 class CsvRecordingReader {
  public:
   enum class Next { kSample, kEnd, kError };
 
-  // REQUIRES: 10 <= adc_bits <= 16 (values must be within 0..2^adc_bits-1).
+  // Checks an ADC width before a reader is made with it: an Error naming adc_bits when outside 10..16.
+  static Expected<void> validate_adc_bits(int adc_bits);
+  // REQUIRES: validate_adc_bits(adc_bits) is ok (values must be within 0..2^adc_bits-1).
   CsvRecordingReader(std::istream& in, int adc_bits);
 
   // Reads the header line. Returns false (see error()) for an empty file or a bad header.
@@ -28,30 +29,31 @@ class CsvRecordingReader {
   // The next sample set (kSample), the end of the data (kEnd) or a bad row (kError).
   // Blank lines are skipped. REQUIRES: read_header() returned true.
   Next next(SampleSet* out);
-  const RecordingError& error() const { return error_; }
+  const Error& error() const { return error_; }  // REQUIRES: the last call failed
   uint64_t line() const { return line_; }      // number of the last line read
 
  private:
   bool get_line(std::string* line);
-  Next fail(std::string field, std::string message);
+  Next fail(std::string field, std::string_view value, std::string message);
 
   std::istream& in_;
   int adc_bits_;
   long max_value_;
   int channels_ = 0;
   uint64_t line_ = 0;
-  RecordingError error_;
+  Error error_;
 };
 
 // Reads a whole CSV recording. A file with a header but no rows is an error too (there is
-// nothing to analyse). sample_rate_hz is left 0 (CSV does not carry it).
-RecordingResult read_csv_recording(std::istream& in, int adc_bits);
-RecordingResult read_csv_recording(std::string_view text, int adc_bits);
-RecordingResult read_csv_recording_file(const std::string& path, int adc_bits);
+// nothing to analyse). sample_rate_hz is left 0 (CSV does not carry it). adc_bits outside 10..16 is an
+// Error naming adc_bits. The _file reader puts the path in the Error's source and in front of its message.
+Expected<Recording> read_csv_recording(std::istream& in, int adc_bits);
+Expected<Recording> read_csv_recording(std::string_view text, int adc_bits);
+Expected<Recording> read_csv_recording_file(const std::string& path, int adc_bits);
 
 // Writes the header and rows (channels 2 or 3). Returns false if the stream failed.
 bool write_csv_recording(std::ostream& out, const Recording& recording);
-// Returns an error message, or nullopt on success.
-std::optional<std::string> write_csv_recording_file(const std::string& path, const Recording& recording);
+// An io Error whose message says what failed ("cannot create '<path>'") when the file cannot be written.
+Expected<void> write_csv_recording_file(const std::string& path, const Recording& recording);
 
 }  // namespace wattguard::sim

@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/sim/grid.h"
 #include "wattguard/sim/load_profile.h"
 #include "wattguard/sim/random.h"
@@ -28,9 +29,12 @@ namespace wattguard::sim {
 
 class MeterSimulator {
  public:
-  // Throws std::invalid_argument with validate()'s message if the configuration is bad
-  // (a programming or start-up error: check user input with validate() first) or the
-  // profile is null.
+  // validate(config)'s Error, or one naming `profile` when it is null.
+  static Expected<void> validate(const SimConfig& config, const LoadProfile* profile);
+  // Validates, then builds: the way to make one from input that has not been checked.
+  static Expected<std::unique_ptr<MeterSimulator>> create(const SimConfig& config,
+                                                          std::shared_ptr<const LoadProfile> profile);
+  // REQUIRES: validate(config, profile.get()) is ok (asserted: a bad configuration here is a bug).
   MeterSimulator(const SimConfig& config, std::shared_ptr<const LoadProfile> profile);
 
   // The next sample set.

@@ -1,13 +1,12 @@
-// A recording of raw ADC sample sets, and the error a reader returns for bad input.
+// A recording of raw ADC sample sets, and what a reader returns for bad input.
 // Formats: docs/recording-format.md.
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <utility>
-#include <variant>
 #include <vector>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/sim/sample_set.h"
 
 namespace wattguard::sim {
@@ -19,26 +18,10 @@ struct Recording {
   std::vector<SampleSet> samples;
 };
 
-struct RecordingError {
-  uint64_t line = 0;            // 1-based CSV line; 0 when not about one line
-  std::string field;            // "v", "i", "n", "header", ... or empty
-  std::string message;          // complete, e.g. "line 7, field i: value 5000 outside 0..4095"
-};
-
-// Either a recording or the error that stopped the reader.
-class RecordingResult {
- public:
-  RecordingResult(Recording recording) : value_(std::move(recording)) {}   // NOLINT
-  RecordingResult(RecordingError error) : value_(std::move(error)) {}      // NOLINT
-  bool ok() const { return std::holds_alternative<Recording>(value_); }
-  // REQUIRES: ok()
-  const Recording& recording() const { return std::get<Recording>(value_); }
-  Recording& recording() { return std::get<Recording>(value_); }
-  // REQUIRES: !ok()
-  const RecordingError& error() const { return std::get<RecordingError>(value_); }
-
- private:
-  std::variant<Recording, RecordingError> value_;
-};
+// Readers return Expected<Recording>; an Error from them has code kInvalidInput (kIoError when the file
+// cannot be opened), `field` ("v", "i", "n", "header", "magic", ... or empty), `value` (the offending text or
+// number), `line` (1-based CSV line; 0 when not about one line) and `source` (the file, for the *_file
+// readers). Its `message` is complete on its own ("line 7, field i: value '5000' outside 0..4095") because
+// that is what `wattguard meter replay` prints.
 
 }  // namespace wattguard::sim

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/sim/adc_config.h"
 #include "wattguard/sim/bias_divider.h"
 #include "wattguard/sim/current_sensor.h"
@@ -33,8 +34,8 @@ struct SimConfig {
   uint32_t truth_history = 1024;   // ~100 bytes each; a fleet of many meters may keep fewer
 };
 
-// Checks every field. Returns an empty string when the configuration is usable, otherwise
-// a message naming the first bad field and its value.
-std::string validate(const SimConfig& config);
+// Checks every field. An Error naming the first bad field (`field`, e.g. "adc.bits") and its value
+// (`value`); its message reads "adc.bits = 17: expected 10..16".
+Expected<void> validate(const SimConfig& config);
 
 }  // namespace wattguard::sim

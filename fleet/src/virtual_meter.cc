@@ -99,7 +99,9 @@ void VirtualMeter::resume(const ResumeState& state, std::vector<protocol::MeterE
     relay_closed_ = false;
     model_->set_relay_closed(false);
   }
-  if (state.period_ms != 0 && state.period_ms != period_ms_) {
+  // A saved period outside what a command may set (1..3600 s) is a damaged file: keep the configured one.
+  const bool saved_period_usable = state.period_ms >= 1000 && state.period_ms <= 3'600'000;
+  if (saved_period_usable && state.period_ms != period_ms_) {
     period_ms_ = state.period_ms;
     model_->set_period_ms(period_ms_);
     period_start_s_ = model_->time_s();

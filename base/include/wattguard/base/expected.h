@@ -12,11 +12,11 @@ namespace wattguard {
 
 // Holds either a T (success) or an Error (why it failed). Check ok() before value(); calling value() on an
 // error (or error() on a value) is a bug and asserts.
-template <class T, class E = Error>
+template <class T>
 class Expected {
  public:
   Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit on purpose
-  Expected(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit on purpose
+  Expected(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit on purpose
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -29,16 +29,16 @@ class Expected {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const E& error() const& { assert(!ok()); return std::get<1>(v_); }
-  E&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
+  Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
 
  private:
-  std::variant<T, E> v_;
+  std::variant<T, Error> v_;
 };
 
 // Success with nothing to return, or an Error: `return {};` on success.
 template <>
-class Expected<void, Error> {
+class Expected<void> {
  public:
   Expected() = default;
   Expected(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT: implicit on purpose

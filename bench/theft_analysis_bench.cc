@@ -67,7 +67,7 @@ struct Grid {
     for (int t = 0; t < kTransformers; ++t) {
       double total = 0;
       for (int c = 0; c < kConsumers; ++c) {
-        const size_t i = static_cast<size_t>(t * kConsumers + c);
+        const size_t i = static_cast<size_t>(t) * kConsumers + static_cast<size_t>(c);
         const auto& d = pool[(offset[i] + static_cast<size_t>(day)) % pool.size()];
         const double use = d[static_cast<size_t>(slot)] * scale[i];
         total += use;

@@ -9,8 +9,8 @@ namespace wattguard {
 
 void ensure_sodium() {
   // A function-local static is initialised once even when threads race to it.
-  static const bool ok = sodium_init() >= 0;
-  if (!ok) throw std::runtime_error("libsodium failed to initialise: no usable random source");
+  static const bool kSodiumReady = sodium_init() >= 0;
+  if (!kSodiumReady) throw std::runtime_error("libsodium failed to initialise: no usable random source");
 }
 
 }  // namespace wattguard

@@ -236,9 +236,9 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
             if (cu(crng) > 0.6) continue;
             const int start = 88 + static_cast<int>(cu(crng) * 8);  // 22:00 .. 24:00
             const int len = 4 + static_cast<int>(cu(crng) * 9);
-            for (int s = start; s < std::min(kSlots, start + len); ++s) x[static_cast<size_t>(d * kSlots + s)] += 7.0f * 0.25f;
+            for (int s = start; s < std::min(kSlots, start + len); ++s) x[static_cast<size_t>(d) * kSlots + static_cast<size_t>(s)] += 7.0f * 0.25f;
           } else {
-            for (int s = 28; s < 60; ++s) x[static_cast<size_t>(d * kSlots + s)] += static_cast<float>(0.25 * (0.6 + 0.8 * cu(crng)));
+            for (int s = 28; s < 60; ++s) x[static_cast<size_t>(d) * kSlots + static_cast<size_t>(s)] += static_cast<float>(0.25 * (0.6 + 0.8 * cu(crng)));
           }
         }
       }
@@ -317,7 +317,7 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
               break;
             }
             case Scenario::kOffline:
-              for (int s = s0; s < kSlots; ++s) sc.present[static_cast<size_t>(d * kSlots + s)] = 0;
+              for (int s = s0; s < kSlots; ++s) sc.present[static_cast<size_t>(d) * kSlots + static_cast<size_t>(s)] = 0;
               break;
             default:
               break;

@@ -21,7 +21,7 @@ constexpr char kMagic[8] = {'W', 'G', 'F', 'L', 'E', 'E', 'T', '1'};
 constexpr std::size_t kMaxRecordBytes = 1024;
 
 const std::array<uint32_t, 256>& crc_table() {
-  static const std::array<uint32_t, 256> table = [] {
+  static const std::array<uint32_t, 256> kTable = [] {
     std::array<uint32_t, 256> t{};
     for (uint32_t n = 0; n < 256; ++n) {
       uint32_t c = n;
@@ -30,7 +30,7 @@ const std::array<uint32_t, 256>& crc_table() {
     }
     return t;
   }();
-  return table;
+  return kTable;
 }
 
 // CRC-32 (IEEE), as zlib computes it.

@@ -592,9 +592,12 @@ void Shard::run() {
       for (auto& lp : links_) {
         Link* link = lp.get();
         if (!link->mosq) continue;
-        if (link->state == Link::State::kConnecting && now - link->connect_started_ms > kConnectTimeoutMs) {
-          link->lost = true;
-        } else if (mosquitto_loop_misc(link->mosq) != MOSQ_ERR_SUCCESS && link->state == Link::State::kConnected) {
+        // A connect that takes too long, or a keep-alive failure on a live link (loop_misc runs only when the
+        // first test fails, as before).
+        const bool connect_timed_out =
+            link->state == Link::State::kConnecting && now - link->connect_started_ms > kConnectTimeoutMs;
+        if (connect_timed_out ||
+            (mosquitto_loop_misc(link->mosq) != MOSQ_ERR_SUCCESS && link->state == Link::State::kConnected)) {
           link->lost = true;
         }
         touch(link);

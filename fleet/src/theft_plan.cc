@@ -65,10 +65,11 @@ SensorTampering tampering_for(TheftKind kind) {
 double under_reported_share(TheftKind kind) {
   switch (kind) {
     case TheftKind::kBypass: return 0.7;
-    case TheftKind::kVoltageLink: return 1.0;
-    case TheftKind::kReversedCt: return 1.0;
+    case TheftKind::kVoltageLink:
+    case TheftKind::kReversedCt:
+      return 1.0;
     case TheftKind::kMagnet: return 0.6;
-    case TheftKind::kRegisterReset: return 0.0;  // a one-off rollback, then honest
+    case TheftKind::kRegisterReset:  // a one-off rollback, then honest
     case TheftKind::kNone:
     case TheftKind::kEarthReturn:
     case TheftKind::kOffline:

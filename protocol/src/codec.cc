@@ -14,7 +14,7 @@
 namespace wattguard::protocol {
 namespace {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
 constexpr std::size_t kMaxValueText = 64;
 constexpr std::size_t kMaxDetailsLength = 512;
@@ -36,15 +36,15 @@ std::string number_text(double v) {
   return buf;
 }
 
-std::string json_text(const json& v) {
-  return truncate(v.dump(-1, ' ', false, json::error_handler_t::replace));
+std::string json_text(const Json& v) {
+  return truncate(v.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 Error error(Rejection reason, std::string field, std::string value, std::string detail) {
   return rejection_error(reason, std::move(field), truncate(std::move(value)), std::move(detail));
 }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -93,7 +93,7 @@ std::optional<std::string> find_bare_non_finite(std::string_view payload) {
 // Reads typed fields from a JSON object, remembering the first problem.
 class Fields {
  public:
-  explicit Fields(const json& obj) : obj_(obj) {}
+  explicit Fields(const Json& obj) : obj_(obj) {}
 
   bool failed() const { return error_.has_value(); }
   Error take_error() { return std::move(*error_); }
@@ -101,7 +101,7 @@ class Fields {
     if (!error_) error_ = std::move(e);
   }
 
-  const json* find(const char* name, bool required) {
+  const Json* find(const char* name, bool required) {
     if (failed()) return nullptr;
     auto it = obj_.find(name);
     if (it == obj_.end() || it->is_null()) {
@@ -112,7 +112,7 @@ class Fields {
   }
 
   std::optional<double> number(const char* name, bool required = true) {
-    const json* v = find(name, required);
+    const Json* v = find(name, required);
     if (!v) return std::nullopt;
     if (v->is_string()) {
       const auto& s = v->get_ref<const std::string&>();
@@ -137,7 +137,7 @@ class Fields {
 
   // A non-negative integer up to `max`. Accepts 12 or 12.0, refuses 12.5 and -1.
   std::optional<uint64_t> unsigned_integer(const char* name, uint64_t max, bool required = true) {
-    const json* v = find(name, required);
+    const Json* v = find(name, required);
     if (!v) return std::nullopt;
     if (v->is_number_unsigned()) {
       const uint64_t u = v->get<uint64_t>();
@@ -162,7 +162,7 @@ class Fields {
   }
 
   std::optional<std::string> string(const char* name, std::size_t max_length, bool required = true) {
-    const json* v = find(name, required);
+    const Json* v = find(name, required);
     if (!v) return std::nullopt;
     if (!v->is_string()) {
       fail(error(Rejection::kWrongType, name, json_text(*v), "must be a string"));
@@ -177,7 +177,7 @@ class Fields {
   }
 
   std::optional<bool> boolean(const char* name, bool required = true) {
-    const json* v = find(name, required);
+    const Json* v = find(name, required);
     if (!v) return std::nullopt;
     if (!v->is_boolean()) {
       fail(error(Rejection::kWrongType, name, json_text(*v), "must be true or false"));
@@ -205,7 +205,7 @@ class Fields {
 
   // The "meter" field: syntax, then equality with the topic's meter id.
   std::optional<std::string> meter_id(const DecodeContext& ctx) {
-    const json* v = find("meter", true);
+    const Json* v = find("meter", true);
     if (!v) return std::nullopt;
     if (!v->is_string()) {
       fail(error(Rejection::kWrongType, "meter", json_text(*v), "must be a string"));
@@ -234,17 +234,17 @@ class Fields {
   }
 
  private:
-  const json& obj_;
+  const Json& obj_;
   std::optional<Error> error_;  // the first problem; nullopt while all is well
 };
 
 // Size check and parse into a JSON object.
-Expected<json> parse_object(std::string_view payload) {
+Expected<Json> parse_object(std::string_view payload) {
   if (payload.size() > kMaxPayloadBytes) {
     return error(Rejection::kPayloadTooLarge, "", std::to_string(payload.size()) + " bytes",
                  "payload larger than " + std::to_string(kMaxPayloadBytes) + " bytes");
   }
-  json out = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
+  Json out = Json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
   if (out.is_discarded()) {
     if (auto key = find_bare_non_finite(payload)) {
       return error(Rejection::kNotFinite, *key, "", "NaN or infinity is not a number in JSON");
@@ -309,7 +309,7 @@ Expected<void> validate(const Reading& r, const DecodeContext& ctx) {
 }
 
 std::string encode(const Reading& r) {
-  json j = {{"meter", r.meter_id}, {"seq", r.seq},     {"time_ms", r.time_ms},
+  Json j = {{"meter", r.meter_id}, {"seq", r.seq},     {"time_ms", r.time_ms},
             {"vrms", r.vrms},      {"irms", r.irms},   {"p_w", r.p_w},
             {"s_va", r.s_va},      {"q_var", r.q_var}, {"pf", r.pf},
             {"freq_hz", r.freq_hz}, {"e_import_wh", r.e_import_wh}, {"e_export_wh", r.e_export_wh},
@@ -318,7 +318,7 @@ std::string encode(const Reading& r) {
 }
 
 std::string encode(const StatusMessage& s) {
-  json j = {{"meter", s.meter_id}, {"state", s.online ? "online" : "offline"}};
+  Json j = {{"meter", s.meter_id}, {"state", s.online ? "online" : "offline"}};
   if (s.time_ms != 0) j["time_ms"] = s.time_ms;
   if (s.period_s != 0) j["period_s"] = s.period_s;
   if (!s.firmware.empty()) j["firmware"] = s.firmware;
@@ -326,7 +326,7 @@ std::string encode(const StatusMessage& s) {
 }
 
 std::string encode(const MeterEvent& e) {
-  json j = {{"meter", e.meter_id},
+  Json j = {{"meter", e.meter_id},
             {"kind", event_kind_name(e.kind)},
             {"edge", event_edge_name(e.edge)},
             {"time_ms", e.time_ms}};
@@ -335,8 +335,8 @@ std::string encode(const MeterEvent& e) {
 }
 
 std::string encode(const Command& c) {
-  json j = {{"id", c.id}, {"meter", c.meter_id}, {"kind", command_kind_name(c.kind)}, {"time_ms", c.time_ms}};
-  json args = json::object();
+  Json j = {{"id", c.id}, {"meter", c.meter_id}, {"kind", command_kind_name(c.kind)}, {"time_ms", c.time_ms}};
+  Json args = Json::object();
   if (c.period_s) args["period_s"] = *c.period_s;
   j["args"] = std::move(args);
   if (c.expires_ms != 0) j["expires_ms"] = c.expires_ms;
@@ -344,14 +344,14 @@ std::string encode(const Command& c) {
 }
 
 std::string encode(const CommandAck& a) {
-  json j = {{"id", a.id}, {"meter", a.meter_id}, {"ok", a.ok}, {"relay", relay_state_name(a.relay)}, {"time_ms", a.time_ms}};
+  Json j = {{"id", a.id}, {"meter", a.meter_id}, {"ok", a.ok}, {"relay", relay_state_name(a.relay)}, {"time_ms", a.time_ms}};
   if (!a.message.empty()) j["message"] = a.message;
   if (a.period_s != 0) j["period_s"] = a.period_s;
   return dump(j);
 }
 
 Expected<Reading> decode_reading(std::string_view payload, const DecodeContext& ctx) {
-  Expected<json> j = parse_object(payload);
+  Expected<Json> j = parse_object(payload);
   if (!j.ok()) return std::move(j).error();
   Fields f(j.value());
   Reading r;
@@ -374,7 +374,7 @@ Expected<Reading> decode_reading(std::string_view payload, const DecodeContext& 
 }
 
 Expected<StatusMessage> decode_status(std::string_view payload, const DecodeContext& ctx) {
-  Expected<json> j = parse_object(payload);
+  Expected<Json> j = parse_object(payload);
   if (!j.ok()) return std::move(j).error();
   Fields f(j.value());
   StatusMessage s;
@@ -396,7 +396,7 @@ Expected<StatusMessage> decode_status(std::string_view payload, const DecodeCont
 }
 
 Expected<MeterEvent> decode_event(std::string_view payload, const DecodeContext& ctx) {
-  Expected<json> j = parse_object(payload);
+  Expected<Json> j = parse_object(payload);
   if (!j.ok()) return std::move(j).error();
   Fields f(j.value());
   MeterEvent e;
@@ -415,7 +415,7 @@ Expected<MeterEvent> decode_event(std::string_view payload, const DecodeContext&
 }
 
 Expected<Command> decode_command(std::string_view payload, const DecodeContext& ctx) {
-  Expected<json> j = parse_object(payload);
+  Expected<Json> j = parse_object(payload);
   if (!j.ok()) return std::move(j).error();
   Fields f(j.value());
   Command c;
@@ -429,7 +429,7 @@ Expected<Command> decode_command(std::string_view payload, const DecodeContext& 
   if (auto v = f.unsigned_integer("expires_ms", static_cast<uint64_t>(INT64_MAX / 2), false)) {
     c.expires_ms = static_cast<int64_t>(*v);
   }
-  if (const json* args = f.find("args", /*required=*/false)) {
+  if (const Json* args = f.find("args", /*required=*/false)) {
     if (!args->is_object()) {
       f.fail(error(Rejection::kWrongType, "args", json_text(*args), "must be an object"));
     } else {
@@ -451,7 +451,7 @@ Expected<Command> decode_command(std::string_view payload, const DecodeContext& 
 }
 
 Expected<CommandAck> decode_ack(std::string_view payload, const DecodeContext& ctx) {
-  Expected<json> j = parse_object(payload);
+  Expected<Json> j = parse_object(payload);
   if (!j.ok()) return std::move(j).error();
   Fields f(j.value());
   CommandAck a;

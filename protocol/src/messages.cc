@@ -7,16 +7,16 @@
 namespace wattguard::protocol {
 namespace {
 
-template <class E, std::size_t N>
-std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
+template <class E, std::size_t kSize>
+std::string_view name_of(const std::array<std::pair<E, std::string_view>, kSize>& table, E value) {
   for (const auto& [v, name] : table) {
     if (v == value) return name;
   }
   return "unknown";
 }
 
-template <class E, std::size_t N>
-std::optional<E> value_of(const std::array<std::pair<E, std::string_view>, N>& table, std::string_view name) {
+template <class E, std::size_t kSize>
+std::optional<E> value_of(const std::array<std::pair<E, std::string_view>, kSize>& table, std::string_view name) {
   for (const auto& [v, n] : table) {
     if (n == name) return v;
   }

@@ -39,12 +39,12 @@ std::optional<Rejection> rejection_from_name(std::string_view name) {
 }
 
 const std::array<Rejection, kRejectionCount>& all_rejections() {
-  static const std::array<Rejection, kRejectionCount> all = [] {
+  static const std::array<Rejection, kRejectionCount> kAll = [] {
     std::array<Rejection, kRejectionCount> a{};
     for (std::size_t i = 0; i < kNames.size(); ++i) a[i] = kNames[i].first;
     return a;
   }();
-  return all;
+  return kAll;
 }
 
 Error rejection_error(Rejection reason, std::string field, std::string value, std::string detail) {

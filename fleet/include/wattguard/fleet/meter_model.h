@@ -30,7 +30,6 @@ struct SensorTampering {
   sim::Wiring wiring;              // fractions of the load current each clamp sees
   bool voltage_connected = true;   // false: voltage link removed
   core::DigitalInputs inputs;      // magnet (Hall sensor) and cover switch
-  bool operator==(const SensorTampering&) const = default;
 };
 
 // A completed report period, timed from the meter's boot.

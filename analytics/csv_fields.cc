@@ -214,8 +214,8 @@ std::string format_time(int64_t unix_s, int32_t utc_offset_s) {
                   static_cast<long long>(sod % 60));
   } else {
     const int32_t a = utc_offset_s < 0 ? -utc_offset_s : utc_offset_s;
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld%c%02d:%02d", static_cast<long long>(y), m,
-                  d, static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld%c%02d:%02d", static_cast<long long>(y), m, d,
+                  static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
                   static_cast<long long>(sod % 60), utc_offset_s < 0 ? '-' : '+', a / 3600, a / 60 % 60);
   }
   return buf;

@@ -22,12 +22,12 @@ struct Fit {
 // thief now and then and no honest flag (benchmark, 2026-12-02). More rounds changed nothing.
 constexpr int kRounds = 2;
 
-// Screened box-constrained least squares on the weighted design matrix `columns` (rows x q, row-major) against y, by forward
-// selection: a column joins when, alone, it explains what the columns already in leave unexplained with a clear
+// Screened box-constrained least squares on the weighted design matrix `columns` (rows x q, row-major) against y, by
+// forward selection: a column joins when, alone, it explains what the columns already in leave unexplained with a clear
 // t statistic; then all joined columns are refitted together.
 
-Fit screened_fit(const std::vector<double>& columns, const std::vector<double>& y, const std::vector<double>& w, size_t q,
-                 double upper_bound, double min_t, std::vector<double>* warm) {
+Fit screened_fit(const std::vector<double>& columns, const std::vector<double>& y, const std::vector<double>& w,
+                 size_t q, double upper_bound, double min_t, std::vector<double>* warm) {
   const size_t rows = y.size();
   std::vector<double> gram(q * q, 0.0), rhs(q, 0.0);
   double yy = 0, wsum = 0;

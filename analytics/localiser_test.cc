@@ -17,13 +17,13 @@ using evaluation::roc_auc;
 
 // What happens on the simulated transformer.
 struct Scene {
-  int thief = -1;            // hides `share` of its use from step `onset` on (all of it with report_nothing)
+  int thief = -1;  // hides `share` of its use from step `onset` on (all of it with report_nothing)
   double share = 0;
   bool report_nothing = false;
   int onset = 0;
-  int second_thief = -1;     // hides `second_share` of its use from the start
+  int second_thief = -1;  // hides `second_share` of its use from the start
   double second_share = 0;
-  int fallen = -1;           // honestly uses half its usual amount throughout
+  int fallen = -1;             // honestly uses half its usual amount throughout
   double steady_loss_kwh = 0;  // a steady loss per step from elsewhere (a model error, a theft off the books)
 };
 
@@ -113,7 +113,7 @@ TEST(Localiser, FindsBothOfTwoThievesOnOneTransformer) {
   Localiser loc(20);
   simulate(&loc, {.thief = 2, .share = 0.8, .second_thief = 11, .second_share = 0.2}, 7 * 24, 5);
   const auto& a = loc.solve(7 * 24);
-  EXPECT_GT(a[2].reported_coef, 2.0);                  // 0.8 / 0.2 = 4
+  EXPECT_GT(a[2].reported_coef, 2.0);  // 0.8 / 0.2 = 4
   EXPECT_NEAR(a[11].reported_coef, 0.2 / 0.8, 0.1);
   for (size_t i = 0; i < a.size(); ++i) {
     if (i != 2 && i != 11) {

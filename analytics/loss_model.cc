@@ -74,7 +74,8 @@ LossCalibration calibrate_loss_model(const std::vector<BalanceSample>& samples, 
       if (by_hour[h].size() >= 8) out.model.hour_offset_kwh[h] = median_of(by_hour[h]);
     }
     for (size_t i = 0; i < n; ++i) {
-      if (samples[i].hour >= 0 && samples[i].hour < 24) residual[i] -= out.model.hour_offset_kwh[static_cast<size_t>(samples[i].hour)];
+      if (samples[i].hour >= 0 && samples[i].hour < 24)
+        residual[i] -= out.model.hour_offset_kwh[static_cast<size_t>(samples[i].hour)];
     }
     std::vector<double> abs_r(n);
     for (size_t i = 0; i < n; ++i) abs_r[i] = std::abs(residual[i]);

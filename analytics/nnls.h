@@ -10,9 +10,9 @@ namespace wattguard::analytics {
 
 struct NnlsOptions {
   int max_sweeps = 400;
-  double tolerance = 1e-9;          // stop when no coefficient moves by more than this (relative)
-  std::vector<bool> free;           // coefficients without the sign constraint (empty: all constrained)
-  std::vector<double> upper;        // upper bounds (empty: none); a box-constrained least squares
+  double tolerance = 1e-9;    // stop when no coefficient moves by more than this (relative)
+  std::vector<bool> free;     // coefficients without the sign constraint (empty: all constrained)
+  std::vector<double> upper;  // upper bounds (empty: none); a box-constrained least squares
 };
 
 // G is p x p, row-major, symmetric positive semi-definite; b has p entries; c is the start (resized to p

@@ -408,8 +408,8 @@ void PatternScorer::discount_honest_changes(State& s, const LaggedDay& day,
                            day.raw[kRawLogCv] > std::log(kVacantMinCv + kCvLogOffset);
   s.last_day_vacant = vacant_like;
   if (vacant_like) {
-    for (PatternFeature f : {PatternFeature::kLevelDrop, PatternFeature::kShapeChange, PatternFeature::kFlat,
-                             PatternFeature::kReversal}) {
+    for (PatternFeature f :
+         {PatternFeature::kLevelDrop, PatternFeature::kShapeChange, PatternFeature::kFlat, PatternFeature::kReversal}) {
       z[feature(f)] *= kVacantEvidenceShare;
     }
   }
@@ -510,8 +510,7 @@ std::vector<std::string> PatternScorer::evidence(size_t i) const {
   const ConsumerPattern& p = states_[i].pattern;
   std::vector<std::string> out;
   if (!p.ready) {
-    out.emplace_back("pattern: not enough history yet (needs " + std::to_string(config_.bootstrap_days + 1) +
-                     " days)");
+    out.emplace_back("pattern: not enough history yet (needs " + std::to_string(config_.bootstrap_days + 1) + " days)");
     return out;
   }
   std::vector<int> order(kPatternFeatureCount);
@@ -524,8 +523,8 @@ std::vector<std::string> PatternScorer::evidence(size_t i) const {
     switch (static_cast<PatternFeature>(f)) {
       case PatternFeature::kLevelDrop: {
         const double drop = p.baseline_kwh_per_day > 0 ? 1.0 - p.recent_kwh_per_day / p.baseline_kwh_per_day : 0;
-        std::snprintf(buf, sizeof buf, "use %.0f%% below its usual level (%.1f vs %.1f kWh/day, z=%.1f)",
-                      100.0 * drop, p.recent_kwh_per_day, p.baseline_kwh_per_day, zv);
+        std::snprintf(buf, sizeof buf, "use %.0f%% below its usual level (%.1f vs %.1f kWh/day, z=%.1f)", 100.0 * drop,
+                      p.recent_kwh_per_day, p.baseline_kwh_per_day, zv);
         break;
       }
       case PatternFeature::kBaseDrop:
@@ -549,8 +548,7 @@ std::vector<std::string> PatternScorer::evidence(size_t i) const {
       case PatternFeature::kMissing:
         std::snprintf(buf, sizeof buf, "readings missing on %.0f%% of recent intervals", 100.0 * zv / kMissingZPerDay);
         break;
-      case PatternFeature::kCount:
-        continue;
+      case PatternFeature::kCount: continue;
     }
     out.emplace_back(buf);
   }
@@ -560,4 +558,3 @@ std::vector<std::string> PatternScorer::evidence(size_t i) const {
 }
 
 }  // namespace wattguard::analytics
-

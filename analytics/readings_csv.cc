@@ -201,8 +201,9 @@ Expected<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOp
     if (floor_mod(r.time_s, interval_s) != phase) {
       return error(r.line, "time", format_time(r.time_s, 0),
                    "not on the file's " + std::to_string(interval_s) + " s interval grid " +
-                       (assumed_interval ? std::string("(no meter has two rows, so the 900 s default interval is assumed)")
-                                         : std::string("(interval inferred from the most common step between a meter's rows)")));
+                       (assumed_interval
+                            ? std::string("(no meter has two rows, so the 900 s default interval is assumed)")
+                            : std::string("(interval inferred from the most common step between a meter's rows)")));
     }
     first_end = std::min(first_end, r.time_s);
     last_end = std::max(last_end, r.time_s);
@@ -261,7 +262,7 @@ Expected<Readings> parse_readings_csv(std::string_view text, const ReadingsCsvOp
     if (gap <= 0) continue;
     const double gap_kwh = b.register_kwh - b.kwh - a.register_kwh;
     const double tolerance_kwh = 0.002 + 1e-7 * b.register_kwh;  // register and interval rounding
-    if (gap_kwh < -tolerance_kwh) continue;                       // inconsistent: leave the gap missing
+    if (gap_kwh < -tolerance_kwh) continue;                      // inconsistent: leave the gap missing
     if (profile_meter != b.meter) {
       // Mean profile of this meter from its measured intervals only (computed once per meter with gaps).
       profile_meter = b.meter;

@@ -73,24 +73,22 @@ TEST_P(ReadingsCsvBad, NamesLineFieldAndValue) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, ReadingsCsvBad,
-    ::testing::Values(
-        BadCase{"", 0, "header", ""},
-        BadCase{"meter,when,kwh\nA,1,1\n", 1, "header", "meter,when,kwh"},
-        BadCase{"meter,time,kwh\nA,1700000100,1\nA,1700001000\n", 3, "", "A,1700001000"},
-        BadCase{"meter,time,kwh\nA,1700000100,1\nA,yesterday,1\n", 3, "time", "yesterday"},
-        BadCase{"meter,time,kwh\nA,2024-01-01T00:15:00,1\n", 2, "time", "2024-01-01T00:15:00"},
-        BadCase{"meter,time,kwh\nA,2024-02-30T00:15:00Z,1\n", 2, "time", "2024-02-30T00:15:00Z"},
-        BadCase{"meter,time,kwh\nA,1700000100,-0.5\n", 2, "kwh", "-0.5"},
-        BadCase{"meter,time,kwh\nA,1700000100,nan\n", 2, "kwh", "nan"},
-        BadCase{"meter,time,kwh\nA,1700000100,inf\n", 2, "kwh", "inf"},
-        BadCase{"meter,time,kwh\nA,1700000100,\n", 2, "kwh", ""},
-        BadCase{"meter,time,kwh\n,1700000100,1\n", 2, "meter", ""},
-        BadCase{"meter,time,kwh\nA,1700000100,\"1\n", 2, "", "A,1700000100,\"1"},
-        BadCase{"meter,time,kwh,register_kwh\nA,1700000100,1,-3\n", 2, "register_kwh", "-3"},
-        BadCase{"meter,time,kwh\nA,1700000100,1\nA,1700001000,1\nA,1700000100,2\n", 4, "time",
-                "2023-11-14T22:15:00Z"},
-        BadCase{"meter,time,kwh\nA,1700000100,1\nA,1700001000,1\nA,1700001900,1\nB,1700000200,1\n", 5, "time",
-                "2023-11-14T22:16:40Z"}));
+    ::testing::Values(BadCase{"", 0, "header", ""}, BadCase{"meter,when,kwh\nA,1,1\n", 1, "header", "meter,when,kwh"},
+                      BadCase{"meter,time,kwh\nA,1700000100,1\nA,1700001000\n", 3, "", "A,1700001000"},
+                      BadCase{"meter,time,kwh\nA,1700000100,1\nA,yesterday,1\n", 3, "time", "yesterday"},
+                      BadCase{"meter,time,kwh\nA,2024-01-01T00:15:00,1\n", 2, "time", "2024-01-01T00:15:00"},
+                      BadCase{"meter,time,kwh\nA,2024-02-30T00:15:00Z,1\n", 2, "time", "2024-02-30T00:15:00Z"},
+                      BadCase{"meter,time,kwh\nA,1700000100,-0.5\n", 2, "kwh", "-0.5"},
+                      BadCase{"meter,time,kwh\nA,1700000100,nan\n", 2, "kwh", "nan"},
+                      BadCase{"meter,time,kwh\nA,1700000100,inf\n", 2, "kwh", "inf"},
+                      BadCase{"meter,time,kwh\nA,1700000100,\n", 2, "kwh", ""},
+                      BadCase{"meter,time,kwh\n,1700000100,1\n", 2, "meter", ""},
+                      BadCase{"meter,time,kwh\nA,1700000100,\"1\n", 2, "", "A,1700000100,\"1"},
+                      BadCase{"meter,time,kwh,register_kwh\nA,1700000100,1,-3\n", 2, "register_kwh", "-3"},
+                      BadCase{"meter,time,kwh\nA,1700000100,1\nA,1700001000,1\nA,1700000100,2\n", 4, "time",
+                              "2023-11-14T22:15:00Z"},
+                      BadCase{"meter,time,kwh\nA,1700000100,1\nA,1700001000,1\nA,1700001900,1\nB,1700000200,1\n", 5,
+                              "time", "2023-11-14T22:16:40Z"}));
 
 TEST(ReadingsCsv, RejectsUnsupportedInterval) {
   // 7-minute steps do not divide an hour.

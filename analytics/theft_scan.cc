@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <unordered_map>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
-#include "wattguard/base/decimal_round.h"
 #include "wattguard/analytics/csv_fields.h"
+#include "wattguard/base/decimal_round.h"
 
 namespace wattguard::analytics {
 
@@ -40,8 +40,10 @@ Expected<ScanResult> scan_grid(const Readings& readings, const Topology& topolog
     }
   }
   if (unused > 0) {
-    out.warnings.push_back(std::to_string(unused) + " meter(s) in the readings are not in the topology and were "
-                           "ignored (" + unused_examples + (unused > 3 ? ", ..." : "") + ")");
+    out.warnings.push_back(std::to_string(unused) +
+                           " meter(s) in the readings are not in the topology and were "
+                           "ignored (" +
+                           unused_examples + (unused > 3 ? ", ..." : "") + ")");
   }
   if (readings.missing_intervals > 0 || readings.filled_intervals > 0) {
     out.warnings.push_back(std::to_string(readings.missing_intervals) + " meter-intervals missing, " +
@@ -77,10 +79,7 @@ Expected<ScanResult> scan_grid(const Readings& readings, const Topology& topolog
   return out;
 }
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 std::string scan_to_json_lines(const ScanResult& result) {
   std::string out;
@@ -110,7 +109,8 @@ std::string scan_to_json_lines(const ScanResult& result) {
     j["suspects"] = suspects;
     j["calibrated"] = t.calibrated;
     j["alerts_raised"] = t.alerts_raised;
-    if (t.alert_onset_end_s >= 0) j["alert_since"] = format_time(t.alert_onset_end_s - result.interval_s, result.utc_offset_s);
+    if (t.alert_onset_end_s >= 0)
+      j["alert_since"] = format_time(t.alert_onset_end_s - result.interval_s, result.utc_offset_s);
     j["check_kwh"] = round_to_step(t.check_kwh, 1e-3);
     j["technical_kwh"] = round_to_step(t.technical_kwh, 1e-3);
     j["evidence"] = t.evidence;
@@ -124,12 +124,13 @@ std::string scan_to_table(const ScanResult& result) {
   char buf[512];
   std::snprintf(buf, sizeof buf, "Scanned %s .. %s, %lld s intervals, calibration %d days\n",
                 format_time(result.first_end_s - result.interval_s, result.utc_offset_s).c_str(),
-                format_time(result.last_end_s, result.utc_offset_s).c_str(),
-                static_cast<long long>(result.interval_s), result.calibration_days);
+                format_time(result.last_end_s, result.utc_offset_s).c_str(), static_cast<long long>(result.interval_s),
+                result.calibration_days);
   out += buf;
   for (const auto& w : result.warnings) out += "note: " + w + "\n";
   for (const auto& t : result.transformers) {
-    std::snprintf(buf, sizeof buf, "\nTransformer %s: %s, unexplained %.1f kWh (%.2f%% of %.1f kWh), technical %.1f kWh\n",
+    std::snprintf(buf, sizeof buf,
+                  "\nTransformer %s: %s, unexplained %.1f kWh (%.2f%% of %.1f kWh), technical %.1f kWh\n",
                   t.transformer.c_str(), !t.calibrated ? "NOT CALIBRATED" : (t.alert ? "ALERT" : "ok"),
                   t.unexplained_kwh, 100.0 * t.loss_share, t.check_kwh, t.technical_kwh);
     out += buf;

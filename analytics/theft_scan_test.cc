@@ -3,18 +3,17 @@
 #include "wattguard/analytics/theft_scan.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <unistd.h>
-
-#include "wattguard/evaluation/grid_simulator.h"
 #include "wattguard/analytics/readings_csv.h"
-#include "wattguard/evaluation/theft_bench.h"
 #include "wattguard/analytics/topology_io.h"
+#include "wattguard/evaluation/grid_simulator.h"
+#include "wattguard/evaluation/theft_bench.h"
 #include "wattguard/test_support/temp_dir.h"
 
 namespace wattguard::analytics {
@@ -163,8 +162,8 @@ TEST(TheftBench, SmallRunReportsEveryScenarioAndOverall) {
   const BenchResult r = run_theft_bench(config);
   const auto j = evaluation::bench_to_json(r);
   ASSERT_TRUE(j.contains("overall"));
-  for (const char* key : {"detection_rate", "false_alarms_per_dt_month", "precision", "recall", "auc", "top1",
-                          "top3", "median_hours_to_detect"}) {
+  for (const char* key : {"detection_rate", "false_alarms_per_dt_month", "precision", "recall", "auc", "top1", "top3",
+                          "median_hours_to_detect"}) {
     EXPECT_TRUE(j["overall"].contains(key)) << key;
   }
   EXPECT_EQ(j["overall"]["consumers"], 16);

@@ -14,8 +14,8 @@ size_t Topology::consumer_count() const {
 Expected<void> check_topology_against(const Topology& topology, const Readings& readings) {
   for (const auto& t : topology.transformers) {
     if (!readings.find(t.check_meter)) {
-      return input_error(topology.source, t.check_line, t.where.empty() ? "meter" : t.where + ".check",
-                         t.check_meter, "check meter of transformer " + t.id + " has no rows in the readings");
+      return input_error(topology.source, t.check_line, t.where.empty() ? "meter" : t.where + ".check", t.check_meter,
+                         "check meter of transformer " + t.id + " has no rows in the readings");
     }
     for (size_t i = 0; i < t.consumers.size(); ++i) {
       if (!readings.find(t.consumers[i])) {

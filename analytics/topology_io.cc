@@ -28,8 +28,8 @@ class TopologyBuilder {
   explicit TopologyBuilder(std::string source) { topology_.source = std::move(source); }
 
   // line: CSV line (0 for JSON); where: JSON path of the entry (empty for CSV).
-  Expected<void> add(const std::string& transformer, const std::string& meter, const std::string& role,
-                     int64_t line, const std::string& where_transformer, const std::string& where) {
+  Expected<void> add(const std::string& transformer, const std::string& meter, const std::string& role, int64_t line,
+                     const std::string& where_transformer, const std::string& where) {
     auto error = [&](std::string field, std::string value, std::string message) {
       return input_error(topology_.source, line, where.empty() ? std::move(field) : where, std::move(value),
                          std::move(message));

@@ -56,8 +56,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadTopology{"transformer,meter\nT1,C1\n", 1, "header", "transformer,meter", "header"},
         BadTopology{"transformer,meter,role\nT1,C1,check\nT1,A,thief\n", 3, "role", "thief", "check or consumer"},
-        BadTopology{"transformer,meter,role\nT1,C1,check\nT1,A,consumer\nT2,C2,check\nT2,A,consumer\n", 5, "meter",
-                    "A", "already on transformer T1"},
+        BadTopology{"transformer,meter,role\nT1,C1,check\nT1,A,consumer\nT2,C2,check\nT2,A,consumer\n", 5, "meter", "A",
+                    "already on transformer T1"},
         BadTopology{"transformer,meter,role\nT1,C1,check\nT1,A,consumer\nT1,A,consumer\n", 4, "meter", "A",
                     "listed twice"},
         BadTopology{"transformer,meter,role\nT1,C1,check\nT1,C9,check\n", 3, "role", "check",

@@ -133,7 +133,6 @@ TEST(TransformerBalance, WidelyEstimatedConsumersDoNotRaiseAlerts) {
   }
 }
 
-
 // The day test alone (CUSUM switched off by an unreachable threshold): 3 % of the energy missing over a day.
 BalanceConfig day_test_only() {
   BalanceConfig config;

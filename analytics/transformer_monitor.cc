@@ -55,8 +55,8 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
 // then the end of an hourly step and of a day when this interval closes one, then the flags.
 CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<const MeterValue> consumers) {
   CycleResult result;
-  const int slot = static_cast<int>(
-      floor_mod(end_s - config_.interval_s + config_.utc_offset_s, 86400) / config_.interval_s);
+  const int slot =
+      static_cast<int>(floor_mod(end_s - config_.interval_s + config_.utc_offset_s, 86400) / config_.interval_s);
   if (intervals_ == 0) first_end_s_ = end_s;
   ++intervals_;
 
@@ -155,7 +155,8 @@ void TransformerMonitor::end_step(int64_t end_s, int slot) {
     const double weight = step_sigma2_ / (step_sigma2_ + step_var_);
     const int64_t local_s = end_s - config_.interval_s + config_.utc_offset_s;
     localiser_.push(step_unexplained_, step_reported_, step_shortfall_, weight,
-                    slot * static_cast<int>(config_.interval_s) / 3600, local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400);
+                    slot * static_cast<int>(config_.interval_s) / 3600,
+                    local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400);
   }
   step_unexplained_ = step_sigma2_ = step_var_ = 0;
   step_count_ = 0;
@@ -176,9 +177,8 @@ void TransformerMonitor::end_day() {
     pattern_.set_learning(i, !(losing && involved));
   }
   pattern_.push_day(day_energy_, day_present_);
-  day_loss_.push_back(2 * today_evaluated_ >= slots_per_day_
-                          ? today_loss_ * slots_per_day_ / today_evaluated_
-                          : std::numeric_limits<double>::quiet_NaN());
+  day_loss_.push_back(2 * today_evaluated_ >= slots_per_day_ ? today_loss_ * slots_per_day_ / today_evaluated_
+                                                             : std::numeric_limits<double>::quiet_NaN());
   if (static_cast<int>(day_loss_.size()) > std::max(1, config_.pattern.score_days)) day_loss_.erase(day_loss_.begin());
   today_loss_ = 0;
   today_evaluated_ = 0;
@@ -198,8 +198,7 @@ const char* flag_cause_name(FlagCause c) {
 
 bool TransformerMonitor::offline(size_t i) const {
   const double days = config_.flag.offline_flag_days;
-  return days > 0 && balance_.calibrated() &&
-         static_cast<double>(silent_intervals_[i]) >= days * slots_per_day_;
+  return days > 0 && balance_.calibrated() && static_cast<double>(silent_intervals_[i]) >= days * slots_per_day_;
 }
 
 bool TransformerMonitor::drop_without_loss(size_t i) const {
@@ -290,8 +289,8 @@ TransformerMonitor::Localisation TransformerMonitor::compute_scores(bool solve) 
   // days and a day of context, i.e. the localiser's whole week by default. A fit over the few hours since a
   // fresh onset let chance fits flag honest consumers (on the benchmark, a third more false flags), while the
   // clean hours before an onset do not dilute a thief in regression A: its shortfall and the loss are both about
-  // zero there, the contrast that shows the step. A fall in reports is measured over the same span (measuring it over the
-  // episode alone flagged two thieves fewer and raised false flags slightly on the benchmark).
+  // zero there, the contrast that shows the step. A fall in reports is measured over the same span (measuring it over
+  // the episode alone flagged two thieves fewer and raised false flags slightly on the benchmark).
   constexpr int kContextSteps = 24;
   constexpr int kMinEpisodeSteps = 6 * 24;
   int post_steps = kMinEpisodeSteps;
@@ -353,7 +352,8 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
     const bool by_balance = balance_evidence && evidence_hours_[i] >= f.persist_evaluations;
     const bool by_pattern = p >= f.pattern_alone && !drop_without_loss(i);
     const bool by_silence = offline(i);
-    const bool keep = flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
+    const bool keep =
+        flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
     const bool now = by_balance || by_pattern || by_silence || keep;
     if (now && !flagged_[i]) {
       flag_cause_[i] = by_balance ? FlagCause::kBalance : by_pattern ? FlagCause::kPattern : FlagCause::kSilence;
@@ -418,8 +418,7 @@ SuspectReport TransformerMonitor::suspect_report(size_t i, int rank, const Local
       s.evidence.emplace_back(buf);
     }
     if (a.shortfall_coef > 0.05) {
-      std::snprintf(buf, sizeof buf, "loss follows its shortfall against its usual profile x%.2f",
-                    a.shortfall_coef);
+      std::snprintf(buf, sizeof buf, "loss follows its shortfall against its usual profile x%.2f", a.shortfall_coef);
       s.evidence.emplace_back(buf);
     }
   }
@@ -448,8 +447,7 @@ void TransformerMonitor::add_model_evidence(TransformerReport& r) const {
     std::snprintf(buf, sizeof buf,
                   "technical loss model: no-load %.3f kW + %.2f%% of load + %.5f kW per kW^2 (%.2f%% of energy "
                   "during calibration)",
-                  r.model.no_load_kw, 100.0 * r.model.share, r.model.quadratic_per_kw,
-                  100.0 * r.calibrated_loss_share);
+                  r.model.no_load_kw, 100.0 * r.model.share, r.model.quadratic_per_kw, 100.0 * r.calibrated_loss_share);
     r.evidence.emplace_back(buf);
     if (r.loss_capped) {
       std::snprintf(buf, sizeof buf,

@@ -37,7 +37,8 @@ FlagCause household_zero_flagged(bool honest, double pattern_drop_loss_share, bo
     double total = 0;
     for (size_t i = 0; i < ids.size(); ++i) {
       const double size = i == 0 ? 3.0 : 1.0;
-      double used = size * (0.08 + 0.25 * std::exp(-std::pow(hour - 19, 2) / 6) + 0.1 * std::exp(-std::pow(hour - 8, 2) / 3)) *
+      double used = size *
+                    (0.08 + 0.25 * std::exp(-std::pow(hour - 19, 2) / 6) + 0.1 * std::exp(-std::pow(hour - 8, 2) / 3)) *
                     std::max(0.2, 1.0 + 0.15 * n01(rng));
       double reported = used;
       if (i == 0 && day >= 28) {
@@ -98,11 +99,13 @@ std::unique_ptr<TransformerMonitor> silent_meter_run(const std::function<bool(in
       const double used = (0.08 + 0.25 * std::exp(-std::pow(hour - 19, 2) / 6)) * std::max(0.2, 1.0 + 0.3 * n01(rng));
       total += used;
       const bool silent = (i == 3 && k >= 22 * 96) || area_silent;
-      values[i] = silent ? MeterValue{0, Quality::kMissing} : MeterValue{std::round(used * 1000) / 1000, Quality::kMeasured};
+      values[i] =
+          silent ? MeterValue{0, Quality::kMissing} : MeterValue{std::round(used * 1000) / 1000, Quality::kMeasured};
     }
     const double p_kw = total / 0.25;
     const double loss = (0.1 + 0.002 * p_kw * p_kw) * 0.25 * (1 + 0.05 * n01(rng));
-    monitor->push(start_s + (k + 1) * 900, area_silent ? MeterValue{0, Quality::kMissing} : MeterValue{total + loss, Quality::kMeasured},
+    monitor->push(start_s + (k + 1) * 900,
+                  area_silent ? MeterValue{0, Quality::kMissing} : MeterValue{total + loss, Quality::kMeasured},
                   values);
   }
   return monitor;

@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "wattguard/evaluation/synthetic_household.h"
 #include "wattguard/analytics/transformer_monitor.h"
+#include "wattguard/evaluation/synthetic_household.h"
 
 namespace {
 
@@ -73,9 +73,9 @@ struct Grid {
         total += use;
         double reported = use;
         if (thief[static_cast<size_t>(t)] && c == 7 && day >= kHistoryDays - 1) reported = 0.0;  // bypass
-        values[static_cast<size_t>(c)] = wa::MeterValue{reported, (i + static_cast<size_t>(k)) % 97 == 0
-                                                                       ? wa::Quality::kMissing
-                                                                       : wa::Quality::kMeasured};
+        values[static_cast<size_t>(c)] =
+            wa::MeterValue{reported,
+                           (i + static_cast<size_t>(k)) % 97 == 0 ? wa::Quality::kMissing : wa::Quality::kMeasured};
       }
       const double p_kw = total / 0.25;
       const double check = total + (0.15 + 0.0006 * p_kw * p_kw) * 0.25;

@@ -2,18 +2,17 @@
 // read back through its HTTP API, as a user of `wattguard demo` sees it.
 #include <gtest/gtest.h>
 
-
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
-#include "wattguard/base/clock.h"
-#include "wattguard/notify/http_client.h"
 #include "tests/e2e_support.h"
+#include "wattguard/base/clock.h"
 #include "wattguard/demo/demo_grid.h"
 #include "wattguard/demo/local_system.h"
+#include "wattguard/notify/http_client.h"
 
 namespace wattguard::e2e {
 namespace {
@@ -129,4 +128,3 @@ TEST(DemoGrid, TooShortAHistoryIsRefusedWithTheReason) {
 
 }  // namespace
 }  // namespace wattguard::e2e
-

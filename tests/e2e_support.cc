@@ -2,6 +2,7 @@
 #include "tests/e2e_support.h"
 
 #include <mosquitto.h>
+
 #include "wattguard/fleet/fd_limit.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
@@ -11,15 +12,17 @@ namespace {
 
 void collector_message(mosquitto*, void* obj, const mosquitto_message* msg) {
   if (!msg || !msg->topic) return;
-  static_cast<Collector*>(obj)->on_message(
-      msg->topic, std::string_view(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen)));
+  static_cast<Collector*>(obj)->on_message(msg->topic, std::string_view(static_cast<const char*>(msg->payload),
+                                                                        static_cast<std::size_t>(msg->payloadlen)));
 }
 
 void collector_connect(mosquitto* m, void*, int rc) {
   if (rc == 0) mosquitto_subscribe(m, nullptr, "wattguard/v1/#", 1);
 }
 
-void collector_subscribed(mosquitto*, void* obj, int, int, const int*) { static_cast<Collector*>(obj)->on_subscribed(); }
+void collector_subscribed(mosquitto*, void* obj, int, int, const int*) {
+  static_cast<Collector*>(obj)->on_subscribed();
+}
 
 }  // namespace
 
@@ -118,8 +121,7 @@ void Collector::on_message(const std::string& topic, std::string_view payload) {
       else ++rejected_;
       break;
     }
-    case protocol::TopicKind::kCmd:
-      break;
+    case protocol::TopicKind::kCmd: break;
   }
   changed_.notify_all();
 }

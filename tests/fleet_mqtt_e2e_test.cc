@@ -51,11 +51,13 @@ TEST(FleetMqtt, EveryReadingOfEveryMeterArrivesInOrderWithStatusOnline) {
   EXPECT_EQ(stats.readings_made, stats.readings_acked);
   EXPECT_EQ(stats.readings_queued, 0u);
   EXPECT_EQ(stats.readings_dropped, 0u);
-  ASSERT_TRUE(collector.wait_for([&] {
-    std::size_t n = 0;
-    for (const auto& id : ids) n += collector.seqs_locked(id).size();
-    return n == stats.readings_made;
-  }, 10s));
+  ASSERT_TRUE(collector.wait_for(
+      [&] {
+        std::size_t n = 0;
+        for (const auto& id : ids) n += collector.seqs_locked(id).size();
+        return n == stats.readings_made;
+      },
+      10s));
   const auto readings = collector.readings();
   for (const auto& id : ids) {
     const auto& rs = readings.at(id);
@@ -71,13 +73,15 @@ TEST(FleetMqtt, EveryReadingOfEveryMeterArrivesInOrderWithStatusOnline) {
   }
   // The clean stop said offline (retained), with a time: not the last will. The broker forwards those statuses
   // after the last readings, so wait for them rather than read whatever has arrived.
-  collector.wait_for([&] {
-    const auto& now = collector.statuses_locked();
-    for (const auto& id : ids) {
-      if (!now.count(id) || now.at(id).online) return false;
-    }
-    return true;
-  }, 10s);
+  collector.wait_for(
+      [&] {
+        const auto& now = collector.statuses_locked();
+        for (const auto& id : ids) {
+          if (!now.count(id) || now.at(id).online) return false;
+        }
+        return true;
+      },
+      10s);
   const auto statuses = collector.statuses();
   for (const auto& id : ids) {
     ASSERT_TRUE(statuses.count(id)) << id;
@@ -106,21 +110,25 @@ TEST(FleetMqtt, BrokerRestartMidStreamLosesNothing) {
   ASSERT_TRUE(broker.process->restart().ok());
   // Everything made so far arrives, including what was queued.
   const uint64_t made = f->stats().readings_made;
-  ASSERT_TRUE(collector.wait_for([&] {
-    std::size_t n = 0;
-    for (const auto& id : ids) n += collector.seqs_locked(id).size();
-    return n >= made;
-  }, 60s));
+  ASSERT_TRUE(collector.wait_for(
+      [&] {
+        std::size_t n = 0;
+        for (const auto& id : ids) n += collector.seqs_locked(id).size();
+        return n >= made;
+      },
+      60s));
   f->stop(10000);
   const auto stats = f->stats();
   EXPECT_EQ(stats.readings_dropped, 0u);
   EXPECT_GT(stats.readings_replayed, 0u);
   EXPECT_EQ(stats.readings_made, stats.readings_acked);
-  ASSERT_TRUE(collector.wait_for([&] {
-    std::size_t n = 0;
-    for (const auto& id : ids) n += collector.seqs_locked(id).size();
-    return n == stats.readings_made;
-  }, 20s));
+  ASSERT_TRUE(collector.wait_for(
+      [&] {
+        std::size_t n = 0;
+        for (const auto& id : ids) n += collector.seqs_locked(id).size();
+        return n == stats.readings_made;
+      },
+      20s));
   std::size_t replayed = 0;
   for (const auto& [id, rs] : collector.readings()) {
     std::set<uint64_t> seqs;
@@ -161,10 +169,13 @@ TEST(FleetMqtt, FleetRestartResumesSequenceRegistersAndSendsWhatWasQueued) {
   f->start();
   for (const auto& id : ids) {
     // The queued readings, then new ones continuing the sequence.
-    ASSERT_TRUE(collector.wait_for([&] {
-      const auto seqs = collector.seqs_locked(id);
-      return !seqs.empty() && *seqs.rbegin() >= before[id].next_seq + 1;
-    }, 60s)) << id;
+    ASSERT_TRUE(collector.wait_for(
+        [&] {
+          const auto seqs = collector.seqs_locked(id);
+          return !seqs.empty() && *seqs.rbegin() >= before[id].next_seq + 1;
+        },
+        60s))
+        << id;
   }
   f->stop();
   const auto readings = collector.readings();
@@ -209,26 +220,34 @@ TEST(FleetMqtt, RelayOffIsObeyedAcknowledgedAndCurrentDropsToZero) {
   cmd.kind = protocol::CommandKind::kRelayOff;
   cmd.time_ms = f->now_ms();
   collector.send_command(cmd);
-  ASSERT_TRUE(collector.wait_for([&] {
-    for (const auto& a : collector.acks_locked()) {
-      if (a.id == "cmd-relay-1") return true;
-    }
-    return false;
-  }, 30s));
+  ASSERT_TRUE(collector.wait_for(
+      [&] {
+        for (const auto& a : collector.acks_locked()) {
+          if (a.id == "cmd-relay-1") return true;
+        }
+        return false;
+      },
+      30s));
   const auto acks = collector.acks();
   EXPECT_TRUE(acks.back().ok);
   EXPECT_EQ(acks.back().meter_id, id);
   EXPECT_EQ(acks.back().relay, protocol::RelayState::kOff);
   // The first full period after the ack measures no current.
   std::size_t at_ack = 0;
-  collector.wait_for([&] { at_ack = collector.readings_locked().at(id).size(); return true; }, 1s);
+  collector.wait_for(
+      [&] {
+        at_ack = collector.readings_locked().at(id).size();
+        return true;
+      },
+      1s);
   ASSERT_TRUE(collector.wait_for([&] { return collector.readings_locked().at(id).size() >= at_ack + 2; }, 30s));
   const auto last = collector.readings().at(id).back();
   EXPECT_LT(last.irms, 0.05);
   EXPECT_NEAR(last.p_w, 0.0, 2.0);
   EXPECT_NE(last.flags & protocol::kFlagRelayOpen, 0u);
   bool opened_event = false;
-  for (const auto& e : collector.events()) opened_event |= e.meter_id == id && e.kind == protocol::EventKind::kRelayOpened;
+  for (const auto& e : collector.events())
+    opened_event |= e.meter_id == id && e.kind == protocol::EventKind::kRelayOpened;
   EXPECT_TRUE(opened_event);
   EXPECT_FALSE(f->snapshot(id)->relay_closed);
   EXPECT_TRUE(f->snapshot(ids[0])->relay_closed);
@@ -252,12 +271,14 @@ TEST(FleetMqtt, MeterWithABypassRaisesNeutralMismatch) {
     if (f->snapshot(id)->theft.kind == fleet::TheftKind::kBypass) thief = id;
   }
   ASSERT_FALSE(thief.empty());
-  ASSERT_TRUE(collector.wait_for([&] {
-    for (const auto& e : collector.events_locked()) {
-      if (e.kind == protocol::EventKind::kNeutralMismatch && e.edge == protocol::EventEdge::kOnset) return true;
-    }
-    return false;
-  }, 60s));
+  ASSERT_TRUE(collector.wait_for(
+      [&] {
+        for (const auto& e : collector.events_locked()) {
+          if (e.kind == protocol::EventKind::kNeutralMismatch && e.edge == protocol::EventEdge::kOnset) return true;
+        }
+        return false;
+      },
+      60s));
   f->stop();
   for (const auto& e : collector.events()) {
     if (e.kind == protocol::EventKind::kNeutralMismatch) {
@@ -273,10 +294,12 @@ TEST(FleetMqtt, PoweredOffMeterGoesOfflineThroughItsLastWill) {
   Collector collector(broker.process->port(), broker.server_password);
   auto f = make_fleet(test_fleet_config(broker, 2, 10.0));
   f->start();
-  ASSERT_TRUE(collector.wait_for([&] {
-    const auto& s = collector.statuses_locked();
-    return s.count(ids[0]) && s.at(ids[0]).online && s.count(ids[1]) && s.at(ids[1]).online;
-  }, 30s));
+  ASSERT_TRUE(collector.wait_for(
+      [&] {
+        const auto& s = collector.statuses_locked();
+        return s.count(ids[0]) && s.at(ids[0]).online && s.count(ids[1]) && s.at(ids[1]).online;
+      },
+      30s));
   ASSERT_TRUE(f->stop_meter(ids[0]));
   EXPECT_FALSE(f->stop_meter("no-such-meter"));
   ASSERT_TRUE(collector.wait_for([&] { return !collector.statuses_locked().at(ids[0]).online; }, 30s));

@@ -2,13 +2,12 @@
 // nothing, commands round-trip, tamper events reach the store.
 #include <gtest/gtest.h>
 
-
 #include <chrono>
 #include <thread>
 
-#include "wattguard/storage/reading_store.h"
 #include "tests/e2e_support.h"
 #include "wattguard/demo/local_system.h"
+#include "wattguard/storage/reading_store.h"
 
 namespace wattguard::e2e {
 namespace {
@@ -58,12 +57,14 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
 // After the fleet has stopped: every meter's readings 1..next_seq-1 are in the store, once each.
 void expect_all_stored(demo::LocalSystem& sys, const std::vector<uint64_t>& next) {
   const auto& ids = sys.fleet().meter_ids();
-  ASSERT_TRUE(eventually([&] {
-    for (std::size_t k = 0; k < ids.size(); ++k) {
-      if (stored_count(sys, ids[k]) < next[k] - 1) return false;
-    }
-    return true;
-  }, 30s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+          if (stored_count(sys, ids[k]) < next[k] - 1) return false;
+        }
+        return true;
+      },
+      30s));
   for (std::size_t k = 0; k < ids.size(); ++k) {
     auto s = sys.server().store().seq_summary(ids[k]);
     ASSERT_TRUE(s.ok());
@@ -78,12 +79,14 @@ TEST(IngestPipeline, NMetersTimesMReadingsAllStored) {
   const std::size_t meters = 8, readings = 10;
   auto sys = start(options_for(dir.path(), meters, 20.0));
   const auto& ids = sys->fleet().meter_ids();
-  ASSERT_TRUE(eventually([&] {
-    for (const auto& id : ids) {
-      if (stored_count(*sys, id) < readings) return false;
-    }
-    return true;
-  }, 90s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& id : ids) {
+          if (stored_count(*sys, id) < readings) return false;
+        }
+        return true;
+      },
+      90s));
   sys->fleet().stop();
   const auto next = sys->fleet().next_seqs();
   expect_all_stored(*sys, next);
@@ -105,7 +108,8 @@ TEST(IngestPipeline, BrokerRestartMidStreamLosesNothing) {
   sys->broker().stop();
   std::this_thread::sleep_for(2s);  // 40 virtual seconds: 8 readings per meter queued in the fleet
   ASSERT_TRUE(sys->broker().restart().ok());
-  ASSERT_TRUE(eventually([&] { return sys->server().ingest().connected() && sys->fleet().stats().readings_queued == 0; }, 60s));
+  ASSERT_TRUE(
+      eventually([&] { return sys->server().ingest().connected() && sys->fleet().stats().readings_queued == 0; }, 60s));
   sys->fleet().stop(10000);
   EXPECT_GT(sys->fleet().stats().readings_replayed, 0u);
   expect_all_stored(*sys, sys->fleet().next_seqs());
@@ -125,10 +129,12 @@ TEST(IngestPipeline, RelayOffCommandIsAcknowledgedAndTheMeterDrawsNothing) {
   auto sent = sys->server().ingest().send_command(req);
   ASSERT_TRUE(sent.ok());
   const std::string command_id = sent->id;
-  ASSERT_TRUE(eventually([&] {
-    auto c = sys->server().store().get_command(command_id);
-    return c.ok() && c->state == storage::CommandState::kAcked;
-  }, 30s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto c = sys->server().store().get_command(command_id);
+        return c.ok() && c->state == storage::CommandState::kAcked;
+      },
+      30s));
   auto rec = sys->server().store().get_command(command_id);
   EXPECT_EQ(rec->relay, protocol::RelayState::kOff);
   const uint64_t at_ack = stored_count(*sys, id);
@@ -154,9 +160,12 @@ TEST(IngestPipeline, ThievesTamperEventsAreStored) {
     auto e = sys->server().store().events(q);
     return e.ok() ? e->size() : 0;
   };
-  ASSERT_TRUE(eventually([&] {
-    return count_kind(protocol::EventKind::kNeutralMismatch) >= 1 && count_kind(protocol::EventKind::kReverseFlow) >= 1;
-  }, 90s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return count_kind(protocol::EventKind::kNeutralMismatch) >= 1 &&
+               count_kind(protocol::EventKind::kReverseFlow) >= 1;
+      },
+      90s));
   storage::EventQuery q;
   q.kind = protocol::EventKind::kNeutralMismatch;
   auto stored = sys->server().store().events(q);
@@ -170,4 +179,3 @@ TEST(IngestPipeline, ThievesTamperEventsAreStored) {
 
 }  // namespace
 }  // namespace wattguard::e2e
-

@@ -41,9 +41,7 @@ Error Error::already_exists(std::string message) { return make(ErrorCode::kAlrea
 Error Error::io(std::string message) { return make(ErrorCode::kIoError, std::move(message)); }
 Error Error::corruption(std::string message) { return make(ErrorCode::kCorruption, std::move(message)); }
 Error Error::unavailable(std::string message) { return make(ErrorCode::kUnavailable, std::move(message)); }
-Error Error::permission_denied(std::string message) {
-  return make(ErrorCode::kPermissionDenied, std::move(message));
-}
+Error Error::permission_denied(std::string message) { return make(ErrorCode::kPermissionDenied, std::move(message)); }
 Error Error::internal(std::string message) { return make(ErrorCode::kInternal, std::move(message)); }
 
 Error&& Error::at(std::string source_name, int64_t line_number) && {

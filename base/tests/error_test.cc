@@ -11,9 +11,7 @@ TEST(Error, TextNamesSourceLineFieldAndValue) {
   EXPECT_EQ(e.code, ErrorCode::kInvalidInput);
 }
 
-TEST(Error, TextWithOnlyAMessageIsTheMessage) {
-  EXPECT_EQ(Error::not_found("no meter M1").to_string(), "no meter M1");
-}
+TEST(Error, TextWithOnlyAMessageIsTheMessage) { EXPECT_EQ(Error::not_found("no meter M1").to_string(), "no meter M1"); }
 
 TEST(Error, ControlCharactersAndLongValuesCannotBreakALogLine) {
   const Error e = Error::invalid("row", "a\nb" + std::string(200, 'x'), "bad row");

@@ -77,7 +77,8 @@ bool port_accepts(uint16_t port) {
 }  // namespace
 
 std::string broker_acl_text(const std::string& server_user, const std::optional<std::string>& gateway_user) {
-  std::string acl = "# Written by wattguard: the server, the gateway (if any), then every meter user (name = meter id).\n";
+  std::string acl =
+      "# Written by wattguard: the server, the gateway (if any), then every meter user (name = meter id).\n";
   acl += "user " + server_user + "\n";
   acl += "topic read wattguard/v1/#\n";
   acl += "topic write wattguard/v1/+/cmd\n\n";
@@ -149,7 +150,8 @@ Expected<void> write_user_files(const BrokerSetup& setup, const std::filesystem:
   }
   const std::optional<std::string> gateway_name =
       setup.gateway ? std::optional<std::string>(setup.gateway->name) : std::nullopt;
-  if (!write_file(acl_path, setup.acl_text ? *setup.acl_text : broker_acl_text(setup.server.name, gateway_name), 0600)) {
+  if (!write_file(acl_path, setup.acl_text ? *setup.acl_text : broker_acl_text(setup.server.name, gateway_name),
+                  0600)) {
     return Error::io("cannot write " + acl_path.string());
   }
   return {};

@@ -7,10 +7,9 @@ namespace {
 constexpr double kDegPerRad = 57.29577951308232;
 }
 
-Status derive_calibration(const PeriodReading& r, const Calibration& used, const ReferenceLoad& ref,
-                          Calibration* out) {
-  if (!(r.vrms > 0.0f) || !(r.irms > 0.0f) || !(r.freq_hz > 0.0f) || !(ref.vrms > 0.0f) ||
-      !(ref.irms > 0.0f) || !(ref.pf > 0.0f && ref.pf <= 1.0f)) {
+Status derive_calibration(const PeriodReading& r, const Calibration& used, const ReferenceLoad& ref, Calibration* out) {
+  if (!(r.vrms > 0.0f) || !(r.irms > 0.0f) || !(r.freq_hz > 0.0f) || !(ref.vrms > 0.0f) || !(ref.irms > 0.0f) ||
+      !(ref.pf > 0.0f && ref.pf <= 1.0f)) {
     return Status::kReferenceInvalid;
   }
   Calibration cal = used;

@@ -40,8 +40,8 @@ Status validate(const MeterConfig& c) {
   }
   if (c.report_period_ms < 100 || c.report_period_ms > 3600000) return Status::kPeriodOutOfRange;
   if (!positive_finite(c.nominal_voltage_v) || c.nominal_voltage_v > 1000.0f ||
-      !(c.nominal_frequency_hz >= 40.0f && c.nominal_frequency_hz <= 70.0f) ||
-      !positive_finite(c.basic_current_a) || !(c.max_current_a >= c.basic_current_a) ||
+      !(c.nominal_frequency_hz >= 40.0f && c.nominal_frequency_hz <= 70.0f) || !positive_finite(c.basic_current_a) ||
+      !(c.max_current_a >= c.basic_current_a) ||
       !(c.starting_current_ratio > 0.0f && c.starting_current_ratio < 0.1f)) {
     return Status::kNominalOutOfRange;
   }

@@ -61,8 +61,7 @@ Status MetrologyEngine::configure(const MeterConfig& config) {
   if (config_.cal.n_per_count == 0.0f) config_.cal.n_per_count = config_.cal.i_per_count;
   const uint32_t fs = config_.sample_rate_hz;
   adc_max_ = (1 << config_.adc_bits) - 1;
-  samples_per_period_ = static_cast<uint32_t>(
-      (static_cast<uint64_t>(config_.report_period_ms) * fs + 500) / 1000);
+  samples_per_period_ = static_cast<uint32_t>((static_cast<uint64_t>(config_.report_period_ms) * fs + 500) / 1000);
   if (samples_per_period_ == 0) samples_per_period_ = 1;
   min_cycle_samples_ = static_cast<int32_t>(fs / 70);
   // Without crossings for 0.2 s the voltage is gone: current is then measured in 0.2 s
@@ -141,8 +140,7 @@ void MetrologyEngine::update_delays() {
 // The hot loop. State lives in locals (registers) and is written back only when a cycle or a
 // period ends, which is what keeps it near 10 ns per sample set on a desktop core.
 template <bool kNeutral>
-uint32_t MetrologyEngine::run(const uint16_t* v_in, const uint16_t* i_in, const uint16_t* n_in,
-                              uint32_t count) {
+uint32_t MetrologyEngine::run(const uint16_t* v_in, const uint16_t* i_in, const uint16_t* n_in, uint32_t count) {
   CycleSums c = cycle_;
   int32_t v_off = v_offset_, i_off = i_offset_, n_off = n_offset_;
   uint32_t head = head_;
@@ -168,9 +166,12 @@ uint32_t MetrologyEngine::run(const uint16_t* v_in, const uint16_t* i_in, const 
     v_off = v_offset_;
     i_off = i_offset_;
     n_off = n_offset_;
-    vdi = v_delay_int_; vdf = v_delay_frac_;
-    idi = i_delay_int_; idf = i_delay_frac_;
-    v9i = v90_delay_int_; v9f = v90_delay_frac_;
+    vdi = v_delay_int_;
+    vdf = v_delay_frac_;
+    idi = i_delay_int_;
+    idf = i_delay_frac_;
+    v9i = v90_delay_int_;
+    v9f = v90_delay_frac_;
   };
 
   uint32_t k = 0;
@@ -258,9 +259,7 @@ uint32_t MetrologyEngine::run(const uint16_t* v_in, const uint16_t* i_in, const 
 
 bool MetrologyEngine::add_sample(int32_t v, int32_t i, int32_t n) {
   // Counts outside the ADC's range cannot come from the ADC; clamp rather than overflow.
-  auto clamp = [this](int32_t x) {
-    return static_cast<uint16_t>(x < 0 ? 0 : (x > adc_max_ ? adc_max_ : x));
-  };
+  auto clamp = [this](int32_t x) { return static_cast<uint16_t>(x < 0 ? 0 : (x > adc_max_ ? adc_max_ : x)); };
   const uint16_t vs = clamp(v), is = clamp(i), ns = clamp(n);
   if (config_.has_neutral_channel) {
     run<true>(&vs, &is, &ns, 1);
@@ -270,8 +269,7 @@ bool MetrologyEngine::add_sample(int32_t v, int32_t i, int32_t n) {
   return last_period_done_;
 }
 
-uint32_t MetrologyEngine::add_samples(const uint16_t* v, const uint16_t* i, const uint16_t* n,
-                                      uint32_t count) {
+uint32_t MetrologyEngine::add_samples(const uint16_t* v, const uint16_t* i, const uint16_t* n, uint32_t count) {
   if (config_.has_neutral_channel && n != nullptr) return run<true>(v, i, n, count);
   return run<false>(v, i, nullptr, count);
 }

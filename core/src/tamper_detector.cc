@@ -31,9 +31,8 @@ const char* tamper_kind_name(TamperKind kind) {
   return "unknown";
 }
 
-void TamperDetector::track(TamperKind kind, bool condition, float value, float ref_value,
-                           const PeriodReading& r, TamperEvent* out, uint32_t max_events,
-                           uint32_t* count) {
+void TamperDetector::track(TamperKind kind, bool condition, float value, float ref_value, const PeriodReading& r,
+                           TamperEvent* out, uint32_t max_events, uint32_t* count) {
   ConditionState& s = state_[static_cast<uint8_t>(kind)];
   const double start_s = r.t_end_s - r.duration_s;
   if (!s.active) {
@@ -70,8 +69,8 @@ void TamperDetector::track(TamperKind kind, bool condition, float value, float r
   }
 }
 
-uint32_t TamperDetector::update(const PeriodReading& r, const DigitalInputs& in, bool has_neutral,
-                                TamperEvent* out, uint32_t max_events) {
+uint32_t TamperDetector::update(const PeriodReading& r, const DigitalInputs& in, bool has_neutral, TamperEvent* out,
+                                uint32_t max_events) {
   uint32_t count = 0;
   const TamperThresholds& t = thresholds_;
   const bool no_voltage = (r.flags & kFlagNoVoltage) != 0;
@@ -86,16 +85,16 @@ uint32_t TamperDetector::update(const PeriodReading& r, const DigitalInputs& in,
     track(TamperKind::kNeutralMismatch, mismatch, r.neutral_irms, r.irms, r, out, max_events, &count);
   }
 
-  const bool current_no_voltage = no_voltage && (r.irms > t.no_voltage_current_a ||
-                                                 (has_neutral && r.neutral_irms > t.no_voltage_current_a));
+  const bool current_no_voltage =
+      no_voltage && (r.irms > t.no_voltage_current_a || (has_neutral && r.neutral_irms > t.no_voltage_current_a));
   const float seen_current = r.irms > r.neutral_irms ? r.irms : r.neutral_irms;
   track(TamperKind::kCurrentWithoutVoltage, current_no_voltage, seen_current, r.vrms, r, out, max_events, &count);
 
   // A magnet saturates the CT: the current channel clips although the current is far below
   // what would clip it honestly (an overload clips too, at a high Irms).
   const bool saturated = (r.flags & kFlagCurrentClipped) != 0 && r.irms < t.magnet_clip_max_a;
-  track(TamperKind::kMagneticInterference, in.magnet || saturated, in.magnet ? 1.0f : 0.0f, r.irms, r, out,
-        max_events, &count);
+  track(TamperKind::kMagneticInterference, in.magnet || saturated, in.magnet ? 1.0f : 0.0f, r.irms, r, out, max_events,
+        &count);
 
   // Digital inputs are debounced by one period only: a cover switch is not noisy.
   ConditionState& cover = state_[static_cast<uint8_t>(TamperKind::kCoverOpen)];
@@ -116,9 +115,9 @@ uint32_t TamperDetector::update(const PeriodReading& r, const DigitalInputs& in,
   return count;
 }
 
-uint32_t TamperDetector::check_restored_registers(uint64_t prev_import, uint64_t prev_export,
-                                                  uint64_t restored_import, uint64_t restored_export,
-                                                  double t_s, TamperEvent* out, uint32_t max_events) {
+uint32_t TamperDetector::check_restored_registers(uint64_t prev_import, uint64_t prev_export, uint64_t restored_import,
+                                                  uint64_t restored_export, double t_s, TamperEvent* out,
+                                                  uint32_t max_events) {
   uint32_t count = 0;
   const double lost_wh = register_deficit_wh(prev_import, prev_export, restored_import, restored_export);
   if (lost_wh > 0) {
@@ -133,8 +132,7 @@ uint32_t TamperDetector::check_restored_registers(uint64_t prev_import, uint64_t
 
 uint32_t TamperDetector::power_up(double outage_s, double t_s, TamperEvent* out, uint32_t max_events) {
   uint32_t count = 0;
-  emit(out, max_events, &count,
-       TamperEvent{TamperKind::kPowerUp, true, t_s, static_cast<float>(outage_s), 0.0f});
+  emit(out, max_events, &count, TamperEvent{TamperKind::kPowerUp, true, t_s, static_cast<float>(outage_s), 0.0f});
   return count;
 }
 

@@ -55,18 +55,13 @@ TEST_P(IecPointTest, EnergyWithinHalfTheClassLimit) {
 
 INSTANTIATE_TEST_SUITE_P(
     Class1, IecPointTest,
-    ::testing::Values(IecPoint{"0.05Ib_PF1", 0.05 * kIb, 1.0, false, 1.5},
-                      IecPoint{"0.1Ib_PF1", 0.1 * kIb, 1.0, false, 1.0},
-                      IecPoint{"Ib_PF1", kIb, 1.0, false, 1.0},
-                      IecPoint{"Imax_PF1", kImax, 1.0, false, 1.0},
-                      IecPoint{"0.1Ib_PF0.5lag", 0.1 * kIb, 0.5, false, 1.5},
-                      IecPoint{"0.1Ib_PF0.8lead", 0.1 * kIb, 0.8, true, 1.5},
-                      IecPoint{"0.2Ib_PF0.5lag", 0.2 * kIb, 0.5, false, 1.0},
-                      IecPoint{"0.2Ib_PF0.8lead", 0.2 * kIb, 0.8, true, 1.0},
-                      IecPoint{"Ib_PF0.5lag", kIb, 0.5, false, 1.0},
-                      IecPoint{"Ib_PF0.8lead", kIb, 0.8, true, 1.0},
-                      IecPoint{"Imax_PF0.5lag", kImax, 0.5, false, 1.0},
-                      IecPoint{"Imax_PF0.8lead", kImax, 0.8, true, 1.0}),
+    ::testing::Values(
+        IecPoint{"0.05Ib_PF1", 0.05 * kIb, 1.0, false, 1.5}, IecPoint{"0.1Ib_PF1", 0.1 * kIb, 1.0, false, 1.0},
+        IecPoint{"Ib_PF1", kIb, 1.0, false, 1.0}, IecPoint{"Imax_PF1", kImax, 1.0, false, 1.0},
+        IecPoint{"0.1Ib_PF0.5lag", 0.1 * kIb, 0.5, false, 1.5}, IecPoint{"0.1Ib_PF0.8lead", 0.1 * kIb, 0.8, true, 1.5},
+        IecPoint{"0.2Ib_PF0.5lag", 0.2 * kIb, 0.5, false, 1.0}, IecPoint{"0.2Ib_PF0.8lead", 0.2 * kIb, 0.8, true, 1.0},
+        IecPoint{"Ib_PF0.5lag", kIb, 0.5, false, 1.0}, IecPoint{"Ib_PF0.8lead", kIb, 0.8, true, 1.0},
+        IecPoint{"Imax_PF0.5lag", kImax, 0.5, false, 1.0}, IecPoint{"Imax_PF0.8lead", kImax, 0.8, true, 1.0}),
     [](const ::testing::TestParamInfo<IecPoint>& info) {
       std::string name = info.param.name;
       for (char& c : name) {

@@ -171,8 +171,8 @@ TEST(Calibration, DerivedFromOneReferenceReading) {
   ASSERT_EQ(reference_engine.configure(start), Status::kOk);
   const auto ref = run(reference_sim, reference_engine, 10.0);
   Calibration derived;
-  ASSERT_EQ(derive_calibration(ref.readings.back(), start.cal, ReferenceLoad{static_cast<float>(ref.truths.back().vrms), 5.0f, 0.5f, true},
-                               &derived),
+  ASSERT_EQ(derive_calibration(ref.readings.back(), start.cal,
+                               ReferenceLoad{static_cast<float>(ref.truths.back().vrms), 5.0f, 0.5f, true}, &derived),
             Status::kOk);
   const Calibration ideal = sim::ideal_calibration(s, 5.0);
   EXPECT_NEAR(derived.v_per_count / ideal.v_per_count, 1.0, 0.001);

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "wattguard/core/metrology_engine.h"
-#include "wattguard/sim/ideal_calibration.h"
 #include "wattguard/sim/constant_profile.h"
+#include "wattguard/sim/ideal_calibration.h"
 #include "wattguard/sim/meter_simulator.h"
 
 namespace wattguard::core::testing {

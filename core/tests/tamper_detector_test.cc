@@ -21,9 +21,9 @@ struct Scenario {
 // Runs `before_s` honest seconds, then `tamper` for `during_s`, then honest again for
 // `after_s`, feeding every period to a detector.
 template <class Tamper, class Restore>
-Scenario run_scenario(sim::MeterSimulator& simulator, MetrologyEngine& engine, TamperDetector& detector, double before_s,
-                      double during_s, double after_s, Tamper tamper, Restore restore, DigitalInputs inputs = {},
-                      DigitalInputs tamper_inputs = {}) {
+Scenario run_scenario(sim::MeterSimulator& simulator, MetrologyEngine& engine, TamperDetector& detector,
+                      double before_s, double during_s, double after_s, Tamper tamper, Restore restore,
+                      DigitalInputs inputs = {}, DigitalInputs tamper_inputs = {}) {
   Scenario out;
   auto feed = [&](double seconds, const DigitalInputs& in) {
     const auto r = testing::run(simulator, engine, seconds);
@@ -82,16 +82,26 @@ class TamperTest : public ::testing::Test {
 
 TEST_F(TamperTest, BypassOfThePhaseClampIsANeutralMismatch) {
   const auto s = run_scenario(
-      *simulator_, engine_, detector_, 20, 60, 60, [&] { simulator_->set_wiring({0.1, 1.0}); },
-      [&] { simulator_->set_wiring({1.0, 1.0}); });
+      *simulator_, engine_, detector_, 20, 60, 60,
+      [&] {
+        simulator_->set_wiring({0.1, 1.0});
+      },
+      [&] {
+        simulator_->set_wiring({1.0, 1.0});
+      });
   expect_onset_and_clear(s, TamperKind::kNeutralMismatch);
   EXPECT_FALSE(detector_.active(TamperKind::kNeutralMismatch));
 }
 
 TEST_F(TamperTest, EarthReturnIsANeutralMismatch) {
   const auto s = run_scenario(
-      *simulator_, engine_, detector_, 20, 60, 60, [&] { simulator_->set_wiring({1.0, 0.0}); },
-      [&] { simulator_->set_wiring({1.0, 1.0}); });
+      *simulator_, engine_, detector_, 20, 60, 60,
+      [&] {
+        simulator_->set_wiring({1.0, 0.0});
+      },
+      [&] {
+        simulator_->set_wiring({1.0, 1.0});
+      });
   expect_onset_and_clear(s, TamperKind::kNeutralMismatch);
   for (const auto& e : s.events) {
     if (e.onset) {
@@ -102,8 +112,13 @@ TEST_F(TamperTest, EarthReturnIsANeutralMismatch) {
 
 TEST_F(TamperTest, ReversedClampIsReverseFlow) {
   const auto s = run_scenario(
-      *simulator_, engine_, detector_, 20, 60, 60, [&] { simulator_->set_wiring({-1.0, -1.0}); },
-      [&] { simulator_->set_wiring({1.0, 1.0}); });
+      *simulator_, engine_, detector_, 20, 60, 60,
+      [&] {
+        simulator_->set_wiring({-1.0, -1.0});
+      },
+      [&] {
+        simulator_->set_wiring({1.0, 1.0});
+      });
   expect_onset_and_clear(s, TamperKind::kReverseFlow);
 }
 
@@ -131,8 +146,13 @@ TEST_F(TamperTest, MagnetInputAndCoverSwitch) {
 TEST_F(TamperTest, ShortConditionsDoNotRaise) {
   // A 15 s bypass (shorter than the 30 s minimum) raises nothing.
   const auto s = run_scenario(
-      *simulator_, engine_, detector_, 20, 15, 40, [&] { simulator_->set_wiring({0.1, 1.0}); },
-      [&] { simulator_->set_wiring({1.0, 1.0}); });
+      *simulator_, engine_, detector_, 20, 15, 40,
+      [&] {
+        simulator_->set_wiring({0.1, 1.0});
+      },
+      [&] {
+        simulator_->set_wiring({1.0, 1.0});
+      });
   EXPECT_TRUE(s.events.empty());
 }
 

@@ -14,7 +14,6 @@
 namespace wattguard::demo {
 namespace {
 
-
 constexpr int64_t kDayS = 86400;
 
 std::string read_file(const std::filesystem::path& path) {
@@ -82,12 +81,14 @@ Expected<DemoGridSummary> seed_demo_grid(serve::Server& server, const DemoGridOp
     for (int c : t.consumers) provision(g.consumers[static_cast<size_t>(c)].id, "Household on " + t.id);
   }
   if (!missing.empty()) {
-    if (auto st = store.add_meters(missing); !st.ok()) return Error::io("demo grid: provisioning meters: " + st.error().message);
+    if (auto st = store.add_meters(missing); !st.ok())
+      return Error::io("demo grid: provisioning meters: " + st.error().message);
     server.meters_changed();
   }
 
   auto imported = grid::import_readings(read_file(summary.readings_csv), summary.readings_csv.string(), store, now_ms);
-  if (!imported.ok()) return Error::invalid("", "", "demo grid: importing readings: " + grid::describe_error(imported.error()));
+  if (!imported.ok())
+    return Error::invalid("", "", "demo grid: importing readings: " + grid::describe_error(imported.error()));
   summary.intervals_stored = imported.value().intervals_stored;
 
   const grid::MeterKnown known = [&store](const std::string& id) { return store.has_meter(id); };
@@ -105,12 +106,13 @@ Expected<DemoGridSummary> seed_demo_grid(serve::Server& server, const DemoGridOp
     summary.consumers += tr.consumers.size();
     topology.push_back(std::move(tr));
   }
-  if (auto st = server.grid().replace_all(topology, now_ms); !st.ok()) return Error::io("demo grid: topology: " + st.error().message);
+  if (auto st = server.grid().replace_all(topology, now_ms); !st.ok())
+    return Error::io("demo grid: topology: " + st.error().message);
   summary.transformers = topology.size();
   for (const auto& c : g.consumers) {
     if (!evaluation::is_theft(c.scenario)) continue;
-    summary.thieves.push_back({c.id, g.transformers[static_cast<size_t>(c.transformer)].id,
-                               evaluation::scenario_name(c.scenario)});
+    summary.thieves.push_back(
+        {c.id, g.transformers[static_cast<size_t>(c.transformer)].id, evaluation::scenario_name(c.scenario)});
   }
   summary.thieves_csv = options.files_dir / "thieves.csv";
   {

@@ -20,9 +20,9 @@ using broker::BrokerUser;
 using fleet::BrokerLogin;
 using fleet::CredentialSet;
 using fleet::Fleet;
+using fleet::fleet_meter_ids;
 using fleet::FleetConfig;
 using fleet::Transport;
-using fleet::fleet_meter_ids;
 
 // The fleet behind the demo's API route; cleared (under the lock) before the fleet stops.
 struct LocalSystem::RouteTarget {
@@ -46,7 +46,7 @@ Error failed(const std::string& what, Error cause) {
 // POST /api/v1/demo/meters/{id}/stop: powers one virtual meter off (the browser tests' offline case).
 api::ExtraRoute demo_route(std::shared_ptr<LocalSystem::RouteTarget> target_fleet) {
   return [target_fleet](const api::HttpRequest& req, const api::RequestTarget& target,
-                 const api::Caller& caller) -> std::optional<api::HttpResponse> {
+                        const api::Caller& caller) -> std::optional<api::HttpResponse> {
     const auto seg = api::path_segments(target.path);
     if (seg.size() != 6 || seg[2] != "demo" || seg[3] != "meters" || seg[5] != "stop") return std::nullopt;
     if (req.method != "POST") return api::error_response(405, "method_not_allowed", "", "use POST");
@@ -133,7 +133,8 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
     missing.push_back(std::move(info));
   }
   if (!missing.empty()) {
-    if (auto st = sys->server_->store().add_meters(missing); !st.ok()) return Error::io("registering meters: " + st.error().message);
+    if (auto st = sys->server_->store().add_meters(missing); !st.ok())
+      return Error::io("registering meters: " + st.error().message);
     sys->server_->meters_changed();
   }
 

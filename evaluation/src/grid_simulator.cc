@@ -22,11 +22,19 @@ using analytics::format_time;
 constexpr int kSlots = 96;
 constexpr double kPi = 3.14159265358979323846;
 
-const Scenario kTheftScenarios[] = {
-    Scenario::kBypassFraction, Scenario::kBypassLarge, Scenario::kZeroReporting, Scenario::kFlatReporting,
-    Scenario::kH1,             Scenario::kH2,          Scenario::kH3,            Scenario::kH4,
-    Scenario::kH5,             Scenario::kH6,          Scenario::kNightIntermittent, Scenario::kRamp,
-    Scenario::kOffline};
+const Scenario kTheftScenarios[] = {Scenario::kBypassFraction,
+                                    Scenario::kBypassLarge,
+                                    Scenario::kZeroReporting,
+                                    Scenario::kFlatReporting,
+                                    Scenario::kH1,
+                                    Scenario::kH2,
+                                    Scenario::kH3,
+                                    Scenario::kH4,
+                                    Scenario::kH5,
+                                    Scenario::kH6,
+                                    Scenario::kNightIntermittent,
+                                    Scenario::kRamp,
+                                    Scenario::kOffline};
 
 uint64_t mix(uint64_t a, uint64_t b) {
   uint64_t z = a * 0x9E3779B97F4A7C15ULL + b + 0x632BE59BD9B4E019ULL;
@@ -127,11 +135,13 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
     std::vector<int> order(static_cast<size_t>(total));
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
-    const int thieves = config.thief_share > 0 ? std::max(1, static_cast<int>(std::lround(config.thief_share * total))) : 0;
+    const int thieves =
+        config.thief_share > 0 ? std::max(1, static_cast<int>(std::lround(config.thief_share * total))) : 0;
     std::vector<Scenario> kinds(std::begin(kTheftScenarios), std::end(kTheftScenarios));
     std::shuffle(kinds.begin(), kinds.end(), rng);
     size_t pos = 0;
-    for (int k = 0; k < thieves && pos < order.size(); ++k) labels[static_cast<size_t>(order[pos++])] = kinds[static_cast<size_t>(k) % kinds.size()];
+    for (int k = 0; k < thieves && pos < order.size(); ++k)
+      labels[static_cast<size_t>(order[pos++])] = kinds[static_cast<size_t>(k) % kinds.size()];
     auto take = [&](double share, Scenario s) {
       const int n = static_cast<int>(std::lround(share * total));
       for (int k = 0; k < n && pos < order.size(); ++k) labels[static_cast<size_t>(order[pos++])] = s;
@@ -200,7 +210,8 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
       int away_from = -1, away_to = -1;
       if (sc.scenario == Scenario::kHoliday) {
         const int len = 3 + static_cast<int>(cu(crng) * 12);
-        away_from = config.calibration_days + static_cast<int>(cu(crng) * std::max(1, days - config.calibration_days - len));
+        away_from =
+            config.calibration_days + static_cast<int>(cu(crng) * std::max(1, days - config.calibration_days - len));
         away_to = away_from + len;
         sc.onset = static_cast<int64_t>(away_from) * kSlots;
       }
@@ -223,12 +234,13 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
       } else {
         SyntheticHousehold hh(mix(config.seed, 50000 + static_cast<uint64_t>(idx)), size_hint);
         for (int d = 0; d < days; ++d) {
-          hh.day((start_weekday + d) % 7, temp[static_cast<size_t>(d)], start_doy + d, &x[static_cast<size_t>(d) * kSlots],
-                 d >= away_from && d < away_to);
+          hh.day((start_weekday + d) % 7, temp[static_cast<size_t>(d)], start_doy + d,
+                 &x[static_cast<size_t>(d) * kSlots], d >= away_from && d < away_to);
         }
       }
       if (sc.scenario == Scenario::kNewAppliance) {
-        const int d0 = config.calibration_days + static_cast<int>(cu(crng) * std::max(1, days - config.calibration_days - 7));
+        const int d0 =
+            config.calibration_days + static_cast<int>(cu(crng) * std::max(1, days - config.calibration_days - 7));
         sc.onset = static_cast<int64_t>(d0) * kSlots;
         const bool ev = cu(crng) < 0.6;
         for (int d = d0; d < days; ++d) {
@@ -236,16 +248,20 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
             if (cu(crng) > 0.6) continue;
             const int start = 88 + static_cast<int>(cu(crng) * 8);  // 22:00 .. 24:00
             const int len = 4 + static_cast<int>(cu(crng) * 9);
-            for (int s = start; s < std::min(kSlots, start + len); ++s) x[static_cast<size_t>(d) * kSlots + static_cast<size_t>(s)] += 7.0f * 0.25f;
+            for (int s = start; s < std::min(kSlots, start + len); ++s)
+              x[static_cast<size_t>(d) * kSlots + static_cast<size_t>(s)] += 7.0f * 0.25f;
           } else {
-            for (int s = 28; s < 60; ++s) x[static_cast<size_t>(d) * kSlots + static_cast<size_t>(s)] += static_cast<float>(0.25 * (0.6 + 0.8 * cu(crng)));
+            for (int s = 28; s < 60; ++s)
+              x[static_cast<size_t>(d) * kSlots + static_cast<size_t>(s)] +=
+                  static_cast<float>(0.25 * (0.6 + 0.8 * cu(crng)));
           }
         }
       }
       // Meter error (accuracy class 1) applies to what the meter measures.
       const double bias = 1.0 + 0.003 * std::clamp(n01(crng), -2.5, 2.5);
       sc.true_kwh.resize(static_cast<size_t>(count));
-      for (int64_t k = 0; k < count; ++k) sc.true_kwh[static_cast<size_t>(k)] = static_cast<float>(x[static_cast<size_t>(k)] * bias);
+      for (int64_t k = 0; k < count; ++k)
+        sc.true_kwh[static_cast<size_t>(k)] = static_cast<float>(x[static_cast<size_t>(k)] * bias);
       sc.reported_kwh = sc.true_kwh;
       sc.present.assign(static_cast<size_t>(count), 1);
 
@@ -317,10 +333,10 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
               break;
             }
             case Scenario::kOffline:
-              for (int s = s0; s < kSlots; ++s) sc.present[static_cast<size_t>(d) * kSlots + static_cast<size_t>(s)] = 0;
+              for (int s = s0; s < kSlots; ++s)
+                sc.present[static_cast<size_t>(d) * kSlots + static_cast<size_t>(s)] = 0;
               break;
-            default:
-              break;
+            default: break;
           }
         }
       }
@@ -328,13 +344,16 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
       const int gaps = static_cast<int>(std::poisson_distribution<int>(config.short_outages_per_day * days)(crng));
       for (int g = 0; g < gaps; ++g) {
         const int64_t start = static_cast<int64_t>(cu(crng) * static_cast<double>(count));
-        const int64_t len = cu(crng) < 0.75 ? 1 + static_cast<int64_t>(cu(crng) * 8) : 8 + static_cast<int64_t>(cu(crng) * 88);
+        const int64_t len =
+            cu(crng) < 0.75 ? 1 + static_cast<int64_t>(cu(crng) * 8) : 8 + static_cast<int64_t>(cu(crng) * 88);
         for (int64_t k = start; k < std::min(count, start + len); ++k) sc.present[static_cast<size_t>(k)] = 0;
       }
       if (sc.scenario == Scenario::kMeterOutage) {
         const int64_t len = static_cast<int64_t>((1.0 + 3.0 * cu(crng)) * kSlots);
-        const int64_t start = static_cast<int64_t>(config.calibration_days) * kSlots +
-                              static_cast<int64_t>(cu(crng) * static_cast<double>(std::max<int64_t>(1, count - len - config.calibration_days * kSlots)));
+        const int64_t start =
+            static_cast<int64_t>(config.calibration_days) * kSlots +
+            static_cast<int64_t>(
+                cu(crng) * static_cast<double>(std::max<int64_t>(1, count - len - config.calibration_days * kSlots)));
         sc.onset = start;
         for (int64_t k = start; k < std::min(count, start + len); ++k) sc.present[static_cast<size_t>(k)] = 0;
       }

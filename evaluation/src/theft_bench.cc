@@ -10,8 +10,8 @@
 #include <limits>
 #include <map>
 
-#include "wattguard/evaluation/roc.h"
 #include "wattguard/analytics/transformer_monitor.h"
+#include "wattguard/evaluation/roc.h"
 
 namespace wattguard::evaluation {
 namespace {
@@ -36,17 +36,16 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-
 struct ConsumerOutcome {
   int64_t first_flag_after_onset = -1;
-  int false_flag_episodes = 0;   // honest consumers, or thieves before their onset
+  int false_flag_episodes = 0;                             // honest consumers, or thieves before their onset
   std::array<int, kFlagCauseCount> false_flag_by_cause{};  // the same by FlagCause
   bool ever_false_flagged = false;
   double pattern_score = 0;
-  int honest_above = 0;          // honest consumers on its transformer scoring at least as high (final ranking)
+  int honest_above = 0;  // honest consumers on its transformer scoring at least as high (final ranking)
   double stolen_kwh = 0, true_kwh = 0;
   double first_day_dt_share = 0;
-  int64_t next_alert = -1;       // first balance alert raised on its transformer at or after onset
+  int64_t next_alert = -1;        // first balance alert raised on its transformer at or after onset
   bool dt_quiet_at_onset = true;  // its transformer was not already alerting (for another thief) at onset
 };
 
@@ -70,7 +69,8 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
   }
   std::vector<ConsumerOutcome> out(grid.consumers.size());
   std::vector<std::vector<int64_t>> alerts(static_cast<size_t>(n_t));
-  std::vector<std::vector<uint8_t>> in_alert(static_cast<size_t>(n_t), std::vector<uint8_t>(static_cast<size_t>(grid.count), 0));
+  std::vector<std::vector<uint8_t>> in_alert(static_cast<size_t>(n_t),
+                                             std::vector<uint8_t>(static_cast<size_t>(grid.count), 0));
   std::vector<MeterValue> values;
   for (int64_t k = 0; k < grid.count; ++k) {
     const size_t kk = static_cast<size_t>(k);
@@ -140,7 +140,8 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
       }
     }
     out[c].first_day_dt_share = first_day_check > 0 ? first_day_stolen / first_day_check : 0.0;
-    out[c].dt_quiet_at_onset = sc.onset < 1 || !in_alert[static_cast<size_t>(sc.transformer)][static_cast<size_t>(sc.onset - 1)];
+    out[c].dt_quiet_at_onset =
+        sc.onset < 1 || !in_alert[static_cast<size_t>(sc.transformer)][static_cast<size_t>(sc.onset - 1)];
     for (int64_t a : alerts[static_cast<size_t>(sc.transformer)]) {
       if (a >= sc.onset) {
         out[c].next_alert = a;
@@ -188,7 +189,8 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
   }
   result.dt_false_alerts_per_dt_month = total_dt_false / (n_t * dt_month);
   result.consumer_false_flags_per_dt_month = total_flag_false / (n_t * dt_month);
-  for (size_t k = 0; k < kFlagCauseCount; ++k) result.false_flags_by_cause_per_dt_month[k] = by_cause[k] / (n_t * dt_month);
+  for (size_t k = 0; k < kFlagCauseCount; ++k)
+    result.false_flags_by_cause_per_dt_month[k] = by_cause[k] / (n_t * dt_month);
 
   auto theft_metrics = [&](const std::string& name, auto&& member) {
     ScenarioMetrics m;
@@ -267,7 +269,8 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
     for (const auto& c : grid.consumers) present |= c.scenario == sc;
     if (!present) continue;
     if (is_theft(sc)) {
-      result.scenarios.push_back(theft_metrics(scenario_name(sc), [sc](const SimConsumer& c) { return c.scenario == sc; }));
+      result.scenarios.push_back(
+          theft_metrics(scenario_name(sc), [sc](const SimConsumer& c) { return c.scenario == sc; }));
     } else {
       result.scenarios.push_back(honest_metrics(sc));
     }
@@ -277,10 +280,9 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
   });
   result.overall = theft_metrics("overall", [](const SimConsumer& c) { return is_theft(c.scenario); });
   result.overall.false_alarms_per_dt_month = (total_dt_false + total_flag_false) / (n_t * dt_month);
-  result.overall.precision =
-      result.overall.flagged + honest_flagged > 0
-          ? static_cast<double>(result.overall.flagged) / (result.overall.flagged + honest_flagged)
-          : kNaN;
+  result.overall.precision = result.overall.flagged + honest_flagged > 0 ? static_cast<double>(result.overall.flagged) /
+                                                                               (result.overall.flagged + honest_flagged)
+                                                                         : kNaN;
   // Localisation target: energy-taking thieves hiding at least 20 % of their use.
   const ScenarioMetrics all = theft_metrics("all", [](const SimConsumer& c) { return takes_energy(c.scenario); });
   result.top1_all = all.top1;
@@ -318,11 +320,11 @@ BenchResult median_of_runs(const std::vector<BenchResult>& runs) {
       flagged += m->flagged;
       ge3 += m->ge3pct;
     }
-    for (auto field : {&ScenarioMetrics::detection_rate, &ScenarioMetrics::false_alarms_per_dt_month,
-                       &ScenarioMetrics::precision, &ScenarioMetrics::recall, &ScenarioMetrics::auc,
-                       &ScenarioMetrics::top1, &ScenarioMetrics::top3, &ScenarioMetrics::median_hours_to_detect,
-                       &ScenarioMetrics::median_hours_to_alert, &ScenarioMetrics::hidden_share,
-                       &ScenarioMetrics::alert_within_24h_ge3pct}) {
+    for (auto field :
+         {&ScenarioMetrics::detection_rate, &ScenarioMetrics::false_alarms_per_dt_month, &ScenarioMetrics::precision,
+          &ScenarioMetrics::recall, &ScenarioMetrics::auc, &ScenarioMetrics::top1, &ScenarioMetrics::top3,
+          &ScenarioMetrics::median_hours_to_detect, &ScenarioMetrics::median_hours_to_alert,
+          &ScenarioMetrics::hidden_share, &ScenarioMetrics::alert_within_24h_ge3pct}) {
       target.*field = med(field);
     }
     target.consumers = consumers;  // totals over the runs
@@ -422,7 +424,8 @@ nlohmann::json bench_to_json(const BenchResult& r) {
                {"days", r.config.days},
                {"calibration_days", r.config.calibration_days},
                {"households", r.config.real ? "real" : "synthetic"},
-               {"aggregate", r.runs > 1 ? "median over runs (seeds seed..seed+runs-1); counts are totals" : "single run"},
+               {"aggregate",
+                r.runs > 1 ? "median over runs (seeds seed..seed+runs-1); counts are totals" : "single run"},
                {"seconds_simulate", number(r.seconds_simulate, 0.01)},
                {"seconds_analyse", number(r.seconds_analyse, 0.01)}};
   return j;
@@ -434,8 +437,8 @@ std::string bench_to_table(const BenchResult& r) {
   std::snprintf(buf, sizeof buf,
                 "Theft benchmark: seed %llu%s, %d transformers x %d consumers x %d days, %s households\n",
                 static_cast<unsigned long long>(r.config.seed),
-                r.runs > 1 ? (" (median of " + std::to_string(r.runs) + " seeds)").c_str() : "",
-                r.config.transformers, r.config.consumers, r.config.days, r.config.real ? "real" : "synthetic");
+                r.runs > 1 ? (" (median of " + std::to_string(r.runs) + " seeds)").c_str() : "", r.config.transformers,
+                r.config.consumers, r.config.days, r.config.real ? "real" : "synthetic");
   out += buf;
   std::snprintf(buf, sizeof buf, "%-20s %5s %6s %6s %6s %6s %6s %6s %6s %6s %7s %7s %6s\n", "scenario", "n", "detect",
                 "FA/dtm", "prec", "recall", "auc", "top1", "top3", "hidden", "h_det", "h_alert", "3%<24h");

@@ -49,8 +49,9 @@ std::string wide(int days) {
 }
 
 std::string long_rows(int days, bool drop_one) {
-  std::string s = "AccountNumber,NMI,DeviceNumber,DeviceType,RegisterCode,RateTypeDescription,StartDate,EndDate,"
-                  "ProfileReadValue,RegisterReadValue,QualityFlag\n";
+  std::string s =
+      "AccountNumber,NMI,DeviceNumber,DeviceType,RegisterCode,RateTypeDescription,StartDate,EndDate,"
+      "ProfileReadValue,RegisterReadValue,QualityFlag\n";
   char buf[160];
   for (int d = 0; d < days; ++d) {
     for (int h = 0; h < 48; ++h) {
@@ -68,7 +69,8 @@ void expect_days(const RealHousehold& h, int days) {
   for (int d = 0; d < days; ++d) {
     EXPECT_EQ(h.days[static_cast<size_t>(d)].day, h.days[0].day + d);
     for (int slot : {0, 17, 47}) {
-      EXPECT_NEAR(h.days[static_cast<size_t>(d)].kwh[static_cast<size_t>(slot)], value(d, slot), 1e-6) << d << " " << slot;
+      EXPECT_NEAR(h.days[static_cast<size_t>(d)].kwh[static_cast<size_t>(slot)], value(d, slot), 1e-6)
+          << d << " " << slot;
     }
   }
 }

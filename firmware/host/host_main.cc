@@ -20,8 +20,8 @@ void print_line(const char* line) { std::printf("%s\n", line); }
 bool within(const char* name, double measured, double truth, double limit) {
   const double error = (measured - truth) / truth;
   const bool ok = std::fabs(error) <= limit;
-  std::printf("# host check %s measured=%.4f true=%.4f error=%+.4f%% limit=%.2f%% %s\n", name, measured,
-              truth, error * 100.0, limit * 100.0, ok ? "ok" : "FAILED");
+  std::printf("# host check %s measured=%.4f true=%.4f error=%+.4f%% limit=%.2f%% %s\n", name, measured, truth,
+              error * 100.0, limit * 100.0, ok ? "ok" : "FAILED");
   return ok;
 }
 

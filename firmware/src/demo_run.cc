@@ -25,8 +25,8 @@ DemoSummary run_demo(core::MetrologyEngine* engine, LineSink sink) {
     return summary;
   }
 
-  const uint64_t total = static_cast<uint64_t>(DemoPlan::kPeriods) * DemoPlan::kReportPeriodMs *
-                         SyntheticLoad::kSampleRateHz / 1000;
+  const uint64_t total =
+      static_cast<uint64_t>(DemoPlan::kPeriods) * DemoPlan::kReportPeriodMs * SyntheticLoad::kSampleRateHz / 1000;
   SampleGenerator generator;
   // Static, as DMA buffers are on a microcontroller (and so the stack figure is the engine's).
   static uint16_t v[DemoPlan::kBlockSamples];
@@ -67,14 +67,13 @@ DemoSummary run_demo(core::MetrologyEngine* engine, LineSink sink) {
   reference.pf = truth.displacement_pf;
   reference.lagging = true;
   core::Calibration derived;
-  const core::Status calibrated =
-      core::derive_calibration(engine->last_reading(), config.cal, reference, &derived);
+  const core::Status calibrated = core::derive_calibration(engine->last_reading(), config.cal, reference, &derived);
   line.clear();
   format_calibration(calibrated, calibrated == core::Status::kOk ? derived : config.cal, &line);
   sink(line.c_str());
 
-  summary.ok = summary.periods == DemoPlan::kPeriods && calibrated == core::Status::kOk &&
-               summary.samples == engine->samples();
+  summary.ok =
+      summary.periods == DemoPlan::kPeriods && calibrated == core::Status::kOk && summary.samples == engine->samples();
   return summary;
 }
 

@@ -21,9 +21,9 @@ struct DemoPlan {
 };
 
 struct DemoSummary {
-  bool ok = false;          // configured, every period reported, calibration derived
+  bool ok = false;  // configured, every period reported, calibration derived
   uint32_t periods = 0;
-  uint64_t samples = 0;     // per channel
+  uint64_t samples = 0;  // per channel
 };
 
 // Configures `engine` for the synthetic meter, feeds it every sample, emits a "reading" and a "bits"

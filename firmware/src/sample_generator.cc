@@ -42,8 +42,7 @@ constexpr SineTable make_sine_table() {
 }
 
 constexpr SineTable kSine = make_sine_table();
-static_assert(kSine.q15[0] == 0 && kSine.q15[256] == 32767 && kSine.q15[768] == -32767,
-              "sine table quadrants");
+static_assert(kSine.q15[0] == 0 && kSine.q15[256] == 32767 && kSine.q15[768] == -32767, "sine table quadrants");
 static_assert(kSine.q15[128] == 23170, "sin(pi/4) * 32767 = 23169.8");
 
 constexpr uint32_t phase_step(uint64_t milli_hz) {
@@ -56,9 +55,7 @@ constexpr uint32_t phase_of_centideg(uint64_t centideg) {
 }
 
 // amplitude * sin(phase), rounded to counts.
-int32_t scaled_sine(int32_t amplitude, uint32_t phase) {
-  return (amplitude * sine_q15(phase) + (1 << 14)) >> 15;
-}
+int32_t scaled_sine(int32_t amplitude, uint32_t phase) { return (amplitude * sine_q15(phase) + (1 << 14)) >> 15; }
 
 }  // namespace
 
@@ -83,8 +80,8 @@ void SampleGenerator::fill(uint16_t* v, uint16_t* i, uint16_t* n, uint32_t count
   constexpr uint32_t lag = phase_of_centideg(L::kCurrentLagCentiDeg);
   for (uint32_t k = 0; k < count; ++k) {
     const uint32_t current_phase = phase_ - lag;
-    const int32_t current = scaled_sine(L::kCurrentPeak, current_phase) +
-                            scaled_sine(L::kThirdHarmonicPeak, 3u * current_phase);
+    const int32_t current =
+        scaled_sine(L::kCurrentPeak, current_phase) + scaled_sine(L::kThirdHarmonicPeak, 3u * current_phase);
     v[k] = static_cast<uint16_t>(L::kVoltageBias + scaled_sine(L::kVoltagePeak, phase_) + noise());
     i[k] = static_cast<uint16_t>(L::kCurrentBias + current + noise());
     if (n != nullptr) n[k] = static_cast<uint16_t>(L::kNeutralBias + current + noise());

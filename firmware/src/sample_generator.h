@@ -27,9 +27,9 @@ struct SyntheticLoad {
 // The exact values of the synthetic load for a calibration (what a reference meter would show).
 struct SyntheticTruth {
   float vrms = 0.0f;
-  float irms = 0.0f;     // fundamental and third harmonic
+  float irms = 0.0f;  // fundamental and third harmonic
   float p_w = 0.0f;
-  float pf = 0.0f;       // P / S, lagging (below the displacement factor: the harmonic adds to S)
+  float pf = 0.0f;               // P / S, lagging (below the displacement factor: the harmonic adds to S)
   float displacement_pf = 0.0f;  // cos of the fundamental's lag: what a calibration reference means
   float freq_hz = 0.0f;
 };
@@ -49,8 +49,8 @@ class SampleGenerator {
  private:
   int32_t noise();
 
-  uint32_t phase_ = 0;          // of the voltage; a full cycle is 2^32
-  uint32_t lcg_ = 20240601u;    // pseudo-random state
+  uint32_t phase_ = 0;        // of the voltage; a full cycle is 2^32
+  uint32_t lcg_ = 20240601u;  // pseudo-random state
 };
 
 }  // namespace wattguard::firmware

@@ -1,9 +1,10 @@
 // Cortex-M4F start-up for the qemu mps2-an386 image: vector table, reset handler (FPU on, .data
 // copied, .bss zeroed, stack painted, constructors run, main called) and fault reporting.
+#include "firmware/src/startup.h"
+
 #include <cstdint>
 
 #include "firmware/src/semihosting.h"
-#include "firmware/src/startup.h"
 #include "firmware/src/text_buffer.h"
 
 // Symbols from firmware/mps2_an386.ld.
@@ -37,7 +38,10 @@ __attribute__((section(".isr_vector"), used)) const Handler kVectorTable[16] = {
     Fault_Handler,  // MemManage
     Fault_Handler,  // BusFault
     Fault_Handler,  // UsageFault (also: an FPU instruction with the FPU off)
-    nullptr, nullptr, nullptr, nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
     Fault_Handler,  // SVCall
     Fault_Handler,  // DebugMonitor
     nullptr,

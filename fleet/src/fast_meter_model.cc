@@ -101,9 +101,11 @@ ModelReading FastMeterModel::finish_period() {
   double irms = std::sqrt(sums_.i2 / d);
   double nrms = std::sqrt(sums_.n2 / d);
   // ADC noise shows only above the core's noise floor; at zero current it reads 0.
-  if (irms > kStartingCurrentA) irms = std::max(0.0, irms * (1.0 + rng_.normal(0.0, kIrmsNoiseRel)) + rng_.normal(0.0, kIrmsNoiseA));
+  if (irms > kStartingCurrentA)
+    irms = std::max(0.0, irms * (1.0 + rng_.normal(0.0, kIrmsNoiseRel)) + rng_.normal(0.0, kIrmsNoiseA));
   else irms = 0.0;
-  if (nrms > kStartingCurrentA) nrms = std::max(0.0, nrms * (1.0 + rng_.normal(0.0, kIrmsNoiseRel)) + rng_.normal(0.0, kIrmsNoiseA));
+  if (nrms > kStartingCurrentA)
+    nrms = std::max(0.0, nrms * (1.0 + rng_.normal(0.0, kIrmsNoiseRel)) + rng_.normal(0.0, kIrmsNoiseA));
   else nrms = 0.0;
   r.vrms = static_cast<float>(vrms);
   r.irms = static_cast<float>(irms);

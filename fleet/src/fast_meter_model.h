@@ -21,8 +21,8 @@ namespace wattguard::fleet {
 
 class FastMeterModel final : public MeterModel {
  public:
-  FastMeterModel(const MeterModelConfig& config, std::shared_ptr<const sim::LoadProfile> profile,
-                 bool exports_allowed, std::string description);
+  FastMeterModel(const MeterModelConfig& config, std::shared_ptr<const sim::LoadProfile> profile, bool exports_allowed,
+                 std::string description);
 
   void advance_to(double t_s, std::vector<ModelReading>* out) override;
   double time_s() const override { return t_s_; }
@@ -42,8 +42,8 @@ class FastMeterModel final : public MeterModel {
   // Sums over the period in progress (seconds-weighted).
   struct PeriodSums {
     double duration_s = 0;
-    double v2 = 0, i2 = 0, n2 = 0;   // V^2 s, A^2 s
-    double p = 0, q = 0;             // W s, var s
+    double v2 = 0, i2 = 0, n2 = 0;  // V^2 s, A^2 s
+    double p = 0, q = 0;            // W s, var s
     double import_wh = 0, export_wh = 0;
     bool load_present = false;
   };
@@ -54,7 +54,7 @@ class FastMeterModel final : public MeterModel {
   std::shared_ptr<const sim::LoadProfile> profile_;
   double vrms_;
   double period_s_;
-  double t_s_ = 0.0;             // measured up to here
+  double t_s_ = 0.0;  // measured up to here
   double period_start_s_ = 0.0;
   uint32_t sequence_ = 0;
   bool relay_closed_ = true;

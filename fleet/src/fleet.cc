@@ -11,8 +11,8 @@
 #include <mutex>
 
 #include "shard.h"
-#include "wattguard/fleet/fd_limit.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/fleet/fd_limit.h"
 #include "wattguard/fleet/fleet_journal.h"
 #include "wattguard/fleet/virtual_clock.h"
 #include "wattguard/protocol/codec.h"
@@ -64,14 +64,17 @@ Error bad_setting(const std::string& field, const std::string& value, const std:
 }  // namespace
 
 Expected<void> validate(const FleetConfig& c) {
-  if (c.meters < 1 || c.meters > 1'000'000) return bad_setting("meters", std::to_string(c.meters), " is not in 1..1000000");
+  if (c.meters < 1 || c.meters > 1'000'000)
+    return bad_setting("meters", std::to_string(c.meters), " is not in 1..1000000");
   if (c.period_ms < 1000 || c.period_ms > 3'600'000 || c.period_ms % 1000 != 0) {
-    return bad_setting("period", std::to_string(c.period_ms / 1000.0), " s is not a whole number of seconds in 1..3600");
+    return bad_setting("period", std::to_string(c.period_ms / 1000.0),
+                       " s is not a whole number of seconds in 1..3600");
   }
   if (c.broker_port < 1 || c.broker_port > 65535) {
     return bad_setting("broker port", std::to_string(c.broker_port), " is not in 1..65535");
   }
-  if (!(c.speed >= 0.01 && c.speed <= 10000)) return bad_setting("speed", std::to_string(c.speed), " is not in 0.01..10000");
+  if (!(c.speed >= 0.01 && c.speed <= 10000))
+    return bad_setting("speed", std::to_string(c.speed), " is not in 0.01..10000");
   if (c.threads < 1 || c.threads > 64) return bad_setting("threads", std::to_string(c.threads), " is not in 1..64");
   if (c.transport == Transport::kGateway && (c.gateway_connections < 1 || c.gateway_connections > 1024)) {
     return bad_setting("gateway connections", std::to_string(c.gateway_connections), " is not in 1..1024");
@@ -128,7 +131,8 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
   } else if (!config.credentials.gateway) {
     return Error::not_found("credentials: the gateway transport needs a gateway login (a line with meter_id '*')");
   }
-  if (config.queue_capacity == 0) config.queue_capacity = std::max<std::size_t>(1, 7ull * 86400ull * 1000ull / config.period_ms);
+  if (config.queue_capacity == 0)
+    config.queue_capacity = std::max<std::size_t>(1, 7ull * 86400ull * 1000ull / config.period_ms);
 
   auto impl = std::make_unique<Impl>();
   impl->shared.config = config;
@@ -218,7 +222,8 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
       if (saved.known) {
         std::vector<protocol::MeterEvent> events;
         slot->meter->resume(saved.state, &events);
-        for (const auto& e : events) slot->control.push_back(PendingControl{protocol::TopicKind::kEvent, protocol::encode(e), 0});
+        for (const auto& e : events)
+          slot->control.push_back(PendingControl{protocol::TopicKind::kEvent, protocol::encode(e), 0});
         for (const QueuedReading& q : saved.unacked) slot->queue.push_back(PendingReading{q, 0, 0, false, true});
         ++resumed_meters;
         resumed_readings += saved.unacked.size();
@@ -253,13 +258,15 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
       impl->journal->add_durable_listener([s] { s->wake(); });
     }
   }
-  spdlog::info("fleet: {} meters ({} thieves), period {} s, fidelity {}{}, transport {} ({} connection(s)), {} thread(s), speed x{}",
-               config.meters, thieves, period_s, fidelity_name(config.fidelity),
-               config.fidelity == Fidelity::kSamples ? " at " + std::to_string(config.sample_rate_hz) + " Hz" : "",
-               transport_name(config.transport), impl->shared.counters.links.load(), threads, config.speed);
+  spdlog::info(
+      "fleet: {} meters ({} thieves), period {} s, fidelity {}{}, transport {} ({} connection(s)), {} thread(s), speed "
+      "x{}",
+      config.meters, thieves, period_s, fidelity_name(config.fidelity),
+      config.fidelity == Fidelity::kSamples ? " at " + std::to_string(config.sample_rate_hz) + " Hz" : "",
+      transport_name(config.transport), impl->shared.counters.links.load(), threads, config.speed);
   if (impl->journal) {
-    spdlog::info("fleet: state in {}: resumed {} meter(s), {} unacknowledged reading(s) to send", config.state_dir.string(),
-                 resumed_meters, resumed_readings);
+    spdlog::info("fleet: state in {}: resumed {} meter(s), {} unacknowledged reading(s) to send",
+                 config.state_dir.string(), resumed_meters, resumed_readings);
   }
   fleet->config_ = config;
   fleet->impl_ = std::move(impl);

@@ -113,7 +113,7 @@ void remove_seq(std::deque<QueuedReading>* q, uint64_t seq) {
 FleetJournal::FleetJournal(const JournalOptions& options) : options_(options) {}
 
 Expected<std::unique_ptr<FleetJournal>> FleetJournal::open(const JournalOptions& options,
-                                                            const std::vector<std::string>& meter_ids) {
+                                                           const std::vector<std::string>& meter_ids) {
   std::error_code ec;
   std::filesystem::create_directories(options.dir, ec);
   if (ec) return Error::io("state directory " + options.dir.string() + ": " + ec.message());
@@ -240,13 +240,9 @@ void FleetJournal::encode(const Op& op, std::string* out) const {
       put<uint64_t>(&body, m.dropped);
       break;
     }
-    case OpType::kReading:
-      put<QueuedReading>(&body, op.reading);
-      break;
+    case OpType::kReading: put<QueuedReading>(&body, op.reading); break;
     case OpType::kAck:
-    case OpType::kDrop:
-      put<uint64_t>(&body, op.seq);
-      break;
+    case OpType::kDrop: put<uint64_t>(&body, op.seq); break;
     case OpType::kSettings:
       put<uint8_t>(&body, op.relay_closed ? 1 : 0);
       put<uint32_t>(&body, op.period_ms);
@@ -261,8 +257,7 @@ void FleetJournal::apply(const Op& op) {
   PersistedMeter& m = mirror_[op.meter];
   m.known = true;
   switch (op.type) {
-    case OpType::kMeter:
-      break;
+    case OpType::kMeter: break;
     case OpType::kReading:
       m.unacked.push_back(op.reading);
       if (m.unacked.size() > options_.max_unacked_per_meter) m.unacked.pop_front();
@@ -271,9 +266,7 @@ void FleetJournal::apply(const Op& op) {
       m.state.export_uwh = op.reading.export_uwh;
       m.state.last_time_ms = op.reading.time_ms;
       break;
-    case OpType::kAck:
-      remove_seq(&m.unacked, op.seq);
-      break;
+    case OpType::kAck: remove_seq(&m.unacked, op.seq); break;
     case OpType::kDrop:
       remove_seq(&m.unacked, op.seq);
       ++m.dropped;

@@ -34,7 +34,8 @@ std::optional<FidelityChoice> choose_fidelity(const std::string& requested, std:
     return c;
   }
   c.fidelity = Fidelity::kSamples;
-  std::snprintf(buf, sizeof(buf), "samples fidelity at %u Hz (simulator ADC samples -> metrology core): %.3g sample sets/s%s",
+  std::snprintf(buf, sizeof(buf),
+                "samples fidelity at %u Hz (simulator ADC samples -> metrology core): %.3g sample sets/s%s",
                 c.sample_rate_hz, cost, cost > kSampleBudgetPerS ? ", over the budget: expect the fleet to lag" : "");
   c.reason = buf;
   return c;
@@ -85,8 +86,10 @@ std::string describe_stats(const FleetStats& s, std::size_t meters) {
                 "replayed %llu, dropped %llu; events %llu; commands %llu",
                 meters, static_cast<unsigned long long>(s.links_connected), static_cast<unsigned long long>(s.links),
                 static_cast<unsigned long long>(s.readings_made), static_cast<unsigned long long>(s.readings_acked),
-                static_cast<unsigned long long>(s.readings_queued), static_cast<unsigned long long>(s.readings_replayed),
-                static_cast<unsigned long long>(s.readings_dropped), static_cast<unsigned long long>(s.events_published),
+                static_cast<unsigned long long>(s.readings_queued),
+                static_cast<unsigned long long>(s.readings_replayed),
+                static_cast<unsigned long long>(s.readings_dropped),
+                static_cast<unsigned long long>(s.events_published),
                 static_cast<unsigned long long>(s.commands_received));
   return buf;
 }

@@ -2,8 +2,8 @@
 #include "sample_meter_model.h"
 
 #include <algorithm>
-#include <cassert>
 #include <array>
+#include <cassert>
 #include <cmath>
 
 #include "wattguard/sim/ideal_calibration.h"

@@ -3,7 +3,6 @@
 #include "shard.h"
 
 #include <mosquitto.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -14,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "wattguard/base/clock.h"
 #include "wattguard/fleet/fleet_journal.h"
@@ -46,7 +46,8 @@ void cb_message(mosquitto*, void* obj, const mosquitto_message* msg) {
 
 // Deterministic jitter in [0.7, 1.3) from a link's address and attempt, so reconnections spread.
 double jitter(const void* p, int attempt) {
-  uint64_t x = reinterpret_cast<uintptr_t>(p) * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(attempt) * 0xBF58476D1CE4E5B9ull;
+  uint64_t x =
+      reinterpret_cast<uintptr_t>(p) * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(attempt) * 0xBF58476D1CE4E5B9ull;
   x ^= x >> 31;
   return 0.7 + 0.6 * static_cast<double>(x % 10000) / 10000.0;
 }
@@ -269,8 +270,8 @@ void Shard::publish_status(Link* link, Slot* slot, bool online) {
     s.period_s = slot->meter->period_ms() / 1000;
     payload = protocol::encode(s);
   }
-  mosquitto_publish(link->mosq, nullptr, slot->topic_status.c_str(), static_cast<int>(payload.size()), payload.data(), 1,
-                    true);
+  mosquitto_publish(link->mosq, nullptr, slot->topic_status.c_str(), static_cast<int>(payload.size()), payload.data(),
+                    1, true);
   touch(link);
 }
 
@@ -570,8 +571,9 @@ void Shard::run() {
     }
 
     // (Re)connect idle links at a bounded pace.
-    connect_budget_ = std::min<double>(connect_budget_ + (now - last_budget_ms_) * fleet_.config.connects_per_second / 1000.0,
-                                       std::max(1, fleet_.config.connects_per_second / 10));
+    connect_budget_ =
+        std::min<double>(connect_budget_ + (now - last_budget_ms_) * fleet_.config.connects_per_second / 1000.0,
+                         std::max(1, fleet_.config.connects_per_second / 10));
     last_budget_ms_ = now;
     {
       for (auto& lp : links_) {

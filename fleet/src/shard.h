@@ -32,10 +32,10 @@ class Shard;
 // A reading in a meter's store-and-forward queue.
 struct PendingReading {
   QueuedReading reading;
-  uint64_t lsn = 0;      // journal record; sendable once durable
-  int mid = 0;           // MQTT message id while in flight; 0 = not sent (or to be re-sent)
-  bool acked = false;    // PUBACK came while an older reading is still in flight
-  bool late = false;     // made while disconnected, re-sent, or from the previous run: kFlagReplayed
+  uint64_t lsn = 0;    // journal record; sendable once durable
+  int mid = 0;         // MQTT message id while in flight; 0 = not sent (or to be re-sent)
+  bool acked = false;  // PUBACK came while an older reading is still in flight
+  bool late = false;   // made while disconnected, re-sent, or from the previous run: kFlagReplayed
 };
 
 // An event or command acknowledgement waiting for its PUBACK.
@@ -56,8 +56,8 @@ struct Slot {
   std::deque<PendingControl> control;
   std::string topic_reading, topic_event, topic_ack, topic_status;
   int64_t due_ms = 0;
-  bool stopped = false;      // powered off (stop_meter)
-  bool comms_cut = false;    // offline theft: never connects again
+  bool stopped = false;    // powered off (stop_meter)
+  bool comms_cut = false;  // offline theft: never connects again
   bool in_send_list = false;
 };
 
@@ -79,11 +79,11 @@ struct Link {
   std::unordered_map<int, MidRef> mids;
   int fd = -1;
   uint32_t mask = 0;
-  int64_t retry_at_ms = 0;     // steady ms
+  int64_t retry_at_ms = 0;  // steady ms
   int backoff_ms = 0;
   int64_t connect_started_ms = 0;
-  bool lost = false;           // the connection failed inside a libmosquitto call
-  bool refused = false;        // the broker refused the login (logged once)
+  bool lost = false;     // the connection failed inside a libmosquitto call
+  bool refused = false;  // the broker refused the login (logged once)
   bool touched = false;
 };
 

@@ -34,18 +34,10 @@ std::optional<TheftKind> theft_kind_from_name(std::string_view name) {
 SensorTampering tampering_for(TheftKind kind) {
   SensorTampering t;
   switch (kind) {
-    case TheftKind::kBypass:
-      t.wiring.phase_clamp_fraction = 0.3;
-      break;
-    case TheftKind::kEarthReturn:
-      t.wiring.neutral_clamp_fraction = 0.2;
-      break;
-    case TheftKind::kVoltageLink:
-      t.voltage_connected = false;
-      break;
-    case TheftKind::kReversedCt:
-      t.wiring.phase_clamp_fraction = -1.0;
-      break;
+    case TheftKind::kBypass: t.wiring.phase_clamp_fraction = 0.3; break;
+    case TheftKind::kEarthReturn: t.wiring.neutral_clamp_fraction = 0.2; break;
+    case TheftKind::kVoltageLink: t.voltage_connected = false; break;
+    case TheftKind::kReversedCt: t.wiring.phase_clamp_fraction = -1.0; break;
     case TheftKind::kMagnet:
       // The sim has no run-time saturation control: a saturated core passing 40 % is modelled as
       // both clamps seeing 40 % of the current (no phase/neutral mismatch, so only the Hall
@@ -56,8 +48,7 @@ SensorTampering tampering_for(TheftKind kind) {
       break;
     case TheftKind::kNone:
     case TheftKind::kRegisterReset:
-    case TheftKind::kOffline:
-      break;
+    case TheftKind::kOffline: break;
   }
   return t;
 }
@@ -66,14 +57,12 @@ double under_reported_share(TheftKind kind) {
   switch (kind) {
     case TheftKind::kBypass: return 0.7;
     case TheftKind::kVoltageLink:
-    case TheftKind::kReversedCt:
-      return 1.0;
+    case TheftKind::kReversedCt: return 1.0;
     case TheftKind::kMagnet: return 0.6;
     case TheftKind::kRegisterReset:  // a one-off rollback, then honest
     case TheftKind::kNone:
     case TheftKind::kEarthReturn:
-    case TheftKind::kOffline:
-      return 0.0;
+    case TheftKind::kOffline: return 0.0;
   }
   return 0.0;
 }

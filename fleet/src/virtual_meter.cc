@@ -7,7 +7,7 @@
 namespace wattguard::fleet {
 namespace {
 
-constexpr double kCoverOpenS = 60.0;        // the register-reset thief works with the cover off this long
+constexpr double kCoverOpenS = 60.0;  // the register-reset thief works with the cover off this long
 constexpr uint32_t kMaxTamperEvents = 16;
 
 std::string format(const char* fmt, double value) {
@@ -127,7 +127,9 @@ void VirtualMeter::publish_tamper(const core::TamperEvent* found, uint32_t count
     ev.meter_id = id_;
     ev.kind = event_kind_for(e.kind);
     const bool instant = e.kind == core::TamperKind::kPowerUp || e.kind == core::TamperKind::kRegisterRollback;
-    ev.edge = instant ? protocol::EventEdge::kInstant : e.onset ? protocol::EventEdge::kOnset : protocol::EventEdge::kClear;
+    ev.edge = instant   ? protocol::EventEdge::kInstant
+              : e.onset ? protocol::EventEdge::kOnset
+                        : protocol::EventEdge::kClear;
     ev.time_ms = ms_for(e.t_s);
     ev.details = details_for(e);
     out->push_back(std::move(ev));
@@ -160,8 +162,8 @@ void VirtualMeter::take(const ModelReading& mr, std::vector<QueuedReading>* read
   // engine's) does not restart when the period is changed.
   r.t_end_s = mr.t_end_s;
   core::TamperEvent found[kMaxTamperEvents];
-  const uint32_t n = detector_.update(r, model_->tampering().inputs, model_->has_neutral_channel(), found,
-                                      kMaxTamperEvents);
+  const uint32_t n =
+      detector_.update(r, model_->tampering().inputs, model_->has_neutral_channel(), found, kMaxTamperEvents);
   publish_tamper(found, n, events);
   uint32_t flags = (r.flags & 0x1Fu) | active_tamper_flags();
   for (uint32_t k = 0; k < n; ++k) {
@@ -211,8 +213,8 @@ void VirtualMeter::advance(int64_t now_ms, std::vector<QueuedReading>* readings,
   }
 }
 
-VirtualMeter::CommandOutcome VirtualMeter::execute(const protocol::Command& command, int64_t now_ms,
-                                                   int64_t wall_ms, std::vector<protocol::MeterEvent>* events) {
+VirtualMeter::CommandOutcome VirtualMeter::execute(const protocol::Command& command, int64_t now_ms, int64_t wall_ms,
+                                                   std::vector<protocol::MeterEvent>* events) {
   CommandOutcome out;
   protocol::CommandAck& ack = out.ack;
   ack.id = command.id;

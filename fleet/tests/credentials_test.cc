@@ -24,7 +24,8 @@ TEST(Credentials, ParsesMetersGatewayCommentsAndHeader) {
 TEST(Credentials, ErrorsNameTheLineFieldAndValue) {
   auto wrong_fields = parse_credentials("m1,m1,pw\nm2,m2\n", "creds.csv");
   ASSERT_FALSE(wrong_fields.ok());
-  EXPECT_EQ(wrong_fields.error().to_string(), "creds.csv line 2: expected 3 fields meter_id,username,password, found 2");
+  EXPECT_EQ(wrong_fields.error().to_string(),
+            "creds.csv line 2: expected 3 fields meter_id,username,password, found 2");
   auto bad_id = parse_credentials("m/1,u,p\n", "c");
   ASSERT_FALSE(bad_id.ok());
   EXPECT_NE(bad_id.error().to_string().find("line 1: field meter_id 'm/1'"), std::string::npos);

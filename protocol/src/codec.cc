@@ -36,9 +36,7 @@ std::string number_text(double v) {
   return buf;
 }
 
-std::string json_text(const Json& v) {
-  return truncate(v.dump(-1, ' ', false, Json::error_handler_t::replace));
-}
+std::string json_text(const Json& v) { return truncate(v.dump(-1, ' ', false, Json::error_handler_t::replace)); }
 
 Error error(Rejection reason, std::string field, std::string value, std::string detail) {
   return rejection_error(reason, std::move(field), truncate(std::move(value)), std::move(detail));
@@ -105,7 +103,8 @@ class Fields {
     if (failed()) return nullptr;
     auto it = obj_.find(name);
     if (it == obj_.end() || it->is_null()) {
-      if (required) fail(error(Rejection::kMissingField, name, "", std::string("required field ") + name + " is missing"));
+      if (required)
+        fail(error(Rejection::kMissingField, name, "", std::string("required field ") + name + " is missing"));
       return nullptr;
     }
     return &*it;
@@ -225,7 +224,8 @@ class Fields {
   }
 
   template <class E>
-  std::optional<E> enumeration(const char* name, std::optional<E> (*from_name)(std::string_view), bool required = true) {
+  std::optional<E> enumeration(const char* name, std::optional<E> (*from_name)(std::string_view),
+                               bool required = true) {
     const std::optional<std::string> s = string(name, 64, required);
     if (!s) return std::nullopt;
     std::optional<E> e = from_name(*s);
@@ -274,11 +274,18 @@ Expected<void> validate(const Reading& r, const DecodeContext& ctx) {
     return error(Rejection::kOutOfRange, "time_ms", std::to_string(r.time_ms), "before 2000-01-01");
   }
   if (ctx.now_ms != 0 && r.time_ms > ctx.now_ms + kMaxFutureMs) {
-    return error(Rejection::kTimeInFuture, "time_ms", std::to_string(r.time_ms), "more than a day ahead of the server clock");
+    return error(Rejection::kTimeInFuture, "time_ms", std::to_string(r.time_ms),
+                 "more than a day ahead of the server clock");
   }
-  const std::pair<const char*, double> values[] = {
-      {"vrms", r.vrms}, {"irms", r.irms}, {"p_w", r.p_w}, {"s_va", r.s_va}, {"q_var", r.q_var}, {"pf", r.pf},
-      {"freq_hz", r.freq_hz}, {"e_import_wh", r.e_import_wh}, {"e_export_wh", r.e_export_wh}};
+  const std::pair<const char*, double> values[] = {{"vrms", r.vrms},
+                                                   {"irms", r.irms},
+                                                   {"p_w", r.p_w},
+                                                   {"s_va", r.s_va},
+                                                   {"q_var", r.q_var},
+                                                   {"pf", r.pf},
+                                                   {"freq_hz", r.freq_hz},
+                                                   {"e_import_wh", r.e_import_wh},
+                                                   {"e_export_wh", r.e_export_wh}};
   for (const auto& [name, v] : values) {
     if (!std::isfinite(v)) return error(Rejection::kNotFinite, name, number_text(v), "must be a finite number");
   }
@@ -309,10 +316,18 @@ Expected<void> validate(const Reading& r, const DecodeContext& ctx) {
 }
 
 std::string encode(const Reading& r) {
-  Json j = {{"meter", r.meter_id}, {"seq", r.seq},     {"time_ms", r.time_ms},
-            {"vrms", r.vrms},      {"irms", r.irms},   {"p_w", r.p_w},
-            {"s_va", r.s_va},      {"q_var", r.q_var}, {"pf", r.pf},
-            {"freq_hz", r.freq_hz}, {"e_import_wh", r.e_import_wh}, {"e_export_wh", r.e_export_wh},
+  Json j = {{"meter", r.meter_id},
+            {"seq", r.seq},
+            {"time_ms", r.time_ms},
+            {"vrms", r.vrms},
+            {"irms", r.irms},
+            {"p_w", r.p_w},
+            {"s_va", r.s_va},
+            {"q_var", r.q_var},
+            {"pf", r.pf},
+            {"freq_hz", r.freq_hz},
+            {"e_import_wh", r.e_import_wh},
+            {"e_export_wh", r.e_export_wh},
             {"flags", r.flags}};
   return dump(j);
 }
@@ -344,7 +359,8 @@ std::string encode(const Command& c) {
 }
 
 std::string encode(const CommandAck& a) {
-  Json j = {{"id", a.id}, {"meter", a.meter_id}, {"ok", a.ok}, {"relay", relay_state_name(a.relay)}, {"time_ms", a.time_ms}};
+  Json j = {
+      {"id", a.id}, {"meter", a.meter_id}, {"ok", a.ok}, {"relay", relay_state_name(a.relay)}, {"time_ms", a.time_ms}};
   if (!a.message.empty()) j["message"] = a.message;
   if (a.period_s != 0) j["period_s"] = a.period_s;
   return dump(j);
@@ -420,7 +436,8 @@ Expected<Command> decode_command(std::string_view payload, const DecodeContext& 
   Fields f(j.value());
   Command c;
   if (auto v = f.string("id", kMaxCommandIdLength)) {
-    if (!valid_command_id(*v)) f.fail(error(Rejection::kOutOfRange, "id", *v, "must be 1 to 64 characters of A-Z a-z 0-9 _ -"));
+    if (!valid_command_id(*v))
+      f.fail(error(Rejection::kOutOfRange, "id", *v, "must be 1 to 64 characters of A-Z a-z 0-9 _ -"));
     c.id = *v;
   }
   if (auto v = f.meter_id(ctx)) c.meter_id = *v;
@@ -434,7 +451,8 @@ Expected<Command> decode_command(std::string_view payload, const DecodeContext& 
       f.fail(error(Rejection::kWrongType, "args", json_text(*args), "must be an object"));
     } else {
       Fields a(*args);
-      if (auto v = a.unsigned_integer("period_s", kMaxPeriodS, /*required=*/false)) c.period_s = static_cast<uint32_t>(*v);
+      if (auto v = a.unsigned_integer("period_s", kMaxPeriodS, /*required=*/false))
+        c.period_s = static_cast<uint32_t>(*v);
       if (a.failed()) {
         Error e = a.take_error();
         e.field = "args." + e.field;
@@ -443,8 +461,8 @@ Expected<Command> decode_command(std::string_view payload, const DecodeContext& 
     }
   }
   if (!f.failed() && c.kind == CommandKind::kSetPeriod && (!c.period_s || *c.period_s == 0)) {
-    f.fail(error(c.period_s ? Rejection::kOutOfRange : Rejection::kMissingField, "args.period_s",
-                 c.period_s ? "0" : "", "set_period needs period_s from 1 to 3600"));
+    f.fail(error(c.period_s ? Rejection::kOutOfRange : Rejection::kMissingField, "args.period_s", c.period_s ? "0" : "",
+                 "set_period needs period_s from 1 to 3600"));
   }
   if (f.failed()) return f.take_error();
   return c;
@@ -456,7 +474,8 @@ Expected<CommandAck> decode_ack(std::string_view payload, const DecodeContext& c
   Fields f(j.value());
   CommandAck a;
   if (auto v = f.string("id", kMaxCommandIdLength)) {
-    if (!valid_command_id(*v)) f.fail(error(Rejection::kOutOfRange, "id", *v, "must be 1 to 64 characters of A-Z a-z 0-9 _ -"));
+    if (!valid_command_id(*v))
+      f.fail(error(Rejection::kOutOfRange, "id", *v, "must be 1 to 64 characters of A-Z a-z 0-9 _ -"));
     a.id = *v;
   }
   if (auto v = f.meter_id(ctx)) a.meter_id = *v;

@@ -35,20 +35,46 @@ std::string seed_payload(std::mt19937_64& rng) {
 }
 
 // Tokens that tend to break parsers and validators.
-const std::vector<std::string> kTokens = {
-    "NaN", "nan", "-inf", "Infinity", "1e999", "-1e999", "null", "true", "\"\"", "{}", "[]", "-0", "1e-400",
-    "18446744073709551616", "-9223372036854775809", "\"\\u0000\"", "\"\\ud800\"", "\xff\xfe", "\"m/1\"",
-    "1000.0001", "-0.0001", "{\"a\":", "]", "}", ",", ":", "\"", "\\", "9007199254740993", "1.5"};
+const std::vector<std::string> kTokens = {"NaN",
+                                          "nan",
+                                          "-inf",
+                                          "Infinity",
+                                          "1e999",
+                                          "-1e999",
+                                          "null",
+                                          "true",
+                                          "\"\"",
+                                          "{}",
+                                          "[]",
+                                          "-0",
+                                          "1e-400",
+                                          "18446744073709551616",
+                                          "-9223372036854775809",
+                                          "\"\\u0000\"",
+                                          "\"\\ud800\"",
+                                          "\xff\xfe",
+                                          "\"m/1\"",
+                                          "1000.0001",
+                                          "-0.0001",
+                                          "{\"a\":",
+                                          "]",
+                                          "}",
+                                          ",",
+                                          ":",
+                                          "\"",
+                                          "\\",
+                                          "9007199254740993",
+                                          "1.5"};
 
 std::string mutate(std::string s, std::mt19937_64& rng) {
   const int edits = 1 + static_cast<int>(rng() % 4);
   for (int i = 0; i < edits && !s.empty(); ++i) {
     const std::size_t pos = rng() % s.size();
     switch (rng() % 6) {
-      case 0: s[pos] = static_cast<char>(rng() % 256); break;                          // flip a byte
-      case 1: s.erase(pos, 1 + rng() % 8); break;                                      // delete
-      case 2: s.insert(pos, kTokens[rng() % kTokens.size()]); break;                   // insert a token
-      case 3: {                                                                         // replace a value
+      case 0: s[pos] = static_cast<char>(rng() % 256); break;         // flip a byte
+      case 1: s.erase(pos, 1 + rng() % 8); break;                     // delete
+      case 2: s.insert(pos, kTokens[rng() % kTokens.size()]); break;  // insert a token
+      case 3: {                                                       // replace a value
         const auto colon = s.find(':', pos);
         if (colon == std::string::npos) break;
         const auto end = s.find_first_of(",}", colon);
@@ -56,7 +82,7 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
         s.replace(colon + 1, end - colon - 1, kTokens[rng() % kTokens.size()]);
         break;
       }
-      case 4: s = s.substr(0, pos); break;                                             // truncate
+      case 4: s = s.substr(0, pos); break;  // truncate
       case 5: s.insert(pos, std::string(1 + rng() % 64, static_cast<char>('a' + rng() % 26))); break;
     }
   }

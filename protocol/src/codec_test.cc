@@ -232,13 +232,14 @@ TEST(CommandCodec, RoundTripsAndRequiresPeriodForSetPeriod) {
   auto d2 = decode_command(encode(off), ctx());
   ASSERT_TRUE(d2.ok()) << describe(d2.error());
   EXPECT_EQ(d2.value(), off);
-  auto bad = decode_command(R"({"id":"c1","meter":"m001","kind":"set_period","time_ms":)" + std::to_string(kNow) + "}",
-                            ctx());
+  auto bad =
+      decode_command(R"({"id":"c1","meter":"m001","kind":"set_period","time_ms":)" + std::to_string(kNow) + "}", ctx());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().field, "args.period_s");
-  auto too_long = decode_command(
-      R"({"id":"c1","meter":"m001","kind":"set_period","args":{"period_s":7200},"time_ms":)" + std::to_string(kNow) + "}",
-      ctx());
+  auto too_long =
+      decode_command(R"({"id":"c1","meter":"m001","kind":"set_period","args":{"period_s":7200},"time_ms":)" +
+                         std::to_string(kNow) + "}",
+                     ctx());
   ASSERT_FALSE(too_long.ok());
   EXPECT_EQ(rejection_of(too_long.error()), Rejection::kOutOfRange);
   EXPECT_EQ(too_long.error().field, "args.period_s");

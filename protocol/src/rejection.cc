@@ -48,7 +48,8 @@ const std::array<Rejection, kRejectionCount>& all_rejections() {
 }
 
 Error rejection_error(Rejection reason, std::string field, std::string value, std::string detail) {
-  return Error::invalid(std::move(field), std::move(value), std::move(detail)).because(std::string(rejection_name(reason)));
+  return Error::invalid(std::move(field), std::move(value), std::move(detail))
+      .because(std::string(rejection_name(reason)));
 }
 
 Rejection rejection_of(const Error& e) { return rejection_from_name(e.reason).value_or(Rejection::kMalformedJson); }

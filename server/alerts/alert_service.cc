@@ -137,9 +137,7 @@ struct AlertService::Impl {
 
   int64_t now() const { return options.now_ms(); }  // or_system_clock'ed by open()
 
-  void log_error(const std::string& what, const Error& st) {
-    spdlog::error("alerts: {}: {}", what, st.message);
-  }
+  void log_error(const std::string& what, const Error& st) { spdlog::error("alerts: {}: {}", what, st.message); }
 
   // Caller holds mutex.
   bool insert_action(int64_t alert_id, const AlertAction& a) {
@@ -156,9 +154,9 @@ struct AlertService::Impl {
 
   std::vector<Delivery> deliveries_locked(int64_t alert_id) {
     std::vector<Delivery> out;
-    static const std::string sql =
+    static const std::string kSql =
         std::string("SELECT ") + kDeliveryColumns + " FROM alert_deliveries WHERE alert_id=? ORDER BY id";
-    auto s = db->prepare(sql.c_str());
+    auto s = db->prepare(kSql.c_str());
     if (!s.ok()) return out;
     s->bind(1, alert_id);
     while (s->step() == SQLITE_ROW) out.push_back(delivery_from_row(*s));
@@ -175,8 +173,8 @@ struct AlertService::Impl {
   }
 
   std::optional<Alert> get_locked(int64_t id) {
-    static const std::string sql = std::string("SELECT ") + kAlertColumns + " FROM alerts WHERE id=?";
-    auto s = db->prepare(sql.c_str());
+    static const std::string kSql = std::string("SELECT ") + kAlertColumns + " FROM alerts WHERE id=?";
+    auto s = db->prepare(kSql.c_str());
     if (!s.ok()) return std::nullopt;
     s->bind(1, id);
     if (s->step() != SQLITE_ROW) return std::nullopt;
@@ -428,11 +426,11 @@ void AlertService::add_listener(AlertListener listener) {
 std::vector<Delivery> AlertService::due_deliveries(int64_t now_ms, std::size_t limit) {
   Impl& im = *impl_;
   std::vector<Delivery> out;
-  static const std::string sql = std::string("SELECT ") + kDeliveryColumns +
-                                 " FROM alert_deliveries WHERE state='pending' AND next_attempt_ms<=? "
-                                 "ORDER BY next_attempt_ms, id LIMIT ?";
+  static const std::string kSql = std::string("SELECT ") + kDeliveryColumns +
+                                  " FROM alert_deliveries WHERE state='pending' AND next_attempt_ms<=? "
+                                  "ORDER BY next_attempt_ms, id LIMIT ?";
   std::lock_guard lock(im.mutex);
-  auto s = im.db->prepare(sql.c_str());
+  auto s = im.db->prepare(kSql.c_str());
   if (!s.ok()) return out;
   s->bind(1, now_ms);
   s->bind(2, static_cast<int64_t>(limit));
@@ -456,8 +454,7 @@ bool AlertService::mark_delivered(int64_t delivery_id, int64_t t_ms) {
   return im.db->changes() == 1;
 }
 
-void AlertService::mark_failed(int64_t delivery_id, const std::string& error, int64_t next_attempt_ms,
-                               bool give_up) {
+void AlertService::mark_failed(int64_t delivery_id, const std::string& error, int64_t next_attempt_ms, bool give_up) {
   Impl& im = *impl_;
   std::lock_guard lock(im.mutex);
   auto s = im.db->prepare(

@@ -46,7 +46,8 @@ Expected<void> validate_alerts_config(const AlertsConfig& c) {
   if (c.max_attempts < 1 || c.max_attempts > 100) {
     return bad("alerts.max_attempts", number(c.max_attempts), "alerts.max_attempts must be 1..100");
   }
-  if (c.retry_base_s < 1) return bad("alerts.retry_base_s", number(c.retry_base_s), "alerts.retry_base_s must be at least 1");
+  if (c.retry_base_s < 1)
+    return bad("alerts.retry_base_s", number(c.retry_base_s), "alerts.retry_base_s must be at least 1");
   if (c.retry_max_s < c.retry_base_s) {
     return bad("alerts.retry_max_s", number(c.retry_max_s), "alerts.retry_max_s must be at least alerts.retry_base_s");
   }
@@ -86,7 +87,8 @@ Expected<void> validate_alerts_config(const AlertsConfig& c) {
         return bad(at + ".webhook_url", a.webhook_url, at + ".webhook_url: " + u.error().message);
       }
     }
-    if (!a.phone.empty() && c.sms.url.empty()) return bad(at + ".phone", a.phone, at + ".phone is set but alerts.sms.url is not");
+    if (!a.phone.empty() && c.sms.url.empty())
+      return bad(at + ".phone", a.phone, at + ".phone is set but alerts.sms.url is not");
   }
   return {};
 }

@@ -24,15 +24,9 @@ notify::Message make_message(const Alert& alert, const Delivery& delivery, const
     if (url.back() == '/') url.pop_back();
     url += "/alerts/" + std::to_string(alert.id);
   }
-  m.fields = {{"id", std::to_string(alert.id)},
-              {"kind", alert.kind},
-              {"meter", alert.meter_id},
-              {"transformer", alert.transformer_id},
-              {"area", alert.area},
-              {"score", score},
-              {"time", iso8601_utc(alert.raised_ms)},
-              {"url", url},
-              {"reader", delivery.recipient}};
+  m.fields = {{"id", std::to_string(alert.id)},       {"kind", alert.kind}, {"meter", alert.meter_id},
+              {"transformer", alert.transformer_id},  {"area", alert.area}, {"score", score},
+              {"time", iso8601_utc(alert.raised_ms)}, {"url", url},         {"reader", delivery.recipient}};
   return m;
 }
 
@@ -102,8 +96,8 @@ std::size_t DeliveryWorker::run_once() {
       spdlog::error("alert {}: UNDELIVERED via {} to {} ({}) after {} attempts: {}", d.alert_id, d.notifier,
                     d.recipient, d.address, attempts_done, error);
     } else {
-      spdlog::warn("alert {}: delivery via {} to {} failed (attempt {} of {}): {}", d.alert_id, d.notifier,
-                   d.recipient, attempts_done, options_.max_attempts, error);
+      spdlog::warn("alert {}: delivery via {} to {} failed (attempt {} of {}): {}", d.alert_id, d.notifier, d.recipient,
+                   attempts_done, options_.max_attempts, error);
     }
   }
   return handled;

@@ -97,8 +97,9 @@ TEST_F(DeliveryTest, WebhookAndSmsAreDeliveredOnceWithTheAlertAndTheFilledTempla
   EXPECT_EQ(body.at("area"), "north");
   EXPECT_EQ(body.at("evidence"), nlohmann::json::array({"neutral 4.1 A vs phase 0.2 A"}));
   EXPECT_EQ(gateway.requests()[0].body,
-            "text=" + notify::url_encode("neutral_mismatch m-001 north 0.93 2025-11-25T01:00:00Z https://wg.example/alerts/" +
-                                         std::to_string(id) + " for Asha") +
+            "text=" +
+                notify::url_encode("neutral_mismatch m-001 north 0.93 2025-11-25T01:00:00Z https://wg.example/alerts/" +
+                                   std::to_string(id) + " for Asha") +
                 "&to=%2B919800000001");
   const auto a = service->get(id);
   EXPECT_EQ(a->deliveries[0].attempts, 1);

@@ -8,8 +8,7 @@ namespace wattguard::alerts {
 double tamper_score(std::string_view kind) {
   // Bypass, earth return, a removed voltage link, reversal and magnets are deliberate acts; a cover
   // opening or a register reset very likely; a power-up after an outage is weak evidence on its own.
-  if (kind == "neutral_mismatch" || kind == "current_without_voltage" || kind == "reverse_flow" ||
-      kind == "magnetic")
+  if (kind == "neutral_mismatch" || kind == "current_without_voltage" || kind == "reverse_flow" || kind == "magnetic")
     return 1.0;
   if (kind == "register_rollback") return 0.9;
   if (kind == "cover_open") return 0.8;

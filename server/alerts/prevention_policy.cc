@@ -5,8 +5,8 @@
 
 namespace wattguard::alerts {
 
-PreventionPolicy::PreventionPolicy(AlertService& service, ingest::IngestService& ingest,
-                                   storage::ReadingStore& store, AlertsConfig config)
+PreventionPolicy::PreventionPolicy(AlertService& service, ingest::IngestService& ingest, storage::ReadingStore& store,
+                                   AlertsConfig config)
     : service_(service), ingest_(ingest), store_(store), config_(std::move(config)) {}
 
 PreventionPolicy::~PreventionPolicy() {
@@ -100,8 +100,7 @@ void PreventionPolicy::handle_ack(const storage::CommandRecord& c) {
         finish(p, "timed_out: no ack after " + std::to_string(p.attempt) + " attempts (last command " + c.id + ")");
       }
       return;
-    default:
-      return;  // pending / sent: wait for the outcome
+    default: return;  // pending / sent: wait for the outcome
   }
 }
 

@@ -11,20 +11,20 @@
 
 #include "wattguard/alerts/alert_json.h"
 #include "wattguard/alerts/ingest_alerts.h"
-#include "wattguard/ingest/provisioning.h"
 #include "wattguard/broker/broker_process.h"
-#include "wattguard/test_support/temp_dir.h"
-#include "wattguard/test_support/test_client.h"
-#include "wattguard/storage/sqlite_store.h"
+#include "wattguard/ingest/provisioning.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
+#include "wattguard/storage/sqlite_store.h"
+#include "wattguard/test_support/temp_dir.h"
+#include "wattguard/test_support/test_client.h"
 
 namespace wattguard::alerts {
 namespace {
 
 namespace fs = std::filesystem;
-using test_support::TestClient;
 using protocol::TopicKind;
+using test_support::TestClient;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -83,8 +83,7 @@ class PolicyTest : public ::testing::Test {
 
     config_.disconnect_attempts = 2;
     config_.disconnect_timeout_s = 1;
-    config_.areas = {{"north", "Asha", "", "", {"neutral_mismatch", "energy_balance"}},
-                     {"south", "Ravi", "", "", {}}};
+    config_.areas = {{"north", "Asha", "", "", {"neutral_mismatch", "energy_balance"}}, {"south", "Ravi", "", "", {}}};
     bridge_ = std::make_unique<IngestAlerts>(*alerts_, *store_, true);
     policy_ = std::make_unique<PreventionPolicy>(*alerts_, *ingest_, *store_, config_);
     ingest_->add_observer(bridge_.get());
@@ -215,7 +214,7 @@ TEST_F(PolicyTest, KindsNotInTheAreaPolicyDoNotDisconnect) {
   auto& m1 = meter("m1", true);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   send_event(m3, "m3", protocol::EventKind::kNeutralMismatch, protocol::EventEdge::kOnset);  // south: no policy
-  send_event(m1, "m1", protocol::EventKind::kCoverOpen, protocol::EventEdge::kOnset);         // not in north's list
+  send_event(m1, "m1", protocol::EventKind::kCoverOpen, protocol::EventEdge::kOnset);        // not in north's list
   ASSERT_TRUE(wait_until([&] { return alert_of("m3", "neutral_mismatch") && alert_of("m1", "cover_open"); }));
   bridge_->drain();
   policy_->drain();

@@ -75,7 +75,8 @@ HttpResponse AccountRoutes::user_response(int status, const User& user) {
   return json_response(status, json{{"user", user_json(user, context_.meters_of(user.name))}});
 }
 
-std::optional<HttpResponse> AccountRoutes::release_meters(const std::string& user, const std::vector<std::string>& keep) {
+std::optional<HttpResponse> AccountRoutes::release_meters(const std::string& user,
+                                                          const std::vector<std::string>& keep) {
   MeterDirectory& directory = context_.directory();
   directory.invalidate();
   const auto snap = directory.get(context_.now_ms());

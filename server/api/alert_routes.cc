@@ -132,7 +132,8 @@ HttpResponse AlertRoutes::audit_log(const RequestTarget& target, const Caller& c
   if (!limit.ok()) return bad_param(limit.error());
   const std::string* meter = target.param("meter");
   const auto entries = deps_.store->audit(meter ? *meter : std::string(), static_cast<std::size_t>(*limit));
-  if (!entries.ok()) return error_response(500, "storage_error", "", "the database could not answer; see the server log");
+  if (!entries.ok())
+    return error_response(500, "storage_error", "", "the database could not answer; see the server log");
   json list = json::array();
   for (const auto& e : *entries) {
     list.push_back({{"id", e.id},

@@ -10,9 +10,9 @@
 
 #include "wattguard/alerts/alert_service.h"
 #include "wattguard/api/api_handler.h"
-#include "wattguard/base/clock.h"
 #include "wattguard/api/http_message.h"
 #include "wattguard/api/request_target.h"
+#include "wattguard/base/clock.h"
 #include "wattguard/storage/reading_store.h"
 
 namespace wattguard::api {

@@ -4,15 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "server/api/api_test_fixture.h"
 #include "wattguard/notify/http_client.h"
-#include "wattguard/test_support/test_receiver.h"
 #include "wattguard/storage/sqlite_store.h"
+#include "wattguard/test_support/test_receiver.h"
 
 namespace wattguard::api {
 namespace {
@@ -160,7 +159,8 @@ TEST_F(AlertRoutesTest, AcknowledgeAndCloseNeedAnOperatorAndAreAudited) {
 }
 
 TEST_F(AlertRoutesTest, CommandsSentThroughTheApiAreInTheAuditLogWithTheirReason) {
-  const auto sent = with_token(admin_token_, "POST", "/api/v1/meters/m1/commands", R"({"kind": "relay_on", "reason": "bill paid"})");
+  const auto sent =
+      with_token(admin_token_, "POST", "/api/v1/meters/m1/commands", R"({"kind": "relay_on", "reason": "bill paid"})");
   ASSERT_EQ(sent.status, 202) << sent.body;
   const auto audit = with_token(admin_token_, "GET", "/api/v1/audit?meter=m1&limit=10");
   ASSERT_EQ(audit.status, 200) << audit.body;

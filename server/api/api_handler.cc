@@ -66,21 +66,18 @@ struct ApiHandler::Impl {
     const ApiDeps& d = context.deps();
     if (d.grid != nullptr) {
       router.add_fallback([grid = d.grid](const HttpRequest& req, const RequestTarget& target,
-                                          const std::vector<std::string>& seg, const Caller& caller) {
-        return grid->handle(req, target, seg, caller);
-      });
+                                          const std::vector<std::string>& seg,
+                                          const Caller& caller) { return grid->handle(req, target, seg, caller); });
     }
     if (d.alerts != nullptr) {
-      router.add_fallback([alerts = d.alerts](const HttpRequest& req, const RequestTarget& target,
-                                              const std::vector<std::string>& seg, const Caller& caller) {
-        return alerts->handle(req, target, seg, caller);
-      });
+      router.add_fallback(
+          [alerts = d.alerts](const HttpRequest& req, const RequestTarget& target, const std::vector<std::string>& seg,
+                              const Caller& caller) { return alerts->handle(req, target, seg, caller); });
     }
     if (d.extra_route) {
       router.add_fallback([extra = d.extra_route](const HttpRequest& req, const RequestTarget& target,
-                                                  const std::vector<std::string>&, const Caller& caller) {
-        return extra(req, target, caller);
-      });
+                                                  const std::vector<std::string>&,
+                                                  const Caller& caller) { return extra(req, target, caller); });
     }
   }
 

@@ -16,8 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kNowMs = 1714557600000;        // 2024-05-01T10:00:00Z
-constexpr int64_t kMidnightMs = 1714521600000;   // 2024-05-01T00:00:00Z
+constexpr int64_t kNowMs = 1714557600000;       // 2024-05-01T10:00:00Z
+constexpr int64_t kMidnightMs = 1714521600000;  // 2024-05-01T00:00:00Z
 
 protocol::Reading reading(const std::string& meter, uint64_t seq, int64_t time_ms, double import_wh, double p_w) {
   protocol::Reading r;
@@ -59,8 +59,10 @@ class ApiHandlerTest : public ApiFixture {
     ASSERT_TRUE(appended.ok()) << appended.error().message;
     ASSERT_EQ(appended->stored, rs.size());
 
-    for (const auto& [name, role] : std::vector<std::pair<std::string, Role>>{
-             {"root", Role::kAdmin}, {"olga", Role::kOperator}, {"carol", Role::kConsumer}, {"dave", Role::kConsumer}}) {
+    for (const auto& [name, role] : std::vector<std::pair<std::string, Role>>{{"root", Role::kAdmin},
+                                                                              {"olga", Role::kOperator},
+                                                                              {"carol", Role::kConsumer},
+                                                                              {"dave", Role::kConsumer}}) {
       ASSERT_TRUE(auth_->add_user(name, role, name + "-password", PasswordCost::kMin, kNowMs / 1000).ok());
     }
     std::ofstream(dir_.file("index.html")) << "<!doctype html>wattguard";
@@ -136,11 +138,11 @@ TEST_F(ApiHandlerTest, SignInSetsStrictHttpOnlyCookieAndSessionWorks) {
 
 TEST_F(ApiHandlerTest, CookieIsSecureForNonLoopbackHostOrBehindTls) {
   const auto r = request("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})",
-                      {{"host", "meters.example.org"}});
+                         {{"host", "meters.example.org"}});
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.header("set-cookie")->find("; Secure"), std::string::npos);
   const auto r2 = request("POST", "/api/v1/session", R"({"name":"carol","password":"carol-password"})",
-                       {{"x-forwarded-proto", "https"}});
+                          {{"x-forwarded-proto", "https"}});
   EXPECT_NE(r2.header("set-cookie")->find("; Secure"), std::string::npos);
 }
 
@@ -160,7 +162,8 @@ TEST_F(ApiHandlerTest, SessionExpiresAndLogoutEndsIt) {
 
 TEST_F(ApiHandlerTest, WrongPasswordAndUnknownUserGetTheSameRefusal) {
   // From two addresses, so the per-address count does not make the second answer differ.
-  const auto wrong = request("POST", "/api/v1/session", R"({"name":"carol","password":"not-it-at-all"})", {}, "10.0.0.1");
+  const auto wrong =
+      request("POST", "/api/v1/session", R"({"name":"carol","password":"not-it-at-all"})", {}, "10.0.0.1");
   const auto unknown =
       request("POST", "/api/v1/session", R"({"name":"nobody","password":"not-it-at-all"})", {}, "10.0.0.2");
   expect_error(wrong, 401, "bad_credentials");
@@ -205,10 +208,11 @@ TEST_F(ApiHandlerTest, SignInBodyErrorsNameTheField) {
 TEST_F(ApiHandlerTest, CrossOriginCookieRequestsThatChangeThingsAreRefused) {
   const std::string s = sign_in("olga");
   const auto r = request("POST", "/api/v1/meters/m1/commands", R"({"kind":"ping"})",
-                      {{"cookie", s}, {"origin", "https://evil.example"}});
+                         {{"cookie", s}, {"origin", "https://evil.example"}});
   expect_error(r, 403, "forbidden");
   // A token is not sent by browsers on their own, so no origin check applies to it.
-  const auto t = request("GET", "/api/v1/meters", "", {{"authorization", "Bearer " + read_token_}, {"origin", "x://y"}});
+  const auto t =
+      request("GET", "/api/v1/meters", "", {{"authorization", "Bearer " + read_token_}, {"origin", "x://y"}});
   EXPECT_EQ(t.status, 200);
 }
 
@@ -304,7 +308,7 @@ TEST_F(ApiHandlerTest, ConsumerSeesOnlyOwnMeters) {
 
 TEST_F(ApiHandlerTest, ReadingsAggregatedToTheStep) {
   const auto r = with_token(read_token_, "GET",
-                          "/api/v1/meters/m1/readings?from=2024-05-01T09:50:00Z&to=2024-05-01T10:00:05Z&step=1m");
+                            "/api/v1/meters/m1/readings?from=2024-05-01T09:50:00Z&to=2024-05-01T10:00:05Z&step=1m");
   ASSERT_EQ(r.status, 200) << r.body;
   const json b = body(r);
   EXPECT_EQ(b["step_ms"], 60000);
@@ -323,8 +327,8 @@ TEST_F(ApiHandlerTest, ReadingsAcceptUnixSecondsAndRawSteps) {
   // 09:59:05 to 10:00:00 inclusive: 12 readings, one per 5 s bucket.
   const int64_t to_s = kNowMs / 1000 + 1;
   const auto r = with_token(read_token_, "GET",
-                          "/api/v1/meters/m1/readings?from=" + std::to_string(to_s - 56) + "&to=" + std::to_string(to_s) +
-                              "&step=5");
+                            "/api/v1/meters/m1/readings?from=" + std::to_string(to_s - 56) +
+                                "&to=" + std::to_string(to_s) + "&step=5");
   ASSERT_EQ(r.status, 200) << r.body;
   const json b = body(r);
   EXPECT_EQ(b["source"], "raw");
@@ -415,18 +419,19 @@ TEST_F(ApiHandlerTest, OperatorCommandIsStoredAndCanBeLookedUp) {
 
 TEST_F(ApiHandlerTest, AdminManagesUsersAndTheirMeters) {
   auto r = with_token(admin_token_, "POST", "/api/v1/users",
-                    R"({"name":"erin","role":"consumer","password":"erin-password","meters":["m3"]})");
+                      R"({"name":"erin","role":"consumer","password":"erin-password","meters":["m3"]})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(body(r)["user"]["meters"], json::array({"m3"}));
   expect_error(with_token(admin_token_, "POST", "/api/v1/users",
-                        R"({"name":"ERIN","role":"consumer","password":"erin-password"})"),
+                          R"({"name":"ERIN","role":"consumer","password":"erin-password"})"),
                409, "user_exists", "name");
-  expect_error(with_token(admin_token_, "POST", "/api/v1/users", R"({"name":"x1","role":"king","password":"pw-123456"})"),
+  expect_error(with_token(admin_token_, "POST", "/api/v1/users",
+                          R"({"name":"x1","role":"king","password":"pw-123456"})"),
                400, "bad_parameter", "role");
   expect_error(with_token(admin_token_, "POST", "/api/v1/users", R"({"name":"x1","role":"admin","password":"short"})"),
                400, "bad_parameter", "password");
   expect_error(with_token(admin_token_, "POST", "/api/v1/users",
-                        R"({"name":"x1","role":"consumer","password":"pw-123456","meters":["nope"]})"),
+                          R"({"name":"x1","role":"consumer","password":"pw-123456","meters":["nope"]})"),
                400, "bad_parameter", "meters");
 
   const std::string erin = sign_in("erin");
@@ -467,7 +472,8 @@ TEST_F(ApiHandlerTest, AdminCreatesAndRevokesTokens) {
   EXPECT_EQ(list.dump().find(token), std::string::npos);  // never shown again
   EXPECT_EQ(with_token(admin_token_, "DELETE", "/api/v1/tokens/" + std::to_string(id)).status, 204);
   expect_error(with_token(token, "GET", "/api/v1/meters"), 401, "unauthorized");
-  expect_error(with_token(admin_token_, "POST", "/api/v1/tokens", R"({"scope":"root"})"), 400, "bad_parameter", "scope");
+  expect_error(with_token(admin_token_, "POST", "/api/v1/tokens", R"({"scope":"root"})"), 400, "bad_parameter",
+               "scope");
   expect_error(with_token(admin_token_, "DELETE", "/api/v1/tokens/abc"), 400, "bad_parameter", "id");
 }
 

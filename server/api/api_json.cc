@@ -16,12 +16,18 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 }  // namespace
 
 json reading_json(const protocol::Reading& r) {
-  return json{{"meter_id", r.meter_id},       {"seq", r.seq},
-              {"time_ms", r.time_ms},         {"vrms", number(r.vrms)},
-              {"irms", number(r.irms)},       {"p_w", number(r.p_w)},
-              {"s_va", number(r.s_va)},       {"q_var", number(r.q_var)},
-              {"pf", number(r.pf)},           {"freq_hz", number(r.freq_hz)},
-              {"e_import_wh", number(r.e_import_wh)}, {"e_export_wh", number(r.e_export_wh)},
+  return json{{"meter_id", r.meter_id},
+              {"seq", r.seq},
+              {"time_ms", r.time_ms},
+              {"vrms", number(r.vrms)},
+              {"irms", number(r.irms)},
+              {"p_w", number(r.p_w)},
+              {"s_va", number(r.s_va)},
+              {"q_var", number(r.q_var)},
+              {"pf", number(r.pf)},
+              {"freq_hz", number(r.freq_hz)},
+              {"e_import_wh", number(r.e_import_wh)},
+              {"e_export_wh", number(r.e_export_wh)},
               {"flags", r.flags}};
 }
 

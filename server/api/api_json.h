@@ -3,14 +3,13 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
 #include "wattguard/api/auth_store.h"
 #include "wattguard/ingest/meter_live.h"
-#include "wattguard/storage/store_types.h"
 #include "wattguard/protocol/messages.h"
+#include "wattguard/storage/store_types.h"
 
 namespace wattguard::api {
 

@@ -27,8 +27,9 @@ struct RouteRequest {
 using RouteHandler = std::function<HttpResponse(const RouteRequest&)>;
 
 // A group that decides its own paths: the answer, or nullopt when the path is not its.
-using FallbackRoutes = std::function<std::optional<HttpResponse>(
-    const HttpRequest&, const RequestTarget&, const std::vector<std::string>& segments, const Caller&)>;
+using FallbackRoutes =
+    std::function<std::optional<HttpResponse>(const HttpRequest&, const RequestTarget&,
+                                              const std::vector<std::string>& segments, const Caller&)>;
 
 class ApiRouter {
  public:

@@ -16,9 +16,9 @@
 #include "wattguard/api/api_handler.h"
 #include "wattguard/api/auth_store.h"
 #include "wattguard/api/live_hub.h"
-#include "wattguard/test_support/temp_dir.h"
 #include "wattguard/ingest/ingest_service.h"
 #include "wattguard/storage/sqlite_store.h"
+#include "wattguard/test_support/temp_dir.h"
 
 namespace wattguard::api {
 using test_support::TempDir;
@@ -90,8 +90,8 @@ class ApiFixture : public ::testing::Test {
   }
   // Signs in with the password "<name>-password" and returns "wg_session=..." for the Cookie header.
   std::string sign_in(const std::string& name) {
-    const auto r = request("POST", "/api/v1/session",
-                           nlohmann::json{{"name", name}, {"password", name + "-password"}}.dump());
+    const auto r =
+        request("POST", "/api/v1/session", nlohmann::json{{"name", name}, {"password", name + "-password"}}.dump());
     EXPECT_EQ(r.status, 200) << r.body;
     const std::string* set = r.header("set-cookie");
     return set ? set->substr(0, set->find(';')) : "";

@@ -46,7 +46,9 @@ Stmt prepared(Db& db, const char* sql) {
 // Primary result code: the connection reports extended codes (SQLITE_CONSTRAINT_UNIQUE...).
 int primary_code(int rc) { return rc & 0xff; }
 
-AuthOutcome database_error(const Db& db, int rc) { return AuthOutcome{db.error_from(rc, "database error").message, ""}; }
+AuthOutcome database_error(const Db& db, int rc) {
+  return AuthOutcome{db.error_from(rc, "database error").message, ""};
+}
 
 User user_from_row(const Stmt& s) {
   User u;
@@ -202,8 +204,7 @@ int64_t AuthStore::user_count() {
   return s.step() == SQLITE_ROW ? s.int64(0) : 0;
 }
 
-std::optional<User> AuthStore::check_password(const std::string& name, std::string_view password,
-                                              PasswordCost cost) {
+std::optional<User> AuthStore::check_password(const std::string& name, std::string_view password, PasswordCost cost) {
   std::string stored;
   std::optional<User> user;
   {

@@ -18,7 +18,6 @@ using nlohmann::json;
 
 constexpr size_t kTopSuspects = 3;
 
-
 HttpResponse transformer_not_found(const std::string& id) {
   return error_response(404, "transformer_not_found", "id", "no transformer '" + id + "'");
 }
@@ -92,8 +91,8 @@ json analysis_json(const std::optional<grid::TransformerStatus>& st, bool full, 
 }
 
 json transformer_json(const grid::Transformer& t, bool members) {
-  json j = {{"id", t.id}, {"name", t.name}, {"area", t.area}, {"check_meter", t.check_meter},
-            {"created_ms", t.created_ms}};
+  json j = {
+      {"id", t.id}, {"name", t.name}, {"area", t.area}, {"check_meter", t.check_meter}, {"created_ms", t.created_ms}};
   if (members) {
     j["consumers"] = t.consumers;
   } else {
@@ -258,7 +257,8 @@ HttpResponse GridRoutes::add(const HttpRequest& req, const Caller& caller) {
     return error_response(409, "transformer_exists", "id", "transformer '" + t.id + "' exists");
   }
   if (auto s = deps_.grid->add(t, deps_.now_ms()); !s.ok()) {
-    if (s.error().code == ErrorCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.error().message);
+    if (s.error().code == ErrorCode::kAlreadyExists)
+      return error_response(409, "meter_assigned", "consumers", s.error().message);
     return grid_storage_error(s.error());
   }
   audit(caller, "transformer.add", t.id, std::to_string(t.consumers.size()) + " consumers, check " + t.check_meter);
@@ -304,7 +304,8 @@ HttpResponse GridRoutes::set_members(const HttpRequest& req, const std::string& 
     return bad_param(checked.error().field, grid::describe_error(checked.error()));
   }
   if (auto s = deps_.grid->set_members(id, t.check_meter, t.consumers, name, area); !s.ok()) {
-    if (s.error().code == ErrorCode::kAlreadyExists) return error_response(409, "meter_assigned", "consumers", s.error().message);
+    if (s.error().code == ErrorCode::kAlreadyExists)
+      return error_response(409, "meter_assigned", "consumers", s.error().message);
     if (s.error().code == ErrorCode::kNotFound) return transformer_not_found(id);
     return grid_storage_error(s.error());
   }

@@ -23,7 +23,8 @@ class GridRoutesTest : public ApiFixture {
   void SetUp() override {
     open_stores(kNowMs);
     ASSERT_FALSE(HasFatalFailure());
-    for (const char* m : {"chk1", "chk2", "m1", "m2", "m3"}) ASSERT_TRUE(store_->add_meter({m, "", "north", "", 0}).ok());
+    for (const char* m : {"chk1", "chk2", "m1", "m2", "m3"})
+      ASSERT_TRUE(store_->add_meter({m, "", "north", "", 0}).ok());
     ASSERT_TRUE(store_->add_meter({"own", "", "north", "carol", 0}).ok());
     ASSERT_TRUE(auth_->add_user("carol", Role::kConsumer, "carol-password", PasswordCost::kMin, kNowMs / 1000).ok());
     auto opened = grid::GridStore::open(database_path());
@@ -32,9 +33,11 @@ class GridRoutesTest : public ApiFixture {
     grid::TheftOptions options;
     options.calibration_days = 1;
     options.history_days = 2;
-    analysis_ = std::make_unique<grid::TheftAnalysisService>(options, *store_, *grid_, grid::AlertSink{
-        [](const alerts::NewAlert&) { return int64_t{1}; }, [](const std::string&, int64_t) {}});
-    routes_ = std::make_unique<GridRoutes>(GridRoutesDeps{grid_.get(), analysis_.get(), store_.get(), [] { return kNowMs; }});
+    analysis_ = std::make_unique<grid::TheftAnalysisService>(
+        options, *store_, *grid_,
+        grid::AlertSink{[](const alerts::NewAlert&) { return int64_t{1}; }, [](const std::string&, int64_t) {}});
+    routes_ =
+        std::make_unique<GridRoutes>(GridRoutesDeps{grid_.get(), analysis_.get(), store_.get(), [] { return kNowMs; }});
     ApiDeps deps;
     deps.grid = routes_.get();
     start_api(std::move(deps), [] { return kNowMs; });
@@ -45,7 +48,8 @@ class GridRoutesTest : public ApiFixture {
   std::unique_ptr<GridRoutes> routes_;
 };
 
-const char* kTopology = "transformer,meter,role\nT1,chk1,check\nT1,m1,consumer\nT1,m2,consumer\nT2,chk2,check\nT2,m3,consumer\n";
+const char* kTopology =
+    "transformer,meter,role\nT1,chk1,check\nT1,m1,consumer\nT1,m2,consumer\nT2,chk2,check\nT2,m3,consumer\n";
 
 TEST_F(GridRoutesTest, RolesConsumersAreRefusedReadersReadAdminsWrite) {
   // A consumer signed in with a session gets 403 on every grid route.
@@ -69,7 +73,8 @@ TEST_F(GridRoutesTest, TopologyImportIsAtomicAndErrorsNameTheRow) {
   EXPECT_EQ(body(r)["consumers"], 3);
 
   // Unknown meter on line 4: 400 naming the line; the stored topology is unchanged.
-  r = with_token(admin_token_, "PUT", "/api/v1/topology", "transformer,meter,role\nT5,chk1,check\nT5,m1,consumer\nT5,ghost,consumer\n");
+  r = with_token(admin_token_, "PUT", "/api/v1/topology",
+                 "transformer,meter,role\nT5,chk1,check\nT5,m1,consumer\nT5,ghost,consumer\n");
   ASSERT_EQ(r.status, 400) << r.body;
   const json e = body(r)["error"];
   EXPECT_EQ(e["code"], "bad_parameter");
@@ -85,8 +90,9 @@ TEST_F(GridRoutesTest, TopologyImportIsAtomicAndErrorsNameTheRow) {
   EXPECT_TRUE(list["transformers"][0]["analysis"].is_null());
 
   // JSON with names and areas replaces it.
-  r = with_token(admin_token_, "PUT", "/api/v1/topology",
-           R"({"transformers": [{"id": "T9", "name": "Elm", "area": "east", "check_meter": "chk1", "consumers": ["m1"]}]})");
+  r = with_token(
+      admin_token_, "PUT", "/api/v1/topology",
+      R"({"transformers": [{"id": "T9", "name": "Elm", "area": "east", "check_meter": "chk1", "consumers": ["m1"]}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   const json topo = body(with_token(read_token_, "GET", "/api/v1/topology"));
   ASSERT_EQ(topo["transformers"].size(), 1u);
@@ -99,20 +105,25 @@ TEST_F(GridRoutesTest, TopologyImportIsAtomicAndErrorsNameTheRow) {
 }
 
 TEST_F(GridRoutesTest, TransformerEdits) {
-  auto r = with_token(admin_token_, "POST", "/api/v1/transformers",
-                R"({"id": "T1", "name": "One", "area": "north", "check_meter": "chk1", "consumers": ["m1", "m2"]})");
+  auto r =
+      with_token(admin_token_, "POST", "/api/v1/transformers",
+                 R"({"id": "T1", "name": "One", "area": "north", "check_meter": "chk1", "consumers": ["m1", "m2"]})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(*r.header("location"), "/api/v1/transformers/T1");
-  EXPECT_EQ(with_token(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T1", "check_meter": "chk2"})").status, 409);
-  r = with_token(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T2", "check_meter": "chk2", "consumers": ["m2"]})");
+  EXPECT_EQ(with_token(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T1", "check_meter": "chk2"})").status,
+            409);
+  r = with_token(admin_token_, "POST", "/api/v1/transformers",
+                 R"({"id": "T2", "check_meter": "chk2", "consumers": ["m2"]})");
   EXPECT_EQ(r.status, 409) << r.body;
   EXPECT_EQ(body(r)["error"]["code"], "meter_assigned");
-  r = with_token(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T2", "check_meter": "chk2", "consumers": ["m3", "zz"]})");
+  r = with_token(admin_token_, "POST", "/api/v1/transformers",
+                 R"({"id": "T2", "check_meter": "chk2", "consumers": ["m3", "zz"]})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["field"], "consumers[1]");
   EXPECT_EQ(with_token(admin_token_, "POST", "/api/v1/transformers", R"({"id": "T2"})").status, 400);
 
-  r = with_token(admin_token_, "PUT", "/api/v1/transformers/T1/members", R"({"consumers": ["m1", "m3"], "name": "Uno"})");
+  r = with_token(admin_token_, "PUT", "/api/v1/transformers/T1/members",
+                 R"({"consumers": ["m1", "m3"], "name": "Uno"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["transformer"]["consumers"], json::array({"m1", "m3"}));
   EXPECT_EQ(body(r)["transformer"]["name"], "Uno");

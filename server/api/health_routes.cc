@@ -33,15 +33,18 @@ HttpResponse HealthRoutes::health(const Caller& caller) {
         {"late", h.readings_late},
         {"pending", h.pending_readings}}},
       {"rejected", {{"total", h.rejected_total}, {"by_reason", std::move(rejected)}}},
-      {"meters", {{"known", h.meters_known}, {"online", h.meters_online}, {"stale", h.meters_stale}, {"offline", h.meters_offline}}},
+      {"meters",
+       {{"known", h.meters_known},
+        {"online", h.meters_online},
+        {"stale", h.meters_stale},
+        {"offline", h.meters_offline}}},
       {"events_stored", h.events_stored},
       {"statuses_received", h.statuses_received},
-      {"commands", {{"sent", h.commands_sent}, {"acks_received", h.acks_received}, {"timed_out", h.commands_timed_out}}},
+      {"commands",
+       {{"sent", h.commands_sent}, {"acks_received", h.acks_received}, {"timed_out", h.commands_timed_out}}},
       {"storage", {{"batches_written", h.batches_written}, {"errors", h.store_errors}}},
       {"live",
-       {{"clients", live.clients},
-        {"messages_published", live.published},
-        {"dropped_clients", live.dropped_clients}}},
+       {{"clients", live.clients}, {"messages_published", live.published}, {"dropped_clients", live.dropped_clients}}},
   };
   if (deps.open_connections) body["http"] = {{"open_connections", deps.open_connections()}};
   return json_response(200, body);

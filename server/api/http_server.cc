@@ -2,9 +2,9 @@
 // of the server that includes Beast (it is slow to compile); everything else sees plain values.
 #include "wattguard/api/http_server.h"
 
-#include <algorithm>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -201,7 +201,7 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
   std::optional<LiveHub::MeterSet> meters_;
   uint64_t subscription_ = 0;
   beast::flat_buffer read_buffer_;
-  std::string frame_;    // the frame being written (strand only)
+  std::string frame_;     // the frame being written (strand only)
   bool writing_ = false;  // strand only
 
   std::mutex mutex_;  // guards the fields below, shared with offer()
@@ -223,7 +223,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         remote_(std::move(remote)) {}
 
   void run() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::wait_for_request, shared_from_this()));
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&HttpSession::wait_for_request, shared_from_this()));
   }
 
  private:
@@ -234,8 +235,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       read_request();
       return;
     }
-    stream_.expires_after(std::chrono::seconds(first_request_ ? shared_.options.request_timeout_s
-                                                              : shared_.options.idle_timeout_s));
+    stream_.expires_after(
+        std::chrono::seconds(first_request_ ? shared_.options.request_timeout_s : shared_.options.idle_timeout_s));
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       if (ec) {
         if (!is_normal_end(ec)) spdlog::debug("http: read failed: {}", ec.message());
@@ -280,8 +281,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
-      send(error_response(413, "body_too_large", "", "request body over " + std::to_string(body_limit_) + " bytes"),
-           11, false, false);
+      send(error_response(413, "body_too_large", "", "request body over " + std::to_string(body_limit_) + " bytes"), 11,
+           false, false);
       return;
     }
     if (ec == http::error::header_limit) {
@@ -292,8 +293,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if (ec) {
       if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
-          ec != http::error::end_of_stream &&
-          ec != http::error::partial_message) {
+          ec != http::error::end_of_stream && ec != http::error::partial_message) {
         send(error_response(400, "bad_request", "", "malformed HTTP request"), 11, false, false);
         return;
       }
@@ -421,7 +421,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
       Error error = Error::unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
-                                      std::to_string(endpoint.port()) + ": " + ec.message());
+                                       std::to_string(endpoint.port()) + ": " + ec.message());
       error.field = "http.port";
       return error;
     }

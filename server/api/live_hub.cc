@@ -50,9 +50,7 @@ void LiveHub::publish(std::string_view meter_id, const std::shared_ptr<const std
         ++dropped_;
         it = subscribers_.erase(it);
         break;
-      case OfferResult::kClosed:
-        it = subscribers_.erase(it);
-        break;
+      case OfferResult::kClosed: it = subscribers_.erase(it); break;
     }
   }
 }

@@ -55,7 +55,7 @@ void MeterRoutes::add_to(ApiRouter& router) {
 }
 
 MeterRoutes::MeterRow MeterRoutes::meter_row(const storage::MeterInfo& info, const ingest::MeterLive* live,
-                                           int64_t now_ms) {
+                                             int64_t now_ms) {
   MeterRow row;
   row.info = &info;
   row.live = live;
@@ -110,7 +110,8 @@ json MeterRoutes::meter_json(const MeterRow& row, bool fleet_fields) const {
       json slim = json::object();
       slim["time_ms"] = r.time_ms;
       slim["flags"] = r.flags;
-      for (const auto& [key, value] : {std::pair{"vrms", r.vrms}, std::pair{"p_w", r.p_w}, std::pair{"e_import_wh", r.e_import_wh}}) {
+      for (const auto& [key, value] :
+           {std::pair{"vrms", r.vrms}, std::pair{"p_w", r.p_w}, std::pair{"e_import_wh", r.e_import_wh}}) {
         slim[key] = std::isfinite(value) ? json(round_to_step(value, 0.1)) : json(nullptr);
       }
       j["last_reading"] = std::move(slim);
@@ -172,10 +173,9 @@ HttpResponse MeterRoutes::list_meters(const Caller& caller, const RequestTarget&
   const auto consider = [&](const storage::MeterInfo& info) {
     if (area != nullptr && info.area != *area) return;
     if (!q.empty()) {
-      const bool hit = ascii_lower(info.id).find(q) != std::string::npos ||
-                       ascii_lower(info.name).find(q) != std::string::npos ||
-                       ascii_lower(info.area).find(q) != std::string::npos ||
-                       ascii_lower(info.owner).find(q) != std::string::npos;
+      const bool hit =
+          ascii_lower(info.id).find(q) != std::string::npos || ascii_lower(info.name).find(q) != std::string::npos ||
+          ascii_lower(info.area).find(q) != std::string::npos || ascii_lower(info.owner).find(q) != std::string::npos;
       if (!hit) return;
     }
     const auto it = live.find(info.id);
@@ -223,11 +223,9 @@ HttpResponse MeterRoutes::list_meters(const Caller& caller, const RequestTarget&
        ++i) {
     meters.push_back(meter_json(rows[i], fleet_fields));
   }
-  return json_response(200, json{{"now_ms", now},
-                                 {"total", total},
-                                 {"offset", offset},
-                                 {"limit", limit},
-                                 {"meters", std::move(meters)}});
+  return json_response(
+      200,
+      json{{"now_ms", now}, {"total", total}, {"offset", offset}, {"limit", limit}, {"meters", std::move(meters)}});
 }
 
 HttpResponse MeterRoutes::get_meter(const Caller& caller, const std::string& id) {
@@ -256,13 +254,14 @@ HttpResponse MeterRoutes::meter_readings(const Caller& caller, const std::string
   if (const std::string* s = target.param("step")) {
     const auto step_s = parse_step_value(*s);
     if (!step_s) {
-      return bad_param("step", "step = '" + *s + "': expected seconds or a duration like 30s, 15m, 1h, 1d (at most 366d)");
+      return bad_param("step",
+                       "step = '" + *s + "': expected seconds or a duration like 30s, 15m, 1h, 1d (at most 366d)");
     }
     step_ms = *step_s * 1000;
   } else {
     // No step: the smallest "round" step giving at most 1,000 points.
-    static constexpr int64_t kSteps_s[] = {1,    5,     10,    15,    30,    60,    120,    300,   600,
-                                           900,  1800,  3600,  7200,  10800, 21600, 43200, 86400, 604800};
+    static constexpr int64_t kSteps_s[] = {1,   5,    10,   15,   30,    60,    120,   300,   600,
+                                           900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800};
     const int64_t span_s = (to_ms - from_ms + 999) / 1000;
     step_ms = kSteps_s[std::size(kSteps_s) - 1] * 1000;
     for (int64_t s : kSteps_s) {

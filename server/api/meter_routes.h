@@ -3,11 +3,10 @@
 // "Commands"). Consumers see only their own meters (404 for others). Thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "server/api/api_context.h"
 #include "server/api/api_router.h"

@@ -35,9 +35,9 @@ std::optional<int> read_digits(std::string_view s, std::size_t& pos, std::size_t
 int64_t days_from_civil(int64_t y, int m, int d) {
   y -= m <= 2 ? 1 : 0;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;                               // [0, 399]
+  const int64_t yoe = y - era * 400;                                   // [0, 399]
   const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;  // [0, 365]
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;       // [0, 146096]
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           // [0, 146096]
   return era * 146097 + doe - 719468;
 }
 
@@ -204,11 +204,26 @@ std::optional<int64_t> parse_step_value(std::string_view s) {
   int64_t unit_s = 1;
   std::string_view number = s;
   switch (s.back()) {
-    case 's': unit_s = 1; number.remove_suffix(1); break;
-    case 'm': unit_s = 60; number.remove_suffix(1); break;
-    case 'h': unit_s = 3600; number.remove_suffix(1); break;
-    case 'd': unit_s = 86400; number.remove_suffix(1); break;
-    case 'w': unit_s = 7 * 86400; number.remove_suffix(1); break;
+    case 's':
+      unit_s = 1;
+      number.remove_suffix(1);
+      break;
+    case 'm':
+      unit_s = 60;
+      number.remove_suffix(1);
+      break;
+    case 'h':
+      unit_s = 3600;
+      number.remove_suffix(1);
+      break;
+    case 'd':
+      unit_s = 86400;
+      number.remove_suffix(1);
+      break;
+    case 'w':
+      unit_s = 7 * 86400;
+      number.remove_suffix(1);
+      break;
     default: break;
   }
   const auto n = parse_int_value(number, 1, 366LL * 86400);
@@ -256,8 +271,8 @@ std::string format_iso8601(double unix_s) {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec);
   } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
   }
   return buf;
 }

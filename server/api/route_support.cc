@@ -20,7 +20,8 @@ HttpResponse forbidden(std::string_view message) { return error_response(403, "f
 HttpResponse route_not_found() { return error_response(404, "not_found", "", "no such API route"); }
 
 HttpResponse method_not_allowed(std::string_view allow) {
-  HttpResponse r = error_response(405, "method_not_allowed", "", "method not allowed here; allowed: " + std::string(allow));
+  HttpResponse r =
+      error_response(405, "method_not_allowed", "", "method not allowed here; allowed: " + std::string(allow));
   r.set_header("Allow", std::string(allow));
   return r;
 }
@@ -72,8 +73,8 @@ Expected<int64_t> time_param(const RequestTarget& t, const char* name, int64_t a
   if (v == nullptr) return absent_ms;
   const auto s = parse_time_value(*v);
   if (!s) {
-    return Error::invalid(name, *v, std::string(name) + " = '" + *v +
-                                        "': expected Unix seconds or ISO 8601 (e.g. 2024-05-01T10:00:00Z)");
+    return Error::invalid(
+        name, *v, std::string(name) + " = '" + *v + "': expected Unix seconds or ISO 8601 (e.g. 2024-05-01T10:00:00Z)");
   }
   return *s * 1000;
 }
@@ -83,8 +84,9 @@ Expected<int64_t> int_param(const RequestTarget& t, const char* name, int64_t lo
   if (v == nullptr) return absent;
   const auto n = parse_int_value(*v, lo, hi);
   if (!n) {
-    return Error::invalid(name, *v, std::string(name) + " = '" + *v + "': expected an integer from " +
-                                        std::to_string(lo) + " to " + std::to_string(hi));
+    return Error::invalid(name, *v,
+                          std::string(name) + " = '" + *v + "': expected an integer from " + std::to_string(lo) +
+                              " to " + std::to_string(hi));
   }
   return *n;
 }

@@ -3,11 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "wattguard/api/http_message.h"
 #include "wattguard/api/request_target.h"
@@ -20,7 +19,7 @@ namespace wattguard::api {
 struct Caller;
 
 HttpResponse bad_param(std::string_view field, std::string_view message);  // 400 bad_parameter
-HttpResponse bad_param(const Error& error);                                 // the same, for error.field
+HttpResponse bad_param(const Error& error);                                // the same, for error.field
 HttpResponse forbidden(std::string_view message);                          // 403 forbidden
 HttpResponse route_not_found();                                            // 404 not_found: no such API route
 HttpResponse method_not_allowed(std::string_view allow);                   // 405 with the Allow header

@@ -20,8 +20,7 @@ struct CostLimits {
 CostLimits limits(PasswordCost cost) {
   switch (cost) {
     case PasswordCost::kMin: return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
-    case PasswordCost::kInteractive:
-      return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+    case PasswordCost::kInteractive: return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
     case PasswordCost::kModerate: return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
     case PasswordCost::kSensitive: return {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE};
   }
@@ -55,8 +54,8 @@ std::string hash_secret(std::string_view secret) {
   std::array<unsigned char, crypto_generichash_BYTES> digest{};
   // A fixed domain-separation key, so these digests are not plain BLAKE2b of the secret.
   static constexpr unsigned char kKey[] = "wattguard secret hash v1";
-  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(secret.data()),
-                     secret.size(), kKey, sizeof kKey - 1);
+  crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                     kKey, sizeof kKey - 1);
   std::string hex(digest.size() * 2 + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
   hex.pop_back();

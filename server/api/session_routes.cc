@@ -79,11 +79,11 @@ HttpResponse SessionRoutes::session_info(const Caller& caller) {
                                    {"expires_ms", caller.session_expires_ms}});
   }
   const TokenInfo& t = *caller.token;
-  return json_response(200, json{{"token",
-                                  {{"id", t.id},
-                                   {"scope", scope_name(t.scope)},
-                                   {"label", t.label},
-                                   {"created_ms", t.created_at_s * 1000}}}});
+  return json_response(
+      200,
+      json{
+          {"token",
+           {{"id", t.id}, {"scope", scope_name(t.scope)}, {"label", t.label}, {"created_ms", t.created_at_s * 1000}}}});
 }
 
 }  // namespace wattguard::api

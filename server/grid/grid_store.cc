@@ -5,7 +5,6 @@
 
 namespace wattguard::grid {
 
-
 namespace {
 
 // A meter's primary key in grid_members makes "one transformer per meter" a database rule too.
@@ -44,8 +43,9 @@ Expected<std::vector<Transformer>> GridStore::list_locked(const std::string* onl
   std::vector<Transformer> out;
   std::map<std::string, size_t> index;
   {
-    auto st = only_id ? db_->prepare("SELECT id, name, area, check_meter, created_ms FROM grid_transformers WHERE id = ?1")
-                      : db_->prepare("SELECT id, name, area, check_meter, created_ms FROM grid_transformers ORDER BY id");
+    auto st = only_id
+                  ? db_->prepare("SELECT id, name, area, check_meter, created_ms FROM grid_transformers WHERE id = ?1")
+                  : db_->prepare("SELECT id, name, area, check_meter, created_ms FROM grid_transformers ORDER BY id");
     if (!st.ok()) return st.error();
     if (only_id) st->bind(1, *only_id);
     int rc;
@@ -61,10 +61,12 @@ Expected<std::vector<Transformer>> GridStore::list_locked(const std::string* onl
     }
     if (rc != SQLITE_DONE) return db_->error_from(rc, "grid: list transformers");
   }
-  auto st = only_id ? db_->prepare("SELECT transformer_id, meter_id FROM grid_members WHERE role = 'consumer' AND "
-                                   "transformer_id = ?1 ORDER BY position")
-                    : db_->prepare("SELECT transformer_id, meter_id FROM grid_members WHERE role = 'consumer' "
-                                   "ORDER BY transformer_id, position");
+  auto st = only_id ? db_->prepare(
+                          "SELECT transformer_id, meter_id FROM grid_members WHERE role = 'consumer' AND "
+                          "transformer_id = ?1 ORDER BY position")
+                    : db_->prepare(
+                          "SELECT transformer_id, meter_id FROM grid_members WHERE role = 'consumer' "
+                          "ORDER BY transformer_id, position");
   if (!st.ok()) return st.error();
   if (only_id) st->bind(1, *only_id);
   int rc;
@@ -90,10 +92,11 @@ Expected<Transformer> GridStore::get(const std::string& id) {
 }
 
 Expected<void> GridStore::insert_members_locked(const std::string& id, const std::string& check_meter,
-                                             const std::vector<std::string>& consumers) {
+                                                const std::vector<std::string>& consumers) {
   auto owner = db_->prepare("SELECT transformer_id FROM grid_members WHERE meter_id = ?1");
   if (!owner.ok()) return owner.error();
-  auto insert = db_->prepare("INSERT INTO grid_members(meter_id, transformer_id, role, position) VALUES (?1, ?2, ?3, ?4)");
+  auto insert =
+      db_->prepare("INSERT INTO grid_members(meter_id, transformer_id, role, position) VALUES (?1, ?2, ?3, ?4)");
   if (!insert.ok()) return insert.error();
   for (size_t i = 0; i <= consumers.size(); ++i) {
     const std::string& meter = i == 0 ? check_meter : consumers[i - 1];
@@ -117,7 +120,8 @@ Expected<void> GridStore::insert_members_locked(const std::string& id, const std
 }
 
 Expected<void> GridStore::insert_locked(const Transformer& t, int64_t now_ms) {
-  auto st = db_->prepare("INSERT INTO grid_transformers(id, name, area, check_meter, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
+  auto st = db_->prepare(
+      "INSERT INTO grid_transformers(id, name, area, check_meter, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!st.ok()) return st.error();
   st->bind(1, t.id);
   st->bind(2, t.name);
@@ -158,8 +162,8 @@ Expected<void> GridStore::add(const Transformer& transformer, int64_t now_ms) {
 }
 
 Expected<void> GridStore::set_members(const std::string& id, const std::string& check_meter,
-                                   const std::vector<std::string>& consumers, const std::optional<std::string>& name,
-                                   const std::optional<std::string>& area) {
+                                      const std::vector<std::string>& consumers, const std::optional<std::string>& name,
+                                      const std::optional<std::string>& area) {
   std::lock_guard lock(mutex_);
   storage::Transaction tx(*db_);
   if (auto s = tx.begin_immediate(); !s.ok()) return s;
@@ -191,7 +195,8 @@ Expected<void> GridStore::remove(const std::string& id) {
   std::lock_guard lock(mutex_);
   storage::Transaction tx(*db_);
   if (auto s = tx.begin_immediate(); !s.ok()) return s;
-  for (const char* sql : {"DELETE FROM grid_members WHERE transformer_id = ?1", "DELETE FROM grid_transformers WHERE id = ?1"}) {
+  for (const char* sql :
+       {"DELETE FROM grid_members WHERE transformer_id = ?1", "DELETE FROM grid_transformers WHERE id = ?1"}) {
     auto st = db_->prepare(sql);
     if (!st.ok()) return st.error();
     st->bind(1, id);

@@ -9,9 +9,9 @@
 #include <set>
 #include <string>
 
-#include "wattguard/test_support/text_damage.h"
 #include "server/grid/grid_test_support.h"
 #include "wattguard/grid/topology_import.h"
+#include "wattguard/test_support/text_damage.h"
 
 namespace wattguard::grid {
 namespace {
@@ -39,7 +39,8 @@ class GridStoreTest : public ::testing::Test {
 };
 
 TEST_F(GridStoreTest, CsvImportReplacesTheTopologyAndSurvivesReopen) {
-  auto parsed = parse("transformer,meter,role\nT1,c1,check\nT1,m1,consumer\nT1,m2,consumer\nT2,c2,check\nT2,m3,consumer\n");
+  auto parsed =
+      parse("transformer,meter,role\nT1,c1,check\nT1,m1,consumer\nT1,m2,consumer\nT2,c2,check\nT2,m3,consumer\n");
   ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
   ASSERT_TRUE(grid_->replace_all(parsed.value(), 1000).ok());
   const uint64_t v = grid_->version();

@@ -103,7 +103,8 @@ Expected<ReadingsImportPlan> plan_readings_import(std::string_view csv_text, con
       const protocol::Reading& r = plan.readings.back();
       if (auto bad = protocol::validate(r, protocol::DecodeContext{}); !bad.ok()) {
         return input_error(source, series.first_line, "kwh", analytics::format_time(in.end_s(k), in.utc_offset_s),
-                           "meter " + series.id + ": interval cannot be stored (" + protocol::describe(bad.error()) + ")");
+                           "meter " + series.id + ": interval cannot be stored (" + protocol::describe(bad.error()) +
+                               ")");
       }
     }
   }

@@ -12,7 +12,7 @@
 namespace wattguard::grid {
 namespace {
 
-constexpr int64_t kT0 = 1714521600;            // 2024-05-01T00:00:00Z
+constexpr int64_t kT0 = 1714521600;  // 2024-05-01T00:00:00Z
 constexpr int64_t kNowMs = (kT0 + 86400) * 1000;
 
 std::string row(const std::string& meter, int64_t end_s, double kwh) {
@@ -122,8 +122,9 @@ TEST_F(ReadingsImportTest, BadInputNamesTheLineAndStoresNothing) {
     EXPECT_EQ(r.error().field, c.field) << r.error().to_string();
     EXPECT_FALSE(store_->latest("m1")->has_value()) << "half-imported: " << c.text;
   }
-  auto future = import_readings("meter,time,kwh\n" + row("m1", kT0 + 3 * 86400, 0.5) + row("m1", kT0 + 3 * 86400 + 900, 0.5),
-                                "R.csv", *store_, kNowMs);
+  auto future =
+      import_readings("meter,time,kwh\n" + row("m1", kT0 + 3 * 86400, 0.5) + row("m1", kT0 + 3 * 86400 + 900, 0.5),
+                      "R.csv", *store_, kNowMs);
   ASSERT_FALSE(future.ok());
   EXPECT_NE(future.error().message.find("after the server's clock"), std::string::npos);
 }

@@ -7,10 +7,10 @@
 #include <chrono>
 #include <cmath>
 
+#include "wattguard/analytics/transformer_monitor.h"
 #include "wattguard/base/clock.h"
 #include "wattguard/base/decimal_round.h"
 #include "wattguard/base/floor_division.h"
-#include "wattguard/analytics/transformer_monitor.h"
 
 namespace wattguard::grid {
 
@@ -30,17 +30,20 @@ struct TheftAnalysisService::Tracked {
   std::vector<std::string> consumers;
   std::unique_ptr<analytics::TransformerMonitor> monitor;
   int64_t first_end_s = 0;
-  int64_t fed_to_s = 0;                    // end of the last interval pushed
+  int64_t fed_to_s = 0;                     // end of the last interval pushed
   std::vector<int64_t> last_present_end_s;  // per meter (0 = check, 1.. consumers); 0 = unknown
   std::deque<BalancePoint> series;
   bool balance_alert_active = false;
-  std::set<std::string> suspects_active;    // meters with a raised theft_suspect alert
-  bool first_evaluation = true;             // clear what a previous run may have left raised
+  std::set<std::string> suspects_active;  // meters with a raised theft_suspect alert
+  bool first_evaluation = true;           // clear what a previous run may have left raised
 };
 
 TheftAnalysisService::TheftAnalysisService(TheftOptions options, storage::ReadingStore& store, GridStore& grid,
                                            AlertSink sink, std::function<int64_t()> now_ms)
-    : options_(options), store_(store), grid_(grid), sink_(std::move(sink)),
+    : options_(options),
+      store_(store),
+      grid_(grid),
+      sink_(std::move(sink)),
       now_ms_(or_system_clock(std::move(now_ms))) {}
 
 TheftAnalysisService::~TheftAnalysisService() { stop(); }
@@ -69,10 +72,11 @@ void TheftAnalysisService::start() {
       const auto took_ms =
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
       if (sum.intervals_fed > 0 || !sum.errors.empty()) {
-        spdlog::info("theft analysis: {} transformers, {} rebuilt, {} intervals fed, {} alert raises, {} clears, "
-                     "{} errors in {} ms",
-                     sum.transformers, sum.rebuilt, sum.intervals_fed, sum.alerts_raised, sum.alerts_cleared,
-                     sum.errors.size(), took_ms);
+        spdlog::info(
+            "theft analysis: {} transformers, {} rebuilt, {} intervals fed, {} alert raises, {} clears, "
+            "{} errors in {} ms",
+            sum.transformers, sum.rebuilt, sum.intervals_fed, sum.alerts_raised, sum.alerts_cleared, sum.errors.size(),
+            took_ms);
       }
       for (const auto& e : sum.errors) spdlog::warn("theft analysis: {}", e);
       lock.lock();
@@ -257,7 +261,8 @@ void TheftAnalysisService::analyse(const Transformer& topo, Tracked& tr, int64_t
   status.history_from_ms = tr.first_end_s * 1000;
   status.calibrated = report.calibrated;
   status.alert = report.alert;
-  status.alert_since_ms = report.alert && report.alert_onset_end_s >= 0 ? (report.alert_onset_end_s - kIntervalS) * 1000 : 0;
+  status.alert_since_ms =
+      report.alert && report.alert_onset_end_s >= 0 ? (report.alert_onset_end_s - kIntervalS) * 1000 : 0;
   status.alerts_raised = report.alerts_raised;
   status.unexplained_kwh = report.unexplained_kwh;
   status.check_kwh = report.check_kwh;
@@ -294,11 +299,13 @@ void TheftAnalysisService::publish_alerts(const Transformer& topo, Tracked& tr, 
     nlohmann::json suspects = nlohmann::json::array();
     for (const SuspectStatus& s : status.suspects) {
       if (suspects.size() >= 5) break;
-      suspects.push_back({{"meter", s.meter}, {"rank", s.rank}, {"score", round_to_step(s.score, 1e-4)}, {"flagged", s.flagged}});
+      suspects.push_back(
+          {{"meter", s.meter}, {"rank", s.rank}, {"score", round_to_step(s.score, 1e-4)}, {"flagged", s.flagged}});
     }
     nlohmann::json facts = {{"unexplained_kwh", round_to_step(status.unexplained_kwh, 1e-3)},
                             {"loss_share", round_to_step(status.loss_share, 1e-5)},
-                            {"last_interval_unexplained_kwh", status.last ? round_to_step(status.last->unexplained_kwh, 1e-4) : 0.0},
+                            {"last_interval_unexplained_kwh",
+                             status.last ? round_to_step(status.last->unexplained_kwh, 1e-4) : 0.0},
                             {"cusum", round_to_step(status.cusum, 1e-3)},
                             {"threshold", round_to_step(status.threshold, 1e-3)},
                             {"since_ms", status.alert_since_ms},

@@ -11,8 +11,8 @@
 #include <map>
 #include <sstream>
 
-#include "wattguard/evaluation/grid_simulator.h"
 #include "server/grid/grid_test_support.h"
+#include "wattguard/evaluation/grid_simulator.h"
 #include "wattguard/grid/readings_import.h"
 
 namespace wattguard::grid {

@@ -99,9 +99,9 @@ Expected<std::vector<Transformer>> parse_grid_topology(std::string_view text, co
       for (const char* key : {"name", "area"}) {
         if (!t.contains(key) || t[key].is_null()) continue;
         if (!t[key].is_string() || !good_text(t[key].get<std::string>())) {
-          return input_error(
-              source, 0, where + "." + key, t[key].dump(),
-              std::string(key) + " must be a string of at most 128 characters without control characters");
+          return input_error(source, 0, where + "." + key, t[key].dump(),
+                             std::string(key) +
+                                 " must be a string of at most 128 characters without control characters");
         }
         (std::string(key) == "name" ? name : area) = t[key].get<std::string>();
       }
@@ -110,7 +110,8 @@ Expected<std::vector<Transformer>> parse_grid_topology(std::string_view text, co
     }
     translated = json{{"transformers", out_list}}.dump();
   }
-  auto parsed = is_json ? analytics::parse_topology_json(translated, source) : analytics::parse_topology_csv(text, source);
+  auto parsed =
+      is_json ? analytics::parse_topology_json(translated, source) : analytics::parse_topology_csv(text, source);
   if (!parsed.ok()) {
     Error e = parsed.error();
     if (is_json) e.field = json_field(e.field, used_check_meter);

@@ -34,7 +34,8 @@ Expected<TrackedCommand> new_command(const CommandRequest& request, int64_t now_
     }
   } else if (request.period_s) {
     return Error::invalid("period_s", std::to_string(*request.period_s),
-                          "period_s is only for set_period, not " + std::string(protocol::command_kind_name(request.kind)));
+                          "period_s is only for set_period, not " +
+                              std::string(protocol::command_kind_name(request.kind)));
   }
   if (request.timeout_ms < 0) {
     return Error::invalid("timeout_ms", std::to_string(request.timeout_ms), "timeout_ms must not be negative");
@@ -124,7 +125,8 @@ std::vector<storage::CommandRecord> CommandTracker::expire(int64_t now_ms) {
     TrackedCommand& c = it->second;
     if (now_ms - c.record.created_ms > c.timeout_ms) {
       set_command_state(c.record, storage::CommandState::kTimedOut,
-                        "no acknowledgement within " + std::to_string(c.timeout_ms / 1000) + " s", c.record.relay, now_ms);
+                        "no acknowledgement within " + std::to_string(c.timeout_ms / 1000) + " s", c.record.relay,
+                        now_ms);
       changed.push_back(std::move(c.record));
       it = commands_.erase(it);
     } else {

@@ -46,9 +46,9 @@ class CommandTracker {
   std::optional<storage::CommandRecord> on_published(int mid, int64_t now_ms);
 
   enum class AckMatch : uint8_t {
-    kFinished,     // our command: `record` is acked or failed and no longer tracked
-    kNotTracked,   // not ours (another server sent it, or it already timed out)
-    kWrongMeter,   // ours, but the ack comes from another meter: refused, command still tracked
+    kFinished,    // our command: `record` is acked or failed and no longer tracked
+    kNotTracked,  // not ours (another server sent it, or it already timed out)
+    kWrongMeter,  // ours, but the ack comes from another meter: refused, command still tracked
   };
   struct AckResult {
     AckMatch match = AckMatch::kNotTracked;

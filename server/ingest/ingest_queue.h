@@ -76,14 +76,14 @@ class IngestQueue {
   const std::size_t max_pending_readings_;
 
   std::mutex mu_;
-  std::condition_variable work_cv_;   // the writer waits for work
-  std::condition_variable space_cv_;  // the MQTT thread waits for room
-  std::condition_variable idle_cv_;   // flush() waits for an empty queue
-  std::vector<ReadingItem> readings_;      // guarded by mu_
-  int64_t oldest_reading_steady_ms_ = 0;   // guarded by mu_
-  std::deque<WorkItem> work_;              // guarded by mu_
-  bool writer_busy_ = false;               // guarded by mu_
-  bool stopping_ = false;                  // guarded by mu_
+  std::condition_variable work_cv_;       // the writer waits for work
+  std::condition_variable space_cv_;      // the MQTT thread waits for room
+  std::condition_variable idle_cv_;       // flush() waits for an empty queue
+  std::vector<ReadingItem> readings_;     // guarded by mu_
+  int64_t oldest_reading_steady_ms_ = 0;  // guarded by mu_
+  std::deque<WorkItem> work_;             // guarded by mu_
+  bool writer_busy_ = false;              // guarded by mu_
+  bool stopping_ = false;                 // guarded by mu_
 };
 
 }  // namespace wattguard::ingest

@@ -31,7 +31,7 @@ namespace {
 using protocol::Rejection;
 using protocol::TopicKind;
 
-constexpr int64_t kUnknownRecheckMs = 10'000;     // an unknown meter id is looked up again at most this often
+constexpr int64_t kUnknownRecheckMs = 10'000;         // an unknown meter id is looked up again at most this often
 constexpr std::size_t kMaxLoggedRejections = 10'000;  // (meter, reason) pairs remembered for log-once
 constexpr std::size_t kMaxNegativeCache = 100'000;
 
@@ -92,7 +92,7 @@ struct IngestService::Impl {
 
   // --- meter registry cache (MQTT thread and writer)
   mutable std::mutex known_mu;
-  std::unordered_set<std::string> known;                  // guarded by known_mu
+  std::unordered_set<std::string> known;                   // guarded by known_mu
   std::unordered_map<std::string, int64_t> unknown_until;  // guarded by known_mu: negative cache
 
   // --- live state (written by the writer thread only; read by anyone under live_mu)
@@ -109,8 +109,9 @@ struct IngestService::Impl {
   std::vector<IngestObserver*> observers;  // guarded by obs_mu
 
   Impl(IngestConfig c, storage::ReadingStore& s)
-      : config(std::move(c)), store(s), queue(config.flush_interval_ms, config.flush_max_readings,
-                                              config.max_pending_readings) {
+      : config(std::move(c)),
+        store(s),
+        queue(config.flush_interval_ms, config.flush_max_readings, config.max_pending_readings) {
     config.now_ms = or_system_clock(std::move(config.now_ms));
   }
 
@@ -210,8 +211,7 @@ struct IngestService::Impl {
         if (admit(d)) queue.push_work(AckItem{std::move(d.value()), received});
         return;
       }
-      case TopicKind::kCmd:
-        return;  // our own commands are not subscribed to; ignore if a broker echoes one
+      case TopicKind::kCmd: return;  // our own commands are not subscribed to; ignore if a broker echoes one
     }
   }
 
@@ -231,7 +231,8 @@ struct IngestService::Impl {
     // retained messages are not delivered on shared subscriptions.
     const bool shared = !config.share_group.empty();
     auto sub = [&](TopicKind kind, bool share) {
-      const std::string t = share ? protocol::shared_subscription(config.share_group, kind) : protocol::wildcard_topic(kind);
+      const std::string t =
+          share ? protocol::shared_subscription(config.share_group, kind) : protocol::wildcard_topic(kind);
       const int r = mosquitto_subscribe(mosq, nullptr, t.c_str(), 1);
       if (r != MOSQ_ERR_SUCCESS) spdlog::warn("ingest: subscribe {} failed: {}", t, mosquitto_strerror(r));
     };
@@ -249,7 +250,8 @@ struct IngestService::Impl {
       std::lock_guard lk(health_mu);
       health.connected = false;
     }
-    if (rc != 0 && running) spdlog::warn("ingest: lost the broker connection ({}); reconnecting", mosquitto_strerror(rc));
+    if (rc != 0 && running)
+      spdlog::warn("ingest: lost the broker connection ({}); reconnecting", mosquitto_strerror(rc));
   }
 
   // ------------------------------------------------------------ writer thread
@@ -341,8 +343,7 @@ struct IngestService::Impl {
     liveness->set_period(ack.meter_id, ack.period_s);
     CommandTracker::AckResult r = commands.on_ack(ack, a.received_ms);
     switch (r.match) {
-      case CommandTracker::AckMatch::kFinished:
-        return command_changed(r.record);
+      case CommandTracker::AckMatch::kFinished: return command_changed(r.record);
       case CommandTracker::AckMatch::kWrongMeter:
         return reject(ack.meter_id, Rejection::kMeterIdMismatch, "ack for command " + ack.id + " of another meter");
       case CommandTracker::AckMatch::kNotTracked: {
@@ -360,7 +361,8 @@ struct IngestService::Impl {
     const std::string topic = protocol::make_topic(t.record.meter_id, TopicKind::kCmd);
     const std::string payload = protocol::encode(t.command);
     int mid = 0;
-    const int rc = mosquitto_publish(mosq, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
+    const int rc =
+        mosquitto_publish(mosq, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
     if (rc != MOSQ_ERR_SUCCESS) {
       spdlog::warn("ingest: publishing command {} deferred: {}", t.record.id, mosquitto_strerror(rc));
       return std::nullopt;
@@ -409,7 +411,8 @@ struct IngestService::Impl {
         return;
       }
       count(&IngestHealth::store_errors);
-      spdlog::error("ingest: storing {} readings failed (attempt {}): {}", rs.size(), attempt + 1, result.error().message);
+      spdlog::error("ingest: storing {} readings failed (attempt {}): {}", rs.size(), attempt + 1,
+                    result.error().message);
       if (!queue.wait_before_retry(attempt)) {
         spdlog::error("ingest: giving up on {} readings at shutdown", rs.size());
         return;
@@ -484,8 +487,12 @@ struct IngestService::Impl {
   // libmosquitto callbacks (run on its network thread).
   static void cb_connect(mosquitto*, void* obj, int rc) { static_cast<Impl*>(obj)->on_connect(rc); }
   static void cb_disconnect(mosquitto*, void* obj, int rc) { static_cast<Impl*>(obj)->on_disconnect(rc); }
-  static void cb_message(mosquitto*, void* obj, const mosquitto_message* msg) { static_cast<Impl*>(obj)->on_message(msg); }
-  static void cb_publish(mosquitto*, void* obj, int mid) { static_cast<Impl*>(obj)->queue.push_work(PublishedItem{mid}); }
+  static void cb_message(mosquitto*, void* obj, const mosquitto_message* msg) {
+    static_cast<Impl*>(obj)->on_message(msg);
+  }
+  static void cb_publish(mosquitto*, void* obj, int mid) {
+    static_cast<Impl*>(obj)->queue.push_work(PublishedItem{mid});
+  }
 
   void timer_loop() {
     std::unique_lock lk(timer_mu);
@@ -530,13 +537,15 @@ Expected<void> IngestService::start() {
         live.last_seen_ms = l.received_ms;
         m.liveness->restore_last_seen(l.reading.meter_id, l.received_ms);
       }
-      live.relay = (l.reading.flags & protocol::kFlagRelayOpen) ? protocol::RelayState::kOff : protocol::RelayState::kOn;
+      live.relay =
+          (l.reading.flags & protocol::kFlagRelayOpen) ? protocol::RelayState::kOff : protocol::RelayState::kOn;
     }
   }
   {
     std::lock_guard lk(m.health_mu);
     m.health.meters_known = meters.value().size();
-    for (protocol::Rejection r : protocol::all_rejections()) m.health.rejected[std::string(protocol::rejection_name(r))] = 0;
+    for (protocol::Rejection r : protocol::all_rejections())
+      m.health.rejected[std::string(protocol::rejection_name(r))] = 0;
   }
   auto open = m.store.open_commands();
   if (!open.ok()) return Error::io("cannot read open commands: " + open.error().message);
@@ -553,8 +562,8 @@ Expected<void> IngestService::start() {
     mosquitto_username_pw_set(m.mosq, c.username.c_str(), c.password.empty() ? nullptr : c.password.c_str());
   }
   for (const auto& rec : open.value()) {
-    protocol::Command cmd{rec.id, rec.meter_id, rec.kind, std::nullopt, rec.created_ms,
-                          rec.created_ms + c.command_timeout_ms};
+    protocol::Command cmd{rec.id,       rec.meter_id,   rec.kind,
+                          std::nullopt, rec.created_ms, rec.created_ms + c.command_timeout_ms};
     if (rec.kind == protocol::CommandKind::kSetPeriod) {
       const auto pos = rec.args_json.find("\"period_s\":");
       if (pos != std::string::npos) cmd.period_s = static_cast<uint32_t>(std::atoi(rec.args_json.c_str() + pos + 11));
@@ -587,9 +596,7 @@ void IngestService::stop() {
     // Not forced: the MQTT thread may be waiting for queue room, which the writer still frees.
     mosquitto_loop_stop(m.mosq, false);
   }
-  {
-    std::lock_guard lk(m.timer_mu);
-  }
+  { std::lock_guard lk(m.timer_mu); }
   m.timer_cv.notify_all();
   if (m.timer_thread.joinable()) m.timer_thread.join();
   m.queue.stop();

@@ -10,13 +10,13 @@
 #include <chrono>
 #include <thread>
 
-#include "wattguard/ingest/provisioning.h"
 #include "wattguard/broker/broker_process.h"
-#include "wattguard/test_support/temp_dir.h"
-#include "wattguard/test_support/test_client.h"
-#include "wattguard/storage/sqlite_store.h"
+#include "wattguard/ingest/provisioning.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
+#include "wattguard/storage/sqlite_store.h"
+#include "wattguard/test_support/temp_dir.h"
+#include "wattguard/test_support/test_client.h"
 
 namespace wattguard::ingest {
 namespace {
@@ -92,7 +92,8 @@ class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (broker::mosquitto_binary().empty()) GTEST_SKIP() << "mosquitto is not installed";
-    auto s = storage::SqliteStore::open(storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 2});
+    auto s =
+        storage::SqliteStore::open(storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 2});
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(s.value());
     auto prepared = broker::BrokerProcess::prepare(broker::caller_files_setup(dir_ / "broker"));
@@ -188,7 +189,8 @@ TEST_F(IngestTest, EveryReadingOfEveryMeterIsStored) {
   const auto ids = meter_ids(10);
   for (const auto& id : ids) publish_readings(meter_client(id), id, 0, 40);
   for (auto& c : clients_) ASSERT_TRUE(c->wait_acked());
-  ASSERT_TRUE(wait_until([&] { return service_->health().readings_stored == 400; })) << service_->health().readings_stored;
+  ASSERT_TRUE(wait_until([&] { return service_->health().readings_stored == 400; }))
+      << service_->health().readings_stored;
   for (const auto& id : ids) {
     const auto s = store_->seq_summary(id).value();
     EXPECT_EQ(s.count, 40u) << id;
@@ -217,22 +219,30 @@ TEST_F(IngestTest, BadPayloadsAreCountedPerReasonLoggedOnceAndOthersFlowOn) {
   const std::string topic = protocol::make_topic("m1", TopicKind::kReading);
   std::string huge = protocol::encode(reading("m1", 1));
   huge.insert(huge.size() - 1, ",\"pad\":\"" + std::string(5000, 'x') + "\"");
-  protocol::Reading neg = reading("m1", 2), high = reading("m1", 3), future = reading("m1", 4), other = reading("m2", 5);
+  protocol::Reading neg = reading("m1", 2), high = reading("m1", 3), future = reading("m1", 4),
+                    other = reading("m2", 5);
   neg.irms = -1;
   high.vrms = 1500;
   future.time_ms = now_ms() + 2 * 86'400'000;
   std::string nan_payload = protocol::encode(reading("m1", 6));
   nan_payload.replace(nan_payload.find("\"vrms\":") + 7, 3, "nan");
-  const std::vector<std::string> payloads = {"{not json", "{not json either", "[]",     huge,
-                                             protocol::encode(neg), protocol::encode(high), protocol::encode(future),
-                                             protocol::encode(other), nan_payload};
+  const std::vector<std::string> payloads = {"{not json",
+                                             "{not json either",
+                                             "[]",
+                                             huge,
+                                             protocol::encode(neg),
+                                             protocol::encode(high),
+                                             protocol::encode(future),
+                                             protocol::encode(other),
+                                             nan_payload};
   for (std::size_t i = 0; i < payloads.size(); ++i) {
     ASSERT_TRUE(bad.publish(topic, payloads[i]));
     publish_readings(good, "m2", i * 3, 3);  // the good meter keeps flowing in between
   }
   ASSERT_TRUE(ghost.publish(protocol::make_topic("ghost", TopicKind::kReading), protocol::encode(reading("ghost", 1))));
-  ASSERT_TRUE(wait_until([&] { return stored("m2") == payloads.size() * 3 && service_->health().rejected_total == 10; }))
-      << service_->health().rejected_total;
+  ASSERT_TRUE(wait_until([&] {
+    return stored("m2") == payloads.size() * 3 && service_->health().rejected_total == 10;
+  })) << service_->health().rejected_total;
   const IngestHealth h = service_->health();
   EXPECT_EQ(h.rejected.at("malformed_json"), 3u);
   EXPECT_EQ(h.rejected.at("payload_too_large"), 1u);
@@ -278,7 +288,8 @@ TEST_F(IngestTest, BrokerRestartMidStreamLosesNothing) {
   for (std::size_t i = 0; i < ids.size(); ++i) publish_readings(*cs[i], ids[i], 30, 30);
   for (auto* c : cs) ASSERT_TRUE(c->wait_acked(30000));
   for (const auto& id : ids) {
-    ASSERT_TRUE(wait_until([&] { return stored(id) == 60; })) << id << " stored " << stored(id) << "\n" << broker_->log_tail();
+    ASSERT_TRUE(wait_until([&] { return stored(id) == 60; })) << id << " stored " << stored(id) << "\n"
+                                                              << broker_->log_tail();
     const auto s = store_->seq_summary(id).value();
     EXPECT_EQ(s.max_seq - s.min_seq + 1, s.count) << id;
   }
@@ -356,7 +367,8 @@ TEST_F(IngestTest, CommandsAreAcknowledgedOrTimeOut) {
   auto unknown = service_->send_command(CommandRequest{"m99", protocol::CommandKind::kPing, std::nullopt, "", "", 0});
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
-  auto no_period = service_->send_command(CommandRequest{"m1", protocol::CommandKind::kSetPeriod, std::nullopt, "", "", 0});
+  auto no_period =
+      service_->send_command(CommandRequest{"m1", protocol::CommandKind::kSetPeriod, std::nullopt, "", "", 0});
   ASSERT_FALSE(no_period.ok());
   EXPECT_EQ(no_period.error().code, ErrorCode::kInvalidInput);
   EXPECT_EQ(no_period.error().field, "period_s");
@@ -388,8 +400,8 @@ TEST_F(IngestTest, OfflineFromLastWillAndFromMissedPeriods) {
   start_service(fast_liveness_config(3));
   // m1 announces itself online with a last will, then vanishes without a DISCONNECT.
   auto will = test_support::TestClient::Options{"meter-m1", "m1", passwords_["m1"], false,
-                                           std::make_pair(protocol::make_topic("m1", TopicKind::kStatus),
-                                                          std::string(R"({"meter":"m1","state":"offline"})"))};
+                                                std::make_pair(protocol::make_topic("m1", TopicKind::kStatus),
+                                                               std::string(R"({"meter":"m1","state":"offline"})"))};
   auto m1 = std::make_unique<test_support::TestClient>(broker_->port(), will);
   ASSERT_EQ(m1->connect(), 0);
   ASSERT_TRUE(m1->publish(protocol::make_topic("m1", TopicKind::kStatus),

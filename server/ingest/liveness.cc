@@ -19,7 +19,8 @@ int64_t Liveness::period_ms(const Meter& m) const {
   return 1000LL * (m.period_s != 0 ? static_cast<int64_t>(m.period_s) : default_period_s_);
 }
 
-LivenessChange Liveness::change_to(const std::string& id, Meter& m, Connectivity to, int64_t at_ms, std::string reason) {
+LivenessChange Liveness::change_to(const std::string& id, Meter& m, Connectivity to, int64_t at_ms,
+                                   std::string reason) {
   LivenessChange c;
   c.meter_id = id;
   c.from = m.state;
@@ -65,7 +66,8 @@ std::vector<LivenessChange> Liveness::on_tick(int64_t now_ms) {
     const int64_t silent_ms = now_ms - std::max(m.last_seen_ms, started_ms_);
     // The onset goes where the next reading was last due, so a restart does not invent a new onset time.
     if (silent_ms > missed_periods_ * period) {
-      changes.push_back(change_to(id, m, Connectivity::kOffline, m.last_seen_ms + missed_periods_ * period, "missed_periods"));
+      changes.push_back(
+          change_to(id, m, Connectivity::kOffline, m.last_seen_ms + missed_periods_ * period, "missed_periods"));
     } else if (silent_ms > stale_after_ms(period) && m.state != Connectivity::kStale) {
       changes.push_back(change_to(id, m, Connectivity::kStale, m.last_seen_ms + stale_after_ms(period), ""));
     }

@@ -41,7 +41,7 @@ TEST(IngestLiveness, SilenceOverTwoPeriodsAndASecondIsStaleThenMissedPeriodsOffl
   EXPECT_EQ(stale[0].to, Connectivity::kStale);
   EXPECT_EQ(stale[0].at_ms, seen + 2 * kPeriodMs + 1000);
   EXPECT_TRUE(stale[0].offline_reason.empty());
-  EXPECT_FALSE(stale[0].comm_loss);  // late is no communication loss yet
+  EXPECT_FALSE(stale[0].comm_loss);                      // late is no communication loss yet
   EXPECT_TRUE(l.on_tick(seen + 3 * kPeriodMs).empty());  // still stale, reported once
   EXPECT_EQ(l.counts().stale, 1u);
 

@@ -73,7 +73,8 @@ Expected<Users> read_password_file(const fs::path& path) {
     if (line.empty() || line[0] == '#') continue;
     const auto colon = line.find(':');
     if (colon == std::string::npos || colon == 0) {
-      return Error::corruption("password file " + path.string() + " line " + std::to_string(line_no) + " is not user:hash")
+      return Error::corruption("password file " + path.string() + " line " + std::to_string(line_no) +
+                               " is not user:hash")
           .at(path.string(), line_no);
     }
     users[line.substr(0, colon)] = line.substr(colon + 1);
@@ -126,7 +127,8 @@ Expected<void> run_mosquitto_passwd(const fs::path& file, const std::string& use
 Expected<void> add_users(Users* users, const std::vector<std::pair<std::string, std::string>>& creds,
                          const ProvisionOptions& options, const fs::path& scratch_dir) {
   if (!options.use_mosquitto_passwd) {
-    for (const auto& [user, password] : creds) (*users)[user] = mosquitto_password_hash(password, options.hash_iterations);
+    for (const auto& [user, password] : creds)
+      (*users)[user] = mosquitto_password_hash(password, options.hash_iterations);
     return {};
   }
   std::error_code ec;
@@ -261,7 +263,8 @@ struct AuthTemps {
   fs::path password_file;
   fs::path acl_file;
 };
-Expected<AuthTemps> write_auth_temps(const BrokerAuthFiles& files, const Users& users, const ProvisionOptions& options) {
+Expected<AuthTemps> write_auth_temps(const BrokerAuthFiles& files, const Users& users,
+                                     const ProvisionOptions& options) {
   auto pw_tmp = write_temp(files.password_file, password_file_text(users));
   if (!pw_tmp.ok()) return std::move(pw_tmp).error();
   auto acl_tmp =
@@ -280,17 +283,20 @@ Expected<std::vector<MeterCredentials>> provision_meters(storage::ReadingStore& 
                                                          const ProvisionOptions& options) {
   if (meters.empty()) return Error::invalid("meters", "", "no meters to provision");
   if (options.hash_iterations < 1) {
-    return Error::invalid("hash_iterations", std::to_string(options.hash_iterations), "hash_iterations must be at least 1");
+    return Error::invalid("hash_iterations", std::to_string(options.hash_iterations),
+                          "hash_iterations must be at least 1");
   }
   std::set<std::string> seen;
   for (std::size_t i = 0; i < meters.size(); ++i) {
     const std::string& id = meters[i].id;
     if (!protocol::is_valid_meter_id(id)) {
-      return Error::invalid("meter", id, "meter id '" + id + "' (item " + std::to_string(i + 1) +
-                                             ") must be 1 to 64 characters of A-Z a-z 0-9 _ -");
+      return Error::invalid("meter", id,
+                            "meter id '" + id + "' (item " + std::to_string(i + 1) +
+                                ") must be 1 to 64 characters of A-Z a-z 0-9 _ -");
     }
     if (id == options.server_user || id == options.gateway_user) {
-      return Error::invalid("meter", id, "meter id '" + id + "' is the name of the server's or the gateway's broker user");
+      return Error::invalid("meter", id,
+                            "meter id '" + id + "' is the name of the server's or the gateway's broker user");
     }
     if (!seen.insert(id).second) return Error::invalid("meter", id, "meter id '" + id + "' is given twice");
     if (store.has_meter(id)) return Error::already_exists("meter " + id + " is already provisioned");

@@ -11,16 +11,15 @@
 #include <sstream>
 
 #include "wattguard/broker/broker_process.h"
+#include "wattguard/protocol/topics.h"
+#include "wattguard/storage/sqlite_store.h"
 #include "wattguard/test_support/temp_dir.h"
 #include "wattguard/test_support/test_client.h"
-#include "wattguard/storage/sqlite_store.h"
-#include "wattguard/protocol/topics.h"
 
 namespace wattguard::ingest {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
@@ -91,14 +90,13 @@ TEST(BulkIds, ZeroPaddedToTheWidestNumber) {
 class ProvisionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = storage::SqliteStore::open(storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 1});
+    auto s =
+        storage::SqliteStore::open(storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 1});
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(s.value());
     files_ = BrokerAuthFiles{dir_ / "mosquitto" / "passwd", dir_ / "mosquitto" / "acl"};
   }
-  void TearDown() override {
-    store_.reset();
-  }
+  void TearDown() override { store_.reset(); }
   test_support::TempDir temp_dir_{"prov"};  // first: removed after everything that uses it
   const fs::path dir_ = temp_dir_.path();
   std::unique_ptr<storage::SqliteStore> store_;
@@ -196,7 +194,8 @@ TEST_F(ProvisionTest, RealBrokerAcceptsTheCredentialsAndEnforcesTheAcl) {
   // The server sees m1's reading but not what m1 publishes under m2's id.
   std::mutex mu;
   std::vector<std::string> seen;
-  test_support::TestClient server(broker.port(), {"t-srv", std::string(kDefaultServerUser), server_pw.value(), true, std::nullopt});
+  test_support::TestClient server(broker.port(),
+                                  {"t-srv", std::string(kDefaultServerUser), server_pw.value(), true, std::nullopt});
   server.on_message = [&](const std::string& topic, const std::string&) {
     std::lock_guard lk(mu);
     seen.push_back(topic);

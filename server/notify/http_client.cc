@@ -1,16 +1,15 @@
 // Blocking HTTP client on Beast: one connection per call, Connection: close, deadline on the whole call.
 #include "wattguard/notify/http_client.h"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
-#include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 
 namespace wattguard::notify {
@@ -162,7 +161,8 @@ HttpOutcome http_call(const HttpCall& call) {
     req.method(verb);
     req.target(url->target);
     req.version(11);
-    const bool default_port = (url->scheme == "http" && url->port == 80) || (url->scheme == "https" && url->port == 443);
+    const bool default_port =
+        (url->scheme == "http" && url->port == 80) || (url->scheme == "https" && url->port == 443);
     req.set(http::field::host, default_port ? url->host : url->host + ":" + std::to_string(url->port));
     req.set(http::field::user_agent, "wattguard-notify/1");
     req.set(http::field::connection, "close");

@@ -12,7 +12,7 @@ Message sample_message() {
   Message m;
   m.delivery_id = 42;
   m.alert = {{"id", 7}, {"kind", "neutral_mismatch"}, {"meter", "m-001"}};
-  m.fields = {{"id", "7"}, {"kind", "neutral_mismatch"}, {"meter", "m-001"}, {"area", "north"},
+  m.fields = {{"id", "7"},      {"kind", "neutral_mismatch"},     {"meter", "m-001"},           {"area", "north"},
               {"score", "0.9"}, {"time", "2026-11-25T01:00:00Z"}, {"url", "http://wg/alerts/7"}};
   return m;
 }
@@ -95,9 +95,10 @@ TEST(Sms, FormBodyWithFilledTemplateAndBasicAuth) {
   ASSERT_EQ(reqs.size(), 1u);
   EXPECT_EQ(reqs[0].headers.at("content-type"), "application/x-www-form-urlencoded");
   EXPECT_EQ(reqs[0].headers.at("authorization"), basic_auth("wg", "pw"));
-  EXPECT_EQ(reqs[0].body,
-            "sender=WATTGD&text=neutral_mismatch%20meter%20m-001%20%28north%29%20score%200.9%20http%3A%2F%2Fwg%2Falerts%2F7"
-            "&to=%2B919800000001");
+  EXPECT_EQ(
+      reqs[0].body,
+      "sender=WATTGD&text=neutral_mismatch%20meter%20m-001%20%28north%29%20score%200.9%20http%3A%2F%2Fwg%2Falerts%2F7"
+      "&to=%2B919800000001");
 }
 
 TEST(Sms, JsonBodyAndBearerHeader) {

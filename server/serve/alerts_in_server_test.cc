@@ -1,14 +1,13 @@
 // The serve wiring of alerts: an alert raised through Server::alerts() reaches the area's webhook and the API.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include "wattguard/test_support/temp_dir.h"
 #include "wattguard/notify/http_client.h"
 #include "wattguard/serve/server.h"
+#include "wattguard/test_support/temp_dir.h"
 #include "wattguard/test_support/test_receiver.h"
 
 namespace wattguard::serve {
@@ -16,7 +15,6 @@ namespace {
 
 using nlohmann::json;
 using test_support::TempDir;
-
 
 // The serve wiring: an alert raised through Server::alerts() reaches the area's webhook and the API.
 TEST(AlertsInServer, RaisedAlertIsDeliveredAndListed) {

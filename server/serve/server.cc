@@ -10,21 +10,20 @@
 #include <mutex>
 #include <thread>
 
+#include "server/api/alert_routes.h"
+#include "server/api/grid_routes.h"
+#include "server/api/live_publisher.h"
 #include "wattguard/alerts/delivery_worker.h"
 #include "wattguard/alerts/ingest_alerts.h"
 #include "wattguard/alerts/prevention_policy.h"
-#include "server/api/alert_routes.h"
-#include "server/api/grid_routes.h"
 #include "wattguard/api/http_server.h"
-#include "server/api/live_publisher.h"
-#include "wattguard/storage/sqlite_store.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::serve {
 namespace {
 
-ingest::IngestConfig ingest_config(const ServerConfig& c, const std::string& password,
-                                   const Clock& now_ms) {
+ingest::IngestConfig ingest_config(const ServerConfig& c, const std::string& password, const Clock& now_ms) {
   ingest::IngestConfig ic;
   ic.host = c.mqtt.host;
   ic.port = c.mqtt.port;
@@ -176,7 +175,8 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   {
     const auto& ac = config.alerts;
     std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers;
-    notifiers["webhook"] = notify::make_webhook_notifier({ac.http_timeout_s * 1000, ac.webhook_auth_header, ac.ca_file});
+    notifiers["webhook"] =
+        notify::make_webhook_notifier({ac.http_timeout_s * 1000, ac.webhook_auth_header, ac.ca_file});
     if (!ac.sms.url.empty()) {
       notify::SmsGatewayOptions so;
       so.url = ac.sms.url;
@@ -201,8 +201,9 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     alerts::DeliveryWorker* worker = im->delivery.get();
     im->alerts->add_listener([worker](const alerts::Alert&) { worker->wake(); });
     if (!ac.has_notifiers()) {
-      spdlog::info("alerts: no notifiers configured ([[alerts.areas]] webhook_url / phone): alerts are stored and "
-                   "shown in the API only");
+      spdlog::info(
+          "alerts: no notifiers configured ([[alerts.areas]] webhook_url / phone): alerts are stored and "
+          "shown in the API only");
     }
   }
 
@@ -213,10 +214,10 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     alerts::AlertService* service = im->alerts.get();
     grid::AlertSink sink{[service](const alerts::NewAlert& a) { return service->raise(a); },
                          [service](const std::string& key, int64_t t_ms) { service->clear(key, t_ms); }};
-    im->analysis = std::make_unique<grid::TheftAnalysisService>(config.theft, *im->store, *im->grid, std::move(sink),
-                                                                im->now_ms);
-    im->grid_routes =
-        std::make_unique<api::GridRoutes>(api::GridRoutesDeps{im->grid.get(), im->analysis.get(), im->store.get(), im->now_ms});
+    im->analysis =
+        std::make_unique<grid::TheftAnalysisService>(config.theft, *im->store, *im->grid, std::move(sink), im->now_ms);
+    im->grid_routes = std::make_unique<api::GridRoutes>(
+        api::GridRoutesDeps{im->grid.get(), im->analysis.get(), im->store.get(), im->now_ms});
   }
 
   im->publisher = std::make_unique<api::LivePublisher>(im->hub);
@@ -237,7 +238,8 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     return Error::unavailable(started.error().message).at("ingest");
   }
   im->delivery->start();
-  im->alert_routes = std::make_unique<api::AlertRoutes>(api::AlertRoutesDeps{im->alerts.get(), im->store.get(), im->now_ms});
+  im->alert_routes =
+      std::make_unique<api::AlertRoutes>(api::AlertRoutesDeps{im->alerts.get(), im->store.get(), im->now_ms});
 
   api::ApiDeps deps;
   deps.store = im->store.get();
@@ -339,8 +341,6 @@ int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions o
   return 0;
 }
 
-void apply_log_level(const ServerConfig& config) {
-  spdlog::set_level(spdlog::level::from_str(config.log.level));
-}
+void apply_log_level(const ServerConfig& config) { spdlog::set_level(spdlog::level::from_str(config.log.level)); }
 
 }  // namespace wattguard::serve

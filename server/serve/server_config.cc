@@ -130,8 +130,11 @@ Expected<void> apply_alert_areas(const toml::node& node, ServerConfig& c) {
     alerts::AreaReader a;
     for (const auto& [key, value] : *t) {
       const std::string k(key.str());
-      std::string* text = k == "name" ? &a.area : k == "reader" ? &a.reader : k == "phone" ? &a.phone
-                        : k == "webhook_url" ? &a.webhook_url : nullptr;
+      std::string* text = k == "name"          ? &a.area
+                          : k == "reader"      ? &a.reader
+                          : k == "phone"       ? &a.phone
+                          : k == "webhook_url" ? &a.webhook_url
+                                               : nullptr;
       if (text != nullptr) {
         if (!value.is_string()) return rule(at + ": " + k + " must be a string");
         *text = value.as_string()->get();
@@ -181,19 +184,22 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(integer_key<uint16_t>("mqtt.port", 1, 65535, [](ServerConfig& c) -> uint16_t& { return c.mqtt.port; }));
     s.push_back(string_key("mqtt.username", true, [](ServerConfig& c) -> std::string& { return c.mqtt.username; }));
     s.push_back(string_key("mqtt.password", true, [](ServerConfig& c) -> std::string& { return c.mqtt.password; }));
-    s.push_back(string_key("mqtt.password_file", true,
-                           [](ServerConfig& c) -> std::string& { return c.mqtt.password_file; }));
+    s.push_back(
+        string_key("mqtt.password_file", true, [](ServerConfig& c) -> std::string& { return c.mqtt.password_file; }));
     s.push_back(string_key("mqtt.client_id", false, [](ServerConfig& c) -> std::string& { return c.mqtt.client_id; }));
-    s.push_back(string_key("mqtt.shared_group", true,
-                           [](ServerConfig& c) -> std::string& { return c.mqtt.shared_group; }));
-    s.push_back(integer_key<int>("mqtt.keepalive_s", 5, 3600, [](ServerConfig& c) -> int& { return c.mqtt.keepalive_s; }));
+    s.push_back(
+        string_key("mqtt.shared_group", true, [](ServerConfig& c) -> std::string& { return c.mqtt.shared_group; }));
+    s.push_back(
+        integer_key<int>("mqtt.keepalive_s", 5, 3600, [](ServerConfig& c) -> int& { return c.mqtt.keepalive_s; }));
 
-    s.push_back(string_key("storage.data_dir", false, [](ServerConfig& c) -> std::string& { return c.storage.data_dir; }));
-    s.push_back(string_key("storage.database", false, [](ServerConfig& c) -> std::string& { return c.storage.database; }));
+    s.push_back(
+        string_key("storage.data_dir", false, [](ServerConfig& c) -> std::string& { return c.storage.data_dir; }));
+    s.push_back(
+        string_key("storage.database", false, [](ServerConfig& c) -> std::string& { return c.storage.database; }));
     s.push_back(integer_key<int>("storage.reader_connections", 1, 64,
                                  [](ServerConfig& c) -> int& { return c.storage.reader_connections; }));
-    s.push_back(integer_key<int>("storage.cache_mib", 1, 65536,
-                                 [](ServerConfig& c) -> int& { return c.storage.cache_mib; }));
+    s.push_back(
+        integer_key<int>("storage.cache_mib", 1, 65536, [](ServerConfig& c) -> int& { return c.storage.cache_mib; }));
     s.push_back({"storage.synchronous_full", [](const toml::node& node, ServerConfig& c) -> Expected<void> {
                    const auto* v = node.as_boolean();
                    if (v == nullptr) return rule("must be true or false");
@@ -211,7 +217,8 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(integer_key<int>("storage.retention.day1_days", 0, kIntMax,
                                  [](ServerConfig& c) -> int& { return c.storage.retention.day1_days; }));
 
-    s.push_back(integer_key<int>("ingest.period_s", 1, 3600, [](ServerConfig& c) -> int& { return c.ingest.period_s; }));
+    s.push_back(
+        integer_key<int>("ingest.period_s", 1, 3600, [](ServerConfig& c) -> int& { return c.ingest.period_s; }));
     s.push_back(integer_key<int>("ingest.offline_after_periods", 1, 1000,
                                  [](ServerConfig& c) -> int& { return c.ingest.offline_after_periods; }));
     s.push_back(integer_key<int>("ingest.command_timeout_s", 1, 86400,
@@ -220,9 +227,9 @@ const std::vector<KeySpec>& key_specs() {
                                  [](ServerConfig& c) -> int& { return c.ingest.flush_interval_ms; }));
     s.push_back(integer_key<std::size_t>("ingest.flush_max_readings", 1, 1000000,
                                          [](ServerConfig& c) -> std::size_t& { return c.ingest.flush_max_readings; }));
-    s.push_back(integer_key<std::size_t>("ingest.max_pending_readings", 1000, 100000000, [](ServerConfig& c) -> std::size_t& {
-      return c.ingest.max_pending_readings;
-    }));
+    s.push_back(
+        integer_key<std::size_t>("ingest.max_pending_readings", 1000, 100000000,
+                                 [](ServerConfig& c) -> std::size_t& { return c.ingest.max_pending_readings; }));
 
     s.push_back(integer_key<int>("auth.session_ttl_s", 60, 365 * 86400,
                                  [](ServerConfig& c) -> int& { return c.auth.session_ttl_s; }));
@@ -250,8 +257,10 @@ const std::vector<KeySpec>& key_specs() {
                            [](ServerConfig& c) -> std::string& { return c.log.level; }));
 
     s.push_back(bool_key("alerts.offline_alerts", [](ServerConfig& c) -> bool& { return c.alerts.offline_alerts; }));
-    s.push_back(string_key("alerts.public_url", true, [](ServerConfig& c) -> std::string& { return c.alerts.public_url; }));
-    s.push_back(integer_key<int>("alerts.max_attempts", 1, 100, [](ServerConfig& c) -> int& { return c.alerts.max_attempts; }));
+    s.push_back(
+        string_key("alerts.public_url", true, [](ServerConfig& c) -> std::string& { return c.alerts.public_url; }));
+    s.push_back(
+        integer_key<int>("alerts.max_attempts", 1, 100, [](ServerConfig& c) -> int& { return c.alerts.max_attempts; }));
     s.push_back(integer_key<int>("alerts.retry_base_s", 1, 86400,
                                  [](ServerConfig& c) -> int& { return c.alerts.retry_base_s; }));
     s.push_back(integer_key<int>("alerts.retry_max_s", 1, 7 * 86400,
@@ -271,33 +280,43 @@ const std::vector<KeySpec>& key_specs() {
                            [](ServerConfig& c) -> std::string& { return c.alerts.sms.method; }));
     s.push_back(choice_key("alerts.sms.body", {"form", "json", "query"},
                            [](ServerConfig& c) -> std::string& { return c.alerts.sms.body; }));
-    s.push_back(string_key("alerts.sms.to_param", false, [](ServerConfig& c) -> std::string& { return c.alerts.sms.to_param; }));
+    s.push_back(string_key("alerts.sms.to_param", false,
+                           [](ServerConfig& c) -> std::string& { return c.alerts.sms.to_param; }));
     s.push_back(string_key("alerts.sms.text_param", false,
                            [](ServerConfig& c) -> std::string& { return c.alerts.sms.text_param; }));
     s.push_back(string_key("alerts.sms.auth_header", true,
                            [](ServerConfig& c) -> std::string& { return c.alerts.sms.auth_header; }));
-    s.push_back(string_key("alerts.sms.username", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.username; }));
-    s.push_back(string_key("alerts.sms.password", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.password; }));
+    s.push_back(
+        string_key("alerts.sms.username", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.username; }));
+    s.push_back(
+        string_key("alerts.sms.password", true, [](ServerConfig& c) -> std::string& { return c.alerts.sms.password; }));
     s.push_back(string_key("alerts.sms.message_template", false,
                            [](ServerConfig& c) -> std::string& { return c.alerts.sms.message_template; }));
 
     s.push_back(bool_key("theft.enabled", [](ServerConfig& c) -> bool& { return c.theft.enabled; }));
-    s.push_back(integer_key<int64_t>("theft.cycle_s", 10, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.cycle_s; }));
-    s.push_back(integer_key<int64_t>("theft.settle_s", 0, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.settle_s; }));
+    s.push_back(
+        integer_key<int64_t>("theft.cycle_s", 10, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.cycle_s; }));
+    s.push_back(
+        integer_key<int64_t>("theft.settle_s", 0, 86400, [](ServerConfig& c) -> int64_t& { return c.theft.settle_s; }));
     s.push_back(integer_key<int64_t>("theft.check_wait_s", 0, 7 * 86400,
                                      [](ServerConfig& c) -> int64_t& { return c.theft.check_wait_s; }));
     s.push_back(integer_key<int>("theft.calibration_days", 1, 90,
                                  [](ServerConfig& c) -> int& { return c.theft.calibration_days; }));
-    s.push_back(integer_key<int>("theft.history_days", 2, 400, [](ServerConfig& c) -> int& { return c.theft.history_days; }));
+    s.push_back(
+        integer_key<int>("theft.history_days", 2, 400, [](ServerConfig& c) -> int& { return c.theft.history_days; }));
     s.push_back(integer_key<int32_t>("theft.utc_offset_s", -14 * 3600, 14 * 3600,
                                      [](ServerConfig& c) -> int32_t& { return c.theft.utc_offset_s; }));
     s.push_back(number_key("theft.cusum_k", 0.0, 20.0, [](ServerConfig& c) -> double& { return c.theft.cusum_k; }));
-    s.push_back(number_key("theft.cusum_h_min", 1.0, 10000.0, [](ServerConfig& c) -> double& { return c.theft.cusum_h_min; }));
-    s.push_back(number_key("theft.pattern_alone", 0.5, 1.0, [](ServerConfig& c) -> double& { return c.theft.pattern_alone; }));
-    s.push_back(number_key("theft.min_loss_share", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.min_loss_share; }));
+    s.push_back(
+        number_key("theft.cusum_h_min", 1.0, 10000.0, [](ServerConfig& c) -> double& { return c.theft.cusum_h_min; }));
+    s.push_back(
+        number_key("theft.pattern_alone", 0.5, 1.0, [](ServerConfig& c) -> double& { return c.theft.pattern_alone; }));
+    s.push_back(number_key("theft.min_loss_share", 0.0, 1.0,
+                           [](ServerConfig& c) -> double& { return c.theft.min_loss_share; }));
     s.push_back(number_key("theft.min_hourly_correlation", 0.0, 1.0,
                            [](ServerConfig& c) -> double& { return c.theft.min_hourly_correlation; }));
-    s.push_back(number_key("theft.quiet_weight", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.quiet_weight; }));
+    s.push_back(
+        number_key("theft.quiet_weight", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.quiet_weight; }));
     s.push_back(integer_key<int>("theft.series_intervals", 1, 100000,
                                  [](ServerConfig& c) -> int& { return c.theft.series_intervals; }));
     return s;
@@ -349,8 +368,8 @@ Expected<void> apply_table(const toml::table& table, const std::string& prefix, 
 bool is_ip_literal_or_name(const std::string& s) {
   if (s.empty()) return false;
   for (char ch : s) {
-    const bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    ch == '.' || ch == ':' || ch == '-';
+    const bool ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '.' ||
+                    ch == ':' || ch == '-';
     if (!ok) return false;
   }
   return true;

@@ -1,7 +1,6 @@
 // Integration tests over real sockets: a Mosquitto broker on a free loopback port, the whole
 // server (SQLite store on a temp file, ingest, HTTP/WebSocket API) and Beast as the client.
 #include "wattguard/serve/server.h"
-#include "wattguard/api/http_server.h"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +16,7 @@
 #include <thread>
 
 #include "server/api/beast_names.h"
+#include "wattguard/api/http_server.h"
 #include "wattguard/base/clock.h"
 #include "wattguard/broker/broker_process.h"
 #include "wattguard/storage/sqlite_store.h"
@@ -112,7 +112,8 @@ class LiveClient {
   json wait_for(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       const json frame = next(left);
       for (const auto& m : frame) {
         received_.push_back(m);
@@ -190,8 +191,8 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(started.ok()) << config_error_text(started.error());
     server_ = std::move(started).value().release();
     port_ = server_->http_port();
-    for (const auto& [name, role] :
-         std::vector<std::pair<std::string, api::Role>>{{"olga", api::Role::kOperator}, {"carol", api::Role::kConsumer}}) {
+    for (const auto& [name, role] : std::vector<std::pair<std::string, api::Role>>{{"olga", api::Role::kOperator},
+                                                                                   {"carol", api::Role::kConsumer}}) {
       ASSERT_TRUE(server_->auth().add_user(name, role, name + "-password", api::PasswordCost::kMin, 1).ok());
     }
     admin_ = new std::string(server_->auth().create_token(api::TokenScope::kAdmin, "test", 1));
@@ -233,8 +234,7 @@ class ServerTest : public ::testing::Test {
   }
 
   static std::string sign_in(const std::string& name) {
-    const Reply r =
-        post("/api/v1/session", json{{"name", name}, {"password", name + "-password"}}.dump(), {});
+    const Reply r = post("/api/v1/session", json{{"name", name}, {"password", name + "-password"}}.dump(), {});
     EXPECT_EQ(r.status, 200) << r.body;
     const std::string& cookie = r.headers.at("set-cookie");
     return cookie.substr(0, cookie.find(';'));
@@ -326,8 +326,8 @@ TEST_F(ServerTest, WebSocketNeedsCredentialsAndSameOrigin) {
   EXPECT_EQ(r.status, 403);
 
   ec = {};
-  LiveClient own(port_, "/api/v1/live",
-                 {{"Cookie", carol}, {"Origin", "http://127.0.0.1:" + std::to_string(port_)}}, &ec);
+  LiveClient own(port_, "/api/v1/live", {{"Cookie", carol}, {"Origin", "http://127.0.0.1:" + std::to_string(port_)}},
+                 &ec);
   ASSERT_FALSE(ec) << ec.message();
   for (int i = 0; i < 200 && server_->hub().stats().clients < 1; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -363,7 +363,9 @@ TEST_F(ServerTest, RelayCommandIsAcknowledgedByTheMeter) {
   EXPECT_EQ(state["state"], "acked") << state.dump();
   EXPECT_EQ(state["relay"], "off");
   const json pushed = live.wait_for(
-      [&](const json& m) { return m["type"] == "command" && m["command"]["id"] == id && m["command"]["state"] == "acked"; },
+      [&](const json& m) {
+        return m["type"] == "command" && m["command"]["id"] == id && m["command"]["state"] == "acked";
+      },
       std::chrono::seconds(10));
   EXPECT_FALSE(pushed.is_null());
 }

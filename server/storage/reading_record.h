@@ -49,8 +49,8 @@ inline void decode_record(const uint8_t* in, protocol::Reading* r, int64_t* rece
   using record_detail::get;
   r->seq = get<uint64_t>(in);
   r->time_ms = get<int64_t>(in);
-  for (double* v : {&r->vrms, &r->irms, &r->p_w, &r->s_va, &r->q_var, &r->pf, &r->freq_hz, &r->e_import_wh,
-                    &r->e_export_wh}) {
+  for (double* v :
+       {&r->vrms, &r->irms, &r->p_w, &r->s_va, &r->q_var, &r->pf, &r->freq_hz, &r->e_import_wh, &r->e_export_wh}) {
     *v = get<double>(in);
   }
   r->flags = get<uint32_t>(in);

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "wattguard/storage/store_types.h"
 #include "wattguard/protocol/messages.h"
+#include "wattguard/storage/store_types.h"
 
 namespace wattguard::storage {
 

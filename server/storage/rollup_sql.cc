@@ -29,9 +29,10 @@ const RollupSql& rollup_sql(Resolution res) {
                  " last_imp=CASE WHEN excluded.last_ms>=last_ms THEN excluded.last_imp ELSE last_imp END,"
                  " last_exp=CASE WHEN excluded.last_ms>=last_ms THEN excluded.last_exp ELSE last_exp END,"
                  " last_ms=max(last_ms,excluded.last_ms), flags=flags|excluded.flags";
-      s.select_range = "SELECT bucket_ms,n,p_sum,p_min,p_max,v_sum,v_min,v_max,i_sum,s_sum,q_sum,pf_sum,f_sum,"
-                       "first_ms,first_imp,first_exp,last_ms,last_imp,last_exp,flags FROM " +
-                       t + " WHERE meter=? AND bucket_ms>=? AND bucket_ms<? ORDER BY bucket_ms";
+      s.select_range =
+          "SELECT bucket_ms,n,p_sum,p_min,p_max,v_sum,v_min,v_max,i_sum,s_sum,q_sum,pf_sum,f_sum,"
+          "first_ms,first_imp,first_exp,last_ms,last_imp,last_exp,flags FROM " +
+          t + " WHERE meter=? AND bucket_ms>=? AND bucket_ms<? ORDER BY bucket_ms";
       s.select_prev = "SELECT last_ms,last_imp,last_exp FROM " + t +
                       " WHERE meter=? AND bucket_ms<? ORDER BY bucket_ms DESC LIMIT 1";
       s.delete_older = "DELETE FROM " + t + " WHERE meter=? AND bucket_ms<?";

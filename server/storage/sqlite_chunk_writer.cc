@@ -25,9 +25,8 @@ void note_written(const std::vector<Row>& rows, std::size_t b, std::size_t e, Ch
 
 // Copies to *fresh the rows of rows[b, e) (one meter) that no chunk holds yet, and lists the batch indices
 // of the others in *skipped. Seqs above chunk_max_seq need no lookup.
-Expected<void> keep_unstored(Db& db, int64_t key, uint64_t chunk_max_seq, const std::vector<Row>& rows,
-                             std::size_t b, std::size_t e, std::vector<Row>* fresh,
-                             std::vector<std::size_t>* skipped) {
+Expected<void> keep_unstored(Db& db, int64_t key, uint64_t chunk_max_seq, const std::vector<Row>& rows, std::size_t b,
+                             std::size_t e, std::vector<Row>* fresh, std::vector<std::size_t>* skipped) {
   fresh->clear();
   for (std::size_t i = b; i < e; ++i) {
     if (rows[i].r.seq <= chunk_max_seq) {
@@ -107,10 +106,10 @@ Expected<Tail*> SqliteStore::Impl::tail_of(int64_t key) {
   return &tails.emplace(key, t).first->second;
 }
 
-Expected<void> SqliteStore::Impl::insert_chunk(int64_t key, const std::vector<Row>& rows, std::size_t b, std::size_t e, ChunkFacts* f,
-                         bool becomes_newest) {
-  auto s = writer->prepare(
-      "INSERT INTO raw_chunks(meter,t_first,t_last,seq_first,seq_last,n,data) VALUES(?,?,?,?,?,?,?)");
+Expected<void> SqliteStore::Impl::insert_chunk(int64_t key, const std::vector<Row>& rows, std::size_t b, std::size_t e,
+                                               ChunkFacts* f, bool becomes_newest) {
+  auto s =
+      writer->prepare("INSERT INTO raw_chunks(meter,t_first,t_last,seq_first,seq_last,n,data) VALUES(?,?,?,?,?,?,?)");
   if (!s.ok()) return s.error();
   uint64_t seq_first = rows[b].r.seq, seq_last = rows[b].r.seq;
   for (std::size_t i = b; i < e; ++i) {
@@ -140,8 +139,8 @@ Expected<void> SqliteStore::Impl::insert_chunk(int64_t key, const std::vector<Ro
 
 // Writes rows[b, e) of one meter as new chunks of at most kChunkMaxReadings readings spanning at most
 // kChunkMaxSpanMs; the last one becomes the meter's newest chunk if `last_becomes_newest`.
-Expected<void> SqliteStore::Impl::insert_chunks(int64_t key, const std::vector<Row>& rows, std::size_t b,
-                                                std::size_t e, ChunkFacts* f, bool last_becomes_newest) {
+Expected<void> SqliteStore::Impl::insert_chunks(int64_t key, const std::vector<Row>& rows, std::size_t b, std::size_t e,
+                                                ChunkFacts* f, bool last_becomes_newest) {
   std::size_t start = b;
   while (start < e) {
     std::size_t end = start + 1;
@@ -157,8 +156,8 @@ Expected<void> SqliteStore::Impl::insert_chunks(int64_t key, const std::vector<R
 
 // Appends the leading rows of rows[b, e) that still fit to the meter's newest chunk; returns where the
 // rest begins (b when none fit).
-Expected<std::size_t> SqliteStore::Impl::extend_newest_chunk(const std::vector<Row>& rows, std::size_t b,
-                                                             std::size_t e, ChunkFacts* f) {
+Expected<std::size_t> SqliteStore::Impl::extend_newest_chunk(const std::vector<Row>& rows, std::size_t b, std::size_t e,
+                                                             ChunkFacts* f) {
   std::size_t fit = b;
   while (fit < e && f->newest_n + static_cast<int64_t>(fit - b) < kChunkMaxReadings &&
          rows[fit].r.time_ms - f->newest_t_first <= kChunkMaxSpanMs) {

@@ -14,7 +14,7 @@ using protocol::Reading;
 
 // Newest reading of a meter over chunks and staged rows.
 Expected<std::optional<LatestState>> latest_for_key(Db& db, int64_t key, const std::string& id,
-                                                       const std::vector<Row>& staged) {
+                                                    const std::vector<Row>& staged) {
   auto newest = newest_chunk_reading_before(db, key, INT64_MAX);
   if (!newest.ok()) return newest.error();
   std::optional<Row> best = newest.value();
@@ -113,7 +113,7 @@ Expected<void> sum_rollups(Db& db, Resolution res, int64_t key, int64_t from_ms,
 }  // namespace
 
 Expected<std::vector<Reading>> SqliteStore::raw_readings(std::string_view meter_id, int64_t from_ms, int64_t to_ms,
-                                                            std::size_t limit) {
+                                                         std::size_t limit) {
   Impl& m = *impl_;
   Impl::Lease lease(m);
   Db& db = lease.db();

@@ -35,8 +35,7 @@ constexpr const char* kCommandSelect =
 Expected<void> SqliteStore::add_meters(std::span<const MeterInfo> meters) {
   for (const MeterInfo& m : meters) {
     if (!protocol::is_valid_meter_id(m.id)) {
-      return Error::invalid("id", m.id,
-                                "meter id \"" + m.id + "\" must be 1 to 64 characters of A-Z a-z 0-9 _ -");
+      return Error::invalid("id", m.id, "meter id \"" + m.id + "\" must be 1 to 64 characters of A-Z a-z 0-9 _ -");
     }
   }
   std::lock_guard lk(impl_->write_mu);
@@ -187,7 +186,6 @@ Expected<std::vector<StoredEvent>> SqliteStore::events(const EventQuery& q) {
   return out;
 }
 
-
 // ---------------------------------------------------------------- commands
 
 Expected<void> SqliteStore::add_command(const CommandRecord& c) {
@@ -223,7 +221,7 @@ Expected<void> SqliteStore::add_command(const CommandRecord& c) {
 }
 
 Expected<void> SqliteStore::update_command(std::string_view command_id, CommandState state, std::string_view message,
-                                        protocol::RelayState relay, int64_t time_ms) {
+                                           protocol::RelayState relay, int64_t time_ms) {
   std::lock_guard lk(impl_->write_mu);
   Db& db = *impl_->writer;
   auto s = db.prepare(
@@ -282,7 +280,8 @@ Expected<std::vector<CommandRecord>> SqliteStore::commands(std::string_view mete
 Expected<std::vector<CommandRecord>> SqliteStore::open_commands() {
   Impl::Lease lease(*impl_);
   Db& db = lease.db();
-  static const std::string sql = std::string(kCommandSelect) + "WHERE c.state IN ('pending','sent') ORDER BY c.created_ms";
+  static const std::string sql =
+      std::string(kCommandSelect) + "WHERE c.state IN ('pending','sent') ORDER BY c.created_ms";
   auto s = db.prepare(sql.c_str());
   if (!s.ok()) return s.error();
   std::vector<CommandRecord> out;
@@ -313,8 +312,9 @@ Expected<std::vector<AuditEntry>> SqliteStore::audit(std::string_view target, st
   Db& db = lease.db();
   auto s = target.empty()
                ? db.prepare("SELECT id,time_ms,actor,action,target,details FROM audit_log ORDER BY id DESC LIMIT ?")
-               : db.prepare("SELECT id,time_ms,actor,action,target,details FROM audit_log WHERE target=? "
-                            "ORDER BY id DESC LIMIT ?");
+               : db.prepare(
+                     "SELECT id,time_ms,actor,action,target,details FROM audit_log WHERE target=? "
+                     "ORDER BY id DESC LIMIT ?");
   if (!s.ok()) return s.error();
   int c = 1;
   if (!target.empty()) s->bind(c++, target);

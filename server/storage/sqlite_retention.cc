@@ -9,13 +9,11 @@
 namespace wattguard::storage {
 namespace {
 
-constexpr std::array<const char*, 5> kRetentionKeys = {"retention.raw_days", "retention.1m_days",
-                                                       "retention.15m_days", "retention.1h_days",
-                                                       "retention.1d_days"};
+constexpr std::array<const char*, 5> kRetentionKeys = {"retention.raw_days", "retention.1m_days", "retention.15m_days",
+                                                       "retention.1h_days", "retention.1d_days"};
 std::array<int, 5> retention_days(const RetentionPolicy& p) {
   return {p.raw_days, p.min1_days, p.min15_days, p.hour1_days, p.day1_days};
 }
-
 
 // The chunks of `key` that hold readings on both sides of cutoff_ms, by id, decoded.
 Expected<std::vector<std::pair<int64_t, std::vector<Row>>>> straddling_chunks(Db& db, int64_t key, int64_t cutoff_ms) {
@@ -61,9 +59,9 @@ Expected<void> SqliteStore::set_retention(const RetentionPolicy& policy) {
   const auto days = retention_days(policy);
   for (std::size_t i = 0; i < days.size(); ++i) {
     if (days[i] < 0 || days[i] > 100 * 366) {
-      return Error::invalid(kRetentionKeys[i], std::to_string(days[i]), std::string(kRetentionKeys[i]) + "=" +
-                                                                 std::to_string(days[i]) +
-                                                                 " must be from 0 (forever) to 36600 days");
+      return Error::invalid(kRetentionKeys[i], std::to_string(days[i]),
+                            std::string(kRetentionKeys[i]) + "=" + std::to_string(days[i]) +
+                                " must be from 0 (forever) to 36600 days");
     }
   }
   std::lock_guard lk(impl_->write_mu);
@@ -71,7 +69,8 @@ Expected<void> SqliteStore::set_retention(const RetentionPolicy& policy) {
   Transaction txn(db);
   if (auto s = txn.begin_immediate(); !s.ok()) return s.error();
   for (std::size_t i = 0; i < days.size(); ++i) {
-    auto s = db.prepare("INSERT INTO settings(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+    auto s =
+        db.prepare("INSERT INTO settings(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
     if (!s.ok()) return s.error();
     s->bind(1, kRetentionKeys[i]);
     s->bind(2, std::to_string(days[i]));

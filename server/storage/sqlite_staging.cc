@@ -44,9 +44,8 @@ Expected<void> SqliteStore::Impl::load_staging() {
     const auto* data = static_cast<const uint8_t*>(sqlite3_column_blob(s->handle(), 2));
     const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(s->handle(), 2));
     if (data == nullptr || bytes < n * kStagedRecordBytes) {
-      return Error::corruption("staging batch " + std::to_string(id) +
-                                                            " is damaged (" + std::to_string(bytes) + " bytes for " +
-                                                            std::to_string(n) + " readings)");
+      return Error::corruption("staging batch " + std::to_string(id) + " is damaged (" + std::to_string(bytes) +
+                               " bytes for " + std::to_string(n) + " readings)");
     }
     std::size_t kept = 0;
     for (std::size_t i = 0; i < n; ++i) {

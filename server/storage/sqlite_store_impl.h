@@ -34,11 +34,11 @@ struct Tail {
 // What the writer caches about one meter's chunks. Dropped when another connection commits.
 struct ChunkFacts {
   bool has_chunks = false;
-  uint64_t max_seq = 0;       // over all chunks
-  bool has_newest = false;    // the chunk with the greatest t_first, which in-order readings extend
+  uint64_t max_seq = 0;     // over all chunks
+  bool has_newest = false;  // the chunk with the greatest t_first, which in-order readings extend
   int64_t newest_id = 0, newest_n = 0, newest_t_first = 0, newest_t_last = 0;
   uint64_t newest_seq_first = 0, newest_seq_last = 0;
-  Tail tail;                  // newest reading in chunks
+  Tail tail;  // newest reading in chunks
 };
 
 // A register_rollback event waiting to be inserted with the batch.
@@ -59,17 +59,17 @@ struct AppendBatch {
 
 struct SqliteStore::Impl {
   SqliteOptions options;
-  int lock_fd = -1;        // holds the writer lock when >= 0
-  bool primary = false;    // stages appends (holds the writer lock)
+  int lock_fd = -1;      // holds the writer lock when >= 0
+  bool primary = false;  // stages appends (holds the writer lock)
 
   std::mutex write_mu;
-  std::unique_ptr<Db> writer;                          // guarded by write_mu
-  int64_t writer_data_version = -1;                    // guarded by write_mu
+  std::unique_ptr<Db> writer;        // guarded by write_mu
+  int64_t writer_data_version = -1;  // guarded by write_mu
   // Set once another connection has committed since open (or while recovering staged batches of
   // an earlier run): compaction must then re-check staged rows against chunks for duplicates.
-  bool foreign_writes = true;                          // guarded by write_mu
-  std::unordered_map<int64_t, ChunkFacts> facts;       // guarded by write_mu; dropped on foreign commits
-  std::unordered_map<int64_t, Tail> tails;             // guarded by write_mu; newest over chunks + staged
+  bool foreign_writes = true;                     // guarded by write_mu
+  std::unordered_map<int64_t, ChunkFacts> facts;  // guarded by write_mu; dropped on foreign commits
+  std::unordered_map<int64_t, Tail> tails;        // guarded by write_mu; newest over chunks + staged
   std::unordered_map<int64_t, std::unordered_set<uint64_t>> staged_seqs;  // guarded by write_mu
   std::unordered_map<int64_t, uint64_t> staged_max_seq;                   // guarded by write_mu
   struct StagedBatch {
@@ -77,16 +77,16 @@ struct SqliteStore::Impl {
     std::size_t n;
     std::chrono::steady_clock::time_point at;
   };
-  std::deque<StagedBatch> staged_batches;              // guarded by write_mu
-  std::size_t staged_count = 0;                        // guarded by write_mu
+  std::deque<StagedBatch> staged_batches;  // guarded by write_mu
+  std::size_t staged_count = 0;            // guarded by write_mu
   struct Cycle {
     bool active = false;
-    int64_t upto_id = 0;              // staging batches up to this id are being compacted
-    std::vector<int64_t> keys;        // meters with such readings, ascending
-    std::size_t pos = 0;              // keys[0, pos) are done
+    int64_t upto_id = 0;        // staging batches up to this id are being compacted
+    std::vector<int64_t> keys;  // meters with such readings, ascending
+    std::size_t pos = 0;        // keys[0, pos) are done
   };
-  Cycle cycle;                                         // guarded by write_mu
-  std::vector<Row> compact_buffer;                     // guarded by write_mu
+  Cycle cycle;                      // guarded by write_mu
+  std::vector<Row> compact_buffer;  // guarded by write_mu
 
   // Staged rows by meter, ascending staging id; readers merge them with what the database holds.
   // A reader holds mem_mu shared across its database read and its copy of these, and compaction
@@ -110,7 +110,6 @@ struct SqliteStore::Impl {
   std::mutex ckpt_mu;
   std::condition_variable ckpt_cv;
   bool ckpt_stop = false;  // guarded by ckpt_mu
-
 
   ~Impl();
 
@@ -160,8 +159,7 @@ struct SqliteStore::Impl {
                               bool becomes_newest);
   Expected<void> insert_chunks(int64_t key, const std::vector<Row>& rows, std::size_t b, std::size_t e, ChunkFacts* f,
                                bool last_becomes_newest);
-  Expected<std::size_t> extend_newest_chunk(const std::vector<Row>& rows, std::size_t b, std::size_t e,
-                                            ChunkFacts* f);
+  Expected<std::size_t> extend_newest_chunk(const std::vector<Row>& rows, std::size_t b, std::size_t e, ChunkFacts* f);
   Expected<void> write_meter_chunks(int64_t key, const std::vector<Row>& rows, std::size_t b, std::size_t e);
   Expected<void> write_meter_rollups(int64_t key, const std::vector<Row>& rows, std::size_t b, std::size_t e);
   Expected<void> write_rows(std::vector<Row>& rows, std::vector<std::size_t>* skipped);

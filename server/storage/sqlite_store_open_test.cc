@@ -1,7 +1,5 @@
 // Tests of SqliteStore's own life cycle: staged batches across crashes, compaction in steps and its
 // interruption, damaged chunks and staging rows, files that are not (or newer) databases, two handles on a file.
-#include "wattguard/storage/sqlite_store.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,6 +8,7 @@
 #include <thread>
 
 #include "server/storage/sqlite_store_test_support.h"
+#include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::storage {
 namespace {
@@ -63,7 +62,7 @@ TEST(SqliteStoreOpen, CompactionInSmallStepsGivesTheSameData) {
   SqliteOptions o{.path = db.path(), .reader_connections = 1};
   o.staging_max_readings = 700;  // compaction steps run inside the appends
   o.compact_step_readings = 300;
-  o.compact_step_meters = 1;     // cycles of several steps
+  o.compact_step_meters = 1;  // cycles of several steps
   auto store = SqliteStore::open(o);
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)->add_meter(meter("m1")).ok());
@@ -225,7 +224,9 @@ TEST(SqliteStoreOpen, TwoHandlesOnOneFileSeeEachOthersWrites) {
   ASSERT_TRUE(a->compact().ok());
   EXPECT_EQ(b->seq_summary("m1")->count, 5u);
   // b's writer must notice a's rows: a rollback relative to them is detected, duplicates ignored.
-  auto r = b->append_readings(std::vector<Reading>{make("m1", 4, kT0 + 20'000, 1, 0), make("m1", 5, kT0 + 25'000, 1, 0)}, kT0);
+  auto r =
+      b->append_readings(std::vector<Reading>{make("m1", 4, kT0 + 20'000, 1, 0), make("m1", 5, kT0 + 25'000, 1, 0)},
+                         kT0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->duplicates, 1u);
   EXPECT_EQ(r->rollbacks, 1u);

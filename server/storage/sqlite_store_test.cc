@@ -109,11 +109,16 @@ TEST_P(StoreTest, AggregationMathAcrossResolutions) {
   }
   std::shuffle(rs.begin(), rs.end(), std::mt19937(3));  // order of arrival must not matter
   for (std::size_t i = 0; i < rs.size(); i += 100) {
-    append(std::vector<Reading>(rs.begin() + static_cast<long>(i), rs.begin() + static_cast<long>(std::min(i + 100, rs.size()))));
+    append(std::vector<Reading>(rs.begin() + static_cast<long>(i),
+                                rs.begin() + static_cast<long>(std::min(i + 100, rs.size()))));
   }
   const int64_t end = kT0 + 2 * 3600'000;
   // step 10 s -> raw; 2 min -> 1m rollups; 30 min -> 15m; 1 h -> 1h; 1 day -> 1d
-  struct Case { int64_t step; Resolution source; std::size_t points; };
+  struct Case {
+    int64_t step;
+    Resolution source;
+    std::size_t points;
+  };
   for (const Case c : {Case{10'000, Resolution::kRaw, 720}, Case{2 * kMin, Resolution::k1Min, 60},
                        Case{30 * kMin, Resolution::k15Min, 4}, Case{3600'000, Resolution::k1Hour, 2},
                        Case{86'400'000, Resolution::k1Day, 1}}) {
@@ -196,7 +201,8 @@ TEST_P(StoreTest, LateReadingIsInsertedAndCorrectsItsRollups) {
   }
   auto after = store_->readings("m1", kT0, kT0 + 3600'000, 3600'000);
   EXPECT_EQ(after->points[0].count, 720u);
-  auto minute = store_->readings("m1", late.time_ms - late.time_ms % kMin, late.time_ms - late.time_ms % kMin + kMin, kMin);
+  auto minute =
+      store_->readings("m1", late.time_ms - late.time_ms % kMin, late.time_ms - late.time_ms % kMin + kMin, kMin);
   EXPECT_EQ(minute->points[0].count, 12u);
   // A late reading that is the first of its minute moves the bucket's first register.
   auto day = store_->readings("m1", kT0, kT0 + 86'400'000, 86'400'000);
@@ -223,7 +229,7 @@ TEST_P(StoreTest, RegisterRollbackIsStoredAndRaisesOneEvent) {
     reset.push_back(make("m1", seq, kT0 + static_cast<int64_t>(seq) * 5000, 1200, 0.5 * static_cast<double>(seq - 10)));
   }
   AppendResult r = append(reset);
-  EXPECT_EQ(r.stored, 5u);  // stored, not refused
+  EXPECT_EQ(r.stored, 5u);     // stored, not refused
   EXPECT_EQ(r.rollbacks, 1u);  // only the step back, not every reading after it
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0].event.kind, protocol::EventKind::kRegisterRollback);
@@ -297,8 +303,10 @@ TEST_P(StoreTest, InvalidAndUnknownReadingsAreRefusedTheRestStored) {
 TEST_P(StoreTest, ReopenLosesNothing) {
   const auto rs = steady("m1", 1000);
   append(rs);
-  ASSERT_TRUE(store_->add_event({"m2", protocol::EventKind::kCoverOpen, protocol::EventEdge::kOnset, kT0, "lid"},
-                                EventSource::kMeter, kT0).ok());
+  ASSERT_TRUE(store_
+                  ->add_event({"m2", protocol::EventKind::kCoverOpen, protocol::EventEdge::kOnset, kT0, "lid"},
+                              EventSource::kMeter, kT0)
+                  .ok());
   ASSERT_TRUE(store_->set_retention(RetentionPolicy{30, 60, 90, 400, 0}).ok());
   auto agg_before = store_->readings("m1", kT0, kT0 + 86'400'000, 15 * kMin);
   ASSERT_TRUE(agg_before.ok());
@@ -375,8 +383,11 @@ TEST_P(StoreTest, EventsStoreQueryAndDeduplicate) {
   EXPECT_EQ(store_->add_event(e1, EventSource::kMeter, kT0 + 9).value(), id1.value());  // QoS 1 redelivery
   ASSERT_TRUE(store_->add_event(e2, EventSource::kMeter, kT0).ok());
   ASSERT_TRUE(store_->add_event(e3, EventSource::kMeter, kT0).ok());
-  EXPECT_EQ(store_->add_event({"zz", protocol::EventKind::kMagnetic, protocol::EventEdge::kOnset, kT0, ""},
-                              EventSource::kMeter, kT0).error().code,
+  EXPECT_EQ(store_
+                ->add_event({"zz", protocol::EventKind::kMagnetic, protocol::EventEdge::kOnset, kT0, ""},
+                            EventSource::kMeter, kT0)
+                .error()
+                .code,
             ErrorCode::kNotFound);
   auto all = store_->events(query());
   ASSERT_EQ(all->size(), 3u);
@@ -402,8 +413,10 @@ TEST_P(StoreTest, CommandsAndAudit) {
   EXPECT_EQ(store_->add_command(c).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(store_->open_commands()->size(), 1u);
   ASSERT_TRUE(store_->update_command("c1", CommandState::kSent, "", protocol::RelayState::kUnknown, kT0 + 10).ok());
-  ASSERT_TRUE(store_->update_command("c1", CommandState::kAcked, "relay opened", protocol::RelayState::kOff, kT0 + 900).ok());
-  EXPECT_EQ(store_->update_command("c9", CommandState::kAcked, "", protocol::RelayState::kOff, 1).error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(
+      store_->update_command("c1", CommandState::kAcked, "relay opened", protocol::RelayState::kOff, kT0 + 900).ok());
+  EXPECT_EQ(store_->update_command("c9", CommandState::kAcked, "", protocol::RelayState::kOff, 1).error().code,
+            ErrorCode::kNotFound);
   auto got = store_->get_command("c1");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->state, CommandState::kAcked);
@@ -425,7 +438,6 @@ TEST_P(StoreTest, CommandsAndAudit) {
 INSTANTIATE_TEST_SUITE_P(StagedOrCompacted, StoreTest, testing::Bool(),
                          [](const testing::TestParamInfo<bool>& info) { return info.param ? "Compacted" : "Staged"; });
 
-
 TEST_P(StoreTest, ConcurrentReadersWhileWriting) {
   std::atomic<bool> done{false};
   std::atomic<int> reads{0};
@@ -439,7 +451,8 @@ TEST_P(StoreTest, ConcurrentReadersWhileWriting) {
         if (!agg.ok() || !latest.ok()) ++failures;
         // Every committed batch is complete: the counts are multiples of the batch size.
         uint32_t n = 0;
-        if (agg.ok()) for (const auto& p : agg->points) n += p.count;
+        if (agg.ok())
+          for (const auto& p : agg->points) n += p.count;
         if (n % 50 != 0) ++failures;
         ++reads;
       }

@@ -43,7 +43,7 @@ inline MeterInfo meter(const std::string& id) {
 }
 
 inline EventQuery query(const std::string& meter_id = "", std::optional<protocol::EventKind> kind = std::nullopt,
-                 int64_t from_ms = INT64_MIN, int64_t to_ms = INT64_MAX) {
+                        int64_t from_ms = INT64_MIN, int64_t to_ms = INT64_MAX) {
   EventQuery q;
   q.meter_id = meter_id;
   q.kind = kind;
@@ -79,7 +79,6 @@ inline std::vector<Reading> steady(const std::string& meter, int count, uint64_t
   }
   return out;
 }
-
 
 // Runs one SQL statement on the file behind the store's back (simulating damage).
 inline void raw_sql(const std::string& path, const char* sql) {

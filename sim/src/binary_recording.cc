@@ -30,12 +30,12 @@ Error error(std::string field, uint64_t value, std::string message) {
 // The header fields a writer and a reader agree on; the reader's texts stay its own.
 Expected<void> check_header(const Recording& rec) {
   if (rec.channels != 2 && rec.channels != 3) {
-    return Error::invalid("channels", std::to_string(rec.channels), "encode_binary_recording: channels = " +
-                                                                    std::to_string(rec.channels) + ", expected 2 or 3");
+    return Error::invalid("channels", std::to_string(rec.channels),
+                          "encode_binary_recording: channels = " + std::to_string(rec.channels) + ", expected 2 or 3");
   }
   if (rec.adc_bits < 10 || rec.adc_bits > 16) {
-    return Error::invalid("adc_bits", std::to_string(rec.adc_bits), "encode_binary_recording: adc_bits = " +
-                                                                    std::to_string(rec.adc_bits) + ", expected 10..16");
+    return Error::invalid("adc_bits", std::to_string(rec.adc_bits),
+                          "encode_binary_recording: adc_bits = " + std::to_string(rec.adc_bits) + ", expected 10..16");
   }
   if (rec.sample_rate_hz < 1 || rec.sample_rate_hz > 1000000) {
     return Error::invalid("sample_rate_hz", std::to_string(rec.sample_rate_hz),
@@ -65,8 +65,9 @@ Expected<std::string> encode_binary_recording(const Recording& rec) {
 
 Expected<Recording> decode_binary_recording(std::string_view in) {
   if (in.size() < kBinaryRecordingHeaderBytes) {
-    return error("header", in.size(), "binary recording: " + std::to_string(in.size()) + " bytes, shorter than the " +
-                               std::to_string(kBinaryRecordingHeaderBytes) + "-byte header");
+    return error("header", in.size(),
+                 "binary recording: " + std::to_string(in.size()) + " bytes, shorter than the " +
+                     std::to_string(kBinaryRecordingHeaderBytes) + "-byte header");
   }
   if (std::memcmp(in.data(), kBinaryRecordingMagic, sizeof kBinaryRecordingMagic) != 0) {
     return Error::invalid("magic", std::string(in.substr(0, sizeof kBinaryRecordingMagic)),
@@ -86,16 +87,17 @@ Expected<Recording> decode_binary_recording(std::string_view in) {
                  "binary recording: adc_bits = " + std::to_string(rec.adc_bits) + ", expected 10..16");
   }
   if (rate < 1 || rate > 1000000) {
-    return error("sample_rate_hz", rate, "binary recording: sample_rate_hz = " + std::to_string(rate) +
-                                       ", expected 1..1000000");
+    return error("sample_rate_hz", rate,
+                 "binary recording: sample_rate_hz = " + std::to_string(rate) + ", expected 1..1000000");
   }
   rec.sample_rate_hz = static_cast<uint32_t>(rate);
   const uint64_t bytes_per_set = static_cast<uint64_t>(rec.channels) * 2;
   const uint64_t payload = in.size() - kBinaryRecordingHeaderBytes;
   if (count > payload / bytes_per_set || payload != count * bytes_per_set) {
-    return error("sample_count", count, "binary recording: header says " + std::to_string(count) + " sample sets (" +
-                                     std::to_string(count) + " x " + std::to_string(bytes_per_set) +
-                                     " bytes) but the file holds " + std::to_string(payload) + " bytes of samples");
+    return error("sample_count", count,
+                 "binary recording: header says " + std::to_string(count) + " sample sets (" + std::to_string(count) +
+                     " x " + std::to_string(bytes_per_set) + " bytes) but the file holds " + std::to_string(payload) +
+                     " bytes of samples");
   }
   const uint64_t max_value = (uint64_t{1} << rec.adc_bits) - 1;
   rec.samples.resize(static_cast<size_t>(count));
@@ -107,8 +109,9 @@ Expected<Recording> decode_binary_recording(std::string_view in) {
       const uint64_t value = get_le(in, at, 2);
       at += 2;
       if (value > max_value) {
-        return error(kNames[c], value, "binary recording: sample set " + std::to_string(k) + ", field " + kNames[c] +
-                                    ": value " + std::to_string(value) + " outside 0.." + std::to_string(max_value));
+        return error(kNames[c], value,
+                     "binary recording: sample set " + std::to_string(k) + ", field " + kNames[c] + ": value " +
+                         std::to_string(value) + " outside 0.." + std::to_string(max_value));
       }
       values[c] = static_cast<uint16_t>(value);
     }

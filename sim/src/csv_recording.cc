@@ -12,8 +12,8 @@
 namespace wattguard::sim {
 namespace {
 
-constexpr size_t kMaxLineLength = 1024;   // a valid row is at most 17 characters
-constexpr size_t kMaxShown = 24;          // characters of a bad field quoted in a message
+constexpr size_t kMaxLineLength = 1024;  // a valid row is at most 17 characters
+constexpr size_t kMaxShown = 24;         // characters of a bad field quoted in a message
 const char* const kFieldNames[3] = {"v", "i", "n"};
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
@@ -90,8 +90,9 @@ bool CsvRecordingReader::read_header() {
   bool found = false;
   while (get_line(&line)) {
     if (line.size() > kMaxLineLength) {
-      fail("header", "", line_prefix(line_) + ": header line longer than " + std::to_string(kMaxLineLength) +
-                         " characters, expected 'v,i' or 'v,i,n'");
+      fail("header", "",
+           line_prefix(line_) + ": header line longer than " + std::to_string(kMaxLineLength) +
+               " characters, expected 'v,i' or 'v,i,n'");
       return false;
     }
     header = line;
@@ -112,7 +113,8 @@ bool CsvRecordingReader::read_header() {
   size_t start = 0;
   while (true) {
     const size_t comma = header.find(',', start);
-    names.push_back(trim(header.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+    names.push_back(
+        trim(header.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -145,8 +147,9 @@ CsvRecordingReader::Next CsvRecordingReader::next(SampleSet* out) {
       if (field >= channels_) {
         int count = field + 1;
         for (size_t k = row.find(',', start); k != std::string_view::npos; k = row.find(',', k + 1)) ++count;
-        return fail("", row, line_prefix(line_) + ": " + std::to_string(count) + " fields, the header has " +
-                            std::to_string(channels_));
+        return fail("", row,
+                    line_prefix(line_) + ": " + std::to_string(count) + " fields, the header has " +
+                        std::to_string(channels_));
       }
       const char* name = kFieldNames[field];
       if (text.empty()) return fail(name, text, line_prefix(line_) + ", field " + name + ": empty value");
@@ -158,20 +161,23 @@ CsvRecordingReader::Next CsvRecordingReader::next(SampleSet* out) {
         k = 1;
       }
       if (k == text.size()) {
-        return fail(name, text, line_prefix(line_) + ", field " + name + ": " + quote(text) + " is not an integer count");
+        return fail(name, text,
+                    line_prefix(line_) + ", field " + name + ": " + quote(text) + " is not an integer count");
       }
       long value = 0;
       for (; k < text.size(); ++k) {
         const char c = text[k];
         if (c < '0' || c > '9') {
-          return fail(name, text, line_prefix(line_) + ", field " + name + ": " + quote(text) + " is not an integer count");
+          return fail(name, text,
+                      line_prefix(line_) + ", field " + name + ": " + quote(text) + " is not an integer count");
         }
         if (value <= max_value_) value = value * 10 + (c - '0');  // stops growing once too big
       }
       if (negative && value != 0) value = -value;
       if (value < 0 || value > max_value_) {
-        return fail(name, text, line_prefix(line_) + ", field " + name + ": value " + quote(text) + " outside 0.." +
-                              std::to_string(max_value_) + " (" + std::to_string(adc_bits_) + "-bit ADC)");
+        return fail(name, text,
+                    line_prefix(line_) + ", field " + name + ": value " + quote(text) + " outside 0.." +
+                        std::to_string(max_value_) + " (" + std::to_string(adc_bits_) + "-bit ADC)");
       }
       values[field] = static_cast<uint16_t>(value);
       ++field;
@@ -180,8 +186,9 @@ CsvRecordingReader::Next CsvRecordingReader::next(SampleSet* out) {
     }
     if (field < channels_) {
       const char* name = kFieldNames[field];
-      return fail(name, row, line_prefix(line_) + ", field " + name + ": missing (" + std::to_string(field) +
-                            " field" + (field == 1 ? "" : "s") + ", the header has " + std::to_string(channels_) + ")");
+      return fail(name, row,
+                  line_prefix(line_) + ", field " + name + ": missing (" + std::to_string(field) + " field" +
+                      (field == 1 ? "" : "s") + ", the header has " + std::to_string(channels_) + ")");
     }
     *out = SampleSet{values[0], values[1], values[2]};
     return Next::kSample;

@@ -37,8 +37,7 @@ Expected<std::shared_ptr<CyclicProfile>> CyclicProfile::create(LoadPhasors on, C
   return std::make_shared<CyclicProfile>(on, cycle, off);
 }
 
-CyclicProfile::CyclicProfile(LoadPhasors on, CycleSpec cycle, LoadPhasors off)
-    : on_(on), off_(off), cycle_(cycle) {
+CyclicProfile::CyclicProfile(LoadPhasors on, CycleSpec cycle, LoadPhasors off) : on_(on), off_(off), cycle_(cycle) {
   assert(validate(cycle).ok());
 }
 

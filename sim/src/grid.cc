@@ -35,8 +35,7 @@ GridClock::GridClock(const GridConfig& config) {
 
 const GridClock::Piece& GridClock::piece_at(double t_s) const {
   // Pieces are few; the last one whose start is <= t.
-  auto it = std::upper_bound(pieces_.begin(), pieces_.end(), t_s,
-                             [](double t, const Piece& p) { return t < p.t_s; });
+  auto it = std::upper_bound(pieces_.begin(), pieces_.end(), t_s, [](double t, const Piece& p) { return t < p.t_s; });
   return it == pieces_.begin() ? pieces_.front() : *(it - 1);
 }
 

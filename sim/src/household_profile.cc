@@ -26,7 +26,7 @@ enum Appliance : uint16_t {
   kKettle,
   kMicrowave,
   kCooking,
-  kLighting,       // one lamp group = 1/3 of the house's lighting
+  kLighting,  // one lamp group = 1/3 of the house's lighting
   kTv,
   kWasherHeater,
   kWasherMotor,
@@ -56,8 +56,7 @@ class DayBuilder {
     for (double t = start_s; t < end_s; t += on_s + off_s) add(a, t, std::min(t + on_s, end_s), scale);
   }
   std::vector<HouseholdProfile::Interval> take() {
-    std::sort(intervals_.begin(), intervals_.end(),
-              [](const auto& x, const auto& y) { return x.start_s < y.start_s; });
+    std::sort(intervals_.begin(), intervals_.end(), [](const auto& x, const auto& y) { return x.start_s < y.start_s; });
     return std::move(intervals_);
   }
 
@@ -69,12 +68,15 @@ double hours(double h) { return h * kHour; }
 
 }  // namespace
 
-HouseholdProfile::HouseholdProfile(uint64_t seed, HouseholdOptions options)
-    : seed_(seed), options_(options) {
+HouseholdProfile::HouseholdProfile(uint64_t seed, HouseholdOptions options) : seed_(seed), options_(options) {
   Rng rng(mix_seed(seed, 1));
   HouseholdTraits& t = traits_;
   const double occupants_pick = rng.uniform();
-  t.occupants = occupants_pick < 0.25 ? 1 : occupants_pick < 0.6 ? 2 : occupants_pick < 0.8 ? 3 : occupants_pick < 0.95 ? 4 : 5;
+  t.occupants = occupants_pick < 0.25   ? 1
+                : occupants_pick < 0.6  ? 2
+                : occupants_pick < 0.8  ? 3
+                : occupants_pick < 0.95 ? 4
+                                        : 5;
   t.base_w = rng.uniform(40, 140) + 15.0 * t.occupants;
   t.fridge_w = rng.uniform(90, 180);
   t.has_freezer = rng.chance(0.3);

@@ -18,8 +18,7 @@ LoadPhasors::LoadPhasors(const LoadState& state) {
     if (h.order < 2 || h.order > kMaxHarmonicOrder) continue;
     // The harmonic keeps its place in the wave shape: shifted with the fundamental.
     current_a_[static_cast<size_t>(h.order)] +=
-        sign * std::polar(std::max(state.irms_a * h.percent / 100.0, 0.0),
-                          h.order * phi + h.phase_deg * kDeg);
+        sign * std::polar(std::max(state.irms_a * h.percent / 100.0, 0.0), h.order * phi + h.phase_deg * kDeg);
   }
 }
 
@@ -41,8 +40,7 @@ double LoadPhasors::irms() const {
 }
 
 bool LoadPhasors::is_zero() const {
-  return std::all_of(current_a_.begin(), current_a_.end(),
-                     [](const std::complex<double>& c) { return c == 0.0; });
+  return std::all_of(current_a_.begin(), current_a_.end(), [](const std::complex<double>& c) { return c == 0.0; });
 }
 
 }  // namespace wattguard::sim

@@ -5,8 +5,7 @@
 
 namespace wattguard::sim {
 
-LoadState load_for_power(double power_w, double pf, bool leading, std::vector<Harmonic> harmonics,
-                         double vrms) {
+LoadState load_for_power(double power_w, double pf, bool leading, std::vector<Harmonic> harmonics, double vrms) {
   LoadState state;
   const double magnitude_w = power_w < 0.0 ? -power_w : power_w;
   state.pf = pf;

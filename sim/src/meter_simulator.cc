@@ -312,9 +312,7 @@ SampleSet MeterSimulator::next() {
 
 void MeterSimulator::generate(std::span<SampleSet> out) { produce(out.size(), AosSink{out.data()}); }
 
-void MeterSimulator::generate(uint16_t* v, uint16_t* i, uint16_t* n, size_t count) {
-  produce(count, SoaSink{v, i, n});
-}
+void MeterSimulator::generate(uint16_t* v, uint16_t* i, uint16_t* n, size_t count) { produce(count, SoaSink{v, i, n}); }
 
 void MeterSimulator::skip(int64_t count) {
   while (count > 0) {

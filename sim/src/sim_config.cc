@@ -44,7 +44,8 @@ Expected<void> validate(const SimConfig& c) {
   for (const auto& s : g.schedule) {
     if (!in_range(s.t_s, 0, 1e12)) return bad("grid.schedule.t_s", s.t_s, ">= 0");
     if (!in_range(s.frequency_hz, 1, 1000)) return bad("grid.schedule.frequency_hz", s.frequency_hz, "1..1000 Hz");
-    if (!in_range(s.drift_hz_per_s, -10, 10)) return bad("grid.schedule.drift_hz_per_s", s.drift_hz_per_s, "-10..10 Hz/s");
+    if (!in_range(s.drift_hz_per_s, -10, 10))
+      return bad("grid.schedule.drift_hz_per_s", s.drift_hz_per_s, "-10..10 Hz/s");
   }
   for (const auto& h : g.harmonics) {
     if (h.order < 2 || h.order > kMaxHarmonicOrder) return bad("grid.harmonics.order", h.order, "2..15");
@@ -52,7 +53,8 @@ Expected<void> validate(const SimConfig& c) {
     if (!std::isfinite(h.phase_deg)) return bad("grid.harmonics.phase_deg", h.phase_deg, "finite");
   }
   const VoltageSensorConfig& vs = c.voltage_sensor;
-  if (!in_range(vs.ratio_v_per_v, 1e-9, 1)) return bad("voltage_sensor.ratio_v_per_v", vs.ratio_v_per_v, "0..1 (exclusive of 0)");
+  if (!in_range(vs.ratio_v_per_v, 1e-9, 1))
+    return bad("voltage_sensor.ratio_v_per_v", vs.ratio_v_per_v, "0..1 (exclusive of 0)");
   if (!in_range(vs.phase_lead_deg, -20, 20)) return bad("voltage_sensor.phase_lead_deg", vs.phase_lead_deg, "-20..20");
   if (!in_range(vs.bias_v, -100, 100)) return bad("voltage_sensor.bias_v", vs.bias_v, "finite");
   if (auto e = check_clamp("phase_clamp", c.phase_clamp); !e) return e;
@@ -75,7 +77,8 @@ Expected<void> validate(const SimConfig& c) {
   if (!in_range(c.wiring.neutral_clamp_fraction, -2, 2)) {
     return bad("wiring.neutral_clamp_fraction", c.wiring.neutral_clamp_fraction, "-2..2");
   }
-  if (!in_range(c.nominal_frequency_hz, 1, 1000)) return bad("nominal_frequency_hz", c.nominal_frequency_hz, "1..1000 Hz");
+  if (!in_range(c.nominal_frequency_hz, 1, 1000))
+    return bad("nominal_frequency_hz", c.nominal_frequency_hz, "1..1000 Hz");
   if (c.truth_history < 1) return bad("truth_history", c.truth_history, ">= 1");
   return {};
 }

@@ -98,8 +98,8 @@ TEST(Profiles, CompositeProfileCreateNamesTheNullPart) {
   ASSERT_FALSE(made.ok());
   EXPECT_EQ(made.error().field, "parts[1]");
   EXPECT_EQ(made.error().value, "null");
-  const auto good = CompositeProfile::create({std::make_shared<ConstantProfile>(amps(1.0)),
-                                              std::make_shared<ConstantProfile>(amps(2.0))});
+  const auto good = CompositeProfile::create(
+      {std::make_shared<ConstantProfile>(amps(1.0)), std::make_shared<ConstantProfile>(amps(2.0))});
   ASSERT_TRUE(good.ok());
   EXPECT_EQ(good.value()->size(), 2u);
   EXPECT_NEAR(good.value()->segment_at(0.0).load.irms(), 3.0, 1e-12);
@@ -112,8 +112,8 @@ TEST(Profiles, CompositeHouseEnergyIsTheSumOfItsParts) {
   std::vector<std::shared_ptr<const LoadProfile>> parts = {
       std::make_shared<ConstantProfile>(appliances::standby_mix(90.0)),
       std::make_shared<CyclicProfile>(appliances::fridge_compressor(130.0), CycleSpec{600.0, 1800.0, 120.0}),
-      std::make_shared<StepProfile>(std::vector<StepProfile::Step>{{300.0, appliances::resistive(2400.0)},
-                                                                   {480.0, LoadPhasors{}}}),
+      std::make_shared<StepProfile>(
+          std::vector<StepProfile::Step>{{300.0, appliances::resistive(2400.0)}, {480.0, LoadPhasors{}}}),
       std::make_shared<ConstantProfile>(appliances::led_lighting(80.0)),
       std::make_shared<StepProfile>(std::vector<StepProfile::Step>{{1000.0, appliances::inverter_ac(1200.0)},
                                                                    {2500.0, appliances::inverter_ac(500.0)}}),
@@ -126,8 +126,8 @@ TEST(Profiles, CompositeHouseEnergyIsTheSumOfItsParts) {
   EXPECT_NEAR(house.truth_at(end)->e_import_wh, sum_wh, 1e-9);
   // Hand check: 90 + 80 W all hour, fridge 130 W for 20 of 60 min (cycles at 2, 32 min),
   // kettle 2400 W for 3 min, AC 1200 W for 1500 s then 500 W for 1100 s.
-  const double expected = 170.0 + 130.0 * (1200.0 / 3600.0) + 2400.0 * 180.0 / 3600.0 +
-                          (1200.0 * 1500.0 + 500.0 * 1100.0) / 3600.0;
+  const double expected =
+      170.0 + 130.0 * (1200.0 / 3600.0) + 2400.0 * 180.0 / 3600.0 + (1200.0 * 1500.0 + 500.0 * 1100.0) / 3600.0;
   EXPECT_NEAR(sum_wh, expected, 1e-9);
   // Currents do not add as magnitudes: LED (leading) partly cancels the fridge (lagging).
   const LoadSegment s = CompositeProfile(parts).segment_at(200.0);

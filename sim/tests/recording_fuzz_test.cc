@@ -29,10 +29,16 @@ std::string mutate(std::string s, Rng& rng) {
     const size_t at = s.empty() ? 0 : static_cast<size_t>(rng.uniform_int(0, static_cast<int>(s.size()) - 1));
     const char c = kAlphabet[rng.uniform_int(0, sizeof kAlphabet - 2)];
     switch (op) {
-      case 0: if (!s.empty()) s[at] = c; break;                                  // replace
+      case 0:
+        if (!s.empty()) s[at] = c;
+        break;                                                                            // replace
       case 1: s.insert(s.begin() + static_cast<long>(std::min(at, s.size())), c); break;  // insert
-      case 2: if (!s.empty()) s.erase(at, static_cast<size_t>(rng.uniform_int(1, 8))); break;  // delete
-      case 3: if (!s.empty()) s[at] = static_cast<char>(rng.next_u64()); break;  // random byte
+      case 2:
+        if (!s.empty()) s.erase(at, static_cast<size_t>(rng.uniform_int(1, 8)));
+        break;  // delete
+      case 3:
+        if (!s.empty()) s[at] = static_cast<char>(rng.next_u64());
+        break;                                                                        // random byte
       case 4: s += s.substr(at, static_cast<size_t>(rng.uniform_int(0, 40))); break;  // duplicate
       default: s.insert(std::min(at, s.size()), std::to_string(rng.next_u64() % 200000)); break;
     }
@@ -58,8 +64,7 @@ void check_csv(const std::string& input, int bits) {
   } else {
     ASSERT_FALSE(r.error().message.empty());
     ASSERT_GE(r.error().line, 1);
-    ASSERT_NE(r.error().message.find("line " + std::to_string(r.error().line)), std::string::npos)
-        << r.error().message;
+    ASSERT_NE(r.error().message.find("line " + std::to_string(r.error().line)), std::string::npos) << r.error().message;
   }
 }
 

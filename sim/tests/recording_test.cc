@@ -214,9 +214,9 @@ TEST(BinaryRecording, HeaderIsLittleEndian) {
   const std::string b = encode_binary_recording(rec).value();
   EXPECT_EQ(static_cast<unsigned char>(b[6]), 2);
   EXPECT_EQ(static_cast<unsigned char>(b[7]), 12);
-  EXPECT_EQ(static_cast<unsigned char>(b[8]), 0xa0);   // 4000 = 0x0fa0
+  EXPECT_EQ(static_cast<unsigned char>(b[8]), 0xa0);  // 4000 = 0x0fa0
   EXPECT_EQ(static_cast<unsigned char>(b[9]), 0x0f);
-  EXPECT_EQ(static_cast<unsigned char>(b[12]), 1);     // count
+  EXPECT_EQ(static_cast<unsigned char>(b[12]), 1);  // count
   EXPECT_EQ(static_cast<unsigned char>(b[20]), 0x02);
   EXPECT_EQ(static_cast<unsigned char>(b[21]), 0x01);
 }

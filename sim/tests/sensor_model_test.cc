@@ -58,9 +58,12 @@ TEST(SensorModel, PhaseOfCurrentOverVoltageMatchesIdealCalibration) {
     config.adc.inl_end_counts = 0.0;
     const auto s = run(config, load(5.0), 8000);
     const double cps = 50.0 / 4000.0;
-    const auto v = dft(s, [](const SampleSet& x) { return x.v; }, cps);
-    const auto i = dft(s, [](const SampleSet& x) { return x.i; }, cps);
-    const auto n = dft(s, [](const SampleSet& x) { return x.n; }, cps);
+    const auto v = dft(
+        s, [](const SampleSet& x) { return x.v; }, cps);
+    const auto i = dft(
+        s, [](const SampleSet& x) { return x.i; }, cps);
+    const auto n = dft(
+        s, [](const SampleSet& x) { return x.n; }, cps);
     const double measured = phase_deg_of(i) - phase_deg_of(v);
     const double expected = 1.5 - 0.3 + 360.0 * 50.0 * skew_us * 1e-6;
     EXPECT_NEAR(measured, expected, 0.05) << "skew " << skew_us;
@@ -120,10 +123,18 @@ TEST(SensorModel, HarmonicsGiveTheRightRmsInCounts) {
   EXPECT_NEAR(ac_rms(s, &SampleSet::v), v1 * std::sqrt(1 + 0.04 + 0.0025), 0.2);
   EXPECT_NEAR(ac_rms(s, &SampleSet::i), i1 * std::sqrt(1 + 0.36 + 0.16 + 0.01), 0.2);
   const double cps = 50.0 / 4000.0;
-  EXPECT_NEAR(std::abs(dft(s, [](const SampleSet& x) { return x.i; }, 5 * cps)), 0.4 * i1 * std::sqrt(2.0), 0.2);
-  EXPECT_NEAR(std::abs(dft(s, [](const SampleSet& x) { return x.i; }, 15 * cps)), 0.1 * i1 * std::sqrt(2.0), 0.2);
-  EXPECT_NEAR(std::abs(dft(s, [](const SampleSet& x) { return x.v; }, 3 * cps)), 0.2 * v1 * std::sqrt(2.0), 0.2);
-  EXPECT_LT(std::abs(dft(s, [](const SampleSet& x) { return x.i; }, 7 * cps)), 0.2);
+  EXPECT_NEAR(std::abs(dft(
+                  s, [](const SampleSet& x) { return x.i; }, 5 * cps)),
+              0.4 * i1 * std::sqrt(2.0), 0.2);
+  EXPECT_NEAR(std::abs(dft(
+                  s, [](const SampleSet& x) { return x.i; }, 15 * cps)),
+              0.1 * i1 * std::sqrt(2.0), 0.2);
+  EXPECT_NEAR(std::abs(dft(
+                  s, [](const SampleSet& x) { return x.v; }, 3 * cps)),
+              0.2 * v1 * std::sqrt(2.0), 0.2);
+  EXPECT_LT(std::abs(dft(
+                s, [](const SampleSet& x) { return x.i; }, 7 * cps)),
+            0.2);
 }
 
 TEST(SensorModel, ClipsAtTheRails) {
@@ -143,7 +154,7 @@ TEST(SensorModel, IntegralNonlinearityBendsTheEndsOnly) {
   SimConfig config;
   config.adc.noise_counts_rms = 0.0;
   config.adc.offset_counts = 0.0;
-  config.voltage_sensor.ratio_v_per_v = 1.6 / 325.27;   // almost rail to rail
+  config.voltage_sensor.ratio_v_per_v = 1.6 / 325.27;  // almost rail to rail
   const auto bent = run(config, load(0.0), 80);
   config.adc.inl_end_counts = 0.0;
   const auto straight = run(config, load(0.0), 80);
@@ -191,8 +202,10 @@ TEST(SensorModel, WiringFractionsScaleTheClampsNotTheTruth) {
   sim.set_wiring({-1.0, 1.0});
   sim.generate(s);
   const double cps = 50.0 / 4000.0;
-  const auto i = dft(s, [](const SampleSet& x) { return x.i; }, cps);
-  const auto n = dft(s, [](const SampleSet& x) { return x.n; }, cps);
+  const auto i = dft(
+      s, [](const SampleSet& x) { return x.i; }, cps);
+  const auto n = dft(
+      s, [](const SampleSet& x) { return x.n; }, cps);
   EXPECT_NEAR(std::abs(std::remainder(phase_deg_of(i) - phase_deg_of(n), 360.0)), 180.0, 0.1);
 }
 
@@ -224,8 +237,10 @@ TEST(SensorModel, CurrentTransformerLeadGrowsAtLowCurrent) {
   config.adc.inl_end_counts = 0.0;
   const double cps = 50.0 / 4000.0;
   const auto s = run(config, load(5.0), 8000);
-  const double measured = phase_deg_of(dft(s, [](const SampleSet& x) { return x.i; }, cps)) -
-                          phase_deg_of(dft(s, [](const SampleSet& x) { return x.v; }, cps));
+  const double measured = phase_deg_of(dft(
+                              s, [](const SampleSet& x) { return x.i; }, cps)) -
+                          phase_deg_of(dft(
+                              s, [](const SampleSet& x) { return x.v; }, cps));
   EXPECT_NEAR(measured, 2.5, 0.1);
   EXPECT_NEAR(ideal_calibration(config, 5.0).phase_deg, 2.5, 1e-5);
   EXPECT_NEAR(ideal_calibration(config, 0.0).phase_deg, 3.5, 1e-5);

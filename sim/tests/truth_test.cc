@@ -135,8 +135,8 @@ TEST(Truth, CyclicApplianceEnergy) {
 TEST(Truth, CompositeSumsAsPhasors) {
   SimConfig config;
   CompositeProfile c;
-  c.add(std::make_shared<ConstantProfile>(load(5.0, 0.6)));           // lagging
-  c.add(std::make_shared<ConstantProfile>(load(4.0, 0.6, true)));     // leading
+  c.add(std::make_shared<ConstantProfile>(load(5.0, 0.6)));        // lagging
+  c.add(std::make_shared<ConstantProfile>(load(4.0, 0.6, true)));  // leading
   MeterSimulator sim(config, std::make_shared<CompositeProfile>(c));
   const Truth t = sim.truth();
   // Reactive parts 4 A and -3.2 A, active 3 A and 2.4 A.

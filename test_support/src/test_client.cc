@@ -53,7 +53,8 @@ void TestClient::cb_publish(mosquitto*, void* obj, int) {
 void TestClient::cb_message(mosquitto*, void* obj, const mosquitto_message* m) {
   auto* self = static_cast<TestClient*>(obj);
   if (self->on_message) {
-    self->on_message(m->topic, std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)));
+    self->on_message(m->topic,
+                     std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)));
   }
 }
 

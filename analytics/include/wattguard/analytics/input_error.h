@@ -12,8 +12,7 @@ namespace wattguard::analytics {
 // Bad input (kInvalidInput) found in `source` at a 1-based line (0: not tied to one), field and value, e.g.
 // "T.csv line 7, field role, value \"chek\": role must be check or consumer". An empty source reads "input",
 // so the message always says where.
-inline Error input_error(std::string source, int64_t line, std::string field, std::string value,
-                         std::string message) {
+inline Error input_error(std::string source, int64_t line, std::string field, std::string value, std::string message) {
   return Error::invalid(std::move(field), std::move(value), std::move(message))
       .at(source.empty() ? std::string("input") : std::move(source), line);
 }

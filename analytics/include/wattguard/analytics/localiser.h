@@ -23,8 +23,8 @@
 namespace wattguard::analytics {
 
 struct LocaliserConfig {
-  int window_steps = 7 * 24;      // steps kept (hours in the monitor)
-  double ridge = 1e-3;            // relative ridge on the diagonal: keeps near-collinear profiles stable
+  int window_steps = 7 * 24;  // steps kept (hours in the monitor)
+  double ridge = 1e-3;        // relative ridge on the diagonal: keeps near-collinear profiles stable
   // Physical bounds: stolen energy reappears one for one as loss, so a shortfall coefficient well above 1 is a
   // chance fit (allowing for a usual profile that underestimates); a share hidden of at most 90 % bounds the
   // reported coefficient at f/(1-f) = 9.
@@ -36,16 +36,16 @@ struct LocaliserConfig {
 };
 
 struct Attribution {
-  double reported_coef = 0;   // loss per kWh reported (regression B)
-  double shortfall_coef = 0;  // loss per kWh of shortfall against the usual profile (A; about 1 for a thief)
-  double attributed_kwh = 0;  // net loss this consumer explains over the solved window (kWh)
-  double moved_kwh = 0;       // energy it explains counting both signs (time-shifted reporting moves energy)
-  double share = 0;           // share of the loss's variation (sum of squares) it explains, 0..1 (best of A, B)
-  double shortfall_share = 0; // the same from regression A alone
-  double reported_share = 0;  // the same from regression B alone
-  double t_stat = 0;          // its own column's t statistic (best of A, B)
-  double reported_t = 0;      // t statistic of its reported column in regression B
-  double drop = 0;            // share of its usual use missing from its reports over the recent steps
+  double reported_coef = 0;         // loss per kWh reported (regression B)
+  double shortfall_coef = 0;        // loss per kWh of shortfall against the usual profile (A; about 1 for a thief)
+  double attributed_kwh = 0;        // net loss this consumer explains over the solved window (kWh)
+  double moved_kwh = 0;             // energy it explains counting both signs (time-shifted reporting moves energy)
+  double share = 0;                 // share of the loss's variation (sum of squares) it explains, 0..1 (best of A, B)
+  double shortfall_share = 0;       // the same from regression A alone
+  double reported_share = 0;        // the same from regression B alone
+  double t_stat = 0;                // its own column's t statistic (best of A, B)
+  double reported_t = 0;            // t statistic of its reported column in regression B
+  double drop = 0;                  // share of its usual use missing from its reports over the recent steps
   double recent_shortfall_kwh = 0;  // its shortfall summed over the recent steps
 };
 
@@ -80,10 +80,10 @@ class Localiser {
 
  private:
   size_t n_;
-  size_t p_;                       // columns: n reported + n shortfall
+  size_t p_;  // columns: n reported + n shortfall
   LocaliserConfig config_;
-  std::vector<float> rows_;        // ring: window_steps x (p + 4): columns, target, weight, hour, day
-  int head_ = 0;                   // next row to write
+  std::vector<float> rows_;  // ring: window_steps x (p + 4): columns, target, weight, hour, day
+  int head_ = 0;             // next row to write
   int kept_ = 0;
   std::vector<double> coef_;
   double window_r_ = 0;

@@ -48,9 +48,9 @@ struct LossCalibration {
 };
 
 struct LossCalibrationOptions {
-  double max_share = 0.08;   // above this the history cannot be technical loss alone (theft from the start)
+  double max_share = 0.08;  // above this the history cannot be technical loss alone (theft from the start)
   int huber_iterations = 12;
-  double huber_k = 1.345;    // in robust-sigma units
+  double huber_k = 1.345;  // in robust-sigma units
 };
 
 // Robust (Huber IRLS) non-negative fit of (check - consumers) on [h, check, check^2 / h].

@@ -14,14 +14,14 @@ namespace wattguard::analytics {
 
 // Theft-direction evidence: each feature's z-score is signed so that positive means "more like theft".
 enum class PatternFeature : int {
-  kLevelDrop = 0,   // the day's energy below its usual level (h1, h3, h4, bypass, zero reporting)
-  kBaseDrop,        // the night-time base load below usual (scaling attacks; holidays keep the fridge)
-  kShapeChange,     // daily shape no longer correlates with the usual one (h4, h5, flat reporting)
-  kReversal,        // the day correlates with the usual shape reversed in time (h6)
-  kFlat,            // too little variation within the day (h5, flat reporting)
-  kZeroRun,         // hours of zero while the meter is online (h2, intermittent bypass)
-  kJumpiness,       // interval-to-interval jumps beyond usual (h3, h4 random factors)
-  kMissing,         // share of the day without readings (meter taken offline)
+  kLevelDrop = 0,  // the day's energy below its usual level (h1, h3, h4, bypass, zero reporting)
+  kBaseDrop,       // the night-time base load below usual (scaling attacks; holidays keep the fridge)
+  kShapeChange,    // daily shape no longer correlates with the usual one (h4, h5, flat reporting)
+  kReversal,       // the day correlates with the usual shape reversed in time (h6)
+  kFlat,           // too little variation within the day (h5, flat reporting)
+  kZeroRun,        // hours of zero while the meter is online (h2, intermittent bypass)
+  kJumpiness,      // interval-to-interval jumps beyond usual (h3, h4 random factors)
+  kMissing,        // share of the day without readings (meter taken offline)
   kCount
 };
 inline constexpr int kPatternFeatureCount = static_cast<int>(PatternFeature::kCount);
@@ -29,13 +29,13 @@ const char* pattern_feature_name(PatternFeature f);
 
 struct PatternConfig {
   int slots_per_day = 96;
-  int bootstrap_days = 7;       // the first days teach the baseline directly; scoring starts after them
-  int lag_days = 7;             // later days teach the baseline only after this delay ...
-  double freeze_score = 4.0;    // ... and only if they did not look anomalous,
-  int max_freeze_days = 42;     // unless the baseline has been frozen this long (an honest permanent change)
-  int baseline_span_days = 21;  // memory of the exponentially weighted baseline
-  int score_days = 7;           // consumer score = mean daily score over this many recent days
-  int min_peers = 4;            // peers needed for the peer adjustment
+  int bootstrap_days = 7;          // the first days teach the baseline directly; scoring starts after them
+  int lag_days = 7;                // later days teach the baseline only after this delay ...
+  double freeze_score = 4.0;       // ... and only if they did not look anomalous,
+  int max_freeze_days = 42;        // unless the baseline has been frozen this long (an honest permanent change)
+  int baseline_span_days = 21;     // memory of the exponentially weighted baseline
+  int score_days = 7;              // consumer score = mean daily score over this many recent days
+  int min_peers = 4;               // peers needed for the peer adjustment
   double base_drop_margin = 0.35;  // base-load fall (log) counted beyond the day's fall; < 0 counts it all
   // The reversal z is at least this times shape_reversal() (the recent days' mean profile against the usual
   // one), so a full reversal is worth 5 sigma even when single noisy days hide it; <= 0 uses single days only.
@@ -46,12 +46,12 @@ struct PatternConfig {
 };
 
 struct ConsumerPattern {
-  bool ready = false;           // baseline learned; score meaningful
-  double score = 0;             // mean daily anomaly score over the recent days (about 1 honest, 3+ suspicious)
+  bool ready = false;  // baseline learned; score meaningful
+  double score = 0;    // mean daily anomaly score over the recent days (about 1 honest, 3+ suspicious)
   std::array<double, kPatternFeatureCount> recent_z{};  // mean theft-direction z per feature, recent days
   int recent_days = 0;
-  double recent_kwh_per_day = 0;   // mean reported energy per day, recent days
-  double baseline_kwh_per_day = 0; // usual energy per day from the baseline
+  double recent_kwh_per_day = 0;    // mean reported energy per day, recent days
+  double baseline_kwh_per_day = 0;  // usual energy per day from the baseline
 };
 
 class PatternScorer {
@@ -102,7 +102,7 @@ class PatternScorer {
     std::array<double, kRaw> raw_dev{};
     int baseline_days = 0;
     int frozen_days = 0;
-    std::deque<LaggedDay> lag;       // days waiting to teach the baseline
+    std::deque<LaggedDay> lag;                                        // days waiting to teach the baseline
     std::deque<std::array<double, kPatternFeatureCount + 2>> recent;  // z..., daily score, kWh
     ConsumerPattern pattern;
     bool last_day_vacant = false;

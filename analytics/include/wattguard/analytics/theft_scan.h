@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "wattguard/analytics/readings.h"
-#include "wattguard/base/expected.h"
 #include "wattguard/analytics/topology.h"
 #include "wattguard/analytics/transformer_monitor.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::analytics {
 

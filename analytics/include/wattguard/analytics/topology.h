@@ -17,15 +17,15 @@ struct TransformerNode {
   std::string check_meter;
   std::vector<std::string> consumers;
   // Where each entry came from, for messages: CSV line numbers (0 for JSON, where `where` has a path).
-  int64_t line = 0;        // first line naming this transformer
+  int64_t line = 0;  // first line naming this transformer
   int64_t check_line = 0;
   std::vector<int64_t> consumer_lines;
-  std::string where;       // JSON path of the transformer ("transformers[2]"); empty for CSV
+  std::string where;  // JSON path of the transformer ("transformers[2]"); empty for CSV
 };
 
 struct Topology {
   std::vector<TransformerNode> transformers;
-  std::string source;      // file name, for messages
+  std::string source;  // file name, for messages
 
   size_t consumer_count() const;
 };

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "wattguard/base/expected.h"
 #include "wattguard/analytics/topology.h"
+#include "wattguard/base/expected.h"
 
 namespace wattguard::analytics {
 

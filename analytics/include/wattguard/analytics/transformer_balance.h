@@ -18,11 +18,11 @@ struct BalanceConfig {
   // for hours and reach a sigma or two; an allowance of two sigma lets them pass while a thief taking 3 % of
   // the energy (5-15 sigma, capped at max_z) still crosses the threshold within a few hours.
   double cusum_k = 2.0;
-  double cusum_h_min = 20.0;     // alarm threshold floor, in sigma units
+  double cusum_h_min = 20.0;  // alarm threshold floor, in sigma units
   // Threshold = max(h_min, h_factor * highest CUSUM the calibration history reached): adapts the threshold
   // to each transformer's residual autocorrelation so false alarms stay rare (< 1 per 30 days).
   double cusum_h_factor = 2.5;
-  double max_z = 4.0;            // one interval adds at most this much (a single bad reading is not theft)
+  double max_z = 4.0;  // one interval adds at most this much (a single bad reading is not theft)
   // Recalibration: the loss relation drifts with the seasons (load mix, phase balance, temperature), so the
   // model is refitted this often on the last calibration_intervals intervals, if at least
   // min_clean_share of them were quiet (no alert, CUSUM low) and the refit does not raise the expected loss
@@ -46,23 +46,23 @@ struct BalanceConfig {
 
 struct BalanceInput {
   double check_kwh = 0;
-  bool check_present = true;      // false: the check meter has no reading; the interval is skipped
-  double consumers_kwh = 0;       // sum over consumers, with estimates standing in for missing readings
-  double estimate_var_kwh2 = 0;   // variance of those estimates (widens the interval's sigma)
-  double estimated_kwh = 0;       // the part of consumers_kwh that rests on estimates (missing or filled readings)
-  int hour = -1;                  // local hour of day (0..23) for the loss model's time-of-day term
+  bool check_present = true;     // false: the check meter has no reading; the interval is skipped
+  double consumers_kwh = 0;      // sum over consumers, with estimates standing in for missing readings
+  double estimate_var_kwh2 = 0;  // variance of those estimates (widens the interval's sigma)
+  double estimated_kwh = 0;      // the part of consumers_kwh that rests on estimates (missing or filled readings)
+  int hour = -1;                 // local hour of day (0..23) for the loss model's time-of-day term
 };
 
 struct BalanceStep {
-  bool evaluated = false;         // false while calibrating or when the check meter is missing
+  bool evaluated = false;  // false while calibrating or when the check meter is missing
   double expected_loss_kwh = 0;
-  double unexplained_kwh = 0;     // check - consumers - expected loss
+  double unexplained_kwh = 0;  // check - consumers - expected loss
   double sigma_kwh = 0;
   double z = 0;
   double cusum = 0;
   bool alert = false;
-  bool alert_raised = false;      // the alert started at this interval
-  int64_t onset_interval = -1;    // while alerting: first interval of the excess (CUSUM change-point estimate)
+  bool alert_raised = false;    // the alert started at this interval
+  int64_t onset_interval = -1;  // while alerting: first interval of the excess (CUSUM change-point estimate)
 };
 
 class TransformerBalance {
@@ -127,7 +127,7 @@ class TransformerBalance {
   int64_t onset_ = -1;
   int alerts_raised_ = 0;
   int64_t index_ = 0;
-  std::vector<BalanceInput> pending_;        // calibration history (replayed once the model exists)
+  std::vector<BalanceInput> pending_;  // calibration history (replayed once the model exists)
   std::vector<int64_t> pending_index_;
   // Recent history for recalibration: a ring of inputs and whether each was quiet.
   std::vector<BalanceInput> recent_;

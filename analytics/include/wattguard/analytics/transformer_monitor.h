@@ -17,20 +17,20 @@
 namespace wattguard::analytics {
 
 struct FlagConfig {
-  double pattern_center = 4.5;     // pattern score where pattern evidence alone is worth 0.5
+  double pattern_center = 4.5;  // pattern score where pattern evidence alone is worth 0.5
   double pattern_width = 0.8;
-  double pattern_alone = 0.97;     // pattern probability that flags a consumer without any balance alert
-  double min_share = 0.2;          // share of the unexplained loss a suspect must explain to be flagged
+  double pattern_alone = 0.97;              // pattern probability that flags a consumer without any balance alert
+  double min_share = 0.2;                   // share of the unexplained loss a suspect must explain to be flagged
   double min_attributed_kwh_per_day = 0.5;  // ... and at least this much energy
   // ... with its shortfall reappearing as loss one for one, within these bounds: a thief's hidden energy shows
   // up at the check meter exactly, so coefficients far from 1 (or pinned at the localiser's 1.5 bound) are
   // chance fits of honest variation.
   double min_coefficient = 0.6;
   double max_coefficient = 1.35;
-  int persist_evaluations = 6;              // ... in this many (net) hourly evaluations
-  bool use_reported_fit = true;             // regression B may flag (with a drop in its reports, see below)
-  double min_drop = 0.15;                   // share of usual use missing from the reports for a B flag
-  int localise_every_intervals = 4;         // re-solve the localiser this often while the balance is suspicious
+  int persist_evaluations = 6;       // ... in this many (net) hourly evaluations
+  bool use_reported_fit = true;      // regression B may flag (with a drop in its reports, see below)
+  double min_drop = 0.15;            // share of usual use missing from the reports for a B flag
+  int localise_every_intervals = 4;  // re-solve the localiser this often while the balance is suspicious
   // A consumer meter silent this many days while its transformer's check meter reports is flagged: its use is
   // unmetered meanwhile, and a meter taken offline is one way to steal (the balance cannot see it, because a
   // missing reading is covered by the consumer's usual use). Longer than a communication outage plausibly lasts;
@@ -61,16 +61,16 @@ struct FlagConfig {
 // Why a consumer was flagged (the first rule that held when the flag was raised).
 enum class FlagCause : uint8_t {
   kNone = 0,
-  kBalance,   // its shortfall or reports explain the transformer's unexplained loss, persistently
-  kPattern,   // its consumption pattern alone (with the energy check for a fall in use)
-  kSilence,   // its meter silent for days while the transformer's check meter reports
+  kBalance,  // its shortfall or reports explain the transformer's unexplained loss, persistently
+  kPattern,  // its consumption pattern alone (with the energy check for a fall in use)
+  kSilence,  // its meter silent for days while the transformer's check meter reports
 };
 inline constexpr size_t kFlagCauseCount = 4;
 const char* flag_cause_name(FlagCause c);
 
 struct MonitorConfig {
   int64_t interval_s = 900;
-  int32_t utc_offset_s = 0;       // local day boundaries for the pattern features
+  int32_t utc_offset_s = 0;  // local day boundaries for the pattern features
   BalanceConfig balance;
   PatternConfig pattern;
   LocaliserConfig localiser;
@@ -86,13 +86,13 @@ struct MeterValue {
 };
 
 struct SuspectReport {
-  size_t consumer = 0;            // index in the monitor's consumer list
+  size_t consumer = 0;  // index in the monitor's consumer list
   std::string meter;
-  double score = 0;               // 0..1, higher = more likely a thief
-  int rank = 0;                   // 1 = prime suspect on this transformer
+  double score = 0;  // 0..1, higher = more likely a thief
+  int rank = 0;      // 1 = prime suspect on this transformer
   bool flagged = false;
-  double pattern_score = 0;       // raw pattern score (about 1 for an honest consumer)
-  double loss_share = 0;          // share of the transformer's unexplained loss this consumer explains
+  double pattern_score = 0;  // raw pattern score (about 1 for an honest consumer)
+  double loss_share = 0;     // share of the transformer's unexplained loss this consumer explains
   double attributed_kwh_per_day = 0;
   int64_t first_flagged_end_s = -1;
   std::vector<std::string> evidence;
@@ -107,7 +107,7 @@ struct TransformerReport {
   double unexplained_kwh = 0;      // since calibration ended (calibration history included once replayed)
   double check_kwh = 0;
   double technical_kwh = 0;
-  double loss_share = 0;           // unexplained / check energy
+  double loss_share = 0;  // unexplained / check energy
   double cusum = 0;
   double threshold = 0;
   TechnicalLossModel model;
@@ -192,7 +192,7 @@ class TransformerMonitor {
   PatternScorer pattern_;
   Localiser localiser_;
   int slots_per_day_;
-  int slots_per_step_;            // intervals summed into one localiser step (one hour)
+  int slots_per_step_;  // intervals summed into one localiser step (one hour)
   int64_t intervals_ = 0;
   int64_t first_end_s_ = 0;
   int64_t last_alert_interval_ = -1000000;
@@ -222,7 +222,7 @@ class TransformerMonitor {
   int quiet_step_ = 0;               // step of the day (an hour) at which localise_quietly runs
   std::vector<double> quiet_share_;  // score weight of the last quiet-time fit (localise_quietly)
   std::vector<double> quiet_coef_;   // its reported-use coefficient, for the evidence
-  std::vector<int> silent_;  // consecutive missing intervals per consumer, capped (for the estimate's sigma)
+  std::vector<int> silent_;          // consecutive missing intervals per consumer, capped (for the estimate's sigma)
   std::vector<int64_t> silent_intervals_;  // intervals silent while the check meter reported (offline flag)
   // Unexplained energy per finished local day (kWh, scaled up to a whole day; NaN if under half evaluated),
   // newest last, as many days as the pattern scorer's recent window.

@@ -31,8 +31,8 @@ enum class BrokerAccess {
 };
 
 struct BrokerSetup {
-  std::filesystem::path dir;          // mosquitto.conf, passwd, acl, persistence and log go here
-  uint16_t port = 0;                  // 0: a free loopback port
+  std::filesystem::path dir;  // mosquitto.conf, passwd, acl, persistence and log go here
+  uint16_t port = 0;          // 0: a free loopback port
   BrokerAccess access = BrokerAccess::kUsers;
   // kUsers only:
   BrokerUser server;                  // reads wattguard/v1/#, writes wattguard/v1/+/cmd
@@ -44,7 +44,7 @@ struct BrokerSetup {
   // The ACL file's text (e.g. ingest::acl_file_text). Unset: broker_acl_text().
   std::optional<std::string> acl_text;
 
-  bool persistence = true;            // keep QoS 1 queues across a (clean) broker restart
+  bool persistence = true;  // keep QoS 1 queues across a (clean) broker restart
   // Empty: mosquitto_binary(). The broker inherits this process's open-file limit: raise it first
   // when thousands of clients will connect.
   std::string executable;

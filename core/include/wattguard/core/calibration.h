@@ -14,13 +14,13 @@ struct ReferenceLoad {
   // Displacement power factor, cos(phi) of the fundamental, 0..1 (with a distorted current
   // this is not P/S: use the reference's displacement angle).
   float pf = 1.0f;
-  bool lagging = true; // current lags voltage (inductive)
+  bool lagging = true;  // current lags voltage (inductive)
 };
 
 // Given a reading taken with calibration `used` while the reference load was applied,
 // computes the calibration that makes the reading match the reference.
 // REQUIRES: the reading has voltage, current and a stable frequency.
-Status derive_calibration(const PeriodReading& reading, const Calibration& used,
-                          const ReferenceLoad& reference, Calibration* out);
+Status derive_calibration(const PeriodReading& reading, const Calibration& used, const ReferenceLoad& reference,
+                          Calibration* out);
 
 }  // namespace wattguard::core

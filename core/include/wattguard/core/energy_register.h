@@ -11,7 +11,10 @@ class EnergyRegister {
   // Adds a non-negative amount of energy in micro-watt-hours; the fraction below 1 uWh is
   // carried to the next call.
   void add_uwh(double uwh);
-  void restore(uint64_t uwh) { whole_uwh_ = uwh; carry_uwh_ = 0; }
+  void restore(uint64_t uwh) {
+    whole_uwh_ = uwh;
+    carry_uwh_ = 0;
+  }
   uint64_t uwh() const { return whole_uwh_; }
   double wh() const { return static_cast<double>(whole_uwh_) * 1e-6; }
 

@@ -30,8 +30,8 @@ struct MeterConfig {
   // Ratings, used for the no-load and starting-current rules.
   float nominal_voltage_v = 230.0f;
   float nominal_frequency_hz = 50.0f;
-  float basic_current_a = 5.0f;    // Ib
-  float max_current_a = 30.0f;     // Imax
+  float basic_current_a = 5.0f;  // Ib
+  float max_current_a = 30.0f;   // Imax
   // Starting current as a fraction of Ib (IEC 62053-21 class 1: 0.004).
   float starting_current_ratio = 0.004f;
   bool has_neutral_channel = false;

@@ -61,11 +61,11 @@ class MetrologyEngine {
   // every sum far inside int64.
   struct CycleSums {
     int32_t n = 0;
-    int64_t v = 0, i = 0, nn = 0;      // offset-corrected samples
-    int64_t vv = 0, ii = 0, nsq = 0;   // their squares
-    int64_t vd = 0, id = 0, v90 = 0;   // delayed channels (Q8)
-    int64_t vdid = 0;                  // delayed v x delayed i (Q16): real power
-    int64_t v90id = 0;                 // quarter-cycle delayed v x delayed i (Q16): reactive power
+    int64_t v = 0, i = 0, nn = 0;     // offset-corrected samples
+    int64_t vv = 0, ii = 0, nsq = 0;  // their squares
+    int64_t vd = 0, id = 0, v90 = 0;  // delayed channels (Q8)
+    int64_t vdid = 0;                 // delayed v x delayed i (Q16): real power
+    int64_t v90id = 0;                // quarter-cycle delayed v x delayed i (Q16): reactive power
     bool v_clip = false, i_clip = false;
   };
   // Per-cycle results summed over a report period, weighted by samples (counts^2 x samples).
@@ -73,12 +73,12 @@ class MetrologyEngine {
     double samples = 0;
     double vv = 0, ii = 0, nsq = 0;
     double p = 0, q = 0;
-    uint32_t cycles = 0;               // whole cycles (between two voltage zero crossings)
-    uint32_t freq_cycles = 0;          // cycles whose start crossing is known
-    double freq_samples = 0;           // their total length in samples
-    double window_uwh = 0;             // net energy of the direction window in progress
+    uint32_t cycles = 0;       // whole cycles (between two voltage zero crossings)
+    uint32_t freq_cycles = 0;  // cycles whose start crossing is known
+    double freq_samples = 0;   // their total length in samples
+    double window_uwh = 0;     // net energy of the direction window in progress
     uint32_t window_samples = 0;
-    double pending_import_uwh = 0;     // energy waiting for the period's no-load decision
+    double pending_import_uwh = 0;  // energy waiting for the period's no-load decision
     double pending_export_uwh = 0;
     bool v_clip = false, i_clip = false;
   };
@@ -96,14 +96,14 @@ class MetrologyEngine {
   // Derived from the configuration.
   int32_t adc_max_ = 0;
   uint32_t samples_per_period_ = 0;
-  int32_t min_cycle_samples_ = 0;       // shorter cycles are glitches (70 Hz; 80 % of the cycle when locked)
-  int32_t max_cycle_samples_ = 0;       // no crossing for this long: close a time-based block
-  int32_t arm_samples_ = 0;             // samples below -h needed to arm the detector
-  int32_t hysteresis_counts_ = 0;       // voltage must go this far below zero to arm a crossing
-  double uwh_per_count2_sample_ = 0;    // energy of 1 count x 1 count held for one sample, uWh
-  double p_start_counts2_ = 0;          // power at the starting current and nominal voltage
-  double i_start_counts2_ = 0;          // starting current squared
-  double i_noise_counts2_ = 0;          // current-channel noise power
+  int32_t min_cycle_samples_ = 0;     // shorter cycles are glitches (70 Hz; 80 % of the cycle when locked)
+  int32_t max_cycle_samples_ = 0;     // no crossing for this long: close a time-based block
+  int32_t arm_samples_ = 0;           // samples below -h needed to arm the detector
+  int32_t hysteresis_counts_ = 0;     // voltage must go this far below zero to arm a crossing
+  double uwh_per_count2_sample_ = 0;  // energy of 1 count x 1 count held for one sample, uWh
+  double p_start_counts2_ = 0;        // power at the starting current and nominal voltage
+  double i_start_counts2_ = 0;        // starting current squared
+  double i_noise_counts2_ = 0;        // current-channel noise power
 
   // Delay lines of offset-corrected samples.
   int32_t v_hist_[kDelayLineLength];
@@ -122,18 +122,18 @@ class MetrologyEngine {
   // Zero-crossing detector.
   int32_t prev_v_ = 0;
   bool armed_ = false;
-  bool candidate_ = false;              // one sample >= 0 seen; a second one confirms
+  bool candidate_ = false;  // one sample >= 0 seen; a second one confirms
   double candidate_pos_ = 0.0;
-  int32_t below_ = 0;                   // consecutive samples below -h
-  double last_crossing_pos_ = -1.0;     // sample position of the last accepted crossing
-  double freq_estimate_hz_ = 50.0;      // smoothed, drives the delays
+  int32_t below_ = 0;                // consecutive samples below -h
+  double last_crossing_pos_ = -1.0;  // sample position of the last accepted crossing
+  double freq_estimate_hz_ = 50.0;   // smoothed, drives the delays
 
   CycleSums cycle_;
   PeriodSums period_;
   uint64_t sample_index_ = 0;
   uint32_t period_sample_count_ = 0;
   uint32_t sequence_ = 0;
-  bool last_period_done_ = false;       // the last run() ended a period
+  bool last_period_done_ = false;  // the last run() ended a period
 
   EnergyRegister import_;
   EnergyRegister export_;

@@ -10,16 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "wattguard/serve/server.h"
 #include "wattguard/base/expected.h"
+#include "wattguard/serve/server.h"
 
 namespace wattguard::demo {
 
 struct DemoGridOptions {
   int transformers = 2;
-  int consumers = 40;              // per transformer
-  int days = 28;                   // of history; the first calibration_days are honest
-  int calibration_days = 15;       // one more than the server's default, so no theft is learned as loss
+  int consumers = 40;         // per transformer
+  int days = 28;              // of history; the first calibration_days are honest
+  int calibration_days = 15;  // one more than the server's default, so no theft is learned as loss
   double thief_share = 0.1;
   uint64_t seed = 1;
   std::string area = "grid-demo";
@@ -30,11 +30,11 @@ struct DemoGridOptions {
 struct DemoThief {
   std::string meter;
   std::string transformer;
-  std::string scenario;            // analytics' scenario name, e.g. "h1_scaled"
+  std::string scenario;  // analytics' scenario name, e.g. "h1_scaled"
 };
 
 struct DemoGridSummary {
-  bool seeded = false;             // false: the store already had a topology, nothing was added
+  bool seeded = false;  // false: the store already had a topology, nothing was added
   size_t transformers = 0;
   size_t consumers = 0;
   size_t intervals_stored = 0;

@@ -11,10 +11,10 @@
 #include <optional>
 #include <string>
 
-#include "wattguard/serve/server.h"
+#include "wattguard/base/expected.h"
 #include "wattguard/broker/broker_process.h"
 #include "wattguard/fleet/fleet.h"
-#include "wattguard/base/expected.h"
+#include "wattguard/serve/server.h"
 
 namespace wattguard::demo {
 
@@ -26,15 +26,15 @@ struct LocalSystemOptions {
   // The fleet: meters, period, seed, thieves, fidelity, speed, transport... Broker address and
   // credentials are filled in here; state_dir defaults to <data>/fleet-state.
   fleet::FleetConfig fleet;
-  bool fleet_state = true;                  // false: no journal (queues in memory)
+  bool fleet_state = true;  // false: no journal (queues in memory)
   // A demo operator user "operator" with a fresh random password (printed by the demo).
   bool create_operator = true;
   std::string operator_name = "operator";
-  std::optional<std::string> api_token;     // added as an admin API token
+  std::optional<std::string> api_token;       // added as an admin API token
   std::string password_cost = "interactive";  // argon2id cost of the operator's password ("min" in tests)
   // Tweaks of the server's configuration before it starts (flush interval, log level...).
   std::function<void(serve::ServerConfig&)> configure_server;
-  bool start_fleet = true;                  // false: create it but let the caller start() it
+  bool start_fleet = true;  // false: create it but let the caller start() it
 };
 
 class LocalSystem {

@@ -15,18 +15,23 @@ namespace wattguard::evaluation {
 enum class Scenario : int {
   // honest
   kNormal = 0,
-  kHoliday,          // away for 3-14 days: base load only
-  kNewAppliance,     // an EV charger or heat pump from some day on
-  kMeterOutage,      // a 1-4 day communication outage
+  kHoliday,       // away for 3-14 days: base load only
+  kNewAppliance,  // an EV charger or heat pump from some day on
+  kMeterOutage,   // a 1-4 day communication outage
   // theft
-  kBypassFraction,   // a share of the load (20-80 %) wired around the meter
-  kBypassLarge,      // a large customer bypassing 50-100 % (>= 3 % of its transformer's energy)
-  kZeroReporting,    // full bypass: the meter sees nothing
-  kFlatReporting,    // reports a small constant
-  kH1, kH2, kH3, kH4, kH5, kH6,  // Jokar et al. 2016 false-data attacks (reference/theft.md)
+  kBypassFraction,  // a share of the load (20-80 %) wired around the meter
+  kBypassLarge,     // a large customer bypassing 50-100 % (>= 3 % of its transformer's energy)
+  kZeroReporting,   // full bypass: the meter sees nothing
+  kFlatReporting,   // reports a small constant
+  kH1,
+  kH2,
+  kH3,
+  kH4,
+  kH5,
+  kH6,                 // Jokar et al. 2016 false-data attacks (reference/theft.md)
   kNightIntermittent,  // full bypass at night, on most nights
-  kRamp,             // slowly growing share hidden (0.07 per day up to 40-90 %)
-  kOffline,          // meter taken offline, use unmetered
+  kRamp,               // slowly growing share hidden (0.07 per day up to 40-90 %)
+  kOffline,            // meter taken offline, use unmetered
   kCount
 };
 inline constexpr int kScenarioCount = static_cast<int>(Scenario::kCount);
@@ -38,14 +43,14 @@ bool takes_energy(Scenario s);
 struct GridSimConfig {
   uint64_t seed = 1;
   int transformers = 20;
-  int consumers = 50;             // per transformer
+  int consumers = 50;  // per transformer
   int days = 60;
-  int calibration_days = 14;      // thefts start after this (the balance learns the loss model first)
+  int calibration_days = 14;  // thefts start after this (the balance learns the loss model first)
   double thief_share = 0.05;
   double holiday_share = 0.08;
   double new_appliance_share = 0.05;
   double outage_share = 0.04;
-  double short_outages_per_day = 1.0 / 15;  // every meter: short communication gaps
+  double short_outages_per_day = 1.0 / 15;           // every meter: short communication gaps
   const std::vector<RealHousehold>* real = nullptr;  // when set, honest profiles come from these
   int32_t utc_offset_s = 10 * 3600;
 };
@@ -54,10 +59,10 @@ struct SimConsumer {
   std::string id;
   int transformer = 0;
   Scenario scenario = Scenario::kNormal;
-  int64_t onset = -1;              // interval index where the theft (or honest anomaly) starts
-  std::vector<float> true_kwh;     // what the household used (as its meter would measure)
-  std::vector<float> reported_kwh; // what the meter reports
-  std::vector<uint8_t> present;    // 0 = reading missing
+  int64_t onset = -1;               // interval index where the theft (or honest anomaly) starts
+  std::vector<float> true_kwh;      // what the household used (as its meter would measure)
+  std::vector<float> reported_kwh;  // what the meter reports
+  std::vector<uint8_t> present;     // 0 = reading missing
 };
 
 struct SimTransformer {

@@ -12,13 +12,13 @@
 namespace wattguard::evaluation {
 
 struct RealDay {
-  int64_t day = 0;               // days since 1970-01-01 (local calendar date)
-  std::array<float, 48> kwh{};   // half-hours from local midnight
+  int64_t day = 0;              // days since 1970-01-01 (local calendar date)
+  std::array<float, 48> kwh{};  // half-hours from local midnight
 };
 
 struct RealHousehold {
-  std::string name;              // file stem
-  std::vector<RealDay> days;     // ascending, complete days only; leading all-zero days (before go-live) dropped
+  std::string name;           // file stem
+  std::vector<RealDay> days;  // ascending, complete days only; leading all-zero days (before go-live) dropped
 };
 
 // Parses one export; the format is recognised from its content.

@@ -9,18 +9,18 @@
 namespace wattguard::evaluation {
 
 struct HouseholdTraits {
-  double scale = 1.0;          // multiplies all active use (size of the household)
+  double scale = 1.0;  // multiplies all active use (size of the household)
   double standby_kw = 0.1;
   double fridge_kw = 0.12;
   int fridge_period_min = 50;
   int fridge_phase_min = 0;
-  int occupancy = 0;           // 0 worker, 1 at home, 2 shift worker
+  int occupancy = 0;  // 0 worker, 1 at home, 2 shift worker
   double wake_h = 6.5;
   double sleep_h = 22.8;
   double return_h = 17.5;
-  double heating_kw_per_c = 0; // electric heating below 16 C
-  double cooling_kw_per_c = 0; // air conditioning above 25 C
-  bool water_heater = false;   // off-peak electric water heating at night
+  double heating_kw_per_c = 0;  // electric heating below 16 C
+  double cooling_kw_per_c = 0;  // air conditioning above 25 C
+  bool water_heater = false;    // off-peak electric water heating at night
   bool pool_pump = false;
   double lights_kw = 0.2;
   double media_kw = 0.2;

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "wattguard/evaluation/grid_simulator.h"
 #include "wattguard/analytics/transformer_monitor.h"
+#include "wattguard/evaluation/grid_simulator.h"
 
 namespace wattguard::evaluation {
 
@@ -19,18 +19,18 @@ struct ScenarioMetrics {
   std::string name;
   bool theft = false;
   int consumers = 0;
-  int flagged = 0;                        // consumers flagged (thieves: after onset)
-  double detection_rate = 0;              // thieves whose theft raised anything after onset (their DT or them)
+  int flagged = 0;            // consumers flagged (thieves: after onset)
+  double detection_rate = 0;  // thieves whose theft raised anything after onset (their DT or them)
   double false_alarms_per_dt_month = 0;
   double precision = 0;
-  double recall = 0;                      // thieves flagged individually after onset
-  double auc = 0;                         // pattern score: these consumers vs all honest consumers
-  double top1 = 0;                        // thief ranked above every honest consumer on its transformer
+  double recall = 0;  // thieves flagged individually after onset
+  double auc = 0;     // pattern score: these consumers vs all honest consumers
+  double top1 = 0;    // thief ranked above every honest consumer on its transformer
   double top3 = 0;
-  double median_hours_to_detect = 0;      // onset to first flag of the thief (flagged thieves only)
-  double median_hours_to_alert = 0;       // onset to the next balance alert on its transformer
-  double hidden_share = 0;                // mean share of its use the thief hid after onset
-  double alert_within_24h_ge3pct = 0;     // thieves taking >= 3 % of the DT's energy: flagged or DT alert in 24 h
+  double median_hours_to_detect = 0;   // onset to first flag of the thief (flagged thieves only)
+  double median_hours_to_alert = 0;    // onset to the next balance alert on its transformer
+  double hidden_share = 0;             // mean share of its use the thief hid after onset
+  double alert_within_24h_ge3pct = 0;  // thieves taking >= 3 % of the DT's energy: flagged or DT alert in 24 h
   int ge3pct = 0;
 };
 
@@ -43,8 +43,8 @@ struct BenchResult {
   double consumer_false_flags_per_dt_month = 0;
   // The same split by what raised the flag, indexed by FlagCause (balance evidence, pattern alone, silence).
   std::array<double, analytics::kFlagCauseCount> false_flags_by_cause_per_dt_month{};
-  double top1_all = 0, top3_all = 0;       // every energy-taking thief, whatever it hides
-  int hiding_ge20 = 0;                     // thieves behind overall top1/top3
+  double top1_all = 0, top3_all = 0;  // every energy-taking thief, whatever it hides
+  int hiding_ge20 = 0;                // thieves behind overall top1/top3
   double seconds_simulate = 0, seconds_analyse = 0;
   int runs = 1;
 };

@@ -23,10 +23,10 @@
 #include <string>
 #include <vector>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/fleet/credentials.h"
 #include "wattguard/fleet/meter_model.h"
 #include "wattguard/fleet/theft_plan.h"
-#include "wattguard/base/expected.h"
 
 namespace wattguard::fleet {
 
@@ -35,46 +35,46 @@ const char* transport_name(Transport t);  // "per-meter", "gateway"
 
 struct FleetConfig {
   std::size_t meters = 10;
-  std::string id_prefix = "m";         // ids are prefix + zero-padded number: m00001 ...
+  std::string id_prefix = "m";  // ids are prefix + zero-padded number: m00001 ...
   std::size_t id_width = 5;
   std::size_t first_number = 1;
   uint32_t period_ms = 5000;
   std::string broker_host = "127.0.0.1";
   int broker_port = 1883;
-  CredentialSet credentials;           // per-meter logins (and the gateway's)
+  CredentialSet credentials;  // per-meter logins (and the gateway's)
   Transport transport = Transport::kPerMeter;
   int gateway_connections = 8;
-  std::filesystem::path state_dir;     // empty: queues in memory only (lost when the fleet stops)
+  std::filesystem::path state_dir;  // empty: queues in memory only (lost when the fleet stops)
   bool journal_fsync = true;
   uint64_t seed = 1;
-  TheftPlanOptions thieves;            // .seed is taken from `seed` when 0
+  TheftPlanOptions thieves;  // .seed is taken from `seed` when 0
   Fidelity fidelity = Fidelity::kSamples;
-  uint32_t sample_rate_hz = 4000;      // kSamples only
-  double speed = 1.0;                  // virtual seconds per real second
-  int64_t start_ms = 0;                // virtual clock at start (0: now)
-  int threads = 2;                     // shard threads
+  uint32_t sample_rate_hz = 4000;  // kSamples only
+  double speed = 1.0;              // virtual seconds per real second
+  int64_t start_ms = 0;            // virtual clock at start (0: now)
+  int threads = 2;                 // shard threads
   int keepalive_s = 60;
   // Readings kept per meter while the broker is unreachable (0: 7 days' worth of periods).
   std::size_t queue_capacity = 0;
-  int inflight_per_meter = 8;          // QoS 1 readings awaiting PUBACK, per meter
-  int connects_per_second = 4000;      // pace of (re)connections, so a broker restart is no storm
+  int inflight_per_meter = 8;      // QoS 1 readings awaiting PUBACK, per meter
+  int connects_per_second = 4000;  // pace of (re)connections, so a broker restart is no storm
 };
 
 // Counters since start (atomics read without locking).
 struct FleetStats {
   uint64_t readings_made = 0;
-  uint64_t readings_published = 0;     // handed to the broker (including re-sends)
-  uint64_t readings_acked = 0;         // PUBACK received: left the queue
-  uint64_t readings_replayed = 0;      // published late (store-and-forward)
-  uint64_t readings_dropped = 0;       // queue full: oldest dropped
-  uint64_t readings_queued = 0;        // in the queues now (unsent or in flight)
-  uint64_t readings_resumed = 0;       // unacknowledged readings loaded from the state directory
+  uint64_t readings_published = 0;  // handed to the broker (including re-sends)
+  uint64_t readings_acked = 0;      // PUBACK received: left the queue
+  uint64_t readings_replayed = 0;   // published late (store-and-forward)
+  uint64_t readings_dropped = 0;    // queue full: oldest dropped
+  uint64_t readings_queued = 0;     // in the queues now (unsent or in flight)
+  uint64_t readings_resumed = 0;    // unacknowledged readings loaded from the state directory
   uint64_t events_published = 0;
   uint64_t commands_received = 0;
-  uint64_t commands_rejected = 0;      // undecodable commands (logged)
+  uint64_t commands_rejected = 0;  // undecodable commands (logged)
   uint64_t connects = 0;
   uint64_t connection_losses = 0;
-  uint64_t links = 0;                  // MQTT connections the fleet wants
+  uint64_t links = 0;  // MQTT connections the fleet wants
   uint64_t links_connected = 0;
   uint64_t meters_stopped = 0;
 };
@@ -84,8 +84,15 @@ struct FleetStats {
 class FleetObserver {
  public:
   virtual ~FleetObserver() = default;
-  virtual void on_reading_published(uint32_t meter, uint64_t seq, bool replayed) { (void)meter; (void)seq; (void)replayed; }
-  virtual void on_reading_acked(uint32_t meter, uint64_t seq) { (void)meter; (void)seq; }
+  virtual void on_reading_published(uint32_t meter, uint64_t seq, bool replayed) {
+    (void)meter;
+    (void)seq;
+    (void)replayed;
+  }
+  virtual void on_reading_acked(uint32_t meter, uint64_t seq) {
+    (void)meter;
+    (void)seq;
+  }
 };
 
 // What one meter looks like right now (for tests and the demo).

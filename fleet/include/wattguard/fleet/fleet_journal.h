@@ -24,26 +24,26 @@
 #include <thread>
 #include <vector>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/fleet/queued_reading.h"
 #include "wattguard/fleet/virtual_meter.h"
-#include "wattguard/base/expected.h"
 
 namespace wattguard::fleet {
 
 struct JournalOptions {
-  std::filesystem::path dir;                  // created if missing
-  int commit_interval_ms = 50;                // longest a record waits for its fsync
-  uint64_t compact_bytes = 64ull << 20;       // compact when the file grows past this
-  bool fsync = true;                          // false only for tests on slow disks
+  std::filesystem::path dir;                    // created if missing
+  int commit_interval_ms = 50;                  // longest a record waits for its fsync
+  uint64_t compact_bytes = 64ull << 20;         // compact when the file grows past this
+  bool fsync = true;                            // false only for tests on slow disks
   std::size_t max_unacked_per_meter = 120'960;  // 7 days of 5 s readings; oldest dropped beyond
 };
 
 // One meter's state as the journal knows it.
 struct PersistedMeter {
-  bool known = false;                   // the journal had this meter
+  bool known = false;  // the journal had this meter
   ResumeState state;
-  uint64_t dropped = 0;                 // readings dropped (queue full) over the fleet's life
-  std::deque<QueuedReading> unacked;    // oldest first
+  uint64_t dropped = 0;               // readings dropped (queue full) over the fleet's life
+  std::deque<QueuedReading> unacked;  // oldest first
 };
 
 class FleetJournal {
@@ -82,7 +82,7 @@ class FleetJournal {
     uint64_t records = 0;
     uint64_t bytes = 0;
     uint64_t compactions = 0;
-    std::string last_error;   // empty while every write has succeeded
+    std::string last_error;  // empty while every write has succeeded
   };
   Stats stats() const;
 
@@ -92,9 +92,9 @@ class FleetJournal {
     Op(OpType t, uint32_t m) : type(t), meter(m) {}
     OpType type;
     uint32_t meter;
-    uint64_t seq = 0;            // ack/drop
-    QueuedReading reading;       // reading
-    bool relay_closed = true;    // settings
+    uint64_t seq = 0;          // ack/drop
+    QueuedReading reading;     // reading
+    bool relay_closed = true;  // settings
     uint32_t period_ms = 0;
   };
 
@@ -109,7 +109,7 @@ class FleetJournal {
   JournalOptions options_;
   std::vector<std::string> ids_;
   std::vector<PersistedMeter> loaded_;
-  std::vector<PersistedMeter> mirror_;   // writer thread only: the state to snapshot
+  std::vector<PersistedMeter> mirror_;  // writer thread only: the state to snapshot
   std::size_t forgotten_ = 0;
   uint64_t discarded_tail_ = 0;
   int fd_ = -1;

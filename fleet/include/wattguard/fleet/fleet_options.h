@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "wattguard/base/expected.h"
-
 #include "wattguard/fleet/fleet.h"
 
 namespace wattguard::fleet {

@@ -27,9 +27,9 @@ const char* fidelity_name(Fidelity fidelity);  // "samples", "fast"
 
 // How someone has interfered with the meter's sensors (theft scenarios, see theft_plan.h).
 struct SensorTampering {
-  sim::Wiring wiring;              // fractions of the load current each clamp sees
-  bool voltage_connected = true;   // false: voltage link removed
-  core::DigitalInputs inputs;      // magnet (Hall sensor) and cover switch
+  sim::Wiring wiring;             // fractions of the load current each clamp sees
+  bool voltage_connected = true;  // false: voltage link removed
+  core::DigitalInputs inputs;     // magnet (Hall sensor) and cover switch
 };
 
 // A completed report period, timed from the meter's boot.
@@ -73,15 +73,15 @@ class MeterModel {
 // Everything a model needs to be built.
 struct MeterModelConfig {
   Fidelity fidelity = Fidelity::kSamples;
-  uint64_t seed = 1;                 // the household and the meter's noise
-  uint32_t sample_rate_hz = 4000;    // kSamples only
+  uint64_t seed = 1;               // the household and the meter's noise
+  uint32_t sample_rate_hz = 4000;  // kSamples only
   uint32_t period_ms = 5000;
   // Local time of day (s since midnight) and day number (0 = a Monday) at model time 0, so the
   // household's morning and evening peaks fall at the right wall-clock times.
   double start_time_of_day_s = 0.0;
   int64_t start_day = 0;
-  bool allow_solar = true;           // some houses have rooftop PV (export)
-  double supply_vrms = 230.0;        // this meter's supply voltage (varies along a feeder)
+  bool allow_solar = true;     // some houses have rooftop PV (export)
+  double supply_vrms = 230.0;  // this meter's supply voltage (varies along a feeder)
   // The load behind the meter; null: a sim::HouseholdProfile from `seed` (tests pass their own).
   std::shared_ptr<const sim::LoadProfile> profile;
 };

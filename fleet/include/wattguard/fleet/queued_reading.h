@@ -11,9 +11,9 @@ namespace wattguard::fleet {
 // 64 bytes. The core measures in float; registers stay integer micro-watt-hours.
 struct QueuedReading {
   uint64_t seq = 0;
-  int64_t time_ms = 0;       // end of the period, Unix ms (virtual clock)
+  int64_t time_ms = 0;  // end of the period, Unix ms (virtual clock)
   float vrms = 0, irms = 0, p_w = 0, s_va = 0, q_var = 0, pf = 1, freq_hz = 0;
-  uint32_t flags = 0;        // protocol::ReadingFlag bits (kFlagReplayed is added when sent late)
+  uint32_t flags = 0;  // protocol::ReadingFlag bits (kFlagReplayed is added when sent late)
   uint64_t import_uwh = 0;
   uint64_t export_uwh = 0;
   bool operator==(const QueuedReading&) const = default;

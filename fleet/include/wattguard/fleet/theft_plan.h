@@ -22,9 +22,10 @@ enum class TheftKind : uint8_t {
   kRegisterReset,  // cover opened and the import register set back by half
   kOffline,        // communications module removed: the meter goes silent (broker sends its last will)
 };
-inline constexpr std::array<TheftKind, 7> kAllTheftKinds = {
-    TheftKind::kBypass,     TheftKind::kEarthReturn,   TheftKind::kVoltageLink, TheftKind::kReversedCt,
-    TheftKind::kMagnet,     TheftKind::kRegisterReset, TheftKind::kOffline};
+inline constexpr std::array<TheftKind, 7> kAllTheftKinds = {TheftKind::kBypass,      TheftKind::kEarthReturn,
+                                                            TheftKind::kVoltageLink, TheftKind::kReversedCt,
+                                                            TheftKind::kMagnet,      TheftKind::kRegisterReset,
+                                                            TheftKind::kOffline};
 
 const char* theft_kind_name(TheftKind kind);  // "bypass", "earth_return", ... ("none")
 std::optional<TheftKind> theft_kind_from_name(std::string_view name);
@@ -41,10 +42,10 @@ struct TheftPlan {
 };
 
 struct TheftPlanOptions {
-  double fraction = 0.0;        // share of meters that steal, 0..1
-  double onset_min_s = 60.0;    // each thief starts at a seeded time in [min, max]
+  double fraction = 0.0;      // share of meters that steal, 0..1
+  double onset_min_s = 60.0;  // each thief starts at a seeded time in [min, max]
   double onset_max_s = 600.0;
-  std::vector<TheftKind> kinds; // empty: all of kAllTheftKinds, spread evenly
+  std::vector<TheftKind> kinds;  // empty: all of kAllTheftKinds, spread evenly
   uint64_t seed = 1;
 };
 

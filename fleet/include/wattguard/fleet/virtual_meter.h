@@ -17,11 +17,11 @@
 namespace wattguard::fleet {
 
 struct MeterSetup {
-  uint32_t index = 0;               // position in the fleet
-  std::string id;                   // protocol meter id (also its MQTT user name)
+  uint32_t index = 0;  // position in the fleet
+  std::string id;      // protocol meter id (also its MQTT user name)
   MeterModelConfig model;
   TheftPlan theft;
-  int64_t boot_ms = 0;              // virtual Unix ms at which the meter starts measuring
+  int64_t boot_ms = 0;                // virtual Unix ms at which the meter starts measuring
   core::TamperThresholds thresholds;  // bidirectional is set from the household (PV)
 };
 
@@ -31,8 +31,8 @@ struct ResumeState {
   uint64_t import_uwh = 0;
   uint64_t export_uwh = 0;
   bool relay_closed = true;
-  uint32_t period_ms = 0;           // 0: keep the configured period
-  int64_t last_time_ms = 0;         // time of its last reading (0: none)
+  uint32_t period_ms = 0;    // 0: keep the configured period
+  int64_t last_time_ms = 0;  // time of its last reading (0: none)
 };
 
 class VirtualMeter {
@@ -89,12 +89,12 @@ class VirtualMeter {
   core::TamperDetector detector_;
   TheftPlan theft_;
   bool theft_started_ = false;
-  double cover_close_s_ = -1;       // register-reset thief closes the cover again at this model time
+  double cover_close_s_ = -1;  // register-reset thief closes the cover again at this model time
   int64_t boot_ms_;
   uint64_t next_seq_ = kFirstSeq;
   bool relay_closed_ = true;
   uint32_t period_ms_;
-  double period_start_s_ = 0.0;     // model time at which the period in progress began
+  double period_start_s_ = 0.0;  // model time at which the period in progress began
   std::vector<ModelReading> scratch_;
 };
 

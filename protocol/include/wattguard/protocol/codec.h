@@ -11,14 +11,14 @@
 
 namespace wattguard::protocol {
 
-inline constexpr std::size_t kMaxPayloadBytes = 4096;       // larger payloads: payload_too_large
-inline constexpr double kMaxVrms = 1000.0;                  // above: voltage_too_high
-inline constexpr double kMaxIrms = 1000.0;                  // above: out_of_range
-inline constexpr double kMaxPowerW = 1'000'000.0;           // |p_w|, s_va, |q_var| above: out_of_range
-inline constexpr double kMaxFreqHz = 100.0;                 // above: out_of_range
-inline constexpr double kMaxRegisterWh = 1e15;              // registers above: out_of_range
-inline constexpr int64_t kMaxFutureMs = 86'400'000;         // time more than a day ahead: time_in_future
-inline constexpr int64_t kMinTimeMs = 946'684'800'000;      // 2000-01-01: earlier times are out_of_range
+inline constexpr std::size_t kMaxPayloadBytes = 4096;         // larger payloads: payload_too_large
+inline constexpr double kMaxVrms = 1000.0;                    // above: voltage_too_high
+inline constexpr double kMaxIrms = 1000.0;                    // above: out_of_range
+inline constexpr double kMaxPowerW = 1'000'000.0;             // |p_w|, s_va, |q_var| above: out_of_range
+inline constexpr double kMaxFreqHz = 100.0;                   // above: out_of_range
+inline constexpr double kMaxRegisterWh = 1e15;                // registers above: out_of_range
+inline constexpr int64_t kMaxFutureMs = 86'400'000;           // time more than a day ahead: time_in_future
+inline constexpr int64_t kMinTimeMs = 946'684'800'000;        // 2000-01-01: earlier times are out_of_range
 inline constexpr uint64_t kMaxSeq = (uint64_t{1} << 53) - 1;  // exact in a JSON double
 
 // What the decoder checks a payload against.

@@ -16,10 +16,10 @@ enum ReadingFlag : uint32_t {
   kFlagCurrentClipped = 1u << 2,
   kFlagLoadPresent = 1u << 3,
   kFlagSettling = 1u << 4,
-  kFlagRelayOpen = 1u << 8,        // the meter's load relay is open (disconnected)
-  kFlagReplayed = 1u << 9,         // sent late from the store-and-forward queue
-  kFlagClockUnsynced = 1u << 10,   // the meter's clock was not NTP-synchronised when it stamped `time_ms`
-  kFlagImported = 1u << 11,        // written by the head-end from an imported file, not sent by the meter
+  kFlagRelayOpen = 1u << 8,       // the meter's load relay is open (disconnected)
+  kFlagReplayed = 1u << 9,        // sent late from the store-and-forward queue
+  kFlagClockUnsynced = 1u << 10,  // the meter's clock was not NTP-synchronised when it stamped `time_ms`
+  kFlagImported = 1u << 11,       // written by the head-end from an imported file, not sent by the meter
   kFlagTamperReverseFlow = 1u << 16,
   kFlagTamperNeutralMismatch = 1u << 17,
   kFlagTamperCurrentWithoutVoltage = 1u << 18,
@@ -32,18 +32,18 @@ inline constexpr uint32_t kTamperFlagsMask = 0x00FF0000u;
 // One report period of one meter (topic .../reading).
 struct Reading {
   std::string meter_id;
-  uint64_t seq = 0;        // per meter, +1 per report, persists across meter reboots; (meter, seq) is unique
-  int64_t time_ms = 0;     // end of the period, Unix milliseconds (UTC)
-  double vrms = 0.0;       // V, 0..1000
-  double irms = 0.0;       // A, >= 0
-  double p_w = 0.0;        // real power, + import, - export
-  double s_va = 0.0;       // apparent power, >= 0
-  double q_var = 0.0;      // reactive power, + inductive
-  double pf = 1.0;         // -1..1, signed by reactive sense (see core::PeriodReading::pf)
-  double freq_hz = 0.0;    // 0 when there was no voltage, else 0..100
+  uint64_t seq = 0;          // per meter, +1 per report, persists across meter reboots; (meter, seq) is unique
+  int64_t time_ms = 0;       // end of the period, Unix milliseconds (UTC)
+  double vrms = 0.0;         // V, 0..1000
+  double irms = 0.0;         // A, >= 0
+  double p_w = 0.0;          // real power, + import, - export
+  double s_va = 0.0;         // apparent power, >= 0
+  double q_var = 0.0;        // reactive power, + inductive
+  double pf = 1.0;           // -1..1, signed by reactive sense (see core::PeriodReading::pf)
+  double freq_hz = 0.0;      // 0 when there was no voltage, else 0..100
   double e_import_wh = 0.0;  // cumulative import register, Wh, >= 0
   double e_export_wh = 0.0;  // cumulative export register, Wh, >= 0
-  uint32_t flags = 0;      // ReadingFlag bits
+  uint32_t flags = 0;        // ReadingFlag bits
 
   bool operator==(const Reading&) const = default;
 };
@@ -53,9 +53,9 @@ struct Reading {
 struct StatusMessage {
   std::string meter_id;
   bool online = false;
-  int64_t time_ms = 0;         // 0 when absent (last will)
-  uint32_t period_s = 0;       // the meter's report period; 0 when absent
-  std::string firmware;        // optional, free text up to 64 chars
+  int64_t time_ms = 0;    // 0 when absent (last will)
+  uint32_t period_s = 0;  // the meter's report period; 0 when absent
+  std::string firmware;   // optional, free text up to 64 chars
 
   bool operator==(const StatusMessage&) const = default;
 };
@@ -77,7 +77,7 @@ enum class EventKind : uint8_t {
   kRelayOpened,            // "relay_opened": load disconnected (by command or locally)
   kRelayClosed,            // "relay_closed": load reconnected
   // Server-raised:
-  kCommLoss,               // "comm_loss": offline (status / last will) or 3 missed periods (server only)
+  kCommLoss,  // "comm_loss": offline (status / last will) or 3 missed periods (server only)
 };
 inline constexpr std::size_t kEventKindCount = 13;
 
@@ -96,8 +96,8 @@ struct MeterEvent {
   std::string meter_id;
   EventKind kind = EventKind::kPowerUp;
   EventEdge edge = EventEdge::kInstant;
-  int64_t time_ms = 0;     // when the condition started (onset), ended (clear) or happened (instant)
-  std::string details;     // free text up to 512 chars (e.g. "neutral 4.1 A vs phase 0.2 A")
+  int64_t time_ms = 0;  // when the condition started (onset), ended (clear) or happened (instant)
+  std::string details;  // free text up to 512 chars (e.g. "neutral 4.1 A vs phase 0.2 A")
 
   bool operator==(const MeterEvent&) const = default;
 };
@@ -115,12 +115,12 @@ std::optional<CommandKind> command_kind_from_name(std::string_view name);
 inline constexpr std::size_t kMaxCommandIdLength = 64;  // [A-Za-z0-9_-]{1,64}, like meter ids
 
 struct Command {
-  std::string id;          // unique per command, chosen by the server; echoed in the ack
-  std::string meter_id;    // target meter (also in the topic)
+  std::string id;        // unique per command, chosen by the server; echoed in the ack
+  std::string meter_id;  // target meter (also in the topic)
   CommandKind kind = CommandKind::kPing;
   std::optional<uint32_t> period_s;  // set_period only
-  int64_t time_ms = 0;     // when the server issued it
-  int64_t expires_ms = 0;  // 0 = no expiry; a meter ignores (acks ok=false) a command past it
+  int64_t time_ms = 0;               // when the server issued it
+  int64_t expires_ms = 0;            // 0 = no expiry; a meter ignores (acks ok=false) a command past it
 
   bool operator==(const Command&) const = default;
 };
@@ -131,12 +131,12 @@ std::optional<RelayState> relay_state_from_name(std::string_view name);
 
 // Meter -> server (topic .../cmd/ack).
 struct CommandAck {
-  std::string id;          // the command's id
+  std::string id;  // the command's id
   std::string meter_id;
   bool ok = false;
-  std::string message;     // why it failed, or free text; up to 256 chars
+  std::string message;                      // why it failed, or free text; up to 256 chars
   RelayState relay = RelayState::kUnknown;  // relay state after executing the command
-  uint32_t period_s = 0;   // report period after executing; 0 when absent
+  uint32_t period_s = 0;                    // report period after executing; 0 when absent
   int64_t time_ms = 0;
 
   bool operator==(const CommandAck&) const = default;

@@ -13,21 +13,21 @@ namespace wattguard::protocol {
 
 // Never renumber or rename: the names are API (GET /api/v1/health, logs, docs/protocol.md).
 enum class Rejection : uint8_t {
-  kPayloadTooLarge,    // "payload_too_large": more than kMaxPayloadBytes
-  kMalformedJson,      // "malformed_json": not parseable JSON, or not a JSON object
-  kMissingField,       // "missing_field": a required field is absent
-  kWrongType,          // "wrong_type": a field has the wrong JSON type (string for a number...)
-  kNotFinite,          // "not_finite": NaN or infinite number (also 1e999, "NaN", bare nan/inf tokens)
-  kOutOfRange,         // "out_of_range": an absurd value not covered by a more precise reason
-  kNegativeCurrent,    // "negative_current": irms < 0
-  kVoltageTooHigh,     // "voltage_too_high": vrms > kMaxVrms
-  kTimeInFuture,       // "time_in_future": time more than kMaxFutureMs ahead of the receiver's clock
-  kBadMeterId,         // "bad_meter_id": meter id not matching [A-Za-z0-9_-]{1,64}
-  kMeterIdMismatch,    // "meter_id_mismatch": payload's meter id differs from the topic's
-  kUnknownValue,       // "unknown_value": an enum field (event kind, command kind...) with an unknown name
-  kUnknownMeter,       // "unknown_meter": meter not provisioned (raised by ingest, not the decoder)
-  kUnknownTopic,       // "unknown_topic": a topic outside the scheme (raised by ingest)
-  kStorageFailed,      // "storage_failed": the store refused the batch (raised by ingest)
+  kPayloadTooLarge,  // "payload_too_large": more than kMaxPayloadBytes
+  kMalformedJson,    // "malformed_json": not parseable JSON, or not a JSON object
+  kMissingField,     // "missing_field": a required field is absent
+  kWrongType,        // "wrong_type": a field has the wrong JSON type (string for a number...)
+  kNotFinite,        // "not_finite": NaN or infinite number (also 1e999, "NaN", bare nan/inf tokens)
+  kOutOfRange,       // "out_of_range": an absurd value not covered by a more precise reason
+  kNegativeCurrent,  // "negative_current": irms < 0
+  kVoltageTooHigh,   // "voltage_too_high": vrms > kMaxVrms
+  kTimeInFuture,     // "time_in_future": time more than kMaxFutureMs ahead of the receiver's clock
+  kBadMeterId,       // "bad_meter_id": meter id not matching [A-Za-z0-9_-]{1,64}
+  kMeterIdMismatch,  // "meter_id_mismatch": payload's meter id differs from the topic's
+  kUnknownValue,     // "unknown_value": an enum field (event kind, command kind...) with an unknown name
+  kUnknownMeter,     // "unknown_meter": meter not provisioned (raised by ingest, not the decoder)
+  kUnknownTopic,     // "unknown_topic": a topic outside the scheme (raised by ingest)
+  kStorageFailed,    // "storage_failed": the store refused the batch (raised by ingest)
 };
 
 inline constexpr std::size_t kRejectionCount = 15;

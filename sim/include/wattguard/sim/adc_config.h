@@ -11,11 +11,11 @@
 namespace wattguard::sim {
 
 struct AdcConfig {
-  int bits = 12;                     // 10..16
-  double full_scale_v = 3.3;         // input voltage that maps to 2^bits counts
+  int bits = 12;              // 10..16
+  double full_scale_v = 3.3;  // input voltage that maps to 2^bits counts
   double offset_counts = 10.0;
   double gain_error_percent = 0.0;
-  double inl_end_counts = 8.0;       // INL magnitude at both ends of the scale
+  double inl_end_counts = 8.0;  // INL magnitude at both ends of the scale
   double noise_counts_rms = 2.5;
   int max_code() const { return (1 << bits) - 1; }
   // Counts per input volt including the gain error.

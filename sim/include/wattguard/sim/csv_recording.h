@@ -25,12 +25,12 @@ class CsvRecordingReader {
 
   // Reads the header line. Returns false (see error()) for an empty file or a bad header.
   bool read_header();
-  int channels() const { return channels_; }   // 2 or 3, after read_header()
+  int channels() const { return channels_; }  // 2 or 3, after read_header()
   // The next sample set (kSample), the end of the data (kEnd) or a bad row (kError).
   // Blank lines are skipped. REQUIRES: read_header() returned true.
   Next next(SampleSet* out);
   const Error& error() const { return error_; }  // REQUIRES: the last call failed
-  uint64_t line() const { return line_; }      // number of the last line read
+  uint64_t line() const { return line_; }        // number of the last line read
 
  private:
   bool get_line(std::string* line);

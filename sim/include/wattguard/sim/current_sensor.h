@@ -14,7 +14,7 @@ struct CurrentSensorConfig {
   // Extra lead as the current goes to zero (magnetising current matters more there):
   // lead = phase_lead_deg + low_current_extra_lead_deg * knee / (knee + I_rms).
   double low_current_extra_lead_deg = 0.0;
-  double low_current_knee_a = 1.0;   // primary RMS current where the extra lead has halved
+  double low_current_knee_a = 1.0;  // primary RMS current where the extra lead has halved
   // Core saturation (for the magnet scenario): the secondary follows
   // sat * tanh(i / sat) of the primary's instantaneous current i; 0 = never saturates.
   double saturation_a = 0.0;

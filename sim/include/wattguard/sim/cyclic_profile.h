@@ -9,9 +9,9 @@
 namespace wattguard::sim {
 
 struct CycleSpec {
-  double on_s = 0.0;       // 0 <= on_s <= period_s
-  double period_s = 1.0;   // > 0
-  double offset_s = 0.0;   // first switch-on; before it the appliance is off
+  double on_s = 0.0;      // 0 <= on_s <= period_s
+  double period_s = 1.0;  // > 0
+  double offset_s = 0.0;  // first switch-on; before it the appliance is off
 };
 
 class CyclicProfile final : public LoadProfile {

@@ -16,9 +16,9 @@ struct FrequencyStep {
 };
 
 struct GridConfig {
-  double vrms = 230.0;            // RMS of the fundamental, volts
-  double frequency_hz = 50.0;     // at t = 0
-  double drift_hz_per_s = 0.0;    // linear drift from t = 0 until the first schedule step
+  double vrms = 230.0;                  // RMS of the fundamental, volts
+  double frequency_hz = 50.0;           // at t = 0
+  double drift_hz_per_s = 0.0;          // linear drift from t = 0 until the first schedule step
   std::vector<FrequencyStep> schedule;  // sorted by t_s, each t_s > 0
   std::vector<Harmonic> harmonics;      // orders 2..15, percent of the fundamental
   // false: a supply outage. No voltage, and no load current can flow (truth is all zero).
@@ -48,7 +48,7 @@ class GridClock {
     double t_s;
     double f_hz;
     double drift_hz_per_s;
-    double start_cycles;   // reduced to [0, 1)
+    double start_cycles;  // reduced to [0, 1)
   };
   const Piece& piece_at(double t_s) const;
   std::vector<Piece> pieces_;

@@ -7,8 +7,8 @@ namespace wattguard::sim {
 inline constexpr int kMaxHarmonicOrder = 15;
 
 struct Harmonic {
-  int order = 3;           // 2..kMaxHarmonicOrder
-  double percent = 0.0;    // RMS of this harmonic as a percentage of the fundamental's RMS
+  int order = 3;         // 2..kMaxHarmonicOrder
+  double percent = 0.0;  // RMS of this harmonic as a percentage of the fundamental's RMS
   // Phase in degrees of this harmonic, in its own time scale, relative to the fundamental of
   // the same waveform: the component is sin(order * theta + phase) where the fundamental is
   // sin(theta). Keeping it relative to the waveform's own fundamental keeps the wave shape

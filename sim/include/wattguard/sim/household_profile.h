@@ -33,25 +33,25 @@ struct HouseholdOptions {
 // What the seed made of the house.
 struct HouseholdTraits {
   int occupants = 2;
-  double base_w = 100;              // always-on standby
+  double base_w = 100;  // always-on standby
   double fridge_w = 120;
   bool has_freezer = false;
   double freezer_w = 100;
-  double kettle_w = 0;              // 0: none
+  double kettle_w = 0;  // 0: none
   double microwave_w = 0;
   double toaster_w = 0;
   double hair_dryer_w = 0;
-  double space_heater_w = 0;        // electric heater used on cold days; 0: none
-  double cooking_w = 0;             // electric hob/oven; 0: cooks with gas
-  double lighting_w = 120;          // all LED lamps on at once
+  double space_heater_w = 0;  // electric heater used on cold days; 0: none
+  double cooking_w = 0;       // electric hob/oven; 0: cooks with gas
+  double lighting_w = 120;    // all LED lamps on at once
   double tv_w = 120;
-  double washer_heater_w = 0;       // 0: no washing machine
-  double dishwasher_w = 0;          // 0: none
-  double ac_w = 0;                  // inverter air conditioner; 0: none
-  double water_heater_w = 0;        // off-peak storage water heater; 0: none
-  double ev_w = 0;                  // EV charging; 0: none
-  double solar_peak_w = 0;          // PV peak export; 0: none
-  bool out_on_weekdays = false;     // everyone away from morning to late afternoon
+  double washer_heater_w = 0;    // 0: no washing machine
+  double dishwasher_w = 0;       // 0: none
+  double ac_w = 0;               // inverter air conditioner; 0: none
+  double water_heater_w = 0;     // off-peak storage water heater; 0: none
+  double ev_w = 0;               // EV charging; 0: none
+  double solar_peak_w = 0;       // PV peak export; 0: none
+  bool out_on_weekdays = false;  // everyone away from morning to late afternoon
 };
 
 class HouseholdProfile final : public LoadProfile {
@@ -70,7 +70,7 @@ class HouseholdProfile final : public LoadProfile {
   struct Interval {
     double start_s = 0;
     double end_s = 0;
-    uint16_t appliance = 0;   // index into appliances()
+    uint16_t appliance = 0;  // index into appliances()
     float scale = 1.0f;
   };
   // The intervals of day `day_number` (generated on first use).
@@ -80,7 +80,7 @@ class HouseholdProfile final : public LoadProfile {
 
  private:
   struct Day {
-    std::vector<Interval> intervals;   // sorted by start
+    std::vector<Interval> intervals;  // sorted by start
   };
   std::shared_ptr<const Day> day(int64_t day_number) const;
   Day build_day(int64_t day_number) const;

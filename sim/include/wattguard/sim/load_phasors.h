@@ -27,7 +27,7 @@ class LoadPhasors {
   friend LoadPhasors operator+(LoadPhasors a, const LoadPhasors& b) { return a += b; }
   LoadPhasors scaled(double factor) const;
 
-  double irms() const;            // total RMS including harmonics
+  double irms() const;  // total RMS including harmonics
   double fundamental_rms() const { return std::abs(current_a_[1]); }
   bool is_zero() const;
 

@@ -8,7 +8,7 @@ namespace wattguard::sim {
 // The load in force from some time on, and when it next changes.
 struct LoadSegment {
   LoadPhasors load;
-  double end_s = 0.0;   // the load may change at this time (+infinity: never); > the query time
+  double end_s = 0.0;  // the load may change at this time (+infinity: never); > the query time
 };
 
 // Profiles are immutable once built unless a class says otherwise; times are seconds from

@@ -8,8 +8,8 @@
 namespace wattguard::sim {
 
 enum class PowerDirection {
-  kImport,   // the load takes power from the grid
-  kExport,   // power flows to the grid (a PV inverter, or a reversed meter connection)
+  kImport,  // the load takes power from the grid
+  kExport,  // power flows to the grid (a PV inverter, or a reversed meter connection)
 };
 
 struct LoadState {
@@ -22,7 +22,7 @@ struct LoadState {
 
 // A load drawing `power_w` of active power from a supply of `vrms` (fundamental only, so
 // current harmonics add no active power) at power factor `pf`.
-LoadState load_for_power(double power_w, double pf = 1.0, bool leading = false,
-                         std::vector<Harmonic> harmonics = {}, double vrms = 230.0);
+LoadState load_for_power(double power_w, double pf = 1.0, bool leading = false, std::vector<Harmonic> harmonics = {},
+                         double vrms = 230.0);
 
 }  // namespace wattguard::sim

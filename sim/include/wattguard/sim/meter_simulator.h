@@ -75,8 +75,8 @@ class MeterSimulator {
     double i_phase_rms = 0, i_neutral_rms = 0;
   };
   struct LedgerEntry {
-    int64_t start = 0;        // first sample of the stretch
-    double e_import_wh = 0;   // energy before `start`
+    int64_t start = 0;       // first sample of the stretch
+    double e_import_wh = 0;  // energy before `start`
     double e_export_wh = 0;
     Values values;
     bool relay_closed = true;
@@ -97,25 +97,25 @@ class MeterSimulator {
   SimConfig config_;
   std::shared_ptr<const LoadProfile> profile_;
   GridClock clock_;
-  std::vector<std::complex<double>> voltage_;   // grid voltage phasors per order
+  std::vector<std::complex<double>> voltage_;  // grid voltage phasors per order
   double rate_;
 
   // Position and the load segment in force.
   int64_t pos_ = 0;
   LoadSegment segment_;
-  int64_t segment_end_ = 0;       // first sample index after the segment
-  int64_t block_end_ = 0;         // first sample index where begin_block() must run
-  bool dirty_ = true;             // coefficients must be recomputed
+  int64_t segment_end_ = 0;  // first sample index after the segment
+  int64_t block_end_ = 0;    // first sample index where begin_block() must run
+  bool dirty_ = true;        // coefficients must be recomputed
   bool relay_closed_ = true;
-  double coeff_freq_hz_ = 0.0;    // frequency the coefficients were computed for
+  double coeff_freq_hz_ = 0.0;  // frequency the coefficients were computed for
 
   // Per-sample state, structure of arrays over the orders present.
   int orders_ = 0;
   std::array<int, kMaxOrders> order_{};
   std::array<double, kMaxOrders> zr_{}, zi_{}, wr_{}, wi_{};
   std::array<double, kMaxOrders> cv_re_{}, cv_im_{}, ci_re_{}, ci_im_{}, cn_re_{}, cn_im_{};
-  double dc_v_ = 0, dc_i_ = 0, dc_n_ = 0;          // counts at zero signal
-  double sat_i_ = 0, sat_n_ = 0;                   // saturation level in counts (0: none)
+  double dc_v_ = 0, dc_i_ = 0, dc_n_ = 0;  // counts at zero signal
+  double sat_i_ = 0, sat_n_ = 0;           // saturation level in counts (0: none)
   double noise_ = 0, inl_ = 0, two_over_codes_ = 0, max_code_ = 0;
   Rng rng_;
   const float* gauss_;

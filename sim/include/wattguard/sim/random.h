@@ -29,11 +29,11 @@ class Rng {
     return result;
   }
 
-  double uniform();                          // [0, 1)
-  double uniform(double lo, double hi);      // [lo, hi)
-  int uniform_int(int lo, int hi);           // lo..hi inclusive
-  bool chance(double probability);           // true with this probability
-  double normal();                           // standard normal (Box-Muller), exact
+  double uniform();                      // [0, 1)
+  double uniform(double lo, double hi);  // [lo, hi)
+  int uniform_int(int lo, int hi);       // lo..hi inclusive
+  bool chance(double probability);       // true with this probability
+  double normal();                       // standard normal (Box-Muller), exact
   double normal(double mean, double sd) { return mean + sd * normal(); }
 
  private:

@@ -14,7 +14,7 @@ namespace wattguard::sim {
 struct Recording {
   uint32_t sample_rate_hz = 0;  // 0 when the format does not say (CSV)
   int adc_bits = 12;
-  int channels = 2;             // 2: v,i   3: v,i,n (n is 0 in samples when channels == 2)
+  int channels = 2;  // 2: v,i   3: v,i,n (n is 0 in samples when channels == 2)
   std::vector<SampleSet> samples;
 };
 

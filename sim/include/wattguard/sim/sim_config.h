@@ -15,7 +15,7 @@
 namespace wattguard::sim {
 
 struct SimConfig {
-  uint32_t sample_rate_hz = 4000;      // per channel, 1,000..20,000
+  uint32_t sample_rate_hz = 4000;  // per channel, 1,000..20,000
   GridConfig grid;
   VoltageSensorConfig voltage_sensor;  // ZMPT101B
   CurrentSensorConfig phase_clamp;     // SCT-013-000 on the phase wire
@@ -29,9 +29,9 @@ struct SimConfig {
   Wiring wiring;
   // Frequency at which the sensors' phase leads are specified (and ideal_calibration's).
   double nominal_frequency_hz = 50.0;
-  uint64_t seed = 1;                   // ADC noise
+  uint64_t seed = 1;  // ADC noise
   // Load segments kept for truth_at() queries into the past (oldest dropped first).
-  uint32_t truth_history = 1024;   // ~100 bytes each; a fleet of many meters may keep fewer
+  uint32_t truth_history = 1024;  // ~100 bytes each; a fleet of many meters may keep fewer
 };
 
 // Checks every field. An Error naming the first bad field (`field`, e.g. "adc.bits") and its value

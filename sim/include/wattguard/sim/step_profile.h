@@ -10,7 +10,7 @@ namespace wattguard::sim {
 class StepProfile final : public LoadProfile {
  public:
   struct Step {
-    double t_s = 0.0;     // from this time on
+    double t_s = 0.0;  // from this time on
     LoadPhasors load;
   };
   // Before the first step the load is zero. Steps are sorted by time here; of two steps with

@@ -6,13 +6,13 @@
 namespace wattguard::sim {
 
 struct Truth {
-  int64_t sample_index = 0;   // the values describe the load in force at this sample...
-  double t_s = 0.0;           // ...taken at this time (sample_index / rate)
-  double vrms = 0.0;          // total RMS including harmonics
-  double irms = 0.0;          // load current, total RMS including harmonics
-  double p_w = 0.0;           // active power including harmonic power; < 0 when exporting
-  double q_var = 0.0;         // reactive power of the fundamental: + inductive, - capacitive
-  double s_va = 0.0;          // vrms * irms
+  int64_t sample_index = 0;  // the values describe the load in force at this sample...
+  double t_s = 0.0;          // ...taken at this time (sample_index / rate)
+  double vrms = 0.0;         // total RMS including harmonics
+  double irms = 0.0;         // load current, total RMS including harmonics
+  double p_w = 0.0;          // active power including harmonic power; < 0 when exporting
+  double q_var = 0.0;        // reactive power of the fundamental: + inductive, - capacitive
+  double s_va = 0.0;         // vrms * irms
   // |P| / S, signed like the core's reading: + lagging (q_var >= 0), - leading;
   // 1 when S is 0 (no load), like the core's default.
   double pf = 1.0;

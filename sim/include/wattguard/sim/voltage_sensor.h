@@ -14,7 +14,7 @@ struct VoltageSensorConfig {
   // (negative: lag). Modelled as a first-order network, so the lead at frequency f is
   // atan(tan(lead) * f_nominal / f): smaller for harmonics.
   double phase_lead_deg = 0.3;
-  double bias_v = 1.65;     // op-amp output at zero input (mid-supply)
+  double bias_v = 1.65;  // op-amp output at zero input (mid-supply)
   // false: the voltage link to the meter is removed (tamper); the output stays at the bias
   // and the ADC reads only its noise, while the house still draws power.
   bool connected = true;

@@ -115,7 +115,8 @@ class TestReceiver {
     }
     r.body = data.substr(header_end + 4);
     const int status = status_;
-    const std::string answer = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    const std::string answer =
+        "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
     // Recorded before answering: the client may look at requests() as soon as it has the answer.
     {
       std::lock_guard lock(mutex_);

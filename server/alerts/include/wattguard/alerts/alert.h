@@ -2,12 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace wattguard::alerts {
 
@@ -25,9 +24,9 @@ struct NewAlert {
   std::string meter_id;
   std::string transformer_id;
   std::string area;
-  double score = 0;                                    // higher = more certain / more serious
-  nlohmann::json evidence = nlohmann::json::array();   // anything JSON; shown as-is in the API
-  int64_t raised_ms = 0;                               // detection time, Unix ms; 0 = now
+  double score = 0;                                   // higher = more certain / more serious
+  nlohmann::json evidence = nlohmann::json::array();  // anything JSON; shown as-is in the API
+  int64_t raised_ms = 0;                              // detection time, Unix ms; 0 = now
   std::string dedup_key;
 };
 
@@ -42,9 +41,9 @@ const char* delivery_state_name(DeliveryState state);  // "pending", "delivered"
 struct Delivery {
   int64_t id = 0;
   int64_t alert_id = 0;
-  std::string notifier;    // "webhook" or "sms"
-  std::string recipient;   // the reader's name, e.g. "Asha"
-  std::string address;     // webhook URL or phone number
+  std::string notifier;   // "webhook" or "sms"
+  std::string recipient;  // the reader's name, e.g. "Asha"
+  std::string address;    // webhook URL or phone number
   DeliveryState state = DeliveryState::kPending;
   int attempts = 0;
   int64_t next_attempt_ms = 0;
@@ -55,9 +54,9 @@ struct Delivery {
 // Something done about an alert: acknowledge, close, a policy disconnect and its outcome.
 struct AlertAction {
   int64_t time_ms = 0;
-  std::string actor;    // user name, "token:<id>", "policy:<area>" or "system"
-  std::string action;   // "acknowledge", "close", "clear", "disconnect", "disconnect_result"
-  std::string detail;   // note, command id and state...
+  std::string actor;   // user name, "token:<id>", "policy:<area>" or "system"
+  std::string action;  // "acknowledge", "close", "clear", "disconnect", "disconnect_result"
+  std::string detail;  // note, command id and state...
 };
 
 struct Alert {
@@ -69,8 +68,8 @@ struct Alert {
   double score = 0;
   nlohmann::json evidence = nlohmann::json::array();
   int64_t raised_ms = 0;
-  int64_t updated_ms = 0;   // last raise that updated it, or last state change
-  int64_t cleared_ms = 0;   // 0 while the condition lasts
+  int64_t updated_ms = 0;  // last raise that updated it, or last state change
+  int64_t cleared_ms = 0;  // 0 while the condition lasts
   AlertState state = AlertState::kOpen;
   std::string dedup_key;
   std::vector<Delivery> deliveries;
@@ -82,10 +81,10 @@ struct AlertQuery {
   std::string meter_id;
   std::string transformer_id;
   std::string area;
-  std::optional<AlertState> state;   // nullopt = every state
+  std::optional<AlertState> state;  // nullopt = every state
   // When set, only alerts of these meters (a consumer's own); alerts without a meter are excluded.
   std::optional<std::vector<std::string>> only_meters;
-  std::size_t limit = 100;           // newest first
+  std::size_t limit = 100;  // newest first
 };
 
 }  // namespace wattguard::alerts

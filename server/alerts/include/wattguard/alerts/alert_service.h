@@ -17,9 +17,9 @@ namespace wattguard::alerts {
 
 // Who is told about an alert of an area: one row per (notifier, recipient).
 struct Recipient {
-  std::string notifier;   // "webhook" or "sms"
-  std::string name;       // the reader's name
-  std::string address;    // URL or phone number
+  std::string notifier;  // "webhook" or "sms"
+  std::string name;      // the reader's name
+  std::string address;   // URL or phone number
 };
 
 // Called (outside the service's lock, on the raising thread) when raise() created a NEW alert
@@ -30,8 +30,8 @@ using AlertListener = std::function<void(const Alert&)>;
 inline constexpr const char* kAlertAlreadyClosed = "already_closed";
 
 struct AlertServiceOptions {
-  std::string database_path;                                        // the readings' SQLite file
-  std::function<int64_t()> now_ms;                                  // default: system clock
+  std::string database_path;        // the readings' SQLite file
+  std::function<int64_t()> now_ms;  // default: system clock
   // Recipients for an area ("" = the default area); called inside raise() for a new alert, so
   // its deliveries are stored in the same transaction as the alert. Optional (no notifiers).
   std::function<std::vector<Recipient>(const std::string& area)> recipients;

@@ -21,13 +21,13 @@ struct AreaReader {
 };
 
 struct SmsGatewayConfig {
-  std::string url;                 // empty = no SMS notifier
-  std::string method = "POST";     // POST, PUT, GET
-  std::string body = "form";       // form, json, query
+  std::string url;              // empty = no SMS notifier
+  std::string method = "POST";  // POST, PUT, GET
+  std::string body = "form";    // form, json, query
   std::string to_param = "to";
   std::string text_param = "text";
-  std::string auth_header;         // "Name: value"
-  std::string username;            // basic auth
+  std::string auth_header;  // "Name: value"
+  std::string username;     // basic auth
   std::string password;
   std::string message_template = "wattguard alert {id}: {kind} meter {meter} area {area} score {score} at {time} {url}";
 };

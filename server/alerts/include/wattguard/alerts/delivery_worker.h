@@ -15,10 +15,10 @@ namespace wattguard::alerts {
 
 struct DeliveryOptions {
   int max_attempts = 8;
-  int64_t retry_base_ms = 30'000;   // delay after the first failure; doubles per attempt
+  int64_t retry_base_ms = 30'000;  // delay after the first failure; doubles per attempt
   int64_t retry_max_ms = 3'600'000;
-  int poll_ms = 1000;               // how often to look for due rows when not woken
-  std::string public_url;           // base of {url}: <public_url>/alerts/<id>
+  int poll_ms = 1000;      // how often to look for due rows when not woken
+  std::string public_url;  // base of {url}: <public_url>/alerts/<id>
 };
 
 // One thread. Exactly one worker per database should run (the outbox is not leased): it sends a

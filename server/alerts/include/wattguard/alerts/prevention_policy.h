@@ -31,7 +31,7 @@ class PreventionPolicy final : public ingest::IngestObserver {
   struct Pending {
     int64_t alert_id = 0;
     std::string meter_id;
-    std::string actor;   // "policy:<area>"
+    std::string actor;  // "policy:<area>"
     std::string kind;
     int attempt = 1;
   };

@@ -12,24 +12,24 @@ enum class CookieSecure { kAuto, kAlways, kNever };
 
 struct HttpConfig {
   std::string bind = "127.0.0.1";
-  uint16_t port = 8080;            // 0 picks a free port (tests, demo)
-  int threads = 2;                 // I/O threads serving HTTP and WebSocket
+  uint16_t port = 8080;  // 0 picks a free port (tests, demo)
+  int threads = 2;       // I/O threads serving HTTP and WebSocket
   // Web UI assets; empty means <source dir>/web/dist (see default_static_dir()).
   std::string static_dir;
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_import_bytes = 64 << 20;  // topology and readings imports (whole files)
   std::size_t max_header_bytes = 8 * 1024;
-  int request_timeout_s = 30;      // to read a whole request or write a whole response
-  int idle_timeout_s = 120;        // keep-alive connection with no request
-  int max_connections = 2048;      // beyond this, new connections are closed at once
-  std::size_t ws_queue_max = 4096; // live readings queued for one client before it is dropped
-  int ws_ping_s = 30;              // WebSocket keep-alive ping interval
+  int request_timeout_s = 30;       // to read a whole request or write a whole response
+  int idle_timeout_s = 120;         // keep-alive connection with no request
+  int max_connections = 2048;       // beyond this, new connections are closed at once
+  std::size_t ws_queue_max = 4096;  // live readings queued for one client before it is dropped
+  int ws_ping_s = 30;               // WebSocket keep-alive ping interval
 };
 
 struct AuthConfig {
   int session_ttl_s = 12 * 3600;
   CookieSecure cookie_secure = CookieSecure::kAuto;
-  int login_delay_base_ms = 500;    // delay after the first failed sign-in; doubles per failure
+  int login_delay_base_ms = 500;  // delay after the first failed sign-in; doubles per failure
   int login_delay_max_ms = 30000;
   // libsodium argon2id cost for new passwords: "interactive", "moderate", "sensitive" or "min" (tests only).
   std::string password_cost = "interactive";

@@ -35,7 +35,7 @@ enum class Access {
 };
 
 struct Caller {
-  std::string name;     // user name, or "token:<id>"
+  std::string name;  // user name, or "token:<id>"
   Access access = Access::kConsumer;
   bool via_session = false;  // signed in with a cookie (else an API token)
   std::optional<User> user;  // for sessions
@@ -49,22 +49,21 @@ struct Caller {
 
 // Routes added by the embedding program (the demo's /api/v1/demo/...), tried for /api/v1/ paths
 // no built-in route matches, after authentication. nullopt = not mine (the API answers 404).
-using ExtraRoute =
-    std::function<std::optional<HttpResponse>(const HttpRequest&, const RequestTarget&, const Caller&)>;
+using ExtraRoute = std::function<std::optional<HttpResponse>(const HttpRequest&, const RequestTarget&, const Caller&)>;
 
 struct ApiDeps {
   storage::ReadingStore* store = nullptr;
   ingest::IngestService* ingest = nullptr;
   AuthStore* auth = nullptr;
   LiveHub* hub = nullptr;
-  AuthConfig auth_config;                       // sign-in cost and delays, sessions, cookies
-  std::string static_dir;                       // the web UI's built files (http.static_dir resolved)
-  int default_period_s = 5;                     // a meter's report period until it announces its own
-  Clock now_ms;                                 // wall clock, Unix ms; default: system clock
-  std::function<int()> open_connections;        // for health; optional
-  ExtraRoute extra_route;                       // optional
-  AlertRoutes* alerts = nullptr;                // alerts and audit routes, meters' alerts_open (alert_routes.h); optional
-  GridRoutes* grid = nullptr;                   // transformers, topology, imports (grid_routes.h); optional
+  AuthConfig auth_config;                 // sign-in cost and delays, sessions, cookies
+  std::string static_dir;                 // the web UI's built files (http.static_dir resolved)
+  int default_period_s = 5;               // a meter's report period until it announces its own
+  Clock now_ms;                           // wall clock, Unix ms; default: system clock
+  std::function<int()> open_connections;  // for health; optional
+  ExtraRoute extra_route;                 // optional
+  AlertRoutes* alerts = nullptr;          // alerts and audit routes, meters' alerts_open (alert_routes.h); optional
+  GridRoutes* grid = nullptr;             // transformers, topology, imports (grid_routes.h); optional
 };
 
 // The face of the API: parses the target, serves the web UI's files outside /api/, authenticates, and hands

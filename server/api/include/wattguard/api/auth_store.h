@@ -61,8 +61,7 @@ class AuthStore {
 
   // --- users ---
   // Names: 1..64 of [A-Za-z0-9._@-], unique ignoring case. Passwords: 8..1024 bytes.
-  AuthOutcome add_user(const std::string& name, Role role, std::string_view password, PasswordCost cost,
-                       int64_t now_s);
+  AuthOutcome add_user(const std::string& name, Role role, std::string_view password, PasswordCost cost, int64_t now_s);
   std::optional<User> find_user(const std::string& name);
   std::vector<User> list_users();
   AuthOutcome delete_user(const std::string& name);

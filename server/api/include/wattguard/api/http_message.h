@@ -3,7 +3,6 @@
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
-
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,8 +32,8 @@ struct HttpResponse {
   int delay_ms = 0;
 
   const std::string* header(std::string_view name) const;  // case-insensitive
-  void set_header(std::string name, std::string value);     // replaces an existing one
-  void add_header(std::string name, std::string value);     // keeps existing ones (Set-Cookie)
+  void set_header(std::string name, std::string value);    // replaces an existing one
+  void add_header(std::string name, std::string value);    // keeps existing ones (Set-Cookie)
 };
 
 // 200-style JSON response with Content-Type application/json and no caching.

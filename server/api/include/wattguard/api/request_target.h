@@ -12,7 +12,7 @@
 namespace wattguard::api {
 
 struct RequestTarget {
-  std::string path;  // percent-decoded, e.g. "/api/v1/meters/m 1"
+  std::string path;                                        // percent-decoded, e.g. "/api/v1/meters/m 1"
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
 
   // The last value of `name`, or nullptr when absent.

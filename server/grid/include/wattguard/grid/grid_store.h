@@ -12,15 +12,14 @@
 
 #include "wattguard/base/expected.h"
 #include "wattguard/storage/sqlite_db.h"
-#include "wattguard/base/expected.h"
 
 namespace wattguard::grid {
 
 struct Transformer {
-  std::string id;           // 1..64 of A-Z a-z 0-9 _ - (like meter ids: it appears in URLs)
-  std::string name;         // display name, may be empty
-  std::string area;         // service area (the meter reader's patch), may be empty
-  std::string check_meter;  // the meter on the transformer's secondary
+  std::string id;                      // 1..64 of A-Z a-z 0-9 _ - (like meter ids: it appears in URLs)
+  std::string name;                    // display name, may be empty
+  std::string area;                    // service area (the meter reader's patch), may be empty
+  std::string check_meter;             // the meter on the transformer's secondary
   std::vector<std::string> consumers;  // in the order given
   int64_t created_ms = 0;
 
@@ -48,9 +47,9 @@ class GridStore {
   Expected<void> add(const Transformer& transformer, int64_t now_ms);
   // Replaces check meter and consumers of an existing transformer (name/area too when given). kNotFound.
   Expected<void> set_members(const std::string& id, const std::string& check_meter,
-                                   const std::vector<std::string>& consumers,
-                                   const std::optional<std::string>& name = std::nullopt,
-                                   const std::optional<std::string>& area = std::nullopt);
+                             const std::vector<std::string>& consumers,
+                             const std::optional<std::string>& name = std::nullopt,
+                             const std::optional<std::string>& area = std::nullopt);
   Expected<void> remove(const std::string& id);  // kNotFound
 
   // The transformer a meter belongs to and its role ("check" or "consumer"), or nullopt.
@@ -63,7 +62,7 @@ class GridStore {
   explicit GridStore(std::unique_ptr<storage::Db> db) : db_(std::move(db)) {}
   Expected<void> insert_locked(const Transformer& t, int64_t now_ms);
   Expected<void> insert_members_locked(const std::string& id, const std::string& check_meter,
-                                             const std::vector<std::string>& consumers);
+                                       const std::vector<std::string>& consumers);
   Expected<std::vector<Transformer>> list_locked(const std::string* only_id);
 
   std::mutex mutex_;

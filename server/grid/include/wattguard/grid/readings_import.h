@@ -9,20 +9,20 @@
 #include <vector>
 
 #include "wattguard/base/expected.h"
-#include "wattguard/storage/reading_store.h"
 #include "wattguard/protocol/messages.h"
+#include "wattguard/storage/reading_store.h"
 
 namespace wattguard::grid {
 
 struct ReadingsImportSummary {
-  int64_t rows = 0;                 // data rows in the file
+  int64_t rows = 0;  // data rows in the file
   size_t meters = 0;
-  size_t intervals_stored = 0;      // 15-minute intervals stored
-  size_t intervals_skipped = 0;     // already covered by the meter's stored readings (a re-import)
-  size_t intervals_filled = 0;      // gaps covered by register_kwh: stored as register advance, not as readings
-  size_t intervals_missing = 0;     // gaps nothing covers
-  int64_t source_interval_s = 0;    // the file's interval before aggregation to 15 minutes
-  int64_t first_end_ms = 0;         // first and last interval end in the file
+  size_t intervals_stored = 0;    // 15-minute intervals stored
+  size_t intervals_skipped = 0;   // already covered by the meter's stored readings (a re-import)
+  size_t intervals_filled = 0;    // gaps covered by register_kwh: stored as register advance, not as readings
+  size_t intervals_missing = 0;   // gaps nothing covers
+  int64_t source_interval_s = 0;  // the file's interval before aggregation to 15 minutes
+  int64_t first_end_ms = 0;       // first and last interval end in the file
   int64_t last_end_ms = 0;
 };
 

@@ -42,11 +42,11 @@ struct BalancePoint {
   int64_t end_ms = 0;
   bool check_present = false;
   double check_kwh = 0;
-  double consumers_kwh = 0;       // reported and register-covered consumer energy
-  int consumers_missing = 0;      // consumers with no value (the monitor estimates them)
-  bool evaluated = false;         // false while calibrating or without a check reading
+  double consumers_kwh = 0;   // reported and register-covered consumer energy
+  int consumers_missing = 0;  // consumers with no value (the monitor estimates them)
+  bool evaluated = false;     // false while calibrating or without a check reading
   double expected_loss_kwh = 0;
-  double unexplained_kwh = 0;     // check - consumers - expected loss (with estimates for missing consumers)
+  double unexplained_kwh = 0;  // check - consumers - expected loss (with estimates for missing consumers)
   double z = 0;
   double cusum = 0;
   bool alert = false;
@@ -54,41 +54,41 @@ struct BalancePoint {
 
 struct SuspectStatus {
   std::string meter;
-  int rank = 0;                   // 1 = prime suspect
-  double score = 0;               // 0..1
+  int rank = 0;      // 1 = prime suspect
+  double score = 0;  // 0..1
   bool flagged = false;
   double pattern_score = 0;
-  double loss_share = 0;          // share of the unexplained loss it explains
+  double loss_share = 0;  // share of the unexplained loss it explains
   double attributed_kwh_per_day = 0;
-  int64_t first_flagged_ms = 0;   // 0 when not flagged
+  int64_t first_flagged_ms = 0;  // 0 when not flagged
   std::vector<std::string> evidence;
 };
 
 struct TransformerStatus {
   std::string id;
-  int64_t analysed_to_ms = 0;     // end of the last interval fed; 0 before the first
-  int64_t history_from_ms = 0;    // end of the first interval fed since the monitor was built
+  int64_t analysed_to_ms = 0;   // end of the last interval fed; 0 before the first
+  int64_t history_from_ms = 0;  // end of the first interval fed since the monitor was built
   bool calibrated = false;
   bool alert = false;
-  int64_t alert_since_ms = 0;     // estimated start of the excess loss while alerting, else 0
-  int alerts_raised = 0;          // balance alert episodes since the monitor was built
-  double unexplained_kwh = 0;     // since calibration
+  int64_t alert_since_ms = 0;  // estimated start of the excess loss while alerting, else 0
+  int alerts_raised = 0;       // balance alert episodes since the monitor was built
+  double unexplained_kwh = 0;  // since calibration
   double check_kwh = 0;
-  double loss_share = 0;          // unexplained / check energy since calibration
+  double loss_share = 0;  // unexplained / check energy since calibration
   double cusum = 0;
   double threshold = 0;
-  std::optional<BalancePoint> last;   // the newest interval
-  std::vector<BalancePoint> series;   // recent intervals, oldest first
+  std::optional<BalancePoint> last;     // the newest interval
+  std::vector<BalancePoint> series;     // recent intervals, oldest first
   std::vector<SuspectStatus> suspects;  // every consumer, most likely thief first
   std::vector<std::string> evidence;
 };
 
 struct CycleSummary {
-  int64_t analysed_to_ms = 0;     // end of the newest complete interval considered
+  int64_t analysed_to_ms = 0;  // end of the newest complete interval considered
   size_t transformers = 0;
-  size_t rebuilt = 0;             // monitors (re)built from history this cycle
-  size_t intervals_fed = 0;       // transformer-intervals pushed
-  size_t alerts_raised = 0;       // raise() calls (new alerts and updates of active ones)
+  size_t rebuilt = 0;        // monitors (re)built from history this cycle
+  size_t intervals_fed = 0;  // transformer-intervals pushed
+  size_t alerts_raised = 0;  // raise() calls (new alerts and updates of active ones)
   size_t alerts_cleared = 0;
   std::vector<std::string> errors;  // storage problems; the transformer is retried next cycle
 };
@@ -131,7 +131,7 @@ class TheftAnalysisService {
   AlertSink sink_;
   std::function<int64_t()> now_ms_;
 
-  std::mutex cycle_mutex_;  // one cycle at a time
+  std::mutex cycle_mutex_;                                   // one cycle at a time
   std::map<std::string, std::unique_ptr<Tracked>> tracked_;  // guarded by cycle_mutex_
 
   mutable std::mutex status_mutex_;

@@ -26,7 +26,7 @@ struct IngestConfig {
   // re-subscribed are dropped (tested; see docs/protocol.md). Plain subscriptions of the persistent
   // session are restored, so nothing is lost. Set a group only with several servers (PostgreSQL).
   std::string share_group;
-  int reconnect_min_s = 1;   // reconnect back-off, doubling up to reconnect_max_s
+  int reconnect_min_s = 1;  // reconnect back-off, doubling up to reconnect_max_s
   int reconnect_max_s = 30;
 
   // Batching into the store: a batch is written when it holds flush_max_readings or when the

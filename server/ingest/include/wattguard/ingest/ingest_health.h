@@ -8,15 +8,15 @@
 namespace wattguard::ingest {
 
 struct IngestHealth {
-  bool connected = false;            // MQTT session up right now
-  uint64_t connects = 0;             // successful (re)connections since start
-  uint64_t messages_received = 0;    // every MQTT message on our subscriptions
-  uint64_t readings_received = 0;    // messages on .../reading
-  uint64_t readings_stored = 0;      // committed new rows
-  uint64_t readings_duplicate = 0;   // (meter, seq) already stored: ignored (QoS 1 redelivery, replay)
-  uint64_t readings_late = 0;        // stored out of time order (store-and-forward)
+  bool connected = false;           // MQTT session up right now
+  uint64_t connects = 0;            // successful (re)connections since start
+  uint64_t messages_received = 0;   // every MQTT message on our subscriptions
+  uint64_t readings_received = 0;   // messages on .../reading
+  uint64_t readings_stored = 0;     // committed new rows
+  uint64_t readings_duplicate = 0;  // (meter, seq) already stored: ignored (QoS 1 redelivery, replay)
+  uint64_t readings_late = 0;       // stored out of time order (store-and-forward)
   uint64_t statuses_received = 0;
-  uint64_t events_stored = 0;        // meter-raised and server-raised
+  uint64_t events_stored = 0;  // meter-raised and server-raised
   uint64_t acks_received = 0;
   uint64_t commands_sent = 0;
   uint64_t commands_timed_out = 0;
@@ -28,8 +28,8 @@ struct IngestHealth {
   std::size_t pending_readings = 0;  // accepted, waiting for the writer
   std::size_t meters_online = 0;
   std::size_t meters_offline = 0;
-  std::size_t meters_stale = 0;      // heard from, silent for over 2 periods + 1 s, not yet offline
-  std::size_t meters_known = 0;      // provisioned meters
+  std::size_t meters_stale = 0;  // heard from, silent for over 2 periods + 1 s, not yet offline
+  std::size_t meters_known = 0;  // provisioned meters
 };
 
 }  // namespace wattguard::ingest

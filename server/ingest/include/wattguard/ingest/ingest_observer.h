@@ -2,8 +2,8 @@
 #pragma once
 
 #include "wattguard/ingest/meter_live.h"
-#include "wattguard/storage/store_types.h"
 #include "wattguard/protocol/messages.h"
+#include "wattguard/storage/store_types.h"
 
 namespace wattguard::ingest {
 

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/ingest/ingest_config.h"
 #include "wattguard/ingest/ingest_health.h"
 #include "wattguard/ingest/ingest_observer.h"
 #include "wattguard/ingest/meter_live.h"
-#include "wattguard/storage/reading_store.h"
-#include "wattguard/base/expected.h"
 #include "wattguard/protocol/messages.h"
+#include "wattguard/storage/reading_store.h"
 
 namespace wattguard::ingest {
 

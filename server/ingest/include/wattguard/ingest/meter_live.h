@@ -17,11 +17,11 @@ const char* connectivity_name(Connectivity c);
 struct MeterLive {
   std::string meter_id;
   Connectivity connectivity = Connectivity::kUnknown;
-  int64_t since_ms = 0;        // when connectivity last changed (0 = never seen)
-  int64_t last_seen_ms = 0;    // when the server last received anything from this meter
+  int64_t since_ms = 0;      // when connectivity last changed (0 = never seen)
+  int64_t last_seen_ms = 0;  // when the server last received anything from this meter
   // Why it is offline: "status" (retained status / last will) or "missed_periods" (timer); empty when online.
   std::string offline_reason;
-  uint32_t period_s = 0;       // report period announced by the meter (0 = unknown: default used)
+  uint32_t period_s = 0;                          // report period announced by the meter (0 = unknown: default used)
   std::optional<protocol::Reading> last_reading;  // newest by time; never a made-up zero reading
   protocol::RelayState relay = protocol::RelayState::kUnknown;
 };

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "wattguard/storage/reading_store.h"
 #include "wattguard/base/expected.h"
+#include "wattguard/storage/reading_store.h"
 
 namespace wattguard::ingest {
 
@@ -60,9 +60,9 @@ struct ProvisionOptions {
 // already provisioned. Returns the new credentials in the order given. Errors: kInvalidInput (field "meter" and
 // the id), kAlreadyExists, kIoError / kCorruption (the files or the store), kUnavailable (mosquitto_passwd);
 // the message is a sentence naming the meter, file or value at fault.
-Expected<std::vector<MeterCredentials>> provision_meters(
-    storage::ReadingStore& store, const BrokerAuthFiles& files, std::span<const storage::MeterInfo> meters,
-    const ProvisionOptions& options = {});
+Expected<std::vector<MeterCredentials>> provision_meters(storage::ReadingStore& store, const BrokerAuthFiles& files,
+                                                         std::span<const storage::MeterInfo> meters,
+                                                         const ProvisionOptions& options = {});
 
 // Adds or replaces one broker user (the server's own, or a meter's new password after a leak) in
 // the password file, and rewrites the ACL. `password` nullopt = generate one. Returns the password.

@@ -12,10 +12,10 @@
 namespace wattguard::notify {
 
 struct Url {
-  std::string scheme;   // "http" or "https"
+  std::string scheme;  // "http" or "https"
   std::string host;
   uint16_t port = 0;
-  std::string target;   // path and query, at least "/"
+  std::string target;  // path and query, at least "/"
 };
 
 // Parses http://host[:port][/path][?query] and https://...; otherwise an Error (field "url", the text as
@@ -28,16 +28,16 @@ struct HttpCall {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type;  // with a body
   std::string body;
-  int timeout_ms = 10'000;   // the whole call: resolve, connect, TLS, write, read
+  int timeout_ms = 10'000;  // the whole call: resolve, connect, TLS, write, read
   // https: a PEM file of further trusted certificates (a private CA, a self-signed gateway), trusted
   // besides the system's; the host name is checked either way.
   std::string ca_file;
 };
 
 struct HttpOutcome {
-  int status = 0;           // 0 when no response arrived
-  std::string body;         // first 4 KiB of the answer
-  std::string error;        // transport error, empty when a response arrived
+  int status = 0;     // 0 when no response arrived
+  std::string body;   // first 4 KiB of the answer
+  std::string error;  // transport error, empty when a response arrived
   bool ok() const { return error.empty() && status >= 200 && status < 300; }
   // "HTTP 503: <body start>" or the transport error; for last_error.
   std::string describe() const;

@@ -3,10 +3,9 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "wattguard/notify/http_client.h"
 
@@ -14,8 +13,9 @@ namespace wattguard::notify {
 
 // What is sent: the alert as JSON (webhook body) and the flat fields an SMS template may use:
 // {id} {kind} {meter} {transformer} {area} {score} {time} {url} {reader}.
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's noexcept move calls a may-throw assertion helper.
 struct Message {
-  int64_t delivery_id = 0;   // sent as Idempotency-Key so a receiver can drop a repeat after a crash
+  int64_t delivery_id = 0;  // sent as Idempotency-Key so a receiver can drop a repeat after a crash
   nlohmann::json alert;
   std::map<std::string, std::string> fields;
 };
@@ -26,7 +26,7 @@ std::string fill_template(std::string_view text, const std::map<std::string, std
 class Notifier {
  public:
   virtual ~Notifier() = default;
-  virtual std::string name() const = 0;   // "webhook", "sms"
+  virtual std::string name() const = 0;  // "webhook", "sms"
   // One attempt to `address` (URL or phone number). ok() = the receiver accepted it (2xx).
   virtual HttpOutcome send(const std::string& address, const Message& message) = 0;
 };
@@ -34,26 +34,26 @@ class Notifier {
 // POSTs the alert JSON to the recipient's URL.
 struct WebhookOptions {
   int timeout_ms = 10'000;
-  std::string auth_header;   // optional "Name: value" added to every call
-  std::string ca_file;       // https: further trusted certificates (HttpCall::ca_file)
+  std::string auth_header;  // optional "Name: value" added to every call
+  std::string ca_file;      // https: further trusted certificates (HttpCall::ca_file)
 };
 std::unique_ptr<Notifier> make_webhook_notifier(WebhookOptions options);
 
 // An SMS gateway's HTTP API: the recipient's phone number and the filled template are sent as
 // two parameters (to_param, text_param) in a form body, a JSON body or the query string.
 struct SmsGatewayOptions {
-  std::string url;                   // http:// or https://
-  std::string method = "POST";       // POST, PUT or GET
-  std::string body = "form";         // "form", "json" or "query" (GET uses the query always)
+  std::string url;              // http:// or https://
+  std::string method = "POST";  // POST, PUT or GET
+  std::string body = "form";    // "form", "json" or "query" (GET uses the query always)
   std::string to_param = "to";
   std::string text_param = "text";
   std::map<std::string, std::string> extra_params;  // fixed parameters, e.g. sender id
-  std::string auth_header;           // "Authorization: Bearer ..." (name: value)
-  std::string username;              // basic auth when set
+  std::string auth_header;                          // "Authorization: Bearer ..." (name: value)
+  std::string username;                             // basic auth when set
   std::string password;
   std::string message_template = "wattguard alert {id}: {kind} meter {meter} area {area} score {score} at {time} {url}";
   int timeout_ms = 10'000;
-  std::string ca_file;               // https: further trusted certificates (HttpCall::ca_file)
+  std::string ca_file;  // https: further trusted certificates (HttpCall::ca_file)
 };
 std::unique_ptr<Notifier> make_sms_notifier(SmsGatewayOptions options);
 

@@ -14,18 +14,18 @@
 #include "wattguard/api/live_hub.h"
 #include "wattguard/base/clock.h"
 #include "wattguard/base/expected.h"
-#include "wattguard/serve/server_config.h"
 #include "wattguard/grid/grid_store.h"
 #include "wattguard/grid/theft_analysis_service.h"
 #include "wattguard/ingest/ingest_service.h"
+#include "wattguard/serve/server_config.h"
 #include "wattguard/storage/reading_store.h"
 
 namespace wattguard::serve {
 
 struct ServerOptions {
-  api::ExtraRoute extra_route;             // extra /api/v1/... routes (the demo's), optional
-  Clock now_ms;                       // wall clock for the API and ingest; default: system clock
-  bool caller_adds_users = false;     // the caller creates users right after start (the demo): no first-admin hint
+  api::ExtraRoute extra_route;     // extra /api/v1/... routes (the demo's), optional
+  Clock now_ms;                    // wall clock for the API and ingest; default: system clock
+  bool caller_adds_users = false;  // the caller creates users right after start (the demo): no first-admin hint
 };
 
 // Thread-safe accessors; start() and stop() from one thread.

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "wattguard/alerts/alerts_config.h"
+#include "wattguard/api/api_config.h"
 #include "wattguard/base/error.h"
 #include "wattguard/base/expected.h"
-#include "wattguard/api/api_config.h"
 #include "wattguard/grid/theft_options.h"
 
 namespace wattguard::serve {
@@ -20,7 +20,7 @@ struct MqttConfig {
   uint16_t port = 1883;
   std::string username = "wattguard-server";  // the broker user `meters provision` writes an ACL for
   std::string password;
-  std::string password_file;       // read the password from this file instead (first line)
+  std::string password_file;  // read the password from this file instead (first line)
   // Stable across restarts: the broker keeps this persistent session's QoS 1 messages while down.
   std::string client_id = "wattguard-server-1";
   std::string shared_group;  // "" = plain subscriptions; a group ($share/<group>/...) only for several servers:
@@ -47,16 +47,16 @@ struct StorageConfig {
 };
 
 struct IngestConfig {
-  int period_s = 5;                 // report period assumed until a meter announces its own
-  int offline_after_periods = 3;    // missed periods before a silent meter is offline
-  int command_timeout_s = 30;       // unacknowledged commands become timed_out
-  int flush_interval_ms = 200;      // longest a received reading waits before its batch is stored
-  std::size_t flush_max_readings = 2000;        // readings per storage batch
-  std::size_t max_pending_readings = 200'000;   // back-pressure bound on readings not yet stored
+  int period_s = 5;                            // report period assumed until a meter announces its own
+  int offline_after_periods = 3;               // missed periods before a silent meter is offline
+  int command_timeout_s = 30;                  // unacknowledged commands become timed_out
+  int flush_interval_ms = 200;                 // longest a received reading waits before its batch is stored
+  std::size_t flush_max_readings = 2000;       // readings per storage batch
+  std::size_t max_pending_readings = 200'000;  // back-pressure bound on readings not yet stored
 };
 
 struct LogConfig {
-  std::string level = "info";       // trace, debug, info, warn, error, off
+  std::string level = "info";  // trace, debug, info, warn, error, off
 };
 
 struct ServerConfig {

@@ -60,8 +60,7 @@ class ReadingStore {
   // unknown meters are refused and listed in AppendResult::refused; the rest of the batch is stored.
   // A reading whose import or export register is lower than the previous reading's (by time) is
   // stored AND records a server event register_rollback. kIoError leaves the store unchanged.
-  virtual Expected<AppendResult> append_readings(std::span<const protocol::Reading> readings,
-                                                 int64_t received_ms) = 0;
+  virtual Expected<AppendResult> append_readings(std::span<const protocol::Reading> readings, int64_t received_ms) = 0;
 
   // ---------------------------------------------------------------- readings: querying
   // Raw readings of one meter with from_ms <= time_ms < to_ms, ascending time, at most `limit`.
@@ -75,8 +74,8 @@ class ReadingStore {
   // multiple of that resolution so rollup buckets nest exactly; the step used is returned.
   // kInvalidInput if step_ms <= 0, from_ms >= to_ms, or more than max_points buckets;
   // kNotFound for an unknown meter.
-  virtual Expected<AggregateSeries> readings(std::string_view meter_id, int64_t from_ms, int64_t to_ms,
-                                             int64_t step_ms, std::size_t max_points = kDefaultMaxPoints) = 0;
+  virtual Expected<AggregateSeries> readings(std::string_view meter_id, int64_t from_ms, int64_t to_ms, int64_t step_ms,
+                                             std::size_t max_points = kDefaultMaxPoints) = 0;
 
   // Newest reading (by time) of one meter; nullopt if it has none. kNotFound for an unknown meter.
   virtual Expected<std::optional<LatestState>> latest(std::string_view meter_id) = 0;
@@ -88,8 +87,7 @@ class ReadingStore {
   // ---------------------------------------------------------------- events
   // Stores an event; a repeat of (meter, kind, edge, time_ms) is ignored (QoS 1 redelivery) and
   // returns the existing id. kNotFound for an unknown meter; kInvalidInput for details over 4096 characters.
-  virtual Expected<int64_t> add_event(const protocol::MeterEvent& event, EventSource source,
-                                      int64_t received_ms) = 0;
+  virtual Expected<int64_t> add_event(const protocol::MeterEvent& event, EventSource source, int64_t received_ms) = 0;
   // Events matching the query, newest first.
   virtual Expected<std::vector<StoredEvent>> events(const EventQuery& query) = 0;
 

@@ -9,12 +9,12 @@
 namespace wattguard::storage {
 
 struct SqliteOptions {
-  std::string path;              // database file; created if missing (parent directory must exist)
-  int reader_connections = 4;    // concurrent readers (HTTP threads); each has its own prepared statements
-  int cache_mib = 64;            // page cache of the writer connection
-  bool synchronous_full = false; // false: WAL + synchronous=NORMAL (durable across process crashes,
-                                 // the last transactions may be lost on power failure)
-  int busy_timeout_ms = 5000;    // wait this long for another process's lock (e.g. the CLI provisioning)
+  std::string path;               // database file; created if missing (parent directory must exist)
+  int reader_connections = 4;     // concurrent readers (HTTP threads); each has its own prepared statements
+  int cache_mib = 64;             // page cache of the writer connection
+  bool synchronous_full = false;  // false: WAL + synchronous=NORMAL (durable across process crashes,
+                                  // the last transactions may be lost on power failure)
+  int busy_timeout_ms = 5000;     // wait this long for another process's lock (e.g. the CLI provisioning)
   // Staging (see docs/storage.md): each appended batch is first written as one row of the staging
   // table (a few sequential pages per commit, however many meters the batch spans), then compacted
   // into per-meter chunks and rollups. A compaction cycle starts when more than

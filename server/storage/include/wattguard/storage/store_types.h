@@ -25,16 +25,16 @@ struct MeterInfo {
 
 // Storage resolutions, finest first. Rollup buckets are aligned to the Unix epoch (UTC).
 enum class Resolution : uint8_t { kRaw, k1Min, k15Min, k1Hour, k1Day };
-inline constexpr std::array<Resolution, 5> kAllResolutions = {
-    Resolution::kRaw, Resolution::k1Min, Resolution::k15Min, Resolution::k1Hour, Resolution::k1Day};
-int64_t resolution_ms(Resolution res);           // 0 for raw, 60'000, 900'000, 3'600'000, 86'400'000
-const char* resolution_name(Resolution res);     // "raw", "1m", "15m", "1h", "1d"
+inline constexpr std::array<Resolution, 5> kAllResolutions = {Resolution::kRaw, Resolution::k1Min, Resolution::k15Min,
+                                                              Resolution::k1Hour, Resolution::k1Day};
+int64_t resolution_ms(Resolution res);        // 0 for raw, 60'000, 900'000, 3'600'000, 86'400'000
+const char* resolution_name(Resolution res);  // "raw", "1m", "15m", "1h", "1d"
 
 enum class EventSource : uint8_t { kMeter, kServer };  // "meter", "server"
 const char* event_source_name(EventSource source);
 
 struct StoredEvent {
-  int64_t id = 0;                // store-assigned, ascending
+  int64_t id = 0;  // store-assigned, ascending
   protocol::MeterEvent event;
   EventSource source = EventSource::kMeter;
   int64_t received_ms = 0;
@@ -61,8 +61,8 @@ struct AppendResult {
 
 // One step bucket of an aggregated query. Averages are over the readings in the bucket.
 struct AggregatePoint {
-  int64_t t_ms = 0;            // bucket start (aligned to step)
-  uint32_t count = 0;          // raw readings in the bucket
+  int64_t t_ms = 0;    // bucket start (aligned to step)
+  uint32_t count = 0;  // raw readings in the bucket
   double p_avg_w = 0, p_min_w = 0, p_max_w = 0;
   double vrms_avg = 0, vrms_min = 0, vrms_max = 0;
   double irms_avg = 0, s_avg_va = 0, q_avg_var = 0, pf_avg = 0, freq_avg_hz = 0;
@@ -71,7 +71,7 @@ struct AggregatePoint {
   // none). Clamped at 0: a register that went backwards counts no energy (a rollback event says why).
   double energy_import_wh = 0, energy_export_wh = 0;
   double e_import_wh = 0, e_export_wh = 0;  // registers of the bucket's last reading
-  uint32_t flags = 0;          // OR of the readings' flags
+  uint32_t flags = 0;                       // OR of the readings' flags
   bool operator==(const AggregatePoint&) const = default;
 };
 
@@ -95,11 +95,11 @@ struct SeqSummary {
 };
 
 struct EventQuery {
-  std::string meter_id;          // empty = all meters
-  int64_t from_ms = INT64_MIN;   // event time, inclusive
-  int64_t to_ms = INT64_MAX;     // exclusive
+  std::string meter_id;         // empty = all meters
+  int64_t from_ms = INT64_MIN;  // event time, inclusive
+  int64_t to_ms = INT64_MAX;    // exclusive
   std::optional<protocol::EventKind> kind;
-  std::size_t limit = 1000;      // newest first
+  std::size_t limit = 1000;  // newest first
 };
 
 // Days to keep per resolution; 0 = forever. Applied by apply_retention().
@@ -121,27 +121,27 @@ const char* command_state_name(CommandState state);  // "pending", "sent", "acke
 std::optional<CommandState> command_state_from_name(std::string_view name);
 
 struct CommandRecord {
-  std::string id;                 // protocol::Command::id
+  std::string id;  // protocol::Command::id
   std::string meter_id;
   protocol::CommandKind kind = protocol::CommandKind::kPing;
-  std::string args_json = "{}";   // e.g. {"period_s":10}
-  std::string requested_by;       // user / token name / "policy:<area>"
+  std::string args_json = "{}";  // e.g. {"period_s":10}
+  std::string requested_by;      // user / token name / "policy:<area>"
   CommandState state = CommandState::kPending;
-  std::string message;            // ack message, or why it failed / timed out
+  std::string message;                                          // ack message, or why it failed / timed out
   protocol::RelayState relay = protocol::RelayState::kUnknown;  // from the ack
   int64_t created_ms = 0;
-  int64_t sent_ms = 0;            // 0 until published
-  int64_t updated_ms = 0;         // last state change
+  int64_t sent_ms = 0;     // 0 until published
+  int64_t updated_ms = 0;  // last state change
   bool operator==(const CommandRecord&) const = default;
 };
 
 struct AuditEntry {
-  int64_t id = 0;                 // store-assigned
+  int64_t id = 0;  // store-assigned
   int64_t time_ms = 0;
-  std::string actor;              // who (user, token, "system")
-  std::string action;             // what, e.g. "command.relay_off", "meter.provision"
-  std::string target;             // e.g. meter id
-  std::string details;            // why / free text or JSON
+  std::string actor;    // who (user, token, "system")
+  std::string action;   // what, e.g. "command.relay_off", "meter.provision"
+  std::string target;   // e.g. meter id
+  std::string details;  // why / free text or JSON
 };
 
 }  // namespace wattguard::storage

@@ -154,7 +154,7 @@ void progress_line(double done, double elapsed_s, double total_s, double rate, d
   std::fflush(stderr);
 }
 
-void run_bench_ingest(const BenchIngestArgs& a) {
+Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
   using namespace wattguard::fleet;
   using namespace wattguard::demo;
   if (!a.verbose) spdlog::set_level(spdlog::level::warn);
@@ -190,16 +190,19 @@ void run_bench_ingest(const BenchIngestArgs& a) {
   } else if (a.transport == "gateway" || a.transport == "auto") {
     c.transport = Transport::kGateway;
   } else {
-    throw BadInput("--transport: '" + a.transport + "' is not auto, per-meter or gateway");
+    return option_error("--transport", a.transport, "'" + a.transport + "' is not auto, per-meter or gateway");
   }
-  const FidelityChoice choice = fidelity_option(a.fidelity, a.meters, 1.0);
+  const auto chosen = fidelity_option(a.fidelity, a.meters, 1.0);
+  if (!chosen.ok()) return chosen.error();
+  const FidelityChoice& choice = chosen.value();
   c.fidelity = choice.fidelity;
   c.sample_rate_hz = choice.sample_rate_hz;
 
   StopSignals signals;
   const double cpu0 = cpu_seconds(::getpid());
   auto started = LocalSystem::start(o);
-  if (!started.ok()) throw std::runtime_error("bench ingest: " + started.error().message);
+  // The options are checked above: a system that does not start is a failure of the run (exit 1).
+  if (!started.ok()) return as_failure(started.error(), "bench ingest: " + started.error().message);
   auto sys = std::move(started).value();
   const pid_t broker_pid = sys->broker().pid();
   LatencyProbe probe(sys->fleet().meter_ids());
@@ -220,8 +223,8 @@ void run_bench_ingest(const BenchIngestArgs& a) {
   // Connections first; the measurement starts once every link is up.
   while (sys->fleet().stats().links_connected < sys->fleet().stats().links) {
     if (std::chrono::steady_clock::now() - t_connect0 > std::chrono::seconds(120)) {
-      throw std::runtime_error("bench ingest: only " + std::to_string(sys->fleet().stats().links_connected) + " of " +
-                               std::to_string(sys->fleet().stats().links) + " connections up after 120 s");
+      return Error::unavailable("bench ingest: only " + std::to_string(sys->fleet().stats().links_connected) + " of " +
+                                std::to_string(sys->fleet().stats().links) + " connections up after 120 s");
     }
     if (signals.wait(std::chrono::milliseconds(50)) != 0) {
       interrupted = true;
@@ -325,6 +328,7 @@ void run_bench_ingest(const BenchIngestArgs& a) {
     std::printf("  cpu        this process (fleet + server) %.0f%%, broker %.0f%% (of one core)%s\n", cpu_self, cpu_broker,
                 interrupted ? "\n  (interrupted before the end)" : "");
   }
+  return {};
 }
 
 void add_bench_ingest(CLI::App& app) {
@@ -352,7 +356,7 @@ void add_bench_ingest(CLI::App& app) {
   cmd->add_flag("--no-progress", a->no_progress, "No progress bar on stderr");
   cmd->add_option("--seed", a->seed, "Seed for the households");
   cmd->add_flag("--verbose", a->verbose, "Log at info level (default: warnings only)");
-  cmd->callback([a] { run_bench_ingest(*a); });
+  cmd->callback([a] { finish(run_bench_ingest(*a)); });
 }
 
 const bool registered = register_commands("bench_ingest", &add_bench_ingest);

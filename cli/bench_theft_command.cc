@@ -30,7 +30,7 @@ struct BenchTheftArgs {
   bool no_progress = false;
 };
 
-void run_bench_theft(const BenchTheftArgs& args) {
+Expected<void> run_bench_theft(const BenchTheftArgs& args) {
   std::vector<we::RealHousehold> real;
   we::GridSimConfig config;
   config.transformers = args.transformers;
@@ -39,7 +39,7 @@ void run_bench_theft(const BenchTheftArgs& args) {
   config.calibration_days = std::min(14, std::max(1, args.days / 4));
   if (!args.households.empty()) {
     auto loaded = we::load_real_households(args.households);
-    if (!loaded.ok()) throw BadInput("option --households: " + loaded.error().to_string());
+    if (!loaded.ok()) return as_bad_input(loaded.error(), "option --households: " + loaded.error().to_string());
     real = std::move(loaded).value();
     config.real = &real;
   }
@@ -66,6 +66,7 @@ void run_bench_theft(const BenchTheftArgs& args) {
   } else {
     std::fputs(we::bench_to_table(result).c_str(), stdout);
   }
+  return {};
 }
 
 void add_bench_theft(CLI::App& app) {
@@ -87,7 +88,7 @@ void add_bench_theft(CLI::App& app) {
       ->check(CLI::ExistingDirectory);
   theft->add_flag("--json", args->json, "One JSON object: an entry per scenario, h1_h6, overall and meta");
   theft->add_flag("--no-progress", args->no_progress, "No progress bar on stderr");
-  theft->callback([args] { run_bench_theft(*args); });
+  theft->callback([args] { finish(run_bench_theft(*args)); });
 }
 
 const bool registered = register_commands("bench_theft", &add_bench_theft);

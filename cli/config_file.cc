@@ -5,10 +5,11 @@
 
 namespace wattguard::cli {
 
-serve::ServerConfig load_config_or_throw(const std::string& path) {
+Expected<serve::ServerConfig> load_config_option(const std::string& path) {
   auto loaded = serve::load_config_or_defaults(path);
-  if (!loaded.ok()) throw BadInput(serve::config_error_text(loaded.error()));
-  return std::move(loaded).value();
+  // An unreadable file (kIoError) is the user's --config too.
+  if (!loaded.ok()) return as_bad_input(loaded.error(), serve::config_error_text(loaded.error()));
+  return loaded;
 }
 
 }  // namespace wattguard::cli

@@ -3,12 +3,13 @@
 
 #include <string>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/serve/server_config.h"
 
 namespace wattguard::cli {
 
-// The TOML file at `path`, or the defaults when `path` is empty. Throws BadInput with the text naming the
-// key, the value and the line when the file cannot be read or breaks a rule.
-serve::ServerConfig load_config_or_throw(const std::string& path);
+// The TOML file at `path`, or the defaults when `path` is empty. The Error (exit 2, bad input) is the loader's,
+// its message the line `serve` prints for settings ("cfg.toml:3: http.port = 70000: must be between 0 and 65535").
+Expected<serve::ServerConfig> load_config_option(const std::string& path);
 
 }  // namespace wattguard::cli

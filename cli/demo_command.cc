@@ -43,7 +43,7 @@ struct DemoArgs {
   int grid_days = 28;
 };
 
-void run_demo(const DemoArgs& a) {
+Expected<void> run_demo(const DemoArgs& a) {
   using namespace wattguard::fleet;
   using namespace wattguard::demo;
   LocalSystemOptions o;
@@ -51,7 +51,10 @@ void run_demo(const DemoArgs& a) {
   o.http_port = static_cast<uint16_t>(a.http_port);
   o.mqtt_port = static_cast<uint16_t>(a.mqtt_port);
   if (!a.api_token.empty()) {
-    if (a.api_token.size() < 16) throw BadInput("--api-token: at least 16 characters, got " + std::to_string(a.api_token.size()));
+    // The token is a secret: the Error names its length only.
+    if (a.api_token.size() < 16) {
+      return option_error("--api-token", "", "at least 16 characters, got " + std::to_string(a.api_token.size()));
+    }
     o.api_token = a.api_token;
   }
   FleetConfig& c = o.fleet;
@@ -59,21 +62,29 @@ void run_demo(const DemoArgs& a) {
   c.period_ms = static_cast<uint32_t>(a.period_s) * 1000u;
   c.seed = a.seed;
   c.thieves.fraction = a.thieves;
-  c.thieves.kinds = theft_kinds_option(a.theft_kinds);
+  auto kinds = theft_kinds_option(a.theft_kinds);
+  if (!kinds.ok()) return kinds.error();
+  c.thieves.kinds = std::move(kinds).value();
   c.speed = a.speed;
-  c.transport = transport_option(a.transport);
-  const FidelityChoice choice = fidelity_option(a.fidelity, a.meters, a.speed);
+  const auto transport = transport_option(a.transport);
+  if (!transport.ok()) return transport.error();
+  c.transport = transport.value();
+  const auto chosen = fidelity_option(a.fidelity, a.meters, a.speed);
+  if (!chosen.ok()) return chosen.error();
+  const FidelityChoice& choice = chosen.value();
   c.fidelity = choice.fidelity;
   c.sample_rate_hz = choice.sample_rate_hz;
   if (c.transport == Transport::kPerMeter && a.meters > 15000) {
-    throw BadInput("--meters: " + std::to_string(a.meters) +
-                   " meters with their own connections exceed the broker's file-descriptor limit; add --transport gateway");
+    return option_error("--meters", std::to_string(a.meters),
+                        std::to_string(a.meters) +
+                            " meters with their own connections exceed the broker's file-descriptor limit; add "
+                            "--transport gateway");
   }
   {
     FleetConfig probe = c;
     probe.credentials.gateway = BrokerLogin{"x", "y"};
     probe.transport = Transport::kGateway;
-    check_fleet_config(probe);
+    if (auto valid = check_fleet_config(probe); !valid.ok()) return valid;
   }
 
   // The grid history must lie inside what the analysis re-reads from the store.
@@ -88,7 +99,8 @@ void run_demo(const DemoArgs& a) {
   StopSignals signals;  // before any thread starts
   spdlog::info("demo: {}", choice.reason);
   auto started = LocalSystem::start(o);
-  if (!started.ok()) throw std::runtime_error("demo: " + started.error().message);
+  // Everything the user typed is checked above: a system that does not start is a failure (exit 1).
+  if (!started.ok()) return as_failure(started.error(), "demo: " + started.error().message);
   auto sys = std::move(started).value();
   DemoGridOptions grid_options;
   grid_options.transformers = a.grid_transformers;
@@ -98,7 +110,7 @@ void run_demo(const DemoArgs& a) {
   grid_options.files_dir = std::filesystem::path(a.data) / "grid-demo";
   if (a.grid_transformers > 0) spdlog::info("demo: simulating {} days of a grid's history", grid_days);
   auto grid = seed_demo_grid(sys->server(), grid_options, system_now_ms());
-  if (!grid.ok()) throw std::runtime_error(grid.error().message);
+  if (!grid.ok()) return as_failure(grid.error());
   sys->fleet().start();
   const std::string static_dir = sys->server().config().resolved_static_dir();
   const bool has_ui = std::filesystem::exists(std::filesystem::path(static_dir) / "index.html");
@@ -148,6 +160,7 @@ void run_demo(const DemoArgs& a) {
   }
   sys->stop();
   spdlog::info("demo: stopped");
+  return {};
 }
 
 void add_demo_command(CLI::App& app) {
@@ -179,7 +192,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--grid-consumers", a->grid_consumers, "Households per simulated transformer")->check(CLI::Range(1, 500));
   cmd->add_option("--grid-days", a->grid_days, "Days of simulated grid history (thefts start after day 16)")
       ->check(CLI::Range(24, 90));
-  cmd->callback([a] { run_demo(*a); });
+  cmd->callback([a] { finish(run_demo(*a)); });
 }
 
 const bool registered = register_commands("demo", &add_demo_command);

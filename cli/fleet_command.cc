@@ -39,44 +39,57 @@ struct FleetArgs {
   double status_every_s = 10;
 };
 
-void run_fleet(const FleetArgs& a) {
+Expected<void> run_fleet(const FleetArgs& a) {
   using namespace wattguard::fleet;
   FleetConfig c;
   c.meters = a.meters;
   if (a.period_s < 1 || a.period_s > 3600 || a.period_s != static_cast<double>(static_cast<int>(a.period_s))) {
-    throw BadInput("--period: " + std::to_string(a.period_s) + " is not a whole number of seconds in 1..3600");
+    const std::string period = std::to_string(a.period_s);
+    return option_error("--period", period, period + " is not a whole number of seconds in 1..3600");
   }
   c.period_ms = static_cast<uint32_t>(a.period_s * 1000);
   const auto address = parse_broker_address(a.broker);
-  if (!address) throw BadInput("--broker: '" + a.broker + "' is not host:port with a port in 1..65535");
+  if (!address) {
+    return option_error("--broker", a.broker, "'" + a.broker + "' is not host:port with a port in 1..65535");
+  }
   c.broker_host = address->host;
   c.broker_port = address->port;
-  c.transport = transport_option(a.transport);
+  const auto transport = transport_option(a.transport);
+  if (!transport.ok()) return transport.error();
+  c.transport = transport.value();
   c.gateway_connections = a.gateway_connections;
-  if (a.credentials.empty()) throw BadInput("--credentials: required (the file `wattguard meters provision` writes)");
+  if (a.credentials.empty()) {
+    return option_error("--credentials", "", "required (the file `wattguard meters provision` writes)");
+  }
   auto creds = load_credentials(a.credentials);
-  if (!creds.ok()) throw BadInput("--credentials: " + creds.error().to_string());
+  // A file that cannot be read is the user's --credentials too (exit 2).
+  if (!creds.ok()) return as_bad_input(creds.error(), "--credentials: " + creds.error().to_string());
   c.credentials = std::move(creds).value();
   c.state_dir = a.state;
   c.seed = a.seed;
   c.thieves.fraction = a.thieves;
   c.thieves.onset_min_s = a.theft_onset_min_s;
   c.thieves.onset_max_s = a.theft_onset_max_s;
-  c.thieves.kinds = theft_kinds_option(a.theft_kinds);
+  auto kinds = theft_kinds_option(a.theft_kinds);
+  if (!kinds.ok()) return kinds.error();
+  c.thieves.kinds = std::move(kinds).value();
   c.speed = a.speed;
   c.threads = a.threads;
   c.id_prefix = a.id_prefix;
   c.first_number = a.first;
   c.id_width = a.id_width;
-  const FidelityChoice choice = fidelity_option(a.fidelity, a.meters, a.speed, a.sample_rate_hz);
+  const auto chosen = fidelity_option(a.fidelity, a.meters, a.speed, a.sample_rate_hz);
+  if (!chosen.ok()) return chosen.error();
+  const FidelityChoice& choice = chosen.value();
   c.fidelity = choice.fidelity;
   c.sample_rate_hz = choice.sample_rate_hz;
-  check_fleet_config(c);
+  if (auto valid = check_fleet_config(c); !valid.ok()) return valid;
 
   use_stderr_logger();
   StopSignals signals;  // before any thread starts
   auto created = Fleet::create(c);
-  if (!created.ok()) throw BadInput(created.error().message);
+  // Missing logins or too many meters for per-meter sockets: the options are at fault (exit 2).
+  if (!created.ok()) return as_bad_input(created.error());
   auto fleet = std::move(created).value();
   spdlog::info("fleet: {}", choice.reason);
   spdlog::info("fleet: publishing to {}:{} as {}; Ctrl-C stops cleanly", c.broker_host, c.broker_port,
@@ -102,6 +115,7 @@ void run_fleet(const FleetArgs& a) {
   }
   fleet->stop(3000);
   spdlog::info("fleet: stopped; {}", describe_stats(fleet->stats(), a.meters));
+  return {};
 }
 
 void add_fleet_commands(CLI::App& app) {
@@ -141,7 +155,7 @@ void add_fleet_commands(CLI::App& app) {
   cmd->add_option("--id-width", a->id_width, "Digits of the meter number");
   cmd->add_option("--duration", a->duration_s, "Stop after this many seconds (default: until Ctrl-C)");
   cmd->add_option("--status-every", a->status_every_s, "Seconds between status lines")->check(CLI::Range(0.5, 3600.0));
-  cmd->callback([a] { run_fleet(*a); });
+  cmd->callback([a] { finish(run_fleet(*a)); });
 }
 
 const bool registered = register_commands("fleet", &add_fleet_commands);

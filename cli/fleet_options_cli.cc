@@ -16,27 +16,28 @@ void use_stderr_logger() {
   }
 }
 
-fleet::Transport transport_option(const std::string& text) {
+Expected<fleet::Transport> transport_option(const std::string& text) {
   if (text == "per-meter") return fleet::Transport::kPerMeter;
   if (text == "gateway") return fleet::Transport::kGateway;
-  throw BadInput("--transport: '" + text + "' is not per-meter or gateway");
+  return option_error("--transport", text, "'" + text + "' is not per-meter or gateway");
 }
 
-fleet::FidelityChoice fidelity_option(const std::string& requested, std::size_t meters, double speed,
-                                      uint32_t sample_rate_hz) {
+Expected<fleet::FidelityChoice> fidelity_option(const std::string& requested, std::size_t meters, double speed,
+                                                uint32_t sample_rate_hz) {
   const auto choice = fleet::choose_fidelity(requested, meters, speed, sample_rate_hz);
-  if (!choice) throw BadInput("--fidelity: '" + requested + "' is not auto, samples or fast");
+  if (!choice) return option_error("--fidelity", requested, "'" + requested + "' is not auto, samples or fast");
   return *choice;
 }
 
-std::vector<fleet::TheftKind> theft_kinds_option(const std::string& text) {
+Expected<std::vector<fleet::TheftKind>> theft_kinds_option(const std::string& text) {
   auto kinds = fleet::parse_theft_kinds(text);
-  if (!kinds.ok()) throw BadInput("--theft-kinds: " + kinds.error().message);
-  return std::move(kinds).value();
+  if (!kinds.ok()) return as_bad_input(kinds.error(), "--theft-kinds: " + kinds.error().message);
+  return kinds;
 }
 
-void check_fleet_config(const fleet::FleetConfig& config) {
-  if (auto valid = fleet::validate(config); !valid.ok()) throw BadInput(valid.error().message);
+Expected<void> check_fleet_config(const fleet::FleetConfig& config) {
+  if (auto valid = fleet::validate(config); !valid.ok()) return as_bad_input(valid.error());
+  return {};
 }
 
 }  // namespace wattguard::cli

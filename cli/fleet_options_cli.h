@@ -1,6 +1,6 @@
 // Option handling shared by the commands that run a fleet (`fleet`, `demo`, `bench ingest`): the
-// logger they log to, and the checks of --transport, --fidelity and --theft-kinds, which throw
-// BadInput with the message the user sees.
+// logger they log to, and the checks of --transport, --fidelity and --theft-kinds, whose Errors (exit 2)
+// carry the message the user sees.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/fleet/fleet_options.h"
 
@@ -17,16 +18,16 @@ namespace wattguard::cli {
 void use_stderr_logger();
 
 // "per-meter" or "gateway".
-fleet::Transport transport_option(const std::string& text);
+Expected<fleet::Transport> transport_option(const std::string& text);
 
 // See fleet::choose_fidelity; `sample_rate_hz` 0 lets it choose.
-fleet::FidelityChoice fidelity_option(const std::string& requested, std::size_t meters, double speed,
-                                      uint32_t sample_rate_hz = 0);
+Expected<fleet::FidelityChoice> fidelity_option(const std::string& requested, std::size_t meters, double speed,
+                                                uint32_t sample_rate_hz = 0);
 
 // "bypass,magnet" -> the kinds.
-std::vector<fleet::TheftKind> theft_kinds_option(const std::string& text);
+Expected<std::vector<fleet::TheftKind>> theft_kinds_option(const std::string& text);
 
-// fleet::validate, as BadInput naming the setting and value.
-void check_fleet_config(const fleet::FleetConfig& config);
+// fleet::validate: its Error names the setting and value.
+Expected<void> check_fleet_config(const fleet::FleetConfig& config);
 
 }  // namespace wattguard::cli

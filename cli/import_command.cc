@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
 
 #include "wattguard/analytics/readings_csv.h"
@@ -24,11 +23,12 @@ struct ImportArgs {
   bool json_output = false;
 };
 
-std::string token_of(const ImportArgs& a) {
+Expected<std::string> token_of(const ImportArgs& a) {
   if (!a.token.empty()) return a.token;
-  if (const char* env = std::getenv("WATTGUARD_TOKEN"); env != nullptr && *env != '\0') return env;
-  throw BadInput("no API token: pass --token or set WATTGUARD_TOKEN (an admin token, e.g. from "
-                 "`wattguard users token --scope admin`)");
+  if (const char* env = std::getenv("WATTGUARD_TOKEN"); env != nullptr && *env != '\0') return std::string(env);
+  return Error::invalid("--token", "",
+                        "no API token: pass --token or set WATTGUARD_TOKEN (an admin token, e.g. from "
+                        "`wattguard users token --scope admin`)");
 }
 
 bool looks_like_json(const std::string& text) {
@@ -39,25 +39,27 @@ bool looks_like_json(const std::string& text) {
   return false;
 }
 
-// Sends the file; returns the parsed JSON answer of a 2xx, throws BadInput for the server's 400/413 and
-// runtime_error (exit 1) for everything else.
-json send(const ImportArgs& a, const std::string& method, const std::string& path, const std::string& content_type,
-          const std::string& body) {
+// Sends the file; returns the parsed JSON answer of a 2xx. The server's 400/413 are the file's fault (an Error
+// with exit 2, source the file); an unreachable server, a refused token or another answer are failures (exit 1).
+Expected<json> send(const ImportArgs& a, const std::string& method, const std::string& path,
+                    const std::string& content_type, const std::string& body) {
   notify::HttpCall call;
   call.method = method;
   std::string base = a.server;
   while (!base.empty() && base.back() == '/') base.pop_back();
   call.url = base + path;
-  call.headers.emplace_back("Authorization", "Bearer " + token_of(a));
+  const auto token = token_of(a);
+  if (!token.ok()) return token.error();
+  call.headers.emplace_back("Authorization", "Bearer " + token.value());
   call.headers.emplace_back("Accept", "application/json");
   call.content_type = content_type;
   call.body = body;
   call.timeout_ms = a.timeout_s * 1000;
   if (auto url = notify::parse_url(call.url); !url.ok()) {
-    throw BadInput("--server = '" + a.server + "': " + url.error().message);
+    return as_bad_input(url.error(), "--server = '" + a.server + "': " + url.error().message);
   }
   const notify::HttpOutcome out = notify::http_call(call);
-  if (!out.error.empty()) throw std::runtime_error("cannot reach the server at " + a.server + ": " + out.error);
+  if (!out.error.empty()) return Error::unavailable("cannot reach the server at " + a.server + ": " + out.error);
   const json answer = json::parse(out.body, nullptr, false);
   std::string message = out.body;
   if (answer.is_object() && answer.contains("error") && answer["error"].is_object() &&
@@ -65,24 +67,67 @@ json send(const ImportArgs& a, const std::string& method, const std::string& pat
     message = answer["error"]["message"].get<std::string>();
   }
   if (out.status >= 200 && out.status < 300) {
-    if (answer.is_discarded()) throw std::runtime_error("the server answered " + std::to_string(out.status) + " without JSON");
+    if (answer.is_discarded()) {
+      return Error::internal("the server answered " + std::to_string(out.status) + " without JSON");
+    }
     return answer;
   }
-  if (out.status == 400) throw BadInput(a.file + ": " + message);
+  // The server's message names the line and field of the file at fault.
+  if (out.status == 400) return Error::invalid("", "", a.file + ": " + message).at(a.file);
   if (out.status == 413) {
-    throw BadInput(a.file + ": larger than the server accepts (" + message +
-                   "); raise http.max_import_bytes in the server's configuration or split the file");
+    return Error::invalid("", "",
+                          a.file + ": larger than the server accepts (" + message +
+                              "); raise http.max_import_bytes in the server's configuration or split the file")
+        .at(a.file);
   }
   if (out.status == 401 || out.status == 403) {
-    throw std::runtime_error("the server refused the token (HTTP " + std::to_string(out.status) + "): " + message);
+    return Error::permission_denied("the server refused the token (HTTP " + std::to_string(out.status) +
+                                    "): " + message);
   }
-  throw std::runtime_error("the server answered HTTP " + std::to_string(out.status) + ": " + message);
+  return Error::unavailable("the server answered HTTP " + std::to_string(out.status) + ": " + message);
 }
 
-std::string read_input(const ImportArgs& a) {
+Expected<std::string> read_input(const ImportArgs& a) {
   auto text = analytics::read_text_file(a.file, 1LL << 30);
-  if (!text.ok()) throw BadInput(a.file + ": " + text.error().message);
-  return std::move(text.value());
+  // Missing, unreadable or too large: the FILE argument is at fault (exit 2).
+  if (!text.ok()) return as_bad_input(text.error(), a.file + ": " + text.error().message);
+  return text;
+}
+
+Expected<void> run_topology(const ImportArgs& a) {
+  const auto body = read_input(a);
+  if (!body.ok()) return body.error();
+  const bool is_json = looks_like_json(body.value());
+  const auto answer = send(a, "PUT", "/api/v1/topology", is_json ? "application/json" : "text/csv", body.value());
+  if (!answer.ok()) return answer.error();
+  if (a.json_output) {
+    std::printf("%s\n", answer->dump().c_str());
+    return {};
+  }
+  std::printf("imported topology %s: %s transformers, %s consumers (replacing %s transformers)\n", a.file.c_str(),
+              answer->value("transformers", json(0)).dump().c_str(), answer->value("consumers", json(0)).dump().c_str(),
+              answer->value("replaced_transformers", json(0)).dump().c_str());
+  return {};
+}
+
+Expected<void> run_readings(const ImportArgs& a) {
+  const auto body = read_input(a);
+  if (!body.ok()) return body.error();
+  const auto answer = send(a, "POST", "/api/v1/import/readings", "text/csv", body.value());
+  if (!answer.ok()) return answer.error();
+  if (a.json_output) {
+    std::printf("%s\n", answer->dump().c_str());
+    return {};
+  }
+  std::printf(
+      "imported readings %s: %s rows, %s meters, %s intervals stored, %s already stored, %s gap intervals "
+      "covered by registers, %s missing\n",
+      a.file.c_str(), answer->value("rows", json(0)).dump().c_str(), answer->value("meters", json(0)).dump().c_str(),
+      answer->value("intervals_stored", json(0)).dump().c_str(),
+      answer->value("intervals_skipped", json(0)).dump().c_str(),
+      answer->value("intervals_filled", json(0)).dump().c_str(),
+      answer->value("intervals_missing", json(0)).dump().c_str());
+  return {};
 }
 
 void add_common(CLI::App* cmd, ImportArgs& a, const char* what) {
@@ -103,18 +148,7 @@ void add_import_commands(CLI::App& app) {
                   "or JSON {\"transformers\": [{\"id\", \"name\", \"area\", \"check_meter\", \"consumers\": []}]}. "
                   "All or nothing; every meter must be provisioned (docs/grid.md)");
   add_common(topo_cmd, *topo, "topology file (CSV or JSON)");
-  topo_cmd->callback([topo] {
-    const std::string body = read_input(*topo);
-    const bool is_json = looks_like_json(body);
-    const json answer = send(*topo, "PUT", "/api/v1/topology", is_json ? "application/json" : "text/csv", body);
-    if (topo->json_output) {
-      std::printf("%s\n", answer.dump().c_str());
-      return;
-    }
-    std::printf("imported topology %s: %s transformers, %s consumers (replacing %s transformers)\n", topo->file.c_str(),
-                answer.value("transformers", json(0)).dump().c_str(), answer.value("consumers", json(0)).dump().c_str(),
-                answer.value("replaced_transformers", json(0)).dump().c_str());
-  });
+  topo_cmd->callback([topo] { finish(run_topology(*topo)); });
 
   auto readings = std::make_shared<ImportArgs>();
   auto* readings_cmd = import->add_subcommand(
@@ -122,21 +156,7 @@ void add_import_commands(CLI::App& app) {
                   "interval of 15 minutes or a divisor of it) in the server as 15-minute energies, for meters that do "
                   "not report over MQTT (e.g. check meters read elsewhere). All or nothing (docs/grid.md)");
   add_common(readings_cmd, *readings, "readings CSV file");
-  readings_cmd->callback([readings] {
-    const std::string body = read_input(*readings);
-    const json answer = send(*readings, "POST", "/api/v1/import/readings", "text/csv", body);
-    if (readings->json_output) {
-      std::printf("%s\n", answer.dump().c_str());
-      return;
-    }
-    std::printf("imported readings %s: %s rows, %s meters, %s intervals stored, %s already stored, %s gap intervals "
-                "covered by registers, %s missing\n",
-                readings->file.c_str(), answer.value("rows", json(0)).dump().c_str(),
-                answer.value("meters", json(0)).dump().c_str(), answer.value("intervals_stored", json(0)).dump().c_str(),
-                answer.value("intervals_skipped", json(0)).dump().c_str(),
-                answer.value("intervals_filled", json(0)).dump().c_str(),
-                answer.value("intervals_missing", json(0)).dump().c_str());
-  });
+  readings_cmd->callback([readings] { finish(run_readings(*readings)); });
 }
 
 const bool registered = register_commands("import", &add_import_commands);

@@ -7,24 +7,25 @@
 #include "cli/command_registry.h"
 
 int main(int argc, char** argv) {
+  namespace cli = wattguard::cli;
   CLI::App app{"wattguard: open smart electricity metering, from ADC samples to theft alerts"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "wattguard 0.1.0");
-  wattguard::cli::add_all_commands(app);
+  cli::add_all_commands(app);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::RuntimeError& e) {
-    return e.get_exit_code();  // a command chose its own exit status
-  } catch (const wattguard::cli::BadInput& e) {
-    std::fprintf(stderr, "wattguard: %s\n", e.what());
-    return wattguard::cli::kExitBadInput;
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     // CLI11 reports usage errors as 106/109...; our contract is exit status 2 for bad input.
-    return code == 0 ? 0 : wattguard::cli::kExitBadInput;
+    return code == 0 ? 0 : cli::kExitBadInput;
   } catch (const std::exception& e) {
+    // Only a bug or an exhausted machine gets here (bad_alloc, a library's logic_error): commands report bad
+    // input and failures through finish(), but the process should still end with a message, not an abort.
     std::fprintf(stderr, "wattguard: %s\n", e.what());
-    return 1;
+    return cli::kExitFailure;
   }
-  return 0;
+  const wattguard::Expected<int>& outcome = cli::command_outcome();
+  if (outcome.ok()) return outcome.value();
+  std::fprintf(stderr, "wattguard: %s\n", outcome.error().message.c_str());
+  return cli::exit_status_for(outcome.error());
 }

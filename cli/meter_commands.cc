@@ -1,6 +1,8 @@
 // `wattguard meter ...`: run the metrology core on simulated or recorded ADC samples.
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -21,18 +23,26 @@ namespace {
 
 constexpr size_t kBlock = 4096;
 
-// CLI11's PositiveNumber prints a range up to DBL_MAX; say it plainly instead.
+// CLI11's PositiveNumber prints a range up to DBL_MAX; say it plainly instead. std::strtod, not std::stod: the same
+// numbers (leading space, '+', hex) without an exception for text that is none; out of range (ERANGE) is refused
+// as stod's exception refused it.
 const CLI::Validator kPositive(
     [](std::string& value) -> std::string {
-      try {
-        size_t used = 0;
-        const double x = std::stod(value, &used);
-        if (used == value.size() && std::isfinite(x) && x > 0) return {};
-      } catch (const std::exception&) {
-      }
+      const char* begin = value.c_str();
+      char* end = nullptr;
+      errno = 0;
+      const double x = std::strtod(begin, &end);
+      if (end != begin && end == begin + value.size() && errno != ERANGE && std::isfinite(x) && x > 0) return {};
       return "must be a positive number, got '" + value + "'";
     },
     "POSITIVE");
+
+// A number for an Error's value field ("0.5").
+std::string number_text(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", x);
+  return text;
+}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -40,9 +50,13 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 uint32_t period_ms(double period_s) { return static_cast<uint32_t>(std::lround(period_s * 1000.0)); }
 
-void configure_or_throw(core::MetrologyEngine& engine, const core::MeterConfig& config) {
+Expected<void> configure(core::MetrologyEngine& engine, const core::MeterConfig& config) {
   const core::Status s = engine.configure(config);
-  if (s != core::Status::kOk) throw BadInput(std::string("meter configuration: ") + core::status_name(s));
+  if (s != core::Status::kOk) {
+    return Error::invalid("meter configuration", core::status_name(s),
+                          std::string("meter configuration: ") + core::status_name(s));
+  }
+  return {};
 }
 
 // ---- simulate ---------------------------------------------------------------------------
@@ -54,9 +68,13 @@ struct SimulateOptions {
   bool json = false;
 };
 
-void run_simulate(const SimulateOptions& o) {
-  const sim::SimConfig config = o.sim.sim_config();
-  sim::MeterSimulator simulator(config, o.sim.profile());
+Expected<void> run_simulate(const SimulateOptions& o) {
+  const auto made = o.sim.sim_config();
+  if (!made.ok()) return made.error();
+  const sim::SimConfig& config = made.value();
+  auto profile = o.sim.profile();
+  if (!profile.ok()) return profile.error();
+  sim::MeterSimulator simulator(config, std::move(profile).value());
   core::MeterConfig meter;
   meter.sample_rate_hz = config.sample_rate_hz;
   meter.adc_bits = static_cast<uint8_t>(config.adc.bits);
@@ -65,7 +83,7 @@ void run_simulate(const SimulateOptions& o) {
   meter.report_period_ms = period_ms(o.period_s);
   meter.nominal_frequency_hz = 50.0f;
   core::MetrologyEngine engine;
-  configure_or_throw(engine, meter);
+  if (auto configured = configure(engine, meter); !configured.ok()) return configured;
 
   MeterReport report(stdout, ReportOptions{o.json, true});
   std::optional<core::PeriodReading> first, last;
@@ -90,9 +108,13 @@ void run_simulate(const SimulateOptions& o) {
     }
     done += count;
   }
-  if (!last) throw BadInput("--seconds: shorter than one report period (--period), nothing to report");
+  if (!last) {
+    return option_error("--seconds", number_text(o.sim.seconds),
+                        "shorter than one report period (--period), nothing to report");
+  }
   // The first period includes the meter's start; the summary compares everything after it.
   report.summary(*first, *last, truth_first, truth_last);
+  return {};
 }
 
 // ---- record -----------------------------------------------------------------------------
@@ -104,9 +126,13 @@ struct RecordOptions {
   bool neutral = false;
 };
 
-void run_record(const RecordOptions& o) {
-  const sim::SimConfig config = o.sim.sim_config();
-  sim::MeterSimulator simulator(config, o.sim.profile());
+Expected<void> run_record(const RecordOptions& o) {
+  const auto made = o.sim.sim_config();
+  if (!made.ok()) return made.error();
+  const sim::SimConfig& config = made.value();
+  auto profile = o.sim.profile();
+  if (!profile.ok()) return profile.error();
+  sim::MeterSimulator simulator(config, std::move(profile).value());
   sim::Recording rec;
   rec.sample_rate_hz = config.sample_rate_hz;
   rec.adc_bits = config.adc.bits;
@@ -115,7 +141,8 @@ void run_record(const RecordOptions& o) {
   simulator.generate(rec.samples);
   const bool binary = o.format == "binary" || (o.format.empty() && !ends_with(o.out, ".csv"));
   const auto written = binary ? sim::write_binary_recording_file(o.out, rec) : sim::write_csv_recording_file(o.out, rec);
-  if (!written) throw std::runtime_error("writing " + o.out + ": " + written.error().message);
+  // A file that cannot be written is a failure of the run (exit 1), not bad input.
+  if (!written) return as_failure(written.error(), "writing " + o.out + ": " + written.error().message);
   const core::Calibration cal = sim::ideal_calibration(config, 5.0);
   const sim::Truth truth = simulator.truth();
   std::printf("wrote %zu sample sets (%.1f s at %u Hz, %d bits, %s) to %s\n", rec.samples.size(), o.sim.seconds,
@@ -124,6 +151,7 @@ void run_record(const RecordOptions& o) {
   std::printf("replay with: wattguard meter replay --samples %s --rate %u --bits %d --v-scale %.9g --i-scale %.9g%s --phase-deg %.4f\n",
               o.out.c_str(), config.sample_rate_hz, config.adc.bits, cal.v_per_count, cal.i_per_count,
               o.neutral ? (" --n-scale " + std::to_string(cal.n_per_count)).c_str() : "", cal.phase_deg);
+  return {};
 }
 
 // ---- replay and calibrate: reading a recording ------------------------------------------
@@ -135,9 +163,9 @@ struct RecordingInput {
 };
 
 // Loads a recording and checks all of it before any reading is made from it.
-sim::Recording load_recording(const RecordingInput& in) {
+Expected<sim::Recording> load_recording(const RecordingInput& in) {
   std::ifstream probe(in.path, std::ios::binary);
-  if (!probe) throw BadInput("--samples: cannot open '" + in.path + "'");
+  if (!probe) return option_error("--samples", in.path, "cannot open '" + in.path + "'");
   char magic[sizeof(sim::kBinaryRecordingMagic)] = {};
   probe.read(magic, sizeof(magic));
   const bool binary = probe.gcount() == static_cast<std::streamsize>(sizeof(magic)) &&
@@ -145,16 +173,18 @@ sim::Recording load_recording(const RecordingInput& in) {
   probe.close();
   Expected<sim::Recording> result = binary ? sim::read_binary_recording_file(in.path)
                                        : sim::read_csv_recording_file(in.path, in.bits);
-  // The reader's message names the file, line and field already.
-  if (!result.ok()) throw BadInput(result.error().message);
+  // The reader's message names the file, line and field already; a file that vanished since the probe is still
+  // the user's --samples.
+  if (!result.ok()) return as_bad_input(result.error());
   sim::Recording rec = std::move(result).value();
   if (binary) {
     if (in.rate_hz != 0 && in.rate_hz != rec.sample_rate_hz) {
-      throw BadInput("--rate: " + std::to_string(in.rate_hz) + " Hz contradicts the recording's " +
-                     std::to_string(rec.sample_rate_hz) + " Hz");
+      return option_error("--rate", std::to_string(in.rate_hz),
+                          std::to_string(in.rate_hz) + " Hz contradicts the recording's " +
+                              std::to_string(rec.sample_rate_hz) + " Hz");
     }
   } else {
-    if (in.rate_hz == 0) throw BadInput("--rate: required for a CSV recording (it does not carry its rate)");
+    if (in.rate_hz == 0) return option_error("--rate", "", "required for a CSV recording (it does not carry its rate)");
     rec.sample_rate_hz = in.rate_hz;
     rec.adc_bits = in.bits;
   }
@@ -198,8 +228,10 @@ struct ReplayOptions {
   bool json = false;
 };
 
-void run_replay(const ReplayOptions& o) {
-  const sim::Recording rec = load_recording(o.input);
+Expected<void> run_replay(const ReplayOptions& o) {
+  const auto loaded = load_recording(o.input);
+  if (!loaded.ok()) return loaded.error();
+  const sim::Recording& rec = loaded.value();
   core::MeterConfig meter;
   meter.sample_rate_hz = rec.sample_rate_hz;
   meter.adc_bits = static_cast<uint8_t>(rec.adc_bits);
@@ -211,7 +243,7 @@ void run_replay(const ReplayOptions& o) {
   meter.has_neutral_channel = rec.channels == 3;
   meter.report_period_ms = period_ms(o.period_s);
   core::MetrologyEngine engine;
-  configure_or_throw(engine, meter);
+  if (auto configured = configure(engine, meter); !configured.ok()) return configured;
   MeterReport report(stdout, ReportOptions{o.json, false});
   std::optional<core::PeriodReading> first, last;
   feed(engine, rec, [&](const core::PeriodReading& r) {
@@ -220,10 +252,12 @@ void run_replay(const ReplayOptions& o) {
     last = r;
   });
   if (!last) {
-    throw BadInput("--samples: the recording (" + std::to_string(rec.samples.size()) +
-                   " sample sets) is shorter than one report period (--period)");
+    return option_error("--samples", o.input.path,
+                        "the recording (" + std::to_string(rec.samples.size()) +
+                            " sample sets) is shorter than one report period (--period)");
   }
   report.summary(*first, *last, std::nullopt, std::nullopt);
+  return {};
 }
 
 struct CalibrateOptions {
@@ -233,10 +267,15 @@ struct CalibrateOptions {
   double v_scale = 0, i_scale = 0, phase_deg = 0;
 };
 
-void run_calibrate(const CalibrateOptions& o) {
-  const sim::Recording rec = load_recording(o.input);
+Expected<void> run_calibrate(const CalibrateOptions& o) {
+  const auto loaded = load_recording(o.input);
+  if (!loaded.ok()) return loaded.error();
+  const sim::Recording& rec = loaded.value();
   const double seconds = static_cast<double>(rec.samples.size()) / rec.sample_rate_hz;
-  if (seconds < 2.0) throw BadInput("--samples: need at least 2 s of the reference load, got " + std::to_string(seconds) + " s");
+  if (seconds < 2.0) {
+    return option_error("--samples", o.input.path,
+                        "need at least 2 s of the reference load, got " + std::to_string(seconds) + " s");
+  }
   core::MeterConfig meter;
   meter.sample_rate_hz = rec.sample_rate_hz;
   meter.adc_bits = static_cast<uint8_t>(rec.adc_bits);
@@ -247,7 +286,7 @@ void run_calibrate(const CalibrateOptions& o) {
   // One period over the whole recording: every sample goes into the reference reading.
   meter.report_period_ms = static_cast<uint32_t>(std::min(3600.0, std::floor(seconds * 10.0) / 10.0) * 1000.0);
   core::MetrologyEngine engine;
-  configure_or_throw(engine, meter);
+  if (auto configured = configure(engine, meter); !configured.ok()) return configured;
   std::optional<core::PeriodReading> reading;
   feed(engine, rec, [&](const core::PeriodReading& r) { reading = r; });
   core::Calibration derived;
@@ -256,13 +295,16 @@ void run_calibrate(const CalibrateOptions& o) {
                                core::ReferenceLoad{static_cast<float>(o.ref_v), static_cast<float>(o.ref_i),
                                                    static_cast<float>(o.ref_pf), !o.lead},
                                &derived);
-  if (s != core::Status::kOk) throw BadInput(std::string("calibration: ") + core::status_name(s));
+  if (s != core::Status::kOk) {
+    return Error::invalid("calibration", core::status_name(s), std::string("calibration: ") + core::status_name(s));
+  }
   std::printf("reference reading (with the starting constants): Vrms %.4f, Irms %.5f, P %.3f W, Q %.3f var, f %.4f Hz\n",
               reading->vrms, reading->irms, reading->p_w, reading->q_var, reading->freq_hz);
   std::printf("v_per_count = %.9g\ni_per_count = %.9g\nphase_deg = %.4f\n", derived.v_per_count, derived.i_per_count,
               derived.phase_deg);
   std::printf("replay with: --v-scale %.9g --i-scale %.9g --phase-deg %.4f\n", derived.v_per_count, derived.i_per_count,
               derived.phase_deg);
+  return {};
 }
 
 // ---- registration -----------------------------------------------------------------------
@@ -279,7 +321,7 @@ void add_meter_commands(CLI::App& app) {
   sim_cmd->add_option("--phase-deg", simulate->phase_deg,
                       "Override the meter's phase correction, degrees (default: the value that fits the sensors)");
   sim_cmd->add_flag("--json", simulate->json, "One JSON object per report period");
-  sim_cmd->callback([simulate] { run_simulate(*simulate); });
+  sim_cmd->callback([simulate] { finish(run_simulate(*simulate)); });
 
   auto record = std::make_shared<RecordOptions>();
   auto* rec_cmd = meter->add_subcommand("record", "Write a simulated recording of raw ADC counts");
@@ -288,7 +330,7 @@ void add_meter_commands(CLI::App& app) {
   rec_cmd->add_option("--format", record->format, "csv or binary (default: from the file name)")
       ->check(CLI::IsMember({"csv", "binary"}));
   rec_cmd->add_flag("--neutral", record->neutral, "Include the neutral-current channel (v,i,n)");
-  rec_cmd->callback([record] { run_record(*record); });
+  rec_cmd->callback([record] { finish(run_record(*record)); });
 
   auto replay = std::make_shared<ReplayOptions>();
   auto* replay_cmd = meter->add_subcommand("replay", "Run the core over a recording of raw ADC counts");
@@ -302,7 +344,7 @@ void add_meter_commands(CLI::App& app) {
   replay_cmd->add_option("--noise", replay->noise_counts, "Current-channel noise with no load, counts RMS")
       ->capture_default_str()->check(CLI::Range(0.0, 1000.0));
   replay_cmd->add_flag("--json", replay->json, "One JSON object per report period");
-  replay_cmd->callback([replay] { run_replay(*replay); });
+  replay_cmd->callback([replay] { finish(run_replay(*replay)); });
 
   auto calibrate = std::make_shared<CalibrateOptions>();
   auto* cal_cmd = meter->add_subcommand(
@@ -315,7 +357,7 @@ void add_meter_commands(CLI::App& app) {
   cal_cmd->add_flag("--lead", calibrate->lead, "The reference current leads (capacitive); default lagging");
   cal_cmd->add_option("--v-scale", calibrate->v_scale, "Starting volts per count (default: reference front end)")->check(kPositive);
   cal_cmd->add_option("--i-scale", calibrate->i_scale, "Starting amperes per count (default: reference front end)")->check(kPositive);
-  cal_cmd->callback([calibrate] { run_calibrate(*calibrate); });
+  cal_cmd->callback([calibrate] { finish(run_calibrate(*calibrate)); });
 }
 
 const bool registered = register_commands("meter", &add_meter_commands);

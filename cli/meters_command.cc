@@ -44,7 +44,7 @@ void add_location_options(CLI::App* cmd, Locations* loc) {
   cmd->add_option("--server-user", loc->server_user, "The server's broker user, named in the ACL")->capture_default_str();
 }
 
-std::unique_ptr<storage::SqliteStore> open_store(const Locations& loc) {
+Expected<std::unique_ptr<storage::SqliteStore>> open_store(const Locations& loc) {
   const fs::path db = loc.db_path();
   std::error_code ec;
   if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
@@ -52,13 +52,14 @@ std::unique_ptr<storage::SqliteStore> open_store(const Locations& loc) {
   o.path = db.string();
   o.reader_connections = 1;
   auto s = storage::SqliteStore::open(o);
-  if (!s.ok()) throw BadInput("--db: " + db.string() + ": " + s.error().message);
-  return std::move(s.value());
+  // Whatever the store's reason (unreadable, not a wattguard database), the --db the user gave is at fault.
+  if (!s.ok()) return as_bad_input(s.error(), "--db: " + db.string() + ": " + s.error().message);
+  return s;
 }
 
 // CSV "meter_id,username,password" (the format `wattguard fleet --credentials` reads). An existing
 // file is merged: lines of other meters are kept, these replace theirs.
-void write_credentials(const fs::path& path, const std::vector<ingest::MeterCredentials>& creds) {
+Expected<void> write_credentials(const fs::path& path, const std::vector<ingest::MeterCredentials>& creds) {
   std::map<std::string, std::string> lines;  // meter id -> line, existing first
   std::vector<std::string> order;
   {
@@ -78,14 +79,17 @@ void write_credentials(const fs::path& path, const std::vector<ingest::MeterCred
   const fs::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw BadInput("--credentials-out: cannot write " + path.string());
+    if (!out) return option_error("--credentials-out", path.string(), "cannot write " + path.string());
     out << "meter_id,username,password\n";
     for (const auto& id : order) out << lines[id] << "\n";
-    if (!out) throw BadInput("--credentials-out: cannot write " + path.string());
+    if (!out) return option_error("--credentials-out", path.string(), "cannot write " + path.string());
   }
   ::chmod(tmp.c_str(), 0600);
   fs::rename(tmp, path, ec);
-  if (ec) throw BadInput("--credentials-out: cannot replace " + path.string() + ": " + ec.message());
+  if (ec) {
+    return option_error("--credentials-out", path.string(), "cannot replace " + path.string() + ": " + ec.message());
+  }
+  return {};
 }
 
 struct ProvisionArgs {
@@ -101,23 +105,28 @@ struct ProvisionArgs {
   bool use_mosquitto_passwd = false;
 };
 
-void run_provision(const ProvisionArgs& a) {
+Expected<void> run_provision(const ProvisionArgs& a) {
   if (a.ids.empty() == (a.count == 0)) {
-    throw BadInput("give either --id (one or more meters) or --count N [--prefix P] for a fleet, not both");
+    return Error::invalid("--id", "",
+                          "give either --id (one or more meters) or --count N [--prefix P] for a fleet, not both");
   }
-  if (a.count > 1'000'000) throw BadInput("--count: " + std::to_string(a.count) + " is more than 1,000,000");
+  if (a.count > 1'000'000) {
+    return option_error("--count", std::to_string(a.count), std::to_string(a.count) + " is more than 1,000,000");
+  }
   std::vector<std::string> ids = a.ids;
   if (a.count > 0) {
     if (a.prefix.empty() || !protocol::is_valid_meter_id(a.prefix)) {
-      throw BadInput("--prefix: '" + a.prefix + "' must be characters of A-Z a-z 0-9 _ -");
+      return option_error("--prefix", a.prefix, "'" + a.prefix + "' must be characters of A-Z a-z 0-9 _ -");
     }
     ids = ingest::bulk_meter_ids(a.prefix, a.first, a.count, a.width);
   }
-  if (a.count > 0 && !a.name.empty()) throw BadInput("--name: only with --id (each fleet meter is named by its id)");
+  if (a.count > 0 && !a.name.empty()) {
+    return option_error("--name", a.name, "only with --id (each fleet meter is named by its id)");
+  }
   std::vector<storage::MeterInfo> meters;
   for (const auto& id : ids) {
     if (!protocol::is_valid_meter_id(id)) {
-      throw BadInput("--id: '" + id + "' must be 1 to 64 characters of A-Z a-z 0-9 _ -");
+      return option_error("--id", id, "'" + id + "' must be 1 to 64 characters of A-Z a-z 0-9 _ -");
     }
     storage::MeterInfo m;
     m.id = id;
@@ -126,18 +135,21 @@ void run_provision(const ProvisionArgs& a) {
     m.owner = a.owner;
     meters.push_back(m);
   }
-  auto store = open_store(a.loc);
+  auto opened = open_store(a.loc);
+  if (!opened.ok()) return opened.error();
+  auto& store = opened.value();
   ingest::ProvisionOptions options;
   options.server_user = a.loc.server_user;
   options.gateway_user = a.gateway_user;
   options.use_mosquitto_passwd = a.use_mosquitto_passwd;
   const auto t0 = std::chrono::steady_clock::now();
   auto creds = ingest::provision_meters(*store, a.loc.broker_files(), meters, options);
-  if (!creds.ok()) throw BadInput(creds.error().message);
+  // Its files (--data, --passwd, --acl) and meter ids are all the user's: every failure is reported as bad input.
+  if (!creds.ok()) return as_bad_input(creds.error());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto files = a.loc.broker_files();
   if (!a.credentials_out.empty()) {
-    write_credentials(a.credentials_out, creds.value());
+    if (auto written = write_credentials(a.credentials_out, creds.value()); !written.ok()) return written;
     std::printf("provisioned %zu meter(s) in %.2f s; credentials in %s (keep it secret)\n", meters.size(), seconds,
                 a.credentials_out.c_str());
   } else {
@@ -148,6 +160,7 @@ void run_provision(const ProvisionArgs& a) {
   }
   std::fprintf(stderr, "broker files: %s, %s (send the broker SIGHUP to load them)\n", files.password_file.c_str(),
                files.acl_file.c_str());
+  return {};
 }
 
 struct BrokerUserArgs {
@@ -157,12 +170,12 @@ struct BrokerUserArgs {
   std::string password_out;
 };
 
-void run_broker_user(const BrokerUserArgs& a) {
+Expected<void> run_broker_user(const BrokerUserArgs& a) {
   ingest::ProvisionOptions options;
   options.server_user = a.loc.server_user;
   auto pw = ingest::set_broker_user(a.loc.broker_files(), a.user,
                                     a.password.empty() ? std::nullopt : std::optional<std::string>(a.password), options);
-  if (!pw.ok()) throw BadInput(pw.error().message);
+  if (!pw.ok()) return as_bad_input(pw.error());
   if (!a.password_out.empty()) {
     const fs::path path(a.password_out);
     std::error_code ec;
@@ -170,7 +183,7 @@ void run_broker_user(const BrokerUserArgs& a) {
     {
       std::ofstream out(path, std::ios::trunc);
       out << pw.value() << "\n";
-      if (!out) throw BadInput("--password-out: cannot write " + a.password_out);
+      if (!out) return option_error("--password-out", a.password_out, "cannot write " + a.password_out);
     }
     ::chmod(path.c_str(), 0600);
     std::printf("broker user %s set; password in %s\n", a.user.c_str(), a.password_out.c_str());
@@ -178,6 +191,7 @@ void run_broker_user(const BrokerUserArgs& a) {
     std::printf("%s\n", pw.value().c_str());
     std::fprintf(stderr, "broker user %s set (password above, shown only once)\n", a.user.c_str());
   }
+  return {};
 }
 
 struct ListArgs {
@@ -185,24 +199,26 @@ struct ListArgs {
   bool json = false;
 };
 
-void run_list(const ListArgs& a) {
-  if (!fs::exists(a.loc.db_path())) throw BadInput("--db: " + a.loc.db_path() + " does not exist");
+Expected<void> run_list(const ListArgs& a) {
+  if (!fs::exists(a.loc.db_path())) return option_error("--db", a.loc.db_path(), a.loc.db_path() + " does not exist");
   auto store = open_store(a.loc);
-  auto meters = store->list_meters();
-  if (!meters.ok()) throw BadInput("--db: " + meters.error().message);
+  if (!store.ok()) return store.error();
+  auto meters = (*store)->list_meters();
+  if (!meters.ok()) return as_bad_input(meters.error(), "--db: " + meters.error().message);
   if (a.json) {
     for (const auto& m : meters.value()) {
       nlohmann::json j = {{"id", m.id}, {"name", m.name}, {"area", m.area}, {"owner", m.owner},
                           {"created_ms", m.created_ms}};
       std::printf("%s\n", j.dump().c_str());
     }
-    return;
+    return {};
   }
   std::printf("%-20s %-20s %-12s %-12s\n", "id", "name", "area", "owner");
   for (const auto& m : meters.value()) {
     std::printf("%-20s %-20s %-12s %-12s\n", m.id.c_str(), m.name.c_str(), m.area.c_str(), m.owner.c_str());
   }
   std::fprintf(stderr, "%zu meter(s)\n", meters->size());
+  return {};
 }
 
 void add_meters_commands(CLI::App& app) {
@@ -231,7 +247,7 @@ void add_meters_commands(CLI::App& app) {
                    "Also create a gateway broker user that may publish for every meter (load tests)");
   prov->add_flag("--use-mosquitto-passwd", pa->use_mosquitto_passwd,
                  "Hash with the mosquitto_passwd binary instead of in-process (slow; for checking)");
-  prov->callback([pa] { run_provision(*pa); });
+  prov->callback([pa] { finish(run_provision(*pa)); });
 
   auto ba = std::make_shared<BrokerUserArgs>();
   auto* bu = meters->add_subcommand(
@@ -240,13 +256,13 @@ void add_meters_commands(CLI::App& app) {
   bu->add_option("--user", ba->user, "Broker user name")->capture_default_str();
   bu->add_option("--password", ba->password, "Use this password instead of a random one");
   bu->add_option("--password-out", ba->password_out, "Write the password to this file (mode 0600) instead of stdout");
-  bu->callback([ba] { run_broker_user(*ba); });
+  bu->callback([ba] { finish(run_broker_user(*ba)); });
 
   auto la = std::make_shared<ListArgs>();
   auto* list = meters->add_subcommand("list", "List provisioned meters");
   add_location_options(list, &la->loc);
   list->add_flag("--json", la->json, "One JSON object per line");
-  list->callback([la] { run_list(*la); });
+  list->callback([la] { finish(run_list(*la)); });
 }
 
 const bool registered = register_commands("meters", &add_meters_commands);

@@ -28,8 +28,10 @@ struct ServeArgs {
 };
 
 // The config file (or the defaults) with the command-line overrides applied and checked.
-serve::ServerConfig resolve_config(const ServeArgs& a) {
-  serve::ServerConfig config = load_config_or_throw(a.config_file);
+Expected<serve::ServerConfig> resolve_config(const ServeArgs& a) {
+  auto loaded = load_config_option(a.config_file);
+  if (!loaded.ok()) return loaded.error();
+  serve::ServerConfig config = std::move(loaded).value();
   if (a.data_dir) config.storage.data_dir = *a.data_dir;
   if (a.http_bind) config.http.bind = *a.http_bind;
   if (a.http_port) config.http.port = static_cast<uint16_t>(*a.http_port);
@@ -39,18 +41,22 @@ serve::ServerConfig resolve_config(const ServeArgs& a) {
   if (a.mqtt_port) config.mqtt.port = static_cast<uint16_t>(*a.mqtt_port);
   if (a.log_level) config.log.level = *a.log_level;
   if (const auto valid = serve::validate_config(config); !valid.ok()) {
-    throw BadInput(serve::config_error_text(valid.error()) + (a.config_file.empty() ? "" : " (after command-line options)"));
+    return as_bad_input(valid.error(), serve::config_error_text(valid.error()) +
+                                           (a.config_file.empty() ? "" : " (after command-line options)"));
   }
   return config;
 }
 
-void run_serve(const ServeArgs& args) {
-  const serve::ServerConfig config = resolve_config(args);
+// The exit status: 0 after a clean stop, 1 when the server could not start (it has logged why).
+Expected<int> run_serve(const ServeArgs& args) {
+  const auto resolved = resolve_config(args);
+  if (!resolved.ok()) return resolved.error();
+  const serve::ServerConfig& config = resolved.value();
   serve::apply_log_level(config);
   if (args.check_only) {
     std::printf("configuration OK: http %s:%u, broker %s:%u, database %s\n", config.http.bind.c_str(),
                 config.http.port, config.mqtt.host.c_str(), config.mqtt.port, config.database_path().c_str());
-    return;
+    return 0;
   }
   // Block the stop signals before any thread starts, so every thread inherits the mask and only
   // the sigwait() below receives them.
@@ -62,13 +68,15 @@ void run_serve(const ServeArgs& args) {
 
   auto server = serve::Server::start(config);
   if (!server.ok()) {
+    // Logged in the server's own format (and log sink), so no "wattguard:" line repeats it.
     spdlog::error("cannot start: {}", serve::config_error_text(server.error()));
-    throw CLI::RuntimeError(1);
+    return kExitFailure;
   }
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   (*server)->stop();
+  return 0;
 }
 
 void add_serve_command(CLI::App& app) {
@@ -91,7 +99,7 @@ void add_serve_command(CLI::App& app) {
   serve->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off (log.level)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   serve->add_flag("--check-config", args->check_only, "check the configuration and exit");
-  serve->callback([args] { run_serve(*args); });
+  serve->callback([args] { finish(run_serve(*args)); });
 }
 
 const bool registered = register_commands("serve", &add_serve_command);

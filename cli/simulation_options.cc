@@ -1,3 +1,4 @@
+// Builds the simulator's configuration and load profile from the `meter simulate` / `meter record` options.
 #include "cli/simulation_options.h"
 
 #include <charconv>
@@ -24,29 +25,31 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return parts;
 }
 
-double parse_number(const std::string& text, const std::string& option) {
+Expected<double> parse_number(const std::string& text, const std::string& option) {
   double value = 0;
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (ec != std::errc() || ptr != end || !std::isfinite(value)) {
-    throw BadInput(option + ": '" + text + "' is not a number");
+    return option_error(option, text, "'" + text + "' is not a number");
   }
   return value;
 }
 
 // "3:30,5:10" -> harmonics (order 2..15, percent 0..100).
-std::vector<sim::Harmonic> parse_harmonics(const std::string& text, const std::string& option) {
+Expected<std::vector<sim::Harmonic>> parse_harmonics(const std::string& text, const std::string& option) {
   std::vector<sim::Harmonic> out;
   for (const auto& item : split(text, ',')) {
     const auto pair = split(item, ':');
-    if (pair.size() != 2) throw BadInput(option + ": '" + item + "' is not ORDER:PERCENT");
-    const double order = parse_number(pair[0], option);
-    const double percent = parse_number(pair[1], option);
-    if (order != std::floor(order) || order < 2 || order > sim::kMaxHarmonicOrder) {
-      throw BadInput(option + ": harmonic order " + pair[0] + " is outside 2..15");
+    if (pair.size() != 2) return option_error(option, item, "'" + item + "' is not ORDER:PERCENT");
+    const auto order = parse_number(pair[0], option);
+    if (!order.ok()) return order.error();
+    const auto percent = parse_number(pair[1], option);
+    if (!percent.ok()) return percent.error();
+    if (*order != std::floor(*order) || *order < 2 || *order > sim::kMaxHarmonicOrder) {
+      return option_error(option, pair[0], "harmonic order " + pair[0] + " is outside 2..15");
     }
-    if (percent < 0 || percent > 100) throw BadInput(option + ": " + pair[1] + " % is outside 0..100");
-    out.push_back(sim::Harmonic{static_cast<int>(order), percent, 0.0});
+    if (*percent < 0 || *percent > 100) return option_error(option, pair[1], pair[1] + " % is outside 0..100");
+    out.push_back(sim::Harmonic{static_cast<int>(*order), *percent, 0.0});
   }
   return out;
 }
@@ -76,13 +79,15 @@ void SimulationOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--seed", seed, "Random seed (noise)")->capture_default_str();
 }
 
-sim::SimConfig SimulationOptions::sim_config() const {
+Expected<sim::SimConfig> SimulationOptions::sim_config() const {
   sim::SimConfig c;
   c.sample_rate_hz = rate_hz;
   c.grid.vrms = vrms;
   c.grid.frequency_hz = freq_hz;
   c.grid.drift_hz_per_s = drift_hz_per_s;
-  c.grid.harmonics = parse_harmonics(v_harmonics, "--v-harmonics");
+  auto grid_harmonics = parse_harmonics(v_harmonics, "--v-harmonics");
+  if (!grid_harmonics.ok()) return grid_harmonics.error();
+  c.grid.harmonics = std::move(grid_harmonics).value();
   c.adc.bits = bits;
   c.adc.noise_counts_rms = noise_counts * std::pow(2.0, bits - 12);
   c.phase_clamp.phase_lead_deg = ct_lead_deg;
@@ -90,45 +95,64 @@ sim::SimConfig SimulationOptions::sim_config() const {
   c.channel_skew_us = skew_us;
   c.seed = seed;
   // The message names the setting and its value ("adc.bits = 17: expected 10..16").
-  if (const auto usable = sim::validate(c); !usable) throw BadInput(usable.error().message);
+  if (auto usable = sim::validate(c); !usable) return as_bad_input(usable.error());
   return c;
 }
 
-std::shared_ptr<const sim::LoadProfile> SimulationOptions::profile() const {
+Expected<std::shared_ptr<const sim::LoadProfile>> SimulationOptions::profile() const {
+  using Profile = std::shared_ptr<const sim::LoadProfile>;
   if (!household.empty()) {
-    const double seed_value = parse_number(household, "--household");
-    return std::make_shared<sim::HouseholdProfile>(static_cast<uint64_t>(seed_value));
+    const auto seed_value = parse_number(household, "--household");
+    if (!seed_value.ok()) return seed_value.error();
+    return Profile(std::make_shared<sim::HouseholdProfile>(static_cast<uint64_t>(*seed_value)));
   }
-  auto state_for = [&](double amps) {
+  // --harmonics is read for each load state, so a bad value is reported only once a state is built (after the
+  // --steps item's own checks), as it always has been.
+  auto state_for = [&](double amps) -> Expected<sim::LoadPhasors> {
     sim::LoadState s;
     s.irms_a = amps;
     s.pf = pf;
     s.leading = lead;
     s.direction = reverse ? sim::PowerDirection::kExport : sim::PowerDirection::kImport;
-    s.harmonics = parse_harmonics(harmonics, "--harmonics");
+    auto load_harmonics = parse_harmonics(harmonics, "--harmonics");
+    if (!load_harmonics.ok()) return load_harmonics.error();
+    s.harmonics = std::move(load_harmonics).value();
     return sim::LoadPhasors(s);
   };
   if (!steps.empty()) {
     std::vector<sim::StepProfile::Step> list;
     for (const auto& item : split(steps, ',')) {
       const auto pair = split(item, ':');
-      if (pair.size() != 2) throw BadInput("--steps: '" + item + "' is not TIME:AMPS");
-      const double t = parse_number(pair[0], "--steps");
-      const double amps = parse_number(pair[1], "--steps");
-      if (t < 0 || amps < 0) throw BadInput("--steps: '" + item + "' has a negative time or current");
-      list.push_back({t, state_for(amps)});
+      if (pair.size() != 2) return option_error("--steps", item, "'" + item + "' is not TIME:AMPS");
+      const auto t = parse_number(pair[0], "--steps");
+      if (!t.ok()) return t.error();
+      const auto amps = parse_number(pair[1], "--steps");
+      if (!amps.ok()) return amps.error();
+      if (*t < 0 || *amps < 0) return option_error("--steps", item, "'" + item + "' has a negative time or current");
+      auto state = state_for(*amps);
+      if (!state.ok()) return state.error();
+      list.push_back({*t, std::move(state).value()});
     }
-    return std::make_shared<sim::StepProfile>(std::move(list));
+    return Profile(std::make_shared<sim::StepProfile>(std::move(list)));
   }
   if (!cycle.empty()) {
     const auto pair = split(cycle, '/');
-    if (pair.size() != 2) throw BadInput("--cycle: '" + cycle + "' is not ON/PERIOD");
-    const double on = parse_number(pair[0], "--cycle");
-    const double period = parse_number(pair[1], "--cycle");
-    if (!(period > 0) || on < 0 || on > period) throw BadInput("--cycle: need 0 <= ON <= PERIOD and PERIOD > 0, got " + cycle);
-    return std::make_shared<sim::CyclicProfile>(state_for(irms), sim::CycleSpec{on, period, 0.0});
+    if (pair.size() != 2) return option_error("--cycle", cycle, "'" + cycle + "' is not ON/PERIOD");
+    const auto on = parse_number(pair[0], "--cycle");
+    if (!on.ok()) return on.error();
+    const auto period = parse_number(pair[1], "--cycle");
+    if (!period.ok()) return period.error();
+    if (!(*period > 0) || *on < 0 || *on > *period) {
+      return option_error("--cycle", cycle, "need 0 <= ON <= PERIOD and PERIOD > 0, got " + cycle);
+    }
+    // The checks above are CycleSpec's rules, so the constructor's precondition holds.
+    auto state = state_for(irms);
+    if (!state.ok()) return state.error();
+    return Profile(std::make_shared<sim::CyclicProfile>(std::move(state).value(), sim::CycleSpec{*on, *period, 0.0}));
   }
-  return std::make_shared<sim::ConstantProfile>(state_for(irms));
+  auto state = state_for(irms);
+  if (!state.ok()) return state.error();
+  return Profile(std::make_shared<sim::ConstantProfile>(std::move(state).value()));
 }
 
 }  // namespace wattguard::cli

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "wattguard/base/expected.h"
 #include "wattguard/sim/load_profile.h"
 #include "wattguard/sim/sim_config.h"
 
@@ -35,9 +36,10 @@ struct SimulationOptions {
 
   // Adds the options to `cmd`.
   void add_to(CLI::App* cmd);
-  // Builds the simulator's configuration. Throws BadInput naming the option for nonsense.
-  sim::SimConfig sim_config() const;
-  std::shared_ptr<const sim::LoadProfile> profile() const;
+  // Builds the simulator's configuration; for nonsense an Error (exit 2) naming the option and value.
+  Expected<sim::SimConfig> sim_config() const;
+  // The load from --household, --steps, --cycle or the fixed current; Errors as sim_config().
+  Expected<std::shared_ptr<const sim::LoadProfile>> profile() const;
 };
 
 }  // namespace wattguard::cli

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <vector>
 #include <string>
 
@@ -31,9 +30,9 @@ struct ScanArgs {
   int calibration_days = 14;
 };
 
-int32_t parse_offset(const std::string& text) {
+Expected<int32_t> parse_offset(const std::string& text) {
   // "+10:00", "-05:30", "Z"
-  if (text == "Z" || text == "z" || text == "0") return 0;
+  if (text == "Z" || text == "z" || text == "0") return int32_t{0};
   if (text.size() == 6 && (text[0] == '+' || text[0] == '-') && text[3] == ':') {
     const auto hh = wa::parse_number(text.substr(1, 2));
     const auto mm = wa::parse_number(text.substr(4, 2));
@@ -42,27 +41,37 @@ int32_t parse_offset(const std::string& text) {
       return text[0] == '-' ? -s : s;
     }
   }
-  throw BadInput("option --utc-offset, value \"" + text + "\": expected +HH:MM, -HH:MM or Z");
+  return Error::invalid("--utc-offset", text,
+                        "option --utc-offset, value \"" + text + "\": expected +HH:MM, -HH:MM or Z");
 }
 
-void run_scan(const ScanArgs& args) {
+// The analytics' Errors keep the file, line and field in their own fields: the line shown is their to_string(),
+// the format docs/theft-formats.md gives. Any of them (an unreadable file too) is the user's input: exit 2.
+Error shown_as_input(const Error& error) { return as_bad_input(error, error.to_string()); }
+
+Expected<void> run_scan(const ScanArgs& args) {
   wa::ReadingsCsvOptions options;
   options.source = args.readings;
-  if (!args.utc_offset.empty()) options.utc_offset_s = parse_offset(args.utc_offset);
+  if (!args.utc_offset.empty()) {
+    const auto offset = parse_offset(args.utc_offset);
+    if (!offset.ok()) return offset.error();
+    options.utc_offset_s = offset.value();
+  }
   auto topology = wa::read_topology_file(args.topology);
-  if (!topology.ok()) throw BadInput(topology.error().to_string());
+  if (!topology.ok()) return shown_as_input(topology.error());
   auto readings = wa::read_readings_csv(args.readings, options);
-  if (!readings.ok()) throw BadInput(readings.error().to_string());
+  if (!readings.ok()) return shown_as_input(readings.error());
   wa::ScanOptions scan_options;
   scan_options.max_calibration_days = args.calibration_days;
   auto result = wa::scan_grid(readings.value(), topology.value(), scan_options);
-  if (!result.ok()) throw BadInput(result.error().to_string());
+  if (!result.ok()) return shown_as_input(result.error());
   if (args.json) {
     for (const auto& w : result.value().warnings) std::fprintf(stderr, "wattguard: note: %s\n", w.c_str());
     std::fputs(wa::scan_to_json_lines(result.value()).c_str(), stdout);
   } else {
     std::fputs(wa::scan_to_table(result.value()).c_str(), stdout);
   }
+  return {};
 }
 
 struct SimulateArgs {
@@ -77,7 +86,7 @@ struct SimulateArgs {
   bool with_register = false;
 };
 
-void run_simulate(const SimulateArgs& args) {
+Expected<void> run_simulate(const SimulateArgs& args) {
   we::GridSimConfig config;
   config.seed = args.seed;
   config.transformers = args.transformers;
@@ -87,17 +96,18 @@ void run_simulate(const SimulateArgs& args) {
   std::vector<we::RealHousehold> real;
   if (!args.households.empty()) {
     auto loaded = we::load_real_households(args.households);
-    if (!loaded.ok()) throw BadInput("option --households: " + loaded.error().to_string());
+    if (!loaded.ok()) return as_bad_input(loaded.error(), "option --households: " + loaded.error().to_string());
     real = std::move(loaded).value();
     config.real = &real;
   }
   const we::SimulatedGrid grid = we::simulate_grid(config);
+  // Files that cannot be written are failures of the run (exit 1), as they have always been.
   if (!we::write_grid_csv(grid, args.readings, args.topology, args.with_register)) {
-    throw std::runtime_error("cannot write " + args.readings + " or " + args.topology);
+    return Error::io("cannot write " + args.readings + " or " + args.topology);
   }
   if (!args.truth.empty()) {
     FILE* f = std::fopen(args.truth.c_str(), "w");
-    if (!f) throw std::runtime_error("cannot write " + args.truth);
+    if (!f) return Error::io("cannot write " + args.truth).at(args.truth);
     std::fprintf(f, "meter,transformer,scenario,thief,onset\n");
     for (const auto& c : grid.consumers) {
       std::fprintf(f, "%s,%s,%s,%d,%s\n", c.id.c_str(), grid.transformers[static_cast<size_t>(c.transformer)].id.c_str(),
@@ -108,6 +118,7 @@ void run_simulate(const SimulateArgs& args) {
   }
   std::fprintf(stderr, "wrote %s and %s: %d transformers x %d consumers x %d days\n", args.readings.c_str(),
                args.topology.c_str(), args.transformers, args.consumers, args.days);
+  return {};
 }
 
 void add_theft_commands(CLI::App& app) {
@@ -130,7 +141,7 @@ void add_theft_commands(CLI::App& app) {
   scan->add_option("--calibration-days", args->calibration_days,
                    "Most days used to calibrate the loss model and threshold (default 14; at most 40% of the span)")
       ->check(CLI::Range(1, 365));
-  scan->callback([args] { run_scan(*args); });
+  scan->callback([args] { finish(run_scan(*args)); });
 
   auto sim = std::make_shared<SimulateArgs>();
   auto* simulate = theft->add_subcommand(
@@ -147,7 +158,7 @@ void add_theft_commands(CLI::App& app) {
   simulate->add_option("--households", sim->households, "Build honest profiles from real exports in this directory")
       ->check(CLI::ExistingDirectory);
   simulate->add_flag("--register", sim->with_register, "Add the register_kwh column (covers gaps)");
-  simulate->callback([sim] { run_simulate(*sim); });
+  simulate->callback([sim] { finish(run_simulate(*sim)); });
 }
 
 const bool registered = register_commands("theft", &add_theft_commands);

@@ -31,18 +31,32 @@ struct StoreArgs {
   std::optional<std::string> data_dir;
 };
 
-serve::ServerConfig resolve(const StoreArgs& a) {
-  serve::ServerConfig config = load_config_or_throw(a.config_file);
-  if (a.data_dir) config.storage.data_dir = *a.data_dir;
+Expected<serve::ServerConfig> resolve(const StoreArgs& a) {
+  auto config = load_config_option(a.config_file);
+  if (config.ok() && a.data_dir) config->storage.data_dir = *a.data_dir;
   return config;
 }
 
-std::unique_ptr<api::AuthStore> open_auth(const serve::ServerConfig& config) {
+// A database that cannot be opened is a failure (exit 1), not bad input: the path comes from the settings.
+Expected<std::unique_ptr<api::AuthStore>> open_auth(const serve::ServerConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(config.database_path()).parent_path(), ec);
   auto auth = api::AuthStore::open(config.database_path());
-  if (!auth.ok()) throw std::runtime_error("cannot open the user database: " + auth.error().message);
-  return std::move(auth.value());
+  if (!auth.ok()) return as_failure(auth.error(), "cannot open the user database: " + auth.error().message);
+  return auth;
+}
+
+// The settings from --config/--data, then the user database they name.
+Expected<std::unique_ptr<api::AuthStore>> open_auth(const StoreArgs& a) {
+  const auto config = resolve(a);
+  if (!config.ok()) return config.error();
+  return open_auth(config.value());
+}
+
+// The auth store's refusal (bad name or password, no such user, a database error) as the Error main() prints
+// (exit 2, as always); `value` is the user name or token id at fault, never a password.
+Error auth_refusal(const api::AuthOutcome& outcome, std::string value, std::string message) {
+  return Error::invalid(outcome.field, outcome.field == "password" ? "" : std::move(value), std::move(message));
 }
 
 api::PasswordCost cost_of(const serve::ServerConfig& config) {
@@ -55,30 +69,34 @@ void add_store_options(CLI::App* cmd, StoreArgs& a) {
   cmd->add_option("--data", a.data_dir, "data directory holding wattguard.db (default ./data)");
 }
 
-std::string read_password_line() {
+Expected<std::string> read_password_line() {
   std::string line;
-  if (!std::getline(std::cin, line)) throw BadInput("--password-stdin: no password on standard input");
+  if (!std::getline(std::cin, line)) return option_error("--password-stdin", "", "no password on standard input");
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
 }
 
 // Gives `meters` to `user` in the readings store (MeterInfo::owner).
-void assign_meters(const serve::ServerConfig& config, const std::string& user, const std::vector<std::string>& meters) {
-  if (meters.empty()) return;
+Expected<void> assign_meters(const serve::ServerConfig& config, const std::string& user,
+                             const std::vector<std::string>& meters) {
+  if (meters.empty()) return {};
   storage::SqliteOptions options;
   options.path = config.database_path();
   options.reader_connections = 1;
   auto store = storage::SqliteStore::open(options);
-  if (!store.ok()) throw std::runtime_error("cannot open the database: " + store.error().message);
+  if (!store.ok()) return as_failure(store.error(), "cannot open the database: " + store.error().message);
   for (const auto& id : meters) {
     auto info = (*store)->get_meter(id);
     if (!info.ok()) {
-      throw BadInput("--meters: no meter '" + id + "' in " + config.database_path() +
-                     " (provision it first, or run the demo once)");
+      return option_error("--meters", id,
+                          "no meter '" + id + "' in " + config.database_path() +
+                              " (provision it first, or run the demo once)");
     }
     info->owner = user;
-    if (auto st = (*store)->update_meter(*info); !st.ok()) throw std::runtime_error(st.error().message);
+    // The meter was just read: a failed update is the database's failure (exit 1).
+    if (auto st = (*store)->update_meter(*info); !st.ok()) return as_failure(st.error());
   }
+  return {};
 }
 
 std::string format_time(int64_t unix_s) { return api::format_iso8601(static_cast<double>(unix_s)); }
@@ -93,46 +111,152 @@ struct AddArgs {
   std::string meters;
 };
 
-void run_add(const AddArgs& a) {
+Expected<void> run_add(const AddArgs& a) {
   if (!a.name.empty() && !a.positional_name.empty() && a.name != a.positional_name) {
-    throw BadInput("user name given twice: '" + a.positional_name + "' and --name '" + a.name + "'");
+    return Error::invalid("--name", a.name,
+                          "user name given twice: '" + a.positional_name + "' and --name '" + a.name + "'");
   }
   const std::string name = a.name.empty() ? a.positional_name : a.name;
-  if (name.empty()) throw BadInput("users add: a user name is required (wattguard users add NAME --role ROLE)");
-  if (const auto err = api::check_user_name(name); !err.empty()) throw BadInput("name '" + name + "': " + err);
+  if (name.empty()) {
+    return Error::invalid("name", "", "users add: a user name is required (wattguard users add NAME --role ROLE)");
+  }
+  if (const auto err = api::check_user_name(name); !err.empty()) {
+    return Error::invalid("name", name, "name '" + name + "': " + err);
+  }
   const auto role = api::role_from_name(a.role);
-  if (!role) throw BadInput("--role '" + a.role + "': expected consumer, operator or admin");
-  if (a.password && a.password_stdin) throw BadInput("give either --password or --password-stdin, not both");
+  if (!role) return Error::invalid("--role", a.role, "--role '" + a.role + "': expected consumer, operator or admin");
+  if (a.password && a.password_stdin) {
+    return Error::invalid("--password", "", "give either --password or --password-stdin, not both");
+  }
   std::vector<std::string> meters = api::split_list(a.meters);
   for (const auto& id : meters) {
-    if (!protocol::is_valid_meter_id(id)) throw BadInput("--meters: '" + id + "' is not a valid meter id");
+    if (!protocol::is_valid_meter_id(id)) return option_error("--meters", id, "'" + id + "' is not a valid meter id");
   }
   bool generated = false;
   std::string password;
   if (a.password) {
     password = *a.password;
   } else if (a.password_stdin) {
-    password = read_password_line();
+    auto line = read_password_line();
+    if (!line.ok()) return line.error();
+    password = std::move(line).value();
   } else {
     password = api::random_secret(12);
     generated = true;
   }
-  if (const auto err = api::check_password_rules(password); !err.empty()) throw BadInput("password " + err);
+  // The Error never holds the password itself.
+  if (const auto err = api::check_password_rules(password); !err.empty()) {
+    return Error::invalid("password", "", "password " + err);
+  }
 
   const auto config = resolve(a.store);
-  auto auth = open_auth(config);
-  const auto outcome = auth->add_user(name, *role, password, cost_of(config), now_s());
-  if (!outcome.ok()) throw BadInput(outcome.field + ": " + outcome.error);
-  try {
-    assign_meters(config, name, meters);
-  } catch (...) {
-    auth->delete_user(name);  // all or nothing
-    throw;
+  if (!config.ok()) return config.error();
+  auto auth = open_auth(config.value());
+  if (!auth.ok()) return auth.error();
+  const auto outcome = (*auth)->add_user(name, *role, password, cost_of(config.value()), now_s());
+  if (!outcome.ok()) return auth_refusal(outcome, name, outcome.field + ": " + outcome.error);
+  if (auto assigned = assign_meters(config.value(), name, meters); !assigned.ok()) {
+    (*auth)->delete_user(name);  // all or nothing
+    return assigned;
   }
   std::printf("added %s '%s'%s%s\n", api::role_name(*role), name.c_str(), meters.empty() ? "" : " owning ",
               a.meters.c_str());
   if (generated) std::printf("password: %s\n(shown once; change it with `wattguard users passwd %s`)\n",
                              password.c_str(), name.c_str());
+  return {};
+}
+
+Expected<void> run_list(const StoreArgs& a) {
+  auto auth = open_auth(a);
+  if (!auth.ok()) return auth.error();
+  const auto all = (*auth)->list_users();
+  std::printf("%-32s %-9s %s\n", "NAME", "ROLE", "CREATED");
+  for (const auto& u : all) {
+    std::printf("%-32s %-9s %s\n", u.name.c_str(), api::role_name(u.role), format_time(u.created_at_s).c_str());
+  }
+  return {};
+}
+
+struct NameArgs {
+  StoreArgs store;
+  std::string name;
+  bool password_stdin = false;
+};
+
+Expected<void> run_remove(const NameArgs& a) {
+  auto auth = open_auth(a.store);
+  if (!auth.ok()) return auth.error();
+  const auto outcome = (*auth)->delete_user(a.name);
+  if (!outcome.ok()) return auth_refusal(outcome, a.name, outcome.error);
+  std::printf("removed '%s'\n", a.name.c_str());
+  return {};
+}
+
+Expected<void> run_passwd(const NameArgs& a) {
+  const auto config = resolve(a.store);
+  if (!config.ok()) return config.error();
+  std::string password;
+  if (a.password_stdin) {
+    auto line = read_password_line();
+    if (!line.ok()) return line.error();
+    password = std::move(line).value();
+  } else {
+    password = api::random_secret(12);
+  }
+  auto auth = open_auth(config.value());
+  if (!auth.ok()) return auth.error();
+  const auto outcome = (*auth)->set_password(a.name, password, cost_of(config.value()));
+  if (!outcome.ok()) return auth_refusal(outcome, a.name, outcome.field + ": " + outcome.error);
+  if (a.password_stdin) {
+    std::printf("password of '%s' changed\n", a.name.c_str());
+  } else {
+    std::printf("new password of '%s': %s\n", a.name.c_str(), password.c_str());
+  }
+  return {};
+}
+
+struct TokenArgs {
+  StoreArgs store;
+  std::string scope;
+  std::string label;
+};
+
+Expected<void> run_token(const TokenArgs& a) {
+  auto auth = open_auth(a.store);
+  if (!auth.ok()) return auth.error();
+  const std::string value = (*auth)->create_token(*api::scope_from_name(a.scope), a.label, now_s());
+  // create_token answers "" when the database refused the row: a failure (exit 1), not bad input.
+  if (value.empty()) return Error::io("could not store the token");
+  std::printf("%s\n", value.c_str());
+  if (isatty(STDOUT_FILENO)) {
+    std::fprintf(stderr, "(%s token; store it now: only its hash is kept)\n", a.scope.c_str());
+  }
+  return {};
+}
+
+Expected<void> run_tokens(const StoreArgs& a) {
+  auto auth = open_auth(a);
+  if (!auth.ok()) return auth.error();
+  std::printf("%-6s %-6s %-22s %s\n", "ID", "SCOPE", "CREATED", "LABEL");
+  for (const auto& t : (*auth)->list_tokens()) {
+    std::printf("%-6lld %-6s %-22s %s\n", static_cast<long long>(t.id), api::scope_name(t.scope),
+                format_time(t.created_at_s).c_str(), t.label.c_str());
+  }
+  return {};
+}
+
+struct RevokeArgs {
+  StoreArgs store;
+  int64_t id = 0;
+};
+
+Expected<void> run_revoke(const RevokeArgs& a) {
+  auto auth = open_auth(a.store);
+  if (!auth.ok()) return auth.error();
+  const auto outcome = (*auth)->revoke_token(a.id);
+  if (!outcome.ok()) return auth_refusal(outcome, std::to_string(a.id), outcome.error);
+  std::printf("revoked token %lld\n", static_cast<long long>(a.id));
+  return {};
 }
 
 void add_users_commands(CLI::App& app) {
@@ -149,35 +273,18 @@ void add_users_commands(CLI::App& app) {
   add_cmd->add_flag("--password-stdin", add->password_stdin, "read the password from the first line of standard input");
   add_cmd->add_option("--meters", add->meters, "comma-separated meter ids the user owns (consumers see only these)");
   add_store_options(add_cmd, add->store);
-  add_cmd->callback([add] { run_add(*add); });
+  add_cmd->callback([add] { finish(run_add(*add)); });
 
   auto list_store = std::make_shared<StoreArgs>();
   auto* list_cmd = users->add_subcommand("list", "List users with their roles");
   add_store_options(list_cmd, *list_store);
-  list_cmd->callback([list_store] {
-    auto auth = open_auth(resolve(*list_store));
-    const auto all = auth->list_users();
-    std::printf("%-32s %-9s %s\n", "NAME", "ROLE", "CREATED");
-    for (const auto& u : all) {
-      std::printf("%-32s %-9s %s\n", u.name.c_str(), api::role_name(u.role), format_time(u.created_at_s).c_str());
-    }
-  });
+  list_cmd->callback([list_store] { finish(run_list(*list_store)); });
 
-  struct NameArgs {
-    StoreArgs store;
-    std::string name;
-    bool password_stdin = false;
-  };
   auto remove = std::make_shared<NameArgs>();
   auto* remove_cmd = users->add_subcommand("remove", "Delete a user and end their sessions");
   remove_cmd->add_option("name", remove->name, "user name")->required();
   add_store_options(remove_cmd, remove->store);
-  remove_cmd->callback([remove] {
-    auto auth = open_auth(resolve(remove->store));
-    const auto outcome = auth->delete_user(remove->name);
-    if (!outcome.ok()) throw BadInput(outcome.error);
-    std::printf("removed '%s'\n", remove->name.c_str());
-  });
+  remove_cmd->callback([remove] { finish(run_remove(*remove)); });
 
   auto passwd = std::make_shared<NameArgs>();
   auto* passwd_cmd = users->add_subcommand(
@@ -185,24 +292,8 @@ void add_users_commands(CLI::App& app) {
   passwd_cmd->add_option("name", passwd->name, "user name")->required();
   passwd_cmd->add_flag("--password-stdin", passwd->password_stdin, "read the password from standard input");
   add_store_options(passwd_cmd, passwd->store);
-  passwd_cmd->callback([passwd] {
-    const auto config = resolve(passwd->store);
-    const std::string password = passwd->password_stdin ? read_password_line() : api::random_secret(12);
-    auto auth = open_auth(config);
-    const auto outcome = auth->set_password(passwd->name, password, cost_of(config));
-    if (!outcome.ok()) throw BadInput(outcome.field + ": " + outcome.error);
-    if (passwd->password_stdin) {
-      std::printf("password of '%s' changed\n", passwd->name.c_str());
-    } else {
-      std::printf("new password of '%s': %s\n", passwd->name.c_str(), password.c_str());
-    }
-  });
+  passwd_cmd->callback([passwd] { finish(run_passwd(*passwd)); });
 
-  struct TokenArgs {
-    StoreArgs store;
-    std::string scope;
-    std::string label;
-  };
   auto token = std::make_shared<TokenArgs>();
   auto* token_cmd = users->add_subcommand(
       "token", "Create an API token (sent as 'Authorization: Bearer TOKEN') and print it; it is shown only once");
@@ -211,42 +302,18 @@ void add_users_commands(CLI::App& app) {
       ->check(CLI::IsMember({"read", "admin"}));
   token_cmd->add_option("--label", token->label, "what the token is for (shown in `users tokens`)");
   add_store_options(token_cmd, token->store);
-  token_cmd->callback([token] {
-    auto auth = open_auth(resolve(token->store));
-    const std::string value = auth->create_token(*api::scope_from_name(token->scope), token->label, now_s());
-    if (value.empty()) throw std::runtime_error("could not store the token");
-    std::printf("%s\n", value.c_str());
-    if (isatty(STDOUT_FILENO)) {
-      std::fprintf(stderr, "(%s token; store it now: only its hash is kept)\n", token->scope.c_str());
-    }
-  });
+  token_cmd->callback([token] { finish(run_token(*token)); });
 
   auto tokens_store = std::make_shared<StoreArgs>();
   auto* tokens_cmd = users->add_subcommand("tokens", "List API tokens (id, scope, label; never the token itself)");
   add_store_options(tokens_cmd, *tokens_store);
-  tokens_cmd->callback([tokens_store] {
-    auto auth = open_auth(resolve(*tokens_store));
-    std::printf("%-6s %-6s %-22s %s\n", "ID", "SCOPE", "CREATED", "LABEL");
-    for (const auto& t : auth->list_tokens()) {
-      std::printf("%-6lld %-6s %-22s %s\n", static_cast<long long>(t.id), api::scope_name(t.scope),
-                  format_time(t.created_at_s).c_str(), t.label.c_str());
-    }
-  });
+  tokens_cmd->callback([tokens_store] { finish(run_tokens(*tokens_store)); });
 
-  struct RevokeArgs {
-    StoreArgs store;
-    int64_t id = 0;
-  };
   auto revoke = std::make_shared<RevokeArgs>();
   auto* revoke_cmd = users->add_subcommand("revoke-token", "Revoke an API token by id (see `users tokens`)");
   revoke_cmd->add_option("id", revoke->id, "token id")->required()->check(CLI::PositiveNumber);
   add_store_options(revoke_cmd, revoke->store);
-  revoke_cmd->callback([revoke] {
-    auto auth = open_auth(resolve(revoke->store));
-    const auto outcome = auth->revoke_token(revoke->id);
-    if (!outcome.ok()) throw BadInput(outcome.error);
-    std::printf("revoked token %lld\n", static_cast<long long>(revoke->id));
-  });
+  revoke_cmd->callback([revoke] { finish(run_revoke(*revoke)); });
 }
 
 const bool registered = register_commands("users", &add_users_commands);

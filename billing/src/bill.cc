@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <span>
 
 #include "wattguard/billing/decimal.h"
 
@@ -62,10 +63,20 @@ size_t slab_reached(const Tariff& tariff, int64_t total_uwh) {
   return tariff.slabs.size() - 1;
 }
 
+// The intervals whose start lies in the cycle: ends in [start + interval, end + interval), found by binary
+// search since a meter's intervals are in increasing end_s.
+std::span<const IntervalEnergy> intervals_in(const MeterEnergy& energy, const Cycle& cycle) {
+  const auto by_end = [](const IntervalEnergy& i, int64_t end_s) { return i.end_s < end_s; };
+  const auto first =
+      std::lower_bound(energy.intervals.begin(), energy.intervals.end(), cycle.start_s + energy.interval_s, by_end);
+  const auto last = std::lower_bound(first, energy.intervals.end(), cycle.end_s + energy.interval_s, by_end);
+  return {first, last};
+}
+
 bool has_known_energy(const MeterEnergy& energy, const Cycle& cycle) {
-  return std::any_of(energy.intervals.begin(), energy.intervals.end(), [&](const IntervalEnergy& i) {
-    return i.quality != IntervalQuality::kMissing && cycle.contains(i.end_s - energy.interval_s);
-  });
+  const auto in_cycle = intervals_in(energy, cycle);
+  return std::any_of(in_cycle.begin(), in_cycle.end(),
+                     [](const IntervalEnergy& i) { return i.quality != IntervalQuality::kMissing; });
 }
 
 }  // namespace
@@ -84,13 +95,17 @@ Expected<Bill> compute_bill(const Tariff& tariff, const Cycle& cycle, const Mete
     int64_t factor;
   };
   std::vector<Use> uses;
-  for (const IntervalEnergy& interval : energy.intervals) {
+  // Missing intervals count as gaps only between known ones: before the first and after the last, the
+  // coverage (covered_from_s, covered_to_s) already says the readings are absent.
+  int64_t missing_since_known = 0;
+  for (const IntervalEnergy& interval : intervals_in(energy, cycle)) {
     const int64_t start_s = interval.end_s - energy.interval_s;
-    if (!cycle.contains(start_s)) continue;
     if (interval.quality == IntervalQuality::kMissing) {
-      ++bill.missing_intervals;
+      ++missing_since_known;
       continue;
     }
+    if (!uses.empty()) bill.missing_intervals += missing_since_known;
+    missing_since_known = 0;
     ++(interval.quality == IntervalQuality::kMeasured ? bill.measured_intervals : bill.estimated_intervals);
     bill.covered_from_s = std::min(bill.covered_from_s, start_s);
     bill.covered_to_s = std::max(bill.covered_to_s, interval.end_s);

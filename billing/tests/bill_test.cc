@@ -214,8 +214,8 @@ TEST(BillingTod, WindowsWithTheSameFactorShareALineAndFactorOneComesFirst) {
       " { from = \"18:00\", to = \"22:00\", factor = 1.25 } ]\n";
   const Bill b = march_bill(tariff_toml("telescopic", tod), meter({{ist(2024, 3, 10, 19), "1"},
                                                                    {ist(2024, 3, 10, 23), "1"},
-                                                                   {ist(2024, 3, 11, 13), "1"},
-                                                                   {ist(2024, 3, 11, 9), "1"}}));
+                                                                   {ist(2024, 3, 11, 9), "1"},
+                                                                   {ist(2024, 3, 11, 13), "1"}}));
   // Factor one (09:00), then 0.8 (23:00 and 13:00 together), then 1.25 (19:00): 4.71 x 1.25 = 5.8875.
   EXPECT_EQ(lines(b), (std::vector<Line>{{0, "1.000", kR1, 471},
                                          {0, "2.000", 37'680'000'000, 754},
@@ -325,15 +325,23 @@ TEST(BillingRunning, ABillOfReadingsThatEndMidCycleIsARunningBill) {
 }
 
 TEST(BillingRunning, MissingAndEstimatedIntervalsAreCountedAndMissingOnesAddNothing) {
-  MeterEnergy energy = meter({{ist(2024, 3, 1), "1"}, {ist(2024, 3, 1, 1), "99"}, {ist(2024, 3, 1, 2), "2"}});
-  energy.intervals[1].quality = IntervalQuality::kMissing;
-  energy.intervals[1].energy_uwh = 0;
-  energy.intervals[2].quality = IntervalQuality::kEstimated;
+  // Missing at 00:00, measured 01:00, missing 02:00, estimated 03:00, missing 04:00: one gap between known
+  // intervals; the missing ones before the first and after the last only narrow the coverage.
+  MeterEnergy energy = meter({{ist(2024, 3, 1), "0"},
+                              {ist(2024, 3, 1, 1), "1"},
+                              {ist(2024, 3, 1, 2), "0"},
+                              {ist(2024, 3, 1, 3), "2"},
+                              {ist(2024, 3, 1, 4), "0"}});
+  for (size_t i : {0, 2, 4}) energy.intervals[i].quality = IntervalQuality::kMissing;
+  energy.intervals[3].quality = IntervalQuality::kEstimated;
   const Bill b = march_bill(tariff_toml("telescopic"), energy);
   EXPECT_EQ(b.energy_uwh, uwh("3"));
   EXPECT_EQ(b.measured_intervals, 1);
   EXPECT_EQ(b.estimated_intervals, 1);
   EXPECT_EQ(b.missing_intervals, 1);
+  EXPECT_EQ(b.covered_from_s, ist(2024, 3, 1, 1));
+  EXPECT_EQ(b.covered_to_s, ist(2024, 3, 1, 4));
+  EXPECT_TRUE(b.starts_late());
 }
 
 TEST(BillingMeter, AMeterWithoutKnownEnergyHasNoBill) {

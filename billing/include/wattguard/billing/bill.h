@@ -40,7 +40,7 @@ struct Bill {
   int64_t total_minor = 0;          // energy + fixed + tax
 
   // What the readings covered within the cycle: the first known interval's start, the last one's end, and
-  // how many intervals were measured, estimated from the register, or missing (no energy known).
+  // how many intervals were measured, estimated from the register, or missing (no energy known) between them.
   int64_t covered_from_s = 0;
   int64_t covered_to_s = 0;
   int64_t measured_intervals = 0;
@@ -53,7 +53,8 @@ struct Bill {
   bool starts_late() const { return covered_from_s > cycle.start_s; }
 };
 
-// The bill of `energy`'s meter for `cycle` under `tariff`. An interval belongs to the cycle that holds its
+// The bill of `energy`'s meter for `cycle` under `tariff`. REQUIRES: energy.intervals in increasing end_s (as
+// the reader makes them). An interval belongs to the cycle that holds its
 // start (end_s - interval_s), and to the ToD window that holds its start's local minute; intervals outside the
 // cycle are ignored. Missing intervals add no energy and are counted. An Error only when an amount would not
 // fit in int64 (far beyond any real bill). REQUIRES: `cycle` is a cycle of `tariff` (its kind and offset).

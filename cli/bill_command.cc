@@ -96,7 +96,7 @@ void add_bill_command(CLI::App& app) {
   });
 }
 
-const bool registered = register_commands("bill", &add_bill_command);
+const bool kRegistered = register_commands("bill", &add_bill_command);
 
 }  // namespace
 }  // namespace wattguard::cli

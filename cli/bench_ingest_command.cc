@@ -1,11 +1,11 @@
 // `wattguard bench ingest`: a private broker + the real server + a fleet of virtual meters on this
 // machine; measures sustained readings/s, publish-to-stored latency and readings lost.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,19 +18,19 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <string>
 #include <sstream>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "cli/command_registry.h"
 #include "cli/fleet_options_cli.h"
+#include "wattguard/demo/local_system.h"
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/fleet/fleet_options.h"
 #include "wattguard/fleet/stop_signals.h"
 #include "wattguard/fleet/virtual_meter.h"
 #include "wattguard/ingest/ingest_observer.h"
-#include "wattguard/demo/local_system.h"
 
 namespace wattguard::cli {
 namespace {
@@ -51,7 +51,6 @@ struct BenchIngestArgs {
   uint64_t seed = 1;
   bool verbose = false;
 };
-
 
 int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -119,7 +118,8 @@ class LatencyProbe final : public fleet::FleetObserver, public ingest::IngestObs
     std::lock_guard lock(mutex_);
     if (latencies_ms_.empty()) return 0;
     std::vector<float> v = latencies_ms_;
-    const auto k = static_cast<std::size_t>(std::min<double>(v.size() - 1, std::floor(p / 100.0 * (v.size() - 1) + 0.5)));
+    const auto k =
+        static_cast<std::size_t>(std::min<double>(v.size() - 1, std::floor(p / 100.0 * (v.size() - 1) + 0.5)));
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
     return v[k];
   }
@@ -248,7 +248,9 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
     rate = static_cast<double>(stored - last_stored) / std::chrono::duration<double>(now - last_t).count();
     last_stored = stored;
     last_t = now;
-    if (bar) progress_line(elapsed / a.duration_s, elapsed, a.duration_s, rate, probe.percentile(99), sys->fleet().stats().readings_queued);
+    if (bar)
+      progress_line(elapsed / a.duration_s, elapsed, a.duration_s, rate, probe.percentile(99),
+                    sys->fleet().stats().readings_queued);
   }
   const double window_s = std::min(elapsed, a.duration_s);
   const double cpu_w1 = cpu_seconds(::getpid()), broker_w1 = cpu_seconds(broker_pid);
@@ -319,14 +321,14 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
     std::printf("  connected  in %.1f s\n", connect_s);
     std::printf("  sustained  %.0f readings/s stored over %.0f s (offered %.0f/s)\n", readings_per_s, window_s,
                 static_cast<double>(a.meters) / a.period_s);
-    std::printf("  latency    publish -> stored: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%zu readings)\n", p50, p99, pmax,
-                probe.samples());
+    std::printf("  latency    publish -> stored: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%zu readings)\n", p50, p99,
+                pmax, probe.samples());
     std::printf("  readings   sent %llu, stored %llu, lost %llu, replayed %llu, dropped %llu\n",
                 static_cast<unsigned long long>(sent), static_cast<unsigned long long>(stored_total),
                 static_cast<unsigned long long>(lost), static_cast<unsigned long long>(fstats.readings_replayed),
                 static_cast<unsigned long long>(fstats.readings_dropped));
-    std::printf("  cpu        this process (fleet + server) %.0f%%, broker %.0f%% (of one core)%s\n", cpu_self, cpu_broker,
-                interrupted ? "\n  (interrupted before the end)" : "");
+    std::printf("  cpu        this process (fleet + server) %.0f%%, broker %.0f%% (of one core)%s\n", cpu_self,
+                cpu_broker, interrupted ? "\n  (interrupted before the end)" : "");
   }
   return {};
 }
@@ -340,7 +342,8 @@ void add_bench_ingest(CLI::App& app) {
       "readings/s stored, publish-to-stored latency p50/p99 and readings lost");
   cmd->add_option("--meters", a->meters, "Virtual meters")->check(CLI::Range(1, 1000000));
   cmd->add_option("--period", a->period_s, "Report period, seconds")->check(CLI::Range(1, 3600));
-  cmd->add_option("--duration", a->duration_s, "Seconds measured (after all connections are up)")->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--duration", a->duration_s, "Seconds measured (after all connections are up)")
+      ->check(CLI::Range(1.0, 86400.0));
   cmd->add_flag("--json", a->json,
                 "One JSON object: meters, readings_sent, readings_stored, lost, readings_per_s, latency_p50_ms, "
                 "latency_p99_ms and more");
@@ -359,7 +362,7 @@ void add_bench_ingest(CLI::App& app) {
   cmd->callback([a] { finish(run_bench_ingest(*a)); });
 }
 
-const bool registered = register_commands("bench_ingest", &add_bench_ingest);
+const bool kRegistered = register_commands("bench_ingest", &add_bench_ingest);
 
 }  // namespace
 }  // namespace wattguard::cli

@@ -100,12 +100,16 @@ void run_bench_tamper(const BenchTamperArgs& a) {
       detector.set_thresholds(t);
       run_meter(simulator, engine, detector, a.days * 86400.0, {}, [&](const core::TamperEvent& e, double at) {
         std::lock_guard lock(mu);
-        false_events.push_back({{"household", seed}, {"kind", core::tamper_kind_name(e.kind)},
-                                {"onset", e.onset}, {"t_s", at}, {"value", e.value}});
+        false_events.push_back({{"household", seed},
+                                {"kind", core::tamper_kind_name(e.kind)},
+                                {"onset", e.onset},
+                                {"t_s", at},
+                                {"value", e.value}});
       });
       std::lock_guard lock(mu);
       simulated_days += a.days;
-      if (!a.json) std::fprintf(stderr, "household %llu: %.1f days done\n", static_cast<unsigned long long>(seed), a.days);
+      if (!a.json)
+        std::fprintf(stderr, "household %llu: %.1f days done\n", static_cast<unsigned long long>(seed), a.days);
     }
   };
   std::vector<std::thread> pool;
@@ -144,9 +148,12 @@ void run_bench_tamper(const BenchTamperArgs& a) {
     });
     const double min_duration_s = sc.has_min_duration ? detector.thresholds().min_duration_s : 0.0;
     const double delay = raised_at < 0 ? -1 : raised_at - start_s - min_duration_s;
-    scenario_results.push_back({{"scenario", sc.name}, {"expected", core::tamper_kind_name(sc.expected)},
-                                {"raised", raised_at >= 0}, {"delay_after_min_duration_s", delay},
-                                {"min_duration_s", min_duration_s}, {"other_kinds_raised", wrong_kind}});
+    scenario_results.push_back({{"scenario", sc.name},
+                                {"expected", core::tamper_kind_name(sc.expected)},
+                                {"raised", raised_at >= 0},
+                                {"delay_after_min_duration_s", delay},
+                                {"min_duration_s", min_duration_s},
+                                {"other_kinds_raised", wrong_kind}});
   }
 
   nlohmann::json out = {{"households", a.households},
@@ -176,17 +183,24 @@ void add_bench_tamper(CLI::App& app) {
   auto* group = command_group(app, "bench", "Benchmarks: simulated workloads that print measured figures");
   auto args = std::make_shared<BenchTamperArgs>();
   auto* cmd = group->add_subcommand(
-      "tamper", "Meter-side tamper detection: false events over honest household days, and detection delay per scenario");
-  cmd->add_option("--days", args->days, "Simulated days per honest household")->capture_default_str()->check(CLI::Range(0.01, 3650.0));
-  cmd->add_option("--households", args->households, "Honest households")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--rate", args->rate_hz, "Sample rate per channel, Hz")->capture_default_str()->check(CLI::Range(1000, 20000));
+      "tamper",
+      "Meter-side tamper detection: false events over honest household days, and detection delay per scenario");
+  cmd->add_option("--days", args->days, "Simulated days per honest household")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3650.0));
+  cmd->add_option("--households", args->households, "Honest households")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--rate", args->rate_hz, "Sample rate per channel, Hz")
+      ->capture_default_str()
+      ->check(CLI::Range(1000, 20000));
   cmd->add_option("--threads", args->threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--seed", args->seed, "Seed")->capture_default_str();
   cmd->add_flag("--json", args->json, "One JSON object with every figure");
   cmd->callback([args] { run_bench_tamper(*args); });
 }
 
-const bool registered = register_commands("bench_tamper", &add_bench_tamper);
+const bool kRegistered = register_commands("bench_tamper", &add_bench_tamper);
 
 }  // namespace
 }  // namespace wattguard::cli

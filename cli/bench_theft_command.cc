@@ -1,18 +1,17 @@
 // `wattguard bench theft`: the grid-side theft benchmark (simulated grid, per-scenario detection figures).
 // Registered as group "bench_theft" and attached under the shared `bench` subcommand (command_group).
-#include <CLI/CLI.hpp>
-
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "cli/command_registry.h"
 #include "wattguard/evaluation/real_households.h"
 #include "wattguard/evaluation/theft_bench.h"
-#include "cli/command_registry.h"
 
 namespace wattguard::cli {
 namespace {
@@ -83,15 +82,16 @@ void add_bench_theft(CLI::App& app) {
   theft->add_option("--days", args->days, "Days of 15-minute readings")->check(CLI::Range(8, 730));
   theft->add_option("--runs", args->runs, "Run this many seeds and report the median of each figure")
       ->check(CLI::Range(1, 100));
-  theft->add_option("--households", args->households,
-                    "Honest profiles from real half-hourly exports in this directory (default: synthetic)")
+  theft
+      ->add_option("--households", args->households,
+                   "Honest profiles from real half-hourly exports in this directory (default: synthetic)")
       ->check(CLI::ExistingDirectory);
   theft->add_flag("--json", args->json, "One JSON object: an entry per scenario, h1_h6, overall and meta");
   theft->add_flag("--no-progress", args->no_progress, "No progress bar on stderr");
   theft->callback([args] { finish(run_bench_theft(*args)); });
 }
 
-const bool registered = register_commands("bench_theft", &add_bench_theft);
+const bool kRegistered = register_commands("bench_theft", &add_bench_theft);
 
 }  // namespace
 }  // namespace wattguard::cli

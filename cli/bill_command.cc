@@ -89,10 +89,15 @@ void add_bill_command(CLI::App& app) {
   bill->add_flag("--json", args->json, "One JSON object per meter and cycle (JSON Lines)");
   bill->callback([args] {
     auto text = run_bill(*args);
-    // Today's cli reports bad input by throwing BadInput; run_bill already returns the Error.
-    if (!text.ok()) throw BadInput(text.error().to_string());
+    if (!text.ok()) {
+      // Every failure here is about the files or options given (exit 2); to_string() names file, line and field.
+      const std::string message = text.error().to_string();
+      finish(Expected<int>(as_bad_input(std::move(text).error(), message)));
+      return;
+    }
     if (text->empty()) std::fputs("wattguard: note: no readings in the chosen cycle\n", stderr);
     std::fputs(text->c_str(), stdout);
+    finish(Expected<int>(0));
   });
 }
 

@@ -1,8 +1,8 @@
 // `wattguard demo`: a private broker, the server and a fleet of virtual meters (a few of them
 // thieves) in one process, with a printed URL and operator login; Ctrl-C or --duration stops it all.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -14,11 +14,11 @@
 #include "cli/command_registry.h"
 #include "cli/fleet_options_cli.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/demo/demo_grid.h"
+#include "wattguard/demo/local_system.h"
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/fleet/fleet_options.h"
 #include "wattguard/fleet/stop_signals.h"
-#include "wattguard/demo/demo_grid.h"
-#include "wattguard/demo/local_system.h"
 
 namespace wattguard::cli {
 namespace {
@@ -115,7 +115,8 @@ Expected<void> run_demo(const DemoArgs& a) {
   const std::string static_dir = sys->server().config().resolved_static_dir();
   const bool has_ui = std::filesystem::exists(std::filesystem::path(static_dir) / "index.html");
   std::printf("\nwattguard demo is running\n");
-  std::printf("  web UI     %s%s\n", sys->url().c_str(), has_ui ? "" : "   (web UI not built: run `make build`; the API works)");
+  std::printf("  web UI     %s%s\n", sys->url().c_str(),
+              has_ui ? "" : "   (web UI not built: run `make build`; the API works)");
   std::printf("  sign in    %s / %s   (operator)\n", o.operator_name.c_str(), sys->operator_password().c_str());
   if (o.api_token) std::printf("  API token  the one given with --api-token (admin): Authorization: Bearer ...\n");
   std::printf("  meters     %zu virtual meters, %.0f%% thieves, a reading every %d s (%s)\n", a.meters,
@@ -126,14 +127,16 @@ Expected<void> run_demo(const DemoArgs& a) {
       alerting += st.alert ? 1 : 0;
       for (const auto& s : st.suspects) flagged += s.flagged ? 1 : 0;
     }
-    std::printf("  grid       %zu transformers with check meters (area %s), %zu households, %d days of history;\n"
-                "             %zu of them steal (truth in %s); analysis: %zu transformer(s) alerting, %zu suspect(s) flagged\n",
-                grid->transformers, grid_options.area.c_str(), grid->consumers, grid_days, grid->thieves.size(),
-                grid->thieves_csv.c_str(), alerting, flagged);
+    std::printf(
+        "  grid       %zu transformers with check meters (area %s), %zu households, %d days of history;\n"
+        "             %zu of them steal (truth in %s); analysis: %zu transformer(s) alerting, %zu suspect(s) flagged\n",
+        grid->transformers, grid_options.area.c_str(), grid->consumers, grid_days, grid->thieves.size(),
+        grid->thieves_csv.c_str(), alerting, flagged);
   } else if (a.grid_transformers > 0) {
     std::printf("  grid       the store already has a topology: kept as it is\n");
   }
-  std::printf("  broker     127.0.0.1:%u (Mosquitto, files in %s)\n", sys->broker().port(), sys->broker().dir().c_str());
+  std::printf("  broker     127.0.0.1:%u (Mosquitto, files in %s)\n", sys->broker().port(),
+              sys->broker().dir().c_str());
   std::printf("  data       %s\n", std::filesystem::absolute(a.data).c_str());
   std::printf("Stop with Ctrl-C%s.\n\n", a.duration_s > 0 ? " (or wait for --duration)" : "");
   std::fflush(stdout);
@@ -148,9 +151,10 @@ Expected<void> run_demo(const DemoArgs& a) {
     }
     if (now >= next_status) {
       const auto h = sys->server().ingest().health();
-      spdlog::info("demo: fleet {}; server stored {} readings, {} meters online", describe_stats(sys->fleet().stats(), a.meters),
-                   h.readings_stored, h.meters_online);
-      next_status += std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(a.status_every_s));
+      spdlog::info("demo: fleet {}; server stored {} readings, {} meters online",
+                   describe_stats(sys->fleet().stats(), a.meters), h.readings_stored, h.meters_online);
+      next_status += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(a.status_every_s));
     }
     const int sig = signals.wait(std::chrono::milliseconds(200));
     if (sig != 0) {
@@ -174,8 +178,10 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--http-port", a->http_port, "Web UI and API port (0: a free one)")->check(CLI::Range(0, 65535));
   cmd->add_option("--mqtt-port", a->mqtt_port, "Broker port on 127.0.0.1 (0: a free one)")->check(CLI::Range(0, 65535));
   cmd->add_option("--data", a->data, "Data directory (SQLite, broker files, fleet state)");
-  cmd->add_option("--duration", a->duration_s, "Stop after this many seconds (default: until Ctrl-C)")->check(CLI::Range(0.0, 1e9));
-  cmd->add_option("--api-token", a->api_token, "Add this admin API token (at least 16 characters), for scripts and tests");
+  cmd->add_option("--duration", a->duration_s, "Stop after this many seconds (default: until Ctrl-C)")
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_option("--api-token", a->api_token,
+                  "Add this admin API token (at least 16 characters), for scripts and tests");
   cmd->add_option("--seed", a->seed, "Seed for households, meter noise and thieves");
   cmd->add_option("--thieves", a->thieves, "Fraction of meters that steal")->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--theft-kinds", a->theft_kinds,
@@ -189,13 +195,14 @@ void add_demo_command(CLI::App& app) {
                   "Simulated transformers with check meters and weeks of history, so the energy balance and "
                   "localisation have something to show at once (0: none; only into a store without a topology)")
       ->check(CLI::Range(0, 50));
-  cmd->add_option("--grid-consumers", a->grid_consumers, "Households per simulated transformer")->check(CLI::Range(1, 500));
+  cmd->add_option("--grid-consumers", a->grid_consumers, "Households per simulated transformer")
+      ->check(CLI::Range(1, 500));
   cmd->add_option("--grid-days", a->grid_days, "Days of simulated grid history (thefts start after day 16)")
       ->check(CLI::Range(24, 90));
   cmd->callback([a] { finish(run_demo(*a)); });
 }
 
-const bool registered = register_commands("demo", &add_demo_command);
+const bool kRegistered = register_commands("demo", &add_demo_command);
 
 }  // namespace
 }  // namespace wattguard::cli

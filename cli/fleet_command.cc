@@ -1,7 +1,7 @@
 // `wattguard fleet`: run virtual meters (simulated households -> real metrology core) against a broker.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -144,7 +144,8 @@ void add_fleet_commands(CLI::App& app) {
                   "exact load plus measurement noise (for tens of thousands of meters); auto: samples while the CPU "
                   "budget allows (4 kHz, then 1 kHz), else fast");
   cmd->add_option("--sample-rate", a->sample_rate_hz, "Sample rate for the samples fidelity, Hz (1000..20000)");
-  cmd->add_option("--speed", a->speed, "Virtual seconds per real second (tests, demos)")->check(CLI::Range(0.01, 10000.0));
+  cmd->add_option("--speed", a->speed, "Virtual seconds per real second (tests, demos)")
+      ->check(CLI::Range(0.01, 10000.0));
   cmd->add_option("--transport", a->transport,
                   "per-meter: one MQTT client per meter with its own login and last will; gateway: a few "
                   "connections with the gateway login (beyond the file-descriptor limit)");
@@ -158,7 +159,7 @@ void add_fleet_commands(CLI::App& app) {
   cmd->callback([a] { finish(run_fleet(*a)); });
 }
 
-const bool registered = register_commands("fleet", &add_fleet_commands);
+const bool kRegistered = register_commands("fleet", &add_fleet_commands);
 
 }  // namespace
 }  // namespace wattguard::cli

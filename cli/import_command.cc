@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "wattguard/analytics/readings_csv.h"
 #include "cli/command_registry.h"
+#include "wattguard/analytics/readings_csv.h"
 #include "wattguard/notify/http_client.h"
 
 namespace wattguard::cli {
@@ -134,7 +134,9 @@ void add_common(CLI::App* cmd, ImportArgs& a, const char* what) {
   cmd->add_option("file", a.file, what)->required();
   cmd->add_option("--server", a.server, "the running server's URL")->capture_default_str();
   cmd->add_option("--token", a.token, "admin API token (default: the WATTGUARD_TOKEN environment variable)");
-  cmd->add_option("--timeout", a.timeout_s, "seconds to wait for the server")->capture_default_str()->check(CLI::Range(1, 86400));
+  cmd->add_option("--timeout", a.timeout_s, "seconds to wait for the server")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   cmd->add_flag("--json", a.json_output, "print the server's answer as JSON");
 }
 
@@ -144,22 +146,24 @@ void add_import_commands(CLI::App& app) {
 
   auto topo = std::make_shared<ImportArgs>();
   auto* topo_cmd = import->add_subcommand(
-      "topology", "Replace the server's grid topology with FILE: CSV transformer,meter,role (role check or consumer) "
-                  "or JSON {\"transformers\": [{\"id\", \"name\", \"area\", \"check_meter\", \"consumers\": []}]}. "
-                  "All or nothing; every meter must be provisioned (docs/grid.md)");
+      "topology",
+      "Replace the server's grid topology with FILE: CSV transformer,meter,role (role check or consumer) "
+      "or JSON {\"transformers\": [{\"id\", \"name\", \"area\", \"check_meter\", \"consumers\": []}]}. "
+      "All or nothing; every meter must be provisioned (docs/grid.md)");
   add_common(topo_cmd, *topo, "topology file (CSV or JSON)");
   topo_cmd->callback([topo] { finish(run_topology(*topo)); });
 
   auto readings = std::make_shared<ImportArgs>();
   auto* readings_cmd = import->add_subcommand(
-      "readings", "Store interval readings from FILE (CSV meter,time,kwh[,register_kwh]; one row per meter per "
-                  "interval of 15 minutes or a divisor of it) in the server as 15-minute energies, for meters that do "
-                  "not report over MQTT (e.g. check meters read elsewhere). All or nothing (docs/grid.md)");
+      "readings",
+      "Store interval readings from FILE (CSV meter,time,kwh[,register_kwh]; one row per meter per "
+      "interval of 15 minutes or a divisor of it) in the server as 15-minute energies, for meters that do "
+      "not report over MQTT (e.g. check meters read elsewhere). All or nothing (docs/grid.md)");
   add_common(readings_cmd, *readings, "readings CSV file");
   readings_cmd->callback([readings] { finish(run_readings(*readings)); });
 }
 
-const bool registered = register_commands("import", &add_import_commands);
+const bool kRegistered = register_commands("import", &add_import_commands);
 
 }  // namespace
 }  // namespace wattguard::cli

@@ -140,7 +140,8 @@ Expected<void> run_record(const RecordOptions& o) {
   rec.samples.resize(static_cast<size_t>(o.sim.seconds * config.sample_rate_hz));
   simulator.generate(rec.samples);
   const bool binary = o.format == "binary" || (o.format.empty() && !ends_with(o.out, ".csv"));
-  const auto written = binary ? sim::write_binary_recording_file(o.out, rec) : sim::write_csv_recording_file(o.out, rec);
+  const auto written =
+      binary ? sim::write_binary_recording_file(o.out, rec) : sim::write_csv_recording_file(o.out, rec);
   // A file that cannot be written is a failure of the run (exit 1), not bad input.
   if (!written) return as_failure(written.error(), "writing " + o.out + ": " + written.error().message);
   const core::Calibration cal = sim::ideal_calibration(config, 5.0);
@@ -148,9 +149,11 @@ Expected<void> run_record(const RecordOptions& o) {
   std::printf("wrote %zu sample sets (%.1f s at %u Hz, %d bits, %s) to %s\n", rec.samples.size(), o.sim.seconds,
               config.sample_rate_hz, config.adc.bits, binary ? "binary" : "CSV", o.out.c_str());
   std::printf("true energy: import %.6f Wh, export %.6f Wh\n", truth.e_import_wh, truth.e_export_wh);
-  std::printf("replay with: wattguard meter replay --samples %s --rate %u --bits %d --v-scale %.9g --i-scale %.9g%s --phase-deg %.4f\n",
-              o.out.c_str(), config.sample_rate_hz, config.adc.bits, cal.v_per_count, cal.i_per_count,
-              o.neutral ? (" --n-scale " + std::to_string(cal.n_per_count)).c_str() : "", cal.phase_deg);
+  std::printf(
+      "replay with: wattguard meter replay --samples %s --rate %u --bits %d --v-scale %.9g --i-scale %.9g%s "
+      "--phase-deg %.4f\n",
+      o.out.c_str(), config.sample_rate_hz, config.adc.bits, cal.v_per_count, cal.i_per_count,
+      o.neutral ? (" --n-scale " + std::to_string(cal.n_per_count)).c_str() : "", cal.phase_deg);
   return {};
 }
 
@@ -171,8 +174,8 @@ Expected<sim::Recording> load_recording(const RecordingInput& in) {
   const bool binary = probe.gcount() == static_cast<std::streamsize>(sizeof(magic)) &&
                       std::equal(magic, magic + sizeof(magic), sim::kBinaryRecordingMagic);
   probe.close();
-  Expected<sim::Recording> result = binary ? sim::read_binary_recording_file(in.path)
-                                       : sim::read_csv_recording_file(in.path, in.bits);
+  Expected<sim::Recording> result =
+      binary ? sim::read_binary_recording_file(in.path) : sim::read_csv_recording_file(in.path, in.bits);
   // The reader's message names the file, line and field already; a file that vanished since the probe is still
   // the user's --samples.
   if (!result.ok()) return as_bad_input(result.error());
@@ -192,9 +195,11 @@ Expected<sim::Recording> load_recording(const RecordingInput& in) {
 }
 
 void add_recording_options(CLI::App* cmd, RecordingInput* in) {
-  cmd->add_option("--samples", in->path, "Recording of raw ADC counts: CSV (header v,i or v,i,n) or binary (docs/recording-format.md)")
+  cmd->add_option("--samples", in->path,
+                  "Recording of raw ADC counts: CSV (header v,i or v,i,n) or binary (docs/recording-format.md)")
       ->required();
-  cmd->add_option("--rate", in->rate_hz, "Sample rate per channel, Hz (required for CSV)")->check(CLI::Range(1000, 20000));
+  cmd->add_option("--rate", in->rate_hz, "Sample rate per channel, Hz (required for CSV)")
+      ->check(CLI::Range(1000, 20000));
   cmd->add_option("--bits", in->bits, "ADC width, bits")->capture_default_str()->check(CLI::Range(10, 16));
 }
 
@@ -298,8 +303,9 @@ Expected<void> run_calibrate(const CalibrateOptions& o) {
   if (s != core::Status::kOk) {
     return Error::invalid("calibration", core::status_name(s), std::string("calibration: ") + core::status_name(s));
   }
-  std::printf("reference reading (with the starting constants): Vrms %.4f, Irms %.5f, P %.3f W, Q %.3f var, f %.4f Hz\n",
-              reading->vrms, reading->irms, reading->p_w, reading->q_var, reading->freq_hz);
+  std::printf(
+      "reference reading (with the starting constants): Vrms %.4f, Irms %.5f, P %.3f W, Q %.3f var, f %.4f Hz\n",
+      reading->vrms, reading->irms, reading->p_w, reading->q_var, reading->freq_hz);
   std::printf("v_per_count = %.9g\ni_per_count = %.9g\nphase_deg = %.4f\n", derived.v_per_count, derived.i_per_count,
               derived.phase_deg);
   std::printf("replay with: --v-scale %.9g --i-scale %.9g --phase-deg %.4f\n", derived.v_per_count, derived.i_per_count,
@@ -314,10 +320,13 @@ void add_meter_commands(CLI::App& app) {
   meter->require_subcommand(1);
 
   auto simulate = std::make_shared<SimulateOptions>();
-  auto* sim_cmd = meter->add_subcommand(
-      "simulate", "Simulate sensors and ADC, run the core, print measured and true values with the % error");
+  auto* sim_cmd =
+      meter->add_subcommand("simulate",
+                            "Simulate sensors and ADC, run the core, print measured and true values with the % error");
   simulate->sim.add_to(sim_cmd);
-  sim_cmd->add_option("--period", simulate->period_s, "Report period, s")->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+  sim_cmd->add_option("--period", simulate->period_s, "Report period, s")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   sim_cmd->add_option("--phase-deg", simulate->phase_deg,
                       "Override the meter's phase correction, degrees (default: the value that fits the sensors)");
   sim_cmd->add_flag("--json", simulate->json, "One JSON object per report period");
@@ -335,14 +344,23 @@ void add_meter_commands(CLI::App& app) {
   auto replay = std::make_shared<ReplayOptions>();
   auto* replay_cmd = meter->add_subcommand("replay", "Run the core over a recording of raw ADC counts");
   add_recording_options(replay_cmd, &replay->input);
-  replay_cmd->add_option("--v-scale", replay->v_scale, "Volts per count, voltage channel")->required()->check(kPositive);
-  replay_cmd->add_option("--i-scale", replay->i_scale, "Amperes per count, current channel")->required()->check(kPositive);
-  replay_cmd->add_option("--n-scale", replay->n_scale, "Amperes per count, neutral channel (default: --i-scale)")->check(kPositive);
+  replay_cmd->add_option("--v-scale", replay->v_scale, "Volts per count, voltage channel")
+      ->required()
+      ->check(kPositive);
+  replay_cmd->add_option("--i-scale", replay->i_scale, "Amperes per count, current channel")
+      ->required()
+      ->check(kPositive);
+  replay_cmd->add_option("--n-scale", replay->n_scale, "Amperes per count, neutral channel (default: --i-scale)")
+      ->check(kPositive);
   replay_cmd->add_option("--phase-deg", replay->phase_deg, "Phase lead of the current channel to remove, degrees")
-      ->capture_default_str()->check(CLI::Range(-20.0, 20.0));
-  replay_cmd->add_option("--period", replay->period_s, "Report period, s")->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+      ->capture_default_str()
+      ->check(CLI::Range(-20.0, 20.0));
+  replay_cmd->add_option("--period", replay->period_s, "Report period, s")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   replay_cmd->add_option("--noise", replay->noise_counts, "Current-channel noise with no load, counts RMS")
-      ->capture_default_str()->check(CLI::Range(0.0, 1000.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1000.0));
   replay_cmd->add_flag("--json", replay->json, "One JSON object per report period");
   replay_cmd->callback([replay] { finish(run_replay(*replay)); });
 
@@ -353,14 +371,17 @@ void add_meter_commands(CLI::App& app) {
   cal_cmd->add_option("--ref-v", calibrate->ref_v, "Reference voltage, V RMS")->capture_default_str()->check(kPositive);
   cal_cmd->add_option("--ref-i", calibrate->ref_i, "Reference current, A RMS")->capture_default_str()->check(kPositive);
   cal_cmd->add_option("--ref-pf", calibrate->ref_pf, "Reference displacement power factor (cos phi of the fundamental)")
-      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1.0));
   cal_cmd->add_flag("--lead", calibrate->lead, "The reference current leads (capacitive); default lagging");
-  cal_cmd->add_option("--v-scale", calibrate->v_scale, "Starting volts per count (default: reference front end)")->check(kPositive);
-  cal_cmd->add_option("--i-scale", calibrate->i_scale, "Starting amperes per count (default: reference front end)")->check(kPositive);
+  cal_cmd->add_option("--v-scale", calibrate->v_scale, "Starting volts per count (default: reference front end)")
+      ->check(kPositive);
+  cal_cmd->add_option("--i-scale", calibrate->i_scale, "Starting amperes per count (default: reference front end)")
+      ->check(kPositive);
   cal_cmd->callback([calibrate] { finish(run_calibrate(*calibrate)); });
 }
 
-const bool registered = register_commands("meter", &add_meter_commands);
+const bool kRegistered = register_commands("meter", &add_meter_commands);
 
 }  // namespace
 }  // namespace wattguard::cli

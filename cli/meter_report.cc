@@ -39,26 +39,35 @@ double percent_error(double measured, double truth) {
 void MeterReport::header() {
   if (header_done_ || options_.json) return;
   header_done_ = true;
-  std::fprintf(out_, "%8s %8s %8s %9s %9s %9s %7s %8s %12s %12s  %s\n", "t_s", "Vrms", "Irms", "P_W", "Q_var",
-               "S_VA", "PF", "f_Hz", "import_Wh", "export_Wh", "flags");
+  std::fprintf(out_, "%8s %8s %8s %9s %9s %9s %7s %8s %12s %12s  %s\n", "t_s", "Vrms", "Irms", "P_W", "Q_var", "S_VA",
+               "PF", "f_Hz", "import_Wh", "export_Wh", "flags");
 }
 
 void MeterReport::reading(const core::PeriodReading& r, const std::optional<sim::Truth>& truth) {
   if (options_.json) {
     nlohmann::json j = {
-        {"t_s", round_to(r.t_end_s, 4)},       {"seq", r.sequence},
-        {"vrms", round_to(r.vrms, 3)},         {"irms", round_to(r.irms, 4)},
+        {"t_s", round_to(r.t_end_s, 4)},
+        {"seq", r.sequence},
+        {"vrms", round_to(r.vrms, 3)},
+        {"irms", round_to(r.irms, 4)},
         {"neutral_irms", round_to(r.neutral_irms, 4)},
-        {"p_w", round_to(r.p_w, 3)},           {"s_va", round_to(r.s_va, 3)},
-        {"q_var", round_to(r.q_var, 3)},       {"pf", round_to(r.pf, 4)},
-        {"freq_hz", round_to(r.freq_hz, 4)},   {"e_import_wh", round_to(r.import_wh(), 6)},
+        {"p_w", round_to(r.p_w, 3)},
+        {"s_va", round_to(r.s_va, 3)},
+        {"q_var", round_to(r.q_var, 3)},
+        {"pf", round_to(r.pf, 4)},
+        {"freq_hz", round_to(r.freq_hz, 4)},
+        {"e_import_wh", round_to(r.import_wh(), 6)},
         {"e_export_wh", round_to(r.export_wh(), 6)},
-        {"cycles", r.cycles},                  {"flags", flag_names(r.flags)},
+        {"cycles", r.cycles},
+        {"flags", flag_names(r.flags)},
     };
     if (truth && options_.show_truth) {
-      j["truth"] = {{"vrms", round_to(truth->vrms, 3)},   {"irms", round_to(truth->irms, 4)},
-                    {"p_w", round_to(truth->p_w, 3)},     {"s_va", round_to(truth->s_va, 3)},
-                    {"q_var", round_to(truth->q_var, 3)}, {"pf", round_to(truth->pf, 4)},
+      j["truth"] = {{"vrms", round_to(truth->vrms, 3)},
+                    {"irms", round_to(truth->irms, 4)},
+                    {"p_w", round_to(truth->p_w, 3)},
+                    {"s_va", round_to(truth->s_va, 3)},
+                    {"q_var", round_to(truth->q_var, 3)},
+                    {"pf", round_to(truth->pf, 4)},
                     {"freq_hz", round_to(truth->freq_hz, 4)},
                     {"e_import_wh", round_to(truth->e_import_wh, 6)},
                     {"e_export_wh", round_to(truth->e_export_wh, 6)}};
@@ -73,9 +82,9 @@ void MeterReport::reading(const core::PeriodReading& r, const std::optional<sim:
     std::fprintf(out_, "%8s %8.3f %8.4f %9.2f %9.2f %9.2f %7.4f %8.4f %12.6f %12.6f  true\n", "", truth->vrms,
                  truth->irms, truth->p_w, truth->q_var, truth->s_va, truth->pf, truth->freq_hz, truth->e_import_wh,
                  truth->e_export_wh);
-    std::fprintf(out_, "%8s %7.3f%% %7.3f%% %8.3f%% %8s %8.3f%% %7s %8s  (error)\n", "", percent_error(r.vrms, truth->vrms),
-                 percent_error(r.irms, truth->irms), percent_error(r.p_w, truth->p_w), "",
-                 percent_error(r.s_va, truth->s_va), "", "");
+    std::fprintf(out_, "%8s %7.3f%% %7.3f%% %8.3f%% %8s %8.3f%% %7s %8s  (error)\n", "",
+                 percent_error(r.vrms, truth->vrms), percent_error(r.irms, truth->irms),
+                 percent_error(r.p_w, truth->p_w), "", percent_error(r.s_va, truth->s_va), "", "");
   }
 }
 

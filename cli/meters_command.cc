@@ -1,7 +1,7 @@
 // `wattguard meters`: provision meters (store registry + Mosquitto password/ACL files), broker users, list.
-#include <CLI/CLI.hpp>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,8 +13,8 @@
 
 #include "cli/command_registry.h"
 #include "wattguard/ingest/provisioning.h"
-#include "wattguard/storage/sqlite_store.h"
 #include "wattguard/protocol/topics.h"
+#include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::cli {
 namespace {
@@ -24,9 +24,9 @@ namespace fs = std::filesystem;
 // Where the store and the broker's files are (the same layout `wattguard serve` and `demo` use).
 struct Locations {
   std::string data_dir = "./data";
-  std::string db;          // default <data>/wattguard.db
-  std::string passwd;      // default <data>/mosquitto/passwd
-  std::string acl;         // default <data>/mosquitto/acl
+  std::string db;      // default <data>/wattguard.db
+  std::string passwd;  // default <data>/mosquitto/passwd
+  std::string acl;     // default <data>/mosquitto/acl
   std::string server_user = std::string(ingest::kDefaultServerUser);
 
   std::string db_path() const { return db.empty() ? (fs::path(data_dir) / "wattguard.db").string() : db; }
@@ -37,11 +37,13 @@ struct Locations {
 };
 
 void add_location_options(CLI::App* cmd, Locations* loc) {
-  cmd->add_option("--data", loc->data_dir, "Data directory (database and broker files under it)")->capture_default_str();
+  cmd->add_option("--data", loc->data_dir, "Data directory (database and broker files under it)")
+      ->capture_default_str();
   cmd->add_option("--db", loc->db, "SQLite database file (default <data>/wattguard.db)");
   cmd->add_option("--passwd", loc->passwd, "Mosquitto password file (default <data>/mosquitto/passwd)");
   cmd->add_option("--acl", loc->acl, "Mosquitto ACL file (default <data>/mosquitto/acl)");
-  cmd->add_option("--server-user", loc->server_user, "The server's broker user, named in the ACL")->capture_default_str();
+  cmd->add_option("--server-user", loc->server_user, "The server's broker user, named in the ACL")
+      ->capture_default_str();
 }
 
 Expected<std::unique_ptr<storage::SqliteStore>> open_store(const Locations& loc) {
@@ -154,9 +156,10 @@ Expected<void> run_provision(const ProvisionArgs& a) {
                 a.credentials_out.c_str());
   } else {
     std::printf("meter_id,username,password\n");
-    for (const auto& c : creds.value()) std::printf("%s,%s,%s\n", c.meter_id.c_str(), c.username.c_str(), c.password.c_str());
-    std::fprintf(stderr, "provisioned %zu meter(s) in %.2f s; the passwords above are shown only once\n",
-                 meters.size(), seconds);
+    for (const auto& c : creds.value())
+      std::printf("%s,%s,%s\n", c.meter_id.c_str(), c.username.c_str(), c.password.c_str());
+    std::fprintf(stderr, "provisioned %zu meter(s) in %.2f s; the passwords above are shown only once\n", meters.size(),
+                 seconds);
   }
   std::fprintf(stderr, "broker files: %s, %s (send the broker SIGHUP to load them)\n", files.password_file.c_str(),
                files.acl_file.c_str());
@@ -173,8 +176,9 @@ struct BrokerUserArgs {
 Expected<void> run_broker_user(const BrokerUserArgs& a) {
   ingest::ProvisionOptions options;
   options.server_user = a.loc.server_user;
-  auto pw = ingest::set_broker_user(a.loc.broker_files(), a.user,
-                                    a.password.empty() ? std::nullopt : std::optional<std::string>(a.password), options);
+  auto pw =
+      ingest::set_broker_user(a.loc.broker_files(), a.user,
+                              a.password.empty() ? std::nullopt : std::optional<std::string>(a.password), options);
   if (!pw.ok()) return as_bad_input(pw.error());
   if (!a.password_out.empty()) {
     const fs::path path(a.password_out);
@@ -207,8 +211,8 @@ Expected<void> run_list(const ListArgs& a) {
   if (!meters.ok()) return as_bad_input(meters.error(), "--db: " + meters.error().message);
   if (a.json) {
     for (const auto& m : meters.value()) {
-      nlohmann::json j = {{"id", m.id}, {"name", m.name}, {"area", m.area}, {"owner", m.owner},
-                          {"created_ms", m.created_ms}};
+      nlohmann::json j = {
+          {"id", m.id}, {"name", m.name}, {"area", m.area}, {"owner", m.owner}, {"created_ms", m.created_ms}};
       std::printf("%s\n", j.dump().c_str());
     }
     return {};
@@ -265,7 +269,7 @@ void add_meters_commands(CLI::App& app) {
   list->callback([la] { finish(run_list(*la)); });
 }
 
-const bool registered = register_commands("meters", &add_meters_commands);
+const bool kRegistered = register_commands("meters", &add_meters_commands);
 
 }  // namespace
 }  // namespace wattguard::cli

@@ -54,8 +54,8 @@ Expected<int> run_serve(const ServeArgs& args) {
   const serve::ServerConfig& config = resolved.value();
   serve::apply_log_level(config);
   if (args.check_only) {
-    std::printf("configuration OK: http %s:%u, broker %s:%u, database %s\n", config.http.bind.c_str(),
-                config.http.port, config.mqtt.host.c_str(), config.mqtt.port, config.database_path().c_str());
+    std::printf("configuration OK: http %s:%u, broker %s:%u, database %s\n", config.http.bind.c_str(), config.http.port,
+                config.mqtt.host.c_str(), config.mqtt.port, config.database_path().c_str());
     return 0;
   }
   // Block the stop signals before any thread starts, so every thread inherits the mask and only
@@ -102,7 +102,7 @@ void add_serve_command(CLI::App& app) {
   serve->callback([args] { finish(run_serve(*args)); });
 }
 
-const bool registered = register_commands("serve", &add_serve_command);
+const bool kRegistered = register_commands("serve", &add_serve_command);
 
 }  // namespace
 }  // namespace wattguard::cli

@@ -58,8 +58,12 @@ Expected<std::vector<sim::Harmonic>> parse_harmonics(const std::string& text, co
 
 void SimulationOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--vrms", vrms, "Supply voltage, V RMS")->capture_default_str()->check(CLI::Range(1.0, 1000.0));
-  cmd->add_option("--irms", irms, "Load current (fundamental), A RMS")->capture_default_str()->check(CLI::Range(0.0, 200.0));
-  cmd->add_option("--pf", pf, "Displacement power factor of the load, 0..1")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--irms", irms, "Load current (fundamental), A RMS")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 200.0));
+  cmd->add_option("--pf", pf, "Displacement power factor of the load, 0..1")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   auto* lag_flag = cmd->add_flag("--lag", lag, "Current lags the voltage (inductive; the default)");
   cmd->add_flag("--lead", lead, "Current leads the voltage (capacitive)")->excludes(lag_flag);
   cmd->add_flag("--reverse", reverse, "Power flows to the grid (export)");
@@ -71,11 +75,18 @@ void SimulationOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--steps", steps, "Load steps T:AMPS,... e.g. 0:5,10:0,20:8 (PF and harmonics as given)");
   cmd->add_option("--household", household, "Simulate a generated household (its seed) instead of a fixed load");
   cmd->add_option("--seconds", seconds, "Simulated duration, s")->capture_default_str()->check(CLI::Range(0.1, 1e7));
-  cmd->add_option("--rate", rate_hz, "Sample rate per channel, Hz")->capture_default_str()->check(CLI::Range(1000, 20000));
+  cmd->add_option("--rate", rate_hz, "Sample rate per channel, Hz")
+      ->capture_default_str()
+      ->check(CLI::Range(1000, 20000));
   cmd->add_option("--bits", bits, "ADC width, bits")->capture_default_str()->check(CLI::Range(10, 16));
-  cmd->add_option("--noise", noise_counts, "ADC noise, counts RMS")->capture_default_str()->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--ct-lead", ct_lead_deg, "Phase lead of the current clamp, degrees")->capture_default_str()->check(CLI::Range(-20.0, 20.0));
-  cmd->add_option("--skew-us", skew_us, "Delay of the current sample after the voltage sample, us")->capture_default_str();
+  cmd->add_option("--noise", noise_counts, "ADC noise, counts RMS")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--ct-lead", ct_lead_deg, "Phase lead of the current clamp, degrees")
+      ->capture_default_str()
+      ->check(CLI::Range(-20.0, 20.0));
+  cmd->add_option("--skew-us", skew_us, "Delay of the current sample after the voltage sample, us")
+      ->capture_default_str();
   cmd->add_option("--seed", seed, "Random seed (noise)")->capture_default_str();
 }
 

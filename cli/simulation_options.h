@@ -2,7 +2,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <memory>
 #include <string>
 
@@ -21,11 +20,11 @@ struct SimulationOptions {
   bool reverse = false;
   double freq_hz = 50.0;
   double drift_hz_per_s = 0.0;
-  std::string harmonics;     // current harmonics "3:30,5:10" (order:percent)
-  std::string v_harmonics;   // voltage harmonics, same form
-  std::string cycle;         // "ON/PERIOD" seconds: the load is on for ON s of every PERIOD s
-  std::string steps;         // "T:I,T:I,...": from T s on the load draws I A
-  std::string household;     // seed: a generated household instead of a fixed load
+  std::string harmonics;    // current harmonics "3:30,5:10" (order:percent)
+  std::string v_harmonics;  // voltage harmonics, same form
+  std::string cycle;        // "ON/PERIOD" seconds: the load is on for ON s of every PERIOD s
+  std::string steps;        // "T:I,T:I,...": from T s on the load draws I A
+  std::string household;    // seed: a generated household instead of a fixed load
   double seconds = 20.0;
   uint32_t rate_hz = 4000;
   int bits = 12;

@@ -1,20 +1,19 @@
 // `wattguard theft ...`: grid-side theft analytics on anyone's data, without a server.
 #include <CLI/CLI.hpp>
-
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <optional>
-#include <vector>
 #include <string>
+#include <vector>
 
+#include "cli/command_registry.h"
 #include "wattguard/analytics/csv_fields.h"
-#include "wattguard/evaluation/grid_simulator.h"
-#include "wattguard/evaluation/real_households.h"
 #include "wattguard/analytics/readings_csv.h"
 #include "wattguard/analytics/theft_scan.h"
 #include "wattguard/analytics/topology_io.h"
-#include "cli/command_registry.h"
+#include "wattguard/evaluation/grid_simulator.h"
+#include "wattguard/evaluation/real_households.h"
 
 namespace wattguard::cli {
 namespace {
@@ -110,9 +109,11 @@ Expected<void> run_simulate(const SimulateArgs& args) {
     if (!f) return Error::io("cannot write " + args.truth).at(args.truth);
     std::fprintf(f, "meter,transformer,scenario,thief,onset\n");
     for (const auto& c : grid.consumers) {
-      std::fprintf(f, "%s,%s,%s,%d,%s\n", c.id.c_str(), grid.transformers[static_cast<size_t>(c.transformer)].id.c_str(),
-                   we::scenario_name(c.scenario), we::is_theft(c.scenario) ? 1 : 0,
-                   c.onset >= 0 ? wa::format_time(grid.end_s(c.onset) - grid.interval_s, grid.utc_offset_s).c_str() : "");
+      std::fprintf(f, "%s,%s,%s,%d,%s\n", c.id.c_str(),
+                   grid.transformers[static_cast<size_t>(c.transformer)].id.c_str(), we::scenario_name(c.scenario),
+                   we::is_theft(c.scenario) ? 1 : 0,
+                   c.onset >= 0 ? wa::format_time(grid.end_s(c.onset) - grid.interval_s, grid.utc_offset_s).c_str()
+                                : "");
     }
     std::fclose(f);
   }
@@ -161,7 +162,7 @@ void add_theft_commands(CLI::App& app) {
   simulate->callback([sim] { finish(run_simulate(*sim)); });
 }
 
-const bool registered = register_commands("theft", &add_theft_commands);
+const bool kRegistered = register_commands("theft", &add_theft_commands);
 
 }  // namespace
 }  // namespace wattguard::cli

@@ -16,9 +16,9 @@
 #include "wattguard/api/request_target.h"
 #include "wattguard/api/secrets.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/protocol/topics.h"
 #include "wattguard/serve/server_config.h"
 #include "wattguard/storage/sqlite_store.h"
-#include "wattguard/protocol/topics.h"
 
 namespace wattguard::cli {
 namespace {
@@ -161,8 +161,9 @@ Expected<void> run_add(const AddArgs& a) {
   }
   std::printf("added %s '%s'%s%s\n", api::role_name(*role), name.c_str(), meters.empty() ? "" : " owning ",
               a.meters.c_str());
-  if (generated) std::printf("password: %s\n(shown once; change it with `wattguard users passwd %s`)\n",
-                             password.c_str(), name.c_str());
+  if (generated)
+    std::printf("password: %s\n(shown once; change it with `wattguard users passwd %s`)\n", password.c_str(),
+                name.c_str());
   return {};
 }
 
@@ -269,7 +270,8 @@ void add_users_commands(CLI::App& app) {
   add_cmd->add_option("name", add->positional_name, "user name (letters, digits, . _ @ -)");
   add_cmd->add_option("--name", add->name, "user name (instead of the positional argument)");
   add_cmd->add_option("--role", add->role, "consumer, operator or admin")->required();
-  add_cmd->add_option("--password", add->password, "the password (visible in the process list: prefer --password-stdin)");
+  add_cmd->add_option("--password", add->password,
+                      "the password (visible in the process list: prefer --password-stdin)");
   add_cmd->add_flag("--password-stdin", add->password_stdin, "read the password from the first line of standard input");
   add_cmd->add_option("--meters", add->meters, "comma-separated meter ids the user owns (consumers see only these)");
   add_store_options(add_cmd, add->store);
@@ -316,7 +318,7 @@ void add_users_commands(CLI::App& app) {
   revoke_cmd->callback([revoke] { finish(run_revoke(*revoke)); });
 }
 
-const bool registered = register_commands("users", &add_users_commands);
+const bool kRegistered = register_commands("users", &add_users_commands);
 
 }  // namespace
 }  // namespace wattguard::cli

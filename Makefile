@@ -38,9 +38,10 @@ bench: build-all
 format:
 	./scripts/format.sh
 
-# The naming, format and clang-tidy check (needs the asan build's compile_commands.json).
+# The naming, format and clang-tidy check alone (make test runs it too; needs the asan build's
+# compile_commands.json).
 style: build-asan
-	./scripts/style-check.sh
+	./scripts/checks/style.sh
 
 clean:
 	rm -rf build

@@ -260,11 +260,11 @@ HttpResponse MeterRoutes::meter_readings(const Caller& caller, const std::string
     step_ms = *step_s * 1000;
   } else {
     // No step: the smallest "round" step giving at most 1,000 points.
-    static constexpr int64_t kSteps_s[] = {1,   5,    10,   15,   30,    60,    120,   300,   600,
-                                           900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800};
+    static constexpr int64_t kStepSeconds[] = {1,   5,    10,   15,   30,    60,    120,   300,   600,
+                                               900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800};
     const int64_t span_s = (to_ms - from_ms + 999) / 1000;
-    step_ms = kSteps_s[std::size(kSteps_s) - 1] * 1000;
-    for (int64_t s : kSteps_s) {
+    step_ms = kStepSeconds[std::size(kStepSeconds) - 1] * 1000;
+    for (int64_t s : kStepSeconds) {
       if (span_s / s <= 1000) {
         step_ms = s * 1000;
         break;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Style check, `make style`: every project C++ file (scripts/project-files.sh) has a snake_case name and is
+# Style check (part of `make test`; alone: `make style`): every project C++ file (scripts/project-files.sh) has a snake_case name and is
 # clang-format clean (.clang-format; `make format` fixes it), and clang-tidy (.clang-tidy: naming and bug-prone
 # checks, warnings are errors) finds nothing in the sources of the asan build's compilation database.
 #
@@ -9,10 +9,8 @@
 # takes seconds).
 # WATTGUARD_TIDY_TESTS=1 includes them. WATTGUARD_TIDY_JOBS sets the parallel clang-tidy runs (default: cores).
 # WATTGUARD_TIDY_BUILD picks the build directory (default build/asan; `cmake --preset asan` writes it).
-# Not yet run by `make test`: the tree has not had its formatting pass and clang-tidy still has findings
-# (docs/architecture.md, "Style"); once both are clean it moves back to scripts/checks/.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 root=$PWD
 fail() { echo "style check: $*" >&2; exit 1; }
 

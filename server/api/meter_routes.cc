@@ -152,7 +152,7 @@ HttpResponse MeterRoutes::list_meters(const Caller& caller, const RequestTarget&
   std::string sort = target.param("sort") != nullptr ? *target.param("sort") : "id";
   const bool descending = !sort.empty() && sort[0] == '-';
   if (descending) sort.erase(0, 1);
-  static const char* kSorts[] = {"id", "name", "area", "status", "p_w", "last_seen_ms", "today_import_wh"};
+  static constexpr const char* kSorts[] = {"id", "name", "area", "status", "p_w", "last_seen_ms", "today_import_wh"};
   if (std::find(std::begin(kSorts), std::end(kSorts), sort) == std::end(kSorts)) {
     return bad_param("sort", "sort = '" + sort +
                                  "': expected id, name, area, status, p_w, last_seen_ms or today_import_wh "

@@ -12,14 +12,14 @@ std::string new_command_id(int64_t now_ms) {
   ensure_sodium();
   unsigned char bytes[8];
   randombytes_buf(bytes, sizeof bytes);
-  static const char* hex = "0123456789abcdef";
+  static constexpr const char* kHex = "0123456789abcdef";
   // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict for "literal" + std::string.
   std::string id = "c";
   id += std::to_string(now_ms);
   id += '-';
   for (unsigned char b : bytes) {
-    id += hex[b >> 4];
-    id += hex[b & 15];
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
   }
   return id;
 }

@@ -18,7 +18,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 
 Expected<Url> parse_url(const std::string& text) {
   auto bad = [&](std::string message) { return Error::invalid("url", text, std::move(message)); };
@@ -71,7 +71,7 @@ Expected<Url> parse_url(const std::string& text) {
 }
 
 std::string url_encode(const std::string& text) {
-  static const char* kHex = "0123456789ABCDEF";
+  static constexpr const char* kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : text) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
@@ -86,7 +86,7 @@ std::string url_encode(const std::string& text) {
 }
 
 std::string basic_auth(const std::string& user, const std::string& password) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static constexpr const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const std::string raw = user + ":" + password;
   std::string out;
   for (std::size_t i = 0; i < raw.size(); i += 3) {
@@ -144,7 +144,7 @@ HttpOutcome http_call(const HttpCall& call) {
   try {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(call.timeout_ms);
     asio::io_context ioc;
-    tcp::resolver resolver(ioc);
+    Tcp::resolver resolver(ioc);
     beast::error_code ec;
     const auto endpoints = resolver.resolve(url->host, std::to_string(url->port), ec);
     if (ec) {
@@ -182,7 +182,7 @@ HttpOutcome http_call(const HttpCall& call) {
         return out;
       }
       out = exchange(stream, stream, req, deadline);
-      stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream.socket().shutdown(Tcp::socket::shutdown_both, ec);
       return out;
     }
 

@@ -157,7 +157,7 @@ Expected<void> apply_alert_areas(const toml::node& node, ServerConfig& c) {
 }
 
 const std::vector<KeySpec>& key_specs() {
-  static const std::vector<KeySpec> specs = [] {
+  static const std::vector<KeySpec> kSpecs = [] {
     constexpr int64_t kIntMax = std::numeric_limits<int>::max();
     std::vector<KeySpec> s;
     s.push_back(string_key("http.bind", false, [](ServerConfig& c) -> std::string& { return c.http.bind; }));
@@ -321,7 +321,7 @@ const std::vector<KeySpec>& key_specs() {
                                  [](ServerConfig& c) -> int& { return c.theft.series_intervals; }));
     return s;
   }();
-  return specs;
+  return kSpecs;
 }
 
 const KeySpec* find_spec(const std::string& name) {

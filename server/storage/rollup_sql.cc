@@ -8,7 +8,7 @@
 namespace wattguard::storage {
 
 const RollupSql& rollup_sql(Resolution res) {
-  static const std::array<RollupSql, 5> all = [] {
+  static const std::array<RollupSql, 5> kAll = [] {
     std::array<RollupSql, 5> a;
     for (Resolution r : kAllResolutions) {
       if (r == Resolution::kRaw) continue;
@@ -39,7 +39,7 @@ const RollupSql& rollup_sql(Resolution res) {
     }
     return a;
   }();
-  return all[static_cast<std::size_t>(res)];
+  return kAll[static_cast<std::size_t>(res)];
 }
 
 RollupAccumulator accumulator_from_row(const Stmt& s, int c) {

@@ -243,8 +243,8 @@ Expected<void> SqliteStore::update_command(std::string_view command_id, CommandS
 Expected<CommandRecord> SqliteStore::get_command(std::string_view command_id) {
   Impl::Lease lease(*impl_);
   Db& db = lease.db();
-  static const std::string sql = std::string(kCommandSelect) + "WHERE c.id=?";
-  auto s = db.prepare(sql.c_str());
+  static const std::string kSql = std::string(kCommandSelect) + "WHERE c.id=?";
+  auto s = db.prepare(kSql.c_str());
   if (!s.ok()) return s.error();
   s->bind(1, command_id);
   const int rc = s->step();
@@ -256,8 +256,8 @@ Expected<CommandRecord> SqliteStore::get_command(std::string_view command_id) {
 Expected<std::vector<CommandRecord>> SqliteStore::commands(std::string_view meter_id, std::size_t limit) {
   Impl::Lease lease(*impl_);
   Db& db = lease.db();
-  static const std::string all_sql = std::string(kCommandSelect) + "ORDER BY c.created_ms DESC, c.rowid DESC LIMIT ?";
-  static const std::string meter_sql =
+  static const std::string kAllSql = std::string(kCommandSelect) + "ORDER BY c.created_ms DESC, c.rowid DESC LIMIT ?";
+  static const std::string kMeterSql =
       std::string(kCommandSelect) + "WHERE c.meter=? ORDER BY c.created_ms DESC, c.rowid DESC LIMIT ?";
   int64_t key = -1;
   if (!meter_id.empty()) {
@@ -265,7 +265,7 @@ Expected<std::vector<CommandRecord>> SqliteStore::commands(std::string_view mete
     if (!k.ok()) return k.error();
     key = k.value();
   }
-  auto s = db.prepare(key >= 0 ? meter_sql.c_str() : all_sql.c_str());
+  auto s = db.prepare(key >= 0 ? kMeterSql.c_str() : kAllSql.c_str());
   if (!s.ok()) return s.error();
   int c = 1;
   if (key >= 0) s->bind(c++, key);
@@ -280,9 +280,9 @@ Expected<std::vector<CommandRecord>> SqliteStore::commands(std::string_view mete
 Expected<std::vector<CommandRecord>> SqliteStore::open_commands() {
   Impl::Lease lease(*impl_);
   Db& db = lease.db();
-  static const std::string sql =
+  static const std::string kSql =
       std::string(kCommandSelect) + "WHERE c.state IN ('pending','sent') ORDER BY c.created_ms";
-  auto s = db.prepare(sql.c_str());
+  auto s = db.prepare(kSql.c_str());
   if (!s.ok()) return s.error();
   std::vector<CommandRecord> out;
   int rc;

@@ -101,7 +101,7 @@ Expected<RealHousehold> parse_real_household(const std::string& text, const std:
       if (!v || *v < 0 || hh < 0 || hh > 23 || (mm != 0 && mm != 30)) continue;
       auto& entry = days[d];
       entry.day = d;
-      entry.kwh[static_cast<size_t>(hh * 2 + mm / 30)] = static_cast<float>(*v);
+      entry.kwh[static_cast<size_t>(hh) * 2 + static_cast<size_t>(mm / 30)] = static_cast<float>(*v);
       ++long_counts[d];
     }
   }

@@ -86,7 +86,7 @@ HttpRequest to_plain(const http::request<http::string_body>& req, const std::str
 // batching whatever queued up meanwhile.
 class WebSocketSession : public LiveSink, public std::enable_shared_from_this<WebSocketSession> {
  public:
-  WebSocketSession(tcp::socket&& socket, Shared& shared, std::optional<LiveHub::MeterSet> meters)
+  WebSocketSession(Tcp::socket&& socket, Shared& shared, std::optional<LiveHub::MeterSet> meters)
       : count_(shared), ws_(std::move(socket)), shared_(shared), meters_(std::move(meters)) {}
 
   ~WebSocketSession() override {
@@ -191,7 +191,7 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
   void abort() {
     spdlog::info("live: dropped a client that fell {} messages behind", shared_.options.ws_queue_max);
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().shutdown(Tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).close();
   }
 
@@ -215,7 +215,7 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
 // response (after its delay, if any), and hands WebSocket upgrades over to a WebSocketSession.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket&& socket, Shared& shared, std::string remote)
+  HttpSession(Tcp::socket&& socket, Shared& shared, std::string remote)
       : count_(shared),
         stream_(std::move(socket)),
         delay_timer_(stream_.get_executor()),
@@ -391,7 +391,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().shutdown(Tcp::socket::shutdown_send, ignored);
     stream_.close();
   }
 
@@ -413,7 +413,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, Shared& shared) : ioc_(ioc), acceptor_(ioc), retry_timer_(ioc), shared_(shared) {}
 
-  Expected<void> open(const tcp::endpoint& endpoint) {
+  Expected<void> open(const Tcp::endpoint& endpoint) {
     beast::error_code ec;
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
@@ -449,7 +449,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
   }
 
-  void on_accept(beast::error_code ec, tcp::socket socket) {
+  void on_accept(beast::error_code ec, Tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;
     if (ec) {
       // Usually out of file descriptors: wait a little instead of spinning on the error.
@@ -472,7 +472,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   net::io_context& ioc_;
-  tcp::acceptor acceptor_;
+  Tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
   Shared& shared_;
 };
@@ -512,7 +512,7 @@ Expected<void> HttpServer::start() {
   if (ec) return Error::invalid("http.bind", "\"" + opt.bind + "\"", "not an IP address");
   im.ioc.emplace(opt.threads);
   im.listener = std::make_shared<Listener>(*im.ioc, im.shared);
-  if (auto opened = im.listener->open(tcp::endpoint(address, opt.port)); !opened.ok()) {
+  if (auto opened = im.listener->open(Tcp::endpoint(address, opt.port)); !opened.ok()) {
     im.listener.reset();
     im.ioc.reset();
     return opened;

@@ -66,8 +66,8 @@ double Rng::normal() {
 }
 
 const FastGaussianTable& FastGaussianTable::instance() {
-  static const FastGaussianTable table;
-  return table;
+  static const FastGaussianTable kTable;
+  return kTable;
 }
 
 FastGaussianTable::FastGaussianTable() {

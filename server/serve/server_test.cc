@@ -44,7 +44,7 @@ Reply request(uint16_t port, http::verb method, const std::string& target, const
               const Headers& headers = {}) {
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
-  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  stream.connect(Tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
   for (const auto& [k, v] : headers) req.set(k, v);
@@ -67,7 +67,7 @@ Reply request(uint16_t port, http::verb method, const std::string& target, const
         std::string(f.value().data(), f.value().size());
   }
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.socket().shutdown(Tcp::socket::shutdown_both, ignored);
   return reply;
 }
 
@@ -76,7 +76,7 @@ class LiveClient {
  public:
   LiveClient(uint16_t port, const std::string& target, const Headers& headers, beast::error_code* handshake_ec)
       : ws_(ioc_) {
-    beast::get_lowest_layer(ws_).connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    beast::get_lowest_layer(ws_).connect(Tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
     ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
       for (const auto& [k, v] : headers) req.set(k, v);
     }));
@@ -460,7 +460,7 @@ TEST_F(ServerTest, HttpLimitsAndKeepAlive) {
   // Several requests on one keep-alive connection.
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
-  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  stream.connect(Tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
   beast::flat_buffer buffer;
   for (int i = 0; i < 3; ++i) {
     http::request<http::string_body> req{http::verb::get, "/api/v1/health", 11};
@@ -475,7 +475,7 @@ TEST_F(ServerTest, HttpLimitsAndKeepAlive) {
 
   // Garbage instead of HTTP gets a 400 and the connection is closed.
   beast::tcp_stream raw(ioc);
-  raw.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  raw.connect(Tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
   net::write(raw, net::buffer(std::string("NOT HTTP AT ALL\r\n\r\n")));
   http::response<http::string_body> res;
   beast::flat_buffer b2;

@@ -69,12 +69,10 @@ struct SimulateOptions {
 };
 
 Expected<void> run_simulate(const SimulateOptions& o) {
-  const auto made = o.sim.sim_config();
+  auto made = o.sim.simulator();
   if (!made.ok()) return made.error();
-  const sim::SimConfig& config = made.value();
-  auto profile = o.sim.profile();
-  if (!profile.ok()) return profile.error();
-  sim::MeterSimulator simulator(config, std::move(profile).value());
+  sim::MeterSimulator& simulator = *made.value();
+  const sim::SimConfig& config = simulator.config();
   core::MeterConfig meter;
   meter.sample_rate_hz = config.sample_rate_hz;
   meter.adc_bits = static_cast<uint8_t>(config.adc.bits);
@@ -127,12 +125,10 @@ struct RecordOptions {
 };
 
 Expected<void> run_record(const RecordOptions& o) {
-  const auto made = o.sim.sim_config();
+  auto made = o.sim.simulator();
   if (!made.ok()) return made.error();
-  const sim::SimConfig& config = made.value();
-  auto profile = o.sim.profile();
-  if (!profile.ok()) return profile.error();
-  sim::MeterSimulator simulator(config, std::move(profile).value());
+  sim::MeterSimulator& simulator = *made.value();
+  const sim::SimConfig& config = simulator.config();
   sim::Recording rec;
   rec.sample_rate_hz = config.sample_rate_hz;
   rec.adc_bits = config.adc.bits;

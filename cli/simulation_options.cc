@@ -166,4 +166,12 @@ Expected<std::shared_ptr<const sim::LoadProfile>> SimulationOptions::profile() c
   return Profile(std::make_shared<sim::ConstantProfile>(std::move(state).value()));
 }
 
+Expected<std::unique_ptr<sim::MeterSimulator>> SimulationOptions::simulator() const {
+  auto config = sim_config();
+  if (!config.ok()) return config.error();
+  auto load = profile();
+  if (!load.ok()) return load.error();
+  return sim::MeterSimulator::create(config.value(), std::move(load).value());
+}
+
 }  // namespace wattguard::cli

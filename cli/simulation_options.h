@@ -7,6 +7,7 @@
 
 #include "wattguard/base/expected.h"
 #include "wattguard/sim/load_profile.h"
+#include "wattguard/sim/meter_simulator.h"
 #include "wattguard/sim/sim_config.h"
 
 namespace wattguard::cli {
@@ -39,6 +40,8 @@ struct SimulationOptions {
   Expected<sim::SimConfig> sim_config() const;
   // The load from --household, --steps, --cycle or the fixed current; Errors as sim_config().
   Expected<std::shared_ptr<const sim::LoadProfile>> profile() const;
+  // The simulator of sim_config() and profile(); their Errors.
+  Expected<std::unique_ptr<sim::MeterSimulator>> simulator() const;
 };
 
 }  // namespace wattguard::cli

@@ -209,6 +209,25 @@ TEST(VirtualMeter, ResumeContinuesSequenceRegistersAndRelayAndReportsThePowerUp)
   EXPECT_EQ(r.readings[0].import_uwh, 7'000'000'000u);  // relay open: nothing added
 }
 
+TEST(VirtualMeter, ASavedPeriodIsResumedButADamagedOneIsIgnored) {
+  for (const Fidelity fidelity : {Fidelity::kFast, Fidelity::kSamples}) {
+    std::vector<protocol::MeterEvent> events;
+    VirtualMeter usable(setup_for(fidelity, 1000));
+    ResumeState state;
+    state.period_ms = 10'000;
+    usable.resume(state, &events);
+    EXPECT_EQ(usable.period_ms(), 10'000u);
+    // What no command can set (1..3600 s) can only come from a damaged state file: the configured 5 s stays.
+    for (const uint32_t damaged : {999u, 3'600'001u, 4'000'000'000u}) {
+      VirtualMeter meter(setup_for(fidelity, 1000));
+      state.period_ms = damaged;
+      meter.resume(state, &events);
+      EXPECT_EQ(meter.period_ms(), 5000u) << damaged;
+      EXPECT_EQ(run_for(meter, 10.0).readings.size(), 2u) << damaged;
+    }
+  }
+}
+
 TEST(VirtualMeter, FastAndSampleFidelityAgreeOnEnergy) {
   VirtualMeter fast(setup_for(Fidelity::kFast, 1500));
   VirtualMeter samples(setup_for(Fidelity::kSamples, 1500));

@@ -55,8 +55,8 @@ Expected<std::unique_ptr<api::AuthStore>> open_auth(const StoreArgs& a) {
 
 // The auth store's refusal (bad name or password, no such user, a database error) as the Error main() prints
 // (exit 2, as always); `value` is the user name or token id at fault, never a password.
-Error auth_refusal(const api::AuthOutcome& outcome, std::string value, std::string message) {
-  return Error::invalid(outcome.field, outcome.field == "password" ? "" : std::move(value), std::move(message));
+Error auth_refusal(const Error& refusal, std::string value, std::string message) {
+  return Error::invalid(refusal.field, refusal.field == "password" ? "" : std::move(value), std::move(message));
 }
 
 api::PasswordCost cost_of(const serve::ServerConfig& config) {
@@ -154,7 +154,7 @@ Expected<void> run_add(const AddArgs& a) {
   auto auth = open_auth(config.value());
   if (!auth.ok()) return auth.error();
   const auto outcome = (*auth)->add_user(name, *role, password, cost_of(config.value()), now_s());
-  if (!outcome.ok()) return auth_refusal(outcome, name, outcome.field + ": " + outcome.error);
+  if (!outcome.ok()) return auth_refusal(outcome.error(), name, outcome.error().field + ": " + outcome.error().message);
   if (auto assigned = assign_meters(config.value(), name, meters); !assigned.ok()) {
     (*auth)->delete_user(name);  // all or nothing
     return assigned;
@@ -188,7 +188,7 @@ Expected<void> run_remove(const NameArgs& a) {
   auto auth = open_auth(a.store);
   if (!auth.ok()) return auth.error();
   const auto outcome = (*auth)->delete_user(a.name);
-  if (!outcome.ok()) return auth_refusal(outcome, a.name, outcome.error);
+  if (!outcome.ok()) return auth_refusal(outcome.error(), a.name, outcome.error().message);
   std::printf("removed '%s'\n", a.name.c_str());
   return {};
 }
@@ -207,7 +207,8 @@ Expected<void> run_passwd(const NameArgs& a) {
   auto auth = open_auth(config.value());
   if (!auth.ok()) return auth.error();
   const auto outcome = (*auth)->set_password(a.name, password, cost_of(config.value()));
-  if (!outcome.ok()) return auth_refusal(outcome, a.name, outcome.field + ": " + outcome.error);
+  if (!outcome.ok())
+    return auth_refusal(outcome.error(), a.name, outcome.error().field + ": " + outcome.error().message);
   if (a.password_stdin) {
     std::printf("password of '%s' changed\n", a.name.c_str());
   } else {
@@ -255,7 +256,7 @@ Expected<void> run_revoke(const RevokeArgs& a) {
   auto auth = open_auth(a.store);
   if (!auth.ok()) return auth.error();
   const auto outcome = (*auth)->revoke_token(a.id);
-  if (!outcome.ok()) return auth_refusal(outcome, std::to_string(a.id), outcome.error);
+  if (!outcome.ok()) return auth_refusal(outcome.error(), std::to_string(a.id), outcome.error().message);
   std::printf("revoked token %lld\n", static_cast<long long>(a.id));
   return {};
 }

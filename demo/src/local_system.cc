@@ -148,14 +148,15 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
       auth.set_role(options.operator_name, api::Role::kOperator);
     } else {
       auto added = auth.add_user(options.operator_name, api::Role::kOperator, sys->operator_password_, cost, now_s());
-      if (!added.ok()) return Error::invalid("operator", options.operator_name, "operator user: " + added.error);
+      if (!added.ok())
+        return Error::invalid("operator", options.operator_name, "operator user: " + added.error().message);
     }
   }
   if (options.api_token) {
     const auto existing = auth.find_token(*options.api_token);
     if (!existing || existing->scope != api::TokenScope::kAdmin) {
       auto added = auth.add_token(*options.api_token, api::TokenScope::kAdmin, "demo --api-token", now_s());
-      if (!added.ok()) return Error::invalid("--api-token", "", "--api-token: " + added.error);
+      if (!added.ok()) return Error::invalid("--api-token", "", "--api-token: " + added.error().message);
     }
   }
 

@@ -154,8 +154,9 @@ HttpResponse AccountRoutes::add_user(const HttpRequest& req, const Caller& calle
   AuthStore& auth = *context_.deps().auth;
   const auto outcome = auth.add_user(*name, *role, *password, context_.password_cost(), context_.now_ms() / 1000);
   if (!outcome.ok()) {
-    const bool exists = outcome.error.find("already exists") != std::string::npos;
-    return error_response(exists ? 409 : 400, exists ? "user_exists" : "bad_parameter", outcome.field, outcome.error);
+    const Error& e = outcome.error();
+    const bool exists = e.code == ErrorCode::kAlreadyExists;
+    return error_response(exists ? 409 : 400, exists ? "user_exists" : "bad_parameter", e.field, e.message);
   }
   if (auto failed = give_meters(*meters, *name)) return std::move(*failed);
   context_.directory().invalidate();
@@ -179,12 +180,12 @@ HttpResponse AccountRoutes::update_user(const HttpRequest& req, const Caller& ca
   }
   if (password) {
     const auto outcome = auth.set_password(name, *password, context_.password_cost());
-    if (!outcome.ok()) return bad_param(outcome.field, outcome.error);
+    if (!outcome.ok()) return bad_param(outcome.error());
     context_.audit(caller, "user.password", name, "");
   }
   if (role) {
     const auto outcome = auth.set_role(name, *role);
-    if (!outcome.ok()) return bad_param(outcome.field, outcome.error);
+    if (!outcome.ok()) return bad_param(outcome.error());
     context_.audit(caller, "user.role", name, role_name(*role));
   }
   return user_response(200, *auth.find_user(name));
@@ -200,7 +201,7 @@ HttpResponse AccountRoutes::delete_user(const Caller& caller, const std::string&
   if (auto failed = release_meters(user->name, {})) return std::move(*failed);
   context_.directory().invalidate();
   const auto outcome = auth.delete_user(user->name);
-  if (!outcome.ok()) return user_not_found_because(outcome.error);
+  if (!outcome.ok()) return user_not_found_because(outcome.error().message);
   context_.audit(caller, "user.delete", user->name, "");
   return no_content();
 }
@@ -239,7 +240,7 @@ HttpResponse AccountRoutes::revoke_token(const Caller& caller, const std::string
   const auto id = parse_int_value(id_s, 1, INT64_MAX);
   if (!id) return bad_param("id", "token id must be a positive integer");
   const auto outcome = context_.deps().auth->revoke_token(*id);
-  if (!outcome.ok()) return error_response(404, "token_not_found", "id", outcome.error);
+  if (!outcome.ok()) return error_response(404, "token_not_found", "id", outcome.error().message);
   context_.audit(caller, "token.revoke", "token:" + id_s, "");
   return no_content();
 }

@@ -46,9 +46,7 @@ Stmt prepared(Db& db, const char* sql) {
 // Primary result code: the connection reports extended codes (SQLITE_CONSTRAINT_UNIQUE...).
 int primary_code(int rc) { return rc & 0xff; }
 
-AuthOutcome database_error(const Db& db, int rc) {
-  return AuthOutcome{db.error_from(rc, "database error").message, ""};
-}
+Error database_error(const Db& db, int rc) { return db.error_from(rc, "database error"); }
 
 User user_from_row(const Stmt& s) {
   User u;
@@ -59,7 +57,14 @@ User user_from_row(const Stmt& s) {
   return u;
 }
 
-AuthOutcome fail(std::string field, std::string message) { return AuthOutcome{std::move(message), std::move(field)}; }
+// A broken rule: the field, and the message the user reads (the value is left out: it may be a password).
+Error fail(std::string field, std::string message) { return Error::invalid(std::move(field), "", std::move(message)); }
+
+// What is already taken or absent, still naming the field for the API's answer.
+Error fail_as(Error kind, std::string field) {
+  kind.field = std::move(field);
+  return kind;
+}
 
 }  // namespace
 
@@ -130,8 +135,8 @@ std::optional<User> AuthStore::user_by_name_locked(const std::string& name) {
   return user_from_row(s);
 }
 
-AuthOutcome AuthStore::add_user(const std::string& name, Role role, std::string_view password, PasswordCost cost,
-                                int64_t now_s) {
+Expected<void> AuthStore::add_user(const std::string& name, Role role, std::string_view password, PasswordCost cost,
+                                   int64_t now_s) {
   if (auto err = check_user_name(name); !err.empty()) return fail("name", "name " + err);
   if (auto err = check_password_rules(password); !err.empty()) return fail("password", "password " + err);
   // Hash outside the lock: argon2id takes tens of milliseconds on purpose.
@@ -144,7 +149,8 @@ AuthOutcome AuthStore::add_user(const std::string& name, Role role, std::string_
   s.bind(3, *hash);
   s.bind(4, now_s);
   const int rc = s.step();
-  if (primary_code(rc) == SQLITE_CONSTRAINT) return fail("name", "a user named '" + name + "' already exists");
+  if (primary_code(rc) == SQLITE_CONSTRAINT)
+    return fail_as(Error::already_exists("a user named '" + name + "' already exists"), "name");
   if (rc != SQLITE_DONE) return database_error(*db_, rc);
   return {};
 }
@@ -162,16 +168,16 @@ std::vector<User> AuthStore::list_users() {
   return users;
 }
 
-AuthOutcome AuthStore::delete_user(const std::string& name) {
+Expected<void> AuthStore::delete_user(const std::string& name) {
   std::lock_guard lock(mutex_);
   Stmt s = prepared(*db_, "DELETE FROM auth_users WHERE name = ?");
   s.bind(1, name);
   if (const int rc = s.step(); rc != SQLITE_DONE) return database_error(*db_, rc);
-  if (db_->changes() == 0) return fail("name", "no user named '" + name + "'");
+  if (db_->changes() == 0) return fail_as(Error::not_found("no user named '" + name + "'"), "name");
   return {};
 }
 
-AuthOutcome AuthStore::set_password(const std::string& name, std::string_view password, PasswordCost cost) {
+Expected<void> AuthStore::set_password(const std::string& name, std::string_view password, PasswordCost cost) {
   if (auto err = check_password_rules(password); !err.empty()) return fail("password", "password " + err);
   const auto hash = hash_password(password, cost);
   if (!hash) return fail("password", "out of memory hashing the password");
@@ -180,7 +186,7 @@ AuthOutcome AuthStore::set_password(const std::string& name, std::string_view pa
   s.bind(1, *hash);
   s.bind(2, name);
   if (const int rc = s.step(); rc != SQLITE_DONE) return database_error(*db_, rc);
-  if (db_->changes() == 0) return fail("name", "no user named '" + name + "'");
+  if (db_->changes() == 0) return fail_as(Error::not_found("no user named '" + name + "'"), "name");
   // A new password ends the user's other sessions.
   Stmt end = prepared(*db_, "DELETE FROM auth_sessions WHERE user_id = (SELECT id FROM auth_users WHERE name = ?)");
   end.bind(1, name);
@@ -188,13 +194,13 @@ AuthOutcome AuthStore::set_password(const std::string& name, std::string_view pa
   return {};
 }
 
-AuthOutcome AuthStore::set_role(const std::string& name, Role role) {
+Expected<void> AuthStore::set_role(const std::string& name, Role role) {
   std::lock_guard lock(mutex_);
   Stmt s = prepared(*db_, "UPDATE auth_users SET role = ? WHERE name = ?");
   s.bind(1, role_name(role));
   s.bind(2, name);
   if (const int rc = s.step(); rc != SQLITE_DONE) return database_error(*db_, rc);
-  if (db_->changes() == 0) return fail("name", "no user named '" + name + "'");
+  if (db_->changes() == 0) return fail_as(Error::not_found("no user named '" + name + "'"), "name");
   return {};
 }
 
@@ -271,7 +277,7 @@ std::string AuthStore::create_token(TokenScope scope, const std::string& label, 
   return token;
 }
 
-AuthOutcome AuthStore::add_token(std::string_view token, TokenScope scope, const std::string& label, int64_t now_s) {
+Expected<void> AuthStore::add_token(std::string_view token, TokenScope scope, const std::string& label, int64_t now_s) {
   if (token.size() < 16 || token.size() > 256) return fail("token", "token must be 16 to 256 characters");
   for (char ch : token) {
     if (ch <= ' ' || ch > '~') return fail("token", "token must be printable ASCII without spaces");
@@ -283,7 +289,8 @@ AuthOutcome AuthStore::add_token(std::string_view token, TokenScope scope, const
   s.bind(3, label);
   s.bind(4, now_s);
   const int rc = s.step();
-  if (primary_code(rc) == SQLITE_CONSTRAINT) return fail("token", "this token already exists");
+  if (primary_code(rc) == SQLITE_CONSTRAINT)
+    return fail_as(Error::already_exists("this token already exists"), "token");
   if (rc != SQLITE_DONE) return database_error(*db_, rc);
   return {};
 }
@@ -317,12 +324,12 @@ std::vector<TokenInfo> AuthStore::list_tokens() {
   return tokens;
 }
 
-AuthOutcome AuthStore::revoke_token(int64_t id) {
+Expected<void> AuthStore::revoke_token(int64_t id) {
   std::lock_guard lock(mutex_);
   Stmt s = prepared(*db_, "DELETE FROM auth_tokens WHERE id = ?");
   s.bind(1, id);
   if (const int rc = s.step(); rc != SQLITE_DONE) return database_error(*db_, rc);
-  if (db_->changes() == 0) return fail("id", "no token with id " + std::to_string(id));
+  if (db_->changes() == 0) return fail_as(Error::not_found("no token with id " + std::to_string(id)), "id");
   return {};
 }
 

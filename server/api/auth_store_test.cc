@@ -34,7 +34,8 @@ TEST_F(AuthStoreTest, AddUserAndCheckPassword) {
   // Names are unique ignoring case, and a look-up ignores case too.
   const auto dup = store_->add_user("ALICE", Role::kAdmin, "another pass", PasswordCost::kMin, 1);
   EXPECT_FALSE(dup.ok());
-  EXPECT_EQ(dup.field, "name");
+  EXPECT_EQ(dup.error().field, "name");
+  EXPECT_EQ(dup.error().code, ErrorCode::kAlreadyExists);
   EXPECT_TRUE(store_->check_password("Alice", "correct horse", PasswordCost::kMin));
 }
 
@@ -47,11 +48,11 @@ TEST_F(AuthStoreTest, PasswordIsStoredAsArgon2id) {
 
 TEST_F(AuthStoreTest, RefusesBadNamesAndShortPasswords) {
   auto r = store_->add_user("bad name", Role::kConsumer, "long enough", PasswordCost::kMin, 1);
-  EXPECT_EQ(r.field, "name");
+  EXPECT_EQ(r.error().field, "name");
   r = store_->add_user("", Role::kConsumer, "long enough", PasswordCost::kMin, 1);
-  EXPECT_EQ(r.field, "name");
+  EXPECT_EQ(r.error().field, "name");
   r = store_->add_user("dave", Role::kConsumer, "short", PasswordCost::kMin, 1);
-  EXPECT_EQ(r.field, "password");
+  EXPECT_EQ(r.error().field, "password");
   EXPECT_EQ(store_->user_count(), 0);
 }
 
@@ -107,7 +108,7 @@ TEST_F(AuthStoreTest, TokensAreFoundByValueAndStoredHashed) {
 
   ASSERT_TRUE(store_->add_token("demo-token-0123456789", TokenScope::kAdmin, "demo", 7).ok());
   EXPECT_TRUE(store_->find_token("demo-token-0123456789"));
-  EXPECT_EQ(store_->add_token("short", TokenScope::kAdmin, "x", 7).field, "token");
+  EXPECT_EQ(store_->add_token("short", TokenScope::kAdmin, "x", 7).error().field, "token");
   EXPECT_FALSE(store_->add_token("demo-token-0123456789", TokenScope::kRead, "again", 7).ok());
 
   const auto tokens = store_->list_tokens();

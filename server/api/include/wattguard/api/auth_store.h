@@ -43,12 +43,9 @@ struct TokenInfo {
   int64_t created_at_s = 0;
 };
 
-// Expected failures come back as a message naming the field; empty means success.
-struct AuthOutcome {
-  std::string error;
-  std::string field;
-  bool ok() const { return error.empty(); }
-};
+// The changes below return Expected<void>: an Error whose field names what was refused ("name", "password",
+// "token", "id"), with kInvalidInput for a rule broken, kAlreadyExists for a taken name or token, kNotFound for
+// an absent user or token, and kIoError for the database.
 
 class AuthStore {
  public:
@@ -61,12 +58,13 @@ class AuthStore {
 
   // --- users ---
   // Names: 1..64 of [A-Za-z0-9._@-], unique ignoring case. Passwords: 8..1024 bytes.
-  AuthOutcome add_user(const std::string& name, Role role, std::string_view password, PasswordCost cost, int64_t now_s);
+  Expected<void> add_user(const std::string& name, Role role, std::string_view password, PasswordCost cost,
+                          int64_t now_s);
   std::optional<User> find_user(const std::string& name);
   std::vector<User> list_users();
-  AuthOutcome delete_user(const std::string& name);
-  AuthOutcome set_password(const std::string& name, std::string_view password, PasswordCost cost);
-  AuthOutcome set_role(const std::string& name, Role role);
+  Expected<void> delete_user(const std::string& name);
+  Expected<void> set_password(const std::string& name, std::string_view password, PasswordCost cost);
+  Expected<void> set_role(const std::string& name, Role role);
   int64_t user_count();
   // The user when the password matches. Does the same argon2id work for unknown names
   // (against `dummy_password_hash(cost)`) so response time does not reveal them.
@@ -88,10 +86,10 @@ class AuthStore {
   // Creates a random token and returns it; it cannot be recovered later (only its hash is kept).
   std::string create_token(TokenScope scope, const std::string& label, int64_t now_s);
   // Adds a caller-chosen token (demo `--api-token`); at least 16 characters.
-  AuthOutcome add_token(std::string_view token, TokenScope scope, const std::string& label, int64_t now_s);
+  Expected<void> add_token(std::string_view token, TokenScope scope, const std::string& label, int64_t now_s);
   std::optional<TokenInfo> find_token(std::string_view token);
   std::vector<TokenInfo> list_tokens();
-  AuthOutcome revoke_token(int64_t id);
+  Expected<void> revoke_token(int64_t id);
 
  private:
   explicit AuthStore(std::unique_ptr<storage::Db> db);

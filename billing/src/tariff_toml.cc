@@ -472,7 +472,7 @@ Expected<void> check_versions(const std::vector<Tariff>& tariffs, const TariffRe
 
 }  // namespace
 
-Expected<TariffBook> parse_tariffs(std::string_view toml_text, const std::string& source) {
+Expected<TariffBook> parse_tariffs(std::string_view toml_text, const std::string& source, TariffText kind) {
   const TariffReader reader(toml_text, source);
   toml::table root;
   try {
@@ -482,12 +482,13 @@ Expected<TariffBook> parse_tariffs(std::string_view toml_text, const std::string
     return reader.error(static_cast<int64_t>(e.source().begin.line), "", "", std::string(e.description()));
   }
   for (const auto& [key, value] : root) {
-    if (key.str() != "tariff") {
+    if (key.str() != "tariff" && kind == TariffText::kTariffFile) {
       return reader.error(line_of(value), std::string(key.str()), describe(value),
                           "unknown key: a tariff file holds [[tariff]] tables only");
     }
   }
   const toml::node* list = root.get("tariff");
+  if (list == nullptr && kind == TariffText::kAmongOtherTables) return TariffBook{};
   if (list == nullptr) return reader.error(0, "tariff", "", "no [[tariff]] table");
   const auto* array = list->as_array();
   if (array == nullptr || !array->is_array_of_tables() || array->empty()) {

@@ -1,9 +1,6 @@
-// The outbox sender.
+// The alerts' outbox and its sender.
 #include "wattguard/alerts/delivery_worker.h"
 
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 #include <cstdio>
 
 #include "wattguard/alerts/alert_json.h"
@@ -30,92 +27,35 @@ notify::Message make_message(const Alert& alert, const Delivery& delivery, const
   return m;
 }
 
+namespace {
+
+notify::OutboxOptions outbox_options(const DeliveryOptions& o) {
+  return {o.max_attempts, o.retry_base_ms, o.retry_max_ms, o.poll_ms};
+}
+
+}  // namespace
+
+std::vector<notify::OutboxItem> AlertOutbox::due(int64_t now_ms, std::size_t limit) {
+  pending_.clear();
+  std::vector<notify::OutboxItem> out;
+  for (Delivery& d : service_.due_deliveries(now_ms, limit)) {
+    out.push_back({d.id, "alert " + std::to_string(d.alert_id), d.notifier, d.recipient, d.address, d.attempts});
+    pending_[d.id] = std::move(d);
+  }
+  return out;
+}
+
+std::optional<notify::Message> AlertOutbox::message(const notify::OutboxItem& item) {
+  const auto it = pending_.find(item.id);
+  if (it == pending_.end()) return std::nullopt;
+  const auto alert = service_.get(it->second.alert_id);
+  if (!alert) return std::nullopt;
+  return make_message(*alert, it->second, public_url_);
+}
+
 DeliveryWorker::DeliveryWorker(AlertService& service,
                                std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers,
-                               DeliveryOptions options)
-    : service_(service), notifiers_(std::move(notifiers)), options_(std::move(options)) {}
-
-DeliveryWorker::~DeliveryWorker() { stop(); }
-
-void DeliveryWorker::start() {
-  if (thread_.joinable()) return;
-  thread_ = std::thread([this] { loop(); });
-}
-
-void DeliveryWorker::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void DeliveryWorker::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  cv_.notify_all();
-}
-
-int64_t DeliveryWorker::backoff_ms(int attempts_done) const {
-  int64_t delay = options_.retry_base_ms;
-  for (int i = 1; i < attempts_done && delay < options_.retry_max_ms; ++i) delay *= 2;
-  return std::min(delay, options_.retry_max_ms);
-}
-
-std::size_t DeliveryWorker::run_once() {
-  std::size_t handled = 0;
-  for (const Delivery& d : service_.due_deliveries(service_.now_ms())) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_ && thread_.joinable()) break;
-    }
-    ++handled;
-    const int attempts_done = d.attempts + 1;
-    const bool last = attempts_done >= options_.max_attempts;
-    const auto alert = service_.get(d.alert_id);
-    const auto it = notifiers_.find(d.notifier);
-    std::string error;
-    if (!alert) {
-      error = "alert not found";
-    } else if (it == notifiers_.end()) {
-      error = "notifier \"" + d.notifier + "\" is not configured";
-    } else {
-      const auto outcome = it->second->send(d.address, make_message(*alert, d, options_.public_url));
-      if (outcome.ok()) {
-        if (service_.mark_delivered(d.id, service_.now_ms()))
-          spdlog::info("alert {}: delivered via {} to {}", d.alert_id, d.notifier, d.recipient);
-        continue;
-      }
-      error = outcome.describe();
-    }
-    service_.mark_failed(d.id, error, service_.now_ms() + backoff_ms(attempts_done), last);
-    if (last) {
-      spdlog::error("alert {}: UNDELIVERED via {} to {} ({}) after {} attempts: {}", d.alert_id, d.notifier,
-                    d.recipient, d.address, attempts_done, error);
-    } else {
-      spdlog::warn("alert {}: delivery via {} to {} failed (attempt {} of {}): {}", d.alert_id, d.notifier, d.recipient,
-                   attempts_done, options_.max_attempts, error);
-    }
-  }
-  return handled;
-}
-
-void DeliveryWorker::loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    woken_ = false;
-    lock.unlock();
-    try {
-      run_once();
-    } catch (const std::exception& e) {
-      spdlog::error("alerts: delivery pass failed: {}", e.what());
-    }
-    lock.lock();
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms), [this] { return stopping_ || woken_; });
-  }
-}
+                               const DeliveryOptions& options)
+    : outbox_(service, options.public_url), worker_(outbox_, std::move(notifiers), outbox_options(options)) {}
 
 }  // namespace wattguard::alerts

@@ -21,8 +21,12 @@ inline constexpr size_t kMaxSlabs = 64;
 inline constexpr size_t kMaxTodWindows = 48;
 inline constexpr size_t kMaxTariffIdLength = 64;
 
-// Every tariff of the text, validated; `source` names it in errors. The text holds `[[tariff]]` tables only.
-Expected<TariffBook> parse_tariffs(std::string_view toml_text, const std::string& source);
+// Every tariff of the text, validated; `source` names it in errors. A tariff file holds `[[tariff]]` tables
+// only; the server's config holds them among its other sections (`kAmongOtherTables`: those are left to it,
+// and a text without [[tariff]] gives an empty book).
+enum class TariffText : uint8_t { kTariffFile, kAmongOtherTables };
+Expected<TariffBook> parse_tariffs(std::string_view toml_text, const std::string& source,
+                                   TariffText kind = TariffText::kTariffFile);
 
 // Reads the file and parses it; a file that cannot be read is an io_error naming it.
 Expected<TariffBook> read_tariff_file(const std::string& path);

@@ -9,6 +9,7 @@
 
 #include "wattguard/api/request_target.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/demo/demo_accounts.h"
 #include "wattguard/fleet/fd_limit.h"
 #include "wattguard/ingest/provisioning.h"
 
@@ -109,6 +110,9 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   // has re-subscribed would have no subscriber and be lost; plain ones are restored with the session.
   config.mqtt.shared_group = "";
   if (options.configure_server) options.configure_server(config);
+  if (options.demo_accounts) {
+    if (auto tariff = add_demo_tariff(config); !tariff.ok()) return std::move(tariff).error();
+  }
   sys->route_fleet_ = std::make_shared<RouteTarget>();
   serve::ServerOptions server_options;
   server_options.extra_route = demo_route(sys->route_fleet_);
@@ -136,6 +140,12 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
     if (auto st = sys->server_->store().add_meters(missing); !st.ok())
       return Error::io("registering meters: " + st.error().message);
     sys->server_->meters_changed();
+  }
+
+  if (options.demo_accounts) {
+    if (auto opened = open_demo_accounts(*sys->server_, ids); !opened.ok()) {
+      spdlog::warn("demo: prepaid account not opened: {}", opened.error().message);
+    }
   }
 
   // Users and tokens.

@@ -117,8 +117,8 @@ Expected<billing::Bill> AccountService::compute(const storage::MeterInfo& meter,
   return billing::compute_bill(tariff, cycle, energy.value());
 }
 
-std::optional<int64_t> AccountService::projected_use(const std::string& meter, int64_t from_s, int64_t to_s) {
-  if (to_s <= from_s) return int64_t{0};
+std::optional<Quantiles> AccountService::projected_use(const std::string& meter, int64_t from_s, int64_t to_s) {
+  if (to_s <= from_s) return Quantiles{};
   if (deps_.projection) return deps_.projection(meter, from_s, to_s);
   const int64_t since = from_s - kProjectionDays * kDayS;
   auto energy = stored_energy(*deps_.store, meter, since, from_s);
@@ -127,7 +127,35 @@ std::optional<int64_t> AccountService::projected_use(const std::string& meter, i
   if (span < kDayS) return std::nullopt;  // too little history to say what "usual" is
   __int128 total = 0;
   for (const auto& i : energy->intervals) total += i.energy_uwh;
-  return static_cast<int64_t>(total * (to_s - from_s) / span);
+  const auto mean = static_cast<int64_t>(total * (to_s - from_s) / span);
+  return Quantiles{mean, mean, mean};
+}
+
+std::optional<CycleStatus::Projection> AccountService::project(const std::string& meter,
+                                                               const billing::Tariff& tariff,
+                                                               const billing::Cycle& cycle,
+                                                               const billing::MeterEnergy& energy, int64_t used_uwh,
+                                                               int64_t now) {
+  const auto rest = projected_use(meter, now, cycle.end_s);
+  if (!rest) return std::nullopt;
+  CycleStatus::Projection p;
+  p.banded = rest->p10 != rest->p50 || rest->p90 != rest->p50;
+  p.end_uwh = {used_uwh + rest->p10, used_uwh + rest->p50, used_uwh + rest->p90};
+  const auto bill_of = [&](int64_t more) -> int64_t {
+    billing::MeterEnergy e = energy;
+    add_projection(e, now, cycle.end_s, more);
+    auto b = billing::compute_bill(tariff, cycle, e);
+    return b.ok() ? b->total_minor : 0;
+  };
+  p.end_minor = {bill_of(rest->p10), bill_of(rest->p50), bill_of(rest->p90)};
+  // Cumulative use at each local midnight still to come, and at the cycle's end.
+  const int64_t offset = tariff.utc_offset_s;
+  for (int64_t day_end = ((now + offset) / kDayS + 1) * kDayS - offset; day_end <= cycle.end_s; day_end += kDayS) {
+    const auto part = projected_use(meter, now, day_end);
+    if (!part) break;
+    p.daily.emplace_back(day_end, Quantiles{used_uwh + part->p10, used_uwh + part->p50, used_uwh + part->p90});
+  }
+  return p;
 }
 
 Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id) {
@@ -159,13 +187,24 @@ Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id) 
     if (i + 1 < tariff.slabs.size()) status.slab.next_rate = tariff.slabs[i + 1].rate;
     break;
   }
-  if (const auto rest = projected_use(meter_id, now, cycle.end_s)) {
-    status.cycle_end_uwh = used + *rest;
-    add_projection(energy.value(), now, cycle.end_s, *rest);
-    if (auto projected = billing::compute_bill(tariff, cycle, energy.value()); projected.ok()) {
-      status.cycle_end_minor = projected->total_minor;
+  {
+    // Cumulative use at each local midnight of the cycle so far, then now.
+    int64_t sum = 0;
+    int64_t day_end = cycle.start_s + kDayS;
+    for (const auto& interval : energy->intervals) {
+      while (interval.end_s > day_end && day_end < now) {
+        status.used.emplace_back(day_end, sum);
+        day_end += kDayS;
+      }
+      sum += interval.energy_uwh;
     }
+    while (day_end < now) {
+      status.used.emplace_back(day_end, sum);
+      day_end += kDayS;
+    }
+    status.used.emplace_back(now, sum);
   }
+  status.projection = project(meter_id, tariff, cycle, energy.value(), used, now);
   if (status.settings.prepaid) {
     auto prepaid = prepaid_status(meter_id);
     if (!prepaid.ok()) return std::move(prepaid).error();
@@ -186,9 +225,11 @@ Expected<BillDocument> AccountService::bill(const std::string& meter_id, const s
   if (!cycle.ok()) return Error::invalid("cycle", month, cycle.error().message);
   if (cycle->start_s > now) return Error::invalid("cycle", month, "the cycle has not started yet");
   if (now >= cycle->end_s + kCloseGraceS) {
+    std::unique_lock lock(update_mutex_);
     if (auto closed = close_cycle(meter.value(), settings.value(), cycle.value()); !closed.ok()) {
       return std::move(closed).error();
     }
+    lock.unlock();
     auto stored = deps_.accounts->bill(meter_id, cycle->label());
     if (!stored.ok()) return std::move(stored).error();
     if (!stored->has_value()) return Error::not_found("meter " + meter_id + " has no readings in " + month);
@@ -235,7 +276,7 @@ Expected<void> AccountService::close_cycle(const storage::MeterInfo& meter, cons
   spdlog::info("billing: issued {} {} ({}): {}", meter.id, cycle.label(), record.tariff_version,
                money_text(bill->total_minor, bill->tariff));
   if (settings.prepaid) {
-    if (auto charged = charge_prepaid(meter, bill.value()); !charged.ok()) return charged;
+    if (auto charged = charge_prepaid(meter, bill.value(), true); !charged.ok()) return charged;
   }
   add_notice(meter, settings,
              {0, meter.id, cycle.label(), "bill_ready", "",
@@ -332,8 +373,9 @@ Expected<void> AccountService::update_meter(const storage::MeterInfo& meter) {
   const billing::Cycle cycle = billing::cycle_containing(now, (*current)->cycle, (*current)->utc_offset_s);
   const billing::Cycle previous =
       billing::cycle_containing(cycle.start_s - 1, (*current)->cycle, (*current)->utc_offset_s);
-  if (now >= previous.end_s + kCloseGraceS) {
+  if (now >= previous.end_s + kCloseGraceS && settled_cycle_[meter.id] != previous.label()) {
     if (auto closed = close_cycle(meter, settings.value(), previous); !closed.ok()) return closed;
+    settled_cycle_[meter.id] = previous.label();
   }
   if (!wants_usage_notices(settings.value())) return {};
 
@@ -342,14 +384,16 @@ Expected<void> AccountService::update_meter(const storage::MeterInfo& meter) {
   auto running = compute(meter, *at_start.value(), cycle, now);
   if (!running.ok()) return std::move(running).error();
   if (settings->prepaid) {
-    if (auto charged = charge_prepaid(meter, running.value()); !charged.ok()) return charged;
+    if (auto charged = charge_prepaid(meter, running.value(), false); !charged.ok()) return charged;
     if (auto enforced = enforce_credit(meter, settings.value(), *at_start.value()); !enforced.ok()) return enforced;
   }
 
   UsageNoticeInput input;
   input.running = &running.value();
   input.warning_days = deps_.billing.slab_warning_days;
-  input.projected_uwh = projected_use(meter.id, now, std::min(cycle.end_s, now + input.warning_days * kDayS));
+  if (const auto ahead = projected_use(meter.id, now, std::min(cycle.end_s, now + input.warning_days * kDayS))) {
+    input.projected_uwh = ahead->p50;
+  }
   if (!settings->budget_kwh.empty()) {
     if (auto kwh = billing::parse_scaled_decimal(settings->budget_kwh, billing::kEnergyDecimals); kwh.ok()) {
       input.budget_uwh = kwh.value();

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "wattguard/accounts/consumer_notices.h"
 #include "wattguard/accounts/payment_webhook.h"
 #include "wattguard/billing/cycle.h"
 #include "wattguard/billing/tariff_toml.h"
@@ -111,10 +112,18 @@ TEST_F(AccountServiceTest, RunningBillMatchesTheHandWorkedFigures) {
   EXPECT_EQ(status->slab.index, 1u);
   EXPECT_EQ(status->slab.to_uwh, std::optional<int64_t>(300'000'000'000));
   // The usual pace (24 kWh/day over the 7 days before now) for the 21.5 days left: 516 kWh more.
-  ASSERT_TRUE(status->cycle_end_uwh.has_value());
-  EXPECT_NEAR(static_cast<double>(*status->cycle_end_uwh) / 1e9, 227.75 + 21.5 * 24.0, 0.5);
-  ASSERT_TRUE(status->cycle_end_minor.has_value());
-  EXPECT_GT(*status->cycle_end_minor, status->running.total_minor);
+  ASSERT_TRUE(status->projection.has_value());
+  const auto& p = *status->projection;
+  EXPECT_FALSE(p.banded);
+  EXPECT_NEAR(static_cast<double>(p.end_uwh.p50) / 1e9, 227.75 + 21.5 * 24.0, 0.5);
+  EXPECT_GT(p.end_minor.p50, status->running.total_minor);
+  // One point per local midnight still to come (11 March .. 1 April 00:00 IST) and used per day so far.
+  ASSERT_EQ(p.daily.size(), 22u);
+  EXPECT_EQ(p.daily.back().first, status->running.cycle.end_s);
+  EXPECT_EQ(p.daily.back().second.p50, p.end_uwh.p50);
+  ASSERT_EQ(status->used.size(), 10u);  // 2..10 March at midnight, then now
+  EXPECT_EQ(status->used.front().second, 95 * 250'000'000LL);  // day 1: intervals 1..95 (reading 0 opens it)
+  EXPECT_EQ(status->used.back().second, status->running.energy_uwh);
 
   auto doc = s->bill("M1", "2026-03");
   ASSERT_TRUE(doc.ok()) << doc.error().message;
@@ -328,6 +337,26 @@ TEST_F(PrepaidTest, AProtectedSupplyIsNeverDisconnected) {
   ASSERT_TRUE(notices.ok());
   for (const Notice& n : notices.value()) told = told || n.kind == "emergency_credit";
   EXPECT_TRUE(told);
+}
+
+}  // namespace
+}  // namespace wattguard::accounts
+
+namespace wattguard::accounts {
+namespace {
+
+TEST(MoneyText, GroupsThousandsForTheReader) {
+  billing::Tariff inr;
+  inr.currency = "INR";
+  inr.minor_digits = 2;
+  EXPECT_EQ(money_text(121'240, inr), "INR 1,212.40");
+  EXPECT_EQ(money_text(18'545'845, inr), "INR 185,458.45");
+  EXPECT_EQ(money_text(99, inr), "INR 0.99");
+  EXPECT_EQ(money_text(-123'456, inr), "INR -1,234.56");
+  billing::Tariff jpy;
+  jpy.currency = "JPY";
+  jpy.minor_digits = 0;
+  EXPECT_EQ(money_text(1'234'567, jpy), "JPY 1,234,567");
 }
 
 }  // namespace

@@ -40,7 +40,16 @@ bool is_notice_kind(const std::string& kind) {
 }
 
 std::string money_text(int64_t minor, const billing::Tariff& tariff) {
-  return tariff.currency + " " + billing::format_scaled_decimal(minor, tariff.minor_digits, tariff.minor_digits);
+  const std::string plain = billing::format_scaled_decimal(minor, tariff.minor_digits, tariff.minor_digits);
+  // Thousands grouped ("1,212.40"): a consumer reads a bill's figure at a glance.
+  const size_t sign = plain[0] == '-' ? 1 : 0;
+  const size_t point = std::min(plain.find('.'), plain.size());
+  std::string grouped = plain.substr(0, sign);
+  for (size_t i = sign; i < point; ++i) {
+    if (i > sign && (point - i) % 3 == 0) grouped += ',';
+    grouped += plain[i];
+  }
+  return tariff.currency + " " + grouped + plain.substr(point);
 }
 
 std::string kwh_text(int64_t uwh) {

@@ -9,11 +9,13 @@
 #include "wattguard/accounts/consumer_notices.h"
 #include "wattguard/accounts/disconnect_window.h"
 #include "wattguard/accounts/payment_webhook.h"
+#include "wattguard/billing/decimal.h"
 
 namespace wattguard::accounts {
 namespace {
 
 constexpr const char* kSystemActor = "system";
+constexpr int64_t kChargeStepMs = 3'600'000;
 
 bool is_credit(const LedgerEntry& e) { return e.kind == LedgerKind::kTopup || e.kind == LedgerKind::kPayment; }
 
@@ -43,11 +45,24 @@ Expected<PrepaidStatus> AccountService::prepaid_status(const std::string& meter_
   return status;
 }
 
-Expected<void> AccountService::charge_prepaid(const storage::MeterInfo& meter, const billing::Bill& bill) {
+Expected<void> AccountService::charge_prepaid(const storage::MeterInfo& meter, const billing::Bill& bill,
+                                              bool settle) {
   auto charged = deps_.accounts->charged_minor(meter.id, bill.cycle.label());
   if (!charged.ok()) return std::move(charged).error();
   const int64_t due = bill.total_minor - charged.value();
   if (due == 0) return {};
+  if (!settle && due > 0) {
+    // Charges are written in steps, so a month is tens of ledger rows, not one per pass: at least one currency
+    // unit, and at most hourly while the balance is far from the low-credit mark (near it, every pass, so the
+    // warning and the disconnection come on time). The cycle's last charge settles it to the paisa.
+    if (due < billing::power_of_ten(bill.tariff.minor_digits)) return {};
+    auto balance = deps_.accounts->balance_minor(meter.id);
+    if (!balance.ok()) return std::move(balance).error();
+    auto low = money_minor(deps_.prepaid.low_credit, bill.tariff, "prepaid.low_credit");
+    if (!low.ok()) return std::move(low).error();
+    const int64_t last = last_charge_ms_[meter.id];
+    if (balance.value() - due > low.value() && deps_.now_ms() - last < kChargeStepMs) return {};
+  }
   LedgerEntry e;
   e.meter = meter.id;
   e.time_ms = deps_.now_ms();
@@ -60,6 +75,7 @@ Expected<void> AccountService::charge_prepaid(const storage::MeterInfo& meter, c
   e.note = "use to " + kwh_text(bill.energy_uwh) + " kWh in " + bill.cycle.label() + " (" +
            bill.tariff.version_name() + ")";
   if (auto appended = deps_.accounts->append_ledger(e); !appended.ok()) return std::move(appended).error();
+  last_charge_ms_[meter.id] = e.time_ms;
   return {};
 }
 

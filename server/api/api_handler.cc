@@ -7,6 +7,7 @@
 #include "server/api/alert_routes.h"
 #include "server/api/api_context.h"
 #include "server/api/api_router.h"
+#include "server/api/billing_routes.h"
 #include "server/api/grid_routes.h"
 #include "server/api/health_routes.h"
 #include "server/api/meter_routes.h"
@@ -57,11 +58,13 @@ struct ApiHandler::Impl {
         sessions(context),
         health(context),
         meters(context),
-        accounts(context) {
+        accounts(context),
+        billing(context) {
     sessions.add_to(router);
     health.add_to(router);
     meters.add_to(router);
     accounts.add_to(router);
+    billing.add_to(router);
     // Groups that match their own paths, tried in this order when no route of the table has the path.
     const ApiDeps& d = context.deps();
     if (d.grid != nullptr) {
@@ -87,6 +90,7 @@ struct ApiHandler::Impl {
   HealthRoutes health;
   MeterRoutes meters;
   AccountRoutes accounts;
+  BillingRoutes billing;
   ApiRouter router;
 };
 

@@ -109,7 +109,7 @@ namespace {
 
 template <class Stream>
 HttpOutcome exchange(Stream& stream, beast::tcp_stream& lowest, const http::request<http::string_body>& req,
-                     std::chrono::steady_clock::time_point deadline) {
+                     std::chrono::steady_clock::time_point deadline, std::size_t keep_body_bytes) {
   HttpOutcome out;
   beast::error_code ec;
   lowest.expires_at(deadline);
@@ -128,7 +128,7 @@ HttpOutcome exchange(Stream& stream, beast::tcp_stream& lowest, const http::requ
     return out;
   }
   out.status = static_cast<int>(parser.get().result_int());
-  out.body = parser.get().body().substr(0, 4096);
+  out.body = parser.get().body().substr(0, keep_body_bytes);
   return out;
 }
 
@@ -181,7 +181,7 @@ HttpOutcome http_call(const HttpCall& call) {
         out.error = "connect " + url->host + ":" + std::to_string(url->port) + ": " + ec.message();
         return out;
       }
-      out = exchange(stream, stream, req, deadline);
+      out = exchange(stream, stream, req, deadline, call.keep_body_bytes);
       stream.socket().shutdown(Tcp::socket::shutdown_both, ec);
       return out;
     }
@@ -214,7 +214,7 @@ HttpOutcome http_call(const HttpCall& call) {
       out.error = "TLS handshake with " + url->host + ": " + ec.message();
       return out;
     }
-    out = exchange(stream, beast::get_lowest_layer(stream), req, deadline);
+    out = exchange(stream, beast::get_lowest_layer(stream), req, deadline, call.keep_body_bytes);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
     stream.shutdown(ec);  // peers often just close; not an error for us
     return out;

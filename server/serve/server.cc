@@ -13,6 +13,8 @@
 #include "server/api/alert_routes.h"
 #include "server/api/grid_routes.h"
 #include "server/api/live_publisher.h"
+#include "wattguard/accounts/account_service.h"
+#include "wattguard/accounts/notice_outbox.h"
 #include "wattguard/alerts/delivery_worker.h"
 #include "wattguard/alerts/ingest_alerts.h"
 #include "wattguard/alerts/prevention_policy.h"
@@ -40,6 +42,29 @@ ingest::IngestConfig ingest_config(const ServerConfig& c, const std::string& pas
   ic.command_timeout_ms = c.ingest.command_timeout_s * 1000;
   ic.now_ms = now_ms;
   return ic;
+}
+
+// The webhook notifier, and an SMS notifier with `sms_template` when a gateway is configured.
+std::map<std::string, std::shared_ptr<notify::Notifier>> make_notifiers(const alerts::AlertsConfig& ac,
+                                                                        const std::string& sms_template) {
+  std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers;
+  notifiers["webhook"] = notify::make_webhook_notifier({ac.http_timeout_s * 1000, ac.webhook_auth_header, ac.ca_file});
+  if (!ac.sms.url.empty()) {
+    notify::SmsGatewayOptions so;
+    so.url = ac.sms.url;
+    so.method = ac.sms.method;
+    so.body = ac.sms.body;
+    so.to_param = ac.sms.to_param;
+    so.text_param = ac.sms.text_param;
+    so.auth_header = ac.sms.auth_header;
+    so.username = ac.sms.username;
+    so.password = ac.sms.password;
+    so.message_template = sms_template;
+    so.timeout_ms = ac.http_timeout_s * 1000;
+    so.ca_file = ac.ca_file;
+    notifiers["sms"] = notify::make_sms_notifier(so);
+  }
+  return notifiers;
 }
 
 api::HttpServerOptions http_options(const ServerConfig& c) {
@@ -75,6 +100,12 @@ struct Server::Impl {
   std::unique_ptr<grid::GridStore> grid;
   std::unique_ptr<grid::TheftAnalysisService> analysis;
   std::unique_ptr<api::GridRoutes> grid_routes;
+  // Consumer accounts: bills, notices, prepaid. The service switches relays through ingest, so it is stopped
+  // before ingest.
+  std::unique_ptr<accounts::AccountStore> account_store;
+  std::unique_ptr<accounts::AccountService> accounts;
+  std::unique_ptr<accounts::NoticeOutbox> notice_outbox;
+  std::unique_ptr<notify::OutboxWorker> notice_sender;
   api::LiveHub hub;
   std::unique_ptr<api::LivePublisher> publisher;
   std::unique_ptr<ingest::IngestService> ingest;
@@ -174,24 +205,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   im->alerts = std::move(alert_service).value();
   {
     const auto& ac = config.alerts;
-    std::map<std::string, std::shared_ptr<notify::Notifier>> notifiers;
-    notifiers["webhook"] =
-        notify::make_webhook_notifier({ac.http_timeout_s * 1000, ac.webhook_auth_header, ac.ca_file});
-    if (!ac.sms.url.empty()) {
-      notify::SmsGatewayOptions so;
-      so.url = ac.sms.url;
-      so.method = ac.sms.method;
-      so.body = ac.sms.body;
-      so.to_param = ac.sms.to_param;
-      so.text_param = ac.sms.text_param;
-      so.auth_header = ac.sms.auth_header;
-      so.username = ac.sms.username;
-      so.password = ac.sms.password;
-      so.message_template = ac.sms.message_template;
-      so.timeout_ms = ac.http_timeout_s * 1000;
-      so.ca_file = ac.ca_file;
-      notifiers["sms"] = notify::make_sms_notifier(so);
-    }
+    auto notifiers = make_notifiers(ac, ac.sms.message_template);
     alerts::DeliveryOptions dopt;
     dopt.max_attempts = ac.max_attempts;
     dopt.retry_base_ms = int64_t{ac.retry_base_s} * 1000;
@@ -238,6 +252,43 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     return Error::unavailable(started.error().message).at("ingest");
   }
   im->delivery->start();
+  {
+    auto account_store = accounts::AccountStore::open(db_path);
+    if (!account_store.ok()) return Error::io(account_store.error().message).at("accounts");
+    im->account_store = std::move(account_store).value();
+    const auto& ac = config.alerts;
+    im->notice_outbox = std::make_unique<accounts::NoticeOutbox>(*im->account_store, im->now_ms);
+    im->notice_sender = std::make_unique<notify::OutboxWorker>(
+        *im->notice_outbox, make_notifiers(ac, accounts::kNoticeSmsTemplate),
+        notify::OutboxOptions{ac.max_attempts, int64_t{ac.retry_base_s} * 1000, int64_t{ac.retry_max_s} * 1000, 1000});
+    accounts::AccountServiceDeps ad;
+    ad.store = im->store.get();
+    ad.accounts = im->account_store.get();
+    ad.billing = config.billing;
+    ad.prepaid = config.prepaid;
+    ad.now_ms = im->now_ms;
+    ingest::IngestService* ingest = im->ingest.get();
+    // Prepaid switching goes through the same audited command path as an operator's.
+    ad.relay = [ingest](const std::string& meter, protocol::CommandKind kind,
+                        const std::string& why) -> Expected<std::string> {
+      ingest::CommandRequest request;
+      request.meter_id = meter;
+      request.kind = kind;
+      request.requested_by = "prepaid";
+      request.reason = why;
+      auto sent = ingest->send_command(request);
+      if (!sent.ok()) return std::move(sent).error();
+      return sent->id;
+    };
+    notify::OutboxWorker* sender = im->notice_sender.get();
+    ad.notice = [sender] { sender->wake(); };
+    im->accounts = std::make_unique<accounts::AccountService>(std::move(ad));
+    im->notice_sender->start();
+    if (config.billing.enabled()) {
+      spdlog::info("billing: {} tariff version(s); bills, notices and prepaid credit every {} s",
+                   config.billing.tariffs.versions.size(), config.billing.update_interval_s);
+    }
+  }
   im->alert_routes =
       std::make_unique<api::AlertRoutes>(api::AlertRoutesDeps{im->alerts.get(), im->store.get(), im->now_ms});
 
@@ -253,6 +304,8 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   deps.extra_route = std::move(options.extra_route);
   deps.alerts = im->alert_routes.get();
   deps.grid = im->grid_routes.get();
+  deps.accounts = im->accounts.get();
+  deps.accounts_store = im->account_store.get();
   Impl* raw = im.get();
   deps.open_connections = [raw] { return raw->http ? raw->http->open_connections() : 0; };
   im->handler = std::make_unique<api::ApiHandler>(std::move(deps));
@@ -265,10 +318,12 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     detach_alerts();
     im->ingest->stop();
     im->delivery->stop();
+    im->notice_sender->stop();
     return std::move(started).error().at("http");
   }
   im->maintenance = std::thread([raw] { raw->run_maintenance(); });
   if (config.theft.enabled) im->analysis->start();
+  im->accounts->start();
 
   std::unique_ptr<Server> server(new Server(std::move(im)));
   spdlog::info("wattguard serve: API on {} (data {}, broker {}:{}, web UI from {})", server->url(), db_path,
@@ -296,6 +351,8 @@ void Server::stop() {
   im.maintenance_cv.notify_all();
   if (im.maintenance.joinable()) im.maintenance.join();
   im.analysis->stop();
+  im.accounts->stop();
+  im.notice_sender->stop();
   // No more live messages first: the hub must not post into a network layer being torn down.
   im.ingest->remove_observer(im.publisher.get());
   im.http->stop();
@@ -323,6 +380,7 @@ api::AuthStore& Server::auth() { return *impl_->auth; }
 api::LiveHub& Server::hub() { return impl_->hub; }
 alerts::AlertService& Server::alerts() { return *impl_->alerts; }
 grid::GridStore& Server::grid() { return *impl_->grid; }
+accounts::AccountService& Server::accounts() { return *impl_->accounts; }
 grid::TheftAnalysisService& Server::theft_analysis() { return *impl_->analysis; }
 
 int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions options) {

@@ -3,11 +3,15 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <sstream>
+
+#include "wattguard/billing/tariff_toml.h"
 
 namespace wattguard::serve {
 using api::CookieSecure;
@@ -153,6 +157,93 @@ Expected<void> apply_alert_areas(const toml::node& node, ServerConfig& c) {
     areas.push_back(std::move(a));
   }
   c.alerts.areas = std::move(areas);
+  return {};
+}
+
+// [[billing.areas]]: the tariff of an area's meters.
+Expected<void> apply_billing_areas(const toml::node& node, ServerConfig& c) {
+  const auto* list = node.as_array();
+  if (list == nullptr) return rule("must be an array of tables ([[billing.areas]])");
+  std::vector<accounts::AreaTariff> areas;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string at = "entry " + std::to_string(i + 1);
+    const auto* t = list->get(i)->as_table();
+    if (t == nullptr) return rule(at + " is not a table");
+    accounts::AreaTariff a;
+    for (const auto& [key, value] : *t) {
+      const std::string k(key.str());
+      std::string* text = k == "area" ? &a.area : k == "tariff" ? &a.tariff : nullptr;
+      if (text == nullptr) return rule(at + ": unknown key " + k + " (area, tariff)");
+      if (!value.is_string()) return rule(at + ": " + k + " must be a string");
+      *text = value.as_string()->get();
+    }
+    areas.push_back(std::move(a));
+  }
+  c.billing.areas = std::move(areas);
+  return {};
+}
+
+// Money in major units: a TOML number or a decimal string, kept as decimal text (checked per currency later).
+template <typename Field>
+KeySpec money_key(std::string name, Field field) {
+  return {name, [field](const toml::node& node, ServerConfig& c) -> Expected<void> {
+            if (const auto* text = node.as_string()) {
+              field(c) = text->get();
+            } else if (const auto* i = node.as_integer()) {
+              field(c) = std::to_string(i->get());
+            } else if (const auto* f = node.as_floating_point()) {
+              std::ostringstream out;
+              out << f->get();
+              field(c) = out.str();
+            } else {
+              return rule("must be an amount (100 or \"100.00\")");
+            }
+            return {};
+          }};
+}
+
+// "HH:MM" to a minute of the day (24:00 allowed as an end); -1 when malformed.
+int minute_of(const std::string& text) {
+  if (text.size() != 5 || text[2] != ':') return -1;
+  for (int i : {0, 1, 3, 4}) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+  }
+  const int h = (text[0] - '0') * 10 + (text[1] - '0');
+  const int m = (text[3] - '0') * 10 + (text[4] - '0');
+  if (m > 59 || h > 24 || (h == 24 && m != 0)) return -1;
+  return h * 60 + m;
+}
+
+Expected<void> apply_disconnect_hours(const toml::node& node, ServerConfig& c) {
+  const auto* v = node.as_string();
+  const std::string text = v == nullptr ? "" : v->get();
+  const int from = text.size() == 11 && text[5] == '-' ? minute_of(text.substr(0, 5)) : -1;
+  const int to = text.size() == 11 && text[5] == '-' ? minute_of(text.substr(6)) : -1;
+  if (from < 0 || to < 0 || from >= to) return rule("must be \"HH:MM-HH:MM\" within one day, start before end");
+  c.prepaid.allowed_from_minute = from;
+  c.prepaid.allowed_to_minute = to;
+  return {};
+}
+
+Expected<void> apply_holidays(const toml::node& node, ServerConfig& c) {
+  const auto* list = node.as_array();
+  if (list == nullptr) return rule("must be an array of dates ([2026-12-25, ...])");
+  std::vector<std::string> days;
+  for (const auto& item : *list) {
+    std::string day;
+    if (const auto* d = item.as_date()) {
+      std::ostringstream out;
+      out << d->get();
+      day = out.str();
+    } else if (const auto* text = item.as_string()) {
+      day = text->get();
+    }
+    const bool shaped = day.size() == 10 && day[4] == '-' && day[7] == '-' &&
+                        std::all_of(day.begin(), day.end(), [](char ch) { return ch == '-' || (ch >= '0' && ch <= '9'); });
+    if (!shaped) return rule("every holiday must be a date YYYY-MM-DD");
+    days.push_back(day);
+  }
+  c.prepaid.holidays = std::move(days);
   return {};
 }
 
@@ -319,6 +410,28 @@ const std::vector<KeySpec>& key_specs() {
         number_key("theft.quiet_weight", 0.0, 1.0, [](ServerConfig& c) -> double& { return c.theft.quiet_weight; }));
     s.push_back(integer_key<int>("theft.series_intervals", 1, 100000,
                                  [](ServerConfig& c) -> int& { return c.theft.series_intervals; }));
+    // [[tariff]] tables are read from the whole text by billing's reader (parse_config), with their own lines.
+    s.push_back({"tariff", [](const toml::node&, ServerConfig&) -> Expected<void> { return {}; }});
+    s.push_back(string_key("billing.tariff_file", true, [](ServerConfig& c) -> std::string& { return c.billing.tariff_file; }));
+    s.push_back(
+        string_key("billing.default_tariff", true, [](ServerConfig& c) -> std::string& { return c.billing.default_tariff; }));
+    s.push_back({"billing.areas", apply_billing_areas});
+    s.push_back(integer_key<int>("billing.slab_warning_days", 1, 31,
+                                 [](ServerConfig& c) -> int& { return c.billing.slab_warning_days; }));
+    s.push_back(integer_key<int>("billing.update_interval_s", 1, 86400,
+                                 [](ServerConfig& c) -> int& { return c.billing.update_interval_s; }));
+    s.push_back(money_key("prepaid.low_credit", [](ServerConfig& c) -> std::string& { return c.prepaid.low_credit; }));
+    s.push_back(money_key("prepaid.emergency_credit",
+                          [](ServerConfig& c) -> std::string& { return c.prepaid.emergency_credit; }));
+    s.push_back({"prepaid.disconnect_hours", apply_disconnect_hours});
+    s.push_back(bool_key("prepaid.disconnect_on_weekends", [](ServerConfig& c) -> bool& { return c.prepaid.weekends; }));
+    s.push_back({"prepaid.holidays", apply_holidays});
+    s.push_back(
+        string_key("prepaid.payment_secret", true, [](ServerConfig& c) -> std::string& { return c.prepaid.payment_secret; }));
+    s.push_back(string_key("prepaid.payment_secret_file", true,
+                           [](ServerConfig& c) -> std::string& { return c.prepaid.payment_secret_file; }));
+    s.push_back(integer_key<int>("prepaid.payment_tolerance_s", 1, 3600,
+                                 [](ServerConfig& c) -> int& { return c.prepaid.payment_tolerance_s; }));
     return s;
   }();
   return kSpecs;
@@ -434,6 +547,10 @@ Expected<void> validate_config(const ServerConfig& c) {
   }
   // The alerts part names its own key (field) in the error.
   if (auto alerts = alerts::validate_alerts_config(c.alerts); !alerts.ok()) return std::move(alerts).error();
+  // The accounts part names its own key (field) in the error.
+  if (auto billing = accounts::validate_billing_config(c.billing, c.prepaid); !billing.ok()) {
+    return std::move(billing).error();
+  }
   if (c.theft.history_days <= c.theft.calibration_days) {
     return Error::invalid("theft.history_days", std::to_string(c.theft.history_days),
                           "must be more than theft.calibration_days (" + std::to_string(c.theft.calibration_days) +
@@ -441,6 +558,32 @@ Expected<void> validate_config(const ServerConfig& c) {
   }
   return {};
 }
+
+namespace {
+
+// The [[tariff]] tables of the config text, or billing.tariff_file's.
+Expected<void> load_tariffs(const std::string& toml_text, const std::string& origin, ServerConfig& config) {
+  auto inline_book = billing::parse_tariffs(toml_text, origin, billing::TariffText::kAmongOtherTables);
+  if (!inline_book.ok()) return std::move(inline_book).error();
+  if (config.billing.tariff_file.empty()) {
+    config.billing.tariffs = std::move(inline_book).value();
+    return {};
+  }
+  if (!inline_book->versions.empty()) {
+    return Error::invalid("billing.tariff_file", "\"" + config.billing.tariff_file + "\"",
+                          "the config has [[tariff]] tables and billing.tariff_file; keep one")
+        .at(origin);
+  }
+  std::filesystem::path file(config.billing.tariff_file);
+  // A relative tariff file is beside the config file, as a user who keeps them together expects.
+  if (file.is_relative() && origin.find('/') != std::string::npos) file = std::filesystem::path(origin).parent_path() / file;
+  auto book = billing::read_tariff_file(file.string());
+  if (!book.ok()) return std::move(book).error();
+  config.billing.tariffs = std::move(book).value();
+  return {};
+}
+
+}  // namespace
 
 Expected<ServerConfig> parse_config(const std::string& toml_text, const std::string& origin) {
   toml::table table;
@@ -452,6 +595,7 @@ Expected<ServerConfig> parse_config(const std::string& toml_text, const std::str
   }
   ServerConfig config;
   if (auto applied = apply_table(table, "", origin, config); !applied.ok()) return std::move(applied).error();
+  if (auto tariffs = load_tariffs(toml_text, origin, config); !tariffs.ok()) return std::move(tariffs).error();
   if (auto valid = validate_config(config); !valid.ok()) return std::move(valid).error().at(origin);
   return config;
 }

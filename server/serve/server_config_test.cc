@@ -185,3 +185,75 @@ TEST(ServerConfig, EveryKeyIsInTheExampleAndTheDocs) {
 
 }  // namespace
 }  // namespace wattguard::serve
+
+namespace wattguard::serve {
+namespace {
+
+constexpr const char* kTariffConfig = R"toml(
+[http]
+port = 9000
+
+[[tariff]]
+id = "domestic"
+currency = "INR"
+cycle = "monthly"
+time_zone = "+05:30"
+slab_mode = "telescopic"
+slabs = [ { upto_kwh = 100, rate = 4.71 }, { rate = 10.29 } ]
+fixed_charge = 120.0
+tax_percent = 16.0
+
+[billing]
+default_tariff = "domestic"
+areas = [ { area = "north", tariff = "domestic" } ]
+
+[prepaid]
+low_credit = 150
+emergency_credit = "25.50"
+disconnect_hours = "09:30-17:00"
+holidays = [ 2026-12-25, "2027-01-26" ]
+payment_secret = "0123456789abcdef0123"
+)toml";
+
+TEST(ServerConfig, ReadsTariffsBillingAndPrepaid) {
+  const auto r = parse_config(kTariffConfig, "wattguard.toml");
+  ASSERT_TRUE(r.ok()) << config_error_text(r.error());
+  EXPECT_EQ(r->http.port, 9000);
+  ASSERT_EQ(r->billing.tariffs.versions.size(), 1u);
+  EXPECT_EQ(r->billing.tariffs.versions[0].slabs[1].rate, 10'290'000);
+  EXPECT_EQ(r->billing.areas.at(0).area, "north");
+  EXPECT_EQ(r->prepaid.low_credit, "150");
+  EXPECT_EQ(r->prepaid.emergency_credit, "25.50");
+  EXPECT_EQ(r->prepaid.allowed_from_minute, 9 * 60 + 30);
+  EXPECT_EQ(r->prepaid.allowed_to_minute, 17 * 60);
+  EXPECT_EQ(r->prepaid.holidays, (std::vector<std::string>{"2026-12-25", "2027-01-26"}));
+}
+
+TEST(ServerConfig, ABadTariffOrBillingKeyIsNamedWithItsLine) {
+  std::string text = kTariffConfig;
+  text.replace(text.find("rate = 10.29"), 12, "rate = -1");
+  auto r = parse_config(text, "wattguard.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "slabs[1].rate");
+  EXPECT_EQ(r.error().line, 11);  // the slabs line of the config text
+  EXPECT_EQ(r.error().source, "wattguard.toml");
+
+  text = kTariffConfig;
+  text.replace(text.find("tariff = \"domestic\" }"), 19, "tariff = \"farm\"");
+  r = parse_config(text, "wattguard.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "billing.areas[0].tariff");
+
+  text = kTariffConfig;
+  text.replace(text.find("09:30-17:00"), 11, "17:00-09:30");
+  r = parse_config(text, "wattguard.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(config_error_text(r.error()).find("prepaid.disconnect_hours"), std::string::npos);
+
+  r = parse_config("[billing]\ndefault_tariff = \"none\"\n", "wattguard.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "billing.default_tariff");
+}
+
+}  // namespace
+}  // namespace wattguard::serve

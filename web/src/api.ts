@@ -3,6 +3,8 @@
 // server/alerts/alert_json.cc) and no others. Every call sends the session cookie; a 401 means the
 // session is gone and sends the user to the sign-in page.
 
+import { parse_keeping_numbers } from "./json_text";
+
 export type Role = "consumer" | "operator" | "admin";
 // A meter's status as the server decides it (online, silent for over 2 periods, offline, never heard
 // from); the UI shows it as is and applies no thresholds of its own.
@@ -164,7 +166,10 @@ export function set_unauthorized_handler(handler: UnauthorizedHandler): void {
   on_unauthorized = handler;
 }
 
-async function call<T>(method: string, path: string, body?: unknown, opts: { quiet401?: boolean } = {}): Promise<T> {
+// One API call. `keep_numbers` parses every JSON number as its decimal text (json_text.ts), for answers that
+// embed issued bills with the currency's digits.
+export async function call<T>(method: string, path: string, body?: unknown,
+  opts: { quiet401?: boolean; keep_numbers?: boolean } = {}): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -180,7 +185,7 @@ async function call<T>(method: string, path: string, body?: unknown, opts: { qui
   const text = await response.text();
   let json: unknown = null;
   try {
-    json = text ? JSON.parse(text) : null;
+    json = text ? (opts.keep_numbers && response.ok ? parse_keeping_numbers(text) : JSON.parse(text)) : null;
   } catch {
     json = null;
   }

@@ -1,4 +1,5 @@
 // Meter page: live values from the WebSocket, history chart, daily/monthly energy, relay control,
+// this cycle's bill, prepaid credit, bills, budget and notices (billing/meter_billing.ts),
 // events and alerts, CSV of the shown range. An offline meter shows "no data" and when it was last seen.
 
 import {
@@ -6,6 +7,7 @@ import {
   type SessionUser,
 } from "../api";
 import { alerts_table } from "../alerts/alerts_table";
+import { MeterBilling } from "../billing/meter_billing";
 import { h, set_text } from "../dom";
 import { age, fixed, full_time, kNoData, kwh, power, when } from "../format";
 import { LiveFeed, type LiveBatch } from "../live";
@@ -83,6 +85,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
   const events_body = h("tbody");
   const alerts = alerts_table({ show_meter: false, can_act: can_command, on_changed: () => void load_alerts() });
   const meta_el = h("p", { class: "muted meter-meta" });
+  const billing = new MeterBilling(meter, user);
 
   const csv_button = h("button", { type: "button", onclick: () => download_csv() }, "Download CSV of the shown range");
 
@@ -97,6 +100,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
     h("section", { class: "card", "aria-labelledby": "h-history" },
       h("div", { class: "card-head" }, h("h2", { id: "h-history" }, "History"), csv_button), chart.element),
     h("section", { class: "card", "aria-labelledby": "h-energy" }, h("h2", { id: "h-energy" }, "Energy"), bars.element),
+    billing.element,
     h("section", { class: "card", "aria-labelledby": "h-alerts" }, h("h2", { id: "h-alerts" }, "Alerts"), alerts.element),
     h("section", { class: "card", "aria-labelledby": "h-events" }, h("h2", { id: "h-events" }, "Events"),
       h("div", { class: "table-wrap" }, h("table", null,
@@ -205,6 +209,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
   void load_transformer();
   void chart.load(Date.now() - kDefaultRangeMs, Date.now());
   void bars.load();
+  billing.start();
   void load_events();
   void load_alerts();
   const feed = new LiveFeed({
@@ -229,6 +234,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
     window.clearInterval(alerts_tick);
     chart.destroy();
     bars.destroy();
+    billing.destroy();
     relay.destroy();
   };
 }

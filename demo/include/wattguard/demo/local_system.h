@@ -35,6 +35,7 @@ struct LocalSystemOptions {
   // Tweaks of the server's configuration before it starts (flush interval, log level...).
   std::function<void(serve::ServerConfig&)> configure_server;
   bool start_fleet = true;  // false: create it but let the caller start() it
+  bool demo_accounts = true;  // the demo tariff (unless configure_server sets tariffs) and a prepaid meter
 };
 
 class LocalSystem {

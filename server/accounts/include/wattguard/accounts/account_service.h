@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,8 +28,16 @@ namespace wattguard::accounts {
 // Sends a relay command through the server's audited command path; the command's id.
 using RelayCommand =
     std::function<Expected<std::string>(const std::string& meter, protocol::CommandKind kind, const std::string& why)>;
-// Expected energy (median, µWh) of a meter in [from_s, to_s), from its own history; nullopt when unknown.
-using UseProjection = std::function<std::optional<int64_t>(const std::string& meter, int64_t from_s, int64_t to_s)>;
+// An amount with its 80 % interval.
+struct Quantiles {
+  int64_t p10 = 0;
+  int64_t p50 = 0;
+  int64_t p90 = 0;
+};
+// Expected energy (µWh) of a meter in [from_s, to_s) from its own history; nullopt when it cannot say (too
+// little history). Without an interval (a plain average), p10 = p50 = p90.
+using UseProjection =
+    std::function<std::optional<Quantiles>(const std::string& meter, int64_t from_s, int64_t to_s)>;
 
 struct AccountServiceDeps {
   storage::ReadingStore* store = nullptr;
@@ -37,7 +46,7 @@ struct AccountServiceDeps {
   PrepaidConfig prepaid;
   Clock now_ms;
   RelayCommand relay;            // optional: without it prepaid meters are never switched
-  UseProjection projection;      // optional: default = the meter's mean daily use over the last 7 days
+  UseProjection projection;      // optional: default = the meter's mean use over the last 7 days, no interval
   std::function<void()> notice;  // called after new notices were stored (wakes their sender); optional
 };
 
@@ -62,8 +71,17 @@ struct PrepaidStatus {
 struct CycleStatus {
   billing::Bill running;
   SlabPosition slab;
-  std::optional<int64_t> cycle_end_uwh;    // projected use of the whole cycle (median), when known
-  std::optional<int64_t> cycle_end_minor;  // and its bill total
+  // Energy used so far, cumulative at the end of each local day of the cycle (the last point: now).
+  std::vector<std::pair<int64_t, int64_t>> used;  // (end_s, µWh)
+  // Where the cycle is heading, when the meter's history says: the whole cycle's use and bill, and the
+  // cumulative use at the end of each remaining local day.
+  struct Projection {
+    bool banded = false;  // p10/p90 are a real interval (a forecast), not copies of an average
+    Quantiles end_uwh;
+    Quantiles end_minor;
+    std::vector<std::pair<int64_t, Quantiles>> daily;  // (end_s, cumulative µWh)
+  };
+  std::optional<Projection> projection;
   AccountSettings settings;
   std::optional<PrepaidStatus> prepaid;
 };
@@ -131,15 +149,24 @@ class AccountService {
                                   const billing::Cycle& cycle, int64_t until_s);
   Expected<void> close_cycle(const storage::MeterInfo& meter, const AccountSettings& settings,
                              const billing::Cycle& cycle);
-  Expected<void> charge_prepaid(const storage::MeterInfo& meter, const billing::Bill& bill);
+  // Charges the ledger up to the bill's total; `settle` (the cycle's bill is issued): to the last minor unit.
+  Expected<void> charge_prepaid(const storage::MeterInfo& meter, const billing::Bill& bill, bool settle);
   Expected<void> enforce_credit(const storage::MeterInfo& meter, const AccountSettings& settings,
                                 const billing::Tariff& tariff);
   void add_notice(const storage::MeterInfo& meter, const AccountSettings& settings, Notice notice);
-  std::optional<int64_t> projected_use(const std::string& meter, int64_t from_s, int64_t to_s);
+  std::optional<Quantiles> projected_use(const std::string& meter, int64_t from_s, int64_t to_s);
+  // The projection of a cycle whose energy so far is `energy` (bills of the projected quantiles).
+  std::optional<CycleStatus::Projection> project(const std::string& meter, const billing::Tariff& tariff,
+                                                 const billing::Cycle& cycle, const billing::MeterEnergy& energy,
+                                                 int64_t used_uwh, int64_t now);
   Expected<int64_t> money_minor(const std::string& text, const billing::Tariff& tariff, const char* field) const;
   void loop();
 
   AccountServiceDeps deps_;
+  // The closed cycle each meter was last settled for (issued, or found without readings), so a pass does not
+  // read a whole month of rollups again for every meter. Guarded by update_mutex_.
+  std::map<std::string, std::string> settled_cycle_;
+  std::map<std::string, int64_t> last_charge_ms_;  // per meter; guarded by update_mutex_
   // One account is updated at a time, so a charge, a top-up and a relay decision never interleave.
   std::mutex update_mutex_;
   std::mutex thread_mutex_;

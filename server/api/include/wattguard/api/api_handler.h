@@ -21,6 +21,11 @@
 #include "wattguard/ingest/ingest_service.h"
 #include "wattguard/storage/reading_store.h"
 
+namespace wattguard::accounts {
+class AccountService;
+class AccountStore;
+}  // namespace wattguard::accounts
+
 namespace wattguard::api {
 
 class GridRoutes;
@@ -64,6 +69,8 @@ struct ApiDeps {
   ExtraRoute extra_route;                 // optional
   AlertRoutes* alerts = nullptr;          // alerts and audit routes, meters' alerts_open (alert_routes.h); optional
   GridRoutes* grid = nullptr;             // transformers, topology, imports (grid_routes.h); optional
+  accounts::AccountService* accounts = nullptr;  // tariffs, bills, prepaid (billing_routes.h); optional
+  accounts::AccountStore* accounts_store = nullptr;
 };
 
 // The face of the API: parses the target, serves the web UI's files outside /api/, authenticates, and hands

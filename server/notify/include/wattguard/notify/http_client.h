@@ -32,11 +32,14 @@ struct HttpCall {
   // https: a PEM file of further trusted certificates (a private CA, a self-signed gateway), trusted
   // besides the system's; the host name is checked either way.
   std::string ca_file;
+  // How much of the answer's body to keep: a notifier needs only the start of an error page; an API client
+  // (the end-to-end tests) the whole answer (up to the 1 MiB read limit).
+  std::size_t keep_body_bytes = 4096;
 };
 
 struct HttpOutcome {
   int status = 0;     // 0 when no response arrived
-  std::string body;   // first 4 KiB of the answer
+  std::string body;   // the answer's first HttpCall::keep_body_bytes
   std::string error;  // transport error, empty when a response arrived
   bool ok() const { return error.empty() && status >= 200 && status < 300; }
   // "HTTP 503: <body start>" or the transport error; for last_error.

@@ -8,6 +8,7 @@
 #include <stop_token>
 #include <string>
 
+#include "wattguard/accounts/account_service.h"
 #include "wattguard/alerts/alert_service.h"
 #include "wattguard/api/api_handler.h"
 #include "wattguard/api/auth_store.h"
@@ -55,6 +56,7 @@ class Server {
   alerts::AlertService& alerts();
   // The grid model and the periodic theft analysis (docs/grid.md).
   grid::GridStore& grid();
+  accounts::AccountService& accounts();
   grid::TheftAnalysisService& theft_analysis();
 
  private:

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "wattguard/accounts/accounts_config.h"
 #include "wattguard/alerts/alerts_config.h"
 #include "wattguard/api/api_config.h"
 #include "wattguard/base/error.h"
@@ -68,6 +69,8 @@ struct ServerConfig {
   LogConfig log;
   alerts::AlertsConfig alerts;  // [alerts], [alerts.sms], [[alerts.areas]] (docs/alerts.md)
   grid::TheftOptions theft;     // [theft]: the grid-side theft analysis (docs/grid.md)
+  accounts::BillingConfig billing;  // [[tariff]], [billing], [[billing.areas]] (docs/billing.md)
+  accounts::PrepaidConfig prepaid;  // [prepaid] (docs/billing.md)
 
   // data_dir/database unless database is absolute.
   std::string database_path() const;

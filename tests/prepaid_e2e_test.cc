@@ -92,8 +92,8 @@ class PrepaidE2e : public ::testing::Test {
     return notify::http_call(c);
   }
   json api(const std::string& method, const std::string& path, const json& body = nullptr, int expect = 200) {
-    const auto out = call(method, path, body.is_null() ? "" : body.dump(),
-                          {{"Authorization", std::string("Bearer ") + kToken}});
+    const auto out =
+        call(method, path, body.is_null() ? "" : body.dump(), {{"Authorization", std::string("Bearer ") + kToken}});
     EXPECT_EQ(out.status, expect) << method << " " << path << ": " << out.body;
     auto parsed = json::parse(out.body, nullptr, false);
     if (!parsed.is_object()) {
@@ -121,9 +121,7 @@ class PrepaidE2e : public ::testing::Test {
   notify::HttpOutcome webhook(const std::string& body, const std::string& signature) {
     return call("POST", "/api/v1/payments/webhook", body, {{accounts::kPaymentSignatureHeader, signature}});
   }
-  int64_t balance() {
-    return api("GET", "/api/v1/meters/" + meter_ + "/ledger")["balance"]["minor"].get<int64_t>();
-  }
+  int64_t balance() { return api("GET", "/api/v1/meters/" + meter_ + "/ledger")["balance"]["minor"].get<int64_t>(); }
 
   TempDir dir_{"prepaid-e2e"};
   test_support::TestReceiver hook_;
@@ -162,9 +160,8 @@ TEST_F(PrepaidE2e, ChargeWarnDisconnectPayReconnect) {
 
   // The provider's webhook: forged and stale calls are refused and change nothing.
   const int64_t before = balance();
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  const int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::string amount = std::to_string((-before) / 100 + 200) + ".00";
   const std::string body =
       json{{"payment_id", "pay-e2e-1"}, {"meter", meter_}, {"amount", amount}, {"currency", "INR"}}.dump();

@@ -94,8 +94,7 @@ Expected<std::string> AccountService::tariff_of(const storage::MeterInfo& meter,
 }
 
 Expected<const billing::Tariff*> AccountService::version_for(const storage::MeterInfo& meter,
-                                                             const AccountSettings& settings,
-                                                             int64_t instant_s) const {
+                                                             const AccountSettings& settings, int64_t instant_s) const {
   auto id = tariff_of(meter, settings);
   if (!id.ok()) return std::move(id).error();
   const billing::Tariff* version = deps_.billing.tariffs.in_force(id.value(), instant_s);
@@ -131,8 +130,7 @@ std::optional<Quantiles> AccountService::projected_use(const std::string& meter,
   return Quantiles{mean, mean, mean};
 }
 
-std::optional<CycleStatus::Projection> AccountService::project(const std::string& meter,
-                                                               const billing::Tariff& tariff,
+std::optional<CycleStatus::Projection> AccountService::project(const std::string& meter, const billing::Tariff& tariff,
                                                                const billing::Cycle& cycle,
                                                                const billing::MeterEnergy& energy, int64_t used_uwh,
                                                                int64_t now) {
@@ -260,14 +258,8 @@ Expected<void> AccountService::close_cycle(const storage::MeterInfo& meter, cons
   if (bill->measured_intervals + bill->estimated_intervals == 0) return {};  // the meter had no readings then
   std::string json = billing::bill_to_json(bill.value());
   if (!json.empty() && json.back() == '\n') json.pop_back();
-  StoredBill record{meter.id,
-                    cycle.label(),
-                    bill->tariff.version_name(),
-                    bill->tariff.currency,
-                    bill->total_minor,
-                    std::move(json),
-                    billing::bill_to_csv(bill.value()),
-                    deps_.now_ms()};
+  StoredBill record{meter.id,          cycle.label(),   bill->tariff.version_name(),        bill->tariff.currency,
+                    bill->total_minor, std::move(json), billing::bill_to_csv(bill.value()), deps_.now_ms()};
   if (auto added = deps_.accounts->add_bill(record); !added.ok()) {
     // Another pass (an API call and the update thread) stored it first: the first bill stays.
     if (added.error().code == ErrorCode::kAlreadyExists) return {};
@@ -294,8 +286,9 @@ Expected<AccountSettings> AccountService::save_settings(AccountSettings s) {
   }
   for (const auto& kind : s.opt_out) {
     if (!is_notice_kind(kind)) {
-      return Error::invalid("opt_out", kind, "not a notice kind one may opt out of (slab_soon, slab_crossed, "
-                                             "budget, bill_ready)");
+      return Error::invalid("opt_out", kind,
+                            "not a notice kind one may opt out of (slab_soon, slab_crossed, "
+                            "budget, bill_ready)");
     }
   }
   if (!s.budget_kwh.empty()) {

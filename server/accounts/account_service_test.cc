@@ -62,7 +62,8 @@ class AccountServiceTest : public ::testing::Test {
     d.prepaid = prepaid_;
     d.prepaid.payment_secret = kSecret;
     d.now_ms = [this] { return now_s_ * 1000; };
-    d.relay = [this](const std::string& meter, protocol::CommandKind kind, const std::string&) -> Expected<std::string> {
+    d.relay = [this](const std::string& meter, protocol::CommandKind kind,
+                     const std::string&) -> Expected<std::string> {
       sent_.push_back({meter, kind});
       return "cmd-" + std::to_string(sent_.size());
     };
@@ -121,7 +122,7 @@ TEST_F(AccountServiceTest, RunningBillMatchesTheHandWorkedFigures) {
   ASSERT_EQ(p.daily.size(), 22u);
   EXPECT_EQ(p.daily.back().first, status->running.cycle.end_s);
   EXPECT_EQ(p.daily.back().second.p50, p.end_uwh.p50);
-  ASSERT_EQ(status->used.size(), 10u);  // 2..10 March at midnight, then now
+  ASSERT_EQ(status->used.size(), 10u);                         // 2..10 March at midnight, then now
   EXPECT_EQ(status->used.front().second, 95 * 250'000'000LL);  // day 1: intervals 1..95 (reading 0 opens it)
   EXPECT_EQ(status->used.back().second, status->running.energy_uwh);
 
@@ -134,7 +135,7 @@ TEST_F(AccountServiceTest, RunningBillMatchesTheHandWorkedFigures) {
 
 TEST_F(AccountServiceTest, AClosedCycleIsIssuedOnceAndKeepsItsFigures) {
   const int64_t march = 31 * 96;
-  feed("M1", 0, march + 8, 50.0);  // 0.2 kWh per hour through March and 2 hours into April
+  feed("M1", 0, march + 8, 50.0);              // 0.2 kWh per hour through March and 2 hours into April
   now_s_ = cycle_start_ + march * 900 + 1800;  // 30 minutes after the cycle's end: not yet issued
   auto s = service();
   auto early = s->bill("M1", "2026-03");

@@ -76,7 +76,8 @@ CREATE TABLE IF NOT EXISTS credit_disconnects(
 
 constexpr const char* kSettingsColumns =
     "meter, tariff, prepaid, protected, budget_kwh, budget_money, phone, webhook_url, opt_out, updated_ms";
-constexpr const char* kLedgerColumns = "id, meter, time_ms, kind, amount_minor, currency, cycle, reference, actor, note";
+constexpr const char* kLedgerColumns =
+    "id, meter, time_ms, kind, amount_minor, currency, cycle, reference, actor, note";
 constexpr const char* kDeliveryColumns =
     "id, notice_id, notifier, address, state, attempts, next_attempt_ms, last_error, delivered_ms";
 
@@ -227,8 +228,8 @@ Expected<AccountSettings> AccountStore::settings(const std::string& meter) {
 Expected<std::vector<AccountSettings>> AccountStore::all_settings() {
   std::lock_guard lock(mutex_);
   return collect<AccountSettings>(
-      *db_, std::string("SELECT ") + kSettingsColumns + " FROM account_settings ORDER BY meter",
-      [](storage::Stmt&) {}, settings_from_row);
+      *db_, std::string("SELECT ") + kSettingsColumns + " FROM account_settings ORDER BY meter", [](storage::Stmt&) {},
+      settings_from_row);
 }
 
 Expected<void> AccountStore::save_settings(const AccountSettings& a) {

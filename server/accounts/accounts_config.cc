@@ -26,8 +26,8 @@ Expected<void> validate_billing_config(const BillingConfig& b, const PrepaidConf
     return Error::invalid("billing.update_interval_s", std::to_string(b.update_interval_s),
                           "billing.update_interval_s must be between 1 and 86400");
   }
-  for (const auto& [key, text] : {std::pair{"prepaid.low_credit", &p.low_credit},
-                                  std::pair{"prepaid.emergency_credit", &p.emergency_credit}}) {
+  for (const auto& [key, text] :
+       {std::pair{"prepaid.low_credit", &p.low_credit}, std::pair{"prepaid.emergency_credit", &p.emergency_credit}}) {
     // The currency's digits are checked per meter; here only that it is a non-negative decimal.
     auto value = billing::parse_scaled_decimal(*text, 6);
     if (!value.ok() || value.value() < 0) {
@@ -47,7 +47,8 @@ Expected<void> validate_billing_config(const BillingConfig& b, const PrepaidConf
                           "prepaid.payment_secret and prepaid.payment_secret_file are both set; keep one");
   }
   if (!p.payment_secret.empty() && p.payment_secret.size() < 16) {
-    return Error::invalid("prepaid.payment_secret", "(hidden)", "prepaid.payment_secret must be at least 16 characters");
+    return Error::invalid("prepaid.payment_secret", "(hidden)",
+                          "prepaid.payment_secret must be at least 16 characters");
   }
   return {};
 }

@@ -28,9 +28,7 @@ size_t current_slab(const billing::Tariff& tariff, int64_t energy_uwh) {
   return tariff.slabs.size() - 1;
 }
 
-std::string bound_text(int64_t uwh) {
-  return billing::format_scaled_decimal(uwh, billing::kEnergyDecimals, 0);
-}
+std::string bound_text(int64_t uwh) { return billing::format_scaled_decimal(uwh, billing::kEnergyDecimals, 0); }
 
 }  // namespace
 

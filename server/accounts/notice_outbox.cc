@@ -27,9 +27,8 @@ std::optional<notify::Message> NoticeOutbox::message(const notify::OutboxItem& i
   if (!notice.ok() || !notice->has_value()) return std::nullopt;
   const Notice& n = **notice;
   notify::Message m;
-  m.alert = {{"notice", n.id},   {"meter", n.meter}, {"cycle", n.cycle},
-             {"kind", n.kind},   {"threshold", n.threshold}, {"text", n.text},
-             {"time_ms", n.created_ms}};
+  m.alert = {{"notice", n.id},           {"meter", n.meter}, {"cycle", n.cycle},       {"kind", n.kind},
+             {"threshold", n.threshold}, {"text", n.text},   {"time_ms", n.created_ms}};
   m.fields = {{"id", std::to_string(n.id)}, {"meter", n.meter}, {"kind", n.kind}, {"cycle", n.cycle}, {"text", n.text}};
   return m;
 }

@@ -27,10 +27,9 @@ TEST(PaymentWebhook, RefusesWhatWasNotSignedByTheProvider) {
   std::string tampered = kBody;
   tampered.replace(tampered.find("250"), 3, "950");
   EXPECT_EQ(verify_payment(tampered, good, kSecret, now, 300).error().reason, "bad_signature");
-  EXPECT_EQ(verify_payment(kBody, sign_payment(kBody, "another-secret-entirely", now), kSecret, now, 300)
-                .error()
-                .reason,
-            "bad_signature");
+  EXPECT_EQ(
+      verify_payment(kBody, sign_payment(kBody, "another-secret-entirely", now), kSecret, now, 300).error().reason,
+      "bad_signature");
   EXPECT_EQ(verify_payment(kBody, "", kSecret, now, 300).error().reason, "bad_signature");
   EXPECT_EQ(verify_payment(kBody, "t=abc,v1=00", kSecret, now, 300).error().reason, "bad_signature");
   // The timestamp is signed too: moving it breaks the signature; an old one is a replay.

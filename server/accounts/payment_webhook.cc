@@ -24,9 +24,7 @@ std::string hmac_hex(std::string_view message, std::string_view secret) {
   return hex;
 }
 
-Error bad_signature(const std::string& message) {
-  return Error::permission_denied(message).because("bad_signature");
-}
+Error bad_signature(const std::string& message) { return Error::permission_denied(message).because("bad_signature"); }
 
 // "t=123,v1=abc" -> its two parts; false when either is missing.
 bool split_signature(std::string_view header, std::string* t, std::string* v1) {

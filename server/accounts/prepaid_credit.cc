@@ -45,8 +45,7 @@ Expected<PrepaidStatus> AccountService::prepaid_status(const std::string& meter_
   return status;
 }
 
-Expected<void> AccountService::charge_prepaid(const storage::MeterInfo& meter, const billing::Bill& bill,
-                                              bool settle) {
+Expected<void> AccountService::charge_prepaid(const storage::MeterInfo& meter, const billing::Bill& bill, bool settle) {
   auto charged = deps_.accounts->charged_minor(meter.id, bill.cycle.label());
   if (!charged.ok()) return std::move(charged).error();
   const int64_t due = bill.total_minor - charged.value();
@@ -72,8 +71,8 @@ Expected<void> AccountService::charge_prepaid(const storage::MeterInfo& meter, c
   e.currency = bill.tariff.currency;
   e.cycle = bill.cycle.label();
   e.actor = kSystemActor;
-  e.note = "use to " + kwh_text(bill.energy_uwh) + " kWh in " + bill.cycle.label() + " (" +
-           bill.tariff.version_name() + ")";
+  e.note =
+      "use to " + kwh_text(bill.energy_uwh) + " kWh in " + bill.cycle.label() + " (" + bill.tariff.version_name() + ")";
   if (auto appended = deps_.accounts->append_ledger(e); !appended.ok()) return std::move(appended).error();
   last_charge_ms_[meter.id] = e.time_ms;
   return {};
@@ -132,8 +131,7 @@ Expected<void> AccountService::enforce_credit(const storage::MeterInfo& meter, c
   auto sent = deps_.relay(meter.id, protocol::CommandKind::kRelayOff,
                           "prepaid: credit exhausted (balance " + left + ", emergency credit used)");
   if (!sent.ok()) return std::move(sent).error();
-  if (auto recorded = deps_.accounts->set_credit_disconnect({meter.id, deps_.now_ms(), sent.value()});
-      !recorded.ok()) {
+  if (auto recorded = deps_.accounts->set_credit_disconnect({meter.id, deps_.now_ms(), sent.value()}); !recorded.ok()) {
     return recorded;
   }
   spdlog::warn("prepaid: {} disconnected for lack of credit (balance {})", meter.id, left);

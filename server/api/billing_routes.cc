@@ -63,8 +63,8 @@ json tariff_json(const billing::Tariff& t) {
   }
   json tod = json::array();
   for (const auto& w : t.tod) {
-    tod.push_back({{"window", w.label()},
-                   {"factor", billing::format_scaled_decimal(w.factor, billing::kFactorDecimals, 1)}});
+    tod.push_back(
+        {{"window", w.label()}, {"factor", billing::format_scaled_decimal(w.factor, billing::kFactorDecimals, 1)}});
   }
   return {{"id", t.id},
           {"version", t.version_name()},
@@ -91,9 +91,14 @@ json settings_json(const accounts::AccountSettings& s) {
 }
 
 json ledger_json(const accounts::LedgerEntry& e, const billing::Tariff& t) {
-  return {{"id", e.id},       {"time_ms", e.time_ms},     {"kind", accounts::ledger_kind_name(e.kind)},
-          {"amount", money_json(e.amount_minor, t)},        {"cycle", e.cycle},
-          {"reference", e.reference}, {"actor", e.actor}, {"note", e.note}};
+  return {{"id", e.id},
+          {"time_ms", e.time_ms},
+          {"kind", accounts::ledger_kind_name(e.kind)},
+          {"amount", money_json(e.amount_minor, t)},
+          {"cycle", e.cycle},
+          {"reference", e.reference},
+          {"actor", e.actor},
+          {"note", e.note}};
 }
 
 json used_json(const std::vector<std::pair<int64_t, int64_t>>& used) {
@@ -132,15 +137,18 @@ accounts::AccountService* BillingRoutes::service() const {
 
 void BillingRoutes::add_to(ApiRouter& router) {
   router.add("GET", "/api/v1/tariffs", [this](const RouteRequest&) { return tariffs(); });
-  router.add("GET", "/api/v1/meters/{id}/billing", [this](const RouteRequest& r) { return status(*r.caller, r.params[0]); });
+  router.add("GET", "/api/v1/meters/{id}/billing",
+             [this](const RouteRequest& r) { return status(*r.caller, r.params[0]); });
   router.add("PUT", "/api/v1/meters/{id}/billing",
              [this](const RouteRequest& r) { return update_settings(r.http, *r.caller, r.params[0]); });
-  router.add("GET", "/api/v1/meters/{id}/bills", [this](const RouteRequest& r) { return bills(*r.caller, r.params[0]); });
+  router.add("GET", "/api/v1/meters/{id}/bills",
+             [this](const RouteRequest& r) { return bills(*r.caller, r.params[0]); });
   router.add("GET", "/api/v1/meters/{id}/bills/{cycle}",
              [this](const RouteRequest& r) { return bill(*r.caller, r.params[0], r.params[1], r.target); });
   router.add("GET", "/api/v1/meters/{id}/notices",
              [this](const RouteRequest& r) { return notices(*r.caller, r.params[0]); });
-  router.add("GET", "/api/v1/meters/{id}/ledger", [this](const RouteRequest& r) { return ledger(*r.caller, r.params[0]); });
+  router.add("GET", "/api/v1/meters/{id}/ledger",
+             [this](const RouteRequest& r) { return ledger(*r.caller, r.params[0]); });
   router.add("POST", "/api/v1/meters/{id}/topups",
              [this](const RouteRequest& r) { return top_up(r.http, *r.caller, r.params[0]); });
   router.add("GET", "/api/v1/billing/summary", [this](const RouteRequest& r) { return summary(*r.caller, r.target); });
@@ -159,8 +167,8 @@ HttpResponse BillingRoutes::tariffs() {
   json areas = json::array();
   for (const auto& a : s->config().areas) areas.push_back({{"area", a.area}, {"tariff", a.tariff}});
   const auto& d = s->config().default_tariff;
-  return json_response(200, json{{"tariffs", list}, {"default_tariff", d.empty() ? json(nullptr) : json(d)},
-                                 {"areas", areas}});
+  return json_response(
+      200, json{{"tariffs", list}, {"default_tariff", d.empty() ? json(nullptr) : json(d)}, {"areas", areas}});
 }
 
 HttpResponse BillingRoutes::status(const Caller& caller, const std::string& id) {
@@ -178,7 +186,8 @@ HttpResponse BillingRoutes::status(const Caller& caller, const std::string& id) 
                {"next_rate", st->slab.next_rate ? json(rate_text(*st->slab.next_rate, t)) : json(nullptr)}};
   json out = {{"meter", id},
               {"tariff", tariff_json(t)},
-              {"cycle", {{"label", b.cycle.label()}, {"start_ms", b.cycle.start_s * 1000}, {"end_ms", b.cycle.end_s * 1000}}},
+              {"cycle",
+               {{"label", b.cycle.label()}, {"start_ms", b.cycle.start_s * 1000}, {"end_ms", b.cycle.end_s * 1000}}},
               {"kwh", kwh_json(b.energy_uwh)},
               {"energy_charge", money_json(b.energy_charge_minor, t)},
               {"fixed_charge", money_json(b.fixed_charge_minor, t)},
@@ -376,7 +385,8 @@ HttpResponse BillingRoutes::top_up(const HttpRequest& req, const Caller& caller,
   auto st = s->cycle_status(id);
   if (!st.ok()) return from_error(st.error());
   const billing::Tariff& t = st->running.tariff;
-  return json_response(201, json{{"entry", ledger_json(done->entry, t)}, {"balance", money_json(done->balance_minor, t)}});
+  return json_response(201,
+                       json{{"entry", ledger_json(done->entry, t)}, {"balance", money_json(done->balance_minor, t)}});
 }
 
 HttpResponse BillingRoutes::payment_webhook(const HttpRequest& req) {
@@ -397,7 +407,8 @@ HttpResponse BillingRoutes::payment_webhook(const HttpRequest& req) {
     e.action = "billing.payment";
     e.target = done->entry.meter;
     e.details = done->entry.reference;
-    if (auto a = context_.deps().store->append_audit(e); !a.ok()) spdlog::error("payments: audit: {}", a.error().message);
+    if (auto a = context_.deps().store->append_audit(e); !a.ok())
+      spdlog::error("payments: audit: {}", a.error().message);
   }
   return json_response(200, json{{"status", done->duplicate ? "duplicate" : "applied"},
                                  {"payment_id", done->entry.reference},
@@ -441,9 +452,10 @@ HttpResponse BillingRoutes::summary(const Caller& caller, const RequestTarget& t
   }
   json out = json::array();
   for (const auto& [name, a] : by_area) {
-    json row = {{"area", name},       {"meters", a.meters},   {"billed", a.billed},
-                {"kwh", static_cast<double>(a.kwh_uwh) / 1e9}, {"prepaid", a.prepaid},
-                {"disconnected", a.disconnected}, {"in_debt", a.in_debt}};
+    json row = {{"area", name},         {"meters", a.meters},
+                {"billed", a.billed},   {"kwh", static_cast<double>(a.kwh_uwh) / 1e9},
+                {"prepaid", a.prepaid}, {"disconnected", a.disconnected},
+                {"in_debt", a.in_debt}};
     // Areas may mix currencies in principle; the summary adds minor units of the first tariff's currency, which
     // is right for every single-currency utility and says which currency it used. Null when nothing is billed.
     row["running_total"] = a.tariff ? money_json(static_cast<int64_t>(a.total_minor), *a.tariff) : json(nullptr);

@@ -4,7 +4,6 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -238,8 +237,9 @@ Expected<void> apply_holidays(const toml::node& node, ServerConfig& c) {
     } else if (const auto* text = item.as_string()) {
       day = text->get();
     }
-    const bool shaped = day.size() == 10 && day[4] == '-' && day[7] == '-' &&
-                        std::all_of(day.begin(), day.end(), [](char ch) { return ch == '-' || (ch >= '0' && ch <= '9'); });
+    const bool shaped =
+        day.size() == 10 && day[4] == '-' && day[7] == '-' &&
+        std::all_of(day.begin(), day.end(), [](char ch) { return ch == '-' || (ch >= '0' && ch <= '9'); });
     if (!shaped) return rule("every holiday must be a date YYYY-MM-DD");
     days.push_back(day);
   }
@@ -412,9 +412,10 @@ const std::vector<KeySpec>& key_specs() {
                                  [](ServerConfig& c) -> int& { return c.theft.series_intervals; }));
     // [[tariff]] tables are read from the whole text by billing's reader (parse_config), with their own lines.
     s.push_back({"tariff", [](const toml::node&, ServerConfig&) -> Expected<void> { return {}; }});
-    s.push_back(string_key("billing.tariff_file", true, [](ServerConfig& c) -> std::string& { return c.billing.tariff_file; }));
     s.push_back(
-        string_key("billing.default_tariff", true, [](ServerConfig& c) -> std::string& { return c.billing.default_tariff; }));
+        string_key("billing.tariff_file", true, [](ServerConfig& c) -> std::string& { return c.billing.tariff_file; }));
+    s.push_back(string_key("billing.default_tariff", true,
+                           [](ServerConfig& c) -> std::string& { return c.billing.default_tariff; }));
     s.push_back({"billing.areas", apply_billing_areas});
     s.push_back(integer_key<int>("billing.slab_warning_days", 1, 31,
                                  [](ServerConfig& c) -> int& { return c.billing.slab_warning_days; }));
@@ -424,10 +425,11 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(money_key("prepaid.emergency_credit",
                           [](ServerConfig& c) -> std::string& { return c.prepaid.emergency_credit; }));
     s.push_back({"prepaid.disconnect_hours", apply_disconnect_hours});
-    s.push_back(bool_key("prepaid.disconnect_on_weekends", [](ServerConfig& c) -> bool& { return c.prepaid.weekends; }));
-    s.push_back({"prepaid.holidays", apply_holidays});
     s.push_back(
-        string_key("prepaid.payment_secret", true, [](ServerConfig& c) -> std::string& { return c.prepaid.payment_secret; }));
+        bool_key("prepaid.disconnect_on_weekends", [](ServerConfig& c) -> bool& { return c.prepaid.weekends; }));
+    s.push_back({"prepaid.holidays", apply_holidays});
+    s.push_back(string_key("prepaid.payment_secret", true,
+                           [](ServerConfig& c) -> std::string& { return c.prepaid.payment_secret; }));
     s.push_back(string_key("prepaid.payment_secret_file", true,
                            [](ServerConfig& c) -> std::string& { return c.prepaid.payment_secret_file; }));
     s.push_back(integer_key<int>("prepaid.payment_tolerance_s", 1, 3600,
@@ -576,7 +578,8 @@ Expected<void> load_tariffs(const std::string& toml_text, const std::string& ori
   }
   std::filesystem::path file(config.billing.tariff_file);
   // A relative tariff file is beside the config file, as a user who keeps them together expects.
-  if (file.is_relative() && origin.find('/') != std::string::npos) file = std::filesystem::path(origin).parent_path() / file;
+  if (file.is_relative() && origin.find('/') != std::string::npos)
+    file = std::filesystem::path(origin).parent_path() / file;
   auto book = billing::read_tariff_file(file.string());
   if (!book.ok()) return std::move(book).error();
   config.billing.tariffs = std::move(book).value();

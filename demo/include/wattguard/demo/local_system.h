@@ -34,7 +34,7 @@ struct LocalSystemOptions {
   std::string password_cost = "interactive";  // argon2id cost of the operator's password ("min" in tests)
   // Tweaks of the server's configuration before it starts (flush interval, log level...).
   std::function<void(serve::ServerConfig&)> configure_server;
-  bool start_fleet = true;  // false: create it but let the caller start() it
+  bool start_fleet = true;    // false: create it but let the caller start() it
   bool demo_accounts = true;  // the demo tariff (unless configure_server sets tariffs) and a prepaid meter
 };
 

@@ -36,8 +36,7 @@ struct Quantiles {
 };
 // Expected energy (µWh) of a meter in [from_s, to_s) from its own history; nullopt when it cannot say (too
 // little history). Without an interval (a plain average), p10 = p50 = p90.
-using UseProjection =
-    std::function<std::optional<Quantiles>(const std::string& meter, int64_t from_s, int64_t to_s)>;
+using UseProjection = std::function<std::optional<Quantiles>(const std::string& meter, int64_t from_s, int64_t to_s)>;
 
 struct AccountServiceDeps {
   storage::ReadingStore* store = nullptr;
@@ -52,11 +51,11 @@ struct AccountServiceDeps {
 
 // Where a cycle's use stands against the tariff's slabs.
 struct SlabPosition {
-  size_t index = 0;                      // the slab the use is in
-  int64_t from_uwh = 0;                  // its lower bound
-  std::optional<int64_t> to_uwh;         // its upper bound (none: the last slab)
-  int64_t rate = 0;                      // its rate (1e-4 minor unit per kWh)
-  std::optional<int64_t> next_rate;      // the next slab's rate
+  size_t index = 0;                  // the slab the use is in
+  int64_t from_uwh = 0;              // its lower bound
+  std::optional<int64_t> to_uwh;     // its upper bound (none: the last slab)
+  int64_t rate = 0;                  // its rate (1e-4 minor unit per kWh)
+  std::optional<int64_t> next_rate;  // the next slab's rate
 };
 
 struct PrepaidStatus {
@@ -88,8 +87,8 @@ struct CycleStatus {
 
 // A bill as the API serves it.
 struct BillDocument {
-  std::string json;  // billing::bill_to_json (a closed cycle's as issued)
-  std::string csv;   // billing::bill_to_csv
+  std::string json;            // billing::bill_to_json (a closed cycle's as issued)
+  std::string csv;             // billing::bill_to_csv
   bool issued = false;         // the cycle is closed and this is its stored bill; else a running bill
   std::string tariff_version;  // "domestic@2024-04-01"
 };

@@ -20,14 +20,14 @@ namespace wattguard::accounts {
 // A meter's billing settings. A meter without a row has the defaults.
 struct AccountSettings {
   std::string meter;
-  std::string tariff;            // its own tariff id; "" = its area's, else the default
-  bool prepaid = false;          // charged from a credit balance, disconnected when it runs out
-  bool protected_supply = false; // never disconnected automatically (medical equipment, ...)
-  std::string budget_kwh;        // the consumer's budget per cycle as decimal text; "" = none
-  std::string budget_money;      // in major units as decimal text; "" = none
-  std::string phone;             // the consumer's SMS number for notices; "" = none
-  std::string webhook_url;       // the consumer's webhook for notices; "" = none
-  std::set<std::string> opt_out; // notice kinds the consumer does not want
+  std::string tariff;             // its own tariff id; "" = its area's, else the default
+  bool prepaid = false;           // charged from a credit balance, disconnected when it runs out
+  bool protected_supply = false;  // never disconnected automatically (medical equipment, ...)
+  std::string budget_kwh;         // the consumer's budget per cycle as decimal text; "" = none
+  std::string budget_money;       // in major units as decimal text; "" = none
+  std::string phone;              // the consumer's SMS number for notices; "" = none
+  std::string webhook_url;        // the consumer's webhook for notices; "" = none
+  std::set<std::string> opt_out;  // notice kinds the consumer does not want
   int64_t updated_ms = 0;
 };
 

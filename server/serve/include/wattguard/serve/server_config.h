@@ -67,8 +67,8 @@ struct ServerConfig {
   IngestConfig ingest;
   api::AuthConfig auth;
   LogConfig log;
-  alerts::AlertsConfig alerts;  // [alerts], [alerts.sms], [[alerts.areas]] (docs/alerts.md)
-  grid::TheftOptions theft;     // [theft]: the grid-side theft analysis (docs/grid.md)
+  alerts::AlertsConfig alerts;      // [alerts], [alerts.sms], [[alerts.areas]] (docs/alerts.md)
+  grid::TheftOptions theft;         // [theft]: the grid-side theft analysis (docs/grid.md)
   accounts::BillingConfig billing;  // [[tariff]], [billing], [[billing.areas]] (docs/billing.md)
   accounts::PrepaidConfig prepaid;  // [prepaid] (docs/billing.md)
 

@@ -8,6 +8,7 @@
 
 #include "cli/command_registry.h"
 #include "cli/config_file.h"
+#include "wattguard/billing/tariff_toml.h"
 #include "wattguard/serve/server.h"
 #include "wattguard/serve/server_config.h"
 
@@ -24,6 +25,7 @@ struct ServeArgs {
   std::optional<std::string> mqtt_host;
   std::optional<int> mqtt_port;
   std::optional<std::string> log_level;
+  std::optional<std::string> tariff_file;
   bool check_only = false;
 };
 
@@ -40,6 +42,13 @@ Expected<serve::ServerConfig> resolve_config(const ServeArgs& a) {
   if (a.mqtt_host) config.mqtt.host = *a.mqtt_host;
   if (a.mqtt_port) config.mqtt.port = static_cast<uint16_t>(*a.mqtt_port);
   if (a.log_level) config.log.level = *a.log_level;
+  if (a.tariff_file) {
+    // Replaces the config's tariffs: one source of tariffs at a time, as billing.tariff_file is.
+    auto book = billing::read_tariff_file(*a.tariff_file);
+    if (!book.ok()) return as_bad_input(book.error(), serve::config_error_text(book.error()));
+    config.billing.tariffs = std::move(book).value();
+    config.billing.tariff_file = *a.tariff_file;
+  }
   if (const auto valid = serve::validate_config(config); !valid.ok()) {
     return as_bad_input(valid.error(), serve::config_error_text(valid.error()) +
                                            (a.config_file.empty() ? "" : " (after command-line options)"));
@@ -54,8 +63,9 @@ Expected<int> run_serve(const ServeArgs& args) {
   const serve::ServerConfig& config = resolved.value();
   serve::apply_log_level(config);
   if (args.check_only) {
-    std::printf("configuration OK: http %s:%u, broker %s:%u, database %s\n", config.http.bind.c_str(), config.http.port,
-                config.mqtt.host.c_str(), config.mqtt.port, config.database_path().c_str());
+    std::printf("configuration OK: http %s:%u, broker %s:%u, database %s, %zu tariff version(s)\n",
+                config.http.bind.c_str(), config.http.port, config.mqtt.host.c_str(), config.mqtt.port,
+                config.database_path().c_str(), config.billing.tariffs.versions.size());
     return 0;
   }
   // Block the stop signals before any thread starts, so every thread inherits the mask and only
@@ -98,6 +108,8 @@ void add_serve_command(CLI::App& app) {
   serve->add_option("--mqtt-port", args->mqtt_port, "MQTT broker port (mqtt.port)")->check(CLI::Range(1, 65535));
   serve->add_option("--log-level", args->log_level, "trace, debug, info, warn, error or off (log.level)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  serve->add_option("--tariff", args->tariff_file,
+                    "tariff file ([[tariff]] tables, docs/billing.md) instead of the config's tariffs");
   serve->add_flag("--check-config", args->check_only, "check the configuration and exit");
   serve->callback([args] { finish(run_serve(*args)); });
 }

@@ -25,6 +25,29 @@ set -e
 [ "$status" -eq 2 ] || fail "a bad config file gave exit $status, expected 2"
 grep -q "http.port" "$work/bad-config.out" || fail "the bad config message does not name http.port: $(cat "$work/bad-config.out")"
 
+# --tariff: a good tariff file is counted; a bad one is refused naming the file, line and field.
+cat >"$work/tariffs.toml" <<'TOML'
+[[tariff]]
+id = "domestic"
+currency = "INR"
+cycle = "monthly"
+time_zone = "+05:30"
+slab_mode = "telescopic"
+slabs = [ { upto_kwh = 100, rate = 4.71 }, { rate = 10.29 } ]
+fixed_charge = 120.0
+tax_percent = 16.0
+TOML
+"$bin" serve --tariff "$work/tariffs.toml" --check-config | grep -q "1 tariff version" ||
+  fail "serve --tariff did not load the tariff"
+sed 's/rate = 10.29/rate = -10.29/' "$work/tariffs.toml" >"$work/bad-tariffs.toml"
+set +e
+"$bin" serve --tariff "$work/bad-tariffs.toml" --check-config >"$work/bad-tariff.out" 2>&1
+status=$?
+set -e
+[ "$status" -eq 2 ] || fail "a bad tariff file gave exit $status, expected 2"
+grep -q "bad-tariffs.toml:7" "$work/bad-tariff.out" || fail "the tariff refusal does not name file and line: $(cat "$work/bad-tariff.out")"
+grep -q "slabs\[1\].rate" "$work/bad-tariff.out" || fail "the tariff refusal does not name the field: $(cat "$work/bad-tariff.out")"
+
 # Accounts, meters and the server's broker user, written by the CLI into the data directory.
 "$bin" meters provision --count 3 --prefix cli- --width 3 --area north --data "$data" \
   --credentials-out "$work/credentials.csv" >/dev/null

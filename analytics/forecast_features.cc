@@ -103,8 +103,8 @@ double mean_before(const HalfHourHistory& h, int64_t origin, int days) {
 
 std::string_view forecast_feature_name(int feature) {
   static constexpr std::array<std::string_view, kForecastFeatureCount> kNames = {
-      "median_7d", "median_28d", "weekday_median", "day_type_median", "yesterday",
-      "base_load", "q25_7d",     "level_scaled",   "median_14d_wide", "mean_7d", "day_type_scaled_1d", "median_3d"};
+      "median_7d", "median_28d",   "weekday_median",  "day_type_median", "yesterday",          "base_load",
+      "q25_7d",    "level_scaled", "median_14d_wide", "mean_7d",         "day_type_scaled_1d", "median_3d"};
   return feature >= 0 && feature < kForecastFeatureCount ? kNames[static_cast<size_t>(feature)] : "?";
 }
 

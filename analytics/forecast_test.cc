@@ -10,6 +10,7 @@
 #include <random>
 
 #include "wattguard/analytics/forecast_history.h"
+#include "wattguard/analytics/forecast_session.h"
 #include "wattguard/analytics/readings_csv.h"
 
 namespace wattguard::analytics {
@@ -26,7 +27,8 @@ double weekly_shape(int64_t k) {
   const int64_t slot = k % 48;
   const int64_t weekday = (k / 48) % 7;  // 0 Monday
   const double hour = static_cast<double>(slot) / 2.0;
-  const double daily = 0.15 + 0.35 * std::exp(-std::pow(hour - 7.5, 2) / 2.0) + 0.6 * std::exp(-std::pow(hour - 19.0, 2) / 4.0);
+  const double daily =
+      0.15 + 0.35 * std::exp(-std::pow(hour - 7.5, 2) / 2.0) + 0.6 * std::exp(-std::pow(hour - 19.0, 2) / 4.0);
   return daily * (weekday >= 5 ? 1.4 : 1.0);
 }
 
@@ -198,6 +200,25 @@ TEST(Forecast, ANoisyTotalIsNearTheTruthWithAnIntervalAroundIt) {
   auto day = forecast_energy_until(h, at, at + kDay);
   ASSERT_TRUE(day.ok());
   EXPECT_GT(total->p90 - total->p10, 3.0 * (day->p90 - day->p10));
+}
+
+TEST(Forecast, ASessionThatRemembersGivesTheFreeFunctionsResults) {
+  const HalfHourHistory h = synthetic(60, 0.4);
+  ForecastSession session(h);
+  for (int day = 40; day < 60; day += 3) {  // rolling, as the benchmark does
+    const int64_t at = kStart + day * kDay;
+    auto a = session.intervals(day * 48, 48);
+    auto b = forecast_intervals(h, at, 48);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->p10, b->p10);
+    EXPECT_EQ(a->p50, b->p50);
+    EXPECT_EQ(a->p90, b->p90);
+    auto ta = session.energy_until(day * 48, day * 48 + 48.0);
+    auto tb = forecast_energy_until(h, at, at + kDay);
+    ASSERT_TRUE(ta.ok() && tb.ok());
+    EXPECT_EQ(ta->p50, tb->p50);
+    EXPECT_EQ(ta->p90, tb->p90);
+  }
 }
 
 TEST(Forecast, BadArgumentsAreRefused) {

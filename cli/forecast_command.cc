@@ -13,9 +13,9 @@
 #include "wattguard/analytics/forecast.h"
 #include "wattguard/analytics/forecast_history.h"
 #include "wattguard/analytics/readings_csv.h"
+#include "wattguard/base/floor_division.h"
 #include "wattguard/billing/cycle.h"
 #include "wattguard/billing/tariff_toml.h"
-#include "wattguard/base/floor_division.h"
 
 namespace wattguard::cli {
 namespace {
@@ -47,7 +47,7 @@ nlohmann::json rounded_all(const std::vector<double>& v) {
 // The cycle holding `at`: the tariff's when one is given, else the calendar month in the readings' offset.
 Expected<wb::Cycle> cycle_for(const ForecastArgs& args, int64_t at_s, int32_t readings_offset_s) {
   if (args.tariff.empty()) {
-    if (!args.tariff_id.empty()) return option_error("--tariff-id", args.tariff_id, "needs --tariff");
+    if (!args.tariff_id.empty()) return Error::invalid("--tariff-id", args.tariff_id, "needs --tariff");
     return wb::cycle_containing(at_s, wb::CycleKind::kMonthly, readings_offset_s);
   }
   auto book = wb::read_tariff_file(args.tariff);
@@ -64,11 +64,10 @@ double used_between(const wa::HalfHourHistory& h, int64_t from_s, int64_t to_s, 
   missing = 0;
   for (int64_t t = floor_div(from_s, kSlotS) * kSlotS; t < to_s; t += kSlotS) {
     const int64_t i = (t - h.start_s) / kSlotS;
-    const double v = i >= 0 && i < static_cast<int64_t>(h.kwh.size()) ? h.kwh[static_cast<size_t>(i)] : NAN;
-    if (std::isnan(v)) {
+    if (i < 0 || i >= static_cast<int64_t>(h.kwh.size()) || std::isnan(h.kwh[static_cast<size_t>(i)])) {
       ++missing;
     } else {
-      sum += v;
+      sum += h.kwh[static_cast<size_t>(i)];
     }
   }
   return sum;
@@ -94,7 +93,10 @@ std::string table_of(const std::string& meter, const wa::IntervalForecast& f, co
 // Bad options and files end the command (exit 2); a meter that cannot be forecast is reported and skipped.
 Expected<int> run_forecast(const ForecastArgs& args) {
   auto at = wa::parse_time(args.at);
-  if (!at.ok()) return option_error("--at", args.at, at.error().message);
+  if (!at.ok()) {
+    Error e = Error::invalid("--at", args.at, "want ISO 8601 with an offset or Unix seconds: " + at.error().message);
+    return as_bad_input(e, e.to_string());
+  }
   auto readings = wa::read_readings_csv(args.readings);
   if (!readings.ok()) return as_bad_input(readings.error(), readings.error().to_string());
   const int32_t offset_s = at->had_offset ? at->utc_offset_s : readings->utc_offset_s;
@@ -106,8 +108,8 @@ Expected<int> run_forecast(const ForecastArgs& args) {
   for (const wa::MeterSeries& meter : readings->meters) {
     const wa::HalfHourHistory history = wa::half_hour_history(readings.value(), meter);
     auto forecast = wa::forecast_intervals(history, at_s, steps);
-    auto rest = forecast.ok() ? wa::forecast_energy_until(history, at_s, cycle->end_s) : Expected<wa::QuantileTotal>(
-                                                                                             forecast.error());
+    auto rest = forecast.ok() ? wa::forecast_energy_until(history, at_s, cycle->end_s)
+                              : Expected<wa::QuantileTotal>(forecast.error());
     if (!forecast.ok() || !rest.ok()) {
       const std::string why = forecast.ok() ? rest.error().message : forecast.error().message;
       std::fprintf(stderr, "wattguard: meter %s: no forecast: %s\n", meter.id.c_str(), why.c_str());
@@ -117,21 +119,22 @@ Expected<int> run_forecast(const ForecastArgs& args) {
     int64_t missing = 0;
     const double used = used_between(history, cycle->start_s, at_s, missing);
     if (missing > 0) {
-      std::fprintf(stderr, "wattguard: meter %s: note: %lld half-hours of cycle %s before --at have no reading and "
-                   "count as 0 in cycle_end_kwh\n", meter.id.c_str(), static_cast<long long>(missing),
-                   cycle->label().c_str());
+      std::fprintf(stderr,
+                   "wattguard: meter %s: note: %lld half-hours of cycle %s before --at have no reading and "
+                   "count as 0 in cycle_end_kwh\n",
+                   meter.id.c_str(), static_cast<long long>(missing), cycle->label().c_str());
     }
     const wa::QuantileTotal cycle_end{used + rest->p10, used + rest->p50, used + rest->p90};
     if (args.json) {
-      nlohmann::json line = {{"meter", meter.id},
-                             {"at", wa::format_time(at_s, offset_s)},
-                             {"step_s", forecast->step_s},
-                             {"p10", rounded_all(forecast->p10)},
-                             {"p50", rounded_all(forecast->p50)},
-                             {"p90", rounded_all(forecast->p90)},
-                             {"cycle_end_kwh",
-                              {{"p10", rounded(cycle_end.p10)}, {"p50", rounded(cycle_end.p50)},
-                               {"p90", rounded(cycle_end.p90)}}}};
+      nlohmann::json line = {
+          {"meter", meter.id},
+          {"at", wa::format_time(at_s, offset_s)},
+          {"step_s", forecast->step_s},
+          {"p10", rounded_all(forecast->p10)},
+          {"p50", rounded_all(forecast->p50)},
+          {"p90", rounded_all(forecast->p90)},
+          {"cycle_end_kwh",
+           {{"p10", rounded(cycle_end.p10)}, {"p50", rounded(cycle_end.p50)}, {"p90", rounded(cycle_end.p90)}}}};
       out += line.dump() + "\n";
     } else {
       out += table_of(meter.id, forecast.value(), cycle.value(), cycle_end, offset_s);

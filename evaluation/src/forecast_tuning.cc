@@ -140,8 +140,8 @@ wa::ForecastParams fit_forecast_weights(const std::vector<ForecastDataSet>& sets
                 rows.size(), before, after, after / baseline, baseline);
   report += line;
   for (size_t k = 0; k < kK; ++k) {
-    std::snprintf(line, sizeof line, "  %-16s %.4f\n", std::string(wa::forecast_feature_name(static_cast<int>(k))).c_str(),
-                  out.weights[k]);
+    std::snprintf(line, sizeof line, "  %-16s %.4f\n",
+                  std::string(wa::forecast_feature_name(static_cast<int>(k))).c_str(), out.weights[k]);
     report += line;
   }
   return out;
@@ -179,8 +179,8 @@ ForecastTuning tune_forecast(const std::vector<ForecastDataSet>& sets, const wa:
     std::sort(z.begin(), z.end());
     const double q80 = z[static_cast<size_t>(kTargetCoverage * static_cast<double>(z.size() - 1))];
     out.params.total_spread_scale = out.params.total_spread_scale * q80;
-    std::snprintf(line, sizeof line, "total spread scale: %zu tuning household-months, x %.3f -> %.3f\n", z.size(),
-                  q80, out.params.total_spread_scale);
+    std::snprintf(line, sizeof line, "total spread scale: %zu tuning household-months, x %.3f -> %.3f\n", z.size(), q80,
+                  out.params.total_spread_scale);
     out.report += line;
   }
   return out;

@@ -1,12 +1,13 @@
 // Tests of the forecast benchmark's parts: the long-format reader, the fixed split, and a run on synthetic
 // households whose figures must be finite and put the model ahead of the naive baselines.
+#include "wattguard/evaluation/forecast_bench.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <string>
 
-#include "wattguard/evaluation/forecast_bench.h"
 #include "wattguard/evaluation/long_households.h"
 
 namespace wattguard::evaluation {

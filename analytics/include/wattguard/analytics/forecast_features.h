@@ -15,18 +15,18 @@ namespace wattguard::analytics {
 // Feature order; names as printed by `bench forecast --tune`. "Slot +-n" pools the n neighbouring half-hours
 // on each side: a household's evening peak wanders by half an hour from day to day.
 enum class ForecastFeature : uint8_t {
-  kMedian7Days,     // median of the slot +-2 over the last 7 days (35 values)
-  kMedian28Days,    // median of the slot +-1 over the last 28 days (84 values): the slow shape
-  kWeekdayMedian,   // median of the same slot of the week +-1 over the last 4 weeks (12 values): weekly shape
-  kDayTypeMedian,   // median of the slot +-2 over the days of the last 21 of the same type (workday, weekend)
-  kYesterday,       // mean of the slot +-1 on its latest day: the most recent level
-  kBaseLoad,        // 10th percentile of every slot of the last 7 days: fridge, standby
+  kMedian7Days,       // median of the slot +-2 over the last 7 days (35 values)
+  kMedian28Days,      // median of the slot +-1 over the last 28 days (84 values): the slow shape
+  kWeekdayMedian,     // median of the same slot of the week +-1 over the last 4 weeks (12 values): weekly shape
+  kDayTypeMedian,     // median of the slot +-2 over the days of the last 21 of the same type (workday, weekend)
+  kYesterday,         // mean of the slot +-1 on its latest day: the most recent level
+  kBaseLoad,          // 10th percentile of every slot of the last 7 days: fridge, standby
   kLowQuartile7Days,  // 25th percentile of the slot +-2 over the last 7 days: where the median is pulled by spikes
-  kLevelScaled,     // kMedian28Days times the last 3 days' mean over the last 28 days' (heating, holidays)
+  kLevelScaled,       // kMedian28Days times the last 3 days' mean over the last 28 days' (heating, holidays)
   kMedian14DaysWide,  // median of the slot +-3 over the last 14 days (98 values)
-  kMean7Days,       // mean of the slot +-1 over the last 7 days: the level, spikes included
+  kMean7Days,         // mean of the slot +-1 over the last 7 days: the level, spikes included
   kDayTypeYesterdayScaled,  // kDayTypeMedian times the last day's mean over the last 28 days' (clamped likewise)
-  kMedian3Days,     // median of the slot +-2 over the last 3 days (15 values): this week's habits
+  kMedian3Days,             // median of the slot +-2 over the last 3 days (15 values): this week's habits
 };
 std::string_view forecast_feature_name(int feature);
 
@@ -39,8 +39,8 @@ struct FeatureScratch {
 
 // What the features of every target from one origin share.
 struct OriginSummary {
-  double base_load = 0;    // kBaseLoad; NaN with no data
-  double level_ratio = 1;  // mean of the last 3 days over the last 28 days', clamped to [0.5, 2]; 1 without data
+  double base_load = 0;        // kBaseLoad; NaN with no data
+  double level_ratio = 1;      // mean of the last 3 days over the last 28 days', clamped to [0.5, 2]; 1 without data
   double day_level_ratio = 1;  // the same for the last day alone
 };
 OriginSummary forecast_origin_summary(const HalfHourHistory& history, int64_t origin, FeatureScratch& scratch);

@@ -23,8 +23,8 @@ struct ForecastParams {
   // p50 = sum of weights[i] * feature i (forecast_features.h lists the features); no intercept, so a meter's
   // forecast scales with its own consumption.
   std::array<double, kForecastFeatureCount> weights{};
-  // p10 and p90 are p50 plus these quantiles of the meter's recent day-ahead residuals; set a little wider
-  // than 0.1 and 0.9 where the tuning split's coverage fell short (the past month is not the next day).
+  // p10 and p90 are p50 plus these quantiles of the meter's recent day-ahead residuals, chosen so that the
+  // tuning split's p10-p90 band covers 80 %.
   double lower_quantile = 0.1;
   double upper_quantile = 0.9;
   // Multiplies the normal-theory half-width of a total's 80 % interval (calibrated on the tuning split).

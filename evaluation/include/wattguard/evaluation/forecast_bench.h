@@ -48,9 +48,9 @@ struct ForecastScores {
   double ratio_to_best_baseline = 0;  // mae_model / min(baseline MAEs)
   std::string best_baseline;
   double mape_model = 0, mape_yesterday = 0, mape_last_week = 0, mape_median_7d = 0;  // daily totals, percent
-  int64_t mape_days_excluded = 0;                                                       // under kMapeMinDayKwh
-  double coverage_p10_p90 = 0;  // share of actual half-hours within [p10, p90]
-  int64_t cycles = 0;           // household-months scored from the 15th
+  int64_t mape_days_excluded = 0;                                                     // under kMapeMinDayKwh
+  double coverage_p10_p90 = 0;      // share of actual half-hours within [p10, p90]
+  int64_t cycles = 0;               // household-months scored from the 15th
   double cycle_end_ape_median = 0;  // median over households of each one's median absolute % error
   double cycle_end_ape_p90 = 0;     // 90th percentile over households
   double cycle_end_coverage = 0;    // share of household-months whose total fell in the 80 % interval

@@ -27,6 +27,8 @@ constexpr int kResidualHalfWidth = 3;
 constexpr size_t kMinPooledResiduals = 20;
 // Fewer known residuals than one day's worth: the spread cannot be estimated.
 constexpr size_t kMinResiduals = kSlotsPerDay;
+// A day's total residual counts when at least this many of its half-hours are known (3/4 of the day).
+constexpr int kMinKnownSlotsPerDayTotal = 36;
 // Days with a known daily-total residual a total's interval needs (a standard deviation and a correlation).
 constexpr size_t kMinDailyResiduals = 5;
 // Normal quantile of 0.9: the half-width of a central 80 % interval in standard deviations.
@@ -113,16 +115,16 @@ ForecastSession::RecentResiduals ForecastSession::recent_residuals(int64_t origi
     const auto& points = day_points(earlier);
     std::array<double, kSlotsPerDay> r{};
     double total = 0;
-    bool complete = true;
+    int known = 0;
     for (int j = 0; j < kSlotsPerDay; ++j) {
       const int64_t i = earlier + j;
       const double actual = i < size ? history_.kwh[static_cast<size_t>(i)] : kNaN;
       r[static_cast<size_t>(j)] = actual - points[static_cast<size_t>(j)];
-      if (std::isnan(r[static_cast<size_t>(j)])) complete = false;
-      total += r[static_cast<size_t>(j)];
+      if (!std::isnan(r[static_cast<size_t>(j)])) total += r[static_cast<size_t>(j)], ++known;
     }
     out.by_day.push_back(r);
-    if (complete) out.day_totals.push_back(total);
+    // A day with a few half-hours lost still tells the daily error: its known mean times 48.
+    if (known >= kMinKnownSlotsPerDayTotal) out.day_totals.push_back(total * kSlotsPerDay / known);
   }
   return out;
 }
@@ -187,9 +189,9 @@ Expected<IntervalForecast> ForecastSession::intervals(int64_t origin, int32_t st
 Expected<QuantileTotal> ForecastSession::energy_until(int64_t origin, double until_slot) {
   const double span = until_slot - static_cast<double>(origin);
   if (span <= 0) return QuantileTotal{};
-  if (span > kMaxForecastSteps) {
+  if (span > kMaxTotalSteps) {
     return Error::invalid("until", std::to_string(span / kSlotsPerDay) + " days",
-                          "a total can be forecast for at most " + std::to_string(kMaxForecastSteps / kSlotsPerDay) +
+                          "a total can be forecast for at most " + std::to_string(kMaxTotalSteps / kSlotsPerDay) +
                               " days");
   }
   if (auto ok = check_history(origin); !ok.ok()) return std::move(ok).error();
@@ -209,8 +211,8 @@ Expected<QuantileTotal> ForecastSession::energy_until(int64_t origin, double unt
   const RecentResiduals recent = recent_residuals(origin);
   const std::vector<double>& e = recent.day_totals;
   if (std::isnan(sum) || e.size() < kMinDailyResiduals) {
-    return insufficient("too few recent complete days to learn the error of daily totals (" + std::to_string(e.size()) +
-                            ", at least " + std::to_string(kMinDailyResiduals) + " needed)",
+    return insufficient("too few recent days with 3/4 of their readings to learn the error of daily totals (" +
+                            std::to_string(e.size()) + ", at least " + std::to_string(kMinDailyResiduals) + " needed)",
                         history_days(origin));
   }
   const auto count = static_cast<double>(e.size());

@@ -38,8 +38,8 @@ struct ForecastArgs {
 
 double rounded(double kwh) { return std::round(kwh * kKwhResolution) / kKwhResolution; }
 
-nlohmann::json rounded_all(const std::vector<double>& v) {
-  nlohmann::json out = nlohmann::json::array();
+nlohmann::ordered_json rounded_all(const std::vector<double>& v) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (double x : v) out.push_back(rounded(x));
   return out;
 }
@@ -113,7 +113,7 @@ Expected<int> run_forecast(const ForecastArgs& args) {
     if (!forecast.ok() || !rest.ok()) {
       const std::string why = forecast.ok() ? rest.error().message : forecast.error().message;
       std::fprintf(stderr, "wattguard: meter %s: no forecast: %s\n", meter.id.c_str(), why.c_str());
-      if (args.json) out += nlohmann::json{{"meter", meter.id}, {"error", why}}.dump() + "\n";
+      if (args.json) out += nlohmann::ordered_json{{"meter", meter.id}, {"error", why}}.dump() + "\n";
       continue;
     }
     int64_t missing = 0;
@@ -126,7 +126,8 @@ Expected<int> run_forecast(const ForecastArgs& args) {
     }
     const wa::QuantileTotal cycle_end{used + rest->p10, used + rest->p50, used + rest->p90};
     if (args.json) {
-      nlohmann::json line = {
+      // Ordered: the keys in the documented order.
+      nlohmann::ordered_json line = {
           {"meter", meter.id},
           {"at", wa::format_time(at_s, offset_s)},
           {"step_s", forecast->step_s},

@@ -17,10 +17,11 @@ TEST(LongHouseholds, KeepsCompleteDaysOnlyPerHouseholdInOrderOfAppearance) {
   std::string text = "household,time,kwh\n";
   for (int d = 1; d <= 8; ++d) {
     for (int s = 0; s < 48; ++s) {
-      if (d == 3 && s == 10) continue;  // day 3 lacks a half-hour
       char row[64];
-      std::snprintf(row, sizeof row, "B-1,2013-01-%02dT%02d:%02d,%.3f\n", d, s / 2, s % 2 * 30, 0.1 * (s % 4));
-      text += row;
+      if (d != 3 || s != 10) {  // B-1's day 3 lacks a half-hour
+        std::snprintf(row, sizeof row, "B-1,2013-01-%02dT%02d:%02d,%.3f\n", d, s / 2, s % 2 * 30, 0.1 * (s % 4));
+        text += row;
+      }
       std::snprintf(row, sizeof row, "A-7,2013-01-%02dT%02d:%02d,1.5\n", d, s / 2, s % 2 * 30);
       text += row;
     }

@@ -34,6 +34,8 @@ struct QuantileTotal {
 // Largest horizon forecast_intervals accepts (31 days of half-hours): beyond it the weekly shape of the last
 // weeks says little.
 inline constexpr int32_t kMaxForecastSteps = 31 * 48;
+// Longest span forecast_energy_until accepts (62 days): the rest of a bimonthly billing cycle.
+inline constexpr int32_t kMaxTotalSteps = 62 * 48;
 
 // From the data before at_s only. at_s is rounded down to a half-hour. An Error (code kInvalidInput, reason
 // "insufficient_history", message naming how many days are there and how many are needed) when there is too
@@ -46,7 +48,7 @@ Expected<IntervalForecast> forecast_intervals(const HalfHourHistory& history, in
 // shortfall on totals (consumption is skewed: the sum of medians is below the median of the sum) by the meter's
 // recent daily bias, and the 80 % interval accounts for neighbouring days' errors being correlated (it does not
 // sum per-slot quantiles). {0, 0, 0} when until_s <= at_s. Errors as forecast_intervals, and kInvalidInput when
-// the span exceeds kMaxForecastSteps half-hours.
+// the span exceeds kMaxTotalSteps half-hours.
 Expected<QuantileTotal> forecast_energy_until(const HalfHourHistory& history, int64_t at_s, int64_t until_s);
 
 }  // namespace wattguard::analytics

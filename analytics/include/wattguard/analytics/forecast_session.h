@@ -56,7 +56,7 @@ class ForecastSession {
   // (0..47) from each earlier origin; NaN where unknown.
   struct RecentResiduals {
     std::vector<std::array<double, kSlotsPerDay>> by_day;
-    std::vector<double> day_totals;  // one per day with all 48 known, oldest first
+    std::vector<double> day_totals;  // per day with 3/4 of it known (scaled to 48 slots), oldest first
   };
   RecentResiduals recent_residuals(int64_t origin);
   Expected<void> check_history(int64_t origin) const;

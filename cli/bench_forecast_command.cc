@@ -49,7 +49,7 @@ Expected<void> run_bench_forecast(const BenchForecastArgs& args) {
   if (args.tune) {
     const we::ForecastTuning tuning = we::tune_forecast(sets.value(), params, progress);
     if (tty && !args.no_progress) std::fputs("\n", stderr);
-    std::fputs(tuning.report.c_str(), stdout);
+    std::fputs(tuning.report.c_str(), args.json ? stderr : stdout);  // stdout stays one JSON object
     params = tuning.params;
   }
   const we::ForecastBenchResult result = we::run_forecast_bench(sets.value(), params, false, progress);

@@ -13,7 +13,7 @@
 namespace wattguard::evaluation {
 namespace {
 
-TEST(LongHouseholds, KeepsCompleteDaysOnlyPerHouseholdInOrderOfAppearance) {
+TEST(ForecastLongHouseholds, KeepsCompleteDaysOnlyPerHouseholdInOrderOfAppearance) {
   std::string text = "household,time,kwh\n";
   for (int d = 1; d <= 8; ++d) {
     for (int s = 0; s < 48; ++s) {
@@ -39,7 +39,7 @@ TEST(LongHouseholds, KeepsCompleteDaysOnlyPerHouseholdInOrderOfAppearance) {
   EXPECT_EQ(one->size(), 1u);
 }
 
-TEST(LongHouseholds, ABadRowIsNamedByLineAndField) {
+TEST(ForecastLongHouseholds, ABadRowIsNamedByLineAndField) {
   auto r = parse_long_households("household,time,kwh\nA,2013-01-01T00:00,0.1\nA,2013-01-01T00:15,0.1\n", "t.csv");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().line, 3);

@@ -1,7 +1,6 @@
 // `wattguard bill`: bills anyone's interval readings (the `theft scan` format) under a tariff file, one bill per
 // meter and cycle, as a table or JSON Lines (docs/billing.md).
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -9,6 +8,7 @@
 #include <string_view>
 
 #include "cli/command_registry.h"
+#include "cli/tariff_choice.h"
 #include "wattguard/base/expected.h"
 #include "wattguard/billing/bill.h"
 #include "wattguard/billing/bill_json.h"
@@ -29,25 +29,6 @@ struct BillArgs {
   bool json = false;
 };
 
-// The tariff the bills use: --tariff-id, or the file's only one.
-Expected<std::string> choose_tariff(const wb::TariffBook& book, const std::string& wanted) {
-  const auto ids = book.ids();
-  std::string listed;
-  for (const auto& id : ids) listed += (listed.empty() ? "" : ", ") + id;
-  if (!wanted.empty()) {
-    if (!book.has(wanted)) {
-      return Error::invalid("--tariff-id", wanted, "no such tariff in the file (it has: " + listed + ")");
-    }
-    return wanted;
-  }
-  if (ids.size() != 1) {
-    return Error::invalid("--tariff-id", "",
-                          "the tariff file has " + std::to_string(ids.size()) + " tariffs (" + listed +
-                              "): choose one with --tariff-id");
-  }
-  return ids.front();
-}
-
 // The whole command, from arguments to the text to print: all or nothing, so bad input prints no bill.
 Expected<std::string> run_bill(const BillArgs& args) {
   auto book = wb::read_tariff_file(args.tariff);
@@ -58,9 +39,8 @@ Expected<std::string> run_bill(const BillArgs& args) {
   if (!args.cycle.empty()) {
     // Checked before the readings are read, so a typo is reported as the option's. Versions of one tariff
     // share cycle kind and zone, so any version of it says what the month means.
-    const auto version = std::find_if(book->versions.begin(), book->versions.end(),
-                                      [&](const wb::Tariff& t) { return t.id == id.value(); });
-    auto cycle = wb::cycle_of_month(args.cycle, version->cycle, version->utc_offset_s);
+    const wb::Tariff& version = any_version(book.value(), id.value());
+    auto cycle = wb::cycle_of_month(args.cycle, version.cycle, version.utc_offset_s);
     if (!cycle.ok()) return Error::invalid("--cycle", args.cycle, cycle.error().message);
     month = args.cycle;
   }

@@ -1,0 +1,88 @@
+// `wattguard bench forecast`: the day-ahead forecast benchmark on the real household data sets, per data set,
+// held-out households reported (docs/forecasting.md). Attached under the shared `bench` subcommand.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "cli/command_registry.h"
+#include "wattguard/evaluation/forecast_bench.h"
+#include "wattguard/evaluation/forecast_tuning.h"
+
+namespace wattguard::cli {
+namespace {
+
+namespace we = wattguard::evaluation;
+
+struct BenchForecastArgs {
+  std::string data = "/work/shared/data";
+  int max_households = 0;
+  bool json = false;
+  bool tune = false;
+  bool no_progress = false;
+};
+
+Expected<void> run_bench_forecast(const BenchForecastArgs& args) {
+  // Progress goes to stderr whenever it is wanted; a terminal gets a redrawn line, anything else a line per
+  // data set, so a log shows how far a run got.
+  const bool tty = isatty(STDERR_FILENO) != 0 && std::getenv("CI") == nullptr;
+  if (!args.no_progress) std::fprintf(stderr, "loading %s ...\n", args.data.c_str());
+  auto sets = we::load_forecast_data_sets(args.data, args.max_households);
+  if (!sets.ok()) return as_bad_input(sets.error(), "option --data: " + sets.error().to_string());
+  std::string last_set;
+  we::ForecastProgress progress;
+  if (!args.no_progress) {
+    progress = [&](double done, const std::string& set) {
+      if (tty) {
+        std::fprintf(stderr, "\r%-6s %3.0f%%", set.c_str(), 100.0 * done);
+      } else if (set != last_set) {
+        std::fprintf(stderr, "scoring %s (%.0f%% done)\n", set.c_str(), 100.0 * done);
+      }
+      last_set = set;
+      std::fflush(stderr);
+    };
+  }
+  analytics::ForecastParams params = analytics::default_forecast_params();
+  if (args.tune) {
+    const we::ForecastTuning tuning = we::tune_forecast(sets.value(), params, progress);
+    if (tty && !args.no_progress) std::fputs("\n", stderr);
+    std::fputs(tuning.report.c_str(), args.json ? stderr : stdout);  // stdout stays one JSON object
+    params = tuning.params;
+  }
+  const we::ForecastBenchResult result = we::run_forecast_bench(sets.value(), params, false, progress);
+  if (tty && !args.no_progress) std::fputs("\n", stderr);
+  if (args.json) {
+    std::printf("%s\n", we::forecast_bench_to_json(result).dump().c_str());
+  } else {
+    std::fputs(we::forecast_bench_to_table(result).c_str(), stdout);
+  }
+  return {};
+}
+
+void add_bench_forecast(CLI::App& app) {
+  auto args = std::make_shared<BenchForecastArgs>();
+  auto* bench = command_group(app, "bench", "Benchmarks: simulated workloads that print measured figures");
+  auto* forecast = bench->add_subcommand(
+      "forecast",
+      "Forecast benchmark: day-ahead half-hourly forecasts from every local midnight on the real households "
+      "(EDRP, SGSC, the four Australian homes), against same-slot-yesterday, last-week and 7-day-median baselines: "
+      "MAE, daily MAPE, p10-p90 coverage and cycle-end error, held-out households reported");
+  forecast->add_option("--data", args->data, "Directory holding households-real/*.csv.gz and households/")
+      ->check(CLI::ExistingDirectory)
+      ->capture_default_str();
+  forecast->add_option("--max-households", args->max_households, "At most this many households per data set (quick)")
+      ->check(CLI::Range(1, 100000));
+  forecast->add_flag("--json", args->json, "One JSON object: per data set the held-out and tuning figures");
+  forecast->add_flag("--tune", args->tune,
+                     "First fit the parameters on the tuning households only, print them, then score with them");
+  forecast->add_flag("--no-progress", args->no_progress, "No progress on stderr");
+  forecast->callback([args] { finish(run_bench_forecast(*args)); });
+}
+
+const bool kRegistered = register_commands("bench_forecast", &add_bench_forecast);
+
+}  // namespace
+}  // namespace wattguard::cli

@@ -18,7 +18,8 @@ namespace {
 namespace we = wattguard::evaluation;
 
 struct BenchForecastArgs {
-  std::string data = "/work/shared/data";
+  // The shared data beside the project's checkout (CI and every developer machine keep it there).
+  std::string data = WATTGUARD_SHARED_DATA;
   int max_households = 0;
   bool json = false;
   bool tune = false;

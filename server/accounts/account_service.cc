@@ -5,10 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 
 #include "wattguard/accounts/consumer_notices.h"
 #include "wattguard/accounts/stored_energy.h"
+#include "wattguard/accounts/use_forecast.h"
 #include "wattguard/billing/bill_csv.h"
 #include "wattguard/billing/bill_json.h"
 #include "wattguard/billing/decimal.h"
@@ -20,8 +22,10 @@ constexpr int64_t kDayS = 86'400;
 // A cycle's bill is issued this long after its end, so readings a meter sends late (after an outage, from its
 // journal) are still on it.
 constexpr int64_t kCloseGraceS = 3600;
-// The default projection's look-back: a week holds every weekday once.
+// The fallback projection's look-back: a week holds every weekday once.
 constexpr int64_t kProjectionDays = 7;
+// A meter's forecast is reused this long: it reads eight weeks of rollups, and five minutes change little.
+constexpr int64_t kForecastReuseS = 300;
 
 int64_t now_s(const Clock& clock) { return clock() / 1000; }
 
@@ -116,9 +120,7 @@ Expected<billing::Bill> AccountService::compute(const storage::MeterInfo& meter,
   return billing::compute_bill(tariff, cycle, energy.value());
 }
 
-std::optional<Quantiles> AccountService::projected_use(const std::string& meter, int64_t from_s, int64_t to_s) {
-  if (to_s <= from_s) return Quantiles{};
-  if (deps_.projection) return deps_.projection(meter, from_s, to_s);
+std::optional<Quantiles> AccountService::mean_use(const std::string& meter, int64_t from_s, int64_t to_s) {
   const int64_t since = from_s - kProjectionDays * kDayS;
   auto energy = stored_energy(*deps_.store, meter, since, from_s);
   if (!energy.ok() || energy->intervals.empty()) return std::nullopt;
@@ -130,28 +132,71 @@ std::optional<Quantiles> AccountService::projected_use(const std::string& meter,
   return Quantiles{mean, mean, mean};
 }
 
+std::optional<AccountService::RestOfCycle> AccountService::rest_of_cycle(const std::string& meter,
+                                                                         const billing::Tariff& tariff,
+                                                                         const billing::Cycle& cycle, int64_t now) {
+  {
+    std::lock_guard lock(cache_mutex_);
+    const auto it = rest_cache_.find(meter);
+    if (it != rest_cache_.end() && it->second.cycle == cycle.label() && now >= it->second.computed_s &&
+        now - it->second.computed_s < kForecastReuseS) {
+      return it->second.rest;
+    }
+  }
+  // Every local midnight still to come in the cycle; the cycle's end is the last.
+  std::vector<int64_t> ends;
+  const int64_t offset = tariff.utc_offset_s;
+  for (int64_t day_end = ((now + offset) / kDayS + 1) * kDayS - offset; day_end <= cycle.end_s; day_end += kDayS) {
+    ends.push_back(day_end);
+  }
+  if (ends.empty() || ends.back() != cycle.end_s) ends.push_back(cycle.end_s);
+  RestOfCycle rest;
+  if (deps_.projection) {
+    for (int64_t end : ends) {
+      const auto part = deps_.projection(meter, now, end);
+      if (!part) return std::nullopt;
+      rest.by_end.emplace_back(end, *part);
+    }
+    rest.banded = rest.by_end.back().second.p10 != rest.by_end.back().second.p90;
+  } else if (auto forecast = forecast_use(*deps_.store, meter, now, ends, offset); forecast.ok()) {
+    const auto uwh = [](double kwh) { return static_cast<int64_t>(std::llround(kwh * 1e9)); };
+    for (size_t i = 0; i < ends.size(); ++i) {
+      const auto& q = forecast.value()[i];
+      rest.by_end.emplace_back(ends[i], Quantiles{uwh(q.p10), uwh(q.p50), uwh(q.p90)});
+    }
+    rest.banded = true;
+  } else {
+    // Too little history for the forecast (it needs two weeks): the plain average of what there is.
+    for (int64_t end : ends) {
+      const auto part = mean_use(meter, now, end);
+      if (!part) return std::nullopt;
+      rest.by_end.emplace_back(end, *part);
+    }
+  }
+  std::lock_guard lock(cache_mutex_);
+  rest_cache_[meter] = {now, cycle.label(), rest};
+  return rest;
+}
+
 std::optional<CycleStatus::Projection> AccountService::project(const std::string& meter, const billing::Tariff& tariff,
                                                                const billing::Cycle& cycle,
                                                                const billing::MeterEnergy& energy, int64_t used_uwh,
                                                                int64_t now) {
-  const auto rest = projected_use(meter, now, cycle.end_s);
+  const auto rest = rest_of_cycle(meter, tariff, cycle, now);
   if (!rest) return std::nullopt;
+  const Quantiles& total = rest->by_end.back().second;
   CycleStatus::Projection p;
-  p.banded = rest->p10 != rest->p50 || rest->p90 != rest->p50;
-  p.end_uwh = {used_uwh + rest->p10, used_uwh + rest->p50, used_uwh + rest->p90};
+  p.banded = rest->banded;
+  p.end_uwh = {used_uwh + total.p10, used_uwh + total.p50, used_uwh + total.p90};
   const auto bill_of = [&](int64_t more) -> int64_t {
     billing::MeterEnergy e = energy;
     add_projection(e, now, cycle.end_s, more);
     auto b = billing::compute_bill(tariff, cycle, e);
     return b.ok() ? b->total_minor : 0;
   };
-  p.end_minor = {bill_of(rest->p10), bill_of(rest->p50), bill_of(rest->p90)};
-  // Cumulative use at each local midnight still to come, and at the cycle's end.
-  const int64_t offset = tariff.utc_offset_s;
-  for (int64_t day_end = ((now + offset) / kDayS + 1) * kDayS - offset; day_end <= cycle.end_s; day_end += kDayS) {
-    const auto part = projected_use(meter, now, day_end);
-    if (!part) break;
-    p.daily.emplace_back(day_end, Quantiles{used_uwh + part->p10, used_uwh + part->p50, used_uwh + part->p90});
+  p.end_minor = {bill_of(total.p10), bill_of(total.p50), bill_of(total.p90)};
+  for (const auto& [end, q] : rest->by_end) {
+    p.daily.emplace_back(end, Quantiles{used_uwh + q.p10, used_uwh + q.p50, used_uwh + q.p90});
   }
   return p;
 }
@@ -384,8 +429,13 @@ Expected<void> AccountService::update_meter(const storage::MeterInfo& meter) {
   UsageNoticeInput input;
   input.running = &running.value();
   input.warning_days = deps_.billing.slab_warning_days;
-  if (const auto ahead = projected_use(meter.id, now, std::min(cycle.end_s, now + input.warning_days * kDayS))) {
-    input.projected_uwh = ahead->p50;
+  if (const auto rest = rest_of_cycle(meter.id, *at_start.value(), cycle, now)) {
+    // The use expected by the first local midnight at least warning_days ahead (or the cycle's end).
+    const int64_t horizon = now + input.warning_days * kDayS;
+    for (const auto& [end, q] : rest->by_end) {
+      input.projected_uwh = q.p50;
+      if (end >= horizon) break;
+    }
   }
   if (!settings->budget_kwh.empty()) {
     if (auto kwh = billing::parse_scaled_decimal(settings->budget_kwh, billing::kEnergyDecimals); kwh.ok()) {

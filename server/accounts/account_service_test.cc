@@ -133,6 +133,46 @@ TEST_F(AccountServiceTest, RunningBillMatchesTheHandWorkedFigures) {
   EXPECT_NE(doc->csv.find("M1,2026-03,domestic,INR,total,,,227.750,,2210.44\r\n"), std::string::npos) << doc->csv;
 }
 
+TEST_F(AccountServiceTest, WithFourWeeksOfHistoryTheProjectionIsAForecastWithABand) {
+  // 37.5 days of a household's day (low at night, an evening peak) with deterministic noise, from 1 February.
+  const int64_t first = -28 * 96;
+  const int64_t last = 912;  // 10 March, 12:00 IST
+  std::vector<protocol::Reading> rs;
+  double reg = 0;
+  uint32_t noise = 12345;
+  for (int64_t k = first; k < last; ++k) {
+    const int64_t hour = ((k % 96) + 96) % 96 / 4;
+    noise = noise * 1'103'515'245u + 12'345u;
+    const double base = hour < 6 ? 80.0 : hour >= 18 && hour < 22 ? 450.0 : 220.0;
+    reg += base * (0.6 + 0.8 * static_cast<double>(noise >> 16 & 0x7fff) / 32767.0);
+    protocol::Reading r;
+    r.meter_id = "M1";
+    r.seq = static_cast<uint64_t>(k - first + 1);
+    r.time_ms = (cycle_start_ + k * 900) * 1000;
+    r.vrms = 230;
+    r.e_import_wh = reg;
+    rs.push_back(r);
+  }
+  ASSERT_TRUE(store_->append_readings(rs, rs.back().time_ms).ok());
+  now_s_ = cycle_start_ + last * 900;
+  auto s = service();
+  auto status = s->cycle_status("M1");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  ASSERT_TRUE(status->projection.has_value());
+  const auto& p = *status->projection;
+  EXPECT_TRUE(p.banded) << "four weeks of history: the forecast, not the plain average";
+  EXPECT_LE(p.end_uwh.p10, p.end_uwh.p50);
+  EXPECT_LE(p.end_uwh.p50, p.end_uwh.p90);
+  EXPECT_LT(p.end_uwh.p10, p.end_uwh.p90);
+  EXPECT_LE(p.end_minor.p10, p.end_minor.p90);
+  // The mean day is 6 h x 4 x 80 + 4 h x 4 x 450 + 14 h x 4 x 220 Wh = 21.44 kWh; 21.5 days are left.
+  const double used = static_cast<double>(status->running.energy_uwh) / 1e9;
+  const double expected_end = used + 21.5 * 21.44;
+  EXPECT_NEAR(static_cast<double>(p.end_uwh.p50) / 1e9, expected_end, 0.1 * expected_end);
+  ASSERT_EQ(p.daily.size(), 22u);
+  for (size_t i = 1; i < p.daily.size(); ++i) EXPECT_GE(p.daily[i].second.p50, p.daily[i - 1].second.p50);
+}
+
 TEST_F(AccountServiceTest, AClosedCycleIsIssuedOnceAndKeepsItsFigures) {
   const int64_t march = 31 * 96;
   feed("M1", 0, march + 8, 50.0);              // 0.2 kWh per hour through March and 2 hours into April

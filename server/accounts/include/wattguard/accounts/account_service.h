@@ -45,7 +45,7 @@ struct AccountServiceDeps {
   PrepaidConfig prepaid;
   Clock now_ms;
   RelayCommand relay;            // optional: without it prepaid meters are never switched
-  UseProjection projection;      // optional: default = the meter's mean use over the last 7 days, no interval
+  UseProjection projection;      // optional (tests): default = the forecast, else the mean of the last 7 days
   std::function<void()> notice;  // called after new notices were stored (wakes their sender); optional
 };
 
@@ -153,7 +153,15 @@ class AccountService {
   Expected<void> enforce_credit(const storage::MeterInfo& meter, const AccountSettings& settings,
                                 const billing::Tariff& tariff);
   void add_notice(const storage::MeterInfo& meter, const AccountSettings& settings, Notice notice);
-  std::optional<Quantiles> projected_use(const std::string& meter, int64_t from_s, int64_t to_s);
+  // The meter's expected use from now to each local midnight left in the cycle (the last: the cycle's end):
+  // the forecast when its history allows, else the mean of the last 7 days (no band), else nullopt.
+  struct RestOfCycle {
+    bool banded = false;
+    std::vector<std::pair<int64_t, Quantiles>> by_end;  // (end_s, µWh from now)
+  };
+  std::optional<RestOfCycle> rest_of_cycle(const std::string& meter, const billing::Tariff& tariff,
+                                           const billing::Cycle& cycle, int64_t now);
+  std::optional<Quantiles> mean_use(const std::string& meter, int64_t from_s, int64_t to_s);
   // The projection of a cycle whose energy so far is `energy` (bills of the projected quantiles).
   std::optional<CycleStatus::Projection> project(const std::string& meter, const billing::Tariff& tariff,
                                                  const billing::Cycle& cycle, const billing::MeterEnergy& energy,
@@ -166,6 +174,13 @@ class AccountService {
   // read a whole month of rollups again for every meter. Guarded by update_mutex_.
   std::map<std::string, std::string> settled_cycle_;
   std::map<std::string, int64_t> last_charge_ms_;  // per meter; guarded by update_mutex_
+  struct CachedRest {
+    int64_t computed_s = 0;
+    std::string cycle;
+    RestOfCycle rest;
+  };
+  std::mutex cache_mutex_;
+  std::map<std::string, CachedRest> rest_cache_;  // per meter, guarded by cache_mutex_
   // One account is updated at a time, so a charge, a top-up and a relay decision never interleave.
   std::mutex update_mutex_;
   std::mutex thread_mutex_;

@@ -201,16 +201,22 @@ std::optional<CycleStatus::Projection> AccountService::project(const std::string
   return p;
 }
 
-Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id) {
+Expected<AccountService::Account> AccountService::account(const std::string& meter_id) {
   auto meter = deps_.store->get_meter(meter_id);
   if (!meter.ok()) return std::move(meter).error();
   auto settings = deps_.accounts->settings(meter_id);
   if (!settings.ok()) return std::move(settings).error();
-  const int64_t now = now_s(deps_.now_ms);
-  auto current = version_for(meter.value(), settings.value(), now);
+  auto current = version_for(meter.value(), settings.value(), now_s(deps_.now_ms));
   if (!current.ok()) return std::move(current).error();
-  const billing::Cycle cycle = billing::cycle_containing(now, (*current)->cycle, (*current)->utc_offset_s);
-  auto at_start = version_for(meter.value(), settings.value(), cycle.start_s);
+  return Account{std::move(meter).value(), std::move(settings).value(), current.value()};
+}
+
+Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id) {
+  auto acc = account(meter_id);
+  if (!acc.ok()) return std::move(acc).error();
+  const int64_t now = now_s(deps_.now_ms);
+  const billing::Cycle cycle = billing::cycle_containing(now, acc->tariff->cycle, acc->tariff->utc_offset_s);
+  auto at_start = version_for(acc->meter, acc->settings, cycle.start_s);
   if (!at_start.ok()) return std::move(at_start).error();
   const billing::Tariff& tariff = *at_start.value();
 
@@ -221,7 +227,7 @@ Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id) 
 
   CycleStatus status;
   status.running = std::move(running).value();
-  status.settings = std::move(settings).value();
+  status.settings = acc->settings;
   const int64_t used = status.running.energy_uwh;
   for (size_t i = 0; i < tariff.slabs.size(); ++i) {
     const auto& slab = tariff.slabs[i];
@@ -257,19 +263,17 @@ Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id) 
 }
 
 Expected<BillDocument> AccountService::bill(const std::string& meter_id, const std::string& month) {
-  auto meter = deps_.store->get_meter(meter_id);
-  if (!meter.ok()) return std::move(meter).error();
-  auto settings = deps_.accounts->settings(meter_id);
-  if (!settings.ok()) return std::move(settings).error();
+  auto acc = account(meter_id);
+  if (!acc.ok()) return std::move(acc).error();
+  const storage::MeterInfo& meter = acc->meter;
+  const AccountSettings& settings = acc->settings;
   const int64_t now = now_s(deps_.now_ms);
-  auto current = version_for(meter.value(), settings.value(), now);
-  if (!current.ok()) return std::move(current).error();
-  auto cycle = billing::cycle_of_month(month, (*current)->cycle, (*current)->utc_offset_s);
+  auto cycle = billing::cycle_of_month(month, acc->tariff->cycle, acc->tariff->utc_offset_s);
   if (!cycle.ok()) return Error::invalid("cycle", month, cycle.error().message);
   if (cycle->start_s > now) return Error::invalid("cycle", month, "the cycle has not started yet");
   if (now >= cycle->end_s + kCloseGraceS) {
     std::unique_lock lock(update_mutex_);
-    if (auto closed = close_cycle(meter.value(), settings.value(), cycle.value()); !closed.ok()) {
+    if (auto closed = close_cycle(meter, settings, cycle.value()); !closed.ok()) {
       return std::move(closed).error();
     }
     lock.unlock();
@@ -278,9 +282,9 @@ Expected<BillDocument> AccountService::bill(const std::string& meter_id, const s
     if (!stored->has_value()) return Error::not_found("meter " + meter_id + " has no readings in " + month);
     return BillDocument{(*stored)->json, (*stored)->csv, true, (*stored)->tariff_version};
   }
-  auto tariff = version_for(meter.value(), settings.value(), cycle->start_s);
+  auto tariff = version_for(meter, settings, cycle->start_s);
   if (!tariff.ok()) return std::move(tariff).error();
-  auto running = compute(meter.value(), *tariff.value(), cycle.value(), now);
+  auto running = compute(meter, *tariff.value(), cycle.value(), now);
   if (!running.ok()) return std::move(running).error();
   return BillDocument{billing::bill_to_json(running.value()), billing::bill_to_csv(running.value()), false,
                       running->tariff.version_name()};

@@ -187,6 +187,14 @@ Expected<std::vector<Row>> collect(storage::Db& db, const std::string& sql, Bind
   return out;
 }
 
+// The first row of a query that matches at most one, or nullopt.
+template <typename Row>
+Expected<std::optional<Row>> first_row(Expected<std::vector<Row>> rows) {
+  if (!rows.ok()) return std::move(rows).error();
+  if (rows->empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows->front()));
+}
+
 }  // namespace
 
 const char* ledger_kind_name(LedgerKind kind) {
@@ -272,7 +280,7 @@ Expected<void> AccountStore::add_bill(const StoredBill& b) {
 
 Expected<std::optional<StoredBill>> AccountStore::bill(const std::string& meter, const std::string& cycle) {
   std::lock_guard lock(mutex_);
-  auto rows = collect<StoredBill>(
+  return first_row(collect<StoredBill>(
       *db_,
       "SELECT meter, cycle, tariff_version, currency, total_minor, json, csv, created_ms FROM bills "
       "WHERE meter = ?1 AND cycle = ?2",
@@ -280,10 +288,7 @@ Expected<std::optional<StoredBill>> AccountStore::bill(const std::string& meter,
         s.bind(1, meter);
         s.bind(2, cycle);
       },
-      bill_from_row);
-  if (!rows.ok()) return std::move(rows).error();
-  if (rows->empty()) return std::optional<StoredBill>();
-  return std::optional<StoredBill>(std::move(rows->front()));
+      bill_from_row));
 }
 
 Expected<std::vector<StoredBill>> AccountStore::bills(const std::string& meter, std::size_t limit) {
@@ -331,12 +336,9 @@ Expected<std::vector<LedgerEntry>> AccountStore::ledger(const std::string& meter
 
 Expected<std::optional<LedgerEntry>> AccountStore::payment(const std::string& reference) {
   std::lock_guard lock(mutex_);
-  auto rows = collect<LedgerEntry>(
+  return first_row(collect<LedgerEntry>(
       *db_, std::string("SELECT ") + kLedgerColumns + " FROM ledger WHERE kind = 'payment' AND reference = ?1",
-      [&](storage::Stmt& s) { s.bind(1, reference); }, ledger_from_row);
-  if (!rows.ok()) return std::move(rows).error();
-  if (rows->empty()) return std::optional<LedgerEntry>();
-  return std::optional<LedgerEntry>(std::move(rows->front()));
+      [&](storage::Stmt& s) { s.bind(1, reference); }, ledger_from_row));
 }
 
 Expected<int64_t> AccountStore::sum_locked(const char* sql, const std::string& meter, const std::string* cycle) {
@@ -408,12 +410,9 @@ Expected<std::vector<Notice>> AccountStore::notices(const std::string& meter, st
 
 Expected<std::optional<Notice>> AccountStore::notice(int64_t id) {
   std::lock_guard lock(mutex_);
-  auto rows = collect<Notice>(
+  return first_row(collect<Notice>(
       *db_, "SELECT id, meter, cycle, kind, threshold, text, created_ms FROM consumer_notices WHERE id = ?1",
-      [&](storage::Stmt& s) { s.bind(1, id); }, notice_from_row);
-  if (!rows.ok()) return std::move(rows).error();
-  if (rows->empty()) return std::optional<Notice>();
-  return std::optional<Notice>(std::move(rows->front()));
+      [&](storage::Stmt& s) { s.bind(1, id); }, notice_from_row));
 }
 
 Expected<std::vector<NoticeDelivery>> AccountStore::due_notice_deliveries(int64_t now_ms, std::size_t limit) {

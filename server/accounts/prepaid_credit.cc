@@ -22,19 +22,16 @@ bool is_credit(const LedgerEntry& e) { return e.kind == LedgerKind::kTopup || e.
 }  // namespace
 
 Expected<PrepaidStatus> AccountService::prepaid_status(const std::string& meter_id) {
-  auto meter = deps_.store->get_meter(meter_id);
-  if (!meter.ok()) return std::move(meter).error();
-  auto settings = deps_.accounts->settings(meter_id);
-  if (!settings.ok()) return std::move(settings).error();
-  auto tariff = version_for(meter.value(), settings.value(), deps_.now_ms() / 1000);
-  if (!tariff.ok()) return std::move(tariff).error();
+  auto acc = account(meter_id);
+  if (!acc.ok()) return std::move(acc).error();
+  const billing::Tariff* tariff = acc->tariff;
   PrepaidStatus status;
   auto balance = deps_.accounts->balance_minor(meter_id);
   if (!balance.ok()) return std::move(balance).error();
   status.balance_minor = balance.value();
-  auto low = money_minor(deps_.prepaid.low_credit, *tariff.value(), "prepaid.low_credit");
+  auto low = money_minor(deps_.prepaid.low_credit, *tariff, "prepaid.low_credit");
   if (!low.ok()) return std::move(low).error();
-  auto emergency = money_minor(deps_.prepaid.emergency_credit, *tariff.value(), "prepaid.emergency_credit");
+  auto emergency = money_minor(deps_.prepaid.emergency_credit, *tariff, "prepaid.emergency_credit");
   if (!emergency.ok()) return std::move(emergency).error();
   status.low_credit_minor = low.value();
   status.emergency_credit_minor = emergency.value();
@@ -142,14 +139,11 @@ Expected<void> AccountService::enforce_credit(const storage::MeterInfo& meter, c
 
 Expected<CreditOutcome> AccountService::top_up(const std::string& meter_id, const std::string& amount,
                                                const std::string& reference, const std::string& actor) {
-  auto meter = deps_.store->get_meter(meter_id);
-  if (!meter.ok()) return std::move(meter).error();
-  auto settings = deps_.accounts->settings(meter_id);
-  if (!settings.ok()) return std::move(settings).error();
-  if (!settings->prepaid) return Error::invalid("meter", meter_id, "the meter is not prepaid");
-  auto tariff = version_for(meter.value(), settings.value(), deps_.now_ms() / 1000);
-  if (!tariff.ok()) return std::move(tariff).error();
-  auto minor = money_minor(amount, *tariff.value(), "amount");
+  auto acc = account(meter_id);
+  if (!acc.ok()) return std::move(acc).error();
+  if (!acc->settings.prepaid) return Error::invalid("meter", meter_id, "the meter is not prepaid");
+  const billing::Tariff& tariff = *acc->tariff;
+  auto minor = money_minor(amount, tariff, "amount");
   if (!minor.ok()) return std::move(minor).error();
   if (minor.value() == 0) return Error::invalid("amount", amount, "must be more than zero");
   LedgerEntry e;
@@ -157,14 +151,14 @@ Expected<CreditOutcome> AccountService::top_up(const std::string& meter_id, cons
   e.time_ms = deps_.now_ms();
   e.kind = LedgerKind::kTopup;
   e.amount_minor = minor.value();
-  e.currency = tariff.value()->currency;
+  e.currency = tariff.currency;
   e.reference = reference;
   e.actor = actor;
   std::lock_guard lock(update_mutex_);
   auto id = deps_.accounts->append_ledger(e);
   if (!id.ok()) return std::move(id).error();
   e.id = id.value();
-  if (auto enforced = enforce_credit(meter.value(), settings.value(), *tariff.value()); !enforced.ok()) {
+  if (auto enforced = enforce_credit(acc->meter, acc->settings, tariff); !enforced.ok()) {
     spdlog::warn("prepaid: {} after top-up: {}", meter_id, enforced.error().message);
   }
   auto balance = deps_.accounts->balance_minor(meter_id);
@@ -182,16 +176,17 @@ Expected<CreditOutcome> AccountService::apply_payment(const std::string& body, c
   auto payment =
       verify_payment(body, signature_header, secret, deps_.now_ms() / 1000, deps_.prepaid.payment_tolerance_s);
   if (!payment.ok()) return std::move(payment).error();
-  auto meter = deps_.store->get_meter(payment->meter);
-  if (!meter.ok()) return Error::not_found("no meter '" + payment->meter + "'").because("unknown_meter");
-  auto settings = deps_.accounts->settings(payment->meter);
-  if (!settings.ok()) return std::move(settings).error();
-  auto tariff = version_for(meter.value(), settings.value(), deps_.now_ms() / 1000);
-  if (!tariff.ok()) return std::move(tariff).error();
-  if (payment->currency != tariff.value()->currency) {
-    return Error::invalid("currency", payment->currency, "the meter is billed in " + tariff.value()->currency);
+  if (!deps_.store->has_meter(payment->meter)) {
+    return Error::not_found("no meter '" + payment->meter + "'").because("unknown_meter");
   }
-  auto minor = money_minor(payment->amount, *tariff.value(), "amount");
+  auto acc = account(payment->meter);
+  if (!acc.ok()) return std::move(acc).error();
+  const billing::Tariff& tariff = *acc->tariff;
+  const AccountSettings& settings = acc->settings;
+  if (payment->currency != tariff.currency) {
+    return Error::invalid("currency", payment->currency, "the meter is billed in " + tariff.currency);
+  }
+  auto minor = money_minor(payment->amount, tariff, "amount");
   if (!minor.ok()) return std::move(minor).error();
   if (minor.value() == 0) return Error::invalid("amount", payment->amount, "must be more than zero");
 
@@ -218,13 +213,13 @@ Expected<CreditOutcome> AccountService::apply_payment(const std::string& body, c
   e.currency = payment->currency;
   e.reference = payment->payment_id;
   e.actor = "provider";
-  e.note = settings->prepaid ? "" : "paid towards a postpaid account";
+  e.note = settings.prepaid ? "" : "paid towards a postpaid account";
   auto id = deps_.accounts->append_ledger(e);
   if (!id.ok()) return std::move(id).error();
   e.id = id.value();
-  spdlog::info("prepaid: payment {} of {} for {}", e.reference, money_text(e.amount_minor, *tariff.value()), e.meter);
-  if (settings->prepaid) {
-    if (auto enforced = enforce_credit(meter.value(), settings.value(), *tariff.value()); !enforced.ok()) {
+  spdlog::info("prepaid: payment {} of {} for {}", e.reference, money_text(e.amount_minor, tariff), e.meter);
+  if (settings.prepaid) {
+    if (auto enforced = enforce_credit(acc->meter, settings, tariff); !enforced.ok()) {
       spdlog::warn("prepaid: {} after payment: {}", e.meter, enforced.error().message);
     }
   }

@@ -142,6 +142,13 @@ class AccountService {
   Expected<void> update_meter(const storage::MeterInfo& meter);
 
  private:
+  // A meter with its settings and the tariff version in force now.
+  struct Account {
+    storage::MeterInfo meter;
+    AccountSettings settings;
+    const billing::Tariff* tariff = nullptr;
+  };
+  Expected<Account> account(const std::string& meter_id);
   Expected<const billing::Tariff*> version_for(const storage::MeterInfo& meter, const AccountSettings& settings,
                                                int64_t instant_s) const;
   Expected<billing::Bill> compute(const storage::MeterInfo& meter, const billing::Tariff& tariff,

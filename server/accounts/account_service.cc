@@ -211,7 +211,7 @@ Expected<AccountService::Account> AccountService::account(const std::string& met
   return Account{std::move(meter).value(), std::move(settings).value(), current.value()};
 }
 
-Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id) {
+Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id, bool with_projection) {
   auto acc = account(meter_id);
   if (!acc.ok()) return std::move(acc).error();
   const int64_t now = now_s(deps_.now_ms);
@@ -253,7 +253,7 @@ Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id) 
     }
     status.used.emplace_back(now, sum);
   }
-  status.projection = project(meter_id, tariff, cycle, energy.value(), used, now);
+  if (with_projection) status.projection = project(meter_id, tariff, cycle, energy.value(), used, now);
   if (status.settings.prepaid) {
     auto prepaid = prepaid_status(meter_id);
     if (!prepaid.ok()) return std::move(prepaid).error();

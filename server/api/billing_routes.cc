@@ -346,7 +346,7 @@ HttpResponse BillingRoutes::ledger(const Caller& caller, const std::string& id) 
   if (!context_.visible_meter(caller, id)) return meter_not_found(id);
   auto* s = service();
   if (s == nullptr) return billing_off();
-  auto st = s->cycle_status(id);
+  auto st = s->cycle_status(id, false);
   if (!st.ok()) return from_error(st.error());
   auto entries = context_.deps().accounts_store->ledger(id);
   if (!entries.ok()) return from_error(entries.error());
@@ -382,7 +382,7 @@ HttpResponse BillingRoutes::top_up(const HttpRequest& req, const Caller& caller,
   auto done = s->top_up(id, amount, reference.value_or(""), caller.name);
   if (!done.ok()) return from_error(done.error());
   context_.audit(caller, "billing.topup", id, amount + " " + done->entry.currency + " ref " + reference.value_or(""));
-  auto st = s->cycle_status(id);
+  auto st = s->cycle_status(id, false);
   if (!st.ok()) return from_error(st.error());
   const billing::Tariff& t = st->running.tariff;
   return json_response(201,
@@ -437,7 +437,7 @@ HttpResponse BillingRoutes::summary(const Caller& caller, const RequestTarget& t
     }
     Totals& a = by_area[m.area];
     ++a.meters;
-    auto st = s->cycle_status(m.id);
+    auto st = s->cycle_status(m.id, false);
     if (!st.ok()) continue;  // no tariff, or no readings yet: counted as a meter, not billed
     ++a.billed;
     a.kwh_uwh += st->running.energy_uwh;

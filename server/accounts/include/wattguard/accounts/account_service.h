@@ -116,7 +116,9 @@ class AccountService {
   // The tariff id billing the meter: its own, else its area's, else the default. kNotFound when none applies.
   Expected<std::string> tariff_of(const storage::MeterInfo& meter, const AccountSettings& settings) const;
 
-  Expected<CycleStatus> cycle_status(const std::string& meter_id);
+  // `with_projection` false leaves out the forecast (a summary over many meters, a ledger page), which reads
+  // eight weeks of the meter's rollups.
+  Expected<CycleStatus> cycle_status(const std::string& meter_id, bool with_projection = true);
   // The bill of the cycle holding month "YYYY-MM": the stored one once the cycle is closed (stored on first
   // use), else the running bill. kInvalidInput naming "cycle" for a malformed month or one in the future.
   Expected<BillDocument> bill(const std::string& meter_id, const std::string& month);

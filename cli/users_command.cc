@@ -13,6 +13,7 @@
 #include "cli/command_registry.h"
 #include "cli/config_file.h"
 #include "wattguard/api/auth_store.h"
+#include "wattguard/api/http_message.h"
 #include "wattguard/api/request_target.h"
 #include "wattguard/api/secrets.h"
 #include "wattguard/base/clock.h"
@@ -97,6 +98,26 @@ Expected<void> assign_meters(const serve::ServerConfig& config, const std::strin
     if (auto st = (*store)->update_meter(*info); !st.ok()) return as_failure(st.error());
   }
   return {};
+}
+
+// Clears MeterInfo::owner on every meter `user` owned (owners match case-insensitively, as the API reads them),
+// so a later user of the same name does not inherit a deleted one's meters. The number released.
+Expected<int> release_meters(const serve::ServerConfig& config, const std::string& user) {
+  storage::SqliteOptions options;
+  options.path = config.database_path();
+  options.reader_connections = 1;
+  auto store = storage::SqliteStore::open(options);
+  if (!store.ok()) return as_failure(store.error(), "cannot open the database: " + store.error().message);
+  auto meters = (*store)->list_meters();
+  if (!meters.ok()) return as_failure(meters.error());
+  int released = 0;
+  for (storage::MeterInfo info : meters.value()) {
+    if (info.owner.empty() || api::ascii_lower(info.owner) != api::ascii_lower(user)) continue;
+    info.owner.clear();
+    if (auto st = (*store)->update_meter(info); !st.ok()) return as_failure(st.error());
+    ++released;
+  }
+  return released;
 }
 
 std::string format_time(int64_t unix_s) { return api::format_iso8601(static_cast<double>(unix_s)); }
@@ -189,7 +210,11 @@ Expected<void> run_remove(const NameArgs& a) {
   if (!auth.ok()) return auth.error();
   const auto outcome = (*auth)->delete_user(a.name);
   if (!outcome.ok()) return auth_refusal(outcome.error(), a.name, outcome.error().message);
-  std::printf("removed '%s'\n", a.name.c_str());
+  const auto config = resolve(a.store);
+  if (!config.ok()) return config.error();
+  auto released = release_meters(config.value(), a.name);
+  if (!released.ok()) return released.error();
+  std::printf("removed '%s' (%d meter(s) released)\n", a.name.c_str(), released.value());
   return {};
 }
 

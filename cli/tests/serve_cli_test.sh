@@ -122,4 +122,17 @@ for m in cli-001 cli-002 cli-003; do
     "$work/readings-$m.json") || fail "$m readings after the restart: $(cat "$work/readings-$m.json")"
   [ "$n" -ge 5 ] || fail "$m has $n readings after the restart"
 done
+
+# `users remove` releases the user's meters: a new user of the same name (any case) inherits nothing.
+"$bin" users remove carol --data "$data" | grep -q "1 meter(s) released" || fail "users remove did not release cli-001"
+echo "another-long-password" | "$bin" users add CAROL --role consumer --password-stdin --data "$data" >/dev/null
+"$bin" meters list --json --data "$data" 2>/dev/null | python3 -c '
+import json, sys
+owners = {m["id"]: m["owner"] for m in map(json.loads, sys.stdin)}
+sys.exit(0 if owners["cli-001"] == "" else 1)' || fail "cli-001 kept the removed user as its owner"
+sleep 6  # the running server reloads its meter registry every 5 s (a change made behind its back, as here)
+curl -s -c "$work/carol2" -o /dev/null -H 'Content-Type: application/json' \
+  -d '{"name":"CAROL","password":"another-long-password"}' "$url/api/v1/session"
+status=$(curl -s -b "$work/carol2" -o /dev/null -w '%{http_code}' "$url/api/v1/meters/cli-001")
+[ "$status" = 404 ] || fail "a new CAROL opened the removed carol's meter cli-001: $status"
 echo "serve CLI: ok"

@@ -158,7 +158,7 @@ std::optional<AccountService::RestOfCycle> AccountService::rest_of_cycle(const s
       rest.by_end.emplace_back(end, *part);
     }
     rest.banded = rest.by_end.back().second.p10 != rest.by_end.back().second.p90;
-  } else if (auto forecast = forecast_use(*deps_.store, meter, now, ends, offset); forecast.ok()) {
+  } else if (auto forecast = forecast_use(*deps_.store, meter, now, ends, tariff.utc_offset_s); forecast.ok()) {
     const auto uwh = [](double kwh) { return static_cast<int64_t>(std::llround(kwh * 1e9)); };
     for (size_t i = 0; i < ends.size(); ++i) {
       const auto& q = forecast.value()[i];
@@ -394,12 +394,25 @@ void AccountService::update_all() {
     spdlog::warn("billing: cannot list meters: {}", meters.error().message);
     return;
   }
+  // One query for every meter's settings, not one per meter: a pass over 20,000 meters stays cheap.
+  auto stored = deps_.accounts->all_settings();
+  if (!stored.ok()) {
+    spdlog::warn("billing: cannot read the account settings: {}", stored.error().message);
+    return;
+  }
+  std::map<std::string, AccountSettings> settings;
+  for (AccountSettings& a : stored.value()) settings[a.meter] = std::move(a);
   for (const storage::MeterInfo& meter : meters.value()) {
     {
       std::lock_guard lock(thread_mutex_);
       if (stopping_) return;
     }
-    if (auto updated = update_meter(meter); !updated.ok() && updated.error().code != ErrorCode::kNotFound) {
+    AccountSettings defaults;
+    defaults.meter = meter.id;
+    const auto it = settings.find(meter.id);
+    std::lock_guard lock(update_mutex_);
+    if (auto updated = update_locked(meter, it == settings.end() ? defaults : it->second);
+        !updated.ok() && updated.error().code != ErrorCode::kNotFound) {
       spdlog::warn("billing: meter {}: {}", meter.id, updated.error().message);
     }
   }
@@ -409,25 +422,29 @@ Expected<void> AccountService::update_meter(const storage::MeterInfo& meter) {
   std::lock_guard lock(update_mutex_);
   auto settings = deps_.accounts->settings(meter.id);
   if (!settings.ok()) return std::move(settings).error();
+  return update_locked(meter, settings.value());
+}
+
+Expected<void> AccountService::update_locked(const storage::MeterInfo& meter, const AccountSettings& settings) {
   const int64_t now = now_s(deps_.now_ms);
-  auto current = version_for(meter, settings.value(), now);
+  auto current = version_for(meter, settings, now);
   if (!current.ok()) return std::move(current).error();
   const billing::Cycle cycle = billing::cycle_containing(now, (*current)->cycle, (*current)->utc_offset_s);
   const billing::Cycle previous =
       billing::cycle_containing(cycle.start_s - 1, (*current)->cycle, (*current)->utc_offset_s);
   if (now >= previous.end_s + kCloseGraceS && settled_cycle_[meter.id] != previous.label()) {
-    if (auto closed = close_cycle(meter, settings.value(), previous); !closed.ok()) return closed;
+    if (auto closed = close_cycle(meter, settings, previous); !closed.ok()) return closed;
     settled_cycle_[meter.id] = previous.label();
   }
-  if (!wants_usage_notices(settings.value())) return {};
+  if (!wants_usage_notices(settings)) return {};
 
-  auto at_start = version_for(meter, settings.value(), cycle.start_s);
+  auto at_start = version_for(meter, settings, cycle.start_s);
   if (!at_start.ok()) return std::move(at_start).error();
   auto running = compute(meter, *at_start.value(), cycle, now);
   if (!running.ok()) return std::move(running).error();
-  if (settings->prepaid) {
+  if (settings.prepaid) {
     if (auto charged = charge_prepaid(meter, running.value(), false); !charged.ok()) return charged;
-    if (auto enforced = enforce_credit(meter, settings.value(), *at_start.value()); !enforced.ok()) return enforced;
+    if (auto enforced = enforce_credit(meter, settings, *at_start.value()); !enforced.ok()) return enforced;
   }
 
   UsageNoticeInput input;
@@ -441,17 +458,17 @@ Expected<void> AccountService::update_meter(const storage::MeterInfo& meter) {
       if (end >= horizon) break;
     }
   }
-  if (!settings->budget_kwh.empty()) {
-    if (auto kwh = billing::parse_scaled_decimal(settings->budget_kwh, billing::kEnergyDecimals); kwh.ok()) {
+  if (!settings.budget_kwh.empty()) {
+    if (auto kwh = billing::parse_scaled_decimal(settings.budget_kwh, billing::kEnergyDecimals); kwh.ok()) {
       input.budget_uwh = kwh.value();
     }
   }
-  if (!settings->budget_money.empty()) {
-    if (auto money = money_minor(settings->budget_money, *at_start.value(), "budget_money"); money.ok()) {
+  if (!settings.budget_money.empty()) {
+    if (auto money = money_minor(settings.budget_money, *at_start.value(), "budget_money"); money.ok()) {
       input.budget_minor = money.value();
     }
   }
-  for (Notice& n : usage_notices(input, deps_.now_ms())) add_notice(meter, settings.value(), std::move(n));
+  for (Notice& n : usage_notices(input, deps_.now_ms())) add_notice(meter, settings, std::move(n));
   return {};
 }
 

@@ -155,6 +155,8 @@ class AccountService {
                                                int64_t instant_s) const;
   Expected<billing::Bill> compute(const storage::MeterInfo& meter, const billing::Tariff& tariff,
                                   const billing::Cycle& cycle, int64_t until_s);
+  // update_meter's work, for the given settings. REQUIRES: update_mutex_ held.
+  Expected<void> update_locked(const storage::MeterInfo& meter, const AccountSettings& settings);
   Expected<void> close_cycle(const storage::MeterInfo& meter, const AccountSettings& settings,
                              const billing::Cycle& cycle);
   // Charges the ledger up to the bill's total; `settle` (the cycle's bill is issued): to the last minor unit.

@@ -188,7 +188,6 @@ TEST_F(PrepaidE2e, ChargeWarnDisconnectPayReconnect) {
 
   // The provider retries the same call: acknowledged, the ledger has it once; the same id for another amount
   // is a conflict.
-  const size_t entries_after = api("GET", base + "/ledger")["entries"].size();
   const auto again = webhook(body, signature);
   ASSERT_EQ(again.status, 200);
   EXPECT_EQ(json::parse(again.body)["status"], "duplicate");
@@ -199,7 +198,6 @@ TEST_F(PrepaidE2e, ChargeWarnDisconnectPayReconnect) {
   const json ledger = api("GET", base + "/ledger");
   for (const auto& e : ledger["entries"]) payments += e["kind"] == "payment" ? 1 : 0;
   EXPECT_EQ(payments, 1);
-  EXPECT_GE(api("GET", base + "/ledger")["entries"].size(), entries_after);
 
   // The consumer was told, each notice once: low credit, emergency credit, disconnected, reconnected.
   const auto notices = api("GET", base + "/notices")["notices"];

@@ -229,13 +229,10 @@ Expected<CycleStatus> AccountService::cycle_status(const std::string& meter_id, 
   status.running = std::move(running).value();
   status.settings = acc->settings;
   const int64_t used = status.running.energy_uwh;
-  for (size_t i = 0; i < tariff.slabs.size(); ++i) {
-    const auto& slab = tariff.slabs[i];
-    if (slab.upto_uwh && used >= *slab.upto_uwh) continue;
-    status.slab = {i, i == 0 ? 0 : *tariff.slabs[i - 1].upto_uwh, slab.upto_uwh, slab.rate, std::nullopt};
-    if (i + 1 < tariff.slabs.size()) status.slab.next_rate = tariff.slabs[i + 1].rate;
-    break;
-  }
+  const size_t i = current_slab(tariff, used);
+  const auto& slab = tariff.slabs[i];
+  status.slab = {i, i == 0 ? 0 : *tariff.slabs[i - 1].upto_uwh, slab.upto_uwh, slab.rate, std::nullopt};
+  if (i + 1 < tariff.slabs.size()) status.slab.next_rate = tariff.slabs[i + 1].rate;
   {
     // Cumulative use at each local midnight of the cycle so far, then now.
     int64_t sum = 0;

@@ -341,23 +341,29 @@ Expected<std::optional<LedgerEntry>> AccountStore::payment(const std::string& re
       [&](storage::Stmt& s) { s.bind(1, reference); }, ledger_from_row));
 }
 
-Expected<int64_t> AccountStore::sum_locked(const char* sql, const std::string& meter, const std::string* cycle) {
+Expected<int64_t> AccountStore::scalar_locked(const char* sql, const std::string& meter, const std::string* cycle) {
   auto st = db_->prepare(sql);
   if (!st.ok()) return st.error();
   st->bind(1, meter);
   if (cycle != nullptr) st->bind(2, *cycle);
-  if (st->step() != SQLITE_ROW) return db_->last_error("ledger sum");
+  if (st->step() != SQLITE_ROW) return db_->last_error("ledger query");
   return st->int64(0);
 }
 
 Expected<int64_t> AccountStore::balance_minor(const std::string& meter) {
   std::lock_guard lock(mutex_);
-  return sum_locked("SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE meter = ?1", meter, nullptr);
+  return scalar_locked("SELECT COALESCE(SUM(amount_minor), 0) FROM ledger WHERE meter = ?1", meter, nullptr);
+}
+
+Expected<int64_t> AccountStore::last_credit_id(const std::string& meter) {
+  std::lock_guard lock(mutex_);
+  return scalar_locked("SELECT COALESCE(MAX(id), 0) FROM ledger WHERE meter = ?1 AND kind IN ('topup', 'payment')",
+                       meter, nullptr);
 }
 
 Expected<int64_t> AccountStore::charged_minor(const std::string& meter, const std::string& cycle) {
   std::lock_guard lock(mutex_);
-  return sum_locked(
+  return scalar_locked(
       "SELECT -COALESCE(SUM(amount_minor), 0) FROM ledger WHERE meter = ?1 AND kind = 'charge' AND cycle = ?2", meter,
       &cycle);
 }

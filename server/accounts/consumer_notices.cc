@@ -20,17 +20,16 @@ std::string rate_text(int64_t rate, const billing::Tariff& tariff) {
                                         tariff.minor_digits);
 }
 
-// The slab the cycle's energy is in now: the first whose bound is above it.
+std::string bound_text(int64_t uwh) { return billing::format_scaled_decimal(uwh, billing::kEnergyDecimals, 0); }
+
+}  // namespace
+
 size_t current_slab(const billing::Tariff& tariff, int64_t energy_uwh) {
   for (size_t i = 0; i < tariff.slabs.size(); ++i) {
     if (!tariff.slabs[i].upto_uwh || energy_uwh < *tariff.slabs[i].upto_uwh) return i;
   }
   return tariff.slabs.size() - 1;
 }
-
-std::string bound_text(int64_t uwh) { return billing::format_scaled_decimal(uwh, billing::kEnergyDecimals, 0); }
-
-}  // namespace
 
 bool is_notice_kind(const std::string& kind) {
   return std::any_of(std::begin(kOptionalNoticeKinds), std::end(kOptionalNoticeKinds),

@@ -17,8 +17,6 @@ namespace {
 constexpr const char* kSystemActor = "system";
 constexpr int64_t kChargeStepMs = 3'600'000;
 
-bool is_credit(const LedgerEntry& e) { return e.kind == LedgerKind::kTopup || e.kind == LedgerKind::kPayment; }
-
 }  // namespace
 
 Expected<PrepaidStatus> AccountService::prepaid_status(const std::string& meter_id) {
@@ -81,16 +79,9 @@ Expected<void> AccountService::enforce_credit(const storage::MeterInfo& meter, c
   if (!status.ok()) return std::move(status).error();
   const int64_t balance = status->balance_minor;
   // Warnings are once per credit episode: the newest top-up or payment names it.
-  auto entries = deps_.accounts->ledger(meter.id);
-  if (!entries.ok()) return std::move(entries).error();
-  int64_t credit_id = 0;
-  for (const LedgerEntry& e : entries.value()) {
-    if (is_credit(e)) {
-      credit_id = e.id;
-      break;
-    }
-  }
-  const std::string episode = "after:" + std::to_string(credit_id);
+  auto credit_id = deps_.accounts->last_credit_id(meter.id);
+  if (!credit_id.ok()) return std::move(credit_id).error();
+  const std::string episode = "after:" + std::to_string(credit_id.value());
   const std::string cycle = billing::cycle_containing(deps_.now_ms() / 1000, tariff.cycle, tariff.utc_offset_s).label();
   const auto notice = [&](const char* kind, std::string text) {
     add_notice(meter, settings, {0, meter.id, cycle, kind, episode, std::move(text), deps_.now_ms()});

@@ -346,17 +346,17 @@ HttpResponse BillingRoutes::ledger(const Caller& caller, const std::string& id) 
   if (!context_.visible_meter(caller, id)) return meter_not_found(id);
   auto* s = service();
   if (s == nullptr) return billing_off();
-  auto st = s->cycle_status(id, false);
-  if (!st.ok()) return from_error(st.error());
+  auto acc = s->account(id);
+  if (!acc.ok()) return from_error(acc.error());
   auto entries = context_.deps().accounts_store->ledger(id);
   if (!entries.ok()) return from_error(entries.error());
   auto balance = context_.deps().accounts_store->balance_minor(id);
   if (!balance.ok()) return from_error(balance.error());
-  const billing::Tariff& t = st->running.tariff;
+  const billing::Tariff& t = *acc->tariff;
   json list = json::array();
   for (const auto& e : entries.value()) list.push_back(ledger_json(e, t));
   return json_response(200, json{{"meter", id},
-                                 {"prepaid", st->settings.prepaid},
+                                 {"prepaid", acc->settings.prepaid},
                                  {"balance", money_json(balance.value(), t)},
                                  {"entries", list}});
 }
@@ -382,9 +382,9 @@ HttpResponse BillingRoutes::top_up(const HttpRequest& req, const Caller& caller,
   auto done = s->top_up(id, amount, reference.value_or(""), caller.name);
   if (!done.ok()) return from_error(done.error());
   context_.audit(caller, "billing.topup", id, amount + " " + done->entry.currency + " ref " + reference.value_or(""));
-  auto st = s->cycle_status(id, false);
-  if (!st.ok()) return from_error(st.error());
-  const billing::Tariff& t = st->running.tariff;
+  auto acc = s->account(id);
+  if (!acc.ok()) return from_error(acc.error());
+  const billing::Tariff& t = *acc->tariff;
   return json_response(201,
                        json{{"entry", ledger_json(done->entry, t)}, {"balance", money_json(done->balance_minor, t)}});
 }

@@ -119,6 +119,14 @@ class AccountService {
   // `with_projection` false leaves out the forecast (a summary over many meters, a ledger page), which reads
   // eight weeks of the meter's rollups.
   Expected<CycleStatus> cycle_status(const std::string& meter_id, bool with_projection = true);
+
+  // A meter with its settings and the tariff version in force now (no readings are read).
+  struct Account {
+    storage::MeterInfo meter;
+    AccountSettings settings;
+    const billing::Tariff* tariff = nullptr;  // into config().tariffs
+  };
+  Expected<Account> account(const std::string& meter_id);
   // The bill of the cycle holding month "YYYY-MM": the stored one once the cycle is closed (stored on first
   // use), else the running bill. kInvalidInput naming "cycle" for a malformed month or one in the future.
   Expected<BillDocument> bill(const std::string& meter_id, const std::string& month);
@@ -144,13 +152,6 @@ class AccountService {
   Expected<void> update_meter(const storage::MeterInfo& meter);
 
  private:
-  // A meter with its settings and the tariff version in force now.
-  struct Account {
-    storage::MeterInfo meter;
-    AccountSettings settings;
-    const billing::Tariff* tariff = nullptr;
-  };
-  Expected<Account> account(const std::string& meter_id);
   Expected<const billing::Tariff*> version_for(const storage::MeterInfo& meter, const AccountSettings& settings,
                                                int64_t instant_s) const;
   Expected<billing::Bill> compute(const storage::MeterInfo& meter, const billing::Tariff& tariff,

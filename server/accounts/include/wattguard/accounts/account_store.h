@@ -116,6 +116,8 @@ class AccountStore {
   Expected<std::optional<LedgerEntry>> payment(const std::string& reference);
   // The sum of every entry of the meter: the balance, always.
   Expected<int64_t> balance_minor(const std::string& meter);
+  // The id of the meter's newest top-up or payment; 0 when it has none.
+  Expected<int64_t> last_credit_id(const std::string& meter);
   // The sum of the meter's charges for a cycle, as a positive amount.
   Expected<int64_t> charged_minor(const std::string& meter, const std::string& cycle);
 
@@ -139,7 +141,7 @@ class AccountStore {
 
  private:
   explicit AccountStore(std::unique_ptr<storage::Db> db) : db_(std::move(db)) {}
-  Expected<int64_t> sum_locked(const char* sql, const std::string& meter, const std::string* cycle);
+  Expected<int64_t> scalar_locked(const char* sql, const std::string& meter, const std::string* cycle);
 
   std::mutex mutex_;
   std::unique_ptr<storage::Db> db_;

@@ -29,6 +29,9 @@ struct UsageNoticeInput {
 // The notices the cycle so far calls for (the highest threshold reached of each kind), without ids.
 std::vector<Notice> usage_notices(const UsageNoticeInput& input, int64_t now_ms);
 
+// The slab a cycle's use is in: the first whose upper bound is above it (the last slab has none).
+size_t current_slab(const billing::Tariff& tariff, int64_t energy_uwh);
+
 // Money as the consumer reads it: "INR 812.40".
 std::string money_text(int64_t minor, const billing::Tariff& tariff);
 // kWh with one decimal: "87.2".

@@ -104,6 +104,13 @@ struct IngestService::Impl {
 
   CommandTracker commands;
 
+  // --- meters on other protocols
+  std::mutex links_mu;
+  std::unordered_map<std::string, IngestService::CommandLink> links;  // guarded by links_mu
+  int next_link_mid = -1;                                             // guarded by links_mu; MQTT's ids are > 0
+  std::mutex seq_mu;
+  std::unordered_map<std::string, uint64_t> last_seq;  // guarded by seq_mu: numbers handed out by submit_reading
+
   // --- observers
   std::mutex obs_mu;
   std::vector<IngestObserver*> observers;  // guarded by obs_mu
@@ -144,7 +151,9 @@ struct IngestService::Impl {
       auto it = unknown_until.find(meter_id);
       if (it != unknown_until.end() && it->second > t) return false;
     }
-    const bool has = store.has_meter(meter_id);  // provisioned since we loaded the registry?
+    // Provisioned since we loaded the registry? A retired meter counts as unknown.
+    const auto info = store.get_meter(meter_id);
+    const bool has = info.ok() && info->retired_ms == 0;
     std::lock_guard lk(known_mu);
     if (has) {
       known.insert(meter_id);
@@ -358,6 +367,19 @@ struct IngestService::Impl {
 
   // REQUIRES: called under the CommandTracker's lock (it is the tracker's PublishFn).
   std::optional<int> publish_command(const TrackedCommand& t) {
+    {
+      std::lock_guard lk(links_mu);
+      auto link = links.find(t.record.meter_id);
+      if (link != links.end()) {
+        if (!link->second(t.command)) return std::nullopt;
+        const int mid = next_link_mid--;
+        count(&IngestHealth::commands_sent);
+        // Handed to the device's connection: as good as the broker's PUBACK.
+        queue.push_work(PublishedItem{mid});
+        return mid;
+      }
+    }
+    if (!connected) return std::nullopt;
     const std::string topic = protocol::make_topic(t.record.meter_id, TopicKind::kCmd);
     const std::string payload = protocol::encode(t.command);
     int mid = 0;
@@ -524,7 +546,9 @@ Expected<void> IngestService::start() {
   m.liveness.emplace(c.default_period_s, c.missed_periods, m.now());
   {
     std::lock_guard lk(m.known_mu);
-    for (const auto& meter : meters.value()) m.known.insert(meter.id);
+    for (const auto& meter : meters.value()) {
+      if (meter.retired_ms == 0) m.known.insert(meter.id);
+    }
   }
   {
     std::lock_guard lk(m.live_mu);
@@ -654,6 +678,10 @@ void IngestService::reload_meters() {
   {
     std::lock_guard lk(impl_->known_mu);
     for (const auto& m : meters.value()) {
+      if (m.retired_ms != 0) {
+        impl_->known.erase(m.id);
+        continue;
+      }
       impl_->known.insert(m.id);
       impl_->unknown_until.erase(m.id);
     }
@@ -684,8 +712,67 @@ Expected<storage::CommandRecord> IngestService::send_command(const CommandReques
   audit.target = request.meter_id;
   audit.details = request.reason.empty() ? rec.id : rec.id + ": " + request.reason;
   if (auto a = m.store.append_audit(audit); !a.ok()) spdlog::error("ingest: audit failed: {}", a.error().message);
-  // Published now when connected, else on (re)connect.
-  return m.commands.add(std::move(tracked), m.connected ? m.publisher() : PublishFn{});
+  // Published now when connected (or linked), else on (re)connect or attach.
+  return m.commands.add(std::move(tracked), m.publisher());
+}
+
+Expected<void> IngestService::submit_reading(protocol::Reading reading, int64_t received_ms) {
+  Impl& m = *impl_;
+  m.count(&IngestHealth::readings_received);
+  auto refuse = [&](Error e) -> Expected<void> {
+    m.reject(reading.meter_id, protocol::rejection_of(e), protocol::describe(e));
+    return e;
+  };
+  if (!protocol::is_valid_meter_id(reading.meter_id) || !m.is_known(reading.meter_id)) {
+    m.reject(reading.meter_id, Rejection::kUnknownMeter, "meter " + reading.meter_id + " is not provisioned");
+    Error e = Error::not_found("meter '" + reading.meter_id + "' is not provisioned (or retired)");
+    e.field = "meter";
+    e.value = reading.meter_id;
+    return e;
+  }
+  if (reading.seq == 0) {
+    std::lock_guard lk(m.seq_mu);
+    uint64_t& last = m.last_seq[reading.meter_id];
+    if (last == 0) {
+      std::lock_guard lk2(m.live_mu);
+      auto it = m.live.find(reading.meter_id);
+      if (it != m.live.end() && it->second.last_reading) last = it->second.last_reading->seq;
+    }
+    reading.seq = ++last;
+  }
+  if (auto ok = protocol::validate(reading, protocol::DecodeContext{received_ms, reading.meter_id}); !ok.ok()) {
+    return refuse(std::move(ok).error());
+  }
+  m.queue.push_reading(ReadingItem{std::move(reading), received_ms});
+  return {};
+}
+
+void IngestService::submit_status(protocol::StatusMessage status, int64_t received_ms) {
+  Impl& m = *impl_;
+  m.count(&IngestHealth::statuses_received);
+  if (!m.is_known(status.meter_id)) return;
+  m.queue.push_work(StatusItem{std::move(status), received_ms});
+}
+
+void IngestService::submit_ack(protocol::CommandAck ack, int64_t received_ms) {
+  Impl& m = *impl_;
+  m.count(&IngestHealth::acks_received);
+  if (!m.is_known(ack.meter_id)) return;
+  m.queue.push_work(AckItem{std::move(ack), received_ms});
+}
+
+void IngestService::attach_link(const std::string& meter_id, CommandLink link) {
+  {
+    std::lock_guard lk(impl_->links_mu);
+    impl_->links[meter_id] = std::move(link);
+  }
+  // Commands that waited for the device go now (publish_unsent skips the ones already handed over).
+  impl_->commands.publish_unsent(impl_->publisher());
+}
+
+void IngestService::detach_link(const std::string& meter_id) {
+  std::lock_guard lk(impl_->links_mu);
+  impl_->links.erase(meter_id);
 }
 
 bool IngestService::flush(int timeout_ms) { return impl_->queue.flush(timeout_ms); }

@@ -358,6 +358,18 @@ Expected<std::string> set_broker_user(const BrokerAuthFiles& files, std::string_
   return pw;
 }
 
+Expected<bool> remove_broker_user(const BrokerAuthFiles& files, std::string_view user,
+                                   const ProvisionOptions& options) {
+  auto users = read_password_file(files.password_file);
+  if (!users.ok()) return std::move(users).error();
+  if (users->erase(std::string(user)) == 0) return false;
+  auto tmp = write_auth_temps(files, users.value(), options);
+  if (!tmp.ok()) return std::move(tmp).error();
+  if (auto r = replace_file(tmp->password_file, files.password_file); !r.ok()) return std::move(r).error();
+  if (auto r = replace_file(tmp->acl_file, files.acl_file); !r.ok()) return std::move(r).error();
+  return true;
+}
+
 std::vector<std::string> bulk_meter_ids(std::string_view prefix, std::size_t first, std::size_t count,
                                         std::size_t total_width) {
   std::vector<std::string> ids;

@@ -68,12 +68,13 @@ Expected<void> SqliteStore::add_meters(std::span<const MeterInfo> meters) {
 Expected<void> SqliteStore::update_meter(const MeterInfo& meter) {
   std::lock_guard lk(impl_->write_mu);
   Db& db = *impl_->writer;
-  auto s = db.prepare("UPDATE meters SET name=?, area=?, owner=? WHERE id=?");
+  auto s = db.prepare("UPDATE meters SET name=?, area=?, owner=?, retired_ms=? WHERE id=?");
   if (!s.ok()) return s.error();
   s->bind(1, meter.name);
   s->bind(2, meter.area);
   s->bind(3, meter.owner);
-  s->bind(4, meter.id);
+  s->bind(4, meter.retired_ms);
+  s->bind(5, meter.id);
   if (auto st = db.step_done(*s, "updating meter"); !st.ok()) return st.error();
   if (db.changes() == 0) return Error::not_found("unknown meter " + meter.id);
   return {};
@@ -82,13 +83,13 @@ Expected<void> SqliteStore::update_meter(const MeterInfo& meter) {
 Expected<MeterInfo> SqliteStore::get_meter(std::string_view meter_id) {
   Impl::Lease lease(*impl_);
   Db& db = lease.db();
-  auto s = db.prepare("SELECT id,name,area,owner,created_ms FROM meters WHERE id=?");
+  auto s = db.prepare("SELECT id,name,area,owner,created_ms,retired_ms FROM meters WHERE id=?");
   if (!s.ok()) return s.error();
   s->bind(1, meter_id);
   const int rc = s->step();
   if (rc == SQLITE_DONE) return Error::not_found("unknown meter " + std::string(meter_id));
   if (rc != SQLITE_ROW) return db.error_from(rc, "reading meter");
-  return MeterInfo{s->text(0), s->text(1), s->text(2), s->text(3), s->int64(4)};
+  return MeterInfo{s->text(0), s->text(1), s->text(2), s->text(3), s->int64(4), s->int64(5)};
 }
 
 // Meters are never deleted, so a key once cached answers without touching the database.
@@ -101,12 +102,12 @@ bool SqliteStore::has_meter(std::string_view meter_id) {
 Expected<std::vector<MeterInfo>> SqliteStore::list_meters() {
   Impl::Lease lease(*impl_);
   Db& db = lease.db();
-  auto s = db.prepare("SELECT id,name,area,owner,created_ms,key FROM meters ORDER BY id");
+  auto s = db.prepare("SELECT id,name,area,owner,created_ms,key,retired_ms FROM meters ORDER BY id");
   if (!s.ok()) return s.error();
   std::vector<MeterInfo> out;
   int rc;
   while ((rc = s->step()) == SQLITE_ROW) {
-    out.push_back(MeterInfo{s->text(0), s->text(1), s->text(2), s->text(3), s->int64(4)});
+    out.push_back(MeterInfo{s->text(0), s->text(1), s->text(2), s->text(3), s->int64(4), s->int64(6)});
     impl_->remember_key(out.back().id, s->int64(5));
   }
   if (rc != SQLITE_DONE) return db.error_from(rc, "listing meters");

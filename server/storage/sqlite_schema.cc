@@ -96,7 +96,11 @@ CREATE TABLE compaction_progress(
   upto_id INTEGER NOT NULL,
   done_key INTEGER NOT NULL);
 )SQL";
-  return {v1, v2};
+  // Retiring a meter keeps its history; the flag stops its ingest and leaves it out of the fleet by default.
+  std::string v3 = R"SQL(
+ALTER TABLE meters ADD COLUMN retired_ms INTEGER NOT NULL DEFAULT 0;
+)SQL";
+  return {v1, v2, v3};
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The MQTT side of `wattguard serve`: subscribe, validate, store in batches, track meters and commands.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,25 @@ class IngestService {
   // Errors: kNotFound (unknown meter; field "meter"), kInvalidInput (field "period_s" or "timeout_ms"),
   // kIoError (the store refused the command).
   Expected<storage::CommandRecord> send_command(const CommandRequest& request);
+
+  // --- Meters on other protocols (Blynk, emoncms): their adapters hand ingest what the MQTT path would have
+  // decoded, and from here on a reading is a reading (storage, live state, observers, analytics).
+
+  // Validates and queues one reading. seq 0 = ingest numbers it: one more than the meter's last reading.
+  // Errors: kNotFound (field "meter": unknown or retired meter), kInvalidInput (the field out of range),
+  // both also counted as rejections like an MQTT message would be.
+  Expected<void> submit_reading(protocol::Reading reading, int64_t received_ms);
+  // A connection opened or closed (the adapter's equivalent of the retained MQTT status).
+  void submit_status(protocol::StatusMessage status, int64_t received_ms);
+  // The device confirmed (or refused) command `ack.id`.
+  void submit_ack(protocol::CommandAck ack, int64_t received_ms);
+
+  // While a link is attached, commands for the meter go to it instead of MQTT; it answers false when it
+  // cannot deliver now (the command then waits for the next attach, or times out). Called under the command
+  // tracker's lock: it must only queue the bytes, never call back into ingest.
+  using CommandLink = std::function<bool(const protocol::Command&)>;
+  void attach_link(const std::string& meter_id, CommandLink link);
+  void detach_link(const std::string& meter_id);
 
   // Blocks until every reading received so far is stored (tests, shutdown); false on timeout.
   bool flush(int timeout_ms);

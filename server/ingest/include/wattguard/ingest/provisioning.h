@@ -69,6 +69,11 @@ Expected<std::vector<MeterCredentials>> provision_meters(storage::ReadingStore& 
 Expected<std::string> set_broker_user(const BrokerAuthFiles& files, std::string_view user,
                                       std::optional<std::string> password, const ProvisionOptions& options = {});
 
+// Deletes a broker user (a retired meter) from the password file and rewrites the ACL. False when there was no
+// such user (nothing changed).
+Expected<bool> remove_broker_user(const BrokerAuthFiles& files, std::string_view user,
+                                  const ProvisionOptions& options = {});
+
 // Ids for the bulk form: prefix + zero-padded number, e.g. ("m", 3, 20000) -> "m00003".
 std::vector<std::string> bulk_meter_ids(std::string_view prefix, std::size_t first, std::size_t count,
                                         std::size_t total_width = 0);

@@ -51,7 +51,7 @@ class SqliteStore final : public ReadingStore {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // ReadingStore (see there for the contracts).
   Expected<void> add_meters(std::span<const MeterInfo> meters) override;

@@ -19,6 +19,7 @@ struct MeterInfo {
   std::string area;        // service area (the meter reader's patch); may be empty
   std::string owner;       // consumer owner (user name in the API's user table); may be empty
   int64_t created_ms = 0;  // set by the store when 0
+  int64_t retired_ms = 0;  // when it was retired (taken out of service, history kept); 0 = in service
 
   bool operator==(const MeterInfo&) const = default;
 };

@@ -109,6 +109,9 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   // from its persistence file, so after a broker restart readings that arrive before the server
   // has re-subscribed would have no subscriber and be lost; plain ones are restored with the session.
   config.mqtt.shared_group = "";
+  // Meters added from the dashboard get their broker user at once.
+  config.mqtt.broker_password_file = sys->broker_->password_file().string();
+  config.mqtt.broker_acl_file = sys->broker_->acl_file().string();
   if (options.configure_server) options.configure_server(config);
   if (options.demo_accounts) {
     if (auto tariff = add_demo_tariff(config); !tariff.ok()) return std::move(tariff).error();
@@ -117,6 +120,10 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   serve::ServerOptions server_options;
   server_options.extra_route = demo_route(sys->route_fleet_);
   server_options.caller_adds_users = options.create_operator;
+  server_options.broker_reload = [broker = sys->broker_.get()]() -> Expected<void> {
+    broker->reload();
+    return {};
+  };
   auto started = serve::Server::start(config, server_options);
   if (!started.ok()) return Error::unavailable("server: " + serve::config_error_text(started.error()));
   sys->server_ = std::move(started).value();

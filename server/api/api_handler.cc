@@ -8,6 +8,8 @@
 #include "server/api/api_context.h"
 #include "server/api/api_router.h"
 #include "server/api/billing_routes.h"
+#include "server/api/emoncms_routes.h"
+#include "server/api/enrolment_routes.h"
 #include "server/api/grid_routes.h"
 #include "server/api/health_routes.h"
 #include "server/api/meter_routes.h"
@@ -58,11 +60,14 @@ struct ApiHandler::Impl {
         sessions(context),
         health(context),
         meters(context),
+        enrolment(context, meters),
+        emoncms(context),
         accounts(context),
         billing(context) {
     sessions.add_to(router);
     health.add_to(router);
     meters.add_to(router);
+    enrolment.add_to(router);
     accounts.add_to(router);
     billing.add_to(router);
     // Groups that match their own paths, tried in this order when no route of the table has the path.
@@ -89,6 +94,8 @@ struct ApiHandler::Impl {
   SessionRoutes sessions;
   HealthRoutes health;
   MeterRoutes meters;
+  EnrolmentRoutes enrolment;
+  EmoncmsRoutes emoncms;
   AccountRoutes accounts;
   BillingRoutes billing;
   ApiRouter router;
@@ -104,6 +111,7 @@ HttpResponse ApiHandler::handle(const HttpRequest& req) {
   const auto target = parse_target(req.target);
   if (!target) return bad_param("target", "malformed request target (bad percent-encoding?)");
   if (target->path.compare(0, kApiPrefix.size(), kApiPrefix) != 0 && target->path != "/api") {
+    if (auto answer = impl_->emoncms.handle(req, *target)) return std::move(*answer);
     return impl_->static_files.serve(req, target->path);
   }
   const std::vector<std::string> seg = path_segments(target->path);

@@ -32,18 +32,6 @@ HttpResponse billing_off() {
                         "no tariff is configured: add [[tariff]] tables to the server's config (docs/billing.md)");
 }
 
-// An account-service Error as the answer: bad input names its field; the rest by its code.
-HttpResponse from_error(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::kInvalidInput: return bad_param(e);
-    case ErrorCode::kNotFound: return error_response(404, "not_found", e.field, e.message);
-    case ErrorCode::kAlreadyExists: return error_response(409, "conflict", e.field, e.message);
-    case ErrorCode::kPermissionDenied: return error_response(401, "unauthorized", e.field, e.message);
-    case ErrorCode::kUnavailable: return error_response(503, "unavailable", e.field, e.message);
-    default: return storage_error(e, "billing");
-  }
-}
-
 json money_json(int64_t minor, const billing::Tariff& t) {
   return {{"minor", minor},
           {"currency", t.currency},
@@ -176,7 +164,7 @@ HttpResponse BillingRoutes::status(const Caller& caller, const std::string& id) 
   auto* s = service();
   if (s == nullptr) return billing_off();
   auto st = s->cycle_status(id);
-  if (!st.ok()) return from_error(st.error());
+  if (!st.ok()) return error_answer(st.error(), "billing");
   const billing::Tariff& t = st->running.tariff;
   const billing::Bill& b = st->running;
   json slab = {{"index", st->slab.index},
@@ -218,7 +206,7 @@ HttpResponse BillingRoutes::update_settings(const HttpRequest& req, const Caller
   JsonBody body(req);
   if (!body.ok()) return body.refusal();
   auto current = context_.deps().accounts_store->settings(id);
-  if (!current.ok()) return from_error(current.error());
+  if (!current.ok()) return error_answer(current.error(), "billing");
   accounts::AccountSettings next = current.value();
   const json& o = body.object();
   static const char* const kAdminOnly[] = {"tariff", "prepaid", "protected"};
@@ -263,7 +251,7 @@ HttpResponse BillingRoutes::update_settings(const HttpRequest& req, const Caller
     }
   }
   auto saved = s->save_settings(next);
-  if (!saved.ok()) return from_error(saved.error());
+  if (!saved.ok()) return error_answer(saved.error(), "billing");
   context_.audit(caller, "billing.settings", id, body.object().dump());
   return json_response(200, json{{"meter", id}, {"settings", settings_json(saved.value())}});
 }
@@ -273,7 +261,7 @@ HttpResponse BillingRoutes::bills(const Caller& caller, const std::string& id) {
   auto* s = service();
   if (s == nullptr) return billing_off();
   auto stored = s->bills(id);
-  if (!stored.ok()) return from_error(stored.error());
+  if (!stored.ok()) return error_answer(stored.error(), "billing");
   // Issued bills are embedded as issued, byte for byte: their numbers keep the currency's digits.
   std::string list = "[";
   for (size_t i = 0; i < stored->size(); ++i) {
@@ -299,7 +287,7 @@ HttpResponse BillingRoutes::bill(const Caller& caller, const std::string& id, co
     return bad_param("format", "format = '" + *format + "': expected json or csv");
   }
   auto doc = s->bill(id, cycle);
-  if (!doc.ok()) return from_error(doc.error());
+  if (!doc.ok()) return error_answer(doc.error(), "billing");
   if (format != nullptr && *format == "csv") {
     HttpResponse r;
     r.status = 200;
@@ -322,7 +310,7 @@ HttpResponse BillingRoutes::notices(const Caller& caller, const std::string& id)
   auto* store = context_.deps().accounts_store;
   if (store == nullptr) return billing_off();
   auto list = store->notices(id);
-  if (!list.ok()) return from_error(list.error());
+  if (!list.ok()) return error_answer(list.error(), "billing");
   json out = json::array();
   for (const auto& n : list.value()) {
     json deliveries = json::array();
@@ -347,11 +335,11 @@ HttpResponse BillingRoutes::ledger(const Caller& caller, const std::string& id) 
   auto* s = service();
   if (s == nullptr) return billing_off();
   auto acc = s->account(id);
-  if (!acc.ok()) return from_error(acc.error());
+  if (!acc.ok()) return error_answer(acc.error(), "billing");
   auto entries = context_.deps().accounts_store->ledger(id);
-  if (!entries.ok()) return from_error(entries.error());
+  if (!entries.ok()) return error_answer(entries.error(), "billing");
   auto balance = context_.deps().accounts_store->balance_minor(id);
-  if (!balance.ok()) return from_error(balance.error());
+  if (!balance.ok()) return error_answer(balance.error(), "billing");
   const billing::Tariff& t = *acc->tariff;
   json list = json::array();
   for (const auto& e : entries.value()) list.push_back(ledger_json(e, t));
@@ -380,10 +368,10 @@ HttpResponse BillingRoutes::top_up(const HttpRequest& req, const Caller& caller,
     return bad_param("reference", "reference is limited to 512 characters");
   }
   auto done = s->top_up(id, amount, reference.value_or(""), caller.name);
-  if (!done.ok()) return from_error(done.error());
+  if (!done.ok()) return error_answer(done.error(), "billing");
   context_.audit(caller, "billing.topup", id, amount + " " + done->entry.currency + " ref " + reference.value_or(""));
   auto acc = s->account(id);
-  if (!acc.ok()) return from_error(acc.error());
+  if (!acc.ok()) return error_answer(acc.error(), "billing");
   const billing::Tariff& t = *acc->tariff;
   return json_response(201,
                        json{{"entry", ledger_json(done->entry, t)}, {"balance", money_json(done->balance_minor, t)}});
@@ -398,7 +386,7 @@ HttpResponse BillingRoutes::payment_webhook(const HttpRequest& req) {
     // Every refusal is logged: a provider's misconfiguration and an attacker's guess both need to be seen.
     spdlog::warn("payments: webhook from {} refused: {}", req.remote_address.empty() ? "?" : req.remote_address,
                  done.error().message);
-    return from_error(done.error());
+    return error_answer(done.error(), "billing");
   }
   if (!done->duplicate) {
     storage::AuditEntry e;

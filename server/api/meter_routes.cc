@@ -95,6 +95,7 @@ json MeterRoutes::meter_json(const MeterRow& row, bool fleet_fields) const {
   j["area"] = info.area;
   j["owner"] = info.owner;
   j["created_ms"] = info.created_ms;
+  j["retired_ms"] = info.retired_ms;
   j["status"] = row.status;
   j["since_ms"] = live != nullptr ? live->since_ms : 0;
   j["last_seen_ms"] = live != nullptr ? live->last_seen_ms : 0;
@@ -226,6 +227,13 @@ HttpResponse MeterRoutes::list_meters(const Caller& caller, const RequestTarget&
   return json_response(
       200,
       json{{"now_ms", now}, {"total", total}, {"offset", offset}, {"limit", limit}, {"meters", std::move(meters)}});
+}
+
+std::optional<json> MeterRoutes::meter_json_of(const std::string& id) {
+  auto info = context_.deps().store->get_meter(id);
+  if (!info.ok()) return std::nullopt;
+  const std::optional<ingest::MeterLive> live = context_.deps().ingest->live_state(id);
+  return meter_json(meter_row(info.value(), live ? &*live : nullptr, context_.now_ms()), false);
 }
 
 HttpResponse MeterRoutes::get_meter(const Caller& caller, const std::string& id) {

@@ -19,6 +19,9 @@ class MeterRoutes {
 
   void add_to(ApiRouter& router);
 
+  // The meter as GET /api/v1/meters/{id} shows it (for an operator), or nullopt when unknown.
+  std::optional<nlohmann::json> meter_json_of(const std::string& id);
+
  private:
   HttpResponse list_meters(const Caller& caller, const RequestTarget& target);
   HttpResponse get_meter(const Caller& caller, const std::string& id);

@@ -33,6 +33,17 @@ HttpResponse no_content() {
   return r;
 }
 
+HttpResponse error_answer(const Error& e, std::string_view part) {
+  switch (e.code) {
+    case ErrorCode::kInvalidInput: return bad_param(e);
+    case ErrorCode::kNotFound: return error_response(404, "not_found", e.field, e.message);
+    case ErrorCode::kAlreadyExists: return error_response(409, "conflict", e.field, e.message);
+    case ErrorCode::kPermissionDenied: return error_response(401, "unauthorized", e.field, e.message);
+    case ErrorCode::kUnavailable: return error_response(503, "unavailable", e.field, e.message);
+    default: return storage_error(e, part);
+  }
+}
+
 HttpResponse storage_error(const Error& status, std::string_view part) {
   spdlog::error("api: {}{}storage error: {} ({})", part, part.empty() ? "" : " ", status.message,
                 error_code_name(status.code));

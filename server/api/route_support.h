@@ -27,6 +27,10 @@ HttpResponse no_content();                                                 // 20
 // 500 storage_error; the details go to the log only. `part` names the store in the log line ("grid").
 HttpResponse storage_error(const Error& status, std::string_view part = "");
 
+// An Error from a part as the answer: bad input names its field (400), then 404, 409, 401, 503 by its code; the
+// rest is a storage_error logged under `part`.
+HttpResponse error_answer(const Error& e, std::string_view part);
+
 // A string member of `body`: nullopt when absent or null; an Error naming it when present but not a string.
 Expected<std::optional<std::string>> string_member(const nlohmann::json& body, const char* name);
 

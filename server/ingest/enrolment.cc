@@ -10,8 +10,7 @@
 
 namespace wattguard::ingest {
 
-Enrolment::Enrolment(storage::ReadingStore& store, DeviceKeys& keys, std::optional<BrokerControl> broker,
-                     Clock now_ms)
+Enrolment::Enrolment(storage::ReadingStore& store, DeviceKeys& keys, std::optional<BrokerControl> broker, Clock now_ms)
     : store_(store), keys_(keys), broker_(std::move(broker)), now_ms_(or_system_clock(std::move(now_ms))) {}
 
 Expected<void> Enrolment::reload_broker() {
@@ -22,7 +21,7 @@ Expected<void> Enrolment::reload_broker() {
 Expected<void> Enrolment::issue(const std::string& meter_id, DeviceProtocol protocol, DeviceCredentials& out) {
   std::string secret;
   if (protocol == DeviceProtocol::kMqtt) {
-    auto pw = set_broker_user(broker_->files, meter_id, std::nullopt);
+    auto pw = set_broker_user(broker_->files, meter_id, std::nullopt, broker_->provision);
     if (!pw.ok()) return std::move(pw).error();
     secret = std::move(pw).value();
     out.mqtt_username = meter_id;
@@ -52,12 +51,13 @@ Expected<DeviceCredentials> Enrolment::enrol(const storage::MeterInfo& meter,
   std::lock_guard lock(mutex_);
   DeviceCredentials out;
   if (mqtt) {
-    auto made = provision_meters(store_, broker_->files, std::span(&meter, 1));
+    auto made = provision_meters(store_, broker_->files, std::span(&meter, 1), broker_->provision);
     if (!made.ok()) return std::move(made).error();
     out.mqtt_username = made->front().username;
     out.mqtt_password = made->front().password;
     if (auto k = keys_.set(meter.id, DeviceProtocol::kMqtt, *out.mqtt_password, now_ms_()); !k.ok()) return k.error();
-    if (auto r = reload_broker(); !r.ok()) spdlog::warn("enrolment: reloading the broker failed: {}", r.error().message);
+    if (auto r = reload_broker(); !r.ok())
+      spdlog::warn("enrolment: reloading the broker failed: {}", r.error().message);
   } else {
     if (store_.has_meter(meter.id)) return Error::already_exists("meter " + meter.id + " is already provisioned");
     if (auto st = store_.add_meters(std::span(&meter, 1)); !st.ok()) return st.error();
@@ -89,7 +89,8 @@ Expected<DeviceCredentials> Enrolment::rotate(const std::string& meter_id) {
     if (auto r = issue(meter_id, p, out); !r.ok()) return r.error();
   }
   if (mqtt) {
-    if (auto r = reload_broker(); !r.ok()) spdlog::warn("enrolment: reloading the broker failed: {}", r.error().message);
+    if (auto r = reload_broker(); !r.ok())
+      spdlog::warn("enrolment: reloading the broker failed: {}", r.error().message);
   }
   return out;
 }
@@ -103,7 +104,7 @@ Expected<storage::MeterInfo> Enrolment::retire(const std::string& meter_id) {
   if (auto st = store_.update_meter(info.value()); !st.ok()) return st.error();
   if (auto k = keys_.revoke_all(meter_id); !k.ok()) return k.error();
   if (broker_) {
-    auto removed = remove_broker_user(broker_->files, meter_id);
+    auto removed = remove_broker_user(broker_->files, meter_id, broker_->provision);
     if (!removed.ok()) return std::move(removed).error();
     if (removed.value()) {
       if (auto r = reload_broker(); !r.ok()) {

@@ -359,7 +359,7 @@ Expected<std::string> set_broker_user(const BrokerAuthFiles& files, std::string_
 }
 
 Expected<bool> remove_broker_user(const BrokerAuthFiles& files, std::string_view user,
-                                   const ProvisionOptions& options) {
+                                  const ProvisionOptions& options) {
   auto users = read_password_file(files.password_file);
   if (!users.ok()) return std::move(users).error();
   if (users->erase(std::string(user)) == 0) return false;

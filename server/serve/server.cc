@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -20,6 +22,7 @@
 #include "wattguard/alerts/prevention_policy.h"
 #include "wattguard/api/http_server.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/ingest/enrolment.h"
 #include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::serve {
@@ -83,6 +86,35 @@ api::HttpServerOptions http_options(const ServerConfig& c) {
   return o;
 }
 
+// SIGHUP to the pid written in `pid_file` (Mosquitto re-reads its password and ACL files on it).
+Expected<void> signal_broker(const std::string& pid_file) {
+  std::ifstream in(pid_file);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 1) {
+    Error e = Error::io("cannot read a pid from the broker's pid file");
+    e.field = "mqtt.broker_pid_file";
+    e.value = "\"" + pid_file + "\"";
+    return e;
+  }
+  if (::kill(static_cast<pid_t>(pid), SIGHUP) != 0) {
+    return Error::unavailable("cannot signal the broker (pid " + std::to_string(pid) + "): " + std::strerror(errno));
+  }
+  return {};
+}
+
+// The broker whose users this server manages, when configured.
+std::optional<ingest::BrokerControl> broker_control(const ServerConfig& c, std::function<Expected<void>()> reload) {
+  if (c.mqtt.broker_password_file.empty()) return std::nullopt;
+  ingest::BrokerControl control;
+  control.files = {c.mqtt.broker_password_file, c.mqtt.broker_acl_file};
+  control.provision.server_user = c.mqtt.username;
+  control.reload = std::move(reload);
+  if (!control.reload && !c.mqtt.broker_pid_file.empty()) {
+    control.reload = [pid_file = c.mqtt.broker_pid_file] { return signal_broker(pid_file); };
+  }
+  return control;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -109,6 +141,9 @@ struct Server::Impl {
   api::LiveHub hub;
   std::unique_ptr<api::LivePublisher> publisher;
   std::unique_ptr<ingest::IngestService> ingest;
+  // Meter keys of the other protocols, and adding meters while running.
+  std::unique_ptr<ingest::DeviceKeys> device_keys;
+  std::unique_ptr<ingest::Enrolment> enrolment;
   std::unique_ptr<api::ApiHandler> handler;
   std::unique_ptr<api::HttpServer> http;
 
@@ -289,6 +324,12 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
                    config.billing.tariffs.versions.size(), config.billing.update_interval_s);
     }
   }
+  auto device_keys = ingest::DeviceKeys::open(db_path);
+  if (!device_keys.ok()) return Error::io(device_keys.error().message).at("device keys");
+  im->device_keys = std::move(device_keys).value();
+  im->enrolment =
+      std::make_unique<ingest::Enrolment>(*im->store, *im->device_keys,
+                                          broker_control(config, std::move(options.broker_reload)), im->now_ms);
   im->alert_routes =
       std::make_unique<api::AlertRoutes>(api::AlertRoutesDeps{im->alerts.get(), im->store.get(), im->now_ms});
 
@@ -306,6 +347,9 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   deps.grid = im->grid_routes.get();
   deps.accounts = im->accounts.get();
   deps.accounts_store = im->account_store.get();
+  deps.enrolment = im->enrolment.get();
+  deps.device_keys = im->device_keys.get();
+  deps.emoncms = config.emoncms;
   Impl* raw = im.get();
   deps.open_connections = [raw] { return raw->http ? raw->http->open_connections() : 0; };
   im->handler = std::make_unique<api::ApiHandler>(std::move(deps));

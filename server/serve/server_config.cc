@@ -8,9 +8,11 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "wattguard/billing/tariff_toml.h"
+#include "wattguard/emoncms/input_map.h"
 
 namespace wattguard::serve {
 using api::CookieSecure;
@@ -159,26 +161,58 @@ Expected<void> apply_alert_areas(const toml::node& node, ServerConfig& c) {
   return {};
 }
 
-// [[billing.areas]]: the tariff of an area's meters.
-Expected<void> apply_billing_areas(const toml::node& node, ServerConfig& c) {
+// An array of tables whose values are all strings, keys among `keys` (e.g. [[billing.areas]]).
+Expected<std::vector<std::map<std::string, std::string>>> string_tables(const toml::node& node, const char* name,
+                                                                        const std::vector<std::string>& keys) {
   const auto* list = node.as_array();
-  if (list == nullptr) return rule("must be an array of tables ([[billing.areas]])");
-  std::vector<accounts::AreaTariff> areas;
+  if (list == nullptr) return rule(std::string("must be an array of tables ([[") + name + "]])");
+  std::string known;
+  for (const auto& k : keys) known += (known.empty() ? "" : ", ") + k;
+  std::vector<std::map<std::string, std::string>> out;
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::string at = "entry " + std::to_string(i + 1);
     const auto* t = list->get(i)->as_table();
     if (t == nullptr) return rule(at + " is not a table");
-    accounts::AreaTariff a;
+    std::map<std::string, std::string> entry;
     for (const auto& [key, value] : *t) {
       const std::string k(key.str());
-      std::string* text = k == "area" ? &a.area : k == "tariff" ? &a.tariff : nullptr;
-      if (text == nullptr) return rule(at + ": unknown key " + k + " (area, tariff)");
+      if (std::find(keys.begin(), keys.end(), k) == keys.end())
+        return rule(at + ": unknown key " + k + " (" + known + ")");
       if (!value.is_string()) return rule(at + ": " + k + " must be a string");
-      *text = value.as_string()->get();
+      entry[k] = value.as_string()->get();
     }
-    areas.push_back(std::move(a));
+    out.push_back(std::move(entry));
   }
+  return out;
+}
+
+// [[billing.areas]]: the tariff of an area's meters.
+Expected<void> apply_billing_areas(const toml::node& node, ServerConfig& c) {
+  auto tables = string_tables(node, "billing.areas", {"area", "tariff"});
+  if (!tables.ok()) return std::move(tables).error();
+  std::vector<accounts::AreaTariff> areas;
+  for (auto& t : tables.value()) areas.push_back(accounts::AreaTariff{t["area"], t["tariff"]});
   c.billing.areas = std::move(areas);
+  return {};
+}
+
+// [[emoncms.inputs]]: an uploader's input name as a reading field, for one meter or all.
+Expected<void> apply_emoncms_inputs(const toml::node& node, ServerConfig& c) {
+  auto tables = string_tables(node, "emoncms.inputs", {"meter", "input", "field"});
+  if (!tables.ok()) return std::move(tables).error();
+  std::vector<api::EmoncmsInput> inputs;
+  for (std::size_t i = 0; i < tables->size(); ++i) {
+    auto& t = (*tables)[i];
+    const std::string at = "entry " + std::to_string(i + 1);
+    if (t["input"].empty()) return rule(at + ": input is required");
+    if (!emoncms::reading_field_from_name(t["field"])) {
+      return rule(at + ": field '" + t["field"] +
+                  "' is not one of voltage, current, power, apparent_power, power_factor, energy_kwh, energy_wh, "
+                  "frequency");
+    }
+    inputs.push_back(api::EmoncmsInput{t["meter"], t["input"], t["field"]});
+  }
+  c.emoncms.inputs = std::move(inputs);
   return {};
 }
 
@@ -282,6 +316,12 @@ const std::vector<KeySpec>& key_specs() {
         string_key("mqtt.shared_group", true, [](ServerConfig& c) -> std::string& { return c.mqtt.shared_group; }));
     s.push_back(
         integer_key<int>("mqtt.keepalive_s", 5, 3600, [](ServerConfig& c) -> int& { return c.mqtt.keepalive_s; }));
+    s.push_back(string_key("mqtt.broker_password_file", true,
+                           [](ServerConfig& c) -> std::string& { return c.mqtt.broker_password_file; }));
+    s.push_back(string_key("mqtt.broker_acl_file", true,
+                           [](ServerConfig& c) -> std::string& { return c.mqtt.broker_acl_file; }));
+    s.push_back(string_key("mqtt.broker_pid_file", true,
+                           [](ServerConfig& c) -> std::string& { return c.mqtt.broker_pid_file; }));
 
     s.push_back(
         string_key("storage.data_dir", false, [](ServerConfig& c) -> std::string& { return c.storage.data_dir; }));
@@ -417,6 +457,9 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(string_key("billing.default_tariff", true,
                            [](ServerConfig& c) -> std::string& { return c.billing.default_tariff; }));
     s.push_back({"billing.areas", apply_billing_areas});
+    s.push_back(bool_key("emoncms.enabled", [](ServerConfig& c) -> bool& { return c.emoncms.enabled; }));
+    s.push_back(string_key("emoncms.prefix", true, [](ServerConfig& c) -> std::string& { return c.emoncms.prefix; }));
+    s.push_back({"emoncms.inputs", apply_emoncms_inputs});
     s.push_back(integer_key<int>("billing.slab_warning_days", 1, 31,
                                  [](ServerConfig& c) -> int& { return c.billing.slab_warning_days; }));
     s.push_back(integer_key<int>("billing.update_interval_s", 1, 86400,
@@ -538,6 +581,10 @@ Expected<void> validate_config(const ServerConfig& c) {
   }
   if ((!c.mqtt.password.empty() || !c.mqtt.password_file.empty()) && c.mqtt.username.empty()) {
     return Error::invalid("mqtt.username", "", "mqtt.password is set but mqtt.username is empty");
+  }
+  if (c.mqtt.broker_password_file.empty() != c.mqtt.broker_acl_file.empty()) {
+    return Error::invalid(c.mqtt.broker_password_file.empty() ? "mqtt.broker_password_file" : "mqtt.broker_acl_file",
+                          "", "mqtt.broker_password_file and mqtt.broker_acl_file go together; set both or neither");
   }
   if (!c.mqtt.password.empty() && !c.mqtt.password_file.empty()) {
     return Error::invalid("mqtt.password_file", "", "mqtt.password and mqtt.password_file are both set; keep one");

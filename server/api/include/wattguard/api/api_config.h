@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace wattguard::api {
 
@@ -33,6 +34,18 @@ struct AuthConfig {
   int login_delay_max_ms = 30000;
   // libsodium argon2id cost for new passwords: "interactive", "moderate", "sensitive" or "min" (tests only).
   std::string password_cost = "interactive";
+};
+
+// The emoncms input API for uploaders that already run (emonESP, emonTx/emonPi, IoTaWatt): [emoncms].
+struct EmoncmsInput {
+  std::string meter;  // "" = every meter
+  std::string input;  // the uploader's input name, any case
+  std::string field;  // emoncms::reading_field_name: voltage, current, power, apparent_power, ...
+};
+struct EmoncmsConfig {
+  bool enabled = true;
+  std::string prefix = "/emoncms";   // where the uploader's "path" setting points; "" = at the root
+  std::vector<EmoncmsInput> inputs;  // [[emoncms.inputs]]: names beyond the default map
 };
 
 }  // namespace wattguard::api

@@ -26,6 +26,11 @@ class AccountService;
 class AccountStore;
 }  // namespace wattguard::accounts
 
+namespace wattguard::ingest {
+class DeviceKeys;
+class Enrolment;
+}  // namespace wattguard::ingest
+
 namespace wattguard::api {
 
 class GridRoutes;
@@ -71,6 +76,9 @@ struct ApiDeps {
   GridRoutes* grid = nullptr;             // transformers, topology, imports (grid_routes.h); optional
   accounts::AccountService* accounts = nullptr;  // tariffs, bills, prepaid (billing_routes.h); optional
   accounts::AccountStore* accounts_store = nullptr;
+  ingest::Enrolment* enrolment = nullptr;     // POST/DELETE /api/v1/meters (enrolment_routes.h); optional
+  ingest::DeviceKeys* device_keys = nullptr;  // the emoncms and Blynk keys; optional (no emoncms input without)
+  EmoncmsConfig emoncms;                      // the emoncms input API (emoncms_routes.h)
 };
 
 // The face of the API: parses the target, serves the web UI's files outside /api/, authenticates, and hands

@@ -48,7 +48,7 @@ class DeviceKeys {
   void forget_cached(const std::string& meter);
 
   std::mutex mutex_;
-  std::unique_ptr<storage::Db> db_;                        // guarded by mutex_
+  std::unique_ptr<storage::Db> db_;                         // guarded by mutex_
   std::unordered_map<std::string, std::string> by_digest_;  // guarded by mutex_: "<kind>:<digest>" -> meter
 };
 

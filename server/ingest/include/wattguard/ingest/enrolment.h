@@ -22,6 +22,7 @@ namespace wattguard::ingest {
 // (Mosquitto re-reads both on SIGHUP).
 struct BrokerControl {
   BrokerAuthFiles files;
+  ProvisionOptions provision;              // server_user must be the server's own broker user
   std::function<Expected<void>()> reload;  // optional
 };
 

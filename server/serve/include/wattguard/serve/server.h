@@ -27,6 +27,9 @@ struct ServerOptions {
   api::ExtraRoute extra_route;     // extra /api/v1/... routes (the demo's), optional
   Clock now_ms;                    // wall clock for the API and ingest; default: system clock
   bool caller_adds_users = false;  // the caller creates users right after start (the demo): no first-admin hint
+  // Makes the broker re-read its password and ACL files (an in-process broker, the demo's); default: SIGHUP to
+  // the pid in mqtt.broker_pid_file, when set.
+  std::function<Expected<void>()> broker_reload;
 };
 
 // Thread-safe accessors; start() and stop() from one thread.

@@ -27,6 +27,11 @@ struct MqttConfig {
   std::string shared_group;  // "" = plain subscriptions; a group ($share/<group>/...) only for several servers:
                              // Mosquitto 2.0.11 forgets shared subscriptions on restart (docs/protocol.md)
   int keepalive_s = 30;
+  // The broker's password and ACL files, when this server manages its users (meters added from the API),
+  // and its pid file, to make it re-read them (SIGHUP). Empty: meters are provisioned with the CLI.
+  std::string broker_password_file;
+  std::string broker_acl_file;
+  std::string broker_pid_file;
 };
 
 struct RetentionConfig {
@@ -71,6 +76,7 @@ struct ServerConfig {
   grid::TheftOptions theft;         // [theft]: the grid-side theft analysis (docs/grid.md)
   accounts::BillingConfig billing;  // [[tariff]], [billing], [[billing.areas]] (docs/billing.md)
   accounts::PrepaidConfig prepaid;  // [prepaid] (docs/billing.md)
+  api::EmoncmsConfig emoncms;       // [emoncms], [[emoncms.inputs]] (docs/bring-your-own-meter.md)
 
   // data_dir/database unless database is absolute.
   std::string database_path() const;

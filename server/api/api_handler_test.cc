@@ -498,7 +498,7 @@ TEST_F(ApiHandlerTest, RoutingErrors) {
   expect_error(with_token(read_token_, "GET", "/api/v2/meters"), 404, "not_found");
   const auto r = with_token(read_token_, "DELETE", "/api/v1/meters");
   expect_error(r, 405, "method_not_allowed");
-  EXPECT_EQ(*r.header("allow"), "GET");
+  EXPECT_EQ(*r.header("allow"), "GET, POST");  // POST adds a meter (admins)
   expect_error(with_token(read_token_, "GET", "/api/v1/live"), 426, "upgrade_required");
   expect_error(request("GET", "/api/v1/meters/%zz"), 400, "bad_parameter", "target");
 }

@@ -21,6 +21,15 @@ json credentials_json(const ingest::DeviceCredentials& c) {
   return j;
 }
 
+json connect_json(const ConnectHints& c) {
+  json j = json::object();
+  if (c.mqtt_port > 0) j["mqtt_port"] = c.mqtt_port;
+  if (c.blynk_port > 0) j["blynk_port"] = c.blynk_port;
+  if (c.blynk_tls_port > 0) j["blynk_tls_port"] = c.blynk_tls_port;
+  if (!c.emoncms_path.empty()) j["emoncms_path"] = c.emoncms_path;
+  return j;
+}
+
 }  // namespace
 
 void EnrolmentRoutes::add_to(ApiRouter& router) {
@@ -72,7 +81,8 @@ HttpResponse EnrolmentRoutes::add_meter(const HttpRequest& req, const Caller& ca
   context_.audit(caller, "meter.add", meter.id, "protocols " + names);
   auto shown = meters_.meter_json_of(meter.id);
   return json_response(201, json{{"meter", shown ? std::move(*shown) : json{{"id", meter.id}}},
-                                 {"credentials", credentials_json(made.value())}});
+                                 {"credentials", credentials_json(made.value())},
+                                 {"connect", connect_json(context_.deps().connect)}});
 }
 
 HttpResponse EnrolmentRoutes::rotate(const Caller& caller, const std::string& id) {
@@ -82,7 +92,9 @@ HttpResponse EnrolmentRoutes::rotate(const Caller& caller, const std::string& id
   auto made = enrolment->rotate(id);
   if (!made.ok()) return error_answer(made.error(), "enrolment");
   context_.audit(caller, "meter.credentials", id, "new credentials issued; the old ones no longer work");
-  return json_response(200, json{{"meter_id", id}, {"credentials", credentials_json(made.value())}});
+  return json_response(200, json{{"meter_id", id},
+                                 {"credentials", credentials_json(made.value())},
+                                 {"connect", connect_json(context_.deps().connect)}});
 }
 
 HttpResponse EnrolmentRoutes::retire(const Caller& caller, const std::string& id) {

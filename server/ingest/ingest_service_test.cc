@@ -467,5 +467,85 @@ TEST_F(IngestTest, ASilentMeterIsPushedAsStaleBeforeItTurnsOffline) {
   ASSERT_TRUE(wait_until([&] { return service_->live_state("m1")->connectivity == Connectivity::kOnline; }));
 }
 
+// Readings from other protocols' adapters: numbered after the meter's last, stored and observed like MQTT ones;
+// unknown, retired and out-of-range ones refused with the field named and counted.
+TEST_F(IngestTest, SubmittedReadingsAreNumberedAfterTheMetersLastAndRefusedWhenBad) {
+  start_service(config());
+  auto& c = meter_client("m1");
+  publish_readings(c, "m1", 1, 3);
+  ASSERT_TRUE(wait_until([&] { return store_->seq_summary("m1").ok() && store_->seq_summary("m1")->count == 3; }));
+  for (int i = 0; i < 2; ++i) {
+    protocol::Reading r = reading("m1", 0);
+    r.time_ms = now_ms() - 1000 + i;
+    ASSERT_TRUE(service_->submit_reading(r, now_ms()).ok());
+  }
+  ASSERT_TRUE(service_->flush(10000));
+  auto stored = store_->raw_readings("m1", 0, INT64_MAX);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 5U);
+  EXPECT_EQ(stored->back().seq, 5U);
+  EXPECT_EQ((*stored)[3].seq, 4U);
+
+  const auto unknown = service_->submit_reading(reading("nobody", 0), now_ms());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(unknown.error().field, "meter");
+  protocol::Reading bad = reading("m2", 0);
+  bad.vrms = -5;
+  const auto refused = service_->submit_reading(bad, now_ms());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(refused.error().field, "vrms");
+  EXPECT_GE(service_->health().rejected_total, 2U);
+
+  // A retired meter is refused once ingest re-reads the registry.
+  auto info = store_->get_meter("m3");
+  ASSERT_TRUE(info.ok());
+  info->retired_ms = now_ms();
+  ASSERT_TRUE(store_->update_meter(info.value()).ok());
+  service_->reload_meters();
+  EXPECT_EQ(service_->submit_reading(reading("m3", 0), now_ms()).error().code, ErrorCode::kNotFound);
+}
+
+// A meter on a link (a Blynk connection) gets its commands there, not over MQTT, and its device's confirmation
+// finishes the command; once detached, commands go over MQTT again.
+TEST_F(IngestTest, CommandsForALinkedMeterGoToTheLinkAndTheDevicesAckFinishesThem) {
+  start_service(config());
+  std::mutex mu;
+  std::vector<protocol::Command> delivered;
+  service_->attach_link("m4", [&](const protocol::Command& c) {
+    std::lock_guard lk(mu);
+    delivered.push_back(c);
+    return true;
+  });
+  CommandRequest req;
+  req.meter_id = "m4";
+  req.kind = protocol::CommandKind::kRelayOff;
+  req.requested_by = "test";
+  auto sent = service_->send_command(req);
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  {
+    std::lock_guard lk(mu);
+    ASSERT_EQ(delivered.size(), 1U);
+    EXPECT_EQ(delivered[0].id, sent->id);
+    EXPECT_EQ(delivered[0].kind, protocol::CommandKind::kRelayOff);
+  }
+  ASSERT_TRUE(wait_until([&] { return observer_.state_of(sent->id) == storage::CommandState::kSent; }, 10000));
+  protocol::CommandAck ack;
+  ack.id = sent->id;
+  ack.meter_id = "m4";
+  ack.ok = true;
+  ack.relay = protocol::RelayState::kOff;
+  service_->submit_ack(ack, now_ms());
+  ASSERT_TRUE(wait_until([&] { return observer_.state_of(sent->id) == storage::CommandState::kAcked; }, 10000));
+  EXPECT_EQ(service_->live_state("m4")->relay, protocol::RelayState::kOff);
+
+  service_->detach_link("m4");
+  auto over_mqtt = service_->send_command(req);
+  ASSERT_TRUE(over_mqtt.ok());
+  std::lock_guard lk(mu);
+  EXPECT_EQ(delivered.size(), 1U) << "a detached link gets nothing more";
+}
+
 }  // namespace
 }  // namespace wattguard::ingest

@@ -350,6 +350,8 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   deps.enrolment = im->enrolment.get();
   deps.device_keys = im->device_keys.get();
   deps.emoncms = config.emoncms;
+  deps.connect.mqtt_port = config.mqtt.port;
+  if (config.emoncms.enabled) deps.connect.emoncms_path = config.emoncms.prefix.empty() ? "/" : config.emoncms.prefix;
   Impl* raw = im.get();
   deps.open_connections = [raw] { return raw->http ? raw->http->open_connections() : 0; };
   im->handler = std::make_unique<api::ApiHandler>(std::move(deps));

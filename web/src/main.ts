@@ -1,5 +1,5 @@
 // Application shell: checks the session, then routes #/ (fleet), #/meter/<id>, #/bill/<id>/<YYYY-MM>,
-// #/billing, #/alerts, #/users and the sign-in page.
+// #/billing, #/alerts, #/users, #/meters/new (add a meter) and the sign-in page.
 // Hash routes keep the server's job to static files and the API.
 
 import "uplot/dist/uPlot.min.css";
@@ -7,6 +7,7 @@ import "./style.css";
 import { current_user, prefetch_meters, set_unauthorized_handler, sign_out, type SessionUser } from "./api";
 import { h, set_text } from "./dom";
 import { install_perf_probe } from "./perf";
+import { mount_add_meter_page } from "./pages/add_meter_page";
 import { mount_alerts_page } from "./pages/alerts_page";
 import { mount_bill_page } from "./pages/bill_page";
 import { mount_billing_page } from "./pages/billing_page";
@@ -22,10 +23,11 @@ const user_el = h("span", { class: "user" });
 const users_link = h("a", { href: "#/users" }, "Users");
 const alerts_link = h("a", { href: "#/alerts" }, "Alerts");
 const billing_link = h("a", { href: "#/billing" }, "Billing");
+const add_meter_link = h("a", { href: "#/meters/new" }, "Add meter");
 const signout_button = h("button", { type: "button", class: "link", onclick: () => void do_sign_out() }, "Sign out");
 const header = h("header", { class: "top" },
   h("a", { class: "brand", href: "#/" }, "wattguard"),
-  h("nav", { class: "session", "aria-label": "Session" }, alerts_link, billing_link, users_link, user_el, signout_button));
+  h("nav", { class: "session", "aria-label": "Session" }, alerts_link, billing_link, add_meter_link, users_link, user_el, signout_button));
 const main = h("main", { id: "main", tabindex: "-1" });
 app.replaceChildren(h("a", { class: "skip", href: "#main", onclick: (ev: Event) => { ev.preventDefault(); main.focus(); } }, "Skip to content"), header, main);
 
@@ -60,13 +62,17 @@ function route(): void {
   header.hidden = false;
   set_text(user_el, `${user.name} (${user.role})`);
   users_link.hidden = user.role !== "admin";
+  add_meter_link.hidden = user.role !== "admin";
   alerts_link.hidden = user.role === "consumer";
   billing_link.hidden = user.role === "consumer";
   unmount?.();
   const hash = location.hash.replace(/^#/, "");
   const meter = /^\/meter\/(.+)$/.exec(hash);
   const bill = /^\/bill\/([^/]+)\/(\d{4}-\d{2})$/.exec(hash);
-  if (hash === "/users" && user.role === "admin") {
+  if (hash === "/meters/new" && user.role === "admin") {
+    document.title = "Add a meter · wattguard";
+    unmount = mount_add_meter_page(main);
+  } else if (hash === "/users" && user.role === "admin") {
     document.title = "Users · wattguard";
     unmount = mount_users_page(main);
   } else if (hash === "/alerts" && user.role !== "consumer") {
@@ -95,7 +101,7 @@ function route(): void {
 window.addEventListener("hashchange", () => route());
 
 // The fleet list is for the fleet page: a meter, bill or billing page opened directly does not need it.
-if (!/^#\/(meter\/|bill\/|billing$)/.test(location.hash)) prefetch_meters();
+if (!/^#\/(meter\/|bill\/|billing$|meters\/new$)/.test(location.hash)) prefetch_meters();
 current_user().then((u) => {
   user = u;
   route();

@@ -61,6 +61,15 @@ struct Caller {
 // no built-in route matches, after authentication. nullopt = not mine (the API answers 404).
 using ExtraRoute = std::function<std::optional<HttpResponse>(const HttpRequest&, const RequestTarget&, const Caller&)>;
 
+// Where devices reach this server, for the answer that hands a new meter its secrets (the host name is the
+// client's: the server cannot know which of its names a meter can resolve). 0 / "" = not offered.
+struct ConnectHints {
+  int mqtt_port = 0;
+  int blynk_port = 0;
+  int blynk_tls_port = 0;
+  std::string emoncms_path;
+};
+
 struct ApiDeps {
   storage::ReadingStore* store = nullptr;
   ingest::IngestService* ingest = nullptr;
@@ -79,6 +88,7 @@ struct ApiDeps {
   ingest::Enrolment* enrolment = nullptr;     // POST/DELETE /api/v1/meters (enrolment_routes.h); optional
   ingest::DeviceKeys* device_keys = nullptr;  // the emoncms and Blynk keys; optional (no emoncms input without)
   EmoncmsConfig emoncms;                      // the emoncms input API (emoncms_routes.h)
+  ConnectHints connect;
 };
 
 // The face of the API: parses the target, serves the web UI's files outside /api/, authenticates, and hands

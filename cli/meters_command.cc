@@ -171,11 +171,13 @@ struct BrokerUserArgs {
   std::string user = std::string(ingest::kDefaultServerUser);
   std::string password;
   std::string password_out;
+  bool homeassistant = false;
 };
 
 Expected<void> run_broker_user(const BrokerUserArgs& a) {
   ingest::ProvisionOptions options;
   options.server_user = a.loc.server_user;
+  if (a.homeassistant) options.homeassistant_user = a.user;
   auto pw =
       ingest::set_broker_user(a.loc.broker_files(), a.user,
                               a.password.empty() ? std::nullopt : std::optional<std::string>(a.password), options);
@@ -260,6 +262,8 @@ void add_meters_commands(CLI::App& app) {
   bu->add_option("--user", ba->user, "Broker user name")->capture_default_str();
   bu->add_option("--password", ba->password, "Use this password instead of a random one");
   bu->add_option("--password-out", ba->password_out, "Write the password to this file (mode 0600) instead of stdout");
+  bu->add_flag("--homeassistant", ba->homeassistant,
+               "A Home Assistant user: reads discovery and state, writes only relay/set and its status");
   bu->callback([ba] { finish(run_broker_user(*ba)); });
 
   auto la = std::make_shared<ListArgs>();

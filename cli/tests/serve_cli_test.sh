@@ -55,6 +55,11 @@ echo "a-long-admin-password" | "$bin" users add admin --role admin --password-st
 echo "a-long-consumer-password" | "$bin" users add carol --role consumer --meters cli-001 --password-stdin \
   --data "$data" >/dev/null
 "$bin" meters broker-user --data "$data" --password-out "$work/server-password" >/dev/null
+# A Home Assistant user: listed in the ACL, may command relays through the server's topics only.
+"$bin" meters broker-user --data "$data" --user hass --homeassistant --password-out "$work/hass-password" >/dev/null
+grep -qx "# homeassistant: hass" "$data/mosquitto/acl" || fail "broker-user --homeassistant is not in the ACL"
+sed -n '/^user hass$/,/^$/p' "$data/mosquitto/acl" | grep -qx "topic write wattguard/ha/+/relay/set" ||
+  fail "the Home Assistant user may not write relay/set: $(cat "$data/mosquitto/acl")"
 
 user_line=""
 [ "$(id -u)" -eq 0 ] && user_line="user $(id -un)"

@@ -13,6 +13,7 @@
 #include "server/api/grid_routes.h"
 #include "server/api/health_routes.h"
 #include "server/api/meter_routes.h"
+#include "server/api/ops_routes.h"
 #include "server/api/route_support.h"
 #include "server/api/session_routes.h"
 #include "wattguard/protocol/topics.h"
@@ -63,7 +64,8 @@ struct ApiHandler::Impl {
         enrolment(context, meters),
         emoncms(context),
         accounts(context),
-        billing(context) {
+        billing(context),
+        ops(context) {
     sessions.add_to(router);
     health.add_to(router);
     meters.add_to(router);
@@ -98,6 +100,7 @@ struct ApiHandler::Impl {
   EmoncmsRoutes emoncms;
   AccountRoutes accounts;
   BillingRoutes billing;
+  OpsRoutes ops;
   ApiRouter router;
 };
 
@@ -110,6 +113,10 @@ void ApiHandler::meters_changed() { impl_->context.directory().invalidate(); }
 HttpResponse ApiHandler::handle(const HttpRequest& req) {
   const auto target = parse_target(req.target);
   if (!target) return bad_param("target", "malformed request target (bad percent-encoding?)");
+  if (OpsRoutes::is_ops_path(target->path)) {
+    if (target->path != "/metrics") return impl_->ops.probe(req, target->path);
+    return handle_metrics_only(req);
+  }
   if (target->path.compare(0, kApiPrefix.size(), kApiPrefix) != 0 && target->path != "/api") {
     if (auto answer = impl_->emoncms.handle(req, *target)) return std::move(*answer);
     return impl_->static_files.serve(req, target->path);
@@ -117,6 +124,15 @@ HttpResponse ApiHandler::handle(const HttpRequest& req) {
   const std::vector<std::string> seg = path_segments(target->path);
   if (seg.size() < 2 || seg[1] != "v1") return route_not_found();
   return route_api(req, *target, seg);
+}
+
+HttpResponse ApiHandler::handle_metrics_only(const HttpRequest& req) {
+  const auto target = parse_target(req.target);
+  if (!target) return bad_param("target", "malformed request target (bad percent-encoding?)");
+  if (target->path != "/metrics") return error_response(404, "not_found", "", "only /metrics is served here");
+  const auto caller = authenticate(req);
+  if (!caller.ok()) return unauthorized(req, caller.error());
+  return impl_->ops.metrics(req, *caller);
 }
 
 HttpResponse ApiHandler::route_api(const HttpRequest& req, const RequestTarget& target,

@@ -41,12 +41,12 @@ class ApiFixture : public ::testing::Test {
     read_token_ = auth_->create_token(TokenScope::kRead, "test read", now_ms / 1000);
   }
 
-  // Starts ingest_ (port 1: nothing listens, it keeps retrying) and api_ on `deps`, whose store,
+  // Starts ingest_ (by default on port 1: nothing listens, it keeps retrying) and api_ on `deps`, whose store,
   // ingest, auth, hub, static dir (dir_), password cost and clock are filled in here.
-  void start_api(ApiDeps deps, std::function<int64_t()> now_ms) {
+  void start_api(ApiDeps deps, std::function<int64_t()> now_ms, int mqtt_port = 1) {
     ingest::IngestConfig ic;
     ic.host = "127.0.0.1";
-    ic.port = 1;
+    ic.port = mqtt_port;
     ic.now_ms = now_ms;
     ingest_ = std::make_unique<ingest::IngestService>(ic, *store_);
     auto started = ingest_->start();

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -30,13 +31,31 @@ namespace {
 using namespace beast_names;  // NOLINT: the Beast short names, in this file only
 using Clock = std::chrono::steady_clock;
 
-// What every session needs: options, handlers, the hub and the connection count.
+// The methods counted by name in /metrics; any other is "other" (the last), so the label set stays small.
+constexpr std::array<std::string_view, 8> kCountedMethods = {"GET",   "HEAD",   "POST",    "PUT",
+                                                             "PATCH", "DELETE", "OPTIONS", "other"};
+constexpr std::size_t kStatusClasses = 5;  // 1xx .. 5xx
+
+std::size_t method_index(std::string_view method) {
+  for (std::size_t i = 0; i + 1 < kCountedMethods.size(); ++i) {
+    if (kCountedMethods[i] == method) return i;
+  }
+  return kCountedMethods.size() - 1;
+}
+
+// What every session needs: options, handlers, the hub, the connection count and the response counters.
 struct Shared {
   HttpServerOptions options;
   HttpServer::Handler handler;
   HttpServer::UpgradeHandler upgrade;
   LiveHub* hub = nullptr;
   std::atomic<int> connections{0};
+  std::array<std::array<std::atomic<uint64_t>, kStatusClasses>, kCountedMethods.size()> responses{};
+
+  void count_response(std::size_t method, int status) {
+    if (status < 100 || status > 599) return;
+    responses[method][static_cast<std::size_t>(status / 100 - 1)].fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 // Counts an open connection for as long as it lives.
@@ -306,6 +325,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     http::request<http::string_body> req = parser_->release();
     parser_.reset();
     const HttpRequest plain = to_plain(req, remote_);
+    method_ = method_index(plain.method);
 
     if (websocket::is_upgrade(req)) {
       LiveUpgrade decision;
@@ -338,6 +358,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void send(HttpResponse plain, unsigned version, bool keep_alive, bool head) {
+    shared_.count_response(method_, plain.status);
     response_ = {};
     response_.result(static_cast<unsigned>(plain.status));
     response_.version(version);
@@ -385,6 +406,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     first_request_ = false;
+    method_ = kCountedMethods.size() - 1;
     response_ = {};
     wait_for_request();
   }
@@ -405,6 +427,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Shared& shared_;
   std::string remote_;
   bool first_request_ = true;
+  std::size_t method_ = kCountedMethods.size() - 1;  // of the request being answered; "other" until one is read
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -539,6 +562,17 @@ Expected<void> HttpServer::start() {
 uint16_t HttpServer::port() const { return impl_->port; }
 
 int HttpServer::open_connections() const { return impl_->shared.connections.load(); }
+
+std::vector<HttpRequestCount> HttpServer::request_counts() const {
+  std::vector<HttpRequestCount> out;
+  for (std::size_t m = 0; m < kCountedMethods.size(); ++m) {
+    for (std::size_t c = 0; c < kStatusClasses; ++c) {
+      const uint64_t n = impl_->shared.responses[m][c].load(std::memory_order_relaxed);
+      if (n > 0) out.push_back({std::string(kCountedMethods[m]), std::to_string(c + 1) + "xx", n});
+    }
+  }
+  return out;
+}
 
 void HttpServer::stop() {
   Impl& im = *impl_;

@@ -219,13 +219,27 @@ bool mosquitto_password_matches(std::string_view password, std::string_view hash
   return false;
 }
 
-std::string acl_file_text(std::string_view server_user, const std::vector<std::string>& gateway_users) {
+std::string acl_file_text(std::string_view server_user, const std::vector<std::string>& gateway_users,
+                          const std::vector<std::string>& homeassistant_users) {
   std::ostringstream out;
   out << "# Mosquitto ACL for wattguard, written by `wattguard meters provision`; rewritten on every run.\n"
-         "# The head-end server reads every meter's messages and sends commands.\n"
+         "# The head-end server reads every meter's messages and sends commands; for Home Assistant it publishes\n"
+         "# discovery and state and reads relay commands and Home Assistant's status.\n"
       << "user " << server_user << "\n"
       << "topic read wattguard/v1/#\n"
-         "topic write wattguard/v1/+/cmd\n\n";
+         "topic write wattguard/v1/+/cmd\n"
+      << "topic write " << kHaDiscoveryPrefix << "/#\n"
+      << "topic read " << kHaDiscoveryPrefix << "/status\n"
+      << "topic write " << kHaStatePrefix << "/#\n"
+      << "topic read " << kHaStatePrefix << "/+/relay/set\n\n";
+  for (const std::string& h : homeassistant_users) {
+    out << "# homeassistant: " << h << "\n"
+        << "user " << h << "\n"
+        << "topic read " << kHaDiscoveryPrefix << "/#\n"
+        << "topic write " << kHaDiscoveryPrefix << "/status\n"
+        << "topic read " << kHaStatePrefix << "/#\n"
+        << "topic write " << kHaStatePrefix << "/+/relay/set\n\n";
+  }
   for (const std::string& g : gateway_users) {
     out << "# gateway: " << g << "\n"
         << "user " << g << "\n"
@@ -247,12 +261,12 @@ std::string acl_file_text(std::string_view server_user, const std::vector<std::s
 
 namespace {
 
-// Gateway users already in an ACL file we wrote (its "# gateway: <name>" lines), plus `extra`.
-std::vector<std::string> gateways_of(const fs::path& acl, const std::string& extra) {
+// Users of one kind already in an ACL file we wrote (its "<marker><name>" lines), plus `extra`.
+std::vector<std::string> listed_users(const fs::path& acl, std::string_view marker, const std::string& extra) {
   std::set<std::string> names;
   std::ifstream in(acl);
   for (std::string line; std::getline(in, line);) {
-    if (line.starts_with("# gateway: ")) names.insert(line.substr(11));
+    if (line.starts_with(marker)) names.insert(line.substr(marker.size()));
   }
   if (!extra.empty()) names.insert(extra);
   return {names.begin(), names.end()};
@@ -268,7 +282,9 @@ Expected<AuthTemps> write_auth_temps(const BrokerAuthFiles& files, const Users& 
   auto pw_tmp = write_temp(files.password_file, password_file_text(users));
   if (!pw_tmp.ok()) return std::move(pw_tmp).error();
   auto acl_tmp =
-      write_temp(files.acl_file, acl_file_text(options.server_user, gateways_of(files.acl_file, options.gateway_user)));
+      write_temp(files.acl_file,
+                 acl_file_text(options.server_user, listed_users(files.acl_file, "# gateway: ", options.gateway_user),
+                               listed_users(files.acl_file, "# homeassistant: ", options.homeassistant_user)));
   if (!acl_tmp.ok()) {
     fs::remove(pw_tmp.value());
     return std::move(acl_tmp).error();

@@ -221,3 +221,33 @@ TEST_F(ProvisionTest, RealBrokerAcceptsTheCredentialsAndEnforcesTheAcl) {
 
 }  // namespace
 }  // namespace wattguard::ingest
+
+namespace wattguard::ingest {
+namespace {
+
+TEST(Acl, TheServerPublishesForHomeAssistantAndAHomeAssistantUserOnlyCommandsRelays) {
+  const std::string acl = acl_file_text("srv", {}, {"ha"});
+  EXPECT_NE(acl.find("user srv\n"), std::string::npos);
+  const std::string server = acl.substr(0, acl.find("# homeassistant: ha"));
+  for (const char* line : {"topic write homeassistant/#\n", "topic read homeassistant/status\n",
+                           "topic write wattguard/ha/#\n", "topic read wattguard/ha/+/relay/set\n"}) {
+    EXPECT_NE(server.find(line), std::string::npos) << line;
+  }
+  const std::string ha = acl.substr(acl.find("# homeassistant: ha\nuser ha\n"));
+  EXPECT_NE(ha.find("topic read homeassistant/#\ntopic write homeassistant/status\n"), std::string::npos);
+  EXPECT_NE(ha.find("topic read wattguard/ha/#\ntopic write wattguard/ha/+/relay/set\n"), std::string::npos);
+  EXPECT_EQ(ha.substr(0, ha.find("pattern")).find("wattguard/v1"), std::string::npos);  // no meter topics
+}
+
+TEST(Acl, AHomeAssistantUserSurvivesLaterProvisioning) {
+  test_support::TempDir dir("prov-ha");
+  BrokerAuthFiles files{dir.path() / "passwd", dir.path() / "acl"};
+  ProvisionOptions ha;
+  ha.homeassistant_user = "hass";
+  ASSERT_TRUE(set_broker_user(files, "hass", std::string("secret-pw"), ha).ok());
+  ASSERT_TRUE(set_broker_user(files, "wattguard-server", std::string("serverpw")).ok());
+  EXPECT_EQ(slurp(files.acl_file), acl_file_text(kDefaultServerUser, {}, {"hass"}));
+}
+
+}  // namespace
+}  // namespace wattguard::ingest

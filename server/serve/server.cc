@@ -23,6 +23,7 @@
 #include "wattguard/api/http_server.h"
 #include "wattguard/base/clock.h"
 #include "wattguard/ingest/enrolment.h"
+#include "wattguard/homeassistant/bridge.h"
 #include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::serve {
@@ -146,12 +147,20 @@ struct Server::Impl {
   std::unique_ptr<ingest::Enrolment> enrolment;
   std::unique_ptr<api::ApiHandler> handler;
   std::unique_ptr<api::HttpServer> http;
+  std::unique_ptr<api::HttpServer> metrics_http;  // [metrics] listen: /metrics only
+  std::unique_ptr<homeassistant::Bridge> ha;      // [homeassistant]; stopped before ingest
 
   std::thread maintenance;
   std::mutex maintenance_mutex;
   std::condition_variable maintenance_cv;
   bool stopping = false;
   bool stopped = false;
+
+  // Wiring of issue 19's parts (below): the Home Assistant bridge, the families serve adds to /metrics, and the
+  // separate metrics listener.
+  Expected<void> start_homeassistant(const std::string& mqtt_password);
+  std::vector<api::MetricsSource> metrics_sources();
+  Expected<void> start_metrics_listener();
 
   void run_maintenance() {
     // Retention and expired sessions are cheap to sweep; once at start, then every 10 minutes.
@@ -173,6 +182,88 @@ struct Server::Impl {
     }
   }
 };
+
+// The Home Assistant bridge on its own broker session; its relay switch uses the audited command path.
+Expected<void> Server::Impl::start_homeassistant(const std::string& mqtt_password) {
+  Impl& im = *this;
+  const ServerConfig& c = im.config;
+  homeassistant::BridgeOptions o;
+  o.host = c.mqtt.host;
+  o.port = c.mqtt.port;
+  o.username = c.mqtt.username;
+  o.password = mqtt_password;
+  o.client_id = c.mqtt.client_id + "-ha";
+  o.keepalive_s = c.mqtt.keepalive_s;
+  o.topics = {c.homeassistant.discovery_prefix, c.homeassistant.state_prefix};
+  o.sw_version = WATTGUARD_VERSION;
+  ingest::IngestService* ingest = im.ingest.get();
+  o.live_states = [ingest] { return ingest->live_states(); };
+  o.relay = [ingest](const std::string& meter, bool on) -> Expected<std::string> {
+    ingest::CommandRequest request;
+    request.meter_id = meter;
+    request.kind = on ? protocol::CommandKind::kRelayOn : protocol::CommandKind::kRelayOff;
+    request.requested_by = "homeassistant";
+    request.reason = "Home Assistant switch";
+    auto sent = ingest->send_command(request);
+    if (!sent.ok()) return std::move(sent).error();
+    return sent->id;
+  };
+  im.ha = std::make_unique<homeassistant::Bridge>(std::move(o), *im.store);
+  if (auto started = im.ha->start(); !started.ok()) return started;
+  im.ingest->add_observer(im.ha.get());
+  return {};
+}
+
+// The families serve adds to /metrics: the MQTT connections, and the Home Assistant bridge's when it runs.
+std::vector<api::MetricsSource> Server::Impl::metrics_sources() {
+  Impl& im = *this;
+  std::vector<api::MetricsSource> sources;
+  ingest::IngestService* ingest = im.ingest.get();
+  sources.emplace_back([ingest](api::MetricsWriter& out) {
+    out.gauge("wattguard_connections", "Connections by ingest protocol (mqtt: the server's own broker session)",
+              ingest->connected() ? 1 : 0, {{"protocol", "mqtt"}});
+  });
+  if (homeassistant::Bridge* ha = im.ha.get()) {
+    sources.emplace_back([ha](api::MetricsWriter& out) {
+      const homeassistant::BridgeStats s = ha->stats();
+      out.gauge("wattguard_homeassistant_connected", "1 while the Home Assistant bridge's broker session is up",
+                s.connected ? 1 : 0);
+      out.counter("wattguard_homeassistant_discovery_messages_total", "Discovery configs published",
+                  static_cast<double>(s.discovery_published));
+      out.counter("wattguard_homeassistant_states_total", "State messages published",
+                  static_cast<double>(s.states_published));
+      out.counter("wattguard_homeassistant_commands_total", "Relay commands received from Home Assistant",
+                  static_cast<double>(s.commands_received));
+      out.counter("wattguard_homeassistant_commands_refused_total", "Relay commands refused",
+                  static_cast<double>(s.commands_refused));
+    });
+  }
+  return sources;
+}
+
+// [metrics] listen: a second listener that answers only /metrics.
+Expected<void> Server::Impl::start_metrics_listener() {
+  Impl& im = *this;
+  if (im.config.metrics.listen.empty()) return {};
+  const auto where = split_listen(im.config.metrics.listen);
+  if (!where) return Error::invalid("metrics.listen", im.config.metrics.listen, "must be \"host:port\"");
+  api::HttpServerOptions o;
+  o.bind = where->first;
+  o.port = where->second;
+  o.threads = 1;
+  api::ApiHandler* handler = im.handler.get();
+  im.metrics_http = std::make_unique<api::HttpServer>(
+      o, [handler](const api::HttpRequest& r) { return handler->handle_metrics_only(r); },
+      [](const api::HttpRequest&) {
+        api::LiveUpgrade refused;
+        refused.refusal = api::error_response(404, "not_found", "", "only /metrics is served here");
+        return refused;
+      },
+      im.hub);
+  if (auto started = im.metrics_http->start(); !started.ok()) return std::move(started).error().at("metrics.listen");
+  spdlog::info("metrics: /metrics also on {}:{}", where->first, im.metrics_http->port());
+  return {};
+}
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -330,6 +421,14 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   im->enrolment =
       std::make_unique<ingest::Enrolment>(*im->store, *im->device_keys,
                                           broker_control(config, std::move(options.broker_reload)), im->now_ms);
+  if (config.homeassistant.enabled) {
+    if (auto started = im->start_homeassistant(mqtt_password); !started.ok()) {
+      im->ingest->remove_observer(im->publisher.get());
+      detach_alerts();
+      im->ingest->stop();
+      return std::move(started).error().at("homeassistant");
+    }
+  }
   im->alert_routes =
       std::make_unique<api::AlertRoutes>(api::AlertRoutesDeps{im->alerts.get(), im->store.get(), im->now_ms});
 
@@ -354,6 +453,9 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   if (config.emoncms.enabled) deps.connect.emoncms_path = config.emoncms.prefix.empty() ? "/" : config.emoncms.prefix;
   Impl* raw = im.get();
   deps.open_connections = [raw] { return raw->http ? raw->http->open_connections() : 0; };
+  deps.http_requests = [raw] { return raw->http ? raw->http->request_counts() : std::vector<api::HttpRequestCount>{}; };
+  deps.metrics_per_meter = config.metrics.per_meter;
+  deps.metrics_sources = im->metrics_sources();
   im->handler = std::make_unique<api::ApiHandler>(std::move(deps));
   api::ApiHandler* handler = im->handler.get();
   im->http = std::make_unique<api::HttpServer>(
@@ -366,6 +468,16 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     im->delivery->stop();
     im->notice_sender->stop();
     return std::move(started).error().at("http");
+  }
+  if (auto started = im->start_metrics_listener(); !started.ok()) {
+    im->http->stop();
+    if (im->ha) im->ha->stop();
+    im->ingest->remove_observer(im->publisher.get());
+    detach_alerts();
+    im->ingest->stop();
+    im->delivery->stop();
+    im->notice_sender->stop();
+    return std::move(started).error();
   }
   im->maintenance = std::thread([raw] { raw->run_maintenance(); });
   if (config.theft.enabled) im->analysis->start();
@@ -401,7 +513,12 @@ void Server::stop() {
   im.notice_sender->stop();
   // No more live messages first: the hub must not post into a network layer being torn down.
   im.ingest->remove_observer(im.publisher.get());
+  if (im.metrics_http) im.metrics_http->stop();
   im.http->stop();
+  if (im.ha) {
+    im.ingest->remove_observer(im.ha.get());
+    im.ha->stop();
+  }
   im.policy->detach();
   im.ingest->remove_observer(im.ingest_alerts.get());
   im.ingest->stop();
@@ -411,6 +528,8 @@ void Server::stop() {
 }
 
 uint16_t Server::http_port() const { return impl_->http->port(); }
+
+uint16_t Server::metrics_port() const { return impl_->metrics_http ? impl_->metrics_http->port() : 0; }
 
 std::string Server::url() const {
   std::string host = impl_->config.http.bind;

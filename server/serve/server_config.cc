@@ -477,6 +477,13 @@ const std::vector<KeySpec>& key_specs() {
                            [](ServerConfig& c) -> std::string& { return c.prepaid.payment_secret_file; }));
     s.push_back(integer_key<int>("prepaid.payment_tolerance_s", 1, 3600,
                                  [](ServerConfig& c) -> int& { return c.prepaid.payment_tolerance_s; }));
+    s.push_back(bool_key("metrics.per_meter", [](ServerConfig& c) -> bool& { return c.metrics.per_meter; }));
+    s.push_back(string_key("metrics.listen", true, [](ServerConfig& c) -> std::string& { return c.metrics.listen; }));
+    s.push_back(bool_key("homeassistant.enabled", [](ServerConfig& c) -> bool& { return c.homeassistant.enabled; }));
+    s.push_back(string_key("homeassistant.discovery_prefix", false,
+                           [](ServerConfig& c) -> std::string& { return c.homeassistant.discovery_prefix; }));
+    s.push_back(string_key("homeassistant.state_prefix", false,
+                           [](ServerConfig& c) -> std::string& { return c.homeassistant.state_prefix; }));
     return s;
   }();
   return kSpecs;
@@ -533,7 +540,29 @@ bool is_ip_literal_or_name(const std::string& s) {
   return true;
 }
 
+// A topic prefix we publish under: levels of printable characters, no wildcards, no empty level at either end.
+bool is_topic_prefix(const std::string& s) {
+  if (s.empty() || s.front() == '/' || s.back() == '/') return false;
+  return std::all_of(s.begin(), s.end(), [](char ch) { return ch > ' ' && ch != '+' && ch != '#' && ch != 0x7f; });
+}
+
 }  // namespace
+
+std::optional<std::pair<std::string, uint16_t>> split_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) return std::nullopt;
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (!is_ip_literal_or_name(host)) return std::nullopt;
+  const std::string port_text = listen.substr(colon + 1);
+  if (port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    return std::nullopt;
+  }
+  const int port = std::stoi(port_text);
+  if (port > 65535) return std::nullopt;
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
 
 std::vector<std::string> config_keys() {
   std::vector<std::string> keys;
@@ -600,6 +629,15 @@ Expected<void> validate_config(const ServerConfig& c) {
   if (auto billing = accounts::validate_billing_config(c.billing, c.prepaid); !billing.ok()) {
     return std::move(billing).error();
   }
+  if (!c.metrics.listen.empty() && !split_listen(c.metrics.listen)) {
+    return Error::invalid("metrics.listen", quoted(c.metrics.listen), "must be \"host:port\" (\"127.0.0.1:9464\")");
+  }
+  const auto bad_prefix = [&](const char* key, const std::string& prefix) -> std::optional<Error> {
+    if (is_topic_prefix(prefix)) return std::nullopt;
+    return Error::invalid(key, quoted(prefix), "must be MQTT topic levels without + # or a leading/trailing /");
+  };
+  if (auto e = bad_prefix("homeassistant.discovery_prefix", c.homeassistant.discovery_prefix)) return *e;
+  if (auto e = bad_prefix("homeassistant.state_prefix", c.homeassistant.state_prefix)) return *e;
   if (c.theft.history_days <= c.theft.calibration_days) {
     return Error::invalid("theft.history_days", std::to_string(c.theft.history_days),
                           "must be more than theft.calibration_days (" + std::to_string(c.theft.calibration_days) +

@@ -255,5 +255,35 @@ TEST(ServerConfig, ABadTariffOrBillingKeyIsNamedWithItsLine) {
   EXPECT_EQ(r.error().field, "billing.default_tariff");
 }
 
+TEST(ServerConfig, MetricsAndHomeAssistantSectionsAreReadAndChecked) {
+  auto r = parse_config(R"(
+[metrics]
+per_meter = true
+listen = "127.0.0.1:9464"
+[homeassistant]
+enabled = true
+discovery_prefix = "ha"
+state_prefix = "site/a/wattguard"
+)",
+                        "cfg.toml");
+  ASSERT_TRUE(r.ok()) << text(r);
+  EXPECT_TRUE(r->metrics.per_meter);
+  EXPECT_EQ(split_listen(r->metrics.listen), std::make_pair(std::string("127.0.0.1"), uint16_t{9464}));
+  EXPECT_TRUE(r->homeassistant.enabled);
+  EXPECT_EQ(r->homeassistant.discovery_prefix, "ha");
+  EXPECT_EQ(r->homeassistant.state_prefix, "site/a/wattguard");
+
+  r = parse_config("[metrics]\nlisten = \"9464\"\n", "cfg.toml");
+  EXPECT_EQ(text(r), "cfg.toml: metrics.listen = \"9464\": must be \"host:port\" (\"127.0.0.1:9464\")");
+  r = parse_config("[homeassistant]\nstate_prefix = \"wattguard/#\"\n", "cfg.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "homeassistant.state_prefix");
+  r = parse_config("[homeassistant]\ndiscovery_prefix = \"homeassistant/\"\n", "cfg.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "homeassistant.discovery_prefix");
+  EXPECT_EQ(split_listen("[::1]:0"), std::make_pair(std::string("::1"), uint16_t{0}));
+  EXPECT_EQ(split_listen("host:70000"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace wattguard::serve

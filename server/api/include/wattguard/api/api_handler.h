@@ -8,12 +8,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "wattguard/api/api_config.h"
 #include "wattguard/api/auth_store.h"
 #include "wattguard/api/http_message.h"
 #include "wattguard/api/http_server.h"
 #include "wattguard/api/live_hub.h"
+#include "wattguard/api/metrics_writer.h"
 #include "wattguard/api/request_target.h"
 #include "wattguard/api/static_files.h"
 #include "wattguard/base/clock.h"
@@ -89,6 +91,11 @@ struct ApiDeps {
   ingest::DeviceKeys* device_keys = nullptr;  // the emoncms and Blynk keys; optional (no emoncms input without)
   EmoncmsConfig emoncms;                      // the emoncms input API (emoncms_routes.h)
   ConnectHints connect;
+  // GET /metrics (docs/api.md "Operations"): the families other parts add (each part its own, e.g.
+  // wattguard_connections{protocol="..."}), the HTTP server's response counts, and whether to add per-meter series.
+  std::vector<MetricsSource> metrics_sources;
+  std::function<std::vector<HttpRequestCount>()> http_requests;  // optional
+  bool metrics_per_meter = false;
 };
 
 // The face of the API: parses the target, serves the web UI's files outside /api/, authenticates, and hands
@@ -102,6 +109,9 @@ class ApiHandler {
 
   // Answers one HTTP request (API routes, or the web UI's static files for other paths).
   HttpResponse handle(const HttpRequest& request);
+
+  // The separate metrics listener ([metrics] listen): GET /metrics with the same authorisation, 404 otherwise.
+  HttpResponse handle_metrics_only(const HttpRequest& request);
 
   // Decides a WebSocket upgrade: only /api/v1/live, authenticated, same origin.
   LiveUpgrade upgrade(const HttpRequest& request);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "wattguard/api/http_message.h"
 #include "wattguard/api/live_hub.h"
@@ -43,6 +44,14 @@ struct LiveUpgrade {
   std::optional<LiveHub::MeterSet> meters;
 };
 
+// Responses sent since start for one method ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" or
+// "other") and status class ("1xx" .. "5xx").
+struct HttpRequestCount {
+  std::string method;
+  std::string status_class;
+  uint64_t count = 0;
+};
+
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
@@ -62,6 +71,8 @@ class HttpServer {
   void stop();
 
   int open_connections() const;
+  // The non-zero response counts (GET /metrics); thread-safe, cheap.
+  std::vector<HttpRequestCount> request_counts() const;
 
  private:
   struct Impl;

@@ -21,6 +21,9 @@ struct BrokerAuthFiles {
 };
 
 inline constexpr std::string_view kDefaultServerUser = "wattguard-server";
+// The Home Assistant topics the ACL allows ([homeassistant] discovery_prefix and state_prefix's defaults).
+inline constexpr std::string_view kHaDiscoveryPrefix = "homeassistant";
+inline constexpr std::string_view kHaStatePrefix = "wattguard/ha";
 
 // Each meter's MQTT user name is its meter id (the ACL's %u pattern relies on it).
 struct MeterCredentials {
@@ -42,13 +45,19 @@ bool mosquitto_password_matches(std::string_view password, std::string_view hash
 // (a meter, user name = meter id) writes only its own reading, status, event and cmd/ack topics and
 // reads only its own cmd. Gateway users (load tests: one login publishing for many virtual meters)
 // may write every meter's reading/status/event/cmd/ack and read every cmd; they are listed in the
-// file as "# gateway: <name>" so later runs keep them.
-std::string acl_file_text(std::string_view server_user, const std::vector<std::string>& gateway_users = {});
+// file as "# gateway: <name>" so later runs keep them. The server user also writes Home Assistant's discovery
+// configs (kHaDiscoveryPrefix/#) and its own state topics (kHaStatePrefix/#) and reads the relay/set commands and
+// Home Assistant's status. Home Assistant users (listed as "# homeassistant: <name>") read both prefixes and write
+// only the relay/set topics and Home Assistant's status.
+std::string acl_file_text(std::string_view server_user, const std::vector<std::string>& gateway_users = {},
+                          const std::vector<std::string>& homeassistant_users = {});
 
 struct ProvisionOptions {
   std::string server_user = std::string(kDefaultServerUser);
   // Also create (or give a new password to) this gateway user; see acl_file_text. Empty = none.
   std::string gateway_user;
+  // The user set_broker_user creates is a Home Assistant user (see acl_file_text). Empty = none.
+  std::string homeassistant_user;
   // Run `mosquitto_passwd -b` once per meter instead of hashing in-process (slow; for checking).
   bool use_mosquitto_passwd = false;
   int hash_iterations = 101;

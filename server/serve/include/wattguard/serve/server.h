@@ -45,8 +45,9 @@ class Server {
   // Stops accepting HTTP, flushes and stops ingest, closes the stores. Idempotent.
   void stop();
 
-  uint16_t http_port() const;  // the bound port (useful with http.port = 0)
-  std::string url() const;     // "http://127.0.0.1:8080"
+  uint16_t http_port() const;     // the bound port (useful with http.port = 0)
+  uint16_t metrics_port() const;  // the bound port of [metrics] listen; 0 when it is not set
+  std::string url() const;        // "http://127.0.0.1:8080"
   const ServerConfig& config() const;
   storage::ReadingStore& store();
   ingest::IngestService& ingest();

@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wattguard/accounts/accounts_config.h"
@@ -61,6 +63,17 @@ struct IngestConfig {
   std::size_t max_pending_readings = 200'000;  // back-pressure bound on readings not yet stored
 };
 
+struct MetricsConfig {
+  bool per_meter = false;  // GET /metrics adds each meter's power, energy, voltage and last-seen (label meter)
+  std::string listen;      // "host:port" of a second listener serving only /metrics; "" = the API's port only
+};
+
+struct HomeAssistantConfig {
+  bool enabled = false;                            // publish MQTT discovery and state for Home Assistant
+  std::string discovery_prefix = "homeassistant";  // Home Assistant's discovery prefix
+  std::string state_prefix = "wattguard/ha";       // the server's state, availability and relay/set topics
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error, off
 };
@@ -72,11 +85,13 @@ struct ServerConfig {
   IngestConfig ingest;
   api::AuthConfig auth;
   LogConfig log;
-  alerts::AlertsConfig alerts;      // [alerts], [alerts.sms], [[alerts.areas]] (docs/alerts.md)
-  grid::TheftOptions theft;         // [theft]: the grid-side theft analysis (docs/grid.md)
-  accounts::BillingConfig billing;  // [[tariff]], [billing], [[billing.areas]] (docs/billing.md)
-  accounts::PrepaidConfig prepaid;  // [prepaid] (docs/billing.md)
-  api::EmoncmsConfig emoncms;       // [emoncms], [[emoncms.inputs]] (docs/bring-your-own-meter.md)
+  alerts::AlertsConfig alerts;        // [alerts], [alerts.sms], [[alerts.areas]] (docs/alerts.md)
+  grid::TheftOptions theft;           // [theft]: the grid-side theft analysis (docs/grid.md)
+  accounts::BillingConfig billing;    // [[tariff]], [billing], [[billing.areas]] (docs/billing.md)
+  accounts::PrepaidConfig prepaid;    // [prepaid] (docs/billing.md)
+  api::EmoncmsConfig emoncms;         // [emoncms], [[emoncms.inputs]] (docs/bring-your-own-meter.md)
+  MetricsConfig metrics;              // [metrics] (docs/api.md "Operations")
+  HomeAssistantConfig homeassistant;  // [homeassistant] (docs/bring-your-own-meter.md)
 
   // data_dir/database unless database is absolute.
   std::string database_path() const;
@@ -101,6 +116,9 @@ std::string config_error_text(const Error& error);
 
 // Every settable key, dotted ("http.port"), in file order (for docs checks).
 std::vector<std::string> config_keys();
+
+// metrics.listen split into host and port (0 = any free port), or nullopt when it is not "host:port".
+std::optional<std::pair<std::string, uint16_t>> split_listen(const std::string& listen);
 
 // Checks cross-field rules and ranges of an already-built config (e.g. after CLI overrides).
 Expected<void> validate_config(const ServerConfig& config);

@@ -199,6 +199,16 @@ TEST_F(ByoMeterE2e, AnEmoncmsUploaderPostsInEveryFormAndTheValuesBecomeReadings)
   const json refusal = json::parse(wrong.body, nullptr, false);
   ASSERT_TRUE(refusal.is_object()) << wrong.body;
   EXPECT_EQ(refusal["success"], false);
+  // Refusals are counted where operators look.
+  notify::HttpCall m;
+  m.method = "GET";
+  m.url = sys_->url() + "/metrics";
+  m.headers = {{"Authorization", std::string("Bearer ") + kToken}};
+  m.keep_body_bytes = std::size_t{1} << 20;
+  const auto metrics = notify::http_call(m);
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("wattguard_emoncms_refused_total{reason=\"key\"} 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("wattguard_emoncms_frames_total 2"), std::string::npos);
   // A non-finite value is refused naming the input, and nothing is stored.
   auto nan = curl("-G " + emoncms("/input/post") +
                   " --data-urlencode 'json={power:inf}' --data-urlencode 'apikey=" + key + "'");

@@ -65,7 +65,7 @@ struct ApiHandler::Impl {
         emoncms(context),
         accounts(context),
         billing(context),
-        ops(context) {
+        ops(context, {[this](MetricsWriter& out) { emoncms.write_metrics(out); }}) {
     sessions.add_to(router);
     health.add_to(router);
     meters.add_to(router);

@@ -79,6 +79,18 @@ EmoncmsRoutes::Stats EmoncmsRoutes::stats() const {
   return Stats{requests_.load(), frames_accepted_.load(), refused_key_.load(), refused_input_.load()};
 }
 
+void EmoncmsRoutes::write_metrics(MetricsWriter& out) const {
+  const Stats s = stats();
+  out.counter("wattguard_emoncms_requests_total", "emoncms input API requests (input/post, input/bulk)",
+              static_cast<double>(s.requests));
+  out.counter("wattguard_emoncms_frames_total", "emoncms frames accepted as readings",
+              static_cast<double>(s.frames_accepted));
+  out.family("wattguard_emoncms_refused_total", MetricType::kCounter,
+             "emoncms requests refused, by reason (key: missing or wrong API key; input: malformed or out of range)");
+  out.sample("wattguard_emoncms_refused_total", static_cast<double>(s.refused_key), {{"reason", "key"}});
+  out.sample("wattguard_emoncms_refused_total", static_cast<double>(s.refused_input), {{"reason", "input"}});
+}
+
 std::optional<HttpResponse> EmoncmsRoutes::handle(const HttpRequest& req, const RequestTarget& target) {
   if (!context_.deps().emoncms.enabled || context_.deps().device_keys == nullptr) return std::nullopt;
   const std::string& path = target.path;

@@ -14,6 +14,7 @@
 
 #include "server/api/api_context.h"
 #include "wattguard/api/login_throttle.h"
+#include "wattguard/api/metrics_writer.h"
 #include "wattguard/emoncms/input_map.h"
 
 namespace wattguard::api {
@@ -32,6 +33,8 @@ class EmoncmsRoutes {
   // The answer when `path` is under the prefix, else nullopt (not ours).
   std::optional<HttpResponse> handle(const HttpRequest& req, const RequestTarget& target);
   Stats stats() const;
+  // The counters as Prometheus families (wattguard_emoncms_*).
+  void write_metrics(MetricsWriter& out) const;
 
  private:
   HttpResponse input(const HttpRequest& req, const RequestTarget& target, bool bulk);

@@ -42,6 +42,7 @@ HttpResponse OpsRoutes::metrics(const HttpRequest& req, const Caller& caller) {
   if (!caller.can_read_all()) return forbidden("metrics are for API tokens, operators and admins");
   MetricsWriter out;
   write_server_metrics(context_, out);
+  for (const auto& source : own_sources_) source(out);
   for (const auto& source : context_.deps().metrics_sources) source(out);
   return plain_text(200, out.text(), MetricsWriter::kContentType);
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "server/api/api_context.h"
 
@@ -11,7 +13,9 @@ namespace wattguard::api {
 
 class OpsRoutes {
  public:
-  explicit OpsRoutes(ApiContext& context) : context_(context) {}
+  // `own_sources`: the api part's own families beyond write_server_metrics (the emoncms input's counters).
+  OpsRoutes(ApiContext& context, std::vector<MetricsSource> own_sources)
+      : context_(context), own_sources_(std::move(own_sources)) {}
 
   static bool is_ops_path(std::string_view path) {
     return path == "/healthz" || path == "/readyz" || path == "/metrics";
@@ -23,6 +27,7 @@ class OpsRoutes {
 
  private:
   ApiContext& context_;
+  std::vector<MetricsSource> own_sources_;
 };
 
 }  // namespace wattguard::api

@@ -104,6 +104,9 @@ HttpResponse ApiHandler::handle(const HttpRequest& req) {
   const auto target = parse_target(req.target);
   if (!target) return bad_param("target", "malformed request target (bad percent-encoding?)");
   if (target->path.compare(0, kApiPrefix.size(), kApiPrefix) != 0 && target->path != "/api") {
+    if (const auto& outside = impl_->context.deps().outside_route) {
+      if (auto answered = outside(req, *target)) return std::move(*answered);
+    }
     return impl_->static_files.serve(req, target->path);
   }
   const std::vector<std::string> seg = path_segments(target->path);

@@ -131,6 +131,12 @@ void BlynkHub::submit(SessionOutput& out) {
   out.acks.clear();
 }
 
+bool BlynkHub::is_connected(const std::string& meter) {
+  std::lock_guard lock(registry_mu_);
+  auto it = by_meter_.find(meter);
+  return it != by_meter_.end() && !it->second.expired();
+}
+
 BlynkStats BlynkHub::stats() const {
   BlynkStats s;
   s.connections_open = open_.load();

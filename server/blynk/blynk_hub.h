@@ -55,6 +55,9 @@ class BlynkHub {
   void submit(SessionOutput& out);
 
   BlynkStats stats() const;
+  // For the HTTP API: whether a device of `meter` is connected now, and the meter's live state.
+  bool is_connected(const std::string& meter);
+  std::optional<ingest::MeterLive> live_state(const std::string& meter) const { return ingest_.live_state(meter); }
 
  private:
   PinMap map_;

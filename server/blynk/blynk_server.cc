@@ -2,9 +2,11 @@
 // a Connection (connection.h) that shares the BlynkHub.
 #include "wattguard/blynk/blynk_server.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -14,12 +16,15 @@
 
 #include "server/blynk/blynk_hub.h"
 #include "server/blynk/connection.h"
+#include "server/blynk/http_api.h"
 
 namespace wattguard::blynk {
 namespace {
 
-using TlsStream = asio::ssl::stream<tcp::socket>;
-constexpr int kStopDrainMs = 2000;  // how long stop() lets connections store their last period and say offline
+using TlsStream = asio::ssl::stream<Tcp::socket>;
+constexpr int kStopDrainMs = 2000;
+constexpr int kHttpTickMs = 250;  // how often the HTTP API's quiet periods are ended  // how long stop() lets
+                                  // connections store their last period and say offline
 
 // A packaged service raises its own open-file limit: a device is a socket.
 void raise_open_file_limit() {
@@ -37,9 +42,11 @@ struct BlynkServer::Impl {
   ingest::DeviceKeys& keys;
   Clock now_ms;
   std::unique_ptr<BlynkHub> hub;
+  std::unique_ptr<BlynkHttpApi> http_api;
   asio::io_context io;
-  std::optional<tcp::acceptor> plain;
-  std::optional<tcp::acceptor> tls;
+  std::optional<asio::steady_timer> http_ticker;
+  std::optional<Tcp::acceptor> plain;
+  std::optional<Tcp::acceptor> tls;
   std::optional<asio::ssl::context> tls_context;
   std::vector<std::thread> threads;
   uint16_t plain_port = 0;
@@ -50,14 +57,16 @@ struct BlynkServer::Impl {
   Impl(BlynkConfig c, ingest::IngestService& i, ingest::DeviceKeys& k, Clock n)
       : config(std::move(c)), ingest(i), keys(k), now_ms(or_system_clock(std::move(n))) {}
 
-  Expected<uint16_t> listen(std::optional<tcp::acceptor>& acceptor, uint16_t port, const char* key) {
+  Expected<uint16_t> listen(std::optional<Tcp::acceptor>& acceptor, uint16_t port, const char* key) {
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(config.bind, ec);
     if (ec) return Error::invalid("blynk.bind", "\"" + config.bind + "\"", "not an IP address");
-    const tcp::endpoint endpoint(address, port);
+    const Tcp::endpoint endpoint(address, port);
     acceptor.emplace(io);
     acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->set_option(Tcp::acceptor::reuse_address(true), ec);
+    // Not inherited by children (the broker, `bench blynk`'s server): an inherited listener holds the port.
+    if (!ec) ::fcntl(acceptor->native_handle(), F_SETFD, FD_CLOEXEC);
     if (!ec) acceptor->bind(endpoint, ec);
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
@@ -71,9 +80,9 @@ struct BlynkServer::Impl {
   }
 
   template <class Stream>
-  void accept(tcp::acceptor& acceptor) {
+  void accept(Tcp::acceptor& acceptor) {
     auto strand = asio::make_strand(io);
-    acceptor.async_accept(strand, [this, &acceptor, strand](const boost::system::error_code& ec, tcp::socket socket) {
+    acceptor.async_accept(strand, [this, &acceptor, strand](const boost::system::error_code& ec, Tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) start_connection<Stream>(std::move(socket), strand);
       accept<Stream>(acceptor);
@@ -81,17 +90,17 @@ struct BlynkServer::Impl {
   }
 
   template <class Stream>
-  void start_connection(tcp::socket socket, asio::strand<asio::io_context::executor_type> strand) {
+  void start_connection(Tcp::socket socket, asio::strand<asio::io_context::executor_type> strand) {
     if (hub->stats().connections_open >= static_cast<uint64_t>(config.max_connections)) {
       hub->refuse_connection();
       return;  // the socket closes as it goes out of scope
     }
     boost::system::error_code ec;
-    socket.set_option(tcp::no_delay(true), ec);
+    socket.set_option(Tcp::no_delay(true), ec);
     const auto remote = socket.remote_endpoint(ec);
     std::string address = ec ? "?" : remote.address().to_string();
     std::shared_ptr<Connection<Stream>> connection;
-    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+    if constexpr (std::is_same_v<Stream, Tcp::socket>) {
       connection = std::make_shared<Connection<Stream>>(*hub, std::move(address), strand, std::move(socket));
     } else {
       connection =
@@ -99,6 +108,15 @@ struct BlynkServer::Impl {
     }
     hub->connection_opened(connection);
     asio::dispatch(strand, [connection] { connection->start(); });
+  }
+
+  void tick_http() {
+    http_ticker->expires_after(std::chrono::milliseconds(kHttpTickMs));
+    http_ticker->async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      http_api->tick();
+      tick_http();
+    });
   }
 
   Expected<void> setup_tls() {
@@ -135,12 +153,15 @@ Expected<void> BlynkServer::start() {
     return Error::invalid("blynk.port", "0", "blynk is enabled but both blynk.port and blynk.tls_port are 0");
   }
   m.hub = std::make_unique<BlynkHub>(c, std::move(map).value(), m.ingest, m.keys, m.now_ms);
+  m.http_api = std::make_unique<BlynkHttpApi>(*m.hub);
+  m.http_ticker.emplace(m.io);
+  m.tick_http();
   raise_open_file_limit();
   if (c.port != 0) {
     auto port = m.listen(m.plain, c.port, "blynk.port");
     if (!port.ok()) return std::move(port).error();
     m.plain_port = port.value();
-    m.accept<tcp::socket>(*m.plain);
+    m.accept<Tcp::socket>(*m.plain);
   }
   if (c.tls_port != 0) {
     if (auto tls = m.setup_tls(); !tls.ok()) return tls;
@@ -176,6 +197,7 @@ void BlynkServer::stop() {
     boost::system::error_code ignored;
     if (m.plain) m.plain->close(ignored);
     if (m.tls) m.tls->close(ignored);
+    m.http_ticker->cancel();
   });
   for (auto& connection : m.hub->open_connections()) connection->close_soon(false);
   // Connections store their pending period and announce their meter offline as they close.
@@ -190,5 +212,10 @@ void BlynkServer::stop() {
 uint16_t BlynkServer::port() const { return impl_->plain_port; }
 uint16_t BlynkServer::tls_port() const { return impl_->tls_bound_port; }
 BlynkStats BlynkServer::stats() const { return impl_->hub ? impl_->hub->stats() : BlynkStats{}; }
+
+std::optional<HttpApiAnswer> BlynkServer::http(const HttpApiRequest& request) {
+  if (!impl_->started || impl_->stopped) return std::nullopt;
+  return impl_->http_api->handle(request);
+}
 
 }  // namespace wattguard::blynk

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +15,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -24,7 +26,7 @@
 namespace wattguard::blynk {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 
 // The interface the hub keeps of a connection, whatever its stream.
 class ConnectionBase {
@@ -59,7 +61,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   // REQUIRES: called once, on the strand.
   void start() {
     arm(session_.deadline_ms());
-    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+    if constexpr (std::is_same_v<Stream, Tcp::socket>) {
       read();
     } else {
       auto self = this->shared_from_this();
@@ -88,8 +90,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   }
 
  private:
-  tcp::socket& socket() {
-    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+  Tcp::socket& socket() {
+    if constexpr (std::is_same_v<Stream, Tcp::socket>) {
       return stream_;
     } else {
       return stream_.next_layer();
@@ -167,7 +169,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   }
 
   void arm(int64_t deadline_ms) {
-    if (deadline_ms >= armed_ms_ || deadline_ms == INT64_MAX) return;
+    if (shut_ || deadline_ms >= armed_ms_ || deadline_ms == INT64_MAX) return;
     armed_ms_ = deadline_ms;
     const int64_t wait = std::max<int64_t>(0, deadline_ms - hub_.now());
     timer_.expires_after(std::chrono::milliseconds(wait));
@@ -194,7 +196,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     boost::system::error_code ignored;
     timer_.cancel();
     if (login_timer_) login_timer_->cancel();
-    socket().shutdown(tcp::socket::shutdown_both, ignored);
+    socket().shutdown(Tcp::socket::shutdown_both, ignored);
     socket().close(ignored);
   }
 

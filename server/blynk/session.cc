@@ -120,9 +120,9 @@ void Session::handle(const Frame& frame, int64_t now_ms, SessionOutput& out) {
   }
   switch (command) {
     case Command::kResponse: return;
-    case Command::kPing: return respond(frame.id, Status::kSuccess, out);
-    case Command::kLogin:
-    case Command::kHwLogin: return respond(frame.id, Status::kSuccess, out);  // already logged in: harmless
+    case Command::kPing:
+    case Command::kLogin:  // a second login on a logged-in connection: harmless, answered like a ping
+    case Command::kHwLogin: return respond(frame.id, Status::kSuccess, out);
     case Command::kInternal: return handle_internal(frame, out);
     case Command::kHardware: return handle_hardware(frame, now_ms, out);
     case Command::kHardwareSync: return handle_sync(frame, out);

@@ -83,6 +83,20 @@ api::HttpServerOptions http_options(const ServerConfig& c) {
   return o;
 }
 
+// The Blynk HTTP API for scripts (/{token}/update/V1...) on the API's port.
+api::OutsideRoute blynk_http_route(blynk::BlynkServer& blynk) {
+  return [&blynk](const api::HttpRequest& req, const api::RequestTarget& target) -> std::optional<api::HttpResponse> {
+    auto answer = blynk.http(blynk::HttpApiRequest{req.method, target.path, target.query, req.remote_address});
+    if (!answer) return std::nullopt;
+    api::HttpResponse response;
+    response.status = answer->status;
+    response.set_header("Content-Type", answer->content_type);
+    response.body = std::move(answer->body);
+    response.delay_ms = answer->delay_ms;
+    return response;
+  };
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -109,6 +123,9 @@ struct Server::Impl {
   api::LiveHub hub;
   std::unique_ptr<api::LivePublisher> publisher;
   std::unique_ptr<ingest::IngestService> ingest;
+  std::unique_ptr<ingest::DeviceKeys> device_keys;
+  // Blynk devices; after ingest, so stopped (its meters announced offline) before ingest.
+  std::unique_ptr<blynk::BlynkServer> blynk;
   std::unique_ptr<api::ApiHandler> handler;
   std::unique_ptr<api::HttpServer> http;
 
@@ -251,6 +268,20 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     detach_alerts();
     return Error::unavailable(started.error().message).at("ingest");
   }
+  {
+    auto keys = ingest::DeviceKeys::open(db_path);
+    if (!keys.ok()) return Error::io(keys.error().message).at("device keys");
+    im->device_keys = std::move(keys).value();
+  }
+  if (config.blynk.enabled) {
+    im->blynk = std::make_unique<blynk::BlynkServer>(config.blynk, *im->ingest, *im->device_keys, im->now_ms);
+    if (auto started = im->blynk->start(); !started.ok()) {
+      im->ingest->remove_observer(im->publisher.get());
+      detach_alerts();
+      im->ingest->stop();
+      return std::move(started).error();
+    }
+  }
   im->delivery->start();
   {
     auto account_store = accounts::AccountStore::open(db_path);
@@ -302,6 +333,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   deps.default_period_s = config.ingest.period_s;
   deps.now_ms = im->now_ms;
   deps.extra_route = std::move(options.extra_route);
+  if (im->blynk) deps.outside_route = blynk_http_route(*im->blynk);
   deps.alerts = im->alert_routes.get();
   deps.grid = im->grid_routes.get();
   deps.accounts = im->accounts.get();
@@ -314,6 +346,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
       http_options(config), [handler](const api::HttpRequest& r) { return handler->handle(r); },
       [handler](const api::HttpRequest& r) { return handler->upgrade(r); }, im->hub);
   if (auto started = im->http->start(); !started.ok()) {
+    if (im->blynk) im->blynk->stop();
     im->ingest->remove_observer(im->publisher.get());
     detach_alerts();
     im->ingest->stop();
@@ -356,6 +389,7 @@ void Server::stop() {
   // No more live messages first: the hub must not post into a network layer being torn down.
   im.ingest->remove_observer(im.publisher.get());
   im.http->stop();
+  if (im.blynk) im.blynk->stop();
   im.policy->detach();
   im.ingest->remove_observer(im.ingest_alerts.get());
   im.ingest->stop();
@@ -382,6 +416,8 @@ alerts::AlertService& Server::alerts() { return *impl_->alerts; }
 grid::GridStore& Server::grid() { return *impl_->grid; }
 accounts::AccountService& Server::accounts() { return *impl_->accounts; }
 grid::TheftAnalysisService& Server::theft_analysis() { return *impl_->analysis; }
+ingest::DeviceKeys& Server::device_keys() { return *impl_->device_keys; }
+blynk::BlynkServer* Server::blynk() { return impl_->blynk.get(); }
 
 int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions options) {
   auto started = Server::start(config, std::move(options));

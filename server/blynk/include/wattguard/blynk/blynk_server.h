@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "wattguard/base/clock.h"
 #include "wattguard/base/expected.h"
 #include "wattguard/blynk/blynk_config.h"
+#include "wattguard/blynk/http_api.h"
 #include "wattguard/ingest/device_keys.h"
 #include "wattguard/ingest/ingest_service.h"
 
@@ -51,9 +53,11 @@ class BlynkServer {
   // joins the threads. Idempotent.
   void stop();
 
-  uint16_t port() const;      // the plain listener's port (the bound one when configured as 0... never: 0 = off)
+  uint16_t port() const;      // the plain listener's port; 0 when off
   uint16_t tls_port() const;  // 0 when off
   BlynkStats stats() const;
+  // The Blynk HTTP API (http_api.h) for the server's HTTP port; nullopt when the path is not one of its routes.
+  std::optional<HttpApiAnswer> http(const HttpApiRequest& request);
 
   struct Impl;
 

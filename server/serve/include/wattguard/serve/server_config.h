@@ -12,6 +12,7 @@
 #include "wattguard/api/api_config.h"
 #include "wattguard/base/error.h"
 #include "wattguard/base/expected.h"
+#include "wattguard/blynk/blynk_config.h"
 #include "wattguard/grid/theft_options.h"
 
 namespace wattguard::serve {
@@ -71,6 +72,7 @@ struct ServerConfig {
   grid::TheftOptions theft;         // [theft]: the grid-side theft analysis (docs/grid.md)
   accounts::BillingConfig billing;  // [[tariff]], [billing], [[billing.areas]] (docs/billing.md)
   accounts::PrepaidConfig prepaid;  // [prepaid] (docs/billing.md)
+  blynk::BlynkConfig blynk;         // [blynk]: Blynk devices (docs/bring-your-own-meter.md)
 
   // data_dir/database unless database is absolute.
   std::string database_path() const;

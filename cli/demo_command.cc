@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/command_registry.h"
 #include "cli/fleet_options_cli.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/demo/demo_blynk.h"
 #include "wattguard/demo/demo_grid.h"
 #include "wattguard/demo/local_system.h"
 #include "wattguard/fleet/fleet.h"
@@ -41,6 +43,7 @@ struct DemoArgs {
   int grid_transformers = 2;
   int grid_consumers = 40;
   int grid_days = 28;
+  int blynk_port = 0;  // 0: no Blynk listener
 };
 
 Expected<void> run_demo(const DemoArgs& a) {
@@ -89,8 +92,15 @@ Expected<void> run_demo(const DemoArgs& a) {
 
   // The grid history must lie inside what the analysis re-reads from the store.
   const int grid_days = a.grid_days;
-  o.configure_server = [grid_days](serve::ServerConfig& config) {
+  const int blynk_port = a.blynk_port;
+  o.configure_server = [grid_days, blynk_port](serve::ServerConfig& config) {
     config.theft.history_days = std::max(config.theft.history_days, grid_days);
+    if (blynk_port != 0) {
+      // Every address: the point is a real ESP32 on the network.
+      config.blynk.enabled = true;
+      config.blynk.bind = "0.0.0.0";
+      config.blynk.port = static_cast<uint16_t>(blynk_port);
+    }
   };
 
   o.start_fleet = false;  // after the grid: a client that sees every live meter reporting sees the grid too
@@ -111,6 +121,12 @@ Expected<void> run_demo(const DemoArgs& a) {
   if (a.grid_transformers > 0) spdlog::info("demo: simulating {} days of a grid's history", grid_days);
   auto grid = seed_demo_grid(sys->server(), grid_options, system_now_ms());
   if (!grid.ok()) return as_failure(grid.error());
+  std::optional<DemoBlynkMeter> blynk_meter;
+  if (a.blynk_port != 0) {
+    auto enrolled = enrol_demo_blynk_meter(sys->server(), system_now_ms());
+    if (!enrolled.ok()) return as_failure(enrolled.error(), "demo: the Blynk meter: " + enrolled.error().message);
+    blynk_meter = std::move(enrolled).value();
+  }
   sys->fleet().start();
   const std::string static_dir = sys->server().config().resolved_static_dir();
   const bool has_ui = std::filesystem::exists(std::filesystem::path(static_dir) / "index.html");
@@ -135,6 +151,8 @@ Expected<void> run_demo(const DemoArgs& a) {
   } else if (a.grid_transformers > 0) {
     std::printf("  grid       the store already has a topology: kept as it is\n");
   }
+  if (blynk_meter)
+    std::printf("%s", demo_blynk_instructions(*blynk_meter, static_cast<uint16_t>(a.blynk_port)).c_str());
   std::printf("  broker     127.0.0.1:%u (Mosquitto, files in %s)\n", sys->broker().port(),
               sys->broker().dir().c_str());
   std::printf("  data       %s\n", std::filesystem::absolute(a.data).c_str());
@@ -176,6 +194,9 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--meters", a->meters, "Virtual meters")->check(CLI::Range(1, 100000));
   cmd->add_option("--period", a->period_s, "Report period, seconds")->check(CLI::Range(1, 3600));
   cmd->add_option("--http-port", a->http_port, "Web UI and API port (0: a free one)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--blynk-port", a->blynk_port,
+                  "Also accept Blynk sketches on this port (all addresses); prints a Blynk meter's token")
+      ->check(CLI::Range(0, 65535));
   cmd->add_option("--mqtt-port", a->mqtt_port, "Broker port on 127.0.0.1 (0: a free one)")->check(CLI::Range(0, 65535));
   cmd->add_option("--data", a->data, "Data directory (SQLite, broker files, fleet state)");
   cmd->add_option("--duration", a->duration_s, "Stop after this many seconds (default: until Ctrl-C)")

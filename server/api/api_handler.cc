@@ -119,6 +119,9 @@ HttpResponse ApiHandler::handle(const HttpRequest& req) {
   }
   if (target->path.compare(0, kApiPrefix.size(), kApiPrefix) != 0 && target->path != "/api") {
     if (auto answer = impl_->emoncms.handle(req, *target)) return std::move(*answer);
+    if (const auto& outside = impl_->context.deps().outside_route) {
+      if (auto answered = outside(req, *target)) return std::move(*answered);
+    }
     return impl_->static_files.serve(req, target->path);
   }
   const std::vector<std::string> seg = path_segments(target->path);

@@ -116,6 +116,20 @@ std::optional<ingest::BrokerControl> broker_control(const ServerConfig& c, std::
   return control;
 }
 
+// The Blynk HTTP API for scripts (/{token}/update/V1...) on the API's port.
+api::OutsideRoute blynk_http_route(blynk::BlynkServer& blynk) {
+  return [&blynk](const api::HttpRequest& req, const api::RequestTarget& target) -> std::optional<api::HttpResponse> {
+    auto answer = blynk.http(blynk::HttpApiRequest{req.method, target.path, target.query, req.remote_address});
+    if (!answer) return std::nullopt;
+    api::HttpResponse response;
+    response.status = answer->status;
+    response.set_header("Content-Type", answer->content_type);
+    response.body = std::move(answer->body);
+    response.delay_ms = answer->delay_ms;
+    return response;
+  };
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -145,6 +159,8 @@ struct Server::Impl {
   // Meter keys of the other protocols, and adding meters while running.
   std::unique_ptr<ingest::DeviceKeys> device_keys;
   std::unique_ptr<ingest::Enrolment> enrolment;
+  // Blynk devices; after ingest, so stopped (its meters announced offline) before ingest.
+  std::unique_ptr<blynk::BlynkServer> blynk;
   std::unique_ptr<api::ApiHandler> handler;
   std::unique_ptr<api::HttpServer> http;
   std::unique_ptr<api::HttpServer> metrics_http;  // [metrics] listen: /metrics only
@@ -223,6 +239,26 @@ std::vector<api::MetricsSource> Server::Impl::metrics_sources() {
     out.gauge("wattguard_connections", "Connections by ingest protocol (mqtt: the server's own broker session)",
               ingest->connected() ? 1 : 0, {{"protocol", "mqtt"}});
   });
+  if (blynk::BlynkServer* b = im.blynk.get()) {
+    sources.emplace_back([b](api::MetricsWriter& out) {
+      const blynk::BlynkStats s = b->stats();
+      out.gauge("wattguard_connections", "Connections by ingest protocol (mqtt: the server's own broker session)",
+                static_cast<double>(s.connections_open), {{"protocol", "blynk"}});
+      out.counter("wattguard_blynk_connections_total", "Blynk device connections accepted",
+                  static_cast<double>(s.connections_total));
+      out.family("wattguard_blynk_logins_total", api::MetricType::kCounter, "Blynk logins, by result");
+      out.sample("wattguard_blynk_logins_total", static_cast<double>(s.logins_ok), {{"result", "ok"}});
+      out.sample("wattguard_blynk_logins_total", static_cast<double>(s.logins_failed), {{"result", "wrong_token"}});
+      out.counter("wattguard_blynk_frames_received_total", "Blynk frames received", static_cast<double>(s.frames_in));
+      out.counter("wattguard_blynk_frames_sent_total", "Blynk frames sent", static_cast<double>(s.frames_out));
+      out.counter("wattguard_blynk_readings_total", "Readings assembled from Blynk pin writes",
+                  static_cast<double>(s.readings));
+      out.family("wattguard_blynk_refused_total", api::MetricType::kCounter, "Blynk frames or connections refused");
+      for (const auto& [reason, n] : s.refused) {
+        out.sample("wattguard_blynk_refused_total", static_cast<double>(n), {{"reason", reason}});
+      }
+    });
+  }
   if (homeassistant::Bridge* ha = im.ha.get()) {
     sources.emplace_back([ha](api::MetricsWriter& out) {
       const homeassistant::BridgeStats s = ha->stats();
@@ -377,6 +413,20 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     detach_alerts();
     return Error::unavailable(started.error().message).at("ingest");
   }
+  {
+    auto keys = ingest::DeviceKeys::open(db_path);
+    if (!keys.ok()) return Error::io(keys.error().message).at("device keys");
+    im->device_keys = std::move(keys).value();
+  }
+  if (config.blynk.enabled) {
+    im->blynk = std::make_unique<blynk::BlynkServer>(config.blynk, *im->ingest, *im->device_keys, im->now_ms);
+    if (auto started = im->blynk->start(); !started.ok()) {
+      im->ingest->remove_observer(im->publisher.get());
+      detach_alerts();
+      im->ingest->stop();
+      return std::move(started).error();
+    }
+  }
   im->delivery->start();
   {
     auto account_store = accounts::AccountStore::open(db_path);
@@ -415,9 +465,6 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
                    config.billing.tariffs.versions.size(), config.billing.update_interval_s);
     }
   }
-  auto device_keys = ingest::DeviceKeys::open(db_path);
-  if (!device_keys.ok()) return Error::io(device_keys.error().message).at("device keys");
-  im->device_keys = std::move(device_keys).value();
   im->enrolment =
       std::make_unique<ingest::Enrolment>(*im->store, *im->device_keys,
                                           broker_control(config, std::move(options.broker_reload)), im->now_ms);
@@ -442,6 +489,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   deps.default_period_s = config.ingest.period_s;
   deps.now_ms = im->now_ms;
   deps.extra_route = std::move(options.extra_route);
+  if (im->blynk) deps.outside_route = blynk_http_route(*im->blynk);
   deps.alerts = im->alert_routes.get();
   deps.grid = im->grid_routes.get();
   deps.accounts = im->accounts.get();
@@ -451,6 +499,10 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   deps.emoncms = config.emoncms;
   deps.connect.mqtt_port = config.mqtt.port;
   if (config.emoncms.enabled) deps.connect.emoncms_path = config.emoncms.prefix.empty() ? "/" : config.emoncms.prefix;
+  if (im->blynk) {
+    deps.connect.blynk_port = im->blynk->port();
+    deps.connect.blynk_tls_port = im->blynk->tls_port();
+  }
   Impl* raw = im.get();
   deps.open_connections = [raw] { return raw->http ? raw->http->open_connections() : 0; };
   deps.http_requests = [raw] { return raw->http ? raw->http->request_counts() : std::vector<api::HttpRequestCount>{}; };
@@ -462,6 +514,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
       http_options(config), [handler](const api::HttpRequest& r) { return handler->handle(r); },
       [handler](const api::HttpRequest& r) { return handler->upgrade(r); }, im->hub);
   if (auto started = im->http->start(); !started.ok()) {
+    if (im->blynk) im->blynk->stop();
     im->ingest->remove_observer(im->publisher.get());
     detach_alerts();
     im->ingest->stop();
@@ -519,6 +572,7 @@ void Server::stop() {
     im.ingest->remove_observer(im.ha.get());
     im.ha->stop();
   }
+  if (im.blynk) im.blynk->stop();
   im.policy->detach();
   im.ingest->remove_observer(im.ingest_alerts.get());
   im.ingest->stop();
@@ -547,6 +601,8 @@ alerts::AlertService& Server::alerts() { return *impl_->alerts; }
 grid::GridStore& Server::grid() { return *impl_->grid; }
 accounts::AccountService& Server::accounts() { return *impl_->accounts; }
 grid::TheftAnalysisService& Server::theft_analysis() { return *impl_->analysis; }
+ingest::DeviceKeys& Server::device_keys() { return *impl_->device_keys; }
+blynk::BlynkServer* Server::blynk() { return impl_->blynk.get(); }
 
 int run_server(const ServerConfig& config, std::stop_token stop, ServerOptions options) {
   auto started = Server::start(config, std::move(options));

@@ -13,6 +13,7 @@
 
 #include "wattguard/billing/tariff_toml.h"
 #include "wattguard/emoncms/input_map.h"
+#include "wattguard/blynk/pin_map.h"
 
 namespace wattguard::serve {
 using api::CookieSecure;
@@ -484,6 +485,34 @@ const std::vector<KeySpec>& key_specs() {
                            [](ServerConfig& c) -> std::string& { return c.homeassistant.discovery_prefix; }));
     s.push_back(string_key("homeassistant.state_prefix", false,
                            [](ServerConfig& c) -> std::string& { return c.homeassistant.state_prefix; }));
+    s.push_back(bool_key("blynk.enabled", [](ServerConfig& c) -> bool& { return c.blynk.enabled; }));
+    s.push_back(string_key("blynk.bind", false, [](ServerConfig& c) -> std::string& { return c.blynk.bind; }));
+    s.push_back(
+        integer_key<uint16_t>("blynk.port", 0, 65535, [](ServerConfig& c) -> uint16_t& { return c.blynk.port; }));
+    s.push_back(integer_key<uint16_t>("blynk.tls_port", 0, 65535,
+                                      [](ServerConfig& c) -> uint16_t& { return c.blynk.tls_port; }));
+    s.push_back(
+        string_key("blynk.tls_cert_file", true, [](ServerConfig& c) -> std::string& { return c.blynk.tls_cert_file; }));
+    s.push_back(
+        string_key("blynk.tls_key_file", true, [](ServerConfig& c) -> std::string& { return c.blynk.tls_key_file; }));
+    s.push_back(integer_key<int>("blynk.threads", 1, 64, [](ServerConfig& c) -> int& { return c.blynk.threads; }));
+    s.push_back(integer_key<int>("blynk.max_connections", 1, 1000000,
+                                 [](ServerConfig& c) -> int& { return c.blynk.max_connections; }));
+    s.push_back(integer_key<int>("blynk.login_timeout_s", 1, 600,
+                                 [](ServerConfig& c) -> int& { return c.blynk.login_timeout_s; }));
+    s.push_back(
+        integer_key<int>("blynk.heartbeat_s", 1, 3600, [](ServerConfig& c) -> int& { return c.blynk.heartbeat_s; }));
+    s.push_back(number_key("blynk.heartbeat_factor", 1.0, 100.0,
+                           [](ServerConfig& c) -> double& { return c.blynk.heartbeat_factor; }));
+    s.push_back(integer_key<int>("blynk.max_messages_per_s", 1, 100000,
+                                 [](ServerConfig& c) -> int& { return c.blynk.max_messages_per_s; }));
+    s.push_back(
+        integer_key<int>("blynk.quiet_ms", 10, 600000, [](ServerConfig& c) -> int& { return c.blynk.quiet_ms; }));
+    s.push_back(string_key("blynk.pin_map", true, [](ServerConfig& c) -> std::string& { return c.blynk.pin_map; }));
+    s.push_back(integer_key<int>("blynk.token_delay_base_ms", 0, 60000,
+                                 [](ServerConfig& c) -> int& { return c.blynk.token_delay_base_ms; }));
+    s.push_back(integer_key<int>("blynk.token_delay_max_ms", 0, 3600000,
+                                 [](ServerConfig& c) -> int& { return c.blynk.token_delay_max_ms; }));
     return s;
   }();
   return kSpecs;
@@ -593,6 +622,34 @@ std::string config_error_text(const Error& error) {
   return out + error.message;
 }
 
+namespace {
+
+// The [blynk] rules that span keys.
+Expected<void> validate_blynk_config(const blynk::BlynkConfig& b) {
+  if (!b.enabled) return {};
+  if (!is_ip_literal_or_name(b.bind)) return Error::invalid("blynk.bind", "\"" + b.bind + "\"", "not an address");
+  if (b.port == 0 && b.tls_port == 0) {
+    return Error::invalid("blynk.port", "0", "blynk.enabled is true but blynk.port and blynk.tls_port are both 0");
+  }
+  if (b.tls_port != 0 && (b.tls_cert_file.empty() || b.tls_key_file.empty())) {
+    return Error::invalid("blynk.tls_port", std::to_string(b.tls_port),
+                          "needs blynk.tls_cert_file and blynk.tls_key_file");
+  }
+  if (b.tls_port != 0 && b.tls_port == b.port) {
+    return Error::invalid("blynk.tls_port", std::to_string(b.tls_port), "must differ from blynk.port");
+  }
+  if (b.token_delay_max_ms < b.token_delay_base_ms) {
+    return Error::invalid("blynk.token_delay_max_ms", std::to_string(b.token_delay_max_ms),
+                          "must not be below blynk.token_delay_base_ms");
+  }
+  if (!b.pin_map.empty()) {
+    if (auto map = blynk::PinMap::parse(b.pin_map); !map.ok()) return std::move(map).error();
+  }
+  return {};
+}
+
+}  // namespace
+
 Expected<void> validate_config(const ServerConfig& c) {
   // Values are shown as they would be written in the file (strings quoted), as in parse errors.
   const auto quoted = [](const std::string& v) { return "\"" + v + "\""; };
@@ -638,6 +695,7 @@ Expected<void> validate_config(const ServerConfig& c) {
   };
   if (auto e = bad_prefix("homeassistant.discovery_prefix", c.homeassistant.discovery_prefix)) return *e;
   if (auto e = bad_prefix("homeassistant.state_prefix", c.homeassistant.state_prefix)) return *e;
+  if (auto blynk = validate_blynk_config(c.blynk); !blynk.ok()) return std::move(blynk).error();
   if (c.theft.history_days <= c.theft.calibration_days) {
     return Error::invalid("theft.history_days", std::to_string(c.theft.history_days),
                           "must be more than theft.calibration_days (" + std::to_string(c.theft.calibration_days) +

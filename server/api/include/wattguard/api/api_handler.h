@@ -62,6 +62,10 @@ struct Caller {
 // Routes added by the embedding program (the demo's /api/v1/demo/...), tried for /api/v1/ paths
 // no built-in route matches, after authentication. nullopt = not mine (the API answers 404).
 using ExtraRoute = std::function<std::optional<HttpResponse>(const HttpRequest&, const RequestTarget&, const Caller&)>;
+// Routes outside /api/ for devices and their scripts (the Blynk HTTP API: /{token}/update/V1...), tried before
+// the web UI's files, without the API's authentication: the route checks its own credentials (device tokens).
+// nullopt = not mine.
+using OutsideRoute = std::function<std::optional<HttpResponse>(const HttpRequest&, const RequestTarget&)>;
 
 // Where devices reach this server, for the answer that hands a new meter its secrets (the host name is the
 // client's: the server cannot know which of its names a meter can resolve). 0 / "" = not offered.
@@ -83,6 +87,7 @@ struct ApiDeps {
   Clock now_ms;                           // wall clock, Unix ms; default: system clock
   std::function<int()> open_connections;  // for health; optional
   ExtraRoute extra_route;                 // optional
+  OutsideRoute outside_route;             // optional
   AlertRoutes* alerts = nullptr;          // alerts and audit routes, meters' alerts_open (alert_routes.h); optional
   GridRoutes* grid = nullptr;             // transformers, topology, imports (grid_routes.h); optional
   accounts::AccountService* accounts = nullptr;  // tariffs, bills, prepaid (billing_routes.h); optional

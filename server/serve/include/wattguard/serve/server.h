@@ -15,8 +15,10 @@
 #include "wattguard/api/live_hub.h"
 #include "wattguard/base/clock.h"
 #include "wattguard/base/expected.h"
+#include "wattguard/blynk/blynk_server.h"
 #include "wattguard/grid/grid_store.h"
 #include "wattguard/grid/theft_analysis_service.h"
+#include "wattguard/ingest/device_keys.h"
 #include "wattguard/ingest/ingest_service.h"
 #include "wattguard/serve/server_config.h"
 #include "wattguard/storage/reading_store.h"
@@ -62,6 +64,10 @@ class Server {
   grid::GridStore& grid();
   accounts::AccountService& accounts();
   grid::TheftAnalysisService& theft_analysis();
+  // Blynk tokens and emoncms API keys (docs/bring-your-own-meter.md).
+  ingest::DeviceKeys& device_keys();
+  // The Blynk listener; nullptr when [blynk] is not enabled.
+  blynk::BlynkServer* blynk();
 
  private:
   struct Impl;

@@ -14,6 +14,7 @@
 #include "wattguard/api/api_config.h"
 #include "wattguard/base/error.h"
 #include "wattguard/base/expected.h"
+#include "wattguard/blynk/blynk_config.h"
 #include "wattguard/grid/theft_options.h"
 
 namespace wattguard::serve {
@@ -90,6 +91,7 @@ struct ServerConfig {
   accounts::BillingConfig billing;    // [[tariff]], [billing], [[billing.areas]] (docs/billing.md)
   accounts::PrepaidConfig prepaid;    // [prepaid] (docs/billing.md)
   api::EmoncmsConfig emoncms;         // [emoncms], [[emoncms.inputs]] (docs/bring-your-own-meter.md)
+  blynk::BlynkConfig blynk;           // [blynk]: Blynk devices (docs/bring-your-own-meter.md)
   MetricsConfig metrics;              // [metrics] (docs/api.md "Operations")
   HomeAssistantConfig homeassistant;  // [homeassistant] (docs/bring-your-own-meter.md)
 

@@ -22,8 +22,8 @@
 #include "wattguard/alerts/prevention_policy.h"
 #include "wattguard/api/http_server.h"
 #include "wattguard/base/clock.h"
-#include "wattguard/ingest/enrolment.h"
 #include "wattguard/homeassistant/bridge.h"
+#include "wattguard/ingest/enrolment.h"
 #include "wattguard/storage/sqlite_store.h"
 
 namespace wattguard::serve {

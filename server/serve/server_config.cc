@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "wattguard/billing/tariff_toml.h"
-#include "wattguard/emoncms/input_map.h"
 #include "wattguard/blynk/pin_map.h"
+#include "wattguard/emoncms/input_map.h"
 
 namespace wattguard::serve {
 using api::CookieSecure;

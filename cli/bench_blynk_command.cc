@@ -21,6 +21,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -65,12 +66,20 @@ int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
 }
 
-// CPU time of a process in seconds, from the scheduler's own account (/proc/<pid>/schedstat, ns on CPU).
+// CPU time (user + system) of a process in seconds: fields 14 and 15 of /proc/<pid>/stat, counted after the
+// command name's closing parenthesis (the name may hold spaces).
 double process_cpu_s(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
-  double ns = 0;
-  in >> ns;
-  return ns / 1e9;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = text.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream rest(text.substr(paren + 1));
+  std::string field;
+  double ticks = 0;
+  for (int k = 3; k <= 15 && rest >> field; ++k) {
+    if (k >= 14) ticks += std::atof(field.c_str());
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // Resident memory of a process in MiB (VmRSS).

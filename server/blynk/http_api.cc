@@ -30,28 +30,6 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
-std::string format_value(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
-
-std::optional<double> field_value(const protocol::Reading& r, PinField f) {
-  switch (f) {
-    case PinField::kVoltage: return r.vrms;
-    case PinField::kCurrent: return r.irms;
-    case PinField::kRealPower: return r.p_w;
-    case PinField::kApparentPower: return r.s_va;
-    case PinField::kPowerFactor: return r.pf;
-    case PinField::kEnergyKwh: return r.e_import_wh / 1000.0;
-    case PinField::kFrequency: return r.freq_hz;
-    case PinField::kReactivePower: return r.q_var;
-    case PinField::kNone:
-    case PinField::kRelay: break;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::optional<HttpApiAnswer> BlynkHttpApi::handle(const HttpApiRequest& request) {
@@ -154,7 +132,7 @@ HttpApiAnswer BlynkHttpApi::get(const std::string& meter, const std::vector<int>
   if (field == PinField::kRelay && live && live->relay != protocol::RelayState::kUnknown) {
     value = live->relay == protocol::RelayState::kOn ? "1" : "0";
   } else if (live && live->last_reading) {
-    if (const auto v = field_value(*live->last_reading, field)) value = format_value(*v);
+    if (const auto v = pin_field_value(*live->last_reading, field)) value = format_pin_value(*v);
   }
   if (!value) return answer(400, "Requested pin doesn't exist in the app.");
   if (!json_array) return answer(200, *value);

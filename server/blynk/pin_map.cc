@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 namespace wattguard::blynk {
@@ -34,6 +35,28 @@ const char* pin_field_name(PinField field) {
     if (f == field) return name;
   }
   return "none";
+}
+
+std::optional<double> pin_field_value(const protocol::Reading& r, PinField f) {
+  switch (f) {
+    case PinField::kVoltage: return r.vrms;
+    case PinField::kCurrent: return r.irms;
+    case PinField::kRealPower: return r.p_w;
+    case PinField::kApparentPower: return r.s_va;
+    case PinField::kPowerFactor: return r.pf;
+    case PinField::kEnergyKwh: return r.e_import_wh / 1000.0;
+    case PinField::kFrequency: return r.freq_hz;
+    case PinField::kReactivePower: return r.q_var;
+    case PinField::kNone:
+    case PinField::kRelay: break;
+  }
+  return std::nullopt;
+}
+
+std::string format_pin_value(double value) {
+  std::array<char, 48> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.3f", value);
+  return buf.data();
 }
 
 std::optional<PinField> pin_field_from_name(std::string_view name) {

@@ -14,34 +14,11 @@ constexpr int64_t kQuotaReplyEveryMs = 1000;  // status 1 at most this often: a 
 constexpr int kMinHeartbeatS = 1;
 constexpr int kMaxHeartbeatS = 3600;
 
-// A value as the library prints a float: three decimals.
-std::string format_value(double v) {
-  std::array<char, 48> buf{};
-  const int n = std::snprintf(buf.data(), buf.size(), "%.3f", v);
-  return std::string(buf.data(), static_cast<std::size_t>(std::max(n, 0)));
-}
-
 std::optional<int64_t> parse_int(std::string_view text) {
   int64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
-}
-
-double reading_field(const protocol::Reading& r, PinField f) {
-  switch (f) {
-    case PinField::kVoltage: return r.vrms;
-    case PinField::kCurrent: return r.irms;
-    case PinField::kRealPower: return r.p_w;
-    case PinField::kApparentPower: return r.s_va;
-    case PinField::kPowerFactor: return r.pf;
-    case PinField::kEnergyKwh: return r.e_import_wh / 1000.0;
-    case PinField::kFrequency: return r.freq_hz;
-    case PinField::kReactivePower: return r.q_var;
-    case PinField::kNone:
-    case PinField::kRelay: break;
-  }
-  return 0;
 }
 
 }  // namespace
@@ -246,7 +223,7 @@ void Session::on_login(std::optional<LoginGrant> grant, int64_t now_ms, SessionO
     for (int pin = 0; pin < kVirtualPinCount; ++pin) {
       const PinField f = map_.field_of(pin);
       if (f != PinField::kNone && f != PinField::kRelay)
-        pin_values_[pin] = format_value(reading_field(*grant->last_reading, f));
+        pin_values_[pin] = format_pin_value(pin_field_value(*grant->last_reading, f).value_or(0.0));
     }
   }
   last_rx_ms_ = now_ms;

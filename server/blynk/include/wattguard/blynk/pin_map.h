@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "wattguard/base/expected.h"
+#include "wattguard/protocol/messages.h"
 
 namespace wattguard::blynk {
 
@@ -27,6 +28,11 @@ enum class PinField : uint8_t {
 };
 inline constexpr std::size_t kPinFieldCount = 10;
 const char* pin_field_name(PinField field);
+// The number a reading holds for a measurement field (energy in kWh, as the pin carries it); nullopt for kNone
+// and kRelay, which are not numbers of the reading.
+std::optional<double> pin_field_value(const protocol::Reading& reading, PinField field);
+// A pin value as the server writes it to a device or a script: three decimals, like the library's floats.
+std::string format_pin_value(double value);
 std::optional<PinField> pin_field_from_name(std::string_view name);
 
 // Virtual pins V0..V255.

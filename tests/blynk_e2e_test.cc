@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include "wattguard/notify/http_client.h"
 #include "wattguard/serve/server.h"
 #include "wattguard/test_support/temp_dir.h"
+#include "wattguard/tls/certificate_files.h"
 
 extern char** environ;
 
@@ -34,6 +36,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kAdminToken = "wgt_blynk-e2e-admin-token-0123456789";
 const std::vector<std::string> kMeters = {"bk-1", "bk-2", "bk-3"};
+constexpr const char* kOwnMapMeter = "bk-own";  // not in the devices' process; has its own pin map
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -69,10 +72,20 @@ class BlynkEndToEnd : public ::testing::Test {
     config_.blynk.enabled = true;
     config_.blynk.bind = "127.0.0.1";
     config_.blynk.port = broker::free_port();
+    // The TLS listener too, with a self-signed certificate the raw TLS device below pins.
+    auto certificate =
+        tls::ensure_self_signed(dir_.path() / "tls" / "server.crt", dir_.path() / "tls" / "server.key", {});
+    ASSERT_TRUE(certificate.ok()) << certificate.error().message;
+    certificate_pem_ = certificate->pair.certificate_pem;
+    config_.blynk.tls_port = broker::free_port();
+    config_.blynk.tls_cert_file = (dir_.path() / "tls" / "server.crt").string();
+    config_.blynk.tls_key_file = (dir_.path() / "tls" / "server.key").string();
+    // One meter whose sketch writes other pins: voltage on V20, power on V7.
+    config_.blynk.pin_maps = {{kOwnMapMeter, "V20=vrms,V7=p_w,V10=relay"}};
     start_server();
     // Three meters speaking Blynk, and their tokens for the devices' process.
     std::vector<storage::MeterInfo> meters;
-    for (const auto& id : kMeters) {
+    for (const auto& id : {kMeters[0], kMeters[1], kMeters[2], std::string(kOwnMapMeter)}) {
       storage::MeterInfo m;
       m.id = id;
       m.name = "Blynk " + id;
@@ -86,6 +99,9 @@ class BlynkEndToEnd : public ::testing::Test {
       tokens << id << ' ' << token << '\n';
       tokens_[id] = token;
     }
+    tokens_[kOwnMapMeter] = ingest::generate_device_token();
+    ASSERT_TRUE(
+        server_->device_keys().set(kOwnMapMeter, ingest::DeviceProtocol::kBlynk, tokens_[kOwnMapMeter], now_ms()).ok());
     server_->meters_changed();
     ASSERT_TRUE(server_->auth().add_token(kAdminToken, api::TokenScope::kAdmin, "e2e", now_ms() / 1000).ok());
   }
@@ -194,6 +210,7 @@ class BlynkEndToEnd : public ::testing::Test {
   std::unique_ptr<serve::Server> server_;
   pid_t devices_pid_ = -1;
   std::map<std::string, std::string> tokens_;
+  std::string certificate_pem_;
 };
 
 TEST_F(BlynkEndToEnd, SketchesLogInWriteGetARelayCommandAndSurviveAServerRestart) {
@@ -323,6 +340,95 @@ TEST_F(BlynkEndToEnd, AWrongTokenAndACommandBeforeLoginAreRefusedThenClosed) {
   EXPECT_EQ(stats.logins_failed, 1u);
   EXPECT_EQ(stats.refused.at("invalid_token"), 1u);
   EXPECT_EQ(stats.refused.at("not_authenticated"), 1u);
+}
+
+// A device on the TLS port that verifies the server's certificate (pinned, as an ESP32 sketch with
+// BlynkSimpleEsp32_SSL.h does), logs in as the meter with its own pin map, writes its pins, and receives a
+// relay command; the HTTP API reads its pins through the same map.
+TEST_F(BlynkEndToEnd, ADeviceOnTheTlsPortWithItsOwnPinMapLogsInWritesAndGetsItsRelayCommand) {
+  namespace asio = boost::asio;
+  namespace ssl = asio::ssl;
+  asio::io_context io;
+  ssl::context context(ssl::context::tls_client);
+  context.add_certificate_authority(asio::buffer(certificate_pem_));
+  context.set_verify_mode(ssl::verify_peer);
+  ssl::stream<asio::ip::tcp::socket> device(io, context);
+  device.set_verify_callback(ssl::host_name_verification("127.0.0.1"));
+  device.next_layer().connect({asio::ip::make_address("127.0.0.1"), config_.blynk.tls_port});
+  device.handshake(ssl::stream_base::client);
+
+  const auto frame = [](uint8_t command, uint16_t id, const std::string& body) {
+    std::string f = {static_cast<char>(command), static_cast<char>(id >> 8), static_cast<char>(id & 0xff),
+                     static_cast<char>(body.size() >> 8), static_cast<char>(body.size() & 0xff)};
+    return f + body;
+  };
+  const auto read_frame = [&] {
+    std::string header(5, '\0');
+    asio::read(device, asio::buffer(header));
+    const std::size_t length = (static_cast<uint8_t>(header[3]) << 8) | static_cast<uint8_t>(header[4]);
+    std::string body(static_cast<uint8_t>(header[0]) == 0 ? 0 : length, '\0');  // a response's "length" is a status
+    if (!body.empty()) asio::read(device, asio::buffer(body));
+    return std::make_pair(header, body);
+  };
+  asio::write(device, asio::buffer(frame(29, 1, tokens_.at(kOwnMapMeter))));
+  const auto login = read_frame();
+  ASSERT_EQ(login.first, std::string("\x00\x00\x01\x00\xc8", 5));  // status 200 on id 1
+
+  using namespace std::string_literals;
+  // V0 carries voltage in the default map but nothing in this meter's: 999 must not appear.
+  asio::write(device, asio::buffer(frame(20, 2,
+                                         "vw\0"s
+                                         "0\0"s
+                                         "999") +
+                                   frame(20, 3,
+                                         "vw\0"s
+                                         "20\0"s
+                                         "231.25") +
+                                   frame(20, 4,
+                                         "vw\0"s
+                                         "7\0"s
+                                         "640")));
+  ASSERT_TRUE(wait_until([&] { return stored(kOwnMapMeter) >= 1; }, 10s));
+  const auto live = server_->ingest().live_state(kOwnMapMeter);
+  ASSERT_TRUE(live && live->last_reading);
+  EXPECT_DOUBLE_EQ(live->last_reading->vrms, 231.25);
+  EXPECT_DOUBLE_EQ(live->last_reading->p_w, 640);
+  EXPECT_EQ(get("/external/api/get?token=" + tokens_.at(kOwnMapMeter) + "&V7").body, "640.000");
+  EXPECT_EQ(get("/external/api/get?token=" + tokens_.at(kOwnMapMeter) + "&V0").status, 400);  // not mapped
+
+  const json sent =
+      api("POST", "/api/v1/meters/"s + kOwnMapMeter + "/commands", R"({"kind": "relay_off", "reason": "tls e2e"})");
+  ASSERT_TRUE(sent.contains("command")) << sent.dump();
+  const auto command = read_frame();
+  EXPECT_EQ(static_cast<uint8_t>(command.first[0]), 20);
+  EXPECT_EQ(command.second,
+            "vw\0"s
+            "10\0"s
+            "0");
+  // The device's echo of the pin acknowledges the command.
+  asio::write(device, asio::buffer(frame(20, 5,
+                                         "vw\0"s
+                                         "10\0"s
+                                         "0")));
+  const std::string command_id = sent["command"]["id"];
+  std::string state;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        state = api("GET", "/api/v1/meters/"s + kOwnMapMeter + "/commands/" + command_id)["command"].value("state", "");
+        return state == "acked";
+      },
+      10s))
+      << state;
+
+  // A client that does not trust the certificate gets no session.
+  ssl::context untrusting(ssl::context::tls_client);
+  untrusting.set_default_verify_paths();
+  untrusting.set_verify_mode(ssl::verify_peer);
+  ssl::stream<asio::ip::tcp::socket> stranger(io, untrusting);
+  stranger.next_layer().connect({asio::ip::make_address("127.0.0.1"), config_.blynk.tls_port});
+  boost::system::error_code ec;
+  stranger.handshake(ssl::stream_base::client, ec);
+  EXPECT_TRUE(ec) << "a self-signed certificate must not pass the system's trust store";
 }
 
 }  // namespace

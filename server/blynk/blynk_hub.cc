@@ -7,9 +7,10 @@
 
 namespace wattguard::blynk {
 
-BlynkHub::BlynkHub(const BlynkConfig& config, PinMap map, ingest::IngestService& ingest, ingest::DeviceKeys& keys,
-                   Clock now_ms)
+BlynkHub::BlynkHub(const BlynkConfig& config, PinMap map, std::unordered_map<std::string, PinMap> meter_maps,
+                   ingest::IngestService& ingest, ingest::DeviceKeys& keys, Clock now_ms)
     : map_(std::move(map)),
+      meter_maps_(std::move(meter_maps)),
       ingest_(ingest),
       keys_(keys),
       now_ms_(or_system_clock(std::move(now_ms))),
@@ -19,6 +20,11 @@ BlynkHub::BlynkHub(const BlynkConfig& config, PinMap map, ingest::IngestService&
   limits_.heartbeat_factor = config.heartbeat_factor;
   limits_.max_messages_per_s = config.max_messages_per_s;
   limits_.quiet_ms = config.quiet_ms;
+}
+
+const PinMap& BlynkHub::pin_map_of(const std::string& meter) const {
+  const auto it = meter_maps_.find(meter);
+  return it == meter_maps_.end() ? map_ : it->second;
 }
 
 void BlynkHub::connection_opened(const std::shared_ptr<ConnectionBase>& connection) {
@@ -58,6 +64,7 @@ Expected<std::optional<LoginGrant>> BlynkHub::look_up(const std::string& token, 
   }
   LoginGrant grant;
   grant.meter_id = std::move(meter).value();
+  grant.pin_map = &pin_map_of(grant.meter_id);
   if (auto live = ingest_.live_state(grant.meter_id)) {
     grant.last_reading = live->last_reading;
     grant.relay = live->relay;

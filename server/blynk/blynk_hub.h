@@ -24,10 +24,14 @@ class ConnectionBase;
 
 class BlynkHub {
  public:
-  BlynkHub(const BlynkConfig& config, PinMap map, ingest::IngestService& ingest, ingest::DeviceKeys& keys,
-           Clock now_ms);
+  // `meter_maps`: meters with their own pin map; every other meter uses `map`.
+  BlynkHub(const BlynkConfig& config, PinMap map, std::unordered_map<std::string, PinMap> meter_maps,
+           ingest::IngestService& ingest, ingest::DeviceKeys& keys, Clock now_ms);
 
+  // The map of a connection before its login tells the meter.
   const PinMap& pin_map() const { return map_; }
+  // The pin map of `meter`; it lives as long as the hub.
+  const PinMap& pin_map_of(const std::string& meter) const;
   const SessionLimits& limits() const { return limits_; }
   int64_t now() const { return now_ms_(); }
 
@@ -61,6 +65,7 @@ class BlynkHub {
 
  private:
   PinMap map_;
+  std::unordered_map<std::string, PinMap> meter_maps_;  // never changed after construction
   SessionLimits limits_;
   ingest::IngestService& ingest_;
   ingest::DeviceKeys& keys_;

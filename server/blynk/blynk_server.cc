@@ -12,11 +12,13 @@
 #include <boost/asio/ssl.hpp>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "server/blynk/blynk_hub.h"
 #include "server/blynk/connection.h"
 #include "server/blynk/http_api.h"
+#include "wattguard/tls/server_context.h"
 
 namespace wattguard::blynk {
 namespace {
@@ -47,7 +49,7 @@ struct BlynkServer::Impl {
   std::optional<asio::steady_timer> http_ticker;
   std::optional<Tcp::acceptor> plain;
   std::optional<Tcp::acceptor> tls;
-  std::optional<asio::ssl::context> tls_context;
+  std::unique_ptr<asio::ssl::context> tls_context;
   std::vector<std::thread> threads;
   uint16_t plain_port = 0;
   uint16_t tls_bound_port = 0;
@@ -120,21 +122,10 @@ struct BlynkServer::Impl {
   }
 
   Expected<void> setup_tls() {
-    tls_context.emplace(asio::ssl::context::tls_server);
-    tls_context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                             asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                             asio::ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    tls_context->use_certificate_chain_file(config.tls_cert_file, ec);
-    if (ec) {
-      return Error::invalid("blynk.tls_cert_file", "\"" + config.tls_cert_file + "\"",
-                            "cannot load the certificate: " + ec.message());
-    }
-    tls_context->use_private_key_file(config.tls_key_file, asio::ssl::context::pem, ec);
-    if (ec) {
-      return Error::invalid("blynk.tls_key_file", "\"" + config.tls_key_file + "\"",
-                            "cannot load the private key: " + ec.message());
-    }
+    auto context = tls::make_server_context(
+        {config.tls_cert_file, config.tls_key_file, "blynk.tls_cert_file", "blynk.tls_key_file"});
+    if (!context.ok()) return std::move(context).error();
+    tls_context = std::move(context).value();
     return {};
   }
 };
@@ -149,10 +140,16 @@ Expected<void> BlynkServer::start() {
   const BlynkConfig& c = m.config;
   auto map = c.pin_map.empty() ? Expected<PinMap>(PinMap::standard()) : PinMap::parse(c.pin_map);
   if (!map.ok()) return std::move(map).error();
+  std::unordered_map<std::string, PinMap> meter_maps;
+  for (const MeterPinMap& m : c.pin_maps) {
+    auto own = PinMap::parse(m.map);
+    if (!own.ok()) return Error::invalid("blynk.pin_maps", m.meter, own.error().message);
+    meter_maps.emplace(m.meter, std::move(own).value());
+  }
   if (c.port == 0 && c.tls_port == 0) {
     return Error::invalid("blynk.port", "0", "blynk is enabled but both blynk.port and blynk.tls_port are 0");
   }
-  m.hub = std::make_unique<BlynkHub>(c, std::move(map).value(), m.ingest, m.keys, m.now_ms);
+  m.hub = std::make_unique<BlynkHub>(c, std::move(map).value(), std::move(meter_maps), m.ingest, m.keys, m.now_ms);
   m.http_api = std::make_unique<BlynkHttpApi>(*m.hub);
   m.http_ticker.emplace(m.io);
   m.tick_http();
@@ -186,6 +183,7 @@ Expected<void> BlynkServer::start() {
   spdlog::info("blynk: devices on {}:{}{} (pins {})", c.bind, m.plain_port,
                m.tls_bound_port ? " and TLS " + std::to_string(m.tls_bound_port) : std::string(),
                m.hub->pin_map().to_string());
+  if (!c.pin_maps.empty()) spdlog::info("blynk: {} meter(s) with their own pin map", c.pin_maps.size());
   return {};
 }
 

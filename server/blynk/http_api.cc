@@ -96,7 +96,7 @@ std::optional<HttpApiAnswer> BlynkHttpApi::authenticate(const std::string& token
 HttpApiAnswer BlynkHttpApi::update(const std::string& meter, const std::vector<std::pair<int, std::string>>& writes) {
   if (writes.empty()) return answer(400, "no value (?value=... or &V1=...)");
   if (writes.size() > kMaxPinsPerRequest) return answer(400, "too many values");
-  const PinMap& map = hub_.pin_map();
+  const PinMap& map = hub_.pin_map_of(meter);
   const int64_t now = hub_.now();
   SessionOutput out;
   {
@@ -125,7 +125,7 @@ HttpApiAnswer BlynkHttpApi::update(const std::string& meter, const std::vector<s
 
 HttpApiAnswer BlynkHttpApi::get(const std::string& meter, const std::vector<int>& pins, bool json_array) {
   if (pins.size() != 1) return answer(400, "ask for one pin, e.g. V1");
-  const PinMap& map = hub_.pin_map();
+  const PinMap& map = hub_.pin_map_of(meter);
   const auto live = hub_.live_state(meter);
   std::optional<std::string> value;
   const PinField field = map.field_of(pins[0]);

@@ -41,7 +41,7 @@ const char* refusal_name(Refusal refusal) {
 }
 
 Session::Session(const PinMap& map, SessionLimits limits, int64_t now_ms)
-    : map_(map),
+    : map_(&map),
       limits_(limits),
       opened_ms_(now_ms),
       last_rx_ms_(now_ms),
@@ -139,7 +139,7 @@ void Session::handle_hardware(const Frame& frame, int64_t now_ms, SessionOutput&
   if (fields.size() < 3) return refuse(Refusal::kMalformedBody, frame.id, Status::kIllegalCommandBody, out);
   const auto pin = parse_pin(fields[1]);
   if (!pin) return refuse(Refusal::kMalformedBody, frame.id, Status::kIllegalCommandBody, out);
-  const PinField field = map_.field_of(*pin);
+  const PinField field = map_->field_of(*pin);
   if (field == PinField::kNone) {
     std::vector<std::string_view> values(fields.begin() + 2, fields.end());
     pin_values_[*pin] = join_fields(values);
@@ -152,7 +152,7 @@ void Session::handle_hardware(const Frame& frame, int64_t now_ms, SessionOutput&
 }
 
 void Session::write_pin(int pin, double value, int64_t now_ms, SessionOutput& out) {
-  const PinField field = map_.field_of(pin);
+  const PinField field = map_->field_of(pin);
   if (field == PinField::kRelay) {
     const bool on = value != 0;
     for (auto it = pending_relay_.begin(); it != pending_relay_.end(); ++it) {
@@ -176,7 +176,7 @@ void Session::handle_sync(const Frame& frame, SessionOutput& out) {
   std::vector<int> pins;
   if (fields.empty()) {
     for (const auto& [pin, value] : pin_values_) pins.push_back(pin);
-    if (const auto relay = map_.pin_of(PinField::kRelay); relay && !pin_values_.count(*relay)) pins.push_back(*relay);
+    if (const auto relay = map_->pin_of(PinField::kRelay); relay && !pin_values_.count(*relay)) pins.push_back(*relay);
   } else {
     if (fields[0] != "vr") return;  // digital/analog sync: the server keeps no GPIO state
     for (std::size_t k = 1; k < fields.size(); ++k) {
@@ -189,7 +189,7 @@ void Session::handle_sync(const Frame& frame, SessionOutput& out) {
     std::string value;
     if (auto it = pin_values_.find(pin); it != pin_values_.end()) {
       value = it->second;
-    } else if (map_.field_of(pin) == PinField::kRelay && assembler_->relay() != protocol::RelayState::kUnknown) {
+    } else if (map_->field_of(pin) == PinField::kRelay && assembler_->relay() != protocol::RelayState::kUnknown) {
       value = assembler_->relay() == protocol::RelayState::kOn ? "1" : "0";
     } else {
       continue;
@@ -217,11 +217,12 @@ void Session::on_login(std::optional<LoginGrant> grant, int64_t now_ms, SessionO
   if (!grant) return close(Refusal::kInvalidToken, login_id_, Status::kInvalidToken, out);
   state_ = State::kActive;
   meter_id_ = grant->meter_id;
-  assembler_.emplace(meter_id_, map_, limits_.quiet_ms, grant->last_reading);
+  if (grant->pin_map != nullptr) map_ = grant->pin_map;
+  assembler_.emplace(meter_id_, *map_, limits_.quiet_ms, grant->last_reading);
   if (grant->relay != protocol::RelayState::kUnknown) assembler_->set_relay(grant->relay);
   if (grant->last_reading) {
     for (int pin = 0; pin < kVirtualPinCount; ++pin) {
-      const PinField f = map_.field_of(pin);
+      const PinField f = map_->field_of(pin);
       if (f != PinField::kNone && f != PinField::kRelay)
         pin_values_[pin] = format_pin_value(pin_field_value(*grant->last_reading, f).value_or(0.0));
     }
@@ -257,7 +258,7 @@ bool Session::on_command(const protocol::Command& command, int64_t now_ms, Sessi
   switch (command.kind) {
     case protocol::CommandKind::kRelayOn:
     case protocol::CommandKind::kRelayOff: {
-      const auto pin = map_.pin_of(PinField::kRelay);
+      const auto pin = map_->pin_of(PinField::kRelay);
       if (!pin) {
         ack.message = "no relay pin in this meter's Blynk pin map";
         break;

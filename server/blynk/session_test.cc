@@ -107,6 +107,26 @@ TEST_F(BlynkSession, PingIsAnsweredAndSixPinWritesBecomeOneReading) {
   EXPECT_EQ(out.frames_in, 7u);
 }
 
+// A meter whose sketch writes power on V7 and voltage on V20: its own map arrives with the login grant.
+TEST_F(BlynkSession, AMetersOwnPinMapFromTheGrantReplacesTheDefaultAfterLogin) {
+  auto own = PinMap::parse("V20=vrms,V7=p_w,V10=relay");
+  ASSERT_TRUE(own.ok()) << own.error().message;
+  Session s(map_, limits_, kT0);
+  SessionOutput out;
+  s.on_bytes(encode_frame(Command::kHwLogin, 1, std::string(32, 't')), kT0, out);
+  LoginGrant grant{"m7", std::nullopt, protocol::RelayState::kOn, &own.value()};
+  SessionOutput granted;
+  s.on_login(grant, kT0, granted);
+  ASSERT_TRUE(granted.logged_in);
+  SessionOutput wrote;
+  // V0 is voltage in the default map and nothing in this meter's: it must not reach the reading.
+  s.on_bytes(vw(2, 0, "999") + vw(3, 20, "229.5") + vw(4, 7, "1200"), kT0 + 10, wrote);
+  EXPECT_TRUE(wrote.refusals.empty());
+  ASSERT_EQ(wrote.readings.size(), 1u);  // both measurement pins of this map were written
+  EXPECT_DOUBLE_EQ(wrote.readings[0].vrms, 229.5);
+  EXPECT_DOUBLE_EQ(wrote.readings[0].p_w, 1200);
+}
+
 TEST_F(BlynkSession, InfoPropertiesGroupsAndEventsAreToleratedWithoutAnAnswer) {
   Session s = logged_in();
   SessionOutput out;

@@ -1,11 +1,7 @@
-// https delivery against a real TLS endpoint: a certificate made here with OpenSSL, served by a Beast
+// https delivery against a real TLS endpoint: a self-signed certificate (wattguard_tls), served by a Beast
 // TLS receiver on a free loopback port. Checks that the notifiers reach an https gateway whose
 // certificate is trusted through ca_file, and that an untrusted or wrongly named certificate is refused.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +21,7 @@
 #include "wattguard/notify/http_client.h"
 #include "wattguard/notify/notifier.h"
 #include "wattguard/test_support/temp_dir.h"
+#include "wattguard/tls/self_signed.h"
 
 namespace wattguard::notify {
 namespace {
@@ -35,57 +32,23 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-struct Pem {
-  std::string certificate;
-  std::string key;
-};
+using Pem = tls::CertificatePair;
 
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<std::size_t>(n));
-}
-
-// A self-signed P-256 certificate whose subjectAltName is `san` (e.g. "DNS:localhost").
-Pem self_signed(const std::string& san) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
-  EXPECT_TRUE(key && cert);
-  X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
-  X509_set_pubkey(cert.get(), key.get());
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("wattguard test"), -1, -1,
-                             0);
-  X509_set_issuer_name(cert.get(), name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-  for (const auto& [nid, value] : std::vector<std::pair<int, std::string>>{
-           {NID_subject_alt_name, san}, {NID_basic_constraints, "critical,CA:TRUE"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
-    EXPECT_NE(ext, nullptr);
-    X509_add_ext(cert.get(), ext, -1);
-    X509_EXTENSION_free(ext);
-  }
-  EXPECT_GT(X509_sign(cert.get(), key.get(), EVP_sha256()), 0);
-  Pem pem;
-  std::unique_ptr<BIO, decltype(&BIO_free)> c(BIO_new(BIO_s_mem()), BIO_free), k(BIO_new(BIO_s_mem()), BIO_free);
-  PEM_write_bio_X509(c.get(), cert.get());
-  PEM_write_bio_PrivateKey(k.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  pem.certificate = bio_text(c.get());
-  pem.key = bio_text(k.get());
-  return pem;
+// A self-signed certificate for `name` (e.g. "localhost").
+Pem self_signed(const std::string& name) {
+  tls::SelfSignedRequest request;
+  request.names = {name};
+  auto pair = tls::make_self_signed(request);
+  EXPECT_TRUE(pair.ok()) << pair.error().message;
+  return pair.ok() ? pair.value() : Pem{};
 }
 
 // Accepts TLS connections on a free loopback port, records each request and answers 200.
 class TlsReceiver {
  public:
   explicit TlsReceiver(const Pem& pem) : tls_(ssl::context::tls_server), acceptor_(ioc_) {
-    tls_.use_certificate_chain(asio::buffer(pem.certificate));
-    tls_.use_private_key(asio::buffer(pem.key), ssl::context::pem);
+    tls_.use_certificate_chain(asio::buffer(pem.certificate_pem));
+    tls_.use_private_key(asio::buffer(pem.private_key_pem), ssl::context::pem);
     const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), 0);
     acceptor_.open(at.protocol());
     acceptor_.bind(at);
@@ -156,7 +119,7 @@ class Https : public ::testing::Test {
     call.url = "https://localhost:" + std::to_string(rx.port()) + "/hook";
     call.content_type = "application/json";
     call.body = R"({"alert":1})";
-    if (trusted) call.ca_file = write("ca.pem", pem.certificate);
+    if (trusted) call.ca_file = write("ca.pem", pem.certificate_pem);
     return call;
   }
   // A refused handshake: no response, nothing delivered.
@@ -171,7 +134,7 @@ class Https : public ::testing::Test {
 };
 
 TEST_F(Https, TrustedThroughCaFileIsDelivered) {
-  const Pem pem = self_signed("DNS:localhost");
+  const Pem pem = self_signed("localhost");
   TlsReceiver rx(pem);
   const HttpOutcome out = http_call(call_to(rx, pem, true));
   EXPECT_TRUE(out.ok()) << out.describe();
@@ -181,12 +144,12 @@ TEST_F(Https, TrustedThroughCaFileIsDelivered) {
 }
 
 TEST_F(Https, SmsGatewayOverHttps) {
-  const Pem pem = self_signed("DNS:localhost");
+  const Pem pem = self_signed("localhost");
   TlsReceiver rx(pem);
   SmsGatewayOptions o;
   o.url = "https://localhost:" + std::to_string(rx.port()) + "/send";
   o.message_template = "alert {id}";
-  o.ca_file = write("ca.pem", pem.certificate);
+  o.ca_file = write("ca.pem", pem.certificate_pem);
   Message m;
   m.fields = {{"id", "42"}};
   const HttpOutcome out = make_sms_notifier(o)->send("+15550100", m);
@@ -196,13 +159,13 @@ TEST_F(Https, SmsGatewayOverHttps) {
 }
 
 TEST_F(Https, UntrustedCertificateIsRefused) {
-  const Pem pem = self_signed("DNS:localhost");
+  const Pem pem = self_signed("localhost");
   TlsReceiver rx(pem);
   expect_refused(http_call(call_to(rx, pem, false)), rx);  // only the system's CAs: ours is not among them
 }
 
 TEST_F(Https, CertificateForAnotherHostIsRefused) {
-  const Pem pem = self_signed("DNS:gateway.example");
+  const Pem pem = self_signed("gateway.example");
   TlsReceiver rx(pem);
   expect_refused(http_call(call_to(rx, pem, true)), rx);  // trusted, but it names another host
 }

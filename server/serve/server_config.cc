@@ -217,6 +217,25 @@ Expected<void> apply_emoncms_inputs(const toml::node& node, ServerConfig& c) {
   return {};
 }
 
+// [[blynk.pin_maps]]: one meter's own virtual pins.
+Expected<void> apply_blynk_pin_maps(const toml::node& node, ServerConfig& c) {
+  auto tables = string_tables(node, "blynk.pin_maps", {"meter", "map"});
+  if (!tables.ok()) return std::move(tables).error();
+  std::vector<blynk::MeterPinMap> maps;
+  for (std::size_t i = 0; i < tables->size(); ++i) {
+    auto& t = (*tables)[i];
+    const std::string at = "entry " + std::to_string(i + 1);
+    if (t["meter"].empty()) return rule(at + ": meter is required");
+    for (const auto& earlier : maps) {
+      if (earlier.meter == t["meter"]) return rule(at + ": meter '" + t["meter"] + "' has a pin map already");
+    }
+    if (auto map = blynk::PinMap::parse(t["map"]); !map.ok()) return rule(at + ": " + map.error().message);
+    maps.push_back(blynk::MeterPinMap{t["meter"], t["map"]});
+  }
+  c.blynk.pin_maps = std::move(maps);
+  return {};
+}
+
 // Money in major units: a TOML number or a decimal string, kept as decimal text (checked per currency later).
 template <typename Field>
 KeySpec money_key(std::string name, Field field) {
@@ -461,6 +480,7 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(bool_key("emoncms.enabled", [](ServerConfig& c) -> bool& { return c.emoncms.enabled; }));
     s.push_back(string_key("emoncms.prefix", true, [](ServerConfig& c) -> std::string& { return c.emoncms.prefix; }));
     s.push_back({"emoncms.inputs", apply_emoncms_inputs});
+    s.push_back({"blynk.pin_maps", apply_blynk_pin_maps});
     s.push_back(integer_key<int>("billing.slab_warning_days", 1, 31,
                                  [](ServerConfig& c) -> int& { return c.billing.slab_warning_days; }));
     s.push_back(integer_key<int>("billing.update_interval_s", 1, 86400,

@@ -285,5 +285,35 @@ state_prefix = "site/a/wattguard"
   EXPECT_EQ(split_listen("host:70000"), std::nullopt);
 }
 
+TEST(ServerConfig, BlynkPinMapsPerMeterAreReadAndABadOneIsNamed) {
+  auto r = parse_config(R"(
+[blynk]
+pin_map = "V0=vrms,V1=irms,V2=p_w"
+[[blynk.pin_maps]]
+meter = "garage"
+map = "V20=vrms,V7=p_w,V8=relay"
+[[blynk.pin_maps]]
+meter = "shed"
+map = "V1=p_w"
+)",
+                        "cfg.toml");
+  ASSERT_TRUE(r.ok()) << text(r);
+  ASSERT_EQ(r->blynk.pin_maps.size(), 2u);
+  EXPECT_EQ(r->blynk.pin_maps[0].meter, "garage");
+  EXPECT_EQ(r->blynk.pin_maps[0].map, "V20=vrms,V7=p_w,V8=relay");
+  EXPECT_EQ(r->blynk.pin_maps[1].meter, "shed");
+
+  r = parse_config("[[blynk.pin_maps]]\nmeter = \"garage\"\nmap = \"V20=watts\"\n", "cfg.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(text(r).find("blynk.pin_maps"), std::string::npos) << text(r);
+  EXPECT_NE(text(r).find("watts"), std::string::npos) << text(r);
+  r = parse_config("[[blynk.pin_maps]]\nmap = \"V1=p_w\"\n", "cfg.toml");
+  EXPECT_NE(text(r).find("meter is required"), std::string::npos) << text(r);
+  r = parse_config(
+      "[[blynk.pin_maps]]\nmeter = \"a\"\nmap = \"V1=p_w\"\n[[blynk.pin_maps]]\nmeter = \"a\"\nmap = \"V2=p_w\"\n",
+      "cfg.toml");
+  EXPECT_NE(text(r).find("has a pin map already"), std::string::npos) << text(r);
+}
+
 }  // namespace
 }  // namespace wattguard::serve

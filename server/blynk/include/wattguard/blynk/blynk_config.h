@@ -4,8 +4,15 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace wattguard::blynk {
+
+// One meter's own pin map (`[[blynk.pin_maps]]`), for a sketch that writes its values to other pins.
+struct MeterPinMap {
+  std::string meter;
+  std::string map;  // as blynk.pin_map
+};
 
 struct BlynkConfig {
   bool enabled = false;  // the listeners run only when true
@@ -23,6 +30,7 @@ struct BlynkConfig {
   int quiet_ms = 1000;           // a period's pin writes end after this much quiet
   // Virtual pins -> reading fields ("V0=vrms,...", see blynk::PinMap::parse); empty = the standard map.
   std::string pin_map;
+  std::vector<MeterPinMap> pin_maps;  // per meter; a meter not listed uses pin_map
   // Growing delay before answering a login from an address that sent wrong tokens: base x 2^(failures-1).
   int token_delay_base_ms = 500;
   int token_delay_max_ms = 30'000;

@@ -67,6 +67,8 @@ struct LoginGrant {
   std::string meter_id;
   std::optional<protocol::Reading> last_reading;  // for sync answers and the energy registers
   protocol::RelayState relay = protocol::RelayState::kUnknown;
+  // The meter's pin map, when it is not the one the session was made with. REQUIRES: outlives the session.
+  const PinMap* pin_map = nullptr;
 };
 
 // The results of one call into the session, in the order they happened.
@@ -88,7 +90,7 @@ class Session {
  public:
   enum class State : uint8_t { kAwaitingLogin, kLoggingIn, kActive, kClosed };
 
-  // REQUIRES: `map` outlives the session.
+  // `map` serves until a login grant brings the meter's own. REQUIRES: `map` outlives the session.
   Session(const PinMap& map, SessionLimits limits, int64_t now_ms);
 
   void on_bytes(std::string_view bytes, int64_t now_ms, SessionOutput& out);
@@ -131,7 +133,7 @@ class Session {
     bool on = false;
   };
 
-  const PinMap& map_;
+  const PinMap* map_;  // never null
   SessionLimits limits_;
   State state_ = State::kAwaitingLogin;
   FrameReader reader_;

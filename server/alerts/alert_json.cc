@@ -34,6 +34,15 @@ nlohmann::json alert_to_json(const Alert& a) {
           {"actions", std::move(actions)}};
 }
 
+nlohmann::json alert_to_consumer_json(const Alert& a) {
+  // The same keys as the operators' form, so a client reads both alike.
+  nlohmann::json j = alert_to_json(a);
+  j["evidence"] = nlohmann::json::array();
+  j["deliveries"] = nlohmann::json::array();
+  j["actions"] = nlohmann::json::array();
+  return j;
+}
+
 std::string iso8601_utc(int64_t t_ms) {
   const std::time_t t = static_cast<std::time_t>(t_ms / 1000);
   std::tm tm{};

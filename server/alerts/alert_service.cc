@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "wattguard/base/clock.h"
@@ -13,6 +14,16 @@ namespace wattguard::alerts {
 using storage::Db;
 using storage::Stmt;
 using storage::Transaction;
+
+const std::vector<std::string>& consumer_visible_kinds() {
+  static const std::vector<std::string> kinds = {"offline"};
+  return kinds;
+}
+
+bool is_consumer_visible(std::string_view kind) {
+  const auto& kinds = consumer_visible_kinds();
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
 
 const char* alert_state_name(AlertState state) {
   switch (state) {
@@ -351,20 +362,23 @@ std::vector<Alert> AlertService::list(const AlertQuery& q) {
   Impl& im = *impl_;
   std::vector<Alert> out;
   if (q.only_meters && q.only_meters->empty()) return out;
+  if (q.only_kinds && q.only_kinds->empty()) return out;
   std::string sql = std::string("SELECT ") + kAlertColumns + " FROM alerts WHERE 1=1";
   std::vector<std::string> binds;
   if (!q.meter_id.empty()) sql += " AND meter=?", binds.push_back(q.meter_id);
   if (!q.transformer_id.empty()) sql += " AND transformer=?", binds.push_back(q.transformer_id);
   if (!q.area.empty()) sql += " AND area=?", binds.push_back(q.area);
   if (q.state) sql += " AND state=?", binds.push_back(alert_state_name(*q.state));
-  if (q.only_meters) {
-    sql += " AND meter IN (";
-    for (std::size_t i = 0; i < q.only_meters->size(); ++i) {
+  const auto add_in = [&](const char* column, const std::vector<std::string>& values) {
+    sql += std::string(" AND ") + column + " IN (";
+    for (std::size_t i = 0; i < values.size(); ++i) {
       sql += i ? ",?" : "?";
-      binds.push_back((*q.only_meters)[i]);
+      binds.push_back(values[i]);
     }
     sql += ")";
-  }
+  };
+  if (q.only_meters) add_in("meter", *q.only_meters);
+  if (q.only_kinds) add_in("kind", *q.only_kinds);
   sql += " ORDER BY id DESC LIMIT " + std::to_string(q.limit);
   std::lock_guard lock(im.mutex);
   auto s = im.db->prepare_once(sql);
@@ -399,22 +413,46 @@ void AlertService::add_action(int64_t id, const AlertAction& action) {
   impl_->insert_action(id, action);
 }
 
-std::map<std::string, int> AlertService::open_counts() {
+namespace {
+
+// " AND kind IN (?,...)" for the consumer's kinds; bind_consumer_kinds() fills them from parameter `first` on.
+std::string consumer_kinds_clause() {
+  std::string sql = " AND kind IN (";
+  for (std::size_t i = 0; i < consumer_visible_kinds().size(); ++i) sql += i ? ",?" : "?";
+  return sql + ")";
+}
+
+void bind_consumer_kinds(storage::Stmt& s, int first) {
+  for (const std::string& kind : consumer_visible_kinds()) s.bind(first++, kind);
+}
+
+}  // namespace
+
+std::map<std::string, int> AlertService::open_counts(bool consumer_view) {
   Impl& im = *impl_;
   std::map<std::string, int> out;
   std::lock_guard lock(im.mutex);
-  auto s = im.db->prepare("SELECT meter, COUNT(*) FROM alerts WHERE state<>'closed' AND meter<>'' GROUP BY meter");
+  // Built once, so that the statements are cached like every other (prepare needs stable text).
+  static const std::string kAll =
+      "SELECT meter, COUNT(*) FROM alerts WHERE state<>'closed' AND meter<>'' GROUP BY meter";
+  static const std::string kConsumer = "SELECT meter, COUNT(*) FROM alerts WHERE state<>'closed' AND meter<>''" +
+                                       consumer_kinds_clause() + " GROUP BY meter";
+  auto s = im.db->prepare(consumer_view ? kConsumer.c_str() : kAll.c_str());
   if (!s.ok()) return out;
+  if (consumer_view) bind_consumer_kinds(*s, 1);
   while (s->step() == SQLITE_ROW) out[s->text(0)] = static_cast<int>(s->int64(1));
   return out;
 }
 
-int AlertService::open_count(const std::string& meter_id) {
+int AlertService::open_count(const std::string& meter_id, bool consumer_view) {
   Impl& im = *impl_;
   std::lock_guard lock(im.mutex);
-  auto s = im.db->prepare("SELECT COUNT(*) FROM alerts WHERE state<>'closed' AND meter=?");
+  static const std::string kAll = "SELECT COUNT(*) FROM alerts WHERE state<>'closed' AND meter=?";
+  static const std::string kConsumer = kAll + consumer_kinds_clause();
+  auto s = im.db->prepare(consumer_view ? kConsumer.c_str() : kAll.c_str());
   if (!s.ok()) return 0;
   s->bind(1, meter_id);
+  if (consumer_view) bind_consumer_kinds(*s, 2);
   return s->step() == SQLITE_ROW ? static_cast<int>(s->int64(0)) : 0;
 }
 

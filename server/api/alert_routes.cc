@@ -28,8 +28,17 @@ Expected<int64_t> limit_param(const RequestTarget& t) { return int_param(t, "lim
 
 AlertRoutes::AlertRoutes(AlertRoutesDeps deps) : deps_(std::move(deps)) {}
 
-std::map<std::string, int> AlertRoutes::open_counts() { return deps_.alerts->open_counts(); }
-int AlertRoutes::open_count(const std::string& meter_id) { return deps_.alerts->open_count(meter_id); }
+std::map<std::string, int> AlertRoutes::open_counts(const Caller& caller) {
+  return deps_.alerts->open_counts(!caller.can_read_all());
+}
+int AlertRoutes::open_count(const std::string& meter_id, const Caller& caller) {
+  return deps_.alerts->open_count(meter_id, !caller.can_read_all());
+}
+int AlertRoutes::open_total() {
+  int total = 0;
+  for (const auto& [meter, n] : deps_.alerts->open_counts()) total += n;
+  return total;
+}
 
 std::optional<HttpResponse> AlertRoutes::handle(const HttpRequest& req, const RequestTarget& target,
                                                 const std::vector<std::string>& seg, const Caller& caller) {
@@ -69,9 +78,14 @@ HttpResponse AlertRoutes::list(const RequestTarget& target, const Caller& caller
       if (!q.state) return bad_param("state", "state = '" + *v + "': expected open, acknowledged, closed or all");
     }
   }
-  if (!caller.can_read_all()) q.only_meters = own_meters(caller);
+  const bool consumer = !caller.can_read_all();
+  if (consumer) {
+    q.only_meters = own_meters(caller);
+    q.only_kinds = alerts::consumer_visible_kinds();
+  }
   json list = json::array();
-  for (const auto& a : deps_.alerts->list(q)) list.push_back(alerts::alert_to_json(a));
+  for (const auto& a : deps_.alerts->list(q))
+    list.push_back(consumer ? alerts::alert_to_consumer_json(a) : alerts::alert_to_json(a));
   return json_response(200, json{{"alerts", std::move(list)}});
 }
 
@@ -82,9 +96,11 @@ HttpResponse AlertRoutes::get(const std::string& id_text, const Caller& caller) 
   if (!a) return alert_not_found(id_text);
   if (!caller.can_read_all()) {
     const auto own = own_meters(caller);
-    // 404, not 403: do not reveal alerts of other people's meters.
-    if (a->meter_id.empty() || std::find(own.begin(), own.end(), a->meter_id) == own.end())
+    // 404, not 403: do not reveal alerts of other people's meters, nor that an investigation exists.
+    if (a->meter_id.empty() || std::find(own.begin(), own.end(), a->meter_id) == own.end() ||
+        !alerts::is_consumer_visible(a->kind))
       return alert_not_found(id_text);
+    return json_response(200, json{{"alert", alerts::alert_to_consumer_json(*a)}});
   }
   return json_response(200, json{{"alert", alerts::alert_to_json(*a)}});
 }

@@ -31,9 +31,11 @@ class AlertRoutes {
   std::optional<HttpResponse> handle(const HttpRequest& req, const RequestTarget& target,
                                      const std::vector<std::string>& seg, const Caller& caller);
 
-  // Open (open or acknowledged) alerts per meter, for the meters' alerts_open.
-  std::map<std::string, int> open_counts();
-  int open_count(const std::string& meter_id);
+  // Open (open or acknowledged) alerts per meter, for the meters' alerts_open: of the kinds `caller` may see.
+  std::map<std::string, int> open_counts(const Caller& caller);
+  int open_count(const std::string& meter_id, const Caller& caller);
+  // Every open alert, of every kind and meter (for /metrics).
+  int open_total();
 
  private:
   HttpResponse list(const RequestTarget& target, const Caller& caller);

@@ -118,16 +118,35 @@ TEST_F(AlertRoutesTest, BadParametersNameTheField) {
   EXPECT_EQ(with_token(admin_token_, "DELETE", "/api/v1/alerts").status, 405);
 }
 
-TEST_F(AlertRoutesTest, ConsumersSeeOnlyTheirOwnMetersAlerts) {
+TEST_F(AlertRoutesTest, ConsumersSeeOnlyTheSupplyAlertsOfTheirOwnMeters) {
+  const int64_t offline = raise("m1", "", "offline");
+  const int64_t other_offline = raise("m2", "", "offline");
+  const int64_t suspect = raise("m1", "T1", "theft_suspect");
+  ASSERT_TRUE(alerts_->acknowledge(offline, "op", "called the reader").ok());
   const std::string cookie = sign_in("carol");
   const auto mine = with_cookie(cookie, "GET", "/api/v1/alerts");
   ASSERT_EQ(mine.status, 200) << mine.body;
-  EXPECT_EQ(ids(mine), std::vector<int64_t>{m1_});
+  // Their own meter's offline alert; not its tamper (m1_) or suspect alert, nor anyone else's.
+  EXPECT_EQ(ids(mine), std::vector<int64_t>{offline});
+  const json shown = body(mine)["alerts"][0];
+  EXPECT_EQ(shown["evidence"], json::array());
+  EXPECT_EQ(shown["actions"], json::array());  // the operator's note stays with the operators
+  EXPECT_EQ(shown["deliveries"], json::array());
   EXPECT_EQ(ids(with_cookie(cookie, "GET", "/api/v1/alerts?meter=m2")), std::vector<int64_t>{});
-  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/alerts/" + std::to_string(m2_)).status, 404);
-  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/alerts/" + std::to_string(dt_)).status, 404);
-  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/alerts/" + std::to_string(m1_)).status, 200);
+  for (const int64_t hidden : {m1_, m2_, dt_, suspect, other_offline}) {
+    EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/alerts/" + std::to_string(hidden)).status, 404) << hidden;
+  }
+  EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/alerts/" + std::to_string(offline)).status, 200);
   EXPECT_EQ(with_cookie(cookie, "GET", "/api/v1/audit").status, 403);
+  // The meter's open-alert count tells no more than the list: 1, not 3.
+  EXPECT_EQ(body(with_cookie(cookie, "GET", "/api/v1/meters/m1"))["meter"]["alerts_open"], 1);
+  const json listed = body(with_cookie(cookie, "GET", "/api/v1/meters"))["meters"];
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["alerts_open"], 1);
+  // Operators see everything, with the evidence.
+  const auto all = with_token(read_token_, "GET", "/api/v1/alerts?meter=m1");
+  EXPECT_EQ(ids(all).size(), 3u);
+  EXPECT_EQ(body(all)["alerts"][0]["evidence"], json::array({"why"}));
 }
 
 TEST_F(AlertRoutesTest, AcknowledgeAndCloseNeedAnOperatorAndAreAudited) {

@@ -167,7 +167,7 @@ HttpResponse MeterRoutes::list_meters(const Caller& caller, const RequestTarget&
   live.reserve(live_states.size());
   for (const auto& m : live_states) live.emplace(m.meter_id, &m);
   AlertRoutes* alerts = context_.deps().alerts;
-  const std::map<std::string, int> alerts_open = alerts ? alerts->open_counts() : std::map<std::string, int>{};
+  const std::map<std::string, int> alerts_open = alerts ? alerts->open_counts(caller) : std::map<std::string, int>{};
 
   // Filter and sort plain rows; only the page is turned into JSON.
   std::vector<MeterRow> rows;
@@ -243,7 +243,7 @@ HttpResponse MeterRoutes::get_meter(const Caller& caller, const std::string& id)
   const std::optional<ingest::MeterLive> live = context_.deps().ingest->live_state(id);
   json body = meter_json(meter_row(*info, live ? &*live : nullptr, now), false);
   body["now_ms"] = now;
-  if (context_.deps().alerts) body["alerts_open"] = context_.deps().alerts->open_count(id);
+  if (context_.deps().alerts) body["alerts_open"] = context_.deps().alerts->open_count(id, caller);
   return json_response(200, json{{"meter", std::move(body)}});
 }
 

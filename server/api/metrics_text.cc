@@ -98,9 +98,7 @@ void write_server_metrics(ApiContext& context, MetricsWriter& out) {
   write_ingest(deps.ingest->health(), out);
   write_http_and_live(deps, out);
   if (deps.alerts != nullptr) {
-    int open = 0;
-    for (const auto& [meter, n] : deps.alerts->open_counts()) open += n;
-    out.gauge("wattguard_alerts_open", "Alerts open or acknowledged, not yet closed", open);
+    out.gauge("wattguard_alerts_open", "Alerts open or acknowledged, not yet closed", deps.alerts->open_total());
   }
   const int64_t now = context.now_ms();
   out.gauge("process_start_time_seconds", "When the server started (Unix time)",

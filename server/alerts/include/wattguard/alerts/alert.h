@@ -30,6 +30,11 @@ struct NewAlert {
   std::string dedup_key;
 };
 
+// The kinds a consumer sees of alerts on their own meter: those about their supply. Tamper, pattern, balance
+// and suspect alerts are an investigation's; showing them would tell a thief that they are suspected.
+const std::vector<std::string>& consumer_visible_kinds();
+bool is_consumer_visible(std::string_view kind);
+
 enum class AlertState : uint8_t { kOpen, kAcknowledged, kClosed };
 const char* alert_state_name(AlertState state);  // "open", "acknowledged", "closed"
 std::optional<AlertState> alert_state_from_name(std::string_view name);
@@ -84,6 +89,8 @@ struct AlertQuery {
   std::optional<AlertState> state;  // nullopt = every state
   // When set, only alerts of these meters (a consumer's own); alerts without a meter are excluded.
   std::optional<std::vector<std::string>> only_meters;
+  // When set, only alerts of these kinds (what a consumer may see, consumer_visible_kinds()).
+  std::optional<std::vector<std::string>> only_kinds;
   std::size_t limit = 100;  // newest first
 };
 

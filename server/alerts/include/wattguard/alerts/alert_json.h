@@ -13,6 +13,9 @@ namespace wattguard::alerts {
 //  "deliveries":[{"notifier","recipient","state","attempts","last_error","delivered_ms"}],
 //  "actions":[{"time_ms","actor","action","detail"}]}
 nlohmann::json alert_to_json(const Alert& alert);
+// What a consumer sees of an alert on their own meter: no evidence, deliveries or actions (the operators' notes and
+// the meter reader's name stay with the operators).
+nlohmann::json alert_to_consumer_json(const Alert& alert);
 
 // "2026-11-25T01:02:03Z" (UTC) for message templates.
 std::string iso8601_utc(int64_t t_ms);

@@ -64,9 +64,10 @@ class AlertService {
   // Appends an action (e.g. a policy disconnect and its result) to an alert's history.
   void add_action(int64_t id, const AlertAction& action);
 
-  // Open or acknowledged alerts per meter id (meters with none are absent).
-  std::map<std::string, int> open_counts();
-  int open_count(const std::string& meter_id);
+  // Open or acknowledged alerts per meter id (meters with none are absent); `consumer_view` counts only the kinds
+  // a consumer may see (consumer_visible_kinds()).
+  std::map<std::string, int> open_counts(bool consumer_view = false);
+  int open_count(const std::string& meter_id, bool consumer_view = false);
 
   void add_listener(AlertListener listener);
 

@@ -16,8 +16,8 @@ using storage::Stmt;
 using storage::Transaction;
 
 const std::vector<std::string>& consumer_visible_kinds() {
-  static const std::vector<std::string> kinds = {"offline"};
-  return kinds;
+  static const std::vector<std::string> kKinds = {"offline"};
+  return kKinds;
 }
 
 bool is_consumer_visible(std::string_view kind) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <unordered_map>
 
 #include "wattguard/base/clock.h"
 #include "wattguard/storage/sqlite_db.h"
@@ -139,12 +141,46 @@ Delivery delivery_from_row(const Stmt& s) {
 
 }  // namespace
 
+constexpr int64_t kDayMs = 86'400'000;
+
 struct AlertService::Impl {
   AlertServiceOptions options;
   std::mutex mutex;  // guards db (one connection, not thread-safe)
   std::unique_ptr<Db> db;
   std::mutex listeners_mutex;
   std::vector<AlertListener> listeners;
+  // When each meter's recent alerts were notified (guarded by mutex), for max_notified_per_meter_per_day.
+  std::unordered_map<std::string, std::deque<int64_t>> notified;
+
+  // Whether a new alert of `meter` may notify now; records it when it may. Caller holds mutex.
+  bool may_notify(const std::string& meter, int64_t now_ms) {
+    const int limit = options.max_notified_per_meter_per_day;
+    if (limit <= 0 || meter.empty()) return true;
+    auto& times = notified[meter];
+    while (!times.empty() && times.front() <= now_ms - kDayMs) times.pop_front();
+    if (times.size() >= static_cast<std::size_t>(limit)) return false;
+    times.push_back(now_ms);
+    return true;
+  }
+
+  // The active alert's evidence with `added`'s items appended and numbered, the last kMaxOccurrences kept.
+  static nlohmann::json append_occurrences(const std::string& stored, const nlohmann::json& added) {
+    nlohmann::json items = nlohmann::json::parse(stored, nullptr, false);
+    if (!items.is_array()) items = nlohmann::json::array();
+    int64_t last = 0;
+    for (const auto& item : items) {
+      if (item.is_object() && item.contains("occurrence") && item["occurrence"].is_number_integer()) {
+        last = std::max(last, item["occurrence"].get<int64_t>());
+      }
+    }
+    if (last == 0) last = static_cast<int64_t>(items.size());  // stored before occurrences were numbered
+    for (auto item : added.is_array() ? added : nlohmann::json::array({added})) {
+      if (item.is_object()) item["occurrence"] = ++last;
+      items.push_back(std::move(item));
+    }
+    while (items.size() > kMaxOccurrences) items.erase(items.begin());
+    return items;
+  }
 
   int64_t now() const { return options.now_ms(); }  // or_system_clock'ed by open()
 
@@ -256,17 +292,21 @@ int64_t AlertService::raise(const NewAlert& in) {
     std::lock_guard lock(im.mutex);
     Transaction tx(*im.db);
     if (auto st = tx.begin_immediate(); !st.ok()) return im.log_error("raise: begin", st.error()), 0;
+    std::string stored_evidence;
     {
-      auto s = im.db->prepare("SELECT id FROM alerts WHERE dedup_key=? AND cleared_ms=0 AND state<>'closed'");
+      auto s = im.db->prepare("SELECT id, evidence FROM alerts WHERE dedup_key=? AND cleared_ms=0 AND state<>'closed'");
       if (!s.ok()) return im.log_error("raise: prepare", s.error()), 0;
       s->bind(1, key);
-      if (s->step() == SQLITE_ROW) id = s->int64(0);
+      if (s->step() == SQLITE_ROW) {
+        id = s->int64(0);
+        stored_evidence = s->text(1);
+      }
     }
     if (id != 0) {
       auto s = im.db->prepare("UPDATE alerts SET score=?, evidence=?, updated_ms=MAX(updated_ms, ?) WHERE id=?");
       if (!s.ok()) return im.log_error("raise: prepare", s.error()), 0;
       s->bind(1, in.score);
-      s->bind(2, evidence);
+      s->bind(2, in.occurrence ? Impl::append_occurrences(stored_evidence, in.evidence).dump() : evidence);
       s->bind(3, t);
       s->bind(4, id);
       if (s->step() != SQLITE_DONE) return im.log_error("raise: update", im.db->last_error("update")), 0;
@@ -280,7 +320,7 @@ int64_t AlertService::raise(const NewAlert& in) {
       s->bind(3, in.transformer_id);
       s->bind(4, in.area);
       s->bind(5, in.score);
-      s->bind(6, evidence);
+      s->bind(6, in.occurrence ? Impl::append_occurrences("[]", in.evidence).dump() : evidence);
       s->bind(7, t);
       s->bind(8, t);
       s->bind(9, key);
@@ -288,7 +328,15 @@ int64_t AlertService::raise(const NewAlert& in) {
       id = im.db->last_insert_rowid();
       created = true;
       // The outbox rows go in with the alert: a crash cannot leave an alert nobody will be told of.
-      const auto recipients = im.options.recipients ? im.options.recipients(in.area) : std::vector<Recipient>{};
+      auto recipients = im.options.recipients ? im.options.recipients(in.area) : std::vector<Recipient>{};
+      if (!recipients.empty() && !im.may_notify(in.meter_id, now)) {
+        recipients.clear();
+        const std::string limit = std::to_string(im.options.max_notified_per_meter_per_day);
+        if (!im.insert_action(id, {now, "system", "not_notified",
+                                   "meter " + in.meter_id + " had " + limit + " notified alerts in 24 h"})) {
+          return 0;
+        }
+      }
       for (const Recipient& r : recipients) {
         auto d = im.db->prepare(
             "INSERT OR IGNORE INTO alert_deliveries(alert_id,notifier,recipient,address,next_attempt_ms) "

@@ -12,8 +12,9 @@ namespace {
 
 class AlertServiceTest : public ::testing::Test {
  protected:
-  std::unique_ptr<AlertService> open(std::vector<Recipient> recipients = {}) {
+  std::unique_ptr<AlertService> open(std::vector<Recipient> recipients = {}, int max_notified_per_day = 0) {
     AlertServiceOptions o;
+    o.max_notified_per_meter_per_day = max_notified_per_day;
     o.database_path = (dir_ / "wattguard.db").string();
     o.now_ms = [this] { return now_; };
     o.recipients = [recipients](const std::string&) { return recipients; };
@@ -165,6 +166,57 @@ TEST_F(AlertServiceTest, OutboxRowsAreWrittenWithTheAlertAndSurviveReopen) {
   s->mark_failed(ds[1].id, "HTTP 503", 0, true);
   EXPECT_EQ(s->deliveries_of(id)[1].state, DeliveryState::kUndelivered);
   EXPECT_TRUE(s->due_deliveries(now_ + 10'000'000).empty());
+}
+
+// A meter that reports a register rollback with every reading: one alert whose evidence counts them.
+TEST_F(AlertServiceTest, RepeatedOccurrencesAddToOneAlertKeepingTheLastTwenty) {
+  auto s = open({{"sms", "Asha", "+919800000001"}});
+  int64_t id = 0;
+  for (int k = 1; k <= 30; ++k) {
+    NewAlert a = tamper("m-001", "register_rollback", 0.9);
+    a.dedup_key = "tamper|m-001|register_rollback";
+    a.occurrence = true;
+    a.evidence = nlohmann::json::array({{{"event_id", k}}});
+    const int64_t got = s->raise(a);
+    if (k == 1) id = got;
+    EXPECT_EQ(got, id) << k;
+    now_ += 5000;
+  }
+  const auto a = s->get(id);
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->evidence.size(), kMaxOccurrences);
+  EXPECT_EQ(a->evidence.front()["event_id"], 11);
+  EXPECT_EQ(a->evidence.back()["event_id"], 30);
+  EXPECT_EQ(a->evidence.back()["occurrence"], 30);
+  EXPECT_EQ(s->due_deliveries(now_).size(), 1u);  // one SMS, not thirty
+  // Closed by an operator, the next occurrence is a new alert numbered from 1.
+  ASSERT_TRUE(s->close(id, "op", "meter replaced").ok());
+  NewAlert next = tamper("m-001", "register_rollback", 0.9);
+  next.dedup_key = "tamper|m-001|register_rollback";
+  next.occurrence = true;
+  const int64_t again = s->raise(next);
+  EXPECT_NE(again, id);
+  EXPECT_EQ(s->get(again)->evidence.back()["occurrence"], 1);
+}
+
+TEST_F(AlertServiceTest, AMetersAlertsNotifyAtMostTheDailyLimitOthersAreStoredAndMarked) {
+  auto s = open({{"sms", "Asha", "+919800000001"}}, 2);
+  const int64_t first = s->raise(tamper("m-001", "neutral_mismatch"));
+  const int64_t second = s->raise(tamper("m-001", "cover_open"));
+  const int64_t third = s->raise(tamper("m-001", "magnetic"));
+  const int64_t other_meter = s->raise(tamper("m-002", "magnetic"));
+  EXPECT_EQ(s->deliveries_of(first).size(), 1u);
+  EXPECT_EQ(s->deliveries_of(second).size(), 1u);
+  EXPECT_TRUE(s->deliveries_of(third).empty());
+  EXPECT_EQ(s->deliveries_of(other_meter).size(), 1u);  // one meter's flood does not silence another
+  const auto held = s->get(third);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->state, AlertState::kOpen);  // stored and listed all the same
+  ASSERT_EQ(held->actions.size(), 1u);
+  EXPECT_EQ(held->actions[0].action, "not_notified");
+  // A day after the first, the window has room again.
+  now_ += 86'400'000;
+  EXPECT_EQ(s->deliveries_of(s->raise(tamper("m-001", "reverse_flow"))).size(), 1u);
 }
 
 TEST_F(AlertServiceTest, ListenerSeesOnlyNewAlerts) {

@@ -68,8 +68,11 @@ void IngestAlerts::handle_event(const storage::StoredEvent& stored) {
                                        {"time_ms", e.time_ms},
                                        {"source", storage::event_source_name(stored.source)},
                                        {"details", e.details}}});
-  // Single-point events (rollback, power-up) are separate occurrences: each one is its own alert.
-  a.dedup_key = e.edge == protocol::EventEdge::kInstant ? key + "|" + std::to_string(stored.id) : key;
+  // Single-point events (rollback, power-up) are occurrences: while the meter's alert of the kind is active,
+  // each adds to its evidence (not a new alert and a new SMS per reading); once an operator closes it, the
+  // next occurrence opens a new one.
+  a.dedup_key = key;
+  a.occurrence = e.edge == protocol::EventEdge::kInstant;
   service_.raise(a);
 }
 

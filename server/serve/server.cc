@@ -362,6 +362,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   ao.database_path = db_path;
   ao.now_ms = im->now_ms;
   ao.recipients = [areas = config.alerts](const std::string& area) { return areas.recipients(area); };
+  ao.max_notified_per_meter_per_day = config.alerts.max_notified_per_meter_per_day;
   auto alert_service = alerts::AlertService::open(ao);
   if (!alert_service.ok()) return Error::io(db_path + ": " + alert_service.error().message).at("alerts");
   im->alerts = std::move(alert_service).value();

@@ -408,6 +408,8 @@ const std::vector<KeySpec>& key_specs() {
                            [](ServerConfig& c) -> std::string& { return c.log.level; }));
 
     s.push_back(bool_key("alerts.offline_alerts", [](ServerConfig& c) -> bool& { return c.alerts.offline_alerts; }));
+    s.push_back(integer_key<int>("alerts.max_notified_per_meter_per_day", 0, 1000,
+                                 [](ServerConfig& c) -> int& { return c.alerts.max_notified_per_meter_per_day; }));
     s.push_back(
         string_key("alerts.public_url", true, [](ServerConfig& c) -> std::string& { return c.alerts.public_url; }));
     s.push_back(

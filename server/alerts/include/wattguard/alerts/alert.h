@@ -28,7 +28,13 @@ struct NewAlert {
   nlohmann::json evidence = nlohmann::json::array();  // anything JSON; shown as-is in the API
   int64_t raised_ms = 0;                              // detection time, Unix ms; 0 = now
   std::string dedup_key;
+  // An occurrence of something that happens in single points (a register rollback, a power-up): raised again
+  // while the alert is active, its evidence items are appended to the alert's (numbered "occurrence" 1, 2...,
+  // the last kMaxOccurrences kept) instead of replacing them, so repeats add to one alert, not make many.
+  bool occurrence = false;
 };
+
+inline constexpr std::size_t kMaxOccurrences = 20;
 
 // The kinds a consumer sees of alerts on their own meter: those about their supply. Tamper, pattern, balance
 // and suspect alerts are an investigation's; showing them would tell a thief that they are suspected.

@@ -35,6 +35,10 @@ struct AlertServiceOptions {
   // Recipients for an area ("" = the default area); called inside raise() for a new alert, so
   // its deliveries are stored in the same transaction as the alert. Optional (no notifiers).
   std::function<std::vector<Recipient>(const std::string& area)> recipients;
+  // At most this many new alerts of one meter notify anyone per 24 h (0 = no limit): a meter that flaps or
+  // fakes events cannot turn each reading into an SMS. Further alerts are stored and listed, with an action
+  // saying they were not notified. Counted in memory: a restart starts the window afresh.
+  int max_notified_per_meter_per_day = 0;
 };
 
 // Thread-safe: every method may be called from any thread (ingest observers, analysis, HTTP).

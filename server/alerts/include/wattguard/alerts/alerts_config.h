@@ -33,16 +33,17 @@ struct SmsGatewayConfig {
 };
 
 struct AlertsConfig {
-  bool offline_alerts = true;       // raise "offline" alerts when a meter goes offline
-  std::string public_url;           // base of {url} in messages, e.g. "https://wattguard.example"
-  int max_attempts = 8;             // per delivery; then it is "undelivered"
-  int retry_base_s = 30;            // first retry delay; doubles per attempt
-  int retry_max_s = 3600;           // longest retry delay
-  int http_timeout_s = 10;          // per notifier call
-  std::string webhook_auth_header;  // "Name: value" sent with every webhook call
-  std::string ca_file;              // PEM certificates trusted for https notifier URLs besides the system's
-  int disconnect_attempts = 3;      // relay_off sends per alert when acks time out
-  int disconnect_timeout_s = 30;    // wait for the meter's ack per attempt
+  bool offline_alerts = true;              // raise "offline" alerts when a meter goes offline
+  std::string public_url;                  // base of {url} in messages, e.g. "https://wattguard.example"
+  int max_attempts = 8;                    // per delivery; then it is "undelivered"
+  int retry_base_s = 30;                   // first retry delay; doubles per attempt
+  int retry_max_s = 3600;                  // longest retry delay
+  int http_timeout_s = 10;                 // per notifier call
+  std::string webhook_auth_header;         // "Name: value" sent with every webhook call
+  std::string ca_file;                     // PEM certificates trusted for https notifier URLs besides the system's
+  int disconnect_attempts = 3;             // relay_off sends per alert when acks time out
+  int disconnect_timeout_s = 30;           // wait for the meter's ack per attempt
+  int max_notified_per_meter_per_day = 6;  // new alerts of one meter that notify per 24 h; 0 = no limit
   SmsGatewayConfig sms;
   std::vector<AreaReader> areas;
 

@@ -6,12 +6,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli/command_registry.h"
+#include "wattguard/base/file_write.h"
 #include "wattguard/ingest/provisioning.h"
 #include "wattguard/protocol/topics.h"
 #include "wattguard/storage/sqlite_store.h"
@@ -76,20 +78,10 @@ Expected<void> write_credentials(const fs::path& path, const std::vector<ingest:
     if (lines.emplace(c.meter_id, "").second) order.push_back(c.meter_id);
     lines[c.meter_id] = c.meter_id + "," + c.username + "," + c.password;
   }
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return option_error("--credentials-out", path.string(), "cannot write " + path.string());
-    out << "meter_id,username,password\n";
-    for (const auto& id : order) out << lines[id] << "\n";
-    if (!out) return option_error("--credentials-out", path.string(), "cannot write " + path.string());
-  }
-  ::chmod(tmp.c_str(), 0600);
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    return option_error("--credentials-out", path.string(), "cannot replace " + path.string() + ": " + ec.message());
+  std::string text = "meter_id,username,password\n";
+  for (const auto& id : order) text += lines[id] + "\n";
+  if (auto written = write_file_atomically(path, text, 0600); !written.ok()) {
+    return option_error("--credentials-out", path.string(), written.error().message);
   }
   return {};
 }
@@ -169,29 +161,39 @@ Expected<void> run_provision(const ProvisionArgs& a) {
 struct BrokerUserArgs {
   Locations loc;
   std::string user = std::string(ingest::kDefaultServerUser);
-  std::string password;
+  std::string password_file;
   std::string password_out;
   bool homeassistant = false;
 };
 
+// The first line of --password-file (or of standard input for "-"), without its line end.
+Expected<std::optional<std::string>> chosen_password(const std::string& file) {
+  if (file.empty()) return std::optional<std::string>();
+  std::string line;
+  if (file == "-") {
+    std::getline(std::cin, line);
+  } else {
+    std::ifstream in(file);
+    if (!in) return option_error("--password-file", file, "cannot read " + file);
+    std::getline(in, line);
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return option_error("--password-file", file, "the first line is empty");
+  return std::optional<std::string>(line);
+}
+
 Expected<void> run_broker_user(const BrokerUserArgs& a) {
+  auto password = chosen_password(a.password_file);
+  if (!password.ok()) return std::move(password).error();
   ingest::ProvisionOptions options;
   options.server_user = a.loc.server_user;
   if (a.homeassistant) options.homeassistant_user = a.user;
-  auto pw =
-      ingest::set_broker_user(a.loc.broker_files(), a.user,
-                              a.password.empty() ? std::nullopt : std::optional<std::string>(a.password), options);
+  auto pw = ingest::set_broker_user(a.loc.broker_files(), a.user, password.value(), options);
   if (!pw.ok()) return as_bad_input(pw.error());
   if (!a.password_out.empty()) {
-    const fs::path path(a.password_out);
-    std::error_code ec;
-    if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-    {
-      std::ofstream out(path, std::ios::trunc);
-      out << pw.value() << "\n";
-      if (!out) return option_error("--password-out", a.password_out, "cannot write " + a.password_out);
+    if (auto written = write_file_atomically(a.password_out, pw.value() + "\n", 0600); !written.ok()) {
+      return option_error("--password-out", a.password_out, written.error().message);
     }
-    ::chmod(path.c_str(), 0600);
     std::printf("broker user %s set; password in %s\n", a.user.c_str(), a.password_out.c_str());
   } else {
     std::printf("%s\n", pw.value().c_str());
@@ -260,7 +262,9 @@ void add_meters_commands(CLI::App& app) {
       "broker-user", "Add or replace a broker user that is not a meter (the server's own login), print its password");
   add_location_options(bu, &ba->loc);
   bu->add_option("--user", ba->user, "Broker user name")->capture_default_str();
-  bu->add_option("--password", ba->password, "Use this password instead of a random one");
+  bu->add_option("--password-file", ba->password_file,
+                 "Use the password in this file (its first line; - reads standard input) instead of a random one; "
+                 "never on the command line, where any local user sees it in ps");
   bu->add_option("--password-out", ba->password_out, "Write the password to this file (mode 0600) instead of stdout");
   bu->add_flag("--homeassistant", ba->homeassistant,
                "A Home Assistant user: reads discovery and state, writes only relay/set and its status");

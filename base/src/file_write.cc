@@ -1,4 +1,4 @@
-// write_file_atomically with mkstemp, fchmod, fsync and rename.
+// Private directories and whole-file replacement with mkstemp, fchmod, fsync and rename.
 #include "wattguard/base/file_write.h"
 
 #include <fcntl.h>
@@ -21,14 +21,18 @@ Error io_error(const fs::path& path, const std::string& what) {
 
 }  // namespace
 
-Expected<void> write_file_atomically(const fs::path& path, std::string_view text, mode_t mode) {
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+Expected<void> create_private_directories(const fs::path& dir) {
+  if (dir.empty()) return {};
   std::error_code ec;
-  if (!fs::exists(dir, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) return Error::io("cannot create " + dir.string() + ": " + ec.message());
-    fs::permissions(dir, fs::perms::owner_all, ec);
-  }
+  if (fs::is_directory(dir, ec)) return {};
+  if (auto parent = create_private_directories(dir.parent_path()); !parent.ok()) return parent;
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return io_error(dir, "create the directory");
+  return {};
+}
+
+Expected<fs::path> write_private_temp(const fs::path& path, std::string_view text, mode_t mode) {
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (auto made = create_private_directories(dir); !made.ok()) return std::move(made).error();
   std::string name = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
   std::vector<char> pattern(name.begin(), name.end());
   pattern.push_back('\0');
@@ -55,9 +59,15 @@ Expected<void> write_file_atomically(const fs::path& path, std::string_view text
     ::unlink(tmp.c_str());
     return e;
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  return tmp;
+}
+
+Expected<void> write_file_atomically(const fs::path& path, std::string_view text, mode_t mode) {
+  auto tmp = write_private_temp(path, text, mode);
+  if (!tmp.ok()) return std::move(tmp).error();
+  if (::rename(tmp->c_str(), path.c_str()) != 0) {
     Error e = io_error(path, "replace");
-    ::unlink(tmp.c_str());
+    ::unlink(tmp->c_str());
     return e;
   }
   return {};

@@ -55,6 +55,12 @@ echo "a-long-admin-password" | "$bin" users add admin --role admin --password-st
 echo "a-long-consumer-password" | "$bin" users add carol --role consumer --meters cli-001 --password-stdin \
   --data "$data" >/dev/null
 "$bin" meters broker-user --data "$data" --password-out "$work/server-password" >/dev/null
+[ "$(stat -c %a "$work/server-password")" = 600 ] || fail "the server's password file is not private"
+[ "$(stat -c %a "$data/wattguard.db")" = 600 ] || fail "the database is $(stat -c %a "$data/wattguard.db"), not 600"
+# A chosen password comes from a file or standard input, never from the command line.
+echo "a-chosen-broker-password" | "$bin" meters broker-user --data "$data" --user extra --password-file - \
+  --password-out "$work/extra-password" >/dev/null
+[ "$(cat "$work/extra-password")" = "a-chosen-broker-password" ] || fail "--password-file - was not used"
 # A Home Assistant user: listed in the ACL, may command relays through the server's topics only.
 "$bin" meters broker-user --data "$data" --user hass --homeassistant --password-out "$work/hass-password" >/dev/null
 grep -qx "# homeassistant: hass" "$data/mosquitto/acl" || fail "broker-user --homeassistant is not in the ACL"

@@ -9,6 +9,7 @@
 
 #include "wattguard/api/request_target.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/base/file_write.h"
 #include "wattguard/demo/demo_accounts.h"
 #include "wattguard/fleet/fd_limit.h"
 #include "wattguard/ingest/provisioning.h"
@@ -64,9 +65,9 @@ api::ExtraRoute demo_route(std::shared_ptr<LocalSystem::RouteTarget> target_flee
 Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptions& options) {
   std::unique_ptr<LocalSystem> sys(new LocalSystem());
   sys->options_ = options;
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) return Error::io("--data " + options.data_dir.string() + ": " + ec.message());
+  if (auto made = create_private_directories(options.data_dir); !made.ok()) {
+    return Error::io("--data " + options.data_dir.string() + ": " + made.error().message);
+  }
   const auto data = std::filesystem::absolute(options.data_dir);
 
   // Fresh broker credentials on every start: the server's, the gateway's and one per meter.

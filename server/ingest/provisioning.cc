@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "wattguard/base/file_write.h"
 #include "wattguard/base/sodium.h"
 #include "wattguard/protocol/topics.h"
 
@@ -82,21 +83,8 @@ Expected<Users> read_password_file(const fs::path& path) {
   return users;
 }
 
-// Writes `text` to a new file beside `path` (mode 0600); returns the temporary path.
-Expected<fs::path> write_temp(const fs::path& path, const std::string& text) {
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return Error::io("cannot write " + tmp.string());
-    out << text;
-    out.flush();
-    if (!out) return Error::io("cannot write " + tmp.string());
-  }
-  ::chmod(tmp.c_str(), 0600);
-  return tmp;
-}
+// Writes `text` to a new private file beside `path`; returns the temporary path.
+Expected<fs::path> write_temp(const fs::path& path, const std::string& text) { return write_private_temp(path, text); }
 
 std::string password_file_text(const Users& users) {
   std::string text;
@@ -104,20 +92,20 @@ std::string password_file_text(const Users& users) {
   return text;
 }
 
-// Runs `mosquitto_passwd -b <file> <user> <password>` (no shell involved).
-Expected<void> run_mosquitto_passwd(const fs::path& file, const std::string& user, const std::string& password) {
+// Runs `mosquitto_passwd -U <file>` (no shell involved), which hashes a file of plain `user:password` lines in
+// place: the passwords never appear in an argument list, where any local user would read them in ps.
+Expected<void> run_mosquitto_passwd(const fs::path& file) {
   const pid_t pid = ::fork();
   if (pid < 0) return Error::unavailable("cannot start mosquitto_passwd");
   if (pid == 0) {
     std::freopen("/dev/null", "w", stdout);
-    ::execlp("mosquitto_passwd", "mosquitto_passwd", "-b", file.c_str(), user.c_str(), password.c_str(),
-             static_cast<char*>(nullptr));
+    ::execlp("mosquitto_passwd", "mosquitto_passwd", "-U", file.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Error::unavailable("mosquitto_passwd failed for " + user + " (exit " + std::to_string(WEXITSTATUS(status)) +
+    return Error::unavailable("mosquitto_passwd failed (exit " + std::to_string(WEXITSTATUS(status)) +
                               "; is the mosquitto package installed?)");
   }
   return {};
@@ -131,24 +119,20 @@ Expected<void> add_users(Users* users, const std::vector<std::pair<std::string, 
       (*users)[user] = mosquitto_password_hash(password, options.hash_iterations);
     return {};
   }
+  std::string plain;
+  for (const auto& [user, password] : creds) plain += user + ":" + password + "\n";
+  auto scratch = write_private_temp(scratch_dir / "wattguard_passwd", plain);
+  if (!scratch.ok()) return std::move(scratch).error();
+  auto r = run_mosquitto_passwd(*scratch);
+  auto back = r.ok() ? read_password_file(*scratch) : Expected<Users>(r.error());
   std::error_code ec;
-  fs::create_directories(scratch_dir, ec);
-  const fs::path scratch = scratch_dir / (".wattguard_passwd_" + std::to_string(::getpid()));
+  fs::remove(*scratch, ec);
+  if (!back.ok()) return std::move(back).error();
   for (const auto& [user, password] : creds) {
-    { std::ofstream(scratch, std::ios::trunc); }
-    auto r = run_mosquitto_passwd(scratch, user, password);
-    if (!r.ok()) {
-      fs::remove(scratch);
-      return r.error();
-    }
-    auto back = read_password_file(scratch);
-    if (!back.ok() || back->count(user) == 0) {
-      fs::remove(scratch);
-      return Error::unavailable("mosquitto_passwd wrote no line for " + user);
-    }
-    (*users)[user] = back->at(user);
+    const auto it = back->find(user);
+    if (it == back->end()) return Error::unavailable("mosquitto_passwd wrote no line for " + user);
+    (*users)[user] = it->second;
   }
-  fs::remove(scratch);
   return {};
 }
 

@@ -22,6 +22,7 @@
 #include "wattguard/alerts/prevention_policy.h"
 #include "wattguard/api/http_server.h"
 #include "wattguard/base/clock.h"
+#include "wattguard/base/file_write.h"
 #include "wattguard/homeassistant/bridge.h"
 #include "wattguard/ingest/enrolment.h"
 #include "wattguard/storage/sqlite_store.h"
@@ -323,13 +324,13 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     }
   }
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.storage.data_dir, ec);
+  // Private (0700) when made here: the database and credentials inside are nobody else's business.
+  auto made = create_private_directories(config.storage.data_dir);
   const std::string db_path = config.database_path();
   const auto db_parent = std::filesystem::path(db_path).parent_path();
-  if (!db_parent.empty()) std::filesystem::create_directories(db_parent, ec);
-  if (ec) {
-    Error e = Error::io(ec.message());
+  if (made.ok() && !db_parent.empty()) made = create_private_directories(db_parent);
+  if (!made.ok()) {
+    Error e = std::move(made).error();
     e.field = "storage.data_dir";
     e.value = "\"" + config.storage.data_dir + "\"";
     return e;

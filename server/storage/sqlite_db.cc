@@ -1,9 +1,18 @@
 // SQLite connection and statement cache.
 #include "wattguard/storage/sqlite_db.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace wattguard::storage {
 
 Expected<std::unique_ptr<Db>> Db::open(const std::string& path, int busy_timeout_ms) {
+  // A new database is made private before SQLite opens it (SQLite would create it with the umask's 0644):
+  // it holds password hashes and everyone's consumption. Its -wal and -shm files take the same mode.
+  if (path != ":memory:" && !path.empty()) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+  }
   sqlite3* handle = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);

@@ -1,6 +1,7 @@
 // Tests of SqliteStore's own life cycle: staged batches across crashes, compaction in steps and its
 // interruption, damaged chunks and staging rows, files that are not (or newer) databases, two handles on a file.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,21 @@ namespace wattguard::storage {
 namespace {
 
 using namespace store_test;  // NOLINT: the helpers are what these tests are written in
+
+// Password hashes and everyone's consumption: a new database and its WAL are the owner's alone, whatever umask.
+TEST(SqliteStoreOpen, ANewDatabaseAndItsWalAreReadableByTheOwnerOnly) {
+  TempDb db;
+  const mode_t old_umask = ::umask(022);
+  auto store = SqliteStore::open(SqliteOptions{.path = db.path(), .reader_connections = 1});
+  ::umask(old_umask);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  ASSERT_TRUE((*store)->add_meter(meter("m1")).ok());
+  for (const std::string& file : {db.path(), db.path() + "-wal"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+  }
+}
 
 TEST(SqliteStoreOpen, StagedBatchesSurviveACrashAndAreCompactedOnReopen) {
   TempDb db;

@@ -85,7 +85,7 @@ Expected<void> run_demo(const DemoArgs& a) {
   }
   {
     FleetConfig probe = c;
-    probe.credentials.gateway = BrokerLogin{"x", "y"};
+    probe.credentials.gateway = BrokerLogin{"x", "y", std::nullopt};
     probe.transport = Transport::kGateway;
     if (auto valid = check_fleet_config(probe); !valid.ok()) return valid;
   }

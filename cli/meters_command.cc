@@ -14,6 +14,7 @@
 
 #include "cli/command_registry.h"
 #include "wattguard/base/file_write.h"
+#include "wattguard/ingest/command_key_file.h"
 #include "wattguard/ingest/provisioning.h"
 #include "wattguard/protocol/topics.h"
 #include "wattguard/storage/sqlite_store.h"
@@ -61,9 +62,16 @@ Expected<std::unique_ptr<storage::SqliteStore>> open_store(const Locations& loc)
   return s;
 }
 
-// CSV "meter_id,username,password" (the format `wattguard fleet --credentials` reads). An existing
+// One meter's line: its login and the key that verifies the server's signed commands.
+std::string credentials_line(const ingest::MeterCredentials& c, const protocol::CommandKey& master) {
+  return c.meter_id + "," + c.username + "," + c.password + "," +
+         protocol::command_key_to_hex(protocol::derive_command_key(master, c.meter_id));
+}
+
+// CSV "meter_id,username,password,command_key" (the format `wattguard fleet --credentials` reads). An existing
 // file is merged: lines of other meters are kept, these replace theirs.
-Expected<void> write_credentials(const fs::path& path, const std::vector<ingest::MeterCredentials>& creds) {
+Expected<void> write_credentials(const fs::path& path, const std::vector<ingest::MeterCredentials>& creds,
+                                 const protocol::CommandKey& master) {
   std::map<std::string, std::string> lines;  // meter id -> line, existing first
   std::vector<std::string> order;
   {
@@ -76,9 +84,9 @@ Expected<void> write_credentials(const fs::path& path, const std::vector<ingest:
   }
   for (const auto& c : creds) {
     if (lines.emplace(c.meter_id, "").second) order.push_back(c.meter_id);
-    lines[c.meter_id] = c.meter_id + "," + c.username + "," + c.password;
+    lines[c.meter_id] = credentials_line(c, master);
   }
-  std::string text = "meter_id,username,password\n";
+  std::string text = "meter_id,username,password,command_key\n";
   for (const auto& id : order) text += lines[id] + "\n";
   if (auto written = write_file_atomically(path, text, 0600); !written.ok()) {
     return option_error("--credentials-out", path.string(), written.error().message);
@@ -142,14 +150,16 @@ Expected<void> run_provision(const ProvisionArgs& a) {
   if (!creds.ok()) return as_bad_input(creds.error());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto files = a.loc.broker_files();
+  // The same master key the server signs with (made here when the server has not run yet).
+  auto master = ingest::load_or_create_command_key(fs::path(a.loc.data_dir) / ingest::kCommandKeyFileName);
+  if (!master.ok()) return as_bad_input(master.error(), "--data: " + master.error().to_string());
   if (!a.credentials_out.empty()) {
-    if (auto written = write_credentials(a.credentials_out, creds.value()); !written.ok()) return written;
+    if (auto written = write_credentials(a.credentials_out, creds.value(), *master); !written.ok()) return written;
     std::printf("provisioned %zu meter(s) in %.2f s; credentials in %s (keep it secret)\n", meters.size(), seconds,
                 a.credentials_out.c_str());
   } else {
-    std::printf("meter_id,username,password\n");
-    for (const auto& c : creds.value())
-      std::printf("%s,%s,%s\n", c.meter_id.c_str(), c.username.c_str(), c.password.c_str());
+    std::printf("meter_id,username,password,command_key\n");
+    for (const auto& c : creds.value()) std::printf("%s\n", credentials_line(c, *master).c_str());
     std::fprintf(stderr, "provisioned %zu meter(s) in %.2f s; the passwords above are shown only once\n", meters.size(),
                  seconds);
   }

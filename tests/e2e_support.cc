@@ -34,11 +34,11 @@ FleetBroker start_broker(const std::filesystem::path& dir, const std::vector<std
   setup.server = {kServerUser, b.server_password};
   const std::string gateway_password = fleet::random_password();
   setup.gateway = broker::BrokerUser{kGatewayUser, gateway_password};
-  b.credentials.gateway = fleet::BrokerLogin{kGatewayUser, gateway_password};
+  b.credentials.gateway = fleet::BrokerLogin{kGatewayUser, gateway_password, std::nullopt};
   for (const std::string& id : meter_ids) {
     const std::string pw = fleet::random_password();
     setup.meters.push_back({id, pw});
-    b.credentials.meters[id] = fleet::BrokerLogin{id, pw};
+    b.credentials.meters[id] = fleet::BrokerLogin{id, pw, std::nullopt};
   }
   fleet::raise_fd_limit();  // the broker inherits it
   auto started = broker::BrokerProcess::start(setup);

@@ -8,6 +8,7 @@
 #include "tests/e2e_support.h"
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/protocol/codec.h"
+#include "wattguard/protocol/command_signature.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::e2e {
@@ -251,6 +252,90 @@ TEST(FleetMqtt, RelayOffIsObeyedAcknowledgedAndCurrentDropsToZero) {
   EXPECT_TRUE(opened_event);
   EXPECT_FALSE(f->snapshot(id)->relay_closed);
   EXPECT_TRUE(f->snapshot(ids[0])->relay_closed);
+  f->stop();
+}
+
+// A meter holding its command key obeys only the server's signed commands: someone with the server's broker
+// login (the collector here) can neither send an unsigned relay command, nor forge one with another meter's
+// key, nor replay a captured one.
+TEST(FleetMqtt, AMeterWithAKeyRefusesUnsignedForgedAndReplayedCommands) {
+  TempDir dir("fleet-e2e-signed");
+  const auto ids = ids_for(2);
+  FleetBroker broker = start_broker(dir.path() / "broker", ids);
+  const protocol::CommandKey master = protocol::random_command_key();
+  for (const auto& id : ids) broker.credentials.meters.at(id).command_key = protocol::derive_command_key(master, id);
+  Collector collector(broker.process->port(), broker.server_password);
+  auto config = test_fleet_config(broker, 2, 10.0);
+  auto f = make_fleet(config);
+  f->start();
+  const std::string id = ids[1];
+  ASSERT_TRUE(collector.wait_for([&] { return collector.seqs_locked(id).size() >= 2; }, 60s));
+  const auto ack_of = [&](const std::string& command_id) -> std::optional<protocol::CommandAck> {
+    std::optional<protocol::CommandAck> found;
+    collector.wait_for(
+        [&] {
+          for (const auto& a : collector.acks_locked()) {
+            if (a.id == command_id) found = a;
+          }
+          return found.has_value();
+        },
+        30s);
+    return found;
+  };
+  const auto relay = [&](const std::string& command_id, protocol::CommandKind kind) {
+    protocol::Command c;
+    c.id = command_id;
+    c.meter_id = id;
+    c.kind = kind;
+    c.time_ms = f->now_ms();
+    c.expires_ms = c.time_ms + 600'000;
+    return c;
+  };
+
+  collector.send_command(relay("unsigned-off", protocol::CommandKind::kRelayOff));
+  auto ack = ack_of("unsigned-off");
+  ASSERT_TRUE(ack);
+  EXPECT_FALSE(ack->ok);
+  EXPECT_EQ(ack->message, "signature unsigned");
+
+  protocol::Command forged = relay("forged-off", protocol::CommandKind::kRelayOff);
+  protocol::sign_command(forged, protocol::derive_command_key(master, ids[0]), 10);
+  collector.send_command(forged);
+  ack = ack_of("forged-off");
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->message, "signature forged");
+  EXPECT_TRUE(f->snapshot(id)->relay_closed);  // nothing of the above touched the relay
+
+  protocol::Command off = relay("signed-off", protocol::CommandKind::kRelayOff);
+  protocol::sign_command(off, protocol::derive_command_key(master, id), 100);
+  collector.send_command(off);
+  ack = ack_of("signed-off");
+  ASSERT_TRUE(ack);
+  EXPECT_TRUE(ack->ok) << ack->message;
+  EXPECT_FALSE(f->snapshot(id)->relay_closed);
+
+  protocol::Command on = relay("signed-on", protocol::CommandKind::kRelayOn);
+  protocol::sign_command(on, protocol::derive_command_key(master, id), 101);
+  collector.send_command(on);
+  ASSERT_TRUE(ack_of("signed-on") && ack_of("signed-on")->ok);
+  EXPECT_TRUE(f->snapshot(id)->relay_closed);
+  // The captured relay_off sent again, byte for byte (same id and nonce): a replay.
+  protocol::Command replay = off;
+  replay.id = "signed-off";
+  collector.send_command(replay);
+  ASSERT_TRUE(collector.wait_for(
+      [&] {
+        int n = 0;
+        for (const auto& a : collector.acks_locked()) n += a.id == "signed-off";
+        return n >= 2;
+      },
+      30s));
+  std::string last_answer;
+  for (const auto& a : collector.acks()) {
+    if (a.id == "signed-off") last_answer = a.message;
+  }
+  EXPECT_EQ(last_answer, "signature replayed");
+  EXPECT_TRUE(f->snapshot(id)->relay_closed);
   f->stop();
 }
 

@@ -12,6 +12,7 @@
 #include "wattguard/base/file_write.h"
 #include "wattguard/demo/demo_accounts.h"
 #include "wattguard/fleet/fd_limit.h"
+#include "wattguard/ingest/command_key_file.h"
 #include "wattguard/ingest/provisioning.h"
 
 namespace wattguard::demo {
@@ -79,12 +80,16 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   setup.server = {kServerUser, ingest::generate_password()};
   setup.gateway = BrokerUser{kGatewayUser, ingest::generate_password()};
   fc.credentials = CredentialSet{};
-  fc.credentials.gateway = BrokerLogin{setup.gateway->name, setup.gateway->password};
+  fc.credentials.gateway = BrokerLogin{setup.gateway->name, setup.gateway->password, std::nullopt};
+  // The server signs commands with keys derived from the data directory's master key (the same file it reads);
+  // each virtual meter gets its own, as `meters provision` hands a real one.
+  auto master = ingest::load_or_create_command_key(data / ingest::kCommandKeyFileName);
+  if (!master.ok()) return failed("command key", std::move(master).error());
   if (fc.transport == Transport::kPerMeter) {
     setup.meters.reserve(ids.size());
     for (const std::string& id : ids) {
       BrokerUser u{id, ingest::generate_password()};
-      fc.credentials.meters[id] = BrokerLogin{u.name, u.password};
+      fc.credentials.meters[id] = BrokerLogin{u.name, u.password, protocol::derive_command_key(*master, id)};
       setup.meters.push_back(std::move(u));
     }
   }

@@ -1,14 +1,11 @@
 // Reading and writing the fleet's credentials file.
 #include "wattguard/fleet/credentials.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <random>
 #include <sstream>
 
+#include "wattguard/base/file_write.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::fleet {
@@ -51,13 +48,20 @@ Expected<CredentialSet> parse_credentials(const std::string& text, const std::st
     const auto bad = [&origin, number](std::string what) {
       return Error::invalid("", "", std::move(what)).at(origin, number);
     };
-    if (fields.size() != 3) {
-      return bad("expected 3 fields meter_id,username,password, found " + std::to_string(fields.size()));
+    if (fields.size() != 3 && fields.size() != 4) {
+      return bad("expected 3 or 4 fields meter_id,username,password[,command_key], found " +
+                 std::to_string(fields.size()));
     }
     if (fields[0] == "meter_id" && fields[1] == "username") continue;  // header
     if (fields[1].empty()) return bad("field username is empty");
     if (fields[2].empty()) return bad("field password is empty for user '" + fields[1] + "'");
-    BrokerLogin login{fields[1], fields[2]};
+    BrokerLogin login{fields[1], fields[2], std::nullopt};
+    if (fields.size() == 4 && !fields[3].empty()) {
+      auto key = protocol::command_key_from_hex(fields[3]);
+      // The key is a secret: the message names the field, never the value.
+      if (!key.ok()) return bad("field command_key of meter '" + fields[0] + "' is not 64 hex digits");
+      login.command_key = key.value();
+    }
     if (fields[0] == "*") {
       if (set.gateway) return bad("a second gateway line (meter_id '*')");
       set.gateway = login;
@@ -83,26 +87,16 @@ Expected<CredentialSet> load_credentials(const std::filesystem::path& path) {
 
 Expected<void> save_credentials(const std::filesystem::path& path, const CredentialSet& set,
                                 const std::vector<std::string>& order) {
-  std::string out = "# wattguard fleet credentials (secret): meter_id,username,password; '*' = gateway\n";
-  out += "meter_id,username,password\n";
+  std::string out = "# wattguard fleet credentials (secret): meter_id,username,password,command_key; '*' = gateway\n";
+  out += "meter_id,username,password,command_key\n";
   for (const std::string& id : order) {
     const BrokerLogin* login = set.find(id);
-    if (login) out += id + "," + login->username + "," + login->password + "\n";
+    if (!login) continue;
+    out += id + "," + login->username + "," + login->password + "," +
+           (login->command_key ? protocol::command_key_to_hex(*login->command_key) : std::string()) + "\n";
   }
-  if (set.gateway) out += "*," + set.gateway->username + "," + set.gateway->password + "\n";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::io("cannot write " + path.string());
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
-    if (n <= 0) {
-      ::close(fd);
-      return Error::io("cannot write " + path.string());
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  return {};
+  if (set.gateway) out += "*," + set.gateway->username + "," + set.gateway->password + ",\n";
+  return write_file_atomically(path, out, 0600);
 }
 
 std::string random_password() {

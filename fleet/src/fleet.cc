@@ -208,6 +208,7 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
     if (setup.theft.kind != TheftKind::kNone) ++thieves;
     // A PV house's meter is bidirectional, where a reversed clamp is no tamper and gains nothing:
     // those thieves live in houses without PV.
+    setup.model.allow_solar = config.solar;
     if (setup.theft.kind == TheftKind::kReversedCt) setup.model.allow_solar = false;
 
     auto slot = std::make_unique<Slot>();
@@ -229,6 +230,8 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
         resumed_readings += saved.unacked.size();
       }
     }
+
+    if (const BrokerLogin* login = config.credentials.find(setup.id)) slot->command_key = login->command_key;
 
     Shard* shard = nullptr;
     if (config.transport == Transport::kGateway) {

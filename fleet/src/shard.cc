@@ -452,6 +452,20 @@ void Shard::on_publish(Link* link, int mid) {
   mark_send(slot);
 }
 
+void Shard::refuse_command(Slot* slot, Link* link, const std::string& id, const std::string& why) {
+  if (!protocol::is_valid_meter_id(id)) return;  // an id the ack could not carry
+  protocol::CommandAck ack;
+  ack.id = id;
+  ack.meter_id = slot->meter->id();
+  ack.ok = false;
+  ack.message = why.substr(0, 256);
+  ack.relay = slot->meter->relay_closed() ? protocol::RelayState::kOn : protocol::RelayState::kOff;
+  ack.period_s = slot->meter->period_ms() / 1000;
+  ack.time_ms = fleet_.clock->now_ms();
+  enqueue_control(slot, protocol::TopicKind::kCmdAck, protocol::encode(ack));
+  touch(link);
+}
+
 void Shard::on_message(Link* link, const mosquitto_message* msg) {
   if (!msg || !msg->topic) return;
   const auto parsed = protocol::parse_topic(msg->topic);
@@ -476,22 +490,22 @@ void Shard::on_message(Link* link, const mosquitto_message* msg) {
     // If the command at least names itself, say no to it, so the server need not wait for a timeout.
     const auto json = nlohmann::json::parse(payload, nullptr, false);
     if (json.is_object() && json.contains("id") && json["id"].is_string()) {
-      protocol::CommandAck ack;
-      ack.id = json["id"].get<std::string>();
-      ack.meter_id = slot->meter->id();
-      ack.ok = false;
-      ack.message = protocol::describe(decoded.error()).substr(0, 256);
-      ack.relay = slot->meter->relay_closed() ? protocol::RelayState::kOn : protocol::RelayState::kOff;
-      ack.period_s = slot->meter->period_ms() / 1000;
-      ack.time_ms = fleet_.clock->now_ms();
-      if (protocol::is_valid_meter_id(ack.id)) {
-        enqueue_control(slot, protocol::TopicKind::kCmdAck, protocol::encode(ack));
-        touch(link);
-      }
+      refuse_command(slot, link, json["id"].get<std::string>(), protocol::describe(decoded.error()));
     }
     return;
   }
   const protocol::Command& cmd = decoded.value();
+  if (slot->command_key) {
+    const auto check = protocol::check_command_signature(cmd, *slot->command_key, slot->last_nonce);
+    if (check != protocol::SignatureCheck::kValid) {
+      fleet_.counters.commands_rejected.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("fleet: meter {} refused command {} ({}): signature {}", parsed->meter_id, cmd.id,
+                   protocol::command_kind_name(cmd.kind), protocol::signature_check_name(check));
+      refuse_command(slot, link, cmd.id, std::string("signature ") + protocol::signature_check_name(check));
+      return;
+    }
+    slot->last_nonce = cmd.nonce;
+  }
   scratch_events_.clear();
   const uint32_t old_period = slot->meter->period_ms();
   auto outcome = slot->meter->execute(cmd, fleet_.clock->now_ms(), system_now_ms(), &scratch_events_);

@@ -18,6 +18,7 @@
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/fleet/queued_reading.h"
 #include "wattguard/fleet/virtual_meter.h"
+#include "wattguard/protocol/command_signature.h"
 #include "wattguard/protocol/topics.h"
 
 struct mosquitto;
@@ -59,6 +60,10 @@ struct Slot {
   bool stopped = false;    // powered off (stop_meter)
   bool comms_cut = false;  // offline theft: never connects again
   bool in_send_list = false;
+  // Verifies the server's signed commands when set (from the credentials); the last nonce it accepted guards
+  // against replays while the meter runs, the commands' expiry across its restarts.
+  std::optional<protocol::CommandKey> command_key;
+  uint64_t last_nonce = 0;
 };
 
 // One MQTT client connection (a meter's own, or a gateway's).
@@ -114,6 +119,8 @@ class Shard {
   void on_disconnect(Link* link, int rc);
   void on_publish(Link* link, int mid);
   void on_message(Link* link, const mosquitto_message* message);
+  // Acks command `id` with ok = false and `why`, so the server need not wait for its timeout.
+  void refuse_command(Slot* slot, Link* link, const std::string& id, const std::string& why);
 
   const std::vector<std::unique_ptr<Slot>>& slots() const { return slots_; }
 

@@ -2,7 +2,9 @@
 #include "wattguard/fleet/credentials.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <map>
 
 #include "wattguard/fleet/theft_plan.h"
@@ -25,7 +27,7 @@ TEST(Credentials, ErrorsNameTheLineFieldAndValue) {
   auto wrong_fields = parse_credentials("m1,m1,pw\nm2,m2\n", "creds.csv");
   ASSERT_FALSE(wrong_fields.ok());
   EXPECT_EQ(wrong_fields.error().to_string(),
-            "creds.csv line 2: expected 3 fields meter_id,username,password, found 2");
+            "creds.csv line 2: expected 3 or 4 fields meter_id,username,password[,command_key], found 2");
   auto bad_id = parse_credentials("m/1,u,p\n", "c");
   ASSERT_FALSE(bad_id.ok());
   EXPECT_NE(bad_id.error().to_string().find("line 1: field meter_id 'm/1'"), std::string::npos);
@@ -35,6 +37,29 @@ TEST(Credentials, ErrorsNameTheLineFieldAndValue) {
   auto empty_pw = parse_credentials("a,a,\n", "c");
   ASSERT_FALSE(empty_pw.ok());
   EXPECT_NE(empty_pw.error().to_string().find("password is empty"), std::string::npos);
+}
+
+TEST(Credentials, CommandKeysAreReadWrittenAndABadOneIsRefusedWithoutShowingIt) {
+  const protocol::CommandKey key = protocol::random_command_key();
+  const std::string hex = protocol::command_key_to_hex(key);
+  auto set = parse_credentials("meter_id,username,password,command_key\nm1,m1,pw1," + hex + "\nm2,m2,pw2,\n", "f");
+  ASSERT_TRUE(set.ok()) << set.error().to_string();
+  ASSERT_TRUE(set->find("m1")->command_key);
+  EXPECT_EQ(*set->find("m1")->command_key, key);
+  EXPECT_FALSE(set->find("m2")->command_key);  // no key: commands are not checked
+  auto bad = parse_credentials("m1,m1,pw1,deadbeef-secret\n", "f");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().to_string().find("command_key of meter 'm1'"), std::string::npos);
+  EXPECT_EQ(bad.error().to_string().find("deadbeef-secret"), std::string::npos);
+
+  const std::filesystem::path file =
+      std::filesystem::temp_directory_path() / ("wattguard-creds-" + std::to_string(::getpid()) + ".csv");
+  ASSERT_TRUE(save_credentials(file, set.value(), {"m1", "m2"}).ok());
+  auto back = load_credentials(file);
+  std::filesystem::remove(file);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(*back->find("m1")->command_key, key);
+  EXPECT_FALSE(back->find("m2")->command_key);
 }
 
 TEST(Credentials, RandomPasswordsAreLongAndDiffer) {

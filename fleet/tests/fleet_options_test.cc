@@ -80,7 +80,7 @@ TEST(FleetOptions, ConfigurationChecksNameTheField) {
 TEST(FleetOptions, CreateRefusesMissingCredentials) {
   FleetConfig c;
   c.meters = 2;
-  c.credentials.meters["m00001"] = BrokerLogin{"m00001", "pw"};
+  c.credentials.meters["m00001"] = BrokerLogin{"m00001", "pw", std::nullopt};
   auto f = Fleet::create(c);
   ASSERT_FALSE(f.ok());
   EXPECT_NE(f.error().message.find("m00002"), std::string::npos);

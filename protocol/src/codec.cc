@@ -355,6 +355,10 @@ std::string encode(const Command& c) {
   if (c.period_s) args["period_s"] = *c.period_s;
   j["args"] = std::move(args);
   if (c.expires_ms != 0) j["expires_ms"] = c.expires_ms;
+  if (!c.mac.empty()) {
+    j["nonce"] = c.nonce;
+    j["mac"] = c.mac;
+  }
   return dump(j);
 }
 
@@ -445,6 +449,13 @@ Expected<Command> decode_command(std::string_view payload, const DecodeContext& 
   if (auto v = f.time("time_ms", ctx)) c.time_ms = *v;
   if (auto v = f.unsigned_integer("expires_ms", static_cast<uint64_t>(INT64_MAX / 2), false)) {
     c.expires_ms = static_cast<int64_t>(*v);
+  }
+  if (auto v = f.unsigned_integer("nonce", static_cast<uint64_t>(INT64_MAX), false)) c.nonce = *v;
+  if (auto v = f.string("mac", kCommandMacLength, false)) {
+    if (v->size() != kCommandMacLength || v->find_first_not_of("0123456789abcdef") != std::string::npos) {
+      f.fail(error(Rejection::kOutOfRange, "mac", *v, "must be 64 lowercase hex digits (HMAC-SHA256)"));
+    }
+    c.mac = *v;
   }
   if (const Json* args = f.find("args", /*required=*/false)) {
     if (!args->is_object()) {

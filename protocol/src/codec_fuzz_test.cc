@@ -147,7 +147,7 @@ TEST(CodecFuzz, MutatedMessagesOfEveryKindNeverCrash) {
   const std::vector<std::string> seeds = {
       encode(StatusMessage{"m1", true, kNow, 5, "fw"}),
       encode(MeterEvent{"m1", EventKind::kMagnetic, EventEdge::kOnset, kNow, "field 3 mT"}),
-      encode(Command{"c1", "m1", CommandKind::kSetPeriod, 10u, kNow, kNow + 1000}),
+      encode(Command{"c1", "m1", CommandKind::kSetPeriod, 10u, kNow, kNow + 1000, 0, ""}),
       encode(CommandAck{"c1", "m1", true, "ok", RelayState::kOn, 10, kNow}),
   };
   int ok = 0;

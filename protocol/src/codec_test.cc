@@ -224,11 +224,11 @@ TEST(EventCodec, RoundTripsAndRefusesServerOnlyKinds) {
 }
 
 TEST(CommandCodec, RoundTripsAndRequiresPeriodForSetPeriod) {
-  Command c{"c-17", "m001", CommandKind::kSetPeriod, 10u, kNow, kNow + 60'000};
+  Command c{"c-17", "m001", CommandKind::kSetPeriod, 10u, kNow, kNow + 60'000, 0, ""};
   auto d = decode_command(encode(c), ctx());
   ASSERT_TRUE(d.ok()) << describe(d.error());
   EXPECT_EQ(d.value(), c);
-  Command off{"c-18", "m001", CommandKind::kRelayOff, std::nullopt, kNow, 0};
+  Command off{"c-18", "m001", CommandKind::kRelayOff, std::nullopt, kNow, 0, 0, ""};
   auto d2 = decode_command(encode(off), ctx());
   ASSERT_TRUE(d2.ok()) << describe(d2.error());
   EXPECT_EQ(d2.value(), off);

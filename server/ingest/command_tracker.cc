@@ -52,7 +52,12 @@ Expected<TrackedCommand> new_command(const CommandRequest& request, int64_t now_
   rec.state = storage::CommandState::kPending;
   rec.created_ms = now_ms;
   rec.updated_ms = now_ms;
-  tracked.command = protocol::Command{rec.id, rec.meter_id, rec.kind, request.period_s, now_ms, now_ms + timeout};
+  tracked.command.id = rec.id;
+  tracked.command.meter_id = rec.meter_id;
+  tracked.command.kind = rec.kind;
+  tracked.command.period_s = request.period_s;
+  tracked.command.time_ms = now_ms;
+  tracked.command.expires_ms = now_ms + timeout;
   return tracked;
 }
 

@@ -23,6 +23,7 @@
 #include "wattguard/base/clock.h"
 #include "wattguard/base/sodium.h"
 #include "wattguard/protocol/codec.h"
+#include "wattguard/protocol/command_signature.h"
 #include "wattguard/protocol/topics.h"
 
 namespace wattguard::ingest {
@@ -108,6 +109,7 @@ struct IngestService::Impl {
   std::mutex links_mu;
   std::unordered_map<std::string, IngestService::CommandLink> links;  // guarded by links_mu
   int next_link_mid = -1;                                             // guarded by links_mu; MQTT's ids are > 0
+  uint64_t last_nonce = 0;  // of the last signed command; guarded by the CommandTracker's lock (publish_command)
   std::mutex seq_mu;
   std::unordered_map<std::string, uint64_t> last_seq;  // guarded by seq_mu: numbers handed out by submit_reading
 
@@ -381,7 +383,18 @@ struct IngestService::Impl {
     }
     if (!connected) return std::nullopt;
     const std::string topic = protocol::make_topic(t.record.meter_id, TopicKind::kCmd);
-    const std::string payload = protocol::encode(t.command);
+    std::string payload;
+    if (config.command_master_key) {
+      // Signed afresh on every publish: a nonce above every earlier one, also across restarts (it starts
+      // from the clock in microseconds), so the meter can refuse anything it has seen.
+      protocol::Command signed_command = t.command;
+      last_nonce = std::max(last_nonce + 1, static_cast<uint64_t>(std::max<int64_t>(now(), 0)) * 1000);
+      protocol::sign_command(signed_command,
+                             protocol::derive_command_key(*config.command_master_key, t.record.meter_id), last_nonce);
+      payload = protocol::encode(signed_command);
+    } else {
+      payload = protocol::encode(t.command);
+    }
     int mid = 0;
     const int rc =
         mosquitto_publish(mosq, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
@@ -586,8 +599,12 @@ Expected<void> IngestService::start() {
     mosquitto_username_pw_set(m.mosq, c.username.c_str(), c.password.empty() ? nullptr : c.password.c_str());
   }
   for (const auto& rec : open.value()) {
-    protocol::Command cmd{rec.id,       rec.meter_id,   rec.kind,
-                          std::nullopt, rec.created_ms, rec.created_ms + c.command_timeout_ms};
+    protocol::Command cmd;
+    cmd.id = rec.id;
+    cmd.meter_id = rec.meter_id;
+    cmd.kind = rec.kind;
+    cmd.time_ms = rec.created_ms;
+    cmd.expires_ms = rec.created_ms + c.command_timeout_ms;
     if (rec.kind == protocol::CommandKind::kSetPeriod) {
       const auto pos = rec.args_json.find("\"period_s\":");
       if (pos != std::string::npos) cmd.period_s = static_cast<uint32_t>(std::atoi(rec.args_json.c_str() + pos + 11));

@@ -8,9 +8,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "wattguard/broker/broker_process.h"
+#include "wattguard/ingest/command_key_file.h"
 #include "wattguard/ingest/provisioning.h"
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/topics.h"
@@ -326,6 +329,56 @@ TEST_F(IngestTest, ServerRestartResumesWithNoGapAndNoDuplicate) {
       << service_->health().readings_duplicate;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (const auto& id : ids) EXPECT_EQ(stored(id), 50u);
+}
+
+// With a master key, every command on the wire carries the meter's signature and a nonce that grows.
+TEST_F(IngestTest, CommandsAreSignedWithTheMetersOwnKeyAndGrowingNonces) {
+  IngestConfig c = config();
+  const protocol::CommandKey master = protocol::random_command_key();
+  c.command_master_key = master;
+  start_service(c);
+  auto& m1 = meter_client("m1");
+  std::mutex mu;
+  std::vector<protocol::Command> received;
+  m1.on_message = [&](const std::string& topic, const std::string& payload) {
+    auto cmd = protocol::decode_command(payload, protocol::DecodeContext{now_ms(), "m1"});
+    if (!cmd.ok() || topic != protocol::make_topic("m1", TopicKind::kCmd)) return;
+    std::lock_guard lock(mu);
+    received.push_back(cmd.value());
+  };
+  ASSERT_TRUE(m1.subscribe(protocol::make_topic("m1", TopicKind::kCmd)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (int k = 0; k < 2; ++k) {
+    ASSERT_TRUE(service_->send_command({"m1", protocol::CommandKind::kPing, std::nullopt, "op", "", 0}).ok());
+  }
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(mu);
+    return received.size() == 2;
+  }));
+  const protocol::CommandKey key = protocol::derive_command_key(master, "m1");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(protocol::check_command_signature(received[0], key, 0), protocol::SignatureCheck::kValid);
+  EXPECT_EQ(protocol::check_command_signature(received[1], key, received[0].nonce), protocol::SignatureCheck::kValid);
+  EXPECT_GT(received[1].nonce, received[0].nonce);
+  // Another meter's key does not verify it.
+  EXPECT_EQ(protocol::check_command_signature(received[0], protocol::derive_command_key(master, "m2"), 0),
+            protocol::SignatureCheck::kForged);
+}
+
+TEST(CommandKeyFile, IsMadeOncePrivateAndReadBackAndAForeignFileIsRefused) {
+  test_support::TempDir dir("command-key");
+  const auto path = dir.path() / "data" / kCommandKeyFileName;
+  auto first = load_or_create_command_key(path);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ((std::filesystem::status(path).permissions() & std::filesystem::perms::all),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto again = load_or_create_command_key(path);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.value(), first.value());
+  std::ofstream(path, std::ios::trunc) << "not a key\n";
+  auto bad = load_or_create_command_key(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().source, path.string());
 }
 
 TEST_F(IngestTest, CommandsAreAcknowledgedOrTimeOut) {

@@ -303,6 +303,18 @@ Expected<std::vector<MeterCredentials>> provision_meters(storage::ReadingStore& 
   }
   auto users = read_password_file(files.password_file);
   if (!users.ok()) return std::move(users).error();
+  // A meter's broker user is its id: an id that names an existing user (the server, a gateway, Home Assistant)
+  // would overwrite that user's password and hand the new meter its rights.
+  for (const auto& m : meters) {
+    if (users->count(m.id) != 0 || m.id == options.server_user) {
+      return Error::already_exists("meter id '" + m.id + "' is the name of an existing broker user; choose another id");
+    }
+  }
+  if (!options.gateway_user.empty() &&
+      (options.gateway_user == options.server_user || store.has_meter(options.gateway_user) ||
+       seen.count(options.gateway_user) != 0)) {
+    return Error::already_exists("gateway user '" + options.gateway_user + "' is the server's user or a meter's");
+  }
 
   std::vector<MeterCredentials> creds;
   creds.reserve(meters.size());

@@ -154,6 +154,19 @@ TEST_F(ProvisionTest, GatewayUserIsAddedAndKeptByLaterRuns) {
             std::string::npos)
       << acl;
   EXPECT_NE(slurp(files_.password_file).find("wattguard-gateway:$7$"), std::string::npos);
+  // A meter named like the gateway would take over its password and its rights over every meter.
+  const std::string before = slurp(files_.password_file);
+  auto takeover = provision_meters(*store_, files_, std::vector{meter("wattguard-gateway")});
+  ASSERT_FALSE(takeover.ok());
+  EXPECT_EQ(takeover.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_NE(takeover.error().message.find("existing broker user"), std::string::npos);
+  EXPECT_EQ(slurp(files_.password_file), before);
+  EXPECT_FALSE(store_->has_meter("wattguard-gateway"));
+  // Nor may a gateway take a meter's name.
+  ProvisionOptions gateway_as_meter;
+  gateway_as_meter.gateway_user = "m1";
+  EXPECT_FALSE(provision_meters(*store_, files_, std::vector{meter("m3")}, gateway_as_meter).ok());
+  EXPECT_EQ(slurp(files_.password_file), before);
 }
 
 TEST_F(ProvisionTest, BulkFleetInOneGo) {

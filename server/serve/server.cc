@@ -24,6 +24,7 @@
 #include "wattguard/base/clock.h"
 #include "wattguard/base/file_write.h"
 #include "wattguard/homeassistant/bridge.h"
+#include "wattguard/ingest/command_key_file.h"
 #include "wattguard/ingest/enrolment.h"
 #include "wattguard/storage/sqlite_store.h"
 
@@ -399,7 +400,18 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   }
 
   im->publisher = std::make_unique<api::LivePublisher>(im->hub);
-  im->ingest = std::make_unique<ingest::IngestService>(ingest_config(config, mqtt_password, im->now_ms), *im->store);
+  ingest::IngestConfig ic = ingest_config(config, mqtt_password, im->now_ms);
+  if (config.mqtt.sign_commands) {
+    auto key = ingest::load_or_create_command_key(std::filesystem::path(config.storage.data_dir) /
+                                                  ingest::kCommandKeyFileName);
+    if (!key.ok()) {
+      Error e = std::move(key).error();
+      e.field = "mqtt.sign_commands";
+      return e;
+    }
+    ic.command_master_key = key.value();
+  }
+  im->ingest = std::make_unique<ingest::IngestService>(std::move(ic), *im->store);
   im->ingest->add_observer(im->publisher.get());
   im->ingest_alerts = std::make_unique<alerts::IngestAlerts>(*im->alerts, *im->store, config.alerts.offline_alerts);
   im->ingest->add_observer(im->ingest_alerts.get());

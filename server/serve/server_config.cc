@@ -332,6 +332,7 @@ const std::vector<KeySpec>& key_specs() {
     s.push_back(
         string_key("mqtt.password_file", true, [](ServerConfig& c) -> std::string& { return c.mqtt.password_file; }));
     s.push_back(string_key("mqtt.client_id", false, [](ServerConfig& c) -> std::string& { return c.mqtt.client_id; }));
+    s.push_back(bool_key("mqtt.sign_commands", [](ServerConfig& c) -> bool& { return c.mqtt.sign_commands; }));
     s.push_back(
         string_key("mqtt.shared_group", true, [](ServerConfig& c) -> std::string& { return c.mqtt.shared_group; }));
     s.push_back(

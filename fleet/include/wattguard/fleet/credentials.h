@@ -2,8 +2,9 @@
 // gateway user that may publish for every meter (load benchmarks beyond the fd limit).
 //
 // File format (CSV, '#' comments and blank lines ignored, header line optional):
-//   meter_id,username,password
-//   m00001,m00001,3vX...          one line per meter
+//   meter_id,username,password[,command_key]
+//   m00001,m00001,3vX...,5f0c...  one line per meter; command_key (64 hex digits) verifies the server's signed
+//                                 commands (protocol/command_signature.h); without it commands are not checked
 //   *,wattguard-gateway,Jq9...    the gateway user (meter id "*")
 #pragma once
 
@@ -14,12 +15,16 @@
 #include <vector>
 
 #include "wattguard/base/expected.h"
+#include "wattguard/protocol/command_signature.h"
 
 namespace wattguard::fleet {
 
 struct BrokerLogin {
   std::string username;
   std::string password;
+  // The meter's key for the server's signed commands: when set, a command without a valid signature, a
+  // replayed one or one that never expires is refused (acked ok=false) and not executed.
+  std::optional<protocol::CommandKey> command_key;
 };
 
 struct CredentialSet {

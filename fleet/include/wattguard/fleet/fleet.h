@@ -47,6 +47,7 @@ struct FleetConfig {
   std::filesystem::path state_dir;  // empty: queues in memory only (lost when the fleet stops)
   bool journal_fsync = true;
   uint64_t seed = 1;
+  bool solar = true;         // some houses have rooftop PV (they export by day); false: none does
   TheftPlanOptions thieves;  // .seed is taken from `seed` when 0
   Fidelity fidelity = Fidelity::kSamples;
   uint32_t sample_rate_hz = 4000;  // kSamples only

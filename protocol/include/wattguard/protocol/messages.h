@@ -113,6 +113,7 @@ std::string_view command_kind_name(CommandKind kind);
 std::optional<CommandKind> command_kind_from_name(std::string_view name);
 
 inline constexpr std::size_t kMaxCommandIdLength = 64;  // [A-Za-z0-9_-]{1,64}, like meter ids
+inline constexpr std::size_t kCommandMacLength = 64;    // HMAC-SHA256 in hex
 
 struct Command {
   std::string id;        // unique per command, chosen by the server; echoed in the ack
@@ -121,6 +122,10 @@ struct Command {
   std::optional<uint32_t> period_s;  // set_period only
   int64_t time_ms = 0;               // when the server issued it
   int64_t expires_ms = 0;            // 0 = no expiry; a meter ignores (acks ok=false) a command past it
+  // The signature (command_signature.h): a number larger than any the meter accepted before, and the
+  // HMAC-SHA256 of the command with the meter's key, 64 lowercase hex digits. Empty = unsigned.
+  uint64_t nonce = 0;
+  std::string mac;
 
   bool operator==(const Command&) const = default;
 };

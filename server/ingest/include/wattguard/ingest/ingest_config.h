@@ -3,7 +3,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+
+#include "wattguard/protocol/command_signature.h"
 
 namespace wattguard::ingest {
 
@@ -46,6 +49,9 @@ struct IngestConfig {
 
   // Commands: a command not acknowledged within this time becomes timed_out.
   int command_timeout_ms = 30'000;
+  // When set, every command published over MQTT is signed with the meter's key derived from this master key
+  // (protocol/command_signature.h), with a nonce that only grows; command_key_file.h keeps it on disk.
+  std::optional<protocol::CommandKey> command_master_key;
 
   // Clock (Unix ms); replaceable in tests. Default: the system clock.
   std::function<int64_t()> now_ms;

@@ -30,6 +30,9 @@ struct MqttConfig {
   std::string shared_group;  // "" = plain subscriptions; a group ($share/<group>/...) only for several servers:
                              // Mosquitto 2.0.11 forgets shared subscriptions on restart (docs/protocol.md)
   int keepalive_s = 30;
+  // Sign every command with the meter's key (derived from <data_dir>/command.key, made on first start), so
+  // that meters holding their key refuse forged and replayed commands. docs/protocol.md "Signed commands".
+  bool sign_commands = true;
   // The broker's password and ACL files, when this server manages its users (meters added from the API),
   // and its pid file, to make it re-read them (SIGHUP). Empty: meters are provisioned with the CLI.
   std::string broker_password_file;

@@ -201,6 +201,9 @@ Expected<std::unique_ptr<BrokerProcess>> BrokerProcess::prepare(const BrokerSetu
        // (the default keeps only 1,000 queued per client).
        << "max_queued_messages 10000000\n"
        << "max_inflight_messages 500\n"
+       // Our largest message is a few KiB: a client sending more is cut off at the broker, before a
+       // 100 MB payload could reach (and be buffered by) the server.
+       << "max_packet_size " << kMaxPacketBytes << "\n"
        << "set_tcp_nodelay true\n"
        << "persistence " << (setup.persistence ? "true" : "false") << "\n"
        << "persistence_location " << dir.string() << "/\n"

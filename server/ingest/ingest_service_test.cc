@@ -211,6 +211,23 @@ TEST_F(IngestTest, EveryReadingOfEveryMeterIsStored) {
   EXPECT_EQ(live->last_reading->seq, 39u);
 }
 
+// A 1 MiB publish never reaches the server: the broker (max_packet_size) cuts the client off, others flow on.
+TEST_F(IngestTest, AnOversizedPublishIsStoppedAtTheBrokerAndOthersFlowOn) {
+  start_service(config());
+  auto& flooder = meter_client("m1");
+  auto& good = meter_client("m2");
+  std::string huge = protocol::encode(reading("m1", 1));
+  huge.insert(huge.size() - 1, ",\"pad\":\"" + std::string(std::size_t{1} << 20, 'x') + "\"");
+  flooder.publish(protocol::make_topic("m1", TopicKind::kReading), huge, false, 3000);
+  publish_readings(good, "m2", 0, 3);
+  ASSERT_TRUE(wait_until([&] { return stored("m2") == 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const IngestHealth h = service_->health();
+  EXPECT_EQ(h.rejected_total, 0u) << "the payload reached the server";
+  EXPECT_EQ(h.readings_received, 3u);
+  EXPECT_EQ(stored("m1"), 0u);
+}
+
 TEST_F(IngestTest, BadPayloadsAreCountedPerReasonLoggedOnceAndOthersFlowOn) {
   auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
   auto previous = spdlog::default_logger();

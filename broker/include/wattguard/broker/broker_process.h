@@ -18,6 +18,10 @@
 
 namespace wattguard::broker {
 
+// The largest MQTT packet the broker takes (max_packet_size): far above any message of ours (readings and
+// commands are under 4 KiB, Home Assistant discovery a few KiB), far below what would hurt the server.
+inline constexpr int kMaxPacketBytes = 65'536;
+
 struct BrokerUser {
   std::string name;
   std::string password;

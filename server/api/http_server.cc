@@ -533,8 +533,8 @@ Expected<void> HttpServer::start() {
     return opened;
   }
   im.port = im.listener->port();
-  im.shared.workers = std::make_unique<HttpWorkerPool>(std::max(1, opt.worker_threads),
-                                                       std::max<std::size_t>(1, opt.worker_queue_max));
+  im.shared.workers =
+      std::make_unique<HttpWorkerPool>(std::max(1, opt.worker_threads), std::max<std::size_t>(1, opt.worker_queue_max));
   im.listener->start();
   im.work.emplace(im.ioc->get_executor());
   for (int i = 0; i < opt.threads; ++i) {

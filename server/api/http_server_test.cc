@@ -200,8 +200,9 @@ TEST_F(HttpServerTest, UnauthenticatedLargeUploadIsRefusedBeforeItsBodyIsSent) {
   RawClient c(server_->port());
   // The header announces 60 MB (under the import limit); not one byte of the body is sent. The old server waited
   // for the whole body before it looked at the credentials.
-  ASSERT_TRUE(c.send("POST /api/v1/import/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
-                     "Content-Length: 60000000\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /api/v1/import/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
+             "Content-Length: 60000000\r\n\r\n"));
   EXPECT_EQ(c.read_status(), 401);
   EXPECT_TRUE(c.closed_by_server());
 }
@@ -210,9 +211,10 @@ TEST_F(HttpServerTest, CrossSiteUploadWithASessionIsRefusedBeforeItsBodyIsSent) 
   start_server();
   const std::string cookie = cookie_for("admin");
   RawClient c(server_->port());
-  ASSERT_TRUE(c.send("POST /api/v1/import/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n"
-                     "Cookie: " +
-                     cookie + "\r\nContent-Type: text/csv\r\nContent-Length: 60000000\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /api/v1/import/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n"
+             "Cookie: " +
+             cookie + "\r\nContent-Type: text/csv\r\nContent-Length: 60000000\r\n\r\n"));
   EXPECT_EQ(c.read_status(), 403);
 }
 

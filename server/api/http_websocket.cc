@@ -24,8 +24,7 @@ using namespace beast_names;  // NOLINT: the Beast short names, in this file onl
 // batching whatever queued up meanwhile.
 class WebSocketSession : public LiveSink, public std::enable_shared_from_this<WebSocketSession> {
  public:
-  WebSocketSession(Tcp::socket&& socket, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot,
-                   LiveUpgrade decision)
+  WebSocketSession(Tcp::socket&& socket, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot, LiveUpgrade decision)
       : slot_(std::move(slot)),
         ws_(std::move(socket)),
         recheck_timer_(ws_.get_executor()),

@@ -5,8 +5,9 @@
 //                                               answer and the server's RSS (VmRSS of PID) before and its peak
 //   http_load flood   PORT IDLE NAME PASSWORD   IDLE idle connections from 127.0.0.1, then a sign-in from
 //                                               127.0.0.2: its status and time
-//   http_load lockout PORT TRIES NAME PASSWORD  TRIES wrong passwords for NAME from 127.0.0.2, then the right
-//                                               one from 127.0.0.1: its status
+//   http_load lockout PORT TRIES NAME PASSWORD  TRIES wrong passwords for NAME from 127.0.0.2 while the user signs
+//                                               in with the right one from 127.0.0.1 every INTERVAL_MS
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -124,16 +124,18 @@ int upload(int port, int pid, long long bytes, int parallel) {
       const auto idx = static_cast<std::size_t>(i);
       const int fd = connect_from("127.0.0.1", port, 30000);
       if (fd < 0) return;
-      const std::string header = "POST /api/v1/import/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
-                                 "Content-Length: " +
-                                 std::to_string(bytes) + "\r\n\r\n";
+      const std::string header =
+          "POST /api/v1/import/readings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
+          "Content-Length: " +
+          std::to_string(bytes) + "\r\n\r\n";
       const auto start = Clock::now();
       std::atomic<bool> answered{false};
       std::thread writer([&] {
         std::vector<char> block(64 * 1024, 'x');
         if (!send_all(fd, header.data(), header.size())) return;
         while (!answered && sent[idx] < bytes) {
-          const auto n = static_cast<std::size_t>(std::min<long long>(static_cast<long long>(block.size()), bytes - sent[idx]));
+          const auto n =
+              static_cast<std::size_t>(std::min<long long>(static_cast<long long>(block.size()), bytes - sent[idx]));
           if (!send_all(fd, block.data(), n)) return;
           sent[idx] += static_cast<long long>(n);
         }
@@ -151,9 +153,10 @@ int upload(int port, int pid, long long bytes, int parallel) {
   sampling = false;
   sampler.join();
   const long rss_after = rss_kib(pid);
-  std::printf("{\"scenario\":\"upload\",\"bytes\":%lld,\"parallel\":%d,\"rss_before_kib\":%ld,\"rss_peak_kib\":%ld,"
-              "\"rss_after_kib\":%ld,\"answers\":[",
-              bytes, parallel, rss_before, rss_peak.load(), rss_after);
+  std::printf(
+      "{\"scenario\":\"upload\",\"bytes\":%lld,\"parallel\":%d,\"rss_before_kib\":%ld,\"rss_peak_kib\":%ld,"
+      "\"rss_after_kib\":%ld,\"answers\":[",
+      bytes, parallel, rss_before, rss_peak.load(), rss_after);
   for (std::size_t i = 0; i < answer_ms.size(); ++i) {
     std::printf("%s{\"status\":%d,\"ms\":%.1f,\"body_bytes_sent\":%lld}", i ? "," : "", statuses[i], answer_ms[i],
                 sent[i]);
@@ -186,25 +189,47 @@ int flood(int port, int idle, const std::string& name, const std::string& passwo
   const auto start = Clock::now();
   const int status = sign_in("127.0.0.2", port, name, password);
   const double took = ms_since(start);
-  std::printf("{\"scenario\":\"flood\",\"idle_connections_opened\":%d,\"held_by_server\":%d,\"sign_in_status\":%d,"
-              "\"sign_in_ms\":%.1f}\n",
-              opened, held, status, took);
+  std::printf(
+      "{\"scenario\":\"flood\",\"idle_connections_opened\":%d,\"held_by_server\":%d,\"sign_in_status\":%d,"
+      "\"sign_in_ms\":%.1f}\n",
+      opened, held, status, took);
   for (const int fd : fds) close(fd);
   return 0;
 }
 
-int lockout(int port, int tries, const std::string& name, const std::string& password) {
-  int refused = 0;
-  int failed = 0;
-  for (int i = 0; i < tries; ++i) {
-    const int status = sign_in("127.0.0.2", port, name, "wrong-guess-" + std::to_string(i));
-    refused += status == 429 ? 1 : 0;
-    failed += status == 401 ? 1 : 0;
+// An attacker at 127.0.0.2 fails TRIES sign-ins for NAME back to back (each answer waits out its delay); meanwhile
+// the real user at 127.0.0.1 signs in with the right password every INTERVAL_MS (default 1000).
+int lockout(int port, int tries, const std::string& name, const std::string& password, int interval_ms) {
+  std::atomic<int> refused{0};
+  std::atomic<int> failed{0};
+  std::atomic<bool> attacking{true};
+  std::thread attacker([&] {
+    for (int i = 0; i < tries; ++i) {
+      const int status = sign_in("127.0.0.2", port, name, "wrong-guess-" + std::to_string(i));
+      refused += status == 429 ? 1 : 0;
+      failed += status == 401 ? 1 : 0;
+    }
+    attacking = false;
+  });
+  int user_ok = 0;
+  int user_tries = 0;
+  std::string user_statuses;
+  double worst_ms = 0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the attacker's first failure is in
+  while (attacking) {
+    const auto start = Clock::now();
+    const int status = sign_in("127.0.0.1", port, name, password);
+    worst_ms = std::max(worst_ms, ms_since(start));
+    ++user_tries;
+    user_ok += status == 200 ? 1 : 0;
+    user_statuses += (user_statuses.empty() ? "" : ",") + std::to_string(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
   }
-  const auto start = Clock::now();
-  const int status = sign_in("127.0.0.1", port, name, password);
-  std::printf("{\"scenario\":\"lockout\",\"attacker_401\":%d,\"attacker_429\":%d,\"user_status\":%d,\"user_ms\":%.1f}\n",
-              failed, refused, status, ms_since(start));
+  attacker.join();
+  std::printf(
+      "{\"scenario\":\"lockout\",\"attacker_401\":%d,\"attacker_429\":%d,\"user_tries\":%d,\"user_200\":%d,"
+      "\"user_statuses\":[%s],\"user_worst_ms\":%.1f}\n",
+      failed.load(), refused.load(), user_tries, user_ok, user_statuses.c_str(), worst_ms);
   return 0;
 }
 
@@ -212,11 +237,14 @@ int lockout(int port, int tries, const std::string& name, const std::string& pas
 
 int main(int argc, char** argv) {
   const std::string what = argc > 1 ? argv[1] : "";
-  if (what == "upload" && argc == 6) return upload(std::atoi(argv[2]), std::atoi(argv[3]), std::atoll(argv[4]), std::atoi(argv[5]));
+  if (what == "upload" && argc == 6)
+    return upload(std::atoi(argv[2]), std::atoi(argv[3]), std::atoll(argv[4]), std::atoi(argv[5]));
   if (what == "flood" && argc == 6) return flood(std::atoi(argv[2]), std::atoi(argv[3]), argv[4], argv[5]);
-  if (what == "lockout" && argc == 6) return lockout(std::atoi(argv[2]), std::atoi(argv[3]), argv[4], argv[5]);
+  if (what == "lockout" && (argc == 6 || argc == 7)) {
+    return lockout(std::atoi(argv[2]), std::atoi(argv[3]), argv[4], argv[5], argc == 7 ? std::atoi(argv[6]) : 1000);
+  }
   std::fprintf(stderr,
                "usage: http_load upload PORT PID BYTES PARALLEL | flood PORT IDLE NAME PASSWORD | "
-               "lockout PORT TRIES NAME PASSWORD\n");
+               "lockout PORT TRIES NAME PASSWORD [INTERVAL_MS]\n");
   return 2;
 }

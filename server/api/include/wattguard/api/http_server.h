@@ -82,7 +82,8 @@ class HttpServer {
   // REQUIRES: before start(). Called on the I/O threads, concurrently.
   void set_header_check(HeaderCheck check);
 
-  // Binds, listens and starts the threads; first raises the process's open-file limit (base/open_files.h). The Error names http.bind or http.port (address in use...).
+  // Binds, listens and starts the threads; first raises the process's open-file limit (base/open_files.h). The Error
+  // names http.bind or http.port (address in use...).
   Expected<void> start();
   // The bound port (useful with port 0); 0 before start().
   uint16_t port() const;

@@ -41,7 +41,7 @@ struct WebhookOptions {
   // Optional "Name: value" added to every call; only over https or to loopback (may_carry_credentials): a call
   // that would send it over plain http elsewhere is not made, and fails with an error saying so.
   std::string auth_header;
-  std::string ca_file;      // https: further trusted certificates (HttpCall::ca_file)
+  std::string ca_file;  // https: further trusted certificates (HttpCall::ca_file)
 };
 std::unique_ptr<Notifier> make_webhook_notifier(WebhookOptions options);
 

@@ -29,15 +29,15 @@ inline constexpr std::size_t kStatusClasses = 5;  // 1xx .. 5xx
 // Content-Length as the body starts; with this one a client must actually send the bytes to make the server hold
 // them (the reserve is capped at kInitialReserve).
 struct GrowingStringBody {
-  using value_type = std::string;
+  using value_type = std::string;  // NOLINT(readability-identifier-naming): the names Beast's Body concept needs
   static constexpr std::uint64_t kInitialReserve = 64 * 1024;
 
   static std::uint64_t size(const value_type& body) { return body.size(); }
 
-  class reader {
+  class reader {  // NOLINT(readability-identifier-naming)
    public:
-    template <bool isRequest, class Fields>
-    reader(beast_names::http::header<isRequest, Fields>& /*header*/, value_type& body) : body_(body) {}
+    template <bool kIsRequest, class Fields>
+    reader(beast_names::http::header<kIsRequest, Fields>& /*header*/, value_type& body) : body_(body) {}
 
     void init(const boost::optional<std::uint64_t>& length, beast_names::beast::error_code& ec) {
       if (length) body_.reserve(static_cast<std::size_t>(std::min(*length, kInitialReserve)));
@@ -59,7 +59,7 @@ struct GrowingStringBody {
     value_type& body_;
   };
 
-  using writer = beast_names::http::string_body::writer;
+  using writer = beast_names::http::string_body::writer;  // NOLINT(readability-identifier-naming)
 };
 
 using BeastRequest = beast_names::http::request<GrowingStringBody>;

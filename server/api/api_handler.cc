@@ -1,6 +1,7 @@
 // The API's face: static files or /api/v1/, authentication, the routing table and the WebSocket upgrade.
 #include "wattguard/api/api_handler.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "server/api/account_routes.h"
@@ -25,6 +26,19 @@ constexpr std::string_view kApiPrefix = "/api/";
 
 // Error::reason of a session cookie whose session is over.
 constexpr const char* kSessionEnded = "session_ended";
+
+// The methods any route answers; others get 405 before authentication.
+bool is_known_method(const std::string& m) {
+  return m == "GET" || m == "HEAD" || m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE" || m == "OPTIONS";
+}
+
+HttpResponse unknown_method() {
+  HttpResponse r = error_response(405, "method_not_allowed", "", "unknown HTTP method");
+  r.set_header("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+  return r;
+}
+
+bool changes_state(const std::string& m) { return m != "GET" && m != "HEAD" && m != "OPTIONS"; }
 
 }  // namespace
 
@@ -104,13 +118,41 @@ struct ApiHandler::Impl {
   ApiRouter router;
 };
 
-ApiHandler::ApiHandler(ApiDeps deps) : impl_(std::make_unique<Impl>(std::move(deps))) {}
+ApiHandler::ApiHandler(ApiDeps deps) : impl_(std::make_unique<Impl>(std::move(deps))) {
+  // Whatever ends a session or takes a right away makes the live streams check at once (LiveUpgrade::recheck).
+  if (impl_->context.deps().auth != nullptr && impl_->context.deps().hub != nullptr) {
+    impl_->context.deps().auth->set_revocation_listener([hub = impl_->context.deps().hub] { hub->access_changed(); });
+  }
+}
 
-ApiHandler::~ApiHandler() = default;
+ApiHandler::~ApiHandler() {
+  if (impl_->context.deps().auth != nullptr) impl_->context.deps().auth->set_revocation_listener(nullptr);
+}
 
-void ApiHandler::meters_changed() { impl_->context.directory().invalidate(); }
+void ApiHandler::meters_changed() {
+  impl_->context.directory().invalidate();
+  if (impl_->context.deps().hub != nullptr) impl_->context.deps().hub->access_changed();
+}
+
+std::optional<HttpResponse> ApiHandler::check_header(const HttpRequest& req) {
+  if (!is_known_method(req.method)) return unknown_method();
+  const auto target = parse_target(req.target);
+  if (!target) return bad_param("target", "malformed request target (bad percent-encoding?)");
+  if (OpsRoutes::is_ops_path(target->path)) return std::nullopt;  // bodiless probes; /metrics checks its caller
+  if (target->path.compare(0, kApiPrefix.size(), kApiPrefix) != 0) return std::nullopt;
+  const std::vector<std::string> seg = path_segments(target->path);
+  if (seg.size() < 2 || seg[1] != "v1") return std::nullopt;  // a 404 without reading much
+  if (impl_->router.has_public(req.method, seg)) return std::nullopt;
+  const auto caller = authenticate(req);
+  if (!caller.ok()) return unauthorized(req, caller.error());
+  if (caller->via_session && changes_state(req.method) && !same_origin(req)) {
+    return forbidden("cross-origin request refused");
+  }
+  return std::nullopt;
+}
 
 HttpResponse ApiHandler::handle(const HttpRequest& req) {
+  if (!is_known_method(req.method)) return unknown_method();
   const auto target = parse_target(req.target);
   if (!target) return bad_param("target", "malformed request target (bad percent-encoding?)");
   if (OpsRoutes::is_ops_path(target->path)) {
@@ -239,7 +281,28 @@ LiveUpgrade ApiHandler::upgrade(const HttpRequest& req) {
     }
     wanted = std::move(own);
   }
-  decision.meters = std::move(wanted);
+  decision.meters = wanted;
+  // Access is checked again while the stream runs: the same credentials (a session cookie or token) must still
+  // work, and a consumer must still own every meter it watches.
+  HttpRequest credentials;
+  credentials.target = req.target;
+  credentials.remote_address = req.remote_address;
+  for (const auto& [name, value] : req.headers) {
+    if (name == "cookie" || name == "authorization") credentials.headers.emplace_back(name, value);
+  }
+  const bool consumer = caller->access == Access::kConsumer;
+  decision.recheck = [this, credentials = std::move(credentials), consumer,
+                      watched = std::move(wanted)]() -> std::optional<std::string> {
+    const auto again = authenticate(credentials);
+    if (!again.ok()) return again.error().message;
+    if (!consumer) return std::nullopt;
+    if (again->access != Access::kConsumer) return std::string("the user's role changed");
+    const auto owned = impl_->context.directory().get(impl_->context.now_ms())->owned_by(again->name);
+    for (const auto& id : *watched) {
+      if (std::find(owned.begin(), owned.end(), id) == owned.end()) return "meter " + id + " is no longer yours";
+    }
+    return std::nullopt;
+  };
   return decision;
 }
 

@@ -45,6 +45,14 @@ std::optional<HttpResponse> ApiRouter::dispatch_public(const HttpRequest& req, c
   return std::nullopt;
 }
 
+bool ApiRouter::has_public(const std::string& method, const std::vector<std::string>& segments) const {
+  std::vector<std::string> params;
+  for (const Route& route : routes_) {
+    if (route.is_public && method_matches(route, method) && path_matches(route, segments, &params)) return true;
+  }
+  return false;
+}
+
 HttpResponse ApiRouter::dispatch(const HttpRequest& req, const RequestTarget& target,
                                  const std::vector<std::string>& segments, const Caller& caller) const {
   std::vector<std::string> params;

@@ -43,6 +43,8 @@ class ApiRouter {
   // The public route for this request, if one matches: its answer.
   std::optional<HttpResponse> dispatch_public(const HttpRequest& req, const RequestTarget& target,
                                               const std::vector<std::string>& segments) const;
+  // Whether a public route matches (the header check lets such requests through without credentials).
+  bool has_public(const std::string& method, const std::vector<std::string>& segments) const;
   // An authenticated request: the matching route, else 405 when the path has routes for other methods, else
   // the fallbacks, else 404.
   HttpResponse dispatch(const HttpRequest& req, const RequestTarget& target, const std::vector<std::string>& segments,

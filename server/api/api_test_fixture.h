@@ -76,8 +76,11 @@ class ApiFixture : public ::testing::Test {
     req.body = body;
     req.remote_address = remote;
     req.set_header("host", "127.0.0.1:8080");
+    if (!body.empty()) req.set_header("content-type", "application/json");
     for (const auto& [k, v] : headers) req.set_header(k, v);
-    return api_->handle(req);
+    // As the HTTP server would: the header check first, then the handler and its offloaded half (sign-in).
+    if (auto refused = api_->check_header(req)) return std::move(*refused);
+    return finish_offloaded(api_->handle(req));
   }
   // With "Authorization: Bearer <token>" unless the token is empty.
   HttpResponse with_token(const std::string& token, const std::string& method, const std::string& target,

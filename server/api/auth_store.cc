@@ -168,7 +168,7 @@ std::vector<User> AuthStore::list_users() {
   return users;
 }
 
-Expected<void> AuthStore::delete_user(const std::string& name) {
+Expected<void> AuthStore::delete_user_quietly(const std::string& name) {
   std::lock_guard lock(mutex_);
   Stmt s = prepared(*db_, "DELETE FROM auth_users WHERE name = ?");
   s.bind(1, name);
@@ -177,7 +177,7 @@ Expected<void> AuthStore::delete_user(const std::string& name) {
   return {};
 }
 
-Expected<void> AuthStore::set_password(const std::string& name, std::string_view password, PasswordCost cost) {
+Expected<void> AuthStore::set_password_quietly(const std::string& name, std::string_view password, PasswordCost cost) {
   if (auto err = check_password_rules(password); !err.empty()) return fail("password", "password " + err);
   const auto hash = hash_password(password, cost);
   if (!hash) return fail("password", "out of memory hashing the password");
@@ -194,7 +194,7 @@ Expected<void> AuthStore::set_password(const std::string& name, std::string_view
   return {};
 }
 
-Expected<void> AuthStore::set_role(const std::string& name, Role role) {
+Expected<void> AuthStore::set_role_quietly(const std::string& name, Role role) {
   std::lock_guard lock(mutex_);
   Stmt s = prepared(*db_, "UPDATE auth_users SET role = ? WHERE name = ?");
   s.bind(1, role_name(role));
@@ -255,7 +255,7 @@ std::optional<AuthStore::SessionUser> AuthStore::session_user(std::string_view s
   return result;
 }
 
-void AuthStore::delete_session(std::string_view session_id) {
+void AuthStore::delete_session_quietly(std::string_view session_id) {
   std::lock_guard lock(mutex_);
   Stmt s = prepared(*db_, "DELETE FROM auth_sessions WHERE id_hash = ?");
   s.bind(1, hash_secret(session_id));
@@ -324,13 +324,59 @@ std::vector<TokenInfo> AuthStore::list_tokens() {
   return tokens;
 }
 
-Expected<void> AuthStore::revoke_token(int64_t id) {
+Expected<void> AuthStore::revoke_token_quietly(int64_t id) {
   std::lock_guard lock(mutex_);
   Stmt s = prepared(*db_, "DELETE FROM auth_tokens WHERE id = ?");
   s.bind(1, id);
   if (const int rc = s.step(); rc != SQLITE_DONE) return database_error(*db_, rc);
   if (db_->changes() == 0) return fail_as(Error::not_found("no token with id " + std::to_string(id)), "id");
   return {};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The changes that can take access away tell the listener, after the database has them and outside the mutex.
+
+void AuthStore::set_revocation_listener(std::function<void()> listener) {
+  std::lock_guard lock(listener_mutex_);
+  listener_ = std::move(listener);
+}
+
+void AuthStore::notify_revocation() {
+  std::function<void()> listener;
+  {
+    std::lock_guard lock(listener_mutex_);
+    listener = listener_;
+  }
+  if (listener) listener();
+}
+
+Expected<void> AuthStore::delete_user(const std::string& name) {
+  auto done = delete_user_quietly(name);
+  if (done.ok()) notify_revocation();
+  return done;
+}
+
+Expected<void> AuthStore::set_password(const std::string& name, std::string_view password, PasswordCost cost) {
+  auto done = set_password_quietly(name, password, cost);
+  if (done.ok()) notify_revocation();
+  return done;
+}
+
+Expected<void> AuthStore::set_role(const std::string& name, Role role) {
+  auto done = set_role_quietly(name, role);
+  if (done.ok()) notify_revocation();
+  return done;
+}
+
+Expected<void> AuthStore::revoke_token(int64_t id) {
+  auto done = revoke_token_quietly(id);
+  if (done.ok()) notify_revocation();
+  return done;
+}
+
+void AuthStore::delete_session(std::string_view session_id) {
+  delete_session_quietly(session_id);
+  notify_revocation();
 }
 
 }  // namespace wattguard::api

@@ -28,6 +28,14 @@ std::string ascii_lower(std::string_view s) {
   return out;
 }
 
+HttpResponse finish_offloaded(HttpResponse response) {
+  while (response.offload) {
+    auto work = std::move(response.offload);
+    response = work();
+  }
+  return response;
+}
+
 const std::string* HttpRequest::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
     if (iequals(key, name)) return &value;

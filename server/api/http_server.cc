@@ -1,5 +1,5 @@
-// Boost.Beast listener, HTTP session and WebSocket session. This is the only translation unit
-// of the server that includes Beast (it is slow to compile); everything else sees plain values.
+// Boost.Beast listener and HTTP session (the WebSocket session is in http_websocket.cc). Only the network layer
+// includes Beast (it is slow to compile); everything else sees plain values.
 #include "wattguard/api/http_server.h"
 
 #include <spdlog/spdlog.h>
@@ -24,57 +24,63 @@
 #include <vector>
 
 #include "server/api/beast_names.h"
+#include "server/api/http_shared.h"
+#include "wattguard/base/open_files.h"
 
 namespace wattguard::api {
-namespace {
 
 using namespace beast_names;  // NOLINT: the Beast short names, in this file only
+
+bool HttpShared::is_trusted_proxy(const std::string& address) const {
+  return std::find(options.trusted_proxies.begin(), options.trusted_proxies.end(), address) !=
+         options.trusted_proxies.end();
+}
+
+ConnectionSlot::ConnectionSlot(HttpShared& shared, std::string counted_address)
+    : shared_(shared), counted_address_(std::move(counted_address)) {
+  ++shared_.connections;
+}
+
+std::unique_ptr<ConnectionSlot> ConnectionSlot::take(HttpShared& shared, const std::string& address) {
+  if (address.empty() || shared.is_trusted_proxy(address)) {
+    return std::unique_ptr<ConnectionSlot>(new ConnectionSlot(shared, ""));
+  }
+  {
+    std::lock_guard lock(shared.address_mutex);
+    int& open = shared.per_address[address];
+    if (open >= shared.options.max_connections_per_address) return nullptr;
+    ++open;
+  }
+  return std::unique_ptr<ConnectionSlot>(new ConnectionSlot(shared, address));
+}
+
+ConnectionSlot::~ConnectionSlot() {
+  --shared_.connections;
+  if (counted_address_.empty()) return;
+  std::lock_guard lock(shared_.address_mutex);
+  const auto it = shared_.per_address.find(counted_address_);
+  if (it != shared_.per_address.end() && --it->second <= 0) shared_.per_address.erase(it);
+}
+
+bool is_normal_end(const beast::error_code& ec) {
+  return ec == net::error::operation_aborted || ec == http::error::end_of_stream || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == beast::error::timeout ||
+         ec == websocket::error::closed || ec == net::error::not_connected;
+}
+
+namespace {
+
 using Clock = std::chrono::steady_clock;
 
-// The methods counted by name in /metrics; any other is "other" (the last), so the label set stays small.
-constexpr std::array<std::string_view, 8> kCountedMethods = {"GET",   "HEAD",   "POST",    "PUT",
-                                                             "PATCH", "DELETE", "OPTIONS", "other"};
-constexpr std::size_t kStatusClasses = 5;  // 1xx .. 5xx
+// How long a refused request's unread body is read and thrown away before the connection is closed: closing with
+// unread bytes makes the kernel reset the connection, and the client may lose the answer with it.
+constexpr int kLingerMs = 2000;
 
 std::size_t method_index(std::string_view method) {
   for (std::size_t i = 0; i + 1 < kCountedMethods.size(); ++i) {
     if (kCountedMethods[i] == method) return i;
   }
   return kCountedMethods.size() - 1;
-}
-
-// What every session needs: options, handlers, the hub, the connection count and the response counters.
-struct Shared {
-  HttpServerOptions options;
-  HttpServer::Handler handler;
-  HttpServer::UpgradeHandler upgrade;
-  LiveHub* hub = nullptr;
-  std::atomic<int> connections{0};
-  std::array<std::array<std::atomic<uint64_t>, kStatusClasses>, kCountedMethods.size()> responses{};
-
-  void count_response(std::size_t method, int status) {
-    if (status < 100 || status > 599) return;
-    responses[method][static_cast<std::size_t>(status / 100 - 1)].fetch_add(1, std::memory_order_relaxed);
-  }
-};
-
-// Counts an open connection for as long as it lives.
-class ConnectionCount {
- public:
-  explicit ConnectionCount(Shared& shared) : shared_(shared) { ++shared_.connections; }
-  ~ConnectionCount() { --shared_.connections; }
-  ConnectionCount(const ConnectionCount&) = delete;
-  ConnectionCount& operator=(const ConnectionCount&) = delete;
-
- private:
-  Shared& shared_;
-};
-
-// Normal ways for a connection to end; not worth a log line.
-bool is_normal_end(const beast::error_code& ec) {
-  return ec == net::error::operation_aborted || ec == http::error::end_of_stream || ec == net::error::eof ||
-         ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == beast::error::timeout ||
-         ec == websocket::error::closed || ec == net::error::not_connected;
 }
 
 void add_common_headers(http::response<http::string_body>& res) {
@@ -86,7 +92,38 @@ void add_common_headers(http::response<http::string_body>& res) {
 
 std::string_view to_std(beast::string_view s) { return {s.data(), s.size()}; }
 
-HttpRequest to_plain(const http::request<http::string_body>& req, const std::string& remote) {
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The client's address: the TCP peer, or, when the peer is a trusted proxy, the right-most address of
+// X-Forwarded-For that is not a trusted proxy itself (entries further left could be forged by the client).
+std::string client_address(const HttpShared& shared, const std::string& peer, const BeastRequest& req) {
+  if (peer.empty() || !shared.is_trusted_proxy(peer)) return peer;
+  std::vector<std::string> hops;  // left to right, as the proxies appended them
+  const auto forwarded = req.equal_range("X-Forwarded-For");
+  for (auto it = forwarded.first; it != forwarded.second; ++it) {
+    std::string_view list = to_std(it->value());
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      beast::error_code ec;
+      const auto address = net::ip::make_address(std::string(trim(list.substr(0, comma))), ec);
+      if (!ec) hops.push_back(address.to_string());  // anything else is ignored
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    }
+  }
+  std::string client = peer;
+  for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+    client = *hop;
+    if (!shared.is_trusted_proxy(client)) break;
+  }
+  return client;
+}
+
+// The request without its body: what the header check sees.
+HttpRequest header_only(const BeastRequest& req, const std::string& remote) {
   HttpRequest plain;
   plain.method = std::string(to_std(req.method_string()));
   plain.target = std::string(to_std(req.target()));
@@ -94,152 +131,22 @@ HttpRequest to_plain(const http::request<http::string_body>& req, const std::str
   for (const auto& field : req) {
     plain.headers.emplace_back(ascii_lower(to_std(field.name_string())), std::string(to_std(field.value())));
   }
-  plain.body = req.body();
   plain.remote_address = remote;
   return plain;
 }
 
 // ---------------------------------------------------------------------------------------------
-// A WebSocket client of the live feed. Messages arrive through offer() from any thread into a
-// bounded queue; on the session's strand they are written as JSON arrays, one write at a time,
-// batching whatever queued up meanwhile.
-class WebSocketSession : public LiveSink, public std::enable_shared_from_this<WebSocketSession> {
- public:
-  WebSocketSession(Tcp::socket&& socket, Shared& shared, std::optional<LiveHub::MeterSet> meters)
-      : count_(shared), ws_(std::move(socket)), shared_(shared), meters_(std::move(meters)) {}
-
-  ~WebSocketSession() override {
-    if (subscription_ != 0) shared_.hub->unsubscribe(subscription_);
-  }
-
-  void run(http::request<http::string_body> req) {
-    websocket::stream_base::timeout timeout{};
-    timeout.handshake_timeout = std::chrono::seconds(shared_.options.request_timeout_s);
-    // With keep-alive pings, Beast pings after half the idle time and drops a silent peer.
-    timeout.idle_timeout = std::chrono::seconds(2 * shared_.options.ws_ping_s);
-    timeout.keep_alive_pings = true;
-    ws_.set_option(timeout);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "wattguard"); }));
-    // Clients have nothing to send but small control messages.
-    ws_.read_message_max(4096);
-    ws_.async_accept(req, beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
-  }
-
-  OfferResult offer(const std::shared_ptr<const std::string>& message) override {
-    std::lock_guard lock(mutex_);
-    if (closed_) return OfferResult::kClosed;
-    if (pending_.size() >= shared_.options.ws_queue_max) {
-      // Too slow to keep up: drop it rather than buffer without bound or block publishers.
-      closed_ = true;
-      pending_.clear();
-      net::post(ws_.get_executor(), [self = shared_from_this()] { self->abort(); });
-      return OfferResult::kOverflow;
-    }
-    pending_.push_back(message);
-    if (!flush_posted_) {
-      flush_posted_ = true;
-      net::post(ws_.get_executor(), [self = shared_from_this()] { self->flush(); });
-    }
-    return OfferResult::kQueued;
-  }
-
- private:
-  void on_accept(beast::error_code ec) {
-    if (ec) {
-      if (!is_normal_end(ec)) spdlog::debug("live: handshake failed: {}", ec.message());
-      return;
-    }
-    subscription_ = shared_.hub->subscribe(weak_from_this(), meters_);
-    do_read();
-  }
-
-  // Keeps a read pending so control frames (ping, pong, close) are processed.
-  void do_read() {
-    ws_.async_read(read_buffer_, beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
-  }
-
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec) {
-      if (!is_normal_end(ec)) spdlog::debug("live: read failed: {}", ec.message());
-      mark_closed();
-      return;
-    }
-    read_buffer_.consume(read_buffer_.size());  // client messages carry nothing we act on
-    do_read();
-  }
-
-  void flush() {
-    if (writing_) return;
-    frame_.clear();
-    {
-      std::lock_guard lock(mutex_);
-      flush_posted_ = false;
-      if (closed_ || pending_.empty()) return;
-      frame_.push_back('[');
-      while (!pending_.empty()) {
-        const auto& msg = *pending_.front();
-        if (frame_.size() > 1 && frame_.size() + msg.size() + 2 > shared_.options.ws_max_frame_bytes) break;
-        if (frame_.size() > 1) frame_.push_back(',');
-        frame_.append(msg);
-        pending_.pop_front();
-      }
-      frame_.push_back(']');
-    }
-    writing_ = true;
-    ws_.text(true);
-    ws_.async_write(net::buffer(frame_), beast::bind_front_handler(&WebSocketSession::on_write, shared_from_this()));
-  }
-
-  void on_write(beast::error_code ec, std::size_t) {
-    writing_ = false;
-    if (ec) {
-      if (!is_normal_end(ec)) spdlog::debug("live: write failed: {}", ec.message());
-      mark_closed();
-      return;
-    }
-    flush();
-  }
-
-  void mark_closed() {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    pending_.clear();
-  }
-
-  void abort() {
-    spdlog::info("live: dropped a client that fell {} messages behind", shared_.options.ws_queue_max);
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(Tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(ws_).close();
-  }
-
-  ConnectionCount count_;
-  websocket::stream<beast::tcp_stream> ws_;
-  Shared& shared_;
-  std::optional<LiveHub::MeterSet> meters_;
-  uint64_t subscription_ = 0;
-  beast::flat_buffer read_buffer_;
-  std::string frame_;     // the frame being written (strand only)
-  bool writing_ = false;  // strand only
-
-  std::mutex mutex_;  // guards the fields below, shared with offer()
-  std::deque<std::shared_ptr<const std::string>> pending_;
-  bool flush_posted_ = false;
-  bool closed_ = false;
-};
-
-// ---------------------------------------------------------------------------------------------
-// One HTTP/1.1 connection: reads requests one at a time, hands each to the handler, writes the
-// response (after its delay, if any), and hands WebSocket upgrades over to a WebSocketSession.
+// One HTTP/1.1 connection: reads requests one at a time, lets the header check refuse each before its body is
+// read, hands the rest to the handler (slow answers to the worker pool), writes the response (after its delay,
+// if any), and hands WebSocket upgrades over to a live session.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(Tcp::socket&& socket, Shared& shared, std::string remote)
-      : count_(shared),
+  HttpSession(Tcp::socket&& socket, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot, std::string peer)
+      : slot_(std::move(slot)),
         stream_(std::move(socket)),
         delay_timer_(stream_.get_executor()),
         shared_(shared),
-        remote_(std::move(remote)) {}
+        peer_(std::move(peer)) {}
 
   void run() {
     net::dispatch(stream_.get_executor(),
@@ -247,15 +154,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
  private:
-  // The idle phase: waiting for the first byte of the next request. A separate, longer timeout
-  // than the request itself, so keep-alive does not let a slow client trickle a request.
+  // The idle phase: waiting for the first byte of the next request. A new connection gets the header timeout
+  // for it; a kept-alive one the idle timeout.
   void wait_for_request() {
     if (buffer_.size() > 0) {
       read_request();
       return;
     }
     stream_.expires_after(
-        std::chrono::seconds(first_request_ ? shared_.options.request_timeout_s : shared_.options.idle_timeout_s));
+        std::chrono::seconds(first_request_ ? shared_.options.header_timeout_s : shared_.options.idle_timeout_s));
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       if (ec) {
         if (!is_normal_end(ec)) spdlog::debug("http: read failed: {}", ec.message());
@@ -274,7 +181,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // the route's limit: read the header under the larger of the two, then narrow it.
     body_limit_ = std::max(shared_.options.max_body_bytes, shared_.options.max_import_bytes);
     parser_->body_limit(body_limit_);
-    stream_.expires_after(std::chrono::seconds(shared_.options.request_timeout_s));
+    // One deadline for the whole header, however slowly its bytes trickle in (slowloris).
+    stream_.expires_after(std::chrono::seconds(shared_.options.header_timeout_s));
     // The header first: the body limit depends on the route (a bulk import is far larger than an API call).
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
@@ -284,22 +192,42 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (!ec || ec == http::error::body_limit) {
       body_limit_ = is_bulk_import_target(to_std(parser_->get().target())) ? shared_.options.max_import_bytes
                                                                            : shared_.options.max_body_bytes;
-      // After a body_limit error the header is not marked done, and content_length() asserts that it is.
-      if (!ec) {
-        const auto length = parser_->content_length();
-        if (length && *length > body_limit_) ec = http::error::body_limit;
+    }
+    if (!ec) {
+      const BeastRequest& head = parser_->get();
+      remote_ = client_address(shared_, peer_, head);
+      method_ = method_index(to_std(head.method_string()));
+      if (shared_.header_check && !websocket::is_upgrade(head)) {
+        std::optional<HttpResponse> refusal;
+        try {
+          refusal = shared_.header_check(header_only(head, remote_));
+        } catch (const std::exception& e) {
+          spdlog::error("http: header check failed on {}: {}", to_std(head.target()), e.what());
+          refusal = error_response(500, "internal", "", "internal error");
+        }
+        if (refusal) {
+          // Refused from the header alone: the body is never read into memory, and the connection ends.
+          linger_ = !parser_->is_done();
+          send(std::move(*refusal), head.version(), false, head.method() == http::verb::head);
+          return;
+        }
       }
+      // After a body_limit error the header is not marked done, and content_length() asserts that it is.
+      const auto length = parser_->content_length();
+      if (length && *length > body_limit_) ec = http::error::body_limit;
     }
     if (ec) {
       on_read(ec, n);
       return;
     }
     parser_->body_limit(body_limit_);  // a chunked body is counted against it as it arrives
+    stream_.expires_after(std::chrono::seconds(shared_.options.request_timeout_s));
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
+      linger_ = true;
       send(error_response(413, "body_too_large", "", "request body over " + std::to_string(body_limit_) + " bytes"), 11,
            false, false);
       return;
@@ -322,10 +250,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       close();
       return;
     }
-    http::request<http::string_body> req = parser_->release();
+    BeastRequest req = parser_->release();
     parser_.reset();
-    const HttpRequest plain = to_plain(req, remote_);
-    method_ = method_index(plain.method);
+    HttpRequest plain = header_only(req, remote_);
+    plain.body = std::move(req.body());
 
     if (websocket::is_upgrade(req)) {
       LiveUpgrade decision;
@@ -340,8 +268,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         return;
       }
       stream_.expires_never();
-      std::make_shared<WebSocketSession>(stream_.release_socket(), shared_, std::move(decision.meters))
-          ->run(std::move(req));
+      start_live_session(stream_.release_socket(), shared_, std::move(slot_), std::move(decision), req);
       return;
     }
 
@@ -354,7 +281,36 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       res = error_response(500, "internal", "", "internal error");
     }
     spdlog::debug("http: {} {} {} -> {}", remote_, plain.method, plain.target, res.status);
-    send(std::move(res), req.version(), req.keep_alive(), req.method() == http::verb::head);
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    const bool head = req.method() == http::verb::head;
+    if (res.offload) {
+      offload(std::move(res.offload), plain.method + " " + plain.target, version, keep_alive, head);
+      return;
+    }
+    send(std::move(res), version, keep_alive, head);
+  }
+
+  // The answer is slow to compute (a password check): the worker pool computes it, and the session's strand sends
+  // it. A full pool answers 503 at once.
+  void offload(std::function<HttpResponse()> work, std::string what, unsigned version, bool keep_alive, bool head) {
+    auto task = [self = shared_from_this(), work = std::move(work), what, version, keep_alive, head]() mutable {
+      HttpResponse res;
+      try {
+        res = finish_offloaded(work());
+      } catch (const std::exception& e) {
+        spdlog::error("http: offloaded handler failed on {}: {}", what, e.what());
+        res = error_response(500, "internal", "", "internal error");
+      }
+      auto executor = self->stream_.get_executor();
+      net::post(executor, [self = std::move(self), res = std::move(res), version, keep_alive, head]() mutable {
+        self->send(std::move(res), version, keep_alive, head);
+      });
+    };
+    if (shared_.workers && shared_.workers->try_post(std::move(task))) return;
+    HttpResponse busy = error_response(503, "busy", "", "too many sign-ins at once; try again shortly");
+    busy.set_header("Retry-After", "1");
+    send(std::move(busy), version, keep_alive, head);
   }
 
   void send(HttpResponse plain, unsigned version, bool keep_alive, bool head) {
@@ -402,6 +358,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     if (response_.need_eof()) {
+      if (linger_) {
+        linger();
+        return;
+      }
       close();
       return;
     }
@@ -411,22 +371,45 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     wait_for_request();
   }
 
+  // After refusing a request whose body is still arriving: says so (FIN), then reads and drops what the client
+  // still sends, into one small buffer, for at most kLingerMs, so it sees the answer rather than a reset.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(Tcp::socket::shutdown_send, ignored);
+    buffer_.clear();
+    stream_.expires_after(std::chrono::milliseconds(kLingerMs));
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(drain_buffer_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->stream_.close();
+        return;
+      }
+      self->drain();
+    });
+  }
+
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(Tcp::socket::shutdown_send, ignored);
     stream_.close();
   }
 
-  ConnectionCount count_;
+  std::unique_ptr<ConnectionSlot> slot_;
   beast::tcp_stream stream_;
   net::steady_timer delay_timer_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<GrowingStringBody>> parser_;
   std::size_t body_limit_ = 0;  // of the request being read (route dependent)
   http::response<http::string_body> response_;
-  Shared& shared_;
-  std::string remote_;
+  HttpShared& shared_;
+  std::string peer_;    // the TCP peer's address
+  std::string remote_;  // the client's address for the request being answered (client_address)
   bool first_request_ = true;
+  bool linger_ = false;  // the answer refuses a body that is still arriving: drain before closing
+  std::array<char, 16 * 1024> drain_buffer_{};
   std::size_t method_ = kCountedMethods.size() - 1;  // of the request being answered; "other" until one is read
 };
 
@@ -434,7 +417,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 // Accepts connections, each on its own strand.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, Shared& shared) : ioc_(ioc), acceptor_(ioc), retry_timer_(ioc), shared_(shared) {}
+  Listener(net::io_context& ioc, HttpShared& shared) : ioc_(ioc), acceptor_(ioc), retry_timer_(ioc), shared_(shared) {}
 
   Expected<void> open(const Tcp::endpoint& endpoint) {
     beast::error_code ec;
@@ -483,13 +466,17 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    if (shared_.connections.load() >= shared_.options.max_connections) {
+    beast::error_code remote_ec;
+    const auto remote = socket.remote_endpoint(remote_ec);
+    std::string peer = remote_ec ? "" : remote.address().to_string();
+    // One client may not hold every connection: a global limit, and one per address (ConnectionSlot::take).
+    std::unique_ptr<ConnectionSlot> slot;
+    if (shared_.connections.load() < shared_.options.max_connections) slot = ConnectionSlot::take(shared_, peer);
+    if (slot) {
+      std::make_shared<HttpSession>(std::move(socket), shared_, std::move(slot), std::move(peer))->run();
+    } else {
       beast::error_code ignored;
       socket.close(ignored);
-    } else {
-      beast::error_code remote_ec;
-      const auto remote = socket.remote_endpoint(remote_ec);
-      std::make_shared<HttpSession>(std::move(socket), shared_, remote_ec ? "" : remote.address().to_string())->run();
     }
     do_accept();
   }
@@ -497,7 +484,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   net::io_context& ioc_;
   Tcp::acceptor acceptor_;
   net::steady_timer retry_timer_;
-  Shared& shared_;
+  HttpShared& shared_;
 };
 
 }  // namespace
@@ -508,7 +495,7 @@ bool is_bulk_import_target(std::string_view target) {
 }
 
 struct HttpServer::Impl {
-  Shared shared;
+  HttpShared shared;
   std::optional<net::io_context> ioc;
   std::shared_ptr<Listener> listener;
   std::vector<std::thread> threads;
@@ -527,9 +514,14 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler, UpgradeHandle
 
 HttpServer::~HttpServer() { stop(); }
 
+void HttpServer::set_header_check(HeaderCheck check) { impl_->shared.header_check = std::move(check); }
+
 Expected<void> HttpServer::start() {
   Impl& im = *impl_;
   const auto& opt = im.shared.options;
+  if (const int64_t limit = raise_open_file_limit(); limit >= 0 && limit < opt.max_connections + 64) {
+    spdlog::warn("http: the open-file limit ({}) is below http.max_connections ({})", limit, opt.max_connections);
+  }
   beast::error_code ec;
   const auto address = net::ip::make_address(opt.bind == "localhost" ? "127.0.0.1" : opt.bind, ec);
   if (ec) return Error::invalid("http.bind", "\"" + opt.bind + "\"", "not an IP address");
@@ -541,6 +533,8 @@ Expected<void> HttpServer::start() {
     return opened;
   }
   im.port = im.listener->port();
+  im.shared.workers =
+      std::make_unique<HttpWorkerPool>(std::max(1, opt.worker_threads), std::max<std::size_t>(1, opt.worker_queue_max));
   im.listener->start();
   im.work.emplace(im.ioc->get_executor());
   for (int i = 0; i < opt.threads; ++i) {
@@ -579,6 +573,8 @@ void HttpServer::stop() {
   std::lock_guard lock(im.stop_mutex);
   if (!im.ioc) return;
   if (im.listener) im.listener->close();
+  // The workers first: their tasks hold sessions and post to the I/O threads.
+  if (im.shared.workers) im.shared.workers->stop();
   im.work.reset();
   im.ioc->stop();
   for (auto& t : im.threads) t.join();
@@ -586,6 +582,7 @@ void HttpServer::stop() {
   im.listener.reset();
   // Destroying the io_context destroys the pending handlers and with them the sessions.
   im.ioc.reset();
+  im.shared.workers.reset();
   im.port = 0;
 }
 

@@ -55,6 +55,19 @@ void LiveHub::publish(std::string_view meter_id, const std::shared_ptr<const std
   }
 }
 
+void LiveHub::access_changed() {
+  std::vector<std::shared_ptr<LiveSink>> sinks;
+  {
+    std::lock_guard lock(mutex_);
+    sinks.reserve(subscribers_.size());
+    for (const auto& [id, sub] : subscribers_) {
+      if (auto sink = sub.sink.lock()) sinks.push_back(std::move(sink));
+    }
+  }
+  // Outside the mutex: a sink released here may be the last reference, and its destructor unsubscribes.
+  for (const auto& sink : sinks) sink->access_changed();
+}
+
 LiveHub::Stats LiveHub::stats() {
   std::lock_guard lock(mutex_);
   return Stats{subscribers_.size(), published_, delivered_, dropped_};

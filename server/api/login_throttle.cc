@@ -1,4 +1,4 @@
-// Growing delay after failed sign-ins, per user name and per client address.
+// Growing delay after failed sign-ins: per (address, name) and per address refusing, per name only delaying.
 #include "wattguard/api/login_throttle.h"
 
 #include <algorithm>
@@ -9,18 +9,30 @@
 
 namespace wattguard::api {
 
+namespace {
+
+std::string name_key(const std::string& user) { return "u:" + ascii_lower(user); }
+std::string address_key(const std::string& address) { return "a:" + address; }
+// The newline cannot occur in an address, so no two (address, name) pairs share a key.
+std::string pair_key(const std::string& user, const std::string& address) {
+  return "p:" + address + "\n" + ascii_lower(user);
+}
+
+}  // namespace
+
 LoginThrottle::LoginThrottle(int64_t base_delay_ms, int64_t max_delay_ms, int64_t forget_after_ms,
-                             std::size_t max_entries)
+                             std::size_t max_entries, int64_t name_max_delay_ms)
     : base_delay_ms_(base_delay_ms),
       max_delay_ms_(std::max(base_delay_ms, max_delay_ms)),
       forget_after_ms_(forget_after_ms),
-      max_entries_(max_entries) {}
+      max_entries_(max_entries),
+      name_max_delay_ms_(std::max<int64_t>(0, name_max_delay_ms)) {}
 
-int64_t LoginThrottle::delay_for(int64_t failures) const {
-  if (failures <= 0 || base_delay_ms_ <= 0) return 0;
+int64_t LoginThrottle::delay_for(int64_t failures, int64_t cap_ms) const {
+  if (failures <= 0 || base_delay_ms_ <= 0 || cap_ms <= 0) return 0;
   int64_t delay = base_delay_ms_;
-  for (int64_t i = 1; i < failures && delay < max_delay_ms_; ++i) delay *= 2;
-  return std::min(delay, max_delay_ms_);
+  for (int64_t i = 1; i < failures && delay < cap_ms; ++i) delay *= 2;
+  return std::min(delay, cap_ms);
 }
 
 int64_t LoginThrottle::remaining_locked(const std::string& key, int64_t now_ms) {
@@ -29,12 +41,12 @@ int64_t LoginThrottle::remaining_locked(const std::string& key, int64_t now_ms) 
   return std::max<int64_t>(0, it->second.blocked_until_ms - now_ms);
 }
 
-int64_t LoginThrottle::fail_locked(const std::string& key, int64_t now_ms) {
+int64_t LoginThrottle::fail_locked(const std::string& key, int64_t now_ms, int64_t cap_ms) {
   Entry& e = entries_[key];
   if (e.failures > 0 && now_ms - e.last_failure_ms > forget_after_ms_) e.failures = 0;
   ++e.failures;
   e.last_failure_ms = now_ms;
-  const int64_t delay = delay_for(e.failures);
+  const int64_t delay = delay_for(e.failures, cap_ms);
   e.blocked_until_ms = std::max(e.blocked_until_ms, now_ms + delay);
   return e.blocked_until_ms - now_ms;
 }
@@ -64,20 +76,24 @@ void LoginThrottle::prune_locked(int64_t now_ms) {
 
 int64_t LoginThrottle::wait_ms(const std::string& user, const std::string& address, int64_t now_ms) {
   std::lock_guard lock(mutex_);
-  return std::max(remaining_locked("u:" + ascii_lower(user), now_ms), remaining_locked("a:" + address, now_ms));
+  return std::max(remaining_locked(pair_key(user, address), now_ms),
+                  address.empty() ? 0 : remaining_locked(address_key(address), now_ms));
 }
 
 int64_t LoginThrottle::record_failure(const std::string& user, const std::string& address, int64_t now_ms) {
   std::lock_guard lock(mutex_);
   prune_locked(now_ms);
-  const int64_t by_user = fail_locked("u:" + ascii_lower(user), now_ms);
-  const int64_t by_address = address.empty() ? 0 : fail_locked("a:" + address, now_ms);
-  return std::max(by_user, by_address);
+  const int64_t by_pair = fail_locked(pair_key(user, address), now_ms, max_delay_ms_);
+  const int64_t by_address = address.empty() ? 0 : fail_locked(address_key(address), now_ms, max_delay_ms_);
+  // The name's own count only lengthens this answer (bounded); it never blocks another address.
+  const int64_t by_name = fail_locked(name_key(user), now_ms, name_max_delay_ms_);
+  return std::max({by_pair, by_address, by_name});
 }
 
-void LoginThrottle::record_success(const std::string& user) {
+void LoginThrottle::record_success(const std::string& user, const std::string& address) {
   std::lock_guard lock(mutex_);
-  entries_.erase("u:" + ascii_lower(user));
+  entries_.erase(name_key(user));
+  entries_.erase(pair_key(user, address));
 }
 
 std::size_t LoginThrottle::entry_count() {

@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +17,7 @@
 #include "server/blynk/blynk_hub.h"
 #include "server/blynk/connection.h"
 #include "server/blynk/http_api.h"
+#include "wattguard/base/open_files.h"
 #include "wattguard/tls/server_context.h"
 
 namespace wattguard::blynk {
@@ -27,14 +27,6 @@ using TlsStream = asio::ssl::stream<Tcp::socket>;
 constexpr int kStopDrainMs = 2000;
 constexpr int kHttpTickMs = 250;  // how often the HTTP API's quiet periods are ended  // how long stop() lets
                                   // connections store their last period and say offline
-
-// A packaged service raises its own open-file limit: a device is a socket.
-void raise_open_file_limit() {
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return;
-  lim.rlim_cur = lim.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &lim) != 0) spdlog::warn("blynk: cannot raise the open-file limit");
-}
 
 }  // namespace
 
@@ -153,7 +145,7 @@ Expected<void> BlynkServer::start() {
   m.http_api = std::make_unique<BlynkHttpApi>(*m.hub);
   m.http_ticker.emplace(m.io);
   m.tick_http();
-  raise_open_file_limit();
+  raise_open_file_limit();  // a packaged service raises its own open-file limit: a device is a socket
   if (c.port != 0) {
     auto port = m.listen(m.plain, c.port, "blynk.port");
     if (!port.ok()) return std::move(port).error();

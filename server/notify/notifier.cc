@@ -33,7 +33,24 @@ bool split_header(const std::string& line, std::string* name, std::string* value
   return true;
 }
 
+bool may_carry_credentials(const std::string& url) {
+  const auto parsed = parse_url(url);
+  if (!parsed.ok()) return true;  // http_call refuses it anyway, with the better message
+  if (parsed->scheme == "https") return true;
+  const std::string& host = parsed->host;
+  // Plain http stays on this machine only for loopback: a gateway on the same host, or a local TLS proxy.
+  const bool numeric = host.find_first_not_of("0123456789.") == std::string::npos;
+  return host == "localhost" || host == "::1" || (numeric && host.rfind("127.", 0) == 0);
+}
+
 namespace {
+
+// The refusal when credentials would go out in clear text.
+HttpOutcome cleartext_refused(const std::string& what) {
+  HttpOutcome refused;
+  refused.error = "not sent: " + what + " goes only to https:// URLs (or loopback http://)";
+  return refused;
+}
 
 void add_auth(HttpCall& call, const std::string& header_line, const std::string& user, const std::string& password) {
   std::string name, value;
@@ -53,6 +70,9 @@ class WebhookNotifier final : public Notifier {
     call.body = message.alert.dump();
     call.timeout_ms = options_.timeout_ms;
     call.ca_file = options_.ca_file;
+    if (!options_.auth_header.empty() && !may_carry_credentials(address)) {
+      return cleartext_refused("the webhook auth header");
+    }
     call.headers.emplace_back("Idempotency-Key", "wattguard-delivery-" + std::to_string(message.delivery_id));
     add_auth(call, options_.auth_header, "", "");
     return http_call(call);
@@ -75,6 +95,9 @@ class SmsNotifier final : public Notifier {
     call.url = options_.url;
     call.timeout_ms = options_.timeout_ms;
     call.ca_file = options_.ca_file;
+    if ((!options_.auth_header.empty() || !options_.username.empty()) && !may_carry_credentials(options_.url)) {
+      return cleartext_refused("the SMS gateway's credentials");
+    }
     call.headers.emplace_back("Idempotency-Key", "wattguard-delivery-" + std::to_string(message.delivery_id));
     add_auth(call, options_.auth_header, options_.username, options_.password);
     if (options_.body == "json" && options_.method != "GET") {

@@ -80,6 +80,31 @@ TEST(Webhook, ReceiverDownIsATransportError) {
   EXPECT_NE(outcome.error.find("connect"), std::string::npos) << outcome.error;
 }
 
+TEST(Webhook, AuthHeaderIsNotSentOverPlainHttpToAnotherHost) {
+  // 192.0.2.0/24 is reserved for documentation: were a call made, it would fail on connecting, not with this.
+  auto hook = make_webhook_notifier({.timeout_ms = 2000, .auth_header = "X-Token: s3cret", .ca_file = ""});
+  const auto outcome = hook->send("http://192.0.2.10:8080/hook", sample_message());
+  EXPECT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status, 0);
+  EXPECT_NE(outcome.error.find("https://"), std::string::npos) << outcome.error;
+  EXPECT_TRUE(may_carry_credentials("https://hooks.example.com/x"));
+  EXPECT_TRUE(may_carry_credentials("http://127.0.0.1:8080/x"));
+  EXPECT_TRUE(may_carry_credentials("http://localhost/x"));
+  EXPECT_FALSE(may_carry_credentials("http://hooks.example.com/x"));
+  EXPECT_FALSE(may_carry_credentials("http://127.example.com/x"));
+}
+
+TEST(Sms, CredentialsAreNotSentOverPlainHttpToAnotherHost) {
+  SmsGatewayOptions o;
+  o.url = "http://192.0.2.10:8080/send";
+  o.username = "acct";
+  o.password = "pw";
+  o.timeout_ms = 2000;
+  const auto outcome = make_sms_notifier(o)->send("+15550001", sample_message());
+  EXPECT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.error.find("https://"), std::string::npos) << outcome.error;
+}
+
 TEST(Sms, FormBodyWithFilledTemplateAndBasicAuth) {
   test_support::TestReceiver rx;
   SmsGatewayOptions o;

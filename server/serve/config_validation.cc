@@ -1,9 +1,12 @@
 // Checking a built ServerConfig: ranges and the rules between fields (validate_config), and the "host:port"
 // form of listen addresses. Separate from the reading of the TOML file, which only fills the fields.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "wattguard/blynk/pin_map.h"
 #include "wattguard/serve/server_config.h"
@@ -43,6 +46,20 @@ std::optional<std::pair<std::string, uint16_t>> split_listen(const std::string& 
   const int port = std::stoi(port_text);
   if (port > 65535) return std::nullopt;
   return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+std::vector<std::string> split_proxy_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const auto comma = std::min(list.find(',', start), list.size());
+    std::string item = list.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
 }
 
 namespace {
@@ -108,6 +125,15 @@ Expected<void> validate_config(const ServerConfig& c) {
   // The accounts part names its own key (field) in the error.
   if (auto billing = accounts::validate_billing_config(c.billing, c.prepaid); !billing.ok()) {
     return std::move(billing).error();
+  }
+  for (const auto& proxy : split_proxy_list(c.http.trusted_proxies)) {
+    // Compared with the peer's address as text: only literal addresses (no names, no ranges) can match.
+    in6_addr six{};
+    in_addr four{};
+    if (inet_pton(AF_INET, proxy.c_str(), &four) != 1 && inet_pton(AF_INET6, proxy.c_str(), &six) != 1) {
+      return Error::invalid("http.trusted_proxies", quoted(c.http.trusted_proxies),
+                            "\"" + proxy + "\" is not an IP address (a comma-separated list of addresses)");
+    }
   }
   if (!c.metrics.listen.empty() && !split_listen(c.metrics.listen)) {
     return Error::invalid("metrics.listen", quoted(c.metrics.listen), "must be \"host:port\" (\"127.0.0.1:9464\")");

@@ -81,9 +81,15 @@ api::HttpServerOptions http_options(const ServerConfig& c) {
   o.max_body_bytes = c.http.max_body_bytes;
   o.max_import_bytes = c.http.max_import_bytes;
   o.max_header_bytes = c.http.max_header_bytes;
+  o.header_timeout_s = c.http.header_timeout_s;
   o.request_timeout_s = c.http.request_timeout_s;
   o.idle_timeout_s = c.http.idle_timeout_s;
   o.max_connections = c.http.max_connections;
+  o.max_connections_per_address = c.http.max_connections_per_address;
+  o.trusted_proxies = split_proxy_list(c.http.trusted_proxies);
+  o.worker_threads = c.http.password_workers;
+  o.worker_queue_max = static_cast<std::size_t>(c.http.password_queue_max);
+  o.ws_recheck_s = c.http.ws_recheck_s;
   o.ws_queue_max = c.http.ws_queue_max;
   o.ws_ping_s = c.http.ws_ping_s;
   return o;
@@ -289,6 +295,7 @@ Expected<void> Server::Impl::start_metrics_listener() {
   o.bind = where->first;
   o.port = where->second;
   o.threads = 1;
+  o.max_import_bytes = o.max_body_bytes;  // no import route here: nothing large is read
   api::ApiHandler* handler = im.handler.get();
   im.metrics_http = std::make_unique<api::HttpServer>(
       o, [handler](const api::HttpRequest& r) { return handler->handle_metrics_only(r); },
@@ -527,6 +534,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   im->http = std::make_unique<api::HttpServer>(
       http_options(config), [handler](const api::HttpRequest& r) { return handler->handle(r); },
       [handler](const api::HttpRequest& r) { return handler->upgrade(r); }, im->hub);
+  im->http->set_header_check([handler](const api::HttpRequest& r) { return handler->check_header(r); });
   if (auto started = im->http->start(); !started.ok()) {
     if (im->blynk) im->blynk->stop();
     im->ingest->remove_observer(im->publisher.get());

@@ -315,12 +315,24 @@ const std::vector<KeySpec>& key_specs() {
                                          [](ServerConfig& c) -> std::size_t& { return c.http.max_import_bytes; }));
     s.push_back(integer_key<std::size_t>("http.max_header_bytes", 1024, 1 << 20,
                                          [](ServerConfig& c) -> std::size_t& { return c.http.max_header_bytes; }));
+    s.push_back(integer_key<int>("http.header_timeout_s", 1, 3600,
+                                 [](ServerConfig& c) -> int& { return c.http.header_timeout_s; }));
     s.push_back(integer_key<int>("http.request_timeout_s", 1, 3600,
                                  [](ServerConfig& c) -> int& { return c.http.request_timeout_s; }));
     s.push_back(integer_key<int>("http.idle_timeout_s", 1, 86400,
                                  [](ServerConfig& c) -> int& { return c.http.idle_timeout_s; }));
     s.push_back(integer_key<int>("http.max_connections", 1, 1000000,
                                  [](ServerConfig& c) -> int& { return c.http.max_connections; }));
+    s.push_back(integer_key<int>("http.max_connections_per_address", 1, 1000000,
+                                 [](ServerConfig& c) -> int& { return c.http.max_connections_per_address; }));
+    s.push_back(string_key("http.trusted_proxies", true,
+                           [](ServerConfig& c) -> std::string& { return c.http.trusted_proxies; }));
+    s.push_back(integer_key<int>("http.password_workers", 1, 64,
+                                 [](ServerConfig& c) -> int& { return c.http.password_workers; }));
+    s.push_back(integer_key<int>("http.password_queue_max", 1, 100000,
+                                 [](ServerConfig& c) -> int& { return c.http.password_queue_max; }));
+    s.push_back(
+        integer_key<int>("http.ws_recheck_s", 1, 3600, [](ServerConfig& c) -> int& { return c.http.ws_recheck_s; }));
     s.push_back(integer_key<std::size_t>("http.ws_queue_max", 1, 10000000,
                                          [](ServerConfig& c) -> std::size_t& { return c.http.ws_queue_max; }));
     s.push_back(integer_key<int>("http.ws_ping_s", 1, 3600, [](ServerConfig& c) -> int& { return c.http.ws_ping_s; }));

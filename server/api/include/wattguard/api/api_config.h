@@ -20,11 +20,17 @@ struct HttpConfig {
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_import_bytes = 64 << 20;  // topology and readings imports (whole files)
   std::size_t max_header_bytes = 8 * 1024;
-  int request_timeout_s = 30;       // to read a whole request or write a whole response
-  int idle_timeout_s = 120;         // keep-alive connection with no request
-  int max_connections = 2048;       // beyond this, new connections are closed at once
-  std::size_t ws_queue_max = 4096;  // live readings queued for one client before it is dropped
-  int ws_ping_s = 30;               // WebSocket keep-alive ping interval
+  int header_timeout_s = 10;             // to read a request's header (and a new connection's first byte)
+  int request_timeout_s = 30;            // to read a request's body or write a whole response
+  int idle_timeout_s = 30;               // keep-alive connection with no request
+  int max_connections = 2048;            // beyond this, new connections are closed at once
+  int max_connections_per_address = 64;  // the same for one client address (trusted proxies: only the total)
+  std::string trusted_proxies;           // comma-separated proxy addresses whose X-Forwarded-For is believed
+  int password_workers = 2;              // threads checking sign-in passwords (argon2id), off the I/O threads
+  int password_queue_max = 64;           // sign-ins waiting for them beyond this get 503 + Retry-After
+  int ws_recheck_s = 5;                  // a live client's session or token is checked again this often
+  std::size_t ws_queue_max = 4096;       // live readings queued for one client before it is dropped
+  int ws_ping_s = 30;                    // WebSocket keep-alive ping interval
 };
 
 struct AuthConfig {

@@ -115,10 +115,18 @@ class ApiHandler {
   // Answers one HTTP request (API routes, or the web UI's static files for other paths).
   HttpResponse handle(const HttpRequest& request);
 
+  // The HTTP server's header check (HttpServer::set_header_check): refuses, before the body is read, a request
+  // with an unknown method (405), or one for an API route that needs credentials when they are missing or wrong
+  // (401) or it comes from another site (403). Public routes (sign-in, probes, the emoncms and Blynk device APIs,
+  // the web UI's files) pass: they check their own credentials and their bodies are small (http.max_body_bytes).
+  std::optional<HttpResponse> check_header(const HttpRequest& request);
+
   // The separate metrics listener ([metrics] listen): GET /metrics with the same authorisation, 404 otherwise.
   HttpResponse handle_metrics_only(const HttpRequest& request);
 
-  // Decides a WebSocket upgrade: only /api/v1/live, authenticated, same origin.
+  // Decides a WebSocket upgrade: only /api/v1/live, authenticated, same origin. The accepted stream re-checks
+  // (LiveUpgrade::recheck) that its session or token still works and, for a consumer, that it still owns the
+  // meters it watches.
   LiveUpgrade upgrade(const HttpRequest& request);
 
   // Meters were provisioned or changed behind the API's back (in-process, e.g. the demo): reload the registry.

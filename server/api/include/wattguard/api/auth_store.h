@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -91,12 +92,24 @@ class AuthStore {
   std::vector<TokenInfo> list_tokens();
   Expected<void> revoke_token(int64_t id);
 
+  // Called (on the calling thread, after the change) whenever a session ends or a user's or token's access may
+  // have shrunk: delete_session, delete_user, set_password, set_role, revoke_token. nullptr: nobody.
+  void set_revocation_listener(std::function<void()> listener);
+
  private:
   explicit AuthStore(std::unique_ptr<storage::Db> db);
   std::optional<User> user_by_name_locked(const std::string& name);
+  Expected<void> delete_user_quietly(const std::string& name);
+  Expected<void> set_password_quietly(const std::string& name, std::string_view password, PasswordCost cost);
+  Expected<void> set_role_quietly(const std::string& name, Role role);
+  Expected<void> revoke_token_quietly(int64_t id);
+  void delete_session_quietly(std::string_view session_id);
+  void notify_revocation();
 
   std::mutex mutex_;
   std::unique_ptr<storage::Db> db_;  // guarded by mutex_
+  std::mutex listener_mutex_;        // guards listener_ (apart from mutex_: the listener may call back in)
+  std::function<void()> listener_;
 };
 
 // Checks a user name; returns an error message or "".

@@ -2,6 +2,7 @@
 // without a socket and only the network layer (http_server.cc) includes Boost.Beast.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
@@ -30,6 +31,10 @@ struct HttpResponse {
   // The connection waits this long before sending the response (failed sign-in); it does
   // not hold a thread while waiting.
   int delay_ms = 0;
+  // Slow work (argon2id password checks): when set, the answer is not this response but what offload() returns,
+  // computed by the HTTP server on its small worker pool so the I/O threads keep serving; when that pool's queue
+  // is full the server answers 503 with Retry-After instead. Callers without a server use finish_offloaded().
+  std::function<HttpResponse()> offload;
 
   const std::string* header(std::string_view name) const;  // case-insensitive
   void set_header(std::string name, std::string value);    // replaces an existing one
@@ -41,6 +46,9 @@ HttpResponse json_response(int status, const nlohmann::json& body);
 
 // {"error": {"code": code, "field": field, "message": message}}; "field" is left out when empty.
 HttpResponse error_response(int status, std::string_view code, std::string_view field, std::string_view message);
+
+// The final answer: runs `response.offload` (on the calling thread) until none is left.
+HttpResponse finish_offloaded(HttpResponse response);
 
 // Lower-cases ASCII letters.
 std::string ascii_lower(std::string_view s);

@@ -25,11 +25,20 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 64 * 1024;
   std::size_t max_import_bytes = 64 << 20;  // bodies of the bulk import routes (is_bulk_import_target)
   std::size_t max_header_bytes = 8 * 1024;
-  int request_timeout_s = 30;
-  int idle_timeout_s = 120;
+  int header_timeout_s = 10;   // a request's header (and a new connection's first byte) must arrive within this
+  int request_timeout_s = 30;  // a request's body, and writing the answer
+  int idle_timeout_s = 30;     // keep-alive: how long a connection may wait for its next request
   int max_connections = 2048;
+  // Open connections (HTTP and WebSocket) per client address; trusted proxies are bound by max_connections only.
+  int max_connections_per_address = 64;
+  // Peer addresses (reverse proxies) whose X-Forwarded-For names the client: the right-most address in it that
+  // is not itself a trusted proxy becomes HttpRequest::remote_address.
+  std::vector<std::string> trusted_proxies;
+  int worker_threads = 2;             // the pool for HttpResponse::offload (password checks)
+  std::size_t worker_queue_max = 64;  // offloaded answers waiting beyond this many get 503 + Retry-After
   std::size_t ws_queue_max = 4096;
   int ws_ping_s = 30;
+  int ws_recheck_s = 5;  // how often a WebSocket client's access is checked again (LiveUpgrade::recheck)
   std::size_t ws_max_frame_bytes = 1 << 20;  // live messages are batched into frames up to this size
 };
 
@@ -42,6 +51,9 @@ bool is_bulk_import_target(std::string_view target);
 struct LiveUpgrade {
   std::optional<HttpResponse> refusal;
   std::optional<LiveHub::MeterSet> meters;
+  // Called on an I/O thread every ws_recheck_s and whenever the hub says access changed (LiveHub::access_changed):
+  // nullopt while the client may still watch, else the reason sent in the close frame that ends the stream.
+  std::function<std::optional<std::string>()> recheck;
 };
 
 // Responses sent since start for one method ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" or
@@ -56,6 +68,10 @@ class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
   using UpgradeHandler = std::function<LiveUpgrade(const HttpRequest&)>;
+  // Sees each request as soon as its header is read (HttpRequest::body empty): an answer refuses the request
+  // before its body is read (the connection is then closed); nullopt lets the body be read and the request go to
+  // the Handler. Authentication happens here, so a stranger cannot make the server read or hold a large body.
+  using HeaderCheck = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
   // `hub` must outlive the server. Handlers are called on the I/O threads, concurrently.
   HttpServer(HttpServerOptions options, Handler handler, UpgradeHandler upgrade, LiveHub& hub);
@@ -63,7 +79,11 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds, listens and starts the threads. The Error names http.bind or http.port (address in use...).
+  // REQUIRES: before start(). Called on the I/O threads, concurrently.
+  void set_header_check(HeaderCheck check);
+
+  // Binds, listens and starts the threads; first raises the process's open-file limit (base/open_files.h). The Error
+  // names http.bind or http.port (address in use...).
   Expected<void> start();
   // The bound port (useful with port 0); 0 before start().
   uint16_t port() const;
@@ -71,6 +91,7 @@ class HttpServer {
   void stop();
 
   int open_connections() const;
+
   // The non-zero response counts (GET /metrics); thread-safe, cheap.
   std::vector<HttpRequestCount> request_counts() const;
 

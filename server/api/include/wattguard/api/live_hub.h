@@ -24,6 +24,9 @@ class LiveSink {
   // Queues one JSON message. Called from any thread; must not block. kClosed: the client is
   // gone; kOverflow: its queue was full and it is closing itself. The hub then forgets it.
   virtual OfferResult offer(const std::shared_ptr<const std::string>& message) = 0;
+  // A session ended, a password changed, a user or token was removed, meters changed owner: the client should
+  // check soon whether it may still watch. Called from any thread; must not block.
+  virtual void access_changed() {}
 };
 
 class LiveHub {
@@ -36,6 +39,10 @@ class LiveHub {
 
   // Offers `message` (one JSON object) to every client interested in `meter_id`.
   void publish(std::string_view meter_id, const std::shared_ptr<const std::string>& message);
+
+  // Tells every client that access may have changed (LiveSink::access_changed), so those who lost it stop now
+  // instead of at their next periodic check.
+  void access_changed();
 
   struct Stats {
     uint64_t clients = 0;

@@ -31,11 +31,17 @@ class Notifier {
   virtual HttpOutcome send(const std::string& address, const Message& message) = 0;
 };
 
+// Whether credentials (an auth header, basic auth) may go to `url`: https, or http to a loopback host
+// (localhost, 127.x.x.x, ::1). The notifiers refuse to send them anywhere else, in clear text.
+bool may_carry_credentials(const std::string& url);
+
 // POSTs the alert JSON to the recipient's URL.
 struct WebhookOptions {
   int timeout_ms = 10'000;
-  std::string auth_header;  // optional "Name: value" added to every call
-  std::string ca_file;      // https: further trusted certificates (HttpCall::ca_file)
+  // Optional "Name: value" added to every call; only over https or to loopback (may_carry_credentials): a call
+  // that would send it over plain http elsewhere is not made, and fails with an error saying so.
+  std::string auth_header;
+  std::string ca_file;  // https: further trusted certificates (HttpCall::ca_file)
 };
 std::unique_ptr<Notifier> make_webhook_notifier(WebhookOptions options);
 
@@ -48,8 +54,8 @@ struct SmsGatewayOptions {
   std::string to_param = "to";
   std::string text_param = "text";
   std::map<std::string, std::string> extra_params;  // fixed parameters, e.g. sender id
-  std::string auth_header;                          // "Authorization: Bearer ..." (name: value)
-  std::string username;                             // basic auth when set
+  std::string auth_header;                          // "Authorization: Bearer ..." (name: value); https only
+  std::string username;                             // basic auth when set; https only (as auth_header)
   std::string password;
   std::string message_template = "wattguard alert {id}: {kind} meter {meter} area {area} score {score} at {time} {url}";
   int timeout_ms = 10'000;

@@ -122,6 +122,9 @@ std::string config_error_text(const Error& error);
 // Every settable key, dotted ("http.port"), in file order (for docs checks).
 std::vector<std::string> config_keys();
 
+// http.trusted_proxies split at commas, blanks trimmed, empty items dropped.
+std::vector<std::string> split_proxy_list(const std::string& list);
+
 // metrics.listen split into host and port (0 = any free port), or nullopt when it is not "host:port".
 std::optional<std::pair<std::string, uint16_t>> split_listen(const std::string& listen);
 

@@ -16,7 +16,8 @@ TrackedCommand command(const std::string& id, const std::string& meter, int time
   t.record.state = storage::CommandState::kPending;
   t.record.created_ms = kT0;
   t.record.updated_ms = kT0;
-  t.command = protocol::Command{id, meter, protocol::CommandKind::kRelayOff, std::nullopt, kT0, kT0 + timeout_ms, 0, ""};
+  t.command =
+      protocol::Command{id, meter, protocol::CommandKind::kRelayOff, std::nullopt, kT0, kT0 + timeout_ms, 0, ""};
   t.timeout_ms = timeout_ms;
   return t;
 }

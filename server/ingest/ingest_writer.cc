@@ -1,0 +1,217 @@
+// IngestService's writer side, on the writer thread: batches of readings into the store (retried on errors),
+// the live state and its observers, statuses, events, command acks and timeouts, and liveness ticks.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "server/ingest/ingest_service_impl.h"
+#include "wattguard/protocol/codec.h"
+
+namespace wattguard::ingest {
+
+using protocol::Rejection;
+
+void IngestService::Impl::apply(const LivenessChange& c) {
+  if (c.comm_loss) {
+    const bool onset = *c.comm_loss == protocol::EventEdge::kOnset;
+    protocol::MeterEvent e{c.meter_id, protocol::EventKind::kCommLoss, *c.comm_loss, c.at_ms,
+                           onset ? "offline (" + c.offline_reason + ")" : "back online"};
+    store_event(e, storage::EventSource::kServer, now());
+  }
+  MeterLive copy;
+  {
+    std::lock_guard lk(live_mu);
+    MeterLive& m = live[c.meter_id];
+    m.meter_id = c.meter_id;
+    m.connectivity = c.to;
+    m.since_ms = c.at_ms;
+    m.offline_reason = c.offline_reason;
+    copy = m;
+  }
+  notify([&](IngestObserver& o) { o.on_status(copy); });
+}
+
+void IngestService::Impl::store_event(const protocol::MeterEvent& e, storage::EventSource source, int64_t received) {
+  auto r = store.add_event(e, source, received);
+  if (!r.ok()) {
+    spdlog::error("ingest: storing event {} of {} failed: {}", protocol::event_kind_name(e.kind), e.meter_id,
+                  r.error().message);
+    count(&IngestHealth::store_errors);
+    return;
+  }
+  count(&IngestHealth::events_stored);
+  const storage::StoredEvent stored{r.value(), e, source, received};
+  notify([&](IngestObserver& o) { o.on_event(stored); });
+}
+
+void IngestService::Impl::handle(StatusItem& s) {
+  const std::string& id = s.status.meter_id;
+  {
+    std::lock_guard lk(live_mu);
+    MeterLive& m = live[id];
+    m.meter_id = id;
+    m.last_seen_ms = std::max(m.last_seen_ms, s.received_ms);
+    if (s.status.period_s != 0) m.period_s = s.status.period_s;
+  }
+  if (auto c = liveness->on_status(id, s.status.online, s.status.period_s, s.received_ms)) apply(*c);
+}
+
+void IngestService::Impl::handle(EventItem& e) {
+  store_event(e.event, storage::EventSource::kMeter, e.received_ms);
+  if (e.event.kind == protocol::EventKind::kRelayOpened || e.event.kind == protocol::EventKind::kRelayClosed) {
+    std::lock_guard lk(live_mu);
+    live[e.event.meter_id].relay =
+        e.event.kind == protocol::EventKind::kRelayOpened ? protocol::RelayState::kOff : protocol::RelayState::kOn;
+  }
+}
+
+void IngestService::Impl::command_changed(const storage::CommandRecord& c) {
+  auto st = store.update_command(c.id, c.state, c.message, c.relay, c.updated_ms);
+  if (!st.ok()) spdlog::error("ingest: updating command {} failed: {}", c.id, st.error().message);
+  notify([&](IngestObserver& o) { o.on_ack(c); });
+}
+
+void IngestService::Impl::handle(AckItem& a) {
+  const protocol::CommandAck& ack = a.ack;
+  {
+    std::lock_guard lk(live_mu);
+    MeterLive& m = live[ack.meter_id];
+    if (ack.relay != protocol::RelayState::kUnknown) m.relay = ack.relay;
+    if (ack.period_s != 0) m.period_s = ack.period_s;
+  }
+  liveness->set_period(ack.meter_id, ack.period_s);
+  CommandTracker::AckResult r = commands.on_ack(ack, a.received_ms);
+  switch (r.match) {
+    case CommandTracker::AckMatch::kFinished: return command_changed(r.record);
+    case CommandTracker::AckMatch::kWrongMeter:
+      return reject(ack.meter_id, Rejection::kMeterIdMismatch, "ack for command " + ack.id + " of another meter");
+    case CommandTracker::AckMatch::kNotTracked: {
+      // Not ours (another server sent it, or it already timed out): record the truth anyway.
+      auto rec = store.get_command(ack.id);
+      if (!rec.ok() || rec->meter_id != ack.meter_id) return;
+      CommandTracker::apply_ack(rec.value(), ack, a.received_ms);
+      return command_changed(rec.value());
+    }
+  }
+}
+
+void IngestService::Impl::handle(PublishedItem& p) {
+  if (auto c = commands.on_published(p.mid, now())) command_changed(*c);
+}
+
+void IngestService::Impl::handle(TickItem&) {
+  const int64_t t = now();
+  for (const LivenessChange& c : liveness->on_tick(t)) apply(c);
+  const LivenessCounts counts = liveness->counts();
+  {
+    std::lock_guard hk(health_mu);
+    health.meters_online = counts.online;
+    health.meters_stale = counts.stale;
+    health.meters_offline = counts.offline;
+  }
+  const std::vector<storage::CommandRecord> timed_out = commands.expire(t);
+  {
+    std::lock_guard hk(health_mu);
+    health.commands_timed_out += timed_out.size();
+  }
+  for (const storage::CommandRecord& c : timed_out) command_changed(c);
+}
+
+void IngestService::Impl::write_batch(std::vector<ReadingItem>& batch) {
+  std::vector<protocol::Reading> rs;
+  rs.reserve(batch.size());
+  for (ReadingItem& it : batch) rs.push_back(it.reading);
+  const int64_t t = now();
+  for (int attempt = 0;; ++attempt) {
+    auto result = store.append_readings(rs, t);
+    if (result.ok()) {
+      apply_result(batch, result.value());
+      return;
+    }
+    count(&IngestHealth::store_errors);
+    spdlog::error("ingest: storing {} readings failed (attempt {}): {}", rs.size(), attempt + 1,
+                  result.error().message);
+    if (!queue.wait_before_retry(attempt)) {
+      spdlog::error("ingest: giving up on {} readings at shutdown", rs.size());
+      return;
+    }
+  }
+}
+
+void IngestService::Impl::apply_result(std::vector<ReadingItem>& batch, const storage::AppendResult& r) {
+  std::vector<bool> skip(batch.size(), false);
+  for (std::size_t i : r.duplicate_indices) skip[i] = true;
+  for (const auto& refused : r.refused) {
+    skip[refused.index] = true;
+    reject(batch[refused.index].reading.meter_id, refused.reason, refused.detail);
+  }
+  {
+    std::lock_guard lk(health_mu);
+    health.readings_stored += r.stored;
+    health.readings_duplicate += r.duplicates;
+    health.readings_late += r.late;
+    health.events_stored += r.events.size();
+    ++health.batches_written;
+  }
+  {
+    std::lock_guard lk(live_mu);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (skip[i]) continue;
+      const protocol::Reading& rd = batch[i].reading;
+      MeterLive& m = live[rd.meter_id];
+      m.meter_id = rd.meter_id;
+      m.last_seen_ms = std::max(m.last_seen_ms, batch[i].received_ms);
+      if (!m.last_reading || rd.time_ms > m.last_reading->time_ms ||
+          (rd.time_ms == m.last_reading->time_ms && rd.seq > m.last_reading->seq)) {
+        m.last_reading = rd;
+        m.relay = (rd.flags & protocol::kFlagRelayOpen) ? protocol::RelayState::kOff : protocol::RelayState::kOn;
+      }
+    }
+  }
+  const int64_t t = now();
+  std::vector<LivenessChange> came_online;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (skip[i]) continue;
+    if (auto c = liveness->on_reading(batch[i].reading.meter_id, batch[i].received_ms, t)) {
+      came_online.push_back(std::move(*c));
+    }
+  }
+  std::sort(came_online.begin(), came_online.end(),
+            [](const LivenessChange& a, const LivenessChange& b) { return a.meter_id < b.meter_id; });
+  for (const LivenessChange& c : came_online) apply(c);
+  for (const storage::StoredEvent& e : r.events) notify([&](IngestObserver& o) { o.on_event(e); });
+  notify([&](IngestObserver& o) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!skip[i]) o.on_reading(batch[i].reading);
+    }
+  });
+}
+
+void IngestService::Impl::writer_loop() {
+  WriterTake take;
+  while (queue.take(take)) {
+    {
+      std::lock_guard hk(health_mu);
+      health.pending_readings = take.pending_readings;
+    }
+    for (WorkItem& item : take.work) std::visit([&](auto& x) { handle(x); }, item);
+    if (!take.batch.empty()) write_batch(take.batch);
+    const std::size_t pending = queue.done();
+    std::lock_guard hk(health_mu);
+    health.pending_readings = pending;
+  }
+}
+
+void IngestService::Impl::timer_loop() {
+  std::unique_lock lk(timer_mu);
+  while (running) {
+    timer_cv.wait_for(lk, std::chrono::milliseconds(config.liveness_check_ms));
+    if (!running) break;
+    queue.push_work(TickItem{});
+  }
+}
+
+}  // namespace wattguard::ingest

@@ -12,7 +12,7 @@ import { System, ensure_artifacts_dir, launch_browser, sign_in } from "./harness
 
 const system = new System();
 // Billing needs few meters; a small fleet keeps the (ASan) demo light on a shared machine.
-if (!process.env.E2E_METERS) system.meter_count = 4;
+if (!process.env.E2E_METERS) system.meter_count = 6;
 let browser;
 let operator_context;
 let page;               // the operator's page

@@ -36,6 +36,19 @@ export function find_binary() {
   throw new Error("no wattguard binary: build it (make build) or set WATTGUARD_BIN");
 }
 
+// The consumer's meter for the tests: one that draws from the grid now. Houses with rooftop PV
+// export all through a sunny day and a bill of theirs may have no energy line, so the meter that
+// imported most in its first report and exported nothing is taken. Tests use the second and the last
+// live meter for commands, stops and prepaid, so those are left out while others remain.
+function pick_importing_meter(live, reserved) {
+  const reading = (m) => m.last_reading ?? m.live?.last_reading ?? {};
+  const free = live.filter((m) => !reserved.includes(m.id));
+  const pool = free.length ? free : live;
+  const importing = pool.filter((m) => (reading(m).e_export_wh ?? 0) === 0)
+    .sort((a, b) => (reading(b).e_import_wh ?? 0) - (reading(a).e_import_wh ?? 0) || a.id.localeCompare(b.id));
+  return (importing[0] ?? pool.slice().sort((a, b) => a.id.localeCompare(b.id))[0]).id;
+}
+
 export function free_port() {
   return new Promise((resolve_port, reject) => {
     const srv = createServer();
@@ -127,6 +140,7 @@ export class System {
         if (r.status === 200 && live.length >= this.meter_count && live.every((m) => (m.last_reading ?? m.live?.last_reading))) {
           this.meters = r.json.meters.map((m) => m.id).sort();
           this.live_meters = live.map((m) => m.id).sort();
+          this.importing_meter = pick_importing_meter(live, [this.live_meters[1], this.live_meters[this.live_meters.length - 1]]);
           break;
         }
       } catch {
@@ -134,11 +148,12 @@ export class System {
       }
     }
     this.operator = { name: "e2e-operator", password: "operator-password-1" };
-    this.consumer = { name: "e2e-consumer", password: "consumer-password-1", meter: this.live_meters[0] };
+    this.consumer = { name: "e2e-consumer", password: "consumer-password-1", meter: this.importing_meter };
     await this.add_user(this.operator.name, "operator", this.operator.password, []);
     await this.add_user(this.consumer.name, "consumer", this.consumer.password, [this.consumer.meter]);
     // A second consumer, whose meter the first must not be able to open.
-    this.other_meter = this.live_meters[2] ?? this.live_meters[1];
+    this.other_meter = this.live_meters.find((id) => id !== this.consumer.meter && id !== this.live_meters[this.live_meters.length - 1]) ??
+      this.live_meters.find((id) => id !== this.consumer.meter);
     await this.add_user("e2e-consumer-2", "consumer", "consumer-password-2", [this.other_meter]);
     return this;
   }

@@ -208,8 +208,11 @@ void LocalSystem::stop(int fleet_drain_ms) {
     std::lock_guard lock(route_fleet_->mutex);
     route_fleet_->fleet = nullptr;
   }
-  if (fleet_) fleet_->stop(fleet_drain_ms);
+  // The server goes first: it must not watch the simulated world end and raise an offline alert for
+  // every meter. The meters' last readings and their clean "offline" statuses wait in the broker
+  // (persistent session, retained), and a server started on the same data later takes them in.
   if (server_) server_->stop();
+  if (fleet_) fleet_->stop(fleet_drain_ms);
   if (broker_) broker_->stop();
 }
 

@@ -230,6 +230,12 @@ HttpResponse GridRoutes::get(const std::string& id, const RequestTarget& target)
                                  {"analysis", analysis_json(st, true, static_cast<size_t>(limit))}});
 }
 
+std::optional<std::string> GridRoutes::transformer_checked_by(const std::string& meter_id) {
+  auto m = deps_.grid->membership(meter_id);
+  if (!m.ok() || !m->has_value() || (*m)->second != "check") return std::nullopt;
+  return (*m)->first;
+}
+
 HttpResponse GridRoutes::add(const HttpRequest& req, const Caller& caller) {
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return bad_param("body", "the body is not a JSON object");

@@ -35,6 +35,10 @@ class GridRoutes {
   std::optional<HttpResponse> handle(const HttpRequest& req, const RequestTarget& target,
                                      const std::vector<std::string>& seg, const Caller& caller);
 
+  // The transformer whose check meter `meter_id` is, or nullopt (a consumer, unassigned, or the grid
+  // store failed: a failure must not block commands to ordinary meters).
+  std::optional<std::string> transformer_checked_by(const std::string& meter_id);
+
  private:
   HttpResponse list(const RequestTarget& target);
   HttpResponse get(const std::string& id, const RequestTarget& target);

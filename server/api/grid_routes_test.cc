@@ -140,6 +140,23 @@ TEST_F(GridRoutesTest, TransformerEdits) {
   EXPECT_EQ(with_token(admin_token_, "DELETE", "/api/v1/transformers/T1").status, 404);
 }
 
+TEST_F(GridRoutesTest, ACheckMeterRefusesRelayCommandsNamingItsTransformerOthersStillTakeThem) {
+  ASSERT_EQ(with_token(admin_token_, "PUT", "/api/v1/topology", kTopology).status, 200);
+  auto r = with_token(admin_token_, "POST", "/api/v1/meters/chk1/commands", R"({"kind": "relay_off"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(body(r)["error"]["code"], "check_meter");
+  EXPECT_EQ(body(r)["error"]["field"], "kind");
+  EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("transformer T1"), std::string::npos) << r.body;
+  EXPECT_EQ(with_token(admin_token_, "POST", "/api/v1/meters/chk2/commands", R"({"kind": "relay_on"})").status, 409);
+  // A ping still reaches the check meter; a consumer's relay is still switched.
+  EXPECT_EQ(with_token(admin_token_, "POST", "/api/v1/meters/chk1/commands", R"({"kind": "ping"})").status, 202);
+  r = with_token(admin_token_, "POST", "/api/v1/meters/m1/commands", R"({"kind": "relay_off"})");
+  EXPECT_EQ(r.status, 202) << r.body;
+  // Once the meter leaves the grid model it is an ordinary meter again.
+  ASSERT_EQ(with_token(admin_token_, "DELETE", "/api/v1/transformers/T1").status, 204);
+  EXPECT_EQ(with_token(admin_token_, "POST", "/api/v1/meters/chk1/commands", R"({"kind": "relay_off"})").status, 202);
+}
+
 TEST_F(GridRoutesTest, ReadingsImportThenAnalysisShowsTheBalance) {
   ASSERT_EQ(with_token(admin_token_, "PUT", "/api/v1/topology", kTopology).status, 200);
   // Two days: the check meter sees the consumers plus 4 %.

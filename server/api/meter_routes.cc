@@ -11,6 +11,7 @@
 
 #include "server/api/alert_routes.h"
 #include "server/api/api_json.h"
+#include "server/api/grid_routes.h"
 #include "server/api/route_support.h"
 #include "wattguard/base/decimal_round.h"
 #include "wattguard/protocol/topics.h"
@@ -337,6 +338,16 @@ HttpResponse MeterRoutes::send_command(const HttpRequest& req, const Caller& cal
   if (!kind_name) return bad_param("kind", "kind is required: relay_off, relay_on, set_period or ping");
   const auto kind = protocol::command_kind_from_name(*kind_name);
   if (!kind) return bad_param("kind", "kind = '" + *kind_name + "': expected relay_off, relay_on, set_period or ping");
+  // A check meter measures a whole transformer's feeder and has no supply relay of its own: a relay
+  // command to it is a mistake that would only ever time out (or, on odd firmware, cut a feeder).
+  const bool relay = *kind == protocol::CommandKind::kRelayOff || *kind == protocol::CommandKind::kRelayOn;
+  if (relay && context_.deps().grid) {
+    if (const auto transformer = context_.deps().grid->transformer_checked_by(id)) {
+      return error_response(409, "check_meter", "kind",
+                            "meter " + id + " is the check meter of transformer " + *transformer +
+                                ": it has no supply relay; switch the consumers' meters instead");
+    }
+  }
   ingest::CommandRequest request;
   request.meter_id = id;
   request.kind = *kind;

@@ -98,7 +98,7 @@ void IngestService::Impl::on_message(const mosquitto_message* msg) {
       if (payload.empty()) return;  // a cleared retained message
       count(&IngestHealth::statuses_received);
       auto d = protocol::decode_status(payload, ctx);
-      if (admit(d)) queue.push_work(StatusItem{std::move(d.value()), received});
+      if (admit(d)) queue.push_work(StatusItem{std::move(d.value()), received, msg->retain});
       return;
     }
     case TopicKind::kEvent: {
@@ -142,7 +142,7 @@ void IngestService::Impl::on_connect(int rc) {
   sub(TopicKind::kCmdAck, shared);
   sub(TopicKind::kStatus, false);
   spdlog::info("ingest: connected to {}:{} as {}", config.host, config.port, config.username);
-  queue.push_work(ConnectedItem{});
+  queue.push_work(ConnectedItem{now()});
 }
 
 void IngestService::Impl::on_disconnect(int rc) {

@@ -20,6 +20,7 @@ struct ReadingItem {
 struct StatusItem {
   protocol::StatusMessage status;
   int64_t received_ms;
+  bool retained;  // from the broker's store: said before we listened
 };
 struct EventItem {
   protocol::MeterEvent event;
@@ -32,8 +33,10 @@ struct AckItem {
 struct PublishedItem {  // the broker has our command (QoS 1 PUBACK)
   int mid;
 };
-struct ConnectedItem {};  // (re)connected: resend unsent commands
-struct TickItem {};       // timer: liveness and command timeouts
+struct ConnectedItem {  // (re)connected: resend unsent commands; silence counts from here
+  int64_t at_ms;
+};
+struct TickItem {};  // timer: liveness and command timeouts
 using WorkItem = std::variant<StatusItem, EventItem, AckItem, PublishedItem, ConnectedItem, TickItem>;
 
 // What the writer takes in one go: the work queued so far and, when one is due, a batch of readings.

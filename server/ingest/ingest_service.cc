@@ -292,7 +292,7 @@ void IngestService::submit_status(protocol::StatusMessage status, int64_t receiv
   Impl& m = *impl_;
   m.count(&IngestHealth::statuses_received);
   if (!m.is_known(status.meter_id)) return;
-  m.queue.push_work(StatusItem{std::move(status), received_ms});
+  m.queue.push_work(StatusItem{std::move(status), received_ms, false});
 }
 
 void IngestService::submit_ack(protocol::CommandAck ack, int64_t received_ms) {

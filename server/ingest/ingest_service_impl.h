@@ -145,7 +145,10 @@ struct IngestService::Impl {
 
   void handle(PublishedItem& p);
 
-  void handle(ConnectedItem&) { commands.publish_unsent(publisher()); }
+  void handle(ConnectedItem& c) {
+    liveness->listening_since(c.at_ms);
+    commands.publish_unsent(publisher());
+  }
 
   void handle(TickItem&);
 

@@ -53,10 +53,11 @@ void IngestService::Impl::handle(StatusItem& s) {
     std::lock_guard lk(live_mu);
     MeterLive& m = live[id];
     m.meter_id = id;
-    m.last_seen_ms = std::max(m.last_seen_ms, s.received_ms);
+    if (!liveness->is_old_news(s.status.time_ms, s.retained)) m.last_seen_ms = std::max(m.last_seen_ms, s.received_ms);
     if (s.status.period_s != 0) m.period_s = s.status.period_s;
   }
-  if (auto c = liveness->on_status(id, s.status.online, s.status.period_s, s.received_ms)) apply(*c);
+  if (auto c = liveness->on_status(id, s.status.online, s.status.period_s, s.received_ms, s.status.time_ms, s.retained))
+    apply(*c);
 }
 
 void IngestService::Impl::handle(EventItem& e) {
@@ -104,7 +105,10 @@ void IngestService::Impl::handle(PublishedItem& p) {
 
 void IngestService::Impl::handle(TickItem&) {
   const int64_t t = now();
-  for (const LivenessChange& c : liveness->on_tick(t)) apply(c);
+  // Deaf (no broker connection): silence is ours, not the meters'.
+  if (connected) {
+    for (const LivenessChange& c : liveness->on_tick(t)) apply(c);
+  }
   const LivenessCounts counts = liveness->counts();
   {
     std::lock_guard hk(health_mu);

@@ -44,8 +44,12 @@ std::optional<LivenessChange> Liveness::on_reading(const std::string& meter_id, 
 }
 
 std::optional<LivenessChange> Liveness::on_status(const std::string& meter_id, bool online, uint32_t period_s,
-                                                  int64_t received_ms) {
+                                                  int64_t received_ms, int64_t said_ms, bool retained) {
   Meter& m = meters_[meter_id];
+  if (is_old_news(said_ms, retained)) {
+    if (period_s != 0) m.period_s = period_s;
+    return std::nullopt;
+  }
   m.last_seen_ms = std::max(m.last_seen_ms, received_ms);
   if (period_s != 0) m.period_s = period_s;
   m.offline_by_status = !online;
@@ -53,6 +57,8 @@ std::optional<LivenessChange> Liveness::on_status(const std::string& meter_id, b
   if (m.state == to) return std::nullopt;
   return change_to(meter_id, m, to, received_ms, "status");
 }
+
+void Liveness::listening_since(int64_t now_ms) { started_ms_ = std::max(started_ms_, now_ms); }
 
 void Liveness::set_period(const std::string& meter_id, uint32_t period_s) {
   if (period_s != 0) meters_[meter_id].period_s = period_s;

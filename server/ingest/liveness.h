@@ -35,7 +35,12 @@ struct LivenessCounts {
 // a lost connection); online when heard; stale when silent for more than 2 periods + 1 s; offline after
 // missed_periods periods of silence or when the meter's own status says so (then only its "online" status
 // brings it back). The period is the meter's announced one, else the default. Silence is counted from the
-// later of the last message and the service's start, so a restart does not declare everybody late.
+// later of the last message and the time the service last began listening (its start, or its latest
+// reconnection to the broker), so neither a restart nor a broker outage declares everybody late; while
+// the service cannot hear (disconnected) it draws no conclusions at all. A status said before we began
+// listening is old news (retained at the broker, or queued for our session while we were away, e.g. a
+// clean stop's "offline"): it changes no state and is no sign of life, so only fresh silence makes such
+// a meter offline, and a meter that came back meanwhile raises nothing.
 // Not thread-safe: owned by the ingest writer thread.
 class Liveness {
  public:
@@ -49,9 +54,14 @@ class Liveness {
 
   // A reading arrived at received_ms (stored at now_ms): online unless the meter said it is offline.
   std::optional<LivenessChange> on_reading(const std::string& meter_id, int64_t received_ms, int64_t now_ms);
-  // The meter's status message; period_s 0 = not announced.
+  // The meter's status message; period_s 0 = not announced. said_ms: the status's own time (0: none, as
+  // in a last will); retained: delivered from the broker's store.
   std::optional<LivenessChange> on_status(const std::string& meter_id, bool online, uint32_t period_s,
-                                          int64_t received_ms);
+                                          int64_t received_ms, int64_t said_ms = 0, bool retained = false);
+  // The service (re)connected to the broker at now_ms: silence before then proves nothing.
+  void listening_since(int64_t now_ms);
+  // A status said before we began listening (see the class comment).
+  bool is_old_news(int64_t said_ms, bool retained) const { return retained || (said_ms > 0 && said_ms < started_ms_); }
   // A period announced by other means (a set_period acknowledgement); 0 is ignored.
   void set_period(const std::string& meter_id, uint32_t period_s);
   // Stale and offline by silence, as of now_ms; changes in meter id order.

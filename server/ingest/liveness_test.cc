@@ -119,6 +119,45 @@ TEST(IngestLiveness, SilenceCountsFromTheStartForMetersLastSeenBeforeIt) {
   EXPECT_EQ(c[0].at_ms, kStart - 3600'000 + 3 * kPeriodMs);  // the onset is not moved by the restart
 }
 
+TEST(IngestLiveness, ARetainedOfflineStatusIsOldNewsTheMeterIsJudgedByFreshSilence) {
+  // A clean stop left "offline" retained at the broker; after our start it is delivered again.
+  Liveness l = make();
+  l.restore_last_seen("m1", kStart - 60'000);
+  l.restore_last_seen("m2", kStart - 60'000);
+  EXPECT_FALSE(l.on_status("m1", false, 0, kStart + 10, /*said_ms=*/kStart - 30'000, /*retained=*/true));
+  // Queued for our session while we were away: said before we listened.
+  EXPECT_FALSE(l.on_status("m2", false, 10, kStart + 10, /*said_ms=*/kStart - 20'000, /*retained=*/false));
+  EXPECT_EQ(l.state("m1"), Connectivity::kUnknown);
+  // m1 comes back within the periods it is allowed: online, no offline on the way.
+  auto back = l.on_reading("m1", kStart + 4000, kStart + 4000);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->to, Connectivity::kOnline);
+  // m2 stays silent: offline once silent for its missed periods (its retained period, 10 s) since the start.
+  l.on_reading("m1", kStart + 14'000, kStart + 14'000);
+  l.on_reading("m1", kStart + 29'000, kStart + 29'000);
+  for (const auto& c : l.on_tick(kStart + 30'000)) EXPECT_NE(c.to, Connectivity::kOffline) << c.meter_id;
+  auto off = l.on_tick(kStart + 3 * 10'000 + 1);
+  ASSERT_EQ(off.size(), 1u);
+  EXPECT_EQ(off[0].meter_id, "m2");
+  EXPECT_EQ(off[0].offline_reason, "missed_periods");
+}
+
+TEST(IngestLiveness, SilenceWhileTheBrokerWasAwayCountsFromTheReconnection) {
+  Liveness l = make();
+  l.on_reading("m1", kStart, kStart);
+  const int64_t back = kStart + 10 * kPeriodMs;  // the broker restarted; we listen again from here
+  l.listening_since(back);
+  EXPECT_TRUE(l.on_tick(back + 2 * kPeriodMs).empty());
+  auto late = l.on_tick(back + 3 * kPeriodMs + 1);
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].to, Connectivity::kOffline);
+  l.listening_since(kStart);  // never moves back
+  Liveness fresh = make();
+  fresh.on_reading("m2", kStart, kStart);
+  fresh.listening_since(kStart - 1000);
+  EXPECT_EQ(fresh.on_tick(kStart + 3 * kPeriodMs + 1).size(), 1u);
+}
+
 TEST(IngestLiveness, CountsAndChangesComeInMeterOrder) {
   Liveness l = make();
   for (const char* id : {"m3", "m1", "m2"}) l.on_reading(id, kStart, kStart);

@@ -86,6 +86,18 @@ describe("wattguard dashboard", () => {
       if (done) break;
     }
     assert.deepEqual([...seen].sort(), expected);
+    // Attention order: rows come top-down, so the set keeps the list's order. Meters that were never
+    // seen and need nothing (the grid's import-only meters) come after every live meter.
+    if (system.live_meters.length) {
+      const listed = await system.api("GET", "/api/v1/meters?limit=100000");
+      const quiet = new Set(listed.json.meters.filter((m) => m.status === "unknown" && !(m.alerts_open > 0) && !(m.tamper?.length))
+        .map((m) => m.id));
+      const order = [...seen];
+      const last_live = Math.max(...system.live_meters.map((id) => order.indexOf(id)));
+      const first_quiet = order.findIndex((id) => quiet.has(id));
+      assert.ok(first_quiet === -1 || last_live < first_quiet,
+        `a never-seen meter (${order[first_quiet]}, row ${first_quiet}) above a live one (row ${last_live})`);
+    }
     await page.$eval(".vlist", (el) => { el.scrollTop = 0; });
     await sleep(1500);
     await page.screenshot({ path: join(ensure_artifacts_dir(), "fleet.png") });
@@ -169,6 +181,29 @@ describe("wattguard dashboard", () => {
     assert.ok(zoomed_ms > 60_000 && zoomed_ms < 150_000, `the drag-zoomed range is ${zoomed_ms} ms (a third of 5 min expected)`);
     await page.screenshot({ path: join(ensure_artifacts_dir(), "meter.png"), fullPage: true });
     perf_report.meter = await perf_of(page);
+  });
+
+  test("a check meter with imported history opens on its newest data and offers no relay switch", async (t) => {
+    const list = await system.api("GET", "/api/v1/transformers");
+    const transformer = list.json?.transformers?.find((x) => x.check_meter);
+    if (!transformer) return t.skip("the server has no transformers");
+    const id = transformer.check_meter;
+    const refused = await system.api("POST", `/api/v1/meters/${encodeURIComponent(id)}/commands`, { kind: "relay_off" });
+    assert.equal(refused.status, 409, refused.text);
+    assert.equal(refused.json.error.code, "check_meter");
+    await open_meter(page, id);
+    await page.waitForSelector(".no-relay", { timeout: 15_000 });
+    assert.match(await page.textContent(".no-relay"), new RegExp(`check meter of transformer ${transformer.id}`));
+    assert.equal(await page.$("text=Turn supply off…"), null);
+    // The demo grid's history ends at the last local midnight, so the last hour is empty: the chart
+    // moves to the last day that has readings.
+    const drawn = await wait_for(async () => {
+      const [points, range] = await page.$eval(".history", (el) => [Number(el.dataset.points ?? 0), Number(el.dataset.rangeMs ?? 0)]);
+      return points > 0 && range >= 86400_000 ? { points, range } : null;
+    }, 20_000, "the chart on the newest imported day");
+    assert.ok(drawn.points > 0);
+    assert.doesNotMatch(await page.textContent(".chart-info"), /no readings in this range/);
+    await page.screenshot({ path: join(ensure_artifacts_dir(), "meter-check-imported.png"), fullPage: true });
   });
 
   test("relay off is acknowledged and the current drops to 0", async () => {

@@ -21,7 +21,7 @@ function fleet(options = {}) {
 }
 
 test("readings of known meters mark their rows; unknown meters and older replays are left out", () => {
-  const state = fleet();
+  const state = fleet({ sort_key: "id" });
   state.meters[1].last_reading = reading("m-2", 5000);
   const changed = apply_batch(state, batch({ readings: [reading("m-1", 2000), reading("m-2", 4000), reading("m-9", 2000)] }), 6000);
   assert.deepEqual(changed, [0]);

@@ -16,7 +16,8 @@ function reading(over = {}) {
   return { meter_id: "", seq: 1, time_ms: 1, vrms: 230, irms: 1, p_w: 100, s_va: 0, q_var: 0, pf: 1, freq_hz: 50, e_import_wh: 0,
     e_export_wh: 0, flags: 0, ...over };
 }
-const options = (over = {}) => ({ ...kDefaultViewOptions, ...over });
+// Most cases read easier in id order; the default order has its own test.
+const options = (over = {}) => ({ ...kDefaultViewOptions, sort_key: "id", ...over });
 const ids = (meters, view) => [...view.order].map((i) => meters[i].id);
 function view_of(meters, over = {}, transformer_of = new Map()) {
   return ids(meters, build_view(meters, search_keys(meters, transformer_of), transformer_of, options(over)));
@@ -62,9 +63,16 @@ test("a meter silent for long but online by the server's word is still online: n
   assert.equal(count_fleet(silent).total_w, 40);
 });
 
-test("sorting by status puts the meters needing attention first: offline, stale, never seen, online", () => {
-  assert.deepEqual(view_of(fleet, { sort_key: "status" }), ["m-3", "m-2", "m-4", "m-1", "m-5"]);
-  assert.deepEqual(view_of(fleet, { sort_key: "status", sort_descending: true }), ["m-1", "m-5", "m-4", "m-2", "m-3"]);
+test("sorting by status puts the meters needing attention first: alerts or tamper, offline, stale, online, never seen last", () => {
+  assert.deepEqual(view_of(fleet, { sort_key: "status" }), ["m-2", "m-3", "m-1", "m-5", "m-4"]);
+  assert.deepEqual(view_of(fleet, { sort_key: "status", sort_descending: true }), ["m-4", "m-1", "m-5", "m-3", "m-2"]);
+  const quiet = [meter("b", { status: "stale" }), meter("a", { status: "online", alerts_open: 1 }), meter("c", { status: "offline" })];
+  assert.deepEqual(view_of(quiet, { sort_key: "status" }), ["a", "c", "b"]);
+});
+
+test("the list opens in attention order", () => {
+  assert.equal(kDefaultViewOptions.sort_key, "status");
+  assert.equal(kDefaultViewOptions.sort_descending, false);
 });
 
 test("power and today sort biggest first from the first click; missing values go last; ties in id order", () => {

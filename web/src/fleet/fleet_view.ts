@@ -18,7 +18,9 @@ export interface ViewOptions {
   sort_descending: boolean;
 }
 
-export const kDefaultViewOptions: ViewOptions = { query: "", filter: "all", transformer: "", sort_key: "id", sort_descending: false };
+// The list opens in attention order: what needs someone is on the first screen, not below a page of
+// meters that only have imported history.
+export const kDefaultViewOptions: ViewOptions = { query: "", filter: "all", transformer: "", sort_key: "status", sort_descending: false };
 
 // The filter menu, in its order.
 export const kFilterChoices: readonly (readonly [Filter, string])[] = [
@@ -26,8 +28,13 @@ export const kFilterChoices: readonly (readonly [Filter, string])[] = [
   ["tamper", "Tamper"], ["alerts", "With alerts"], ["relay_off", "Relay off"],
 ];
 
-// Sorting by status puts the meters that need someone first: offline, then stale, never seen, online.
-export const kAttentionRank: Readonly<Record<MeterStatus, number>> = { offline: 0, stale: 1, unknown: 2, online: 3 };
+// Sorting by status puts the meters that need someone first: open alerts or tamper, then offline and
+// stale, then the live ones; never-seen meters (only imported history, or not installed yet) come last.
+export const kAttentionRank: Readonly<Record<MeterStatus, number>> = { offline: 1, stale: 2, online: 3, unknown: 4 };
+
+export function attention_rank(m: MeterSummary): number {
+  return m.alerts_open > 0 || has_tamper(m) ? 0 : kAttentionRank[m.status];
+}
 
 // The order of the rows: view position -> meter index, and its inverse (-1 when filtered out).
 export interface FleetView {
@@ -69,7 +76,7 @@ export function sort_value(m: MeterSummary, key: SortKey): number | string {
   switch (key) {
     case "id": return m.id;
     case "area": return m.area;
-    case "status": return kAttentionRank[m.status];
+    case "status": return attention_rank(m);
     case "power": return shows_values(m) && m.last_reading ? m.last_reading.p_w : -Infinity;
     case "today": return today_import_wh(m) ?? -Infinity;
   }

@@ -23,6 +23,9 @@ export const kRanges: [string, number][] = [
   ["5 min", 300_000], ["1 h", 3600_000], ["6 h", 6 * 3600_000], ["24 h", 86400_000], ["7 d", 7 * 86400_000], ["30 d", 30 * 86400_000],
 ];
 
+// How far back the first view looks for a meter's newest readings.
+const kSearchBackMs = 400 * 86400_000;
+
 export interface ShownHistory {
   from_ms: number;
   to_ms: number;
@@ -134,6 +137,27 @@ export class HistoryChart {
     } else if (Date.now() - this.last_follow_fetch_ms > Math.max(30_000, this.shown.step_s * 1000)) {
       this.set_range_ms(span);
     }
+  }
+
+  // The first view: the last `range_ms` up to now, or, when that holds nothing (a meter with only
+  // imported history, or one silent for a while), the last day that has readings, so the page never
+  // opens on an empty chart while weeks of data exist.
+  async open_on_latest(range_ms: number): Promise<void> {
+    const now = Date.now();
+    await this.load(now - range_ms, now);
+    if (this.shown.points.length > 0) return;
+    const id = this.request_id;
+    let newest_day_ms = -1;
+    try {
+      const days = await get_readings(this.meter_id, now - kSearchBackMs, now, 86400);
+      for (const p of days.points) if (p.count > 0) newest_day_ms = Math.max(newest_day_ms, p.t_ms);
+    } catch {
+      return;  // the empty range and its message stay
+    }
+    if (newest_day_ms < 0 || id !== this.request_id) return;
+    const to = Math.min(now, newest_day_ms + 86400_000);
+    this.follow = to >= now;
+    await this.load(to - Math.max(range_ms, 86400_000), to);
   }
 
   async load(from_ms: number, to_ms: number): Promise<void> {

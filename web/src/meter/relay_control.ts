@@ -50,6 +50,14 @@ export class RelayControl {
       this.result_el, this.dialog);
   }
 
+  // A transformer's check meter measures the feeder and has no supply relay (the API refuses relay
+  // commands to it): the card says so instead of offering switches that could only fail.
+  show_no_relay(transformer: string): void {
+    this.element.replaceChildren(h("p", { class: "muted no-relay" },
+      `This is the check meter of transformer ${transformer}: it measures the whole feeder and has no supply relay. ` +
+      "Switch a consumer's meter instead."));
+  }
+
   destroy(): void {
     window.clearTimeout(this.poll_timer);
     if (this.dialog.open) this.dialog.close();

@@ -190,7 +190,10 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
     const t = all?.find((x) => x.check_meter === meter.id || x.consumers.includes(meter.id));
     if (!t) return;
     transformer = t.name ? `${t.id} (${t.name})` : t.id;
-    if (t.check_meter === meter.id) transformer += ", its check meter";
+    if (t.check_meter === meter.id) {
+      transformer += ", its check meter";
+      relay.show_no_relay(t.id);
+    }
     render_meta();
   }
 
@@ -207,7 +210,7 @@ function build(root: HTMLElement, user: SessionUser, meter: MeterSummary): () =>
   render_live();
   render_meta();
   void load_transformer();
-  void chart.load(Date.now() - kDefaultRangeMs, Date.now());
+  void chart.open_on_latest(kDefaultRangeMs);
   void bars.load();
   billing.start();
   void load_events();

@@ -46,7 +46,8 @@ class LocalSystem {
   LocalSystem(const LocalSystem&) = delete;
   LocalSystem& operator=(const LocalSystem&) = delete;
 
-  // Fleet (clean: offline statuses), then server (flushes ingest), then broker. Idempotent.
+  // Server (flushes ingest), then fleet (clean: offline statuses, kept by the broker), then broker.
+  // Idempotent. A caller that needs every reading stored stops fleet() first.
   void stop(int fleet_drain_ms = 3000);
 
   std::string url() const;

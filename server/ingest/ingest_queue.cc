@@ -24,7 +24,8 @@ void IngestQueue::push_reading(ReadingItem item) {
   space_cv_.wait(lk, [&] { return stopping_ || readings_.size() < max_pending_readings_; });
   if (readings_.empty()) oldest_reading_steady_ms_ = steady_ms();
   readings_.push_back(std::move(item));
-  const bool full = readings_.size() >= flush_max_readings_;
+  // Group commit wakes the writer for the first reading; it takes the rest when it comes back free.
+  const bool full = readings_.size() >= flush_max_readings_ || (flush_interval_ms_ == 0 && readings_.size() == 1);
   lk.unlock();
   if (full) work_cv_.notify_one();
 }
@@ -38,7 +39,7 @@ void IngestQueue::push_work(WorkItem item) {
 }
 
 bool IngestQueue::flush_due_locked() const {
-  return !readings_.empty() && (readings_.size() >= flush_max_readings_ ||
+  return !readings_.empty() && (flush_interval_ms_ == 0 || readings_.size() >= flush_max_readings_ ||
                                 steady_ms() - oldest_reading_steady_ms_ >= flush_interval_ms_ || stopping_);
 }
 

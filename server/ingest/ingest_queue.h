@@ -49,7 +49,8 @@ struct WriterTake {
 // Thread-safe. Ages are measured on the steady clock (batching is about waiting, not about wall time).
 class IngestQueue {
  public:
-  // REQUIRES: flush_interval_ms >= 1, flush_max_readings >= 1.
+  // flush_interval_ms 0: group commit (a batch is due as soon as it holds a reading; it is taken when the
+  // writer is free). REQUIRES: flush_interval_ms >= 0, flush_max_readings >= 1.
   IngestQueue(int flush_interval_ms, std::size_t flush_max_readings, std::size_t max_pending_readings);
 
   // Queues a reading; waits while max_pending_readings are queued (back-pressure: with QoS 1 the broker

@@ -47,9 +47,9 @@ Expected<void> check_config(const IngestConfig& c) {
   if (c.share_group.find_first_of("/+#") != std::string::npos) {
     return Error::invalid("share_group", c.share_group, "share_group '" + c.share_group + "' must not contain / + #");
   }
-  if (c.flush_interval_ms < 1 || c.flush_max_readings < 1) {
+  if (c.flush_interval_ms < 0 || c.flush_max_readings < 1) {
     return Error::invalid("flush_interval_ms", std::to_string(c.flush_interval_ms),
-                          "flush interval and size must be positive");
+                          "flush interval must be >= 0 and batch size positive");
   }
   if (c.default_period_s < 1 || c.missed_periods < 1) {
     return Error::invalid("missed_periods", std::to_string(c.missed_periods),

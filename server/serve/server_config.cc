@@ -387,7 +387,7 @@ const std::vector<KeySpec>& key_specs() {
                                  [](ServerConfig& c) -> int& { return c.ingest.offline_after_periods; }));
     s.push_back(integer_key<int>("ingest.command_timeout_s", 1, 86400,
                                  [](ServerConfig& c) -> int& { return c.ingest.command_timeout_s; }));
-    s.push_back(integer_key<int>("ingest.flush_interval_ms", 1, 60000,
+    s.push_back(integer_key<int>("ingest.flush_interval_ms", 0, 60000,
                                  [](ServerConfig& c) -> int& { return c.ingest.flush_interval_ms; }));
     s.push_back(integer_key<std::size_t>("ingest.flush_max_readings", 1, 1000000,
                                          [](ServerConfig& c) -> std::size_t& { return c.ingest.flush_max_readings; }));

@@ -254,6 +254,44 @@ describe("wattguard dashboard", () => {
     assert.notEqual(await page.getAttribute(".relay-state", "data-relay"), "off");
   });
 
+  test("grid: alarms first, and a transformer's page explains its balance and suspects in plain words", async (t) => {
+    const list = await system.api("GET", "/api/v1/transformers");
+    const transformers = list.json?.transformers ?? [];
+    if (!transformers.length) return t.skip("the server has no transformers");
+    await page.goto(`${system.url}/#/grid`);
+    await page.waitForSelector("table.transformers tr[data-transformer]", { timeout: 20_000 });
+    const rows = await page.$$eval("table.transformers tr[data-transformer]", (els) => els.map((e) => [e.dataset.transformer, e.dataset.state]));
+    assert.deepEqual(rows.map((r) => r[0]).sort(), transformers.map((x) => x.id).sort());
+    const alarmed = transformers.filter((x) => x.analysis?.alert).map((x) => x.id);
+    if (alarmed.length) {
+      assert.ok(alarmed.includes(rows[0][0]), `first row ${rows[0][0]} (${rows[0][1]}), alarmed: ${alarmed}`);
+      assert.equal(rows[0][1], "alarm");
+    }
+    await page.screenshot({ path: join(ensure_artifacts_dir(), "grid.png"), fullPage: true });
+    const id = rows[0][0];
+    await page.click(`table.transformers tr[data-transformer="${id}"] a[href^="#/transformer/"]`);
+    await page.waitForFunction(() => (document.querySelector(".balance-status")?.dataset.state ?? "") !== "", null, { timeout: 20_000 });
+    const detail = (await system.api("GET", `/api/v1/transformers/${encodeURIComponent(id)}`)).json;
+    const status = await page.textContent(".balance-status");
+    assert.doesNotMatch(status, /CUSUM|threshold/);
+    if (detail.analysis?.alert) assert.match(status, /^Energy balance alarm/);
+    if (detail.analysis?.series?.length) {
+      await page.waitForFunction(() => Number(document.querySelector(".balance-intervals")?.dataset.drawn ?? 0) > 0, null, { timeout: 15_000 });
+    }
+    // The daily balance from stored readings: the demo grid has weeks of imported history.
+    await page.waitForFunction(() => Number(document.querySelector(".balance-daily")?.dataset.drawn ?? 0) > 0, null, { timeout: 30_000 });
+    assert.ok(Number(await page.getAttribute(".balance-daily", "data-points")) >= 7);
+    const suspects = detail.analysis?.suspects ?? [];
+    const shown = await page.$$eval("table.suspects tr.suspect", (els) => els.map((e) => [e.dataset.meter, e.querySelector("td.reason").textContent]));
+    assert.deepEqual(shown.map((s) => s[0]), suspects.map((s) => s.meter));
+    for (const [meter, reason] of shown) assert.ok(reason.trim().length > 0, `suspect ${meter} has no reason`);
+    if (suspects.length) {
+      // The top suspect's week against its usual week.
+      await page.waitForFunction(() => /^Last week: /.test(document.querySelector(".week-change")?.textContent ?? ""), null, { timeout: 30_000 });
+    }
+    await page.screenshot({ path: join(ensure_artifacts_dir(), "transformer.png"), fullPage: true });
+  });
+
   test("alerts: the alerts page and a meter page show the server's alerts, or say it has none", async () => {
     const api = await page.evaluate(async () => {
       const r = await fetch("/api/v1/alerts?state=open&limit=1000");
@@ -272,6 +310,12 @@ describe("wattguard dashboard", () => {
         null, { timeout: 15_000 });
       const shown = new Set(await page.$$eval("table.alerts tr[data-alert]", (rows) => rows.map((r) => r.dataset.alert)));
       for (const a of api.alerts) assert.ok(shown.has(String(a.id)), `open alert ${a.id} is not on the alerts page`);
+      // A transformer's alert links to the transformer's page.
+      const with_transformer = api.alerts.find((a) => a.transformer);
+      if (with_transformer) {
+        const href = await page.getAttribute(`table.alerts tr[data-alert="${with_transformer.id}"] a[href^="#/transformer/"]`, "href");
+        assert.equal(href, `#/transformer/${encodeURIComponent(with_transformer.transformer)}`);
+      }
       // An operator acknowledges one: the server records it and the page shows it.
       const open_row = await page.$('table.alerts tr[data-state="open"] button[data-action="acknowledge"]');
       if (open_row) {

@@ -197,9 +197,9 @@ export async function call<T>(method: string, path: string, body?: unknown,
   return json as T;
 }
 
-const num = (v: unknown, fallback = 0): number => (typeof v === "number" && Number.isFinite(v) ? v : fallback);
-const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
-const opt_num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+export const num = (v: unknown, fallback = 0): number => (typeof v === "number" && Number.isFinite(v) ? v : fallback);
+export const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
+export const opt_num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 // A reading as the server writes it (`last_reading`, the live feed's `reading`); with `fields=fleet`
 // only time_ms, vrms, p_w, e_import_wh and flags are present.
@@ -387,9 +387,10 @@ export function normalize_alert(raw: Record<string, unknown>): Alert {
 }
 
 // Alerts, newest first; null when the server has no alerts route (404), so pages can say so.
-export async function list_alerts(q: { meter?: string; state?: AlertState; limit?: number } = {}): Promise<Alert[] | null> {
+export async function list_alerts(q: { meter?: string; transformer?: string; state?: AlertState; limit?: number } = {}): Promise<Alert[] | null> {
   const params = new URLSearchParams();
   if (q.meter) params.set("meter", q.meter);
+  if (q.transformer) params.set("transformer", q.transformer);
   if (q.state) params.set("state", q.state);
   if (q.limit) params.set("limit", String(q.limit));
   try {

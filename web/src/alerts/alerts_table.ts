@@ -26,7 +26,7 @@ export function alerts_table(opts: { show_meter: boolean; can_act?: boolean; on_
     const cleared = a.cleared_ms > 0 ? h("small", { class: "muted" }, ` cleared ${full_time(a.cleared_ms)}`) : null;
     const meter_cells = opts.show_meter ? [
       h("td", null, a.meter_id ? h("a", { href: `#/meter/${encodeURIComponent(a.meter_id)}` }, a.meter_id) : "—"),
-      h("td", null, a.transformer_id || "—"),
+      h("td", null, a.transformer_id ? h("a", { href: `#/transformer/${encodeURIComponent(a.transformer_id)}` }, a.transformer_id) : "—"),
       h("td", null, a.area || "—"),
     ] : [];
     return h("tr", { class: a.state === "closed" ? "closed" : "", "data-alert": a.id, "data-state": a.state },

@@ -32,9 +32,11 @@ struct IngestConfig {
   int reconnect_min_s = 1;  // reconnect back-off, doubling up to reconnect_max_s
   int reconnect_max_s = 30;
 
-  // Batching into the store: a batch is written when it holds flush_max_readings or when the
-  // oldest reading in it has waited flush_interval_ms, whichever comes first.
-  int flush_interval_ms = 200;
+  // Batching into the store. 0 (default): group commit, the writer takes whatever has arrived as soon
+  // as it is free, so a reading at light load is stored at once and under load batches grow by
+  // themselves while the previous one is written. > 0: a batch waits until it holds
+  // flush_max_readings or its oldest reading has waited flush_interval_ms (fewer, bigger transactions).
+  int flush_interval_ms = 0;
   std::size_t flush_max_readings = 2000;
   // Bound on readings accepted but not yet stored; above it the MQTT thread waits for the writer
   // (back-pressure; with QoS 1 the broker holds the rest).

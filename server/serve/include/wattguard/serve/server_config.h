@@ -62,7 +62,7 @@ struct IngestConfig {
   int period_s = 5;                            // report period assumed until a meter announces its own
   int offline_after_periods = 3;               // missed periods before a silent meter is offline
   int command_timeout_s = 30;                  // unacknowledged commands become timed_out
-  int flush_interval_ms = 200;                 // longest a received reading waits before its batch is stored
+  int flush_interval_ms = 0;                   // 0: group commit; > 0: longest a reading waits for its batch
   std::size_t flush_max_readings = 2000;       // readings per storage batch
   std::size_t max_pending_readings = 200'000;  // back-pressure bound on readings not yet stored
 };

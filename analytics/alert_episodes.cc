@@ -22,8 +22,8 @@ TransformerState AlertEpisodes::state(bool calibrated) const {
   return calibrated ? TransformerState::kClean : TransformerState::kCalibrating;
 }
 
-void AlertEpisodes::push(int64_t end_s, bool check_present, const BalanceStep& step,
-                         bool calibrated, double day_share, double day_threshold, int64_t onset_end_s) {
+void AlertEpisodes::push(int64_t end_s, bool check_present, const BalanceStep& step, bool calibrated, double day_share,
+                         double day_threshold, int64_t onset_end_s) {
   check_silent_ = check_present ? 0 : check_silent_ + 1;
   if (!calibrated || !step.evaluated) return;
   if (step.alert) {

@@ -10,8 +10,7 @@
 namespace wattguard::analytics {
 namespace {
 
-constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 // A pattern feature counts as the reason from this theft-direction z on (about one honest week in a hundred).
 constexpr double kReasonMinZ = 2.5;
 
@@ -36,8 +35,9 @@ std::string pattern_fact(const SuspectFacts& f) {
     case PatternFeature::kLevelDrop:
     case PatternFeature::kBaseDrop: {
       const double drop = f.usual_kwh_per_day > 0 ? 1.0 - f.recent_kwh_per_day / f.usual_kwh_per_day : 0.0;
-      std::snprintf(buf, sizeof buf, "uses %.0f %% less than usual over the last %d days (%.1f instead of %.1f kWh a day)",
-                    100.0 * drop, days, f.recent_kwh_per_day, f.usual_kwh_per_day);
+      std::snprintf(buf, sizeof buf,
+                    "uses %.0f %% less than usual over the last %d days (%.1f instead of %.1f kWh a day)", 100.0 * drop,
+                    days, f.recent_kwh_per_day, f.usual_kwh_per_day);
       return buf;
     }
     case PatternFeature::kReversal:
@@ -60,8 +60,8 @@ std::string pattern_fact(const SuspectFacts& f) {
       std::snprintf(buf, sizeof buf, "reports zero for hours at a time while its meter is online (last %d days)", days);
       return buf;
     case PatternFeature::kJumpiness:
-      std::snprintf(buf, sizeof buf, "its readings jump up and down between intervals far more than usual (last %d days)",
-                    days);
+      std::snprintf(buf, sizeof buf,
+                    "its readings jump up and down between intervals far more than usual (last %d days)", days);
       return buf;
     case PatternFeature::kMissing:
       std::snprintf(buf, sizeof buf, "many of its readings are missing over the last %d days", days);
@@ -119,8 +119,8 @@ std::string suspect_reason(const SuspectFacts& f) {
       std::snprintf(buf, sizeof buf,
                     "uses %.0f %% less%s (%.1f instead of %.1f kWh a day) while the transformer's unexplained loss "
                     "rose by about the same: %.1f kWh a day, %.0f %% of that loss",
-                    100.0 * drop, since(f).c_str(), f.recent_kwh_per_day, f.usual_kwh_per_day,
-                    f.attributed_kwh_per_day, 100.0 * f.loss_share);
+                    100.0 * drop, since(f).c_str(), f.recent_kwh_per_day, f.usual_kwh_per_day, f.attributed_kwh_per_day,
+                    100.0 * f.loss_share);
     } else {
       std::snprintf(buf, sizeof buf,
                     "the transformer's unexplained loss%s follows its reported use hour by hour: about %.1f kWh a "
@@ -132,7 +132,9 @@ std::string suspect_reason(const SuspectFacts& f) {
   if (!pattern.empty()) {
     if (f.decision == Decision::kFlagged) {
       std::snprintf(buf, sizeof buf, "%s%s", pattern.c_str(),
-                    f.transformer_alert ? "" : "; the transformer's balance shows no loss, as when the energy is only moved in time");
+                    f.transformer_alert
+                        ? ""
+                        : "; the transformer's balance shows no loss, as when the energy is only moved in time");
       return buf;
     }
     return pattern + " (not enough to flag)";

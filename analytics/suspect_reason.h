@@ -21,13 +21,13 @@ struct SuspectFacts {
   int recent_days = 0;
   double usual_kwh_per_day = 0;
   double recent_kwh_per_day = 0;
-  double loss_share = 0;               // share of the transformer's unexplained loss it explains
-  double attributed_kwh_per_day = 0;   // that loss in kWh a day
+  double loss_share = 0;              // share of the transformer's unexplained loss it explains
+  double attributed_kwh_per_day = 0;  // that loss in kWh a day
   bool transformer_alert = false;
-  int64_t since_end_s = -1;            // when its trouble began (the alert episode's start, or its first flag)
-  double silent_days = 0;              // its meter silent this long while the check meter reports
-  double history_days = 0;             // days of readings it has
-  int needed_days = 0;                 // ... and needs before it can be judged
+  int64_t since_end_s = -1;  // when its trouble began (the alert episode's start, or its first flag)
+  double silent_days = 0;    // its meter silent this long while the check meter reports
+  double history_days = 0;   // days of readings it has
+  int needed_days = 0;       // ... and needs before it can be judged
   int32_t utc_offset_s = 0;
 };
 

@@ -406,8 +406,8 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
     const bool by_pattern = pattern_score >= pattern_threshold && !drop_without_loss(i);
     const bool by_silence = offline(i);
     // Hysteresis: a flag is kept while the balance still points at it or its pattern stays near the threshold.
-    const bool keep = flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) ||
-                                      pattern_score >= 0.8 * pattern_threshold);
+    const bool keep = flagged_[i] &&
+                      ((balance_.alert() && share[i] >= 0.5 * f.min_share) || pattern_score >= 0.8 * pattern_threshold);
     const bool now = by_balance || by_pattern || by_silence || keep;
     if (now && !flagged_[i]) {
       flag_cause_[i] = by_balance ? FlagCause::kBalance : by_pattern ? FlagCause::kPattern : FlagCause::kSilence;
@@ -501,7 +501,8 @@ SuspectReport TransformerMonitor::suspect_report(size_t i, int rank, const Local
   using Decision = SuspectFacts::Decision;
   f.decision = s.flagged ? Decision::kFlagged : history_known(i) ? Decision::kClear : Decision::kUnknown;
   // Silence or balance evidence judge a consumer without its own history.
-  if (f.decision == Decision::kUnknown && (offline(i) || (localised_ && share[i] >= 0.2))) f.decision = Decision::kClear;
+  if (f.decision == Decision::kUnknown && (offline(i) || (localised_ && share[i] >= 0.2)))
+    f.decision = Decision::kClear;
   switch (flag_cause_[i]) {
     case FlagCause::kBalance: f.cause = SuspectFacts::Cause::kBalance; break;
     case FlagCause::kPattern: f.cause = SuspectFacts::Cause::kPattern; break;

@@ -502,7 +502,6 @@ nlohmann::json bench_to_json(const BenchResult& r) {
                     {"flagged_hiding_ge20", number(r.flagged_ge20)},
                     {"thieves_h5_h6", r.h5_h6_n},
                     {"flagged_h5_h6", number(r.flagged_h5_h6)}};
-  if (!r.label.empty()) j["meta"]["grid"] = r.label;
   j["meta"] = {{"seed", r.config.seed},
                {"runs", r.runs},
                {"transformers", r.config.transformers},
@@ -514,6 +513,7 @@ nlohmann::json bench_to_json(const BenchResult& r) {
                 r.runs > 1 ? "median over runs (seeds seed..seed+runs-1); counts are totals" : "single run"},
                {"seconds_simulate", number(r.seconds_simulate, 0.01)},
                {"seconds_analyse", number(r.seconds_analyse, 0.01)}};
+  if (!r.label.empty()) j["meta"]["grid"] = r.label;
   return j;
 }
 

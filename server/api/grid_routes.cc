@@ -48,8 +48,8 @@ json point_json(const grid::BalancePoint& p) {
 }
 
 json suspect_json(const grid::SuspectStatus& s, bool full) {
-  json j = {{"meter", s.meter},       {"rank", s.rank},         {"score", round_to_step(s.score, 1e-4)},
-            {"flagged", s.flagged},    {"decision", s.decision}, {"reason", s.reason}};
+  json j = {{"meter", s.meter},     {"rank", s.rank},         {"score", round_to_step(s.score, 1e-4)},
+            {"flagged", s.flagged}, {"decision", s.decision}, {"reason", s.reason}};
   if (full) {
     j["pattern_score"] = round_to_step(s.pattern_score, 1e-3);
     j["loss_share"] = round_to_step(s.loss_share, 1e-4);

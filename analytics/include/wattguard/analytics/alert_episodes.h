@@ -25,9 +25,9 @@ struct EpisodeConfig {
 };
 
 struct AlertEpisode {
-  int64_t start_end_s = 0;  // end of the first interval of the excess loss (the balance's onset estimate)
-  int64_t end_end_s = 0;   // end of the last alerting interval (so far, while open)
-  double energy_kwh = 0;    // unexplained energy from the start to the last alerting interval
+  int64_t start_end_s = 0;     // end of the first interval of the excess loss (the balance's onset estimate)
+  int64_t end_end_s = 0;       // end of the last alerting interval (so far, while open)
+  double energy_kwh = 0;       // unexplained energy from the start to the last alerting interval
   double peak_loss_share = 0;  // highest 24-hour unexplained share of the check meter's energy
   bool open = true;
 };
@@ -47,8 +47,8 @@ class AlertEpisodes {
   // One interval's balance step. day_share and day_threshold: the balance's 24-hour unexplained share and its
   // day-test threshold after this step; onset_end_s: the balance's estimate of where the excess began.
   // REQUIRES: called once per interval, in order.
-  void push(int64_t end_s, bool check_present, const BalanceStep& step, bool calibrated,
-            double day_share, double day_threshold, int64_t onset_end_s);
+  void push(int64_t end_s, bool check_present, const BalanceStep& step, bool calibrated, double day_share,
+            double day_threshold, int64_t onset_end_s);
 
   bool open() const { return !episodes_.empty() && episodes_.back().open; }
   bool evaluable() const { return check_silent_ < config_.not_evaluable_after_intervals; }
@@ -65,9 +65,9 @@ class AlertEpisodes {
   EpisodeConfig config_;
   std::vector<AlertEpisode> episodes_;
   int opened_ = 0;
-  int quiet_ = 0;          // evaluated intervals without a balance alert since the last alerting one
-  double tail_kwh_ = 0;    // unexplained energy since the last alerting interval (added if the alert returns)
-  int check_silent_ = 0;   // consecutive intervals without a check reading
+  int quiet_ = 0;         // evaluated intervals without a balance alert since the last alerting one
+  double tail_kwh_ = 0;   // unexplained energy since the last alerting interval (added if the alert returns)
+  int check_silent_ = 0;  // consecutive intervals without a check reading
 };
 
 }  // namespace wattguard::analytics

@@ -25,7 +25,7 @@ struct RealBenchOptions {
   SplitPart part = SplitPart::kReport;
   int homes_per_dt = 30;  // consumers per transformer (fewer when the part has fewer households)
   int max_dts = 8;
-  int days = 90;          // shortened to what every household of the part covers
+  int days = 90;  // shortened to what every household of the part covers
   int calibration_days = 14;
   double thief_share = 0.05;
   uint64_t seed = 1;

@@ -56,7 +56,7 @@ struct BenchResult {
   // by the thieves there), median; and the same counted in the balance test's own raise/clear cycles.
   double episodes_per_theft = 0;
   double balance_raises_per_theft = 0;
-  int flag_ge20_n = 0;  // energy-taking thieves hiding >= 20 % of their use ...
+  int flag_ge20_n = 0;      // energy-taking thieves hiding >= 20 % of their use ...
   double flagged_ge20 = 0;  // ... and the share of them flagged after onset
   int h5_h6_n = 0;
   double flagged_h5_h6 = 0;

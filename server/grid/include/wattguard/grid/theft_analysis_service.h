@@ -84,10 +84,10 @@ struct TransformerStatus {
   bool balance_alert = false;  // the balance test itself alerts at the newest interval
   std::string state;           // "calibrating", "not_evaluable", "clean" or "alert"
   double check_silent_hours = 0;
-  int64_t alert_since_ms = 0;  // start of the open episode's excess loss, else 0
-  int alerts_raised = 0;       // alert episodes since the monitor was built
+  int64_t alert_since_ms = 0;           // start of the open episode's excess loss, else 0
+  int alerts_raised = 0;                // alert episodes since the monitor was built
   std::vector<EpisodeStatus> episodes;  // oldest first
-  double unexplained_kwh = 0;  // since calibration
+  double unexplained_kwh = 0;           // since calibration
   double check_kwh = 0;
   double loss_share = 0;  // unexplained / check energy since calibration
   double cusum = 0;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <numeric>
 
+#include "analytics/suspect_reason.h"
 #include "wattguard/analytics/csv_fields.h"
 #include "wattguard/base/floor_division.h"
 
@@ -30,6 +31,7 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
       consumers_(std::move(consumers)),
       config_(config),
       balance_(config.balance),
+      episodes_(config.episodes),
       pattern_(consumers_.size(), config.pattern),
       localiser_(consumers_.size(), config.localiser),
       slots_per_day_(static_cast<int>(86400 / config.interval_s)),
@@ -45,6 +47,7 @@ TransformerMonitor::TransformerMonitor(std::string id, std::vector<std::string> 
       flag_cause_(consumers_.size(), FlagCause::kNone),
       first_flagged_(consumers_.size(), -1),
       evidence_hours_(consumers_.size(), 0),
+      reported_intervals_(consumers_.size(), 0),
       quiet_step_(static_cast<int>(std::hash<std::string>{}(id_) % 24) % std::max(1, slots_per_day_ / slots_per_step_)),
       quiet_share_(consumers_.size(), 0.0),
       quiet_coef_(consumers_.size(), 0.0),
@@ -62,6 +65,12 @@ CycleResult TransformerMonitor::push(int64_t end_s, MeterValue check, std::span<
 
   const ConsumerSums sums = take_consumers(slot, check, consumers);
   result.balance = push_balance(slot, check, sums);
+  const bool was_open = episodes_.open();
+  const int64_t onset = balance_.onset_interval();
+  episodes_.push(end_s, check.quality != Quality::kMissing, result.balance, balance_.calibrated(), balance_.day_share(),
+                 balance_.day_share_threshold(), onset >= 0 ? first_end_s_ + onset * config_.interval_s : -1);
+  result.episode_opened = !was_open && episodes_.open();
+  result.episode_closed = was_open && !episodes_.open();
   if ((slot + 1) % slots_per_step_ == 0) end_step(end_s, slot);
   if (slot == slots_per_day_ - 1) end_day();
   if ((slot + 1) % slots_per_step_ == 0 || result.balance.alert_raised) {
@@ -96,7 +105,10 @@ TransformerMonitor::ConsumerSums TransformerMonitor::take_consumers(int slot, Me
       var = std::pow(0.8 * value + 0.02, 2) * silent_[i];
       present = 0;
     }
-    if (m.quality != Quality::kMissing) silent_[i] = 0;
+    if (m.quality != Quality::kMissing) {
+      silent_[i] = 0;
+      ++reported_intervals_[i];
+    }
     // Silence counts only while the check meter reports: with both silent (an area outage, or check readings
     // not imported yet) nothing says the consumer's use went unmetered, and nothing says it stopped either.
     if (m.quality != Quality::kMissing) {
@@ -177,6 +189,7 @@ void TransformerMonitor::end_day() {
     pattern_.set_learning(i, !(losing && involved));
   }
   pattern_.push_day(day_energy_, day_present_);
+  update_pattern_threshold();
   day_loss_.push_back(2 * today_evaluated_ >= slots_per_day_ ? today_loss_ * slots_per_day_ / today_evaluated_
                                                              : std::numeric_limits<double>::quiet_NaN());
   if (static_cast<int>(day_loss_.size()) > std::max(1, config_.pattern.score_days)) day_loss_.erase(day_loss_.begin());
@@ -252,6 +265,45 @@ double TransformerMonitor::shortfall_loss_correlation(size_t i, int steps) const
   // A shortfall that hardly varies (under 10 Wh an hour) cannot be told from the loss's own wandering.
   if (sxx < n * 0.01 * 0.01 || syy <= 0) return std::numeric_limits<double>::quiet_NaN();
   return sxy / std::sqrt(sxx * syy);
+}
+
+bool TransformerMonitor::history_known(size_t i) const {
+  // Three quarters of the days' intervals: short communication gaps do not make a consumer unknown.
+  const int64_t needed = static_cast<int64_t>(config_.flag.min_history_days) * slots_per_day_ * 3 / 4;
+  return pattern_.consumer(i).ready && reported_intervals_[i] >= needed;
+}
+
+double TransformerMonitor::pattern_flag_threshold(size_t i) const {
+  if (!history_known(i)) return std::numeric_limits<double>::infinity();
+  return std::max(pattern_flag_floor(), pattern_threshold_);
+}
+
+double TransformerMonitor::pattern_flag_floor() const {
+  const FlagConfig& f = config_.flag;
+  const double p = std::clamp(f.pattern_alone, 1e-6, 1.0 - 1e-6);
+  return f.pattern_center + f.pattern_width * std::log(p / (1.0 - p));
+}
+
+void TransformerMonitor::update_pattern_threshold() {
+  const FlagConfig& f = config_.flag;
+  std::vector<double> scores;
+  for (size_t i = 0; i < consumers_.size(); ++i) {
+    if (pattern_.consumer(i).ready) scores.push_back(pattern_.consumer(i).score);
+  }
+  if (static_cast<int>(scores.size()) < f.pattern_min_peers) {
+    // Too few neighbours to learn how noisy they are: the floor, raised by as many units as the z.
+    pattern_threshold_ = pattern_flag_floor() + f.pattern_flag_z;
+    return;
+  }
+  auto median = [](std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  const double mid = median(scores);
+  std::vector<double> dev;
+  dev.reserve(scores.size());
+  for (double x : scores) dev.push_back(std::abs(x - mid));
+  pattern_threshold_ = mid + f.pattern_flag_z * 1.4826 * median(dev);
 }
 
 double TransformerMonitor::pattern_probability(size_t i) const {
@@ -335,7 +387,6 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
   result->evaluated_flags = true;
   const FlagConfig& f = config_.flag;
   for (size_t i = 0; i < consumers_.size(); ++i) {
-    const double p = pattern_probability(i);
     // A thief's shortfall reappears one for one as loss: a coefficient far below 1 is a partial, chance fit.
     const Attribution& at = localiser_.last()[i];
     // Regression A: its shortfall reappears as loss. Regression B: the loss follows its own reports hour by
@@ -350,10 +401,13 @@ void TransformerMonitor::evaluate_flags(int64_t end_s, CycleResult* result) {
     // Chance fits come and go from one hour to the next; a thief's fit persists.
     evidence_hours_[i] = balance_evidence ? evidence_hours_[i] + 1 : std::max(0, evidence_hours_[i] - 1);
     const bool by_balance = balance_evidence && evidence_hours_[i] >= f.persist_evaluations;
-    const bool by_pattern = p >= f.pattern_alone && !drop_without_loss(i);
+    const double pattern_score = pattern_.consumer(i).score;
+    const double pattern_threshold = pattern_flag_threshold(i);
+    const bool by_pattern = pattern_score >= pattern_threshold && !drop_without_loss(i);
     const bool by_silence = offline(i);
-    const bool keep =
-        flagged_[i] && ((balance_.alert() && share[i] >= 0.5 * f.min_share) || p >= f.pattern_alone - 0.1);
+    // Hysteresis: a flag is kept while the balance still points at it or its pattern stays near the threshold.
+    const bool keep = flagged_[i] &&
+                      ((balance_.alert() && share[i] >= 0.5 * f.min_share) || pattern_score >= 0.8 * pattern_threshold);
     const bool now = by_balance || by_pattern || by_silence || keep;
     if (now && !flagged_[i]) {
       flag_cause_[i] = by_balance ? FlagCause::kBalance : by_pattern ? FlagCause::kPattern : FlagCause::kSilence;
@@ -369,9 +423,15 @@ TransformerReport TransformerMonitor::report() {
   TransformerReport r;
   r.transformer = id_;
   r.calibrated = balance_.calibrated();
-  r.alert = balance_.alert();
-  r.alerts_raised = balance_.alerts_raised();
-  if (balance_.alert()) r.alert_onset_end_s = first_end_s_ + balance_.onset_interval() * config_.interval_s;
+  r.alert = episodes_.open();
+  r.balance_alert = balance_.alert();
+  r.state = episodes_.state(balance_.calibrated());
+  r.check_silent_hours = episodes_.check_silent_hours(config_.interval_s);
+  r.episodes = episodes_.episodes();
+  r.day_loss_share = balance_.day_share();
+  r.day_threshold = balance_.day_share_threshold();
+  r.alerts_raised = episodes_.opened();
+  if (r.alert) r.alert_onset_end_s = r.episodes.back().start_end_s;
   r.unexplained_kwh = balance_.unexplained_total_kwh();
   r.check_kwh = balance_.check_total_kwh();
   r.technical_kwh = balance_.expected_loss_total_kwh();
@@ -435,6 +495,35 @@ SuspectReport TransformerMonitor::suspect_report(size_t i, int rank, const Local
     s.evidence.emplace_back(buf);
   }
   for (auto& e : pattern_.evidence(i)) s.evidence.push_back(std::move(e));
+
+  SuspectFacts f;
+  const ConsumerPattern& p = pattern_.consumer(i);
+  using Decision = SuspectFacts::Decision;
+  f.decision = s.flagged ? Decision::kFlagged : history_known(i) ? Decision::kClear : Decision::kUnknown;
+  // Silence or balance evidence judge a consumer without its own history.
+  if (f.decision == Decision::kUnknown && (offline(i) || (localised_ && share[i] >= 0.2)))
+    f.decision = Decision::kClear;
+  switch (flag_cause_[i]) {
+    case FlagCause::kBalance: f.cause = SuspectFacts::Cause::kBalance; break;
+    case FlagCause::kPattern: f.cause = SuspectFacts::Cause::kPattern; break;
+    case FlagCause::kSilence: f.cause = SuspectFacts::Cause::kSilence; break;
+    case FlagCause::kNone: break;
+  }
+  f.pattern_ready = p.ready;
+  f.recent_z = p.recent_z;
+  f.recent_days = p.recent_days;
+  f.usual_kwh_per_day = p.baseline_kwh_per_day;
+  f.recent_kwh_per_day = p.recent_kwh_per_day;
+  f.loss_share = share[i];
+  f.attributed_kwh_per_day = per_day[i];
+  f.transformer_alert = episodes_.open();
+  f.since_end_s = episodes_.open() ? episodes_.episodes().back().start_end_s : first_flagged_[i];
+  f.silent_days = offline(i) ? static_cast<double>(silent_intervals_[i]) / slots_per_day_ : 0.0;
+  f.history_days = static_cast<double>(reported_intervals_[i]) / slots_per_day_;
+  f.needed_days = config_.flag.min_history_days;
+  f.utc_offset_s = config_.utc_offset_s;
+  s.decision = f.decision == Decision::kFlagged ? "flagged" : f.decision == Decision::kUnknown ? "unknown" : "clear";
+  s.reason = suspect_reason(f);
   return s;
 }
 
@@ -457,9 +546,15 @@ void TransformerMonitor::add_model_evidence(TransformerReport& r) const {
       r.evidence.emplace_back(buf);
     }
     if (r.alert) {
-      std::snprintf(buf, sizeof buf, "persistent unexplained loss since %s (CUSUM %.1f above threshold %.1f)",
-                    format_time(r.alert_onset_end_s - config_.interval_s, config_.utc_offset_s).c_str(), r.cusum,
-                    r.threshold);
+      const AlertEpisode& e = r.episodes.back();
+      r.evidence.push_back(episode_reason(e.start_end_s - config_.interval_s, e.energy_kwh, r.day_loss_share,
+                                          r.day_threshold, config_.utc_offset_s));
+    }
+    if (r.state == TransformerState::kNotEvaluable) {
+      std::snprintf(buf, sizeof buf,
+                    "not evaluable: the check meter has sent no readings for %.1f hours, so the balance cannot be "
+                    "computed (this is not a clean result)",
+                    r.check_silent_hours);
       r.evidence.emplace_back(buf);
     }
   }

@@ -47,13 +47,14 @@ uint64_t mix(uint64_t a, uint64_t b) {
 // (peers share the season), a per-consumer day jitter, scale and time shift, half-hours split into quarters.
 // One consumer's honest use from a real household: `days` days starting at `start_day` of the household's own
 // calendar (the caller gives each consumer of a household its own window), with a scale and a small time shift.
-std::vector<float> real_series(const RealHousehold& h, int64_t start_day, int days, std::mt19937_64& rng) {
+std::vector<float> real_series(const RealHousehold& h, int64_t start_day, int days, std::mt19937_64& rng,
+                               bool as_is = false) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   std::normal_distribution<double> n01(0.0, 1.0);
   std::map<int64_t, size_t> by_day;
   for (size_t i = 0; i < h.days.size(); ++i) by_day[h.days[i].day] = i;
-  const int shift = static_cast<int>(u(rng) * 5) - 2;  // quarter-hours
-  const double scale = std::exp(0.3 * n01(rng));
+  const int shift = as_is ? 0 : static_cast<int>(u(rng) * 5) - 2;  // quarter-hours
+  const double scale = as_is ? 1.0 : std::exp(0.3 * n01(rng));
   std::vector<float> q;
   q.reserve(static_cast<size_t>(days + 2) * kSlots);
   for (int d = -1; d <= days; ++d) {
@@ -218,9 +219,16 @@ SimulatedGrid simulate_grid(const GridSimConfig& config) {
       std::vector<float> x(static_cast<size_t>(count));
       const double size_hint = sc.scenario == Scenario::kBypassLarge ? 4.0 : 1.0;
       if (config.real && !config.real->empty()) {
-        const size_t hi = static_cast<size_t>(crng() % config.real->size());
-        const auto& h = (*config.real)[hi];
-        x = real_series(h, deal_window(deals[hi], h, deal_rng), days, crng);
+        if (config.real_distinct) {
+          const size_t size = config.real->size();
+          const auto& h = (*config.real)[static_cast<size_t>(idx) % size];
+          const int64_t window = static_cast<int64_t>(static_cast<size_t>(idx) / size);
+          x = real_series(h, h.days.front().day + window * (days + 2), days, crng, true);
+        } else {
+          const size_t hi = static_cast<size_t>(crng() % config.real->size());
+          const auto& h = (*config.real)[hi];
+          x = real_series(h, deal_window(deals[hi], h, deal_rng), days, crng);
+        }
         if (size_hint != 1.0) {
           for (float& v : x) v = static_cast<float>(v * size_hint);
         }

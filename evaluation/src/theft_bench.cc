@@ -68,7 +68,8 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
     monitors.emplace_back(t.id, ids, mc);
   }
   std::vector<ConsumerOutcome> out(grid.consumers.size());
-  std::vector<std::vector<int64_t>> alerts(static_cast<size_t>(n_t));
+  std::vector<std::vector<int64_t>> alerts(static_cast<size_t>(n_t));  // alert episodes opened
+  std::vector<std::vector<int64_t>> raises(static_cast<size_t>(n_t));  // the balance test's own raises
   std::vector<std::vector<uint8_t>> in_alert(static_cast<size_t>(n_t),
                                              std::vector<uint8_t>(static_cast<size_t>(grid.count), 0));
   std::vector<MeterValue> values;
@@ -83,8 +84,9 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
       }
       const MeterValue check{tr.check_kwh[kk], tr.check_present[kk] ? Quality::kMeasured : Quality::kMissing};
       const CycleResult r = monitors[static_cast<size_t>(t)].push(grid.end_s(k), check, values);
-      if (r.balance.alert_raised) alerts[static_cast<size_t>(t)].push_back(k);
-      in_alert[static_cast<size_t>(t)][kk] = r.balance.alert ? 1 : 0;
+      if (r.episode_opened) alerts[static_cast<size_t>(t)].push_back(k);
+      if (r.balance.alert_raised) raises[static_cast<size_t>(t)].push_back(k);
+      in_alert[static_cast<size_t>(t)][kk] = monitors[static_cast<size_t>(t)].episodes().open() ? 1 : 0;
       for (size_t i : r.newly_flagged) {
         const size_t c = static_cast<size_t>(tr.consumers[i]);
         const SimConsumer& sc = grid.consumers[c];
@@ -298,6 +300,56 @@ BenchResult run_theft_bench(const GridSimConfig& config, const BenchProgress& pr
   result.hiding_ge20 = n20;
   result.overall.top1 = n20 > 0 ? static_cast<double>(top1) / n20 : kNaN;
   result.overall.top3 = n20 > 0 ? static_cast<double>(top3) / n20 : kNaN;
+
+  // Decisions: honest flags per consumer-month, episodes on clean transformers, episodes per theft, flag rates.
+  int honest_episodes = 0;
+  std::vector<int> thieves_on(static_cast<size_t>(n_t), 0);
+  for (size_t c = 0; c < grid.consumers.size(); ++c) {
+    const SimConsumer& sc = grid.consumers[c];
+    if (is_theft(sc.scenario)) {
+      ++thieves_on[static_cast<size_t>(sc.transformer)];
+    } else {
+      honest_episodes += out[c].false_flag_episodes;
+    }
+  }
+  result.consumer_months = honest * dt_month;
+  result.honest_flags_per_1000_consumer_months =
+      result.consumer_months > 0 ? 1000.0 * honest_episodes / result.consumer_months : kNaN;
+  int clean_episodes = 0;
+  for (int t = 0; t < n_t; ++t) {
+    if (thieves_on[static_cast<size_t>(t)] > 0) continue;
+    ++result.clean_dts;
+    clean_episodes += static_cast<int>(alerts[static_cast<size_t>(t)].size());
+  }
+  result.clean_dt_episodes_per_dt_month = result.clean_dts > 0 ? clean_episodes / (result.clean_dts * dt_month) : kNaN;
+  std::vector<double> per_theft, raises_per_theft;
+  int ge20_flagged = 0, h56_flagged = 0;
+  for (size_t c = 0; c < grid.consumers.size(); ++c) {
+    const SimConsumer& sc = grid.consumers[c];
+    if (!is_theft(sc.scenario)) continue;
+    const bool flagged = out[c].first_flag_after_onset >= 0;
+    if (sc.scenario == Scenario::kH5 || sc.scenario == Scenario::kH6) {
+      ++result.h5_h6_n;
+      h56_flagged += flagged;
+    }
+    if (takes_energy(sc.scenario) && out[c].true_kwh > 0 && out[c].stolen_kwh / out[c].true_kwh >= 0.2) {
+      ++result.flag_ge20_n;
+      ge20_flagged += flagged;
+    }
+    if (!takes_energy(sc.scenario) || out[c].first_day_dt_share < 0.03) continue;
+    const size_t t = static_cast<size_t>(sc.transformer);
+    int64_t first_onset = sc.onset;
+    for (int64_t o : energy_onsets[t]) first_onset = std::min(first_onset, o);
+    auto count_from = [&](const std::vector<int64_t>& v) {
+      return static_cast<double>(std::count_if(v.begin(), v.end(), [&](int64_t a) { return a >= first_onset; }));
+    };
+    per_theft.push_back(count_from(alerts[t]) / std::max(1, thieves_on[t]));
+    raises_per_theft.push_back(count_from(raises[t]) / std::max(1, thieves_on[t]));
+  }
+  result.episodes_per_theft = median(per_theft);
+  result.balance_raises_per_theft = median(raises_per_theft);
+  result.flagged_ge20 = result.flag_ge20_n > 0 ? static_cast<double>(ge20_flagged) / result.flag_ge20_n : kNaN;
+  result.flagged_h5_h6 = result.h5_h6_n > 0 ? static_cast<double>(h56_flagged) / result.h5_h6_n : kNaN;
   return result;
 }
 
@@ -360,6 +412,29 @@ BenchResult median_of_runs(const std::vector<BenchResult>& runs) {
   int n20 = 0;
   for (const auto& run : runs) n20 += run.hiding_ge20;
   r.hiding_ge20 = n20;
+  // Decision figures: pooled over the runs where they are counts (weighted by their populations).
+  r.consumer_months = r.flag_ge20_n = r.h5_h6_n = r.clean_dts = 0;
+  double honest_flags = 0, clean_episodes = 0, clean_months = 0, ge20 = 0, h56 = 0;
+  for (const auto& run : runs) {
+    r.consumer_months += run.consumer_months;
+    if (!std::isnan(run.honest_flags_per_1000_consumer_months))
+      honest_flags += run.honest_flags_per_1000_consumer_months * run.consumer_months / 1000.0;
+    r.clean_dts += run.clean_dts;
+    if (run.clean_dts > 0 && !std::isnan(run.clean_dt_episodes_per_dt_month)) {
+      clean_episodes += run.clean_dt_episodes_per_dt_month * run.clean_dts;
+      clean_months += run.clean_dts;
+    }
+    r.flag_ge20_n += run.flag_ge20_n;
+    if (run.flag_ge20_n > 0) ge20 += run.flagged_ge20 * run.flag_ge20_n;
+    r.h5_h6_n += run.h5_h6_n;
+    if (run.h5_h6_n > 0) h56 += run.flagged_h5_h6 * run.h5_h6_n;
+  }
+  r.honest_flags_per_1000_consumer_months = r.consumer_months > 0 ? 1000.0 * honest_flags / r.consumer_months : kNaN;
+  r.clean_dt_episodes_per_dt_month = clean_months > 0 ? clean_episodes / clean_months : kNaN;
+  r.flagged_ge20 = r.flag_ge20_n > 0 ? ge20 / r.flag_ge20_n : kNaN;
+  r.flagged_h5_h6 = r.h5_h6_n > 0 ? h56 / r.h5_h6_n : kNaN;
+  r.episodes_per_theft = med_field(&BenchResult::episodes_per_theft);
+  r.balance_raises_per_theft = med_field(&BenchResult::balance_raises_per_theft);
   return r;
 }
 
@@ -417,6 +492,16 @@ nlohmann::json bench_to_json(const BenchResult& r) {
   }
   overall["consumer_false_flags_by_cause_per_dt_month"] = std::move(by_cause);
   j["overall"] = overall;
+  j["decisions"] = {{"honest_flags_per_1000_consumer_months", number(r.honest_flags_per_1000_consumer_months)},
+                    {"honest_consumer_months", number(r.consumer_months, 0.1)},
+                    {"clean_transformers", r.clean_dts},
+                    {"clean_dt_alert_episodes_per_dt_month", number(r.clean_dt_episodes_per_dt_month)},
+                    {"alert_episodes_per_theft_ge3pct", number(r.episodes_per_theft)},
+                    {"balance_raises_per_theft_ge3pct", number(r.balance_raises_per_theft)},
+                    {"thieves_hiding_ge20", r.flag_ge20_n},
+                    {"flagged_hiding_ge20", number(r.flagged_ge20)},
+                    {"thieves_h5_h6", r.h5_h6_n},
+                    {"flagged_h5_h6", number(r.flagged_h5_h6)}};
   j["meta"] = {{"seed", r.config.seed},
                {"runs", r.runs},
                {"transformers", r.config.transformers},
@@ -428,18 +513,20 @@ nlohmann::json bench_to_json(const BenchResult& r) {
                 r.runs > 1 ? "median over runs (seeds seed..seed+runs-1); counts are totals" : "single run"},
                {"seconds_simulate", number(r.seconds_simulate, 0.01)},
                {"seconds_analyse", number(r.seconds_analyse, 0.01)}};
+  if (!r.label.empty()) j["meta"]["grid"] = r.label;
   return j;
 }
 
 std::string bench_to_table(const BenchResult& r) {
   std::string out;
-  char buf[400];
+  char buf[1000];
   std::snprintf(buf, sizeof buf,
                 "Theft benchmark: seed %llu%s, %d transformers x %d consumers x %d days, %s households\n",
                 static_cast<unsigned long long>(r.config.seed),
                 r.runs > 1 ? (" (median of " + std::to_string(r.runs) + " seeds)").c_str() : "", r.config.transformers,
                 r.config.consumers, r.config.days, r.config.real ? "real" : "synthetic");
   out += buf;
+  if (!r.label.empty()) out += "grid: " + r.label + "\n";
   std::snprintf(buf, sizeof buf, "%-20s %5s %6s %6s %6s %6s %6s %6s %6s %6s %7s %7s %6s\n", "scenario", "n", "detect",
                 "FA/dtm", "prec", "recall", "auc", "top1", "top3", "hidden", "h_det", "h_alert", "3%<24h");
   out += buf;
@@ -457,9 +544,14 @@ std::string bench_to_table(const BenchResult& r) {
   std::snprintf(buf, sizeof buf,
                 "overall top1/top3 are for %d energy-taking thieves hiding >= 20%% (all energy thieves: %.3f / %.3f)\n"
                 "false alarms per transformer-month: balance %.3f + honest consumer flags %.3f\n"
+                "decisions: honest flags %.2f per 1,000 consumer-months (%.0f months); alert episodes on %d clean "
+                "transformers %.3f per DT-month; per theft >= 3%%: %.1f episodes (balance test alone: %.1f raises)\n"
+                "flagged: %.3f of %d thieves hiding >= 20%%, %.3f of %d h5/h6\n"
                 "time: simulate %.1f s, analyse %.1f s\n",
                 r.hiding_ge20, r.top1_all, r.top3_all, r.dt_false_alerts_per_dt_month,
-                r.consumer_false_flags_per_dt_month, r.seconds_simulate, r.seconds_analyse);
+                r.consumer_false_flags_per_dt_month, r.honest_flags_per_1000_consumer_months, r.consumer_months,
+                r.clean_dts, r.clean_dt_episodes_per_dt_month, r.episodes_per_theft, r.balance_raises_per_theft,
+                r.flagged_ge20, r.flag_ge20_n, r.flagged_h5_h6, r.h5_h6_n, r.seconds_simulate, r.seconds_analyse);
   out += buf;
   return out;
 }

@@ -48,7 +48,8 @@ json point_json(const grid::BalancePoint& p) {
 }
 
 json suspect_json(const grid::SuspectStatus& s, bool full) {
-  json j = {{"meter", s.meter}, {"rank", s.rank}, {"score", round_to_step(s.score, 1e-4)}, {"flagged", s.flagged}};
+  json j = {{"meter", s.meter},     {"rank", s.rank},         {"score", round_to_step(s.score, 1e-4)},
+            {"flagged", s.flagged}, {"decision", s.decision}, {"reason", s.reason}};
   if (full) {
     j["pattern_score"] = round_to_step(s.pattern_score, 1e-3);
     j["loss_share"] = round_to_step(s.loss_share, 1e-4);
@@ -69,6 +70,7 @@ json analysis_json(const std::optional<grid::TransformerStatus>& st, bool full, 
             {"unexplained_kwh", round_to_step(st->unexplained_kwh, 1e-3)},
             {"check_kwh", round_to_step(st->check_kwh, 1e-3)},
             {"loss_share", round_to_step(st->loss_share, 1e-5)},
+            {"state", st->state},
             {"last_interval", st->last ? point_json(*st->last) : json(nullptr)}};
   json suspects = json::array();
   for (const auto& s : st->suspects) {
@@ -82,6 +84,17 @@ json analysis_json(const std::optional<grid::TransformerStatus>& st, bool full, 
     j["cusum"] = round_to_step(st->cusum, 1e-3);
     j["threshold"] = round_to_step(st->threshold, 1e-3);
     j["evidence"] = st->evidence;
+    j["balance_alert"] = st->balance_alert;
+    j["check_silent_hours"] = round_to_step(st->check_silent_hours, 0.01);
+    json episodes = json::array();
+    for (const grid::EpisodeStatus& e : st->episodes) {
+      episodes.push_back({{"start_ms", e.start_ms},
+                          {"end_ms", e.open ? json(nullptr) : json(e.end_ms)},
+                          {"energy_kwh", round_to_step(e.energy_kwh, 1e-3)},
+                          {"peak_loss_share", round_to_step(e.peak_loss_share, 1e-5)},
+                          {"open", e.open}});
+    }
+    j["episodes"] = std::move(episodes);
     json series = json::array();
     const size_t skip = st->series.size() > series_limit ? st->series.size() - series_limit : 0;
     for (size_t i = skip; i < st->series.size(); ++i) series.push_back(point_json(st->series[i]));

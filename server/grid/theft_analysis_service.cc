@@ -264,6 +264,18 @@ void TheftAnalysisService::analyse(const Transformer& topo, Tracked& tr, int64_t
   status.alert_since_ms =
       report.alert && report.alert_onset_end_s >= 0 ? (report.alert_onset_end_s - kIntervalS) * 1000 : 0;
   status.alerts_raised = report.alerts_raised;
+  status.balance_alert = report.balance_alert;
+  status.state = analytics::transformer_state_name(report.state);
+  status.check_silent_hours = report.check_silent_hours;
+  for (const analytics::AlertEpisode& e : report.episodes) {
+    EpisodeStatus es;
+    es.start_ms = (e.start_end_s - kIntervalS) * 1000;
+    es.end_ms = e.open ? 0 : e.end_end_s * 1000;
+    es.energy_kwh = e.energy_kwh;
+    es.peak_loss_share = e.peak_loss_share;
+    es.open = e.open;
+    status.episodes.push_back(es);
+  }
   status.unexplained_kwh = report.unexplained_kwh;
   status.check_kwh = report.check_kwh;
   status.loss_share = report.loss_share;
@@ -282,6 +294,8 @@ void TheftAnalysisService::analyse(const Transformer& topo, Tracked& tr, int64_t
     st.loss_share = s.loss_share;
     st.attributed_kwh_per_day = s.attributed_kwh_per_day;
     st.first_flagged_ms = s.first_flagged_end_s >= 0 ? s.first_flagged_end_s * 1000 : 0;
+    st.decision = s.decision;
+    st.reason = s.reason;
     st.evidence = s.evidence;
     status.suspects.push_back(std::move(st));
   }

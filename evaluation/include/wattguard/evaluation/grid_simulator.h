@@ -52,6 +52,10 @@ struct GridSimConfig {
   double outage_share = 0.04;
   double short_outages_per_day = 1.0 / 15;           // every meter: short communication gaps
   const std::vector<RealHousehold>* real = nullptr;  // when set, honest profiles come from these
+  // With `real`: every consumer is its own household, unscaled and unshifted (consumer k of the grid is
+  // household k % size, in its own window k / size of days + 2 days from the household's first day), so a grid
+  // of real homes keeps their real changes; the caller sets the synthetic honest anomaly shares to 0.
+  bool real_distinct = false;
   int32_t utc_offset_s = 10 * 3600;
 };
 

@@ -47,6 +47,20 @@ struct BenchResult {
   int hiding_ge20 = 0;                // thieves behind overall top1/top3
   double seconds_simulate = 0, seconds_analyse = 0;
   int runs = 1;
+  // Decisions in an operator's terms. A transformer alert is an alert episode (analytics::AlertEpisodes).
+  double honest_flags_per_1000_consumer_months = 0;  // flag episodes of honest consumers
+  double consumer_months = 0;                        // honest consumer-months monitored (after calibration)
+  int clean_dts = 0;                                 // transformers without any thief
+  double clean_dt_episodes_per_dt_month = 0;         // alert episodes on them
+  // Thieves taking >= 3 % of their transformer's energy: episodes opened on its transformer from its onset (shared
+  // by the thieves there), median; and the same counted in the balance test's own raise/clear cycles.
+  double episodes_per_theft = 0;
+  double balance_raises_per_theft = 0;
+  int flag_ge20_n = 0;      // energy-taking thieves hiding >= 20 % of their use ...
+  double flagged_ge20 = 0;  // ... and the share of them flagged after onset
+  int h5_h6_n = 0;
+  double flagged_h5_h6 = 0;
+  std::string label;  // what the grid was built from (data set, split part), for the report
 };
 
 using BenchProgress = std::function<void(double fraction)>;

@@ -61,7 +61,18 @@ struct SuspectStatus {
   double loss_share = 0;  // share of the unexplained loss it explains
   double attributed_kwh_per_day = 0;
   int64_t first_flagged_ms = 0;  // 0 when not flagged
+  std::string decision;          // "flagged", "clear" or "unknown" (too little history to judge)
+  std::string reason;            // one line in plain words
   std::vector<std::string> evidence;
+};
+
+// One transformer alert episode (analytics::AlertEpisode in milliseconds).
+struct EpisodeStatus {
+  int64_t start_ms = 0;  // start of the first interval of the excess loss
+  int64_t end_ms = 0;    // end of its last alerting interval; 0 while open
+  double energy_kwh = 0;
+  double peak_loss_share = 0;
+  bool open = false;
 };
 
 struct TransformerStatus {
@@ -69,10 +80,14 @@ struct TransformerStatus {
   int64_t analysed_to_ms = 0;   // end of the last interval fed; 0 before the first
   int64_t history_from_ms = 0;  // end of the first interval fed since the monitor was built
   bool calibrated = false;
-  bool alert = false;
-  int64_t alert_since_ms = 0;  // estimated start of the excess loss while alerting, else 0
-  int alerts_raised = 0;       // balance alert episodes since the monitor was built
-  double unexplained_kwh = 0;  // since calibration
+  bool alert = false;          // an alert episode is open
+  bool balance_alert = false;  // the balance test itself alerts at the newest interval
+  std::string state;           // "calibrating", "not_evaluable", "clean" or "alert"
+  double check_silent_hours = 0;
+  int64_t alert_since_ms = 0;           // start of the open episode's excess loss, else 0
+  int alerts_raised = 0;                // alert episodes since the monitor was built
+  std::vector<EpisodeStatus> episodes;  // oldest first
+  double unexplained_kwh = 0;           // since calibration
   double check_kwh = 0;
   double loss_share = 0;  // unexplained / check energy since calibration
   double cusum = 0;

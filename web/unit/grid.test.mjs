@@ -87,6 +87,10 @@ test("a transformer's balance in words: an alarm with its numbers, a silent chec
   assert.match(text, /^Energy balance alarm: 41\.2 kWh \(4\.1 %/);
   assert.doesNotMatch(text, /CUSUM|threshold/);
   assert.match(balance_text({ ...base, series: [{ evaluated: false }] }), /not clean/);
+  // The server's state wins over what the intervals suggest.
+  assert.equal(balance_state({ ...base, state: "not_evaluable", series: [{ evaluated: true }] }), "not_evaluable");
+  assert.equal(balance_state({ ...base, state: "clean", series: [{ evaluated: false }] }), "balanced");
+  assert.equal(balance_state({ ...base, state: "alert" }), "alarm");
 });
 
 test("the grid list puts alarms first, then unevaluable balances, then the biggest losses", () => {

@@ -9,8 +9,15 @@ export type BalanceState = "alarm" | "not_evaluable" | "calibrating" | "balanced
 // Order of attention in the grid list.
 export const kBalanceRank: Readonly<Record<BalanceState, number>> = { alarm: 0, not_evaluable: 1, calibrating: 2, balanced: 3, none: 4 };
 
+const kServerStates: Readonly<Record<string, BalanceState>> = {
+  alert: "alarm", not_evaluable: "not_evaluable", calibrating: "calibrating", clean: "balanced",
+};
+
 export function balance_state(a: BalanceAnalysis | null): BalanceState {
   if (!a) return "none";
+  // The server's own decision when it gives one; older servers only give the alarm and the intervals.
+  const said = kServerStates[a.state];
+  if (said) return said;
   if (a.alert) return "alarm";
   if (!a.calibrated) return "calibrating";
   const last = a.series.length ? a.series[a.series.length - 1] : null;
@@ -26,7 +33,7 @@ export function balance_text(a: BalanceAnalysis | null): string {
   switch (balance_state(a)) {
     case "none": return "Not analysed yet.";
     case "calibrating": return "Learning this transformer's technical loss from its history; nothing alarms until then.";
-    case "not_evaluable": return "Not evaluable: the check meter has no reading for the latest interval, so the balance is unknown (not clean).";
+    case "not_evaluable": return "Not evaluable: the check meter has stopped reporting, so the balance is unknown (not clean).";
     case "alarm": {
       const since = a!.alert_since_ms ? ` since ${full_time(a!.alert_since_ms)}` : "";
       return `Energy balance alarm${since}: ${kwh_text(a!.unexplained_kwh)} (${pct(a!.loss_share)} of the energy supplied) ` +

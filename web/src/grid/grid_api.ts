@@ -39,6 +39,7 @@ export interface Episode {
 }
 
 export interface BalanceAnalysis {
+  state: string;  // the server's: "alert", "not_evaluable", "calibrating", "clean" ("" from older servers)
   analysed_to_ms: number;
   calibrated: boolean;
   alert: boolean;
@@ -103,7 +104,7 @@ export function normalize_analysis(raw: unknown): BalanceAnalysis | null {
   if (!raw || typeof raw !== "object") return null;
   const a = obj(raw);
   return {
-    analysed_to_ms: num(a.analysed_to_ms), calibrated: bool(a.calibrated), alert: bool(a.alert),
+    state: str(a.state), analysed_to_ms: num(a.analysed_to_ms), calibrated: bool(a.calibrated), alert: bool(a.alert),
     alert_since_ms: opt_num(a.alert_since_ms), unexplained_kwh: num(a.unexplained_kwh), check_kwh: num(a.check_kwh),
     loss_share: num(a.loss_share), alerts_raised: num(a.alerts_raised), evidence: strings(a.evidence),
     series: arr(a.series).map(normalize_point),

@@ -198,14 +198,15 @@ export function mount_transformer_page(root: HTMLElement, id: string): () => voi
         const c = chart("suspect-week", `${s.meter}: use per hour in the last week against its usual week`, 0.22, 160);
         const note = h("p", { class: "muted week-change" }, "loading its last four weeks…");
         rows.push(h("tr", { class: "suspect-chart-row" }, h("td", null), h("td", { colspan: "3" }, c.element, note)));
-        void render_week(s.meter, c, note, t.now_ms);
+        // The week that ends where the analysis ends (imported history may stop before now).
+        void render_week(s.meter, c, note, Math.min(t.now_ms, t.analysis?.analysed_to_ms || t.now_ms));
       }
     });
     suspects_body.replaceChildren(...rows);
   }
 
-  async function render_week(meter: string, c: LineChart, note: HTMLElement, now_ms: number): Promise<void> {
-    const end = Math.floor(now_ms / 3600_000) * 3600_000;
+  async function render_week(meter: string, c: LineChart, note: HTMLElement, end_ms: number): Promise<void> {
+    const end = Math.floor(end_ms / 3600_000) * 3600_000;
     try {
       const series = await get_readings(meter, end - 28 * kDayMs, end, 3600);
       if (closed) return;

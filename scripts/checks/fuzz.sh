@@ -11,7 +11,7 @@ seconds=${FUZZ_SECONDS:-10}
 artifacts=$root/test-artifacts/fuzz
 work=$root/build/fuzz/corpus
 all_targets=(protocol_reading protocol_status protocol_event protocol_ack protocol_topic readings_csv topology tariff
-  blynk_frame emoncms_input request_target)
+  blynk_frame blynk_session emoncms_input request_target)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 
 fail() {

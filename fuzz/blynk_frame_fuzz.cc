@@ -38,7 +38,8 @@ void check_frame(const Frame& frame) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls; its name is libFuzzer's, not ours.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT(readability-identifier-naming)
   if (size == 0) return 0;
   // The first byte chooses where the stream is cut into reads, so frames split across reads are covered.
   const size_t chunk = 1 + data[0] % 16;

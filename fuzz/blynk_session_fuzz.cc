@@ -35,15 +35,16 @@ void check_output(const SessionOutput& out) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls; its name is libFuzzer's, not ours.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT(readability-identifier-naming)
   if (size < 2) return 0;
   // Byte 0: how the stream is cut into reads; byte 1: how far the clock moves between reads.
   const size_t chunk = 1 + data[0] % 32;
   const int64_t step_ms = int64_t{data[1]} * 97;
   const std::string_view stream(reinterpret_cast<const char*>(data) + 2, size - 2);
-  static const PinMap map = PinMap::standard();
+  static const PinMap kPinMap = PinMap::standard();
   int64_t now_ms = 1'750'000'000'000;
-  Session session(map, SessionLimits{}, now_ms);
+  Session session(kPinMap, SessionLimits{}, now_ms);
   for (size_t at = 0; at < stream.size() && session.state() != Session::State::kClosed; at += chunk) {
     SessionOutput out;
     session.on_bytes(stream.substr(at, chunk), now_ms, out);

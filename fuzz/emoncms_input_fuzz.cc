@@ -25,9 +25,9 @@ void check_frame(const emoncms::InputFrame& frame) {
   WATTGUARD_FUZZ_CHECK(!frame.time_s || *frame.time_s <= kNowS + 86'400);
   // The reading a frame makes, checked as the route checks it before handing it to ingest: what passes is a
   // reading the MQTT codec carries unchanged (the same value a meter on MQTT would have sent).
-  static const emoncms::InputMap map;
+  static const emoncms::InputMap kInputMap;
   const int64_t time_ms = frame.time_s ? *frame.time_s * 1000 : kNowS * 1000;
-  auto reading = emoncms::frame_to_reading(frame, map, "m1", time_ms, nullptr);
+  auto reading = emoncms::frame_to_reading(frame, kInputMap, "m1", time_ms, nullptr);
   if (!reading.ok()) return;
   protocol::Reading r = reading.value();
   r.seq = 1;
@@ -40,7 +40,8 @@ void check_frame(const emoncms::InputFrame& frame) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls; its name is libFuzzer's, not ours.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT(readability-identifier-naming)
   const std::string text(reinterpret_cast<const char*>(data), size);
   const auto target = api::parse_target("/input/post?" + text);
   if (!target) return 0;

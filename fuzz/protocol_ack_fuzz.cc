@@ -7,7 +7,8 @@
 #include "fuzz/fuzz_check.h"
 #include "wattguard/protocol/codec.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls; its name is libFuzzer's, not ours.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT(readability-identifier-naming)
   using namespace wattguard::protocol;
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
   const DecodeContext ctx{1'750'000'000'000, "m1"};

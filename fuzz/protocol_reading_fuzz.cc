@@ -13,7 +13,8 @@ constexpr int64_t kNowMs = 1'750'000'000'000;
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls; its name is libFuzzer's, not ours.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT(readability-identifier-naming)
   using namespace wattguard::protocol;
   const std::string_view payload(reinterpret_cast<const char*>(data), size);
   // Both ways ingest may call it: with the meter id from the topic, and without that check.

@@ -6,7 +6,8 @@
 #include "fuzz/fuzz_check.h"
 #include "wattguard/protocol/topics.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls; its name is libFuzzer's, not ours.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT(readability-identifier-naming)
   using namespace wattguard::protocol;
   const std::string_view topic(reinterpret_cast<const char*>(data), size);
   const auto parsed = parse_topic(topic);

@@ -8,7 +8,8 @@
 #include "fuzz/fuzz_check.h"
 #include "wattguard/analytics/readings_csv.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls; its name is libFuzzer's, not ours.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT(readability-identifier-naming)
   using namespace wattguard::analytics;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (const bool aggregate : {true, false}) {

@@ -46,7 +46,8 @@ void check(const wattguard::Expected<wattguard::billing::TariffBook>& parsed) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls; its name is libFuzzer's, not ours.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT(readability-identifier-naming)
   using namespace wattguard::billing;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   check(parse_tariffs(text, "fuzz.toml", TariffText::kTariffFile));

@@ -29,7 +29,8 @@ void check(const wattguard::Expected<wattguard::analytics::Topology>& parsed) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// The entry point libFuzzer calls; its name is libFuzzer's, not ours.
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {  // NOLINT(readability-identifier-naming)
   using namespace wattguard::analytics;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   check(parse_topology(text, "fuzz"));

@@ -1,5 +1,5 @@
 # The two Quick start commands: `make demo` and `make test`. Each installs what is missing, builds, runs.
-.PHONY: demo test deps build build-all build-asan web bench format style clean
+.PHONY: demo test deps build build-all build-asan web bench fuzz format style clean
 
 deps:
 	./scripts/install-deps.sh
@@ -33,6 +33,11 @@ test: build-asan
 
 bench: build-all
 	./scripts/run-benchmarks.sh
+
+# Every parser's libFuzzer target (fuzz/, docs/fuzzing.md) for FUZZ_SECONDS each; `make test` runs a short pass.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/checks/fuzz.sh
 
 # clang-format over every project C++ file.
 format:

@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev libboost-dev libsodium-dev libssl-dev libmosquitto-dev mosquitto zlib1g-dev prometheus curl openssl
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
   chromium
+  clang libclang-rt-14-dev
 )
 [ -n "${WATTGUARD_EXTRA_PACKAGES:-}" ] && read -r -a extra <<<"$WATTGUARD_EXTRA_PACKAGES" && packages+=("${extra[@]}")
 missing=()

@@ -245,6 +245,20 @@ TEST(CommandCodec, RoundTripsAndRequiresPeriodForSetPeriod) {
   EXPECT_EQ(too_long.error().field, "args.period_s");
 }
 
+// Found by fuzzing (fuzz/protocol_ack_fuzz.cc): a nonce without a mac was kept, so the decoded command differed
+// from its own encoding (encode drops the nonce of an unsigned command).
+TEST(CommandCodecFuzzFindings, ANonceWithoutAMacDecodesAsAnUnsignedCommandThatEncodesToItself) {
+  auto d = decode_command(R"({"id":"c2","meter":"m001","kind":"relay_off","args":{},"time_ms":)" +
+                              std::to_string(kNow) + R"(,"nonce":42})",
+                          ctx());
+  ASSERT_TRUE(d.ok()) << describe(d.error());
+  EXPECT_TRUE(d.value().mac.empty());
+  EXPECT_EQ(d.value().nonce, 0U);
+  auto again = decode_command(encode(d.value()), ctx());
+  ASSERT_TRUE(again.ok()) << describe(again.error());
+  EXPECT_EQ(again.value(), d.value());
+}
+
 TEST(AckCodec, RoundTrips) {
   CommandAck a{"c-17", "m001", true, "relay opened", RelayState::kOff, 5, kNow};
   auto d = decode_ack(encode(a), ctx());

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace wattguard::emoncms {
@@ -14,6 +15,9 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t kMaxAheadS = 86'400;
+// Largest time, sentat or offset taken (about 31,700 years of seconds): far inside int64, so the reference
+// and the offsets added to it cannot overflow.
+constexpr double kMaxReferenceS = 1e12;
 constexpr std::size_t kMaxNameChars = 64;
 constexpr std::size_t kShownChars = 80;
 
@@ -136,10 +140,19 @@ Expected<std::string> node_name(std::string_view raw, const char* param) {
   return std::string(n);
 }
 
+// A time as the refusal shows it: whole seconds, or the double's own text when it has no int64 value (converting
+// such a double to an integer is undefined behaviour; found by fuzz/emoncms_input_fuzz.cc).
+std::string time_text(double t) {
+  if (std::isfinite(t) && std::abs(t) < kMaxReferenceS) return std::to_string(static_cast<int64_t>(t));
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", t);
+  return text;
+}
+
 Expected<int64_t> checked_time(double t, const char* param, int64_t now_s) {
   if (!std::isfinite(t) || t <= 0 || t > static_cast<double>(now_s + kMaxAheadS)) {
-    return Error::invalid(param, std::to_string(static_cast<int64_t>(t)),
-                          std::string(param) + ": time " + std::to_string(static_cast<int64_t>(t)) +
+    return Error::invalid(param, time_text(t),
+                          std::string(param) + ": time " + time_text(t) +
                               " is not a Unix time in seconds up to a day ahead");
   }
   return static_cast<int64_t>(t);
@@ -201,6 +214,11 @@ Expected<std::vector<InputFrame>> parse_input_bulk(const InputParams& params, in
     if (p == nullptr) continue;
     const auto v = parse_number(*p);
     if (!v) return Error::invalid(name, shown(*p), std::string(name) + " '" + shown(*p) + "' is not a number");
+    // Bounded before it becomes an integer: a larger double has no int64 value (undefined behaviour, found by
+    // fuzzing), and no real clock or offset comes near it.
+    if (std::abs(*v) >= kMaxReferenceS) {
+      return Error::invalid(name, shown(*p), std::string(name) + " '" + shown(*p) + "' is out of range");
+    }
     reference = std::string_view(name) == "time" ? static_cast<int64_t>(*v) : now_s - static_cast<int64_t>(*v);
     break;
   }

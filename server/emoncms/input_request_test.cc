@@ -103,6 +103,23 @@ TEST(EmoncmsInputBulk, RefusesMalformedItemsNamingTheItem) {
   EXPECT_FALSE(parse_input_bulk({}, kNow).ok());
 }
 
+// Found by fuzzing (fuzz/emoncms_input_fuzz.cc): a time or reference too large for an integer was converted to
+// int64_t (undefined behaviour, which UBSan stops the test on) on its way into the refusal or the reference.
+TEST(EmoncmsInputFuzzFindings, TimesTooLargeForAnIntegerAreRefusedNamingTheParameter) {
+  auto post = parse_input_post({{"node", "1"}, {"json", "power:1"}, {"time", "1e30"}}, kNow);
+  ASSERT_FALSE(post.ok());
+  EXPECT_EQ(post.error().field, "time");
+  EXPECT_NE(post.error().message.find("1e+30"), std::string::npos) << post.error().message;
+  for (const char* name : {"time", "sentat", "offset"}) {
+    auto bulk = parse_input_bulk({{"data", "[[0,1,200]]"}, {name, "-1.75e19"}}, kNow);
+    ASSERT_FALSE(bulk.ok()) << name;
+    EXPECT_EQ(bulk.error().field, name);
+  }
+  auto item = parse_input_bulk({{"data", "[[1e300,1,200]]"}}, kNow);
+  ASSERT_FALSE(item.ok());
+  EXPECT_EQ(item.error().field, "data");
+}
+
 // Random damage to valid requests: every outcome is a frame or an Error, never a crash (ASan/UBSan watch).
 TEST(EmoncmsInputFuzz, DamagedRequestsAreParsedOrRefusedNeverCrash) {
   std::mt19937 rng(19);

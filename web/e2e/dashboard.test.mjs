@@ -79,10 +79,16 @@ describe("wattguard dashboard", () => {
     assert.equal(shown, `${expected.length} shown`);
     // Scroll through the virtualised list and collect every id it renders.
     const seen = new Set();
+    const row_top = new Map();  // id -> its row's offset: rows are recycled, so DOM order is not list order
     for (let top = 0; ; top += 300) {
       const done = await page.$eval(".vlist", (el, t) => { el.scrollTop = t; return t > el.scrollHeight; }, top);
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-      for (const id of await page.$$eval(".vlist .frow b", (els) => els.map((e) => e.textContent))) seen.add(id);
+      const rows = await page.$$eval(".vlist .frow", (els) => els.filter((e) => e.querySelector("b"))
+        .map((e) => [e.querySelector("b").textContent, Number(/translateY\((-?[\d.]+)px\)/.exec(e.style.transform)?.[1] ?? NaN)]));
+      for (const [id, y] of rows) {
+        seen.add(id);
+        if (Number.isFinite(y)) row_top.set(id, y);
+      }
       if (done) break;
     }
     assert.deepEqual([...seen].sort(), expected);
@@ -92,7 +98,7 @@ describe("wattguard dashboard", () => {
       const listed = await system.api("GET", "/api/v1/meters?limit=100000");
       const quiet = new Set(listed.json.meters.filter((m) => m.status === "unknown" && !(m.alerts_open > 0) && !(m.tamper?.length))
         .map((m) => m.id));
-      const order = [...seen];
+      const order = [...row_top.keys()].sort((a, b) => row_top.get(a) - row_top.get(b));
       const last_live = Math.max(...system.live_meters.map((id) => order.indexOf(id)));
       const first_quiet = order.findIndex((id) => quiet.has(id));
       assert.ok(first_quiet === -1 || last_live < first_quiet,

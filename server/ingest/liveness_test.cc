@@ -151,10 +151,12 @@ TEST(IngestLiveness, SilenceWhileTheBrokerWasAwayCountsFromTheReconnection) {
   auto late = l.on_tick(back + 3 * kPeriodMs + 1);
   ASSERT_EQ(late.size(), 1u);
   EXPECT_EQ(late[0].to, Connectivity::kOffline);
-  l.listening_since(kStart);  // never moves back
+  // An earlier time never moves the listening start back: m2, last seen a minute before the start, is
+  // not declared offline the moment the service starts (it would be, counted from before the start).
   Liveness fresh = make();
-  fresh.on_reading("m2", kStart, kStart);
-  fresh.listening_since(kStart - 1000);
+  fresh.restore_last_seen("m2", kStart - 60'000);
+  fresh.listening_since(kStart - 50'000);
+  EXPECT_TRUE(fresh.on_tick(kStart + 2 * kPeriodMs).empty());
   EXPECT_EQ(fresh.on_tick(kStart + 3 * kPeriodMs + 1).size(), 1u);
 }
 

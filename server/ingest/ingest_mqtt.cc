@@ -122,25 +122,33 @@ void IngestService::Impl::on_connect(int rc) {
                  mosquitto_connack_string(rc));
     return;
   }
+  // Not "connected" yet: until the broker has acknowledged the subscriptions, a meter's message can pass
+  // unseen. Mosquitto handles one client's packets in order, so the last SUBACK covers all of them.
+  const bool shared = !config.share_group.empty();
+  auto sub = [&](TopicKind kind, bool share) {
+    const std::string t =
+        share ? protocol::shared_subscription(config.share_group, kind) : protocol::wildcard_topic(kind);
+    int mid = 0;
+    const int r = mosquitto_subscribe(mosq, &mid, t.c_str(), 1);
+    if (r != MOSQ_ERR_SUCCESS) spdlog::warn("ingest: subscribe {} failed: {}", t, mosquitto_strerror(r));
+    return mid;
+  };
+  sub(TopicKind::kReading, shared);
+  sub(TopicKind::kEvent, shared);
+  sub(TopicKind::kCmdAck, shared);
+  // Status is subscribed to without sharing: every server needs every meter's state, and
+  // retained messages are not delivered on shared subscriptions.
+  last_subscribe_mid = sub(TopicKind::kStatus, false);
+}
+
+void IngestService::Impl::on_subscribe(int mid) {
+  if (mid != last_subscribe_mid) return;
   connected = true;
   {
     std::lock_guard lk(health_mu);
     ++health.connects;
     health.connected = true;
   }
-  // Status is subscribed to without sharing: every server needs every meter's state, and
-  // retained messages are not delivered on shared subscriptions.
-  const bool shared = !config.share_group.empty();
-  auto sub = [&](TopicKind kind, bool share) {
-    const std::string t =
-        share ? protocol::shared_subscription(config.share_group, kind) : protocol::wildcard_topic(kind);
-    const int r = mosquitto_subscribe(mosq, nullptr, t.c_str(), 1);
-    if (r != MOSQ_ERR_SUCCESS) spdlog::warn("ingest: subscribe {} failed: {}", t, mosquitto_strerror(r));
-  };
-  sub(TopicKind::kReading, shared);
-  sub(TopicKind::kEvent, shared);
-  sub(TopicKind::kCmdAck, shared);
-  sub(TopicKind::kStatus, false);
   spdlog::info("ingest: connected to {}:{} as {}", config.host, config.port, config.username);
   queue.push_work(ConnectedItem{now()});
 }

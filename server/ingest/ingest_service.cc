@@ -115,6 +115,7 @@ Expected<void> IngestService::start() {
   if (!m.mosq) return Error::internal("cannot create the MQTT client");
   mosquitto_connect_callback_set(m.mosq, &Impl::cb_connect);
   mosquitto_disconnect_callback_set(m.mosq, &Impl::cb_disconnect);
+  mosquitto_subscribe_callback_set(m.mosq, &Impl::cb_subscribe);
   mosquitto_message_callback_set(m.mosq, &Impl::cb_message);
   mosquitto_publish_callback_set(m.mosq, &Impl::cb_publish);
   mosquitto_reconnect_delay_set(m.mosq, static_cast<unsigned>(std::max(1, c.reconnect_min_s)),

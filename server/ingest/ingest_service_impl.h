@@ -37,7 +37,8 @@ struct IngestService::Impl {
   mosquitto* mosq = nullptr;
 
   std::atomic<bool> running{false};
-  std::atomic<bool> connected{false};
+  std::atomic<bool> connected{false};  // subscribed: the broker acknowledged every subscription
+  int last_subscribe_mid = 0;           // MQTT loop thread only: the SUBACK that makes us connected
 
   IngestQueue queue;
   std::thread writer_thread;
@@ -106,6 +107,7 @@ struct IngestService::Impl {
   void on_connect(int rc);
 
   void on_disconnect(int rc);
+  void on_subscribe(int mid);
 
   // ------------------------------------------------------------ writer thread
 
@@ -162,6 +164,9 @@ struct IngestService::Impl {
   // libmosquitto callbacks (run on its network thread).
   static void cb_connect(mosquitto*, void* obj, int rc) { static_cast<Impl*>(obj)->on_connect(rc); }
   static void cb_disconnect(mosquitto*, void* obj, int rc) { static_cast<Impl*>(obj)->on_disconnect(rc); }
+  static void cb_subscribe(mosquitto*, void* obj, int mid, int /*qos_count*/, const int* /*granted*/) {
+    static_cast<Impl*>(obj)->on_subscribe(mid);
+  }
   static void cb_message(mosquitto*, void* obj, const mosquitto_message* msg) {
     static_cast<Impl*>(obj)->on_message(msg);
   }

@@ -16,6 +16,7 @@ TestClient::TestClient(int port, Options o) : port_(port) {
   mosquitto_disconnect_callback_set(mosq_, &TestClient::cb_disconnect);
   mosquitto_publish_callback_set(mosq_, &TestClient::cb_publish);
   mosquitto_message_callback_set(mosq_, &TestClient::cb_message);
+  mosquitto_subscribe_callback_set(mosq_, &TestClient::cb_subscribe);
   mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
   mosquitto_max_inflight_messages_set(mosq_, 100);
   if (!o.username.empty()) mosquitto_username_pw_set(mosq_, o.username.c_str(), o.password.c_str());
@@ -47,6 +48,13 @@ void TestClient::cb_publish(mosquitto*, void* obj, int) {
   auto* self = static_cast<TestClient*>(obj);
   std::lock_guard lk(self->mu_);
   ++self->acked_;
+  self->cv_.notify_all();
+}
+
+void TestClient::cb_subscribe(mosquitto*, void* obj, int mid, int, const int*) {
+  auto* self = static_cast<TestClient*>(obj);
+  std::lock_guard lk(self->mu_);
+  self->subacked_.insert(mid);
   self->cv_.notify_all();
 }
 
@@ -90,8 +98,12 @@ bool TestClient::wait_acked(int timeout_ms) {
   return cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return acked_ >= sent_; });
 }
 
-bool TestClient::subscribe(const std::string& topic) {
-  return mosquitto_subscribe(mosq_, nullptr, topic.c_str(), 1) == MOSQ_ERR_SUCCESS;
+bool TestClient::subscribe(const std::string& topic, int timeout_ms) {
+  // Acknowledged ids are kept, so a SUBACK that arrives before we wait is still seen.
+  int mid = 0;
+  if (mosquitto_subscribe(mosq_, &mid, topic.c_str(), 1) != MOSQ_ERR_SUCCESS) return false;
+  std::unique_lock lk(mu_);
+  return cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return subacked_.count(mid) > 0; });
 }
 
 void TestClient::drop_connection() {

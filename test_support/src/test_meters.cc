@@ -3,7 +3,9 @@
 
 #include <mosquitto.h>
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "wattguard/base/clock.h"
 #include "wattguard/protocol/codec.h"
@@ -15,6 +17,7 @@ TestMeters::TestMeters(uint16_t port, std::vector<std::string> answering) : answ
   mosquitto_lib_init();
   client_ = mosquitto_new(nullptr, true, this);
   mosquitto_message_callback_set(client_, &TestMeters::on_message);
+  mosquitto_subscribe_callback_set(client_, &TestMeters::on_subscribe);
   if (mosquitto_connect(client_, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS) {
     mosquitto_destroy(client_);
     throw std::runtime_error("test meters cannot connect");
@@ -24,6 +27,15 @@ TestMeters::TestMeters(uint16_t port, std::vector<std::string> answering) : answ
     const std::string topic = protocol::make_topic(id, protocol::TopicKind::kCmd);
     mosquitto_subscribe(client_, nullptr, topic.c_str(), 1);
   }
+  // A command published before the broker took a subscription would pass unseen: wait for every SUBACK.
+  for (int i = 0; i < 500 && subscriptions_acked_.load() < answering_.size(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (subscriptions_acked_.load() < answering_.size()) throw std::runtime_error("test meters' subscriptions not acked");
+}
+
+void TestMeters::on_subscribe(mosquitto*, void* self_ptr, int, int, const int*) {
+  static_cast<TestMeters*>(self_ptr)->subscriptions_acked_.fetch_add(1);
 }
 
 TestMeters::~TestMeters() {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,8 @@ class TestClient {
   bool publish(const std::string& topic, const std::string& payload, bool retain = false, int timeout_ms = 20000);
   // Waits until every publish has been acknowledged by the broker.
   bool wait_acked(int timeout_ms = 20000);
-  bool subscribe(const std::string& topic);
+  // Returns once the broker has acknowledged the subscription, so nothing published after it is missed.
+  bool subscribe(const std::string& topic, int timeout_ms = 10000);
   // Drops the TCP connection without DISCONNECT, so the broker publishes the last will.
   void drop_connection();
   void disconnect();
@@ -47,6 +49,7 @@ class TestClient {
   static void cb_disconnect(mosquitto*, void*, int);
   static void cb_publish(mosquitto*, void*, int);
   static void cb_message(mosquitto*, void*, const mosquitto_message*);
+  static void cb_subscribe(mosquitto*, void*, int, int, const int*);
   mosquitto* mosq_ = nullptr;
   int port_;
   std::mutex mu_;
@@ -55,6 +58,7 @@ class TestClient {
   std::atomic<bool> connected_{false};
   long sent_ = 0;
   long acked_ = 0;
+  std::set<int> subacked_;  // message ids of acknowledged subscriptions
 };
 
 }  // namespace wattguard::test_support

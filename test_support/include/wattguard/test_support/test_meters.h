@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,10 +33,12 @@ class TestMeters {
 
  private:
   static void on_message(mosquitto*, void* self_ptr, const mosquitto_message* msg);
+  static void on_subscribe(mosquitto*, void* self_ptr, int mid, int qos_count, const int* granted);
 
   mosquitto* client_ = nullptr;
   std::vector<std::string> answering_;
   std::atomic<int> commands_seen_{0};
+  std::atomic<std::size_t> subscriptions_acked_{0};
 };
 
 }  // namespace wattguard::test_support

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -65,54 +66,72 @@ bool IngestService::Impl::is_known(const std::string& meter_id) {
 }
 
 void IngestService::Impl::on_message(const mosquitto_message* msg) {
-  const int64_t received = now();
-  count(&IngestHealth::messages_received);
   const std::string topic = msg->topic ? msg->topic : "";
+  const std::string_view payload(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen));
+  accept(topic, payload, now(), msg->retain, std::nullopt);
+}
+
+void IngestService::Impl::accept(const std::string& topic, std::string_view payload, int64_t received, bool retained,
+                                 std::optional<uint64_t> replayed_from) {
+  // A replayed message was counted when it first arrived.
+  if (!replayed_from) count(&IngestHealth::messages_received);
+  // Refused for good: a replayed record is done with.
+  auto refuse = [&](const std::string& meter, Rejection reason, const std::string& detail) {
+    reject(meter, reason, detail);
+    if (replayed_from && journal) journal->handled(*replayed_from);
+  };
   auto parsed = protocol::parse_topic(topic);
   if (!parsed) {
-    reject("?", Rejection::kUnknownTopic, "topic '" + topic.substr(0, 128) + "' is outside wattguard/v1/<meter>/...");
+    refuse("?", Rejection::kUnknownTopic, "topic '" + topic.substr(0, 128) + "' is outside wattguard/v1/<meter>/...");
     return;
   }
-  const std::string_view payload(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen));
   const protocol::DecodeContext ctx{received, parsed->meter_id};
   // Decoded and from a provisioned meter, or refused (counted, logged once).
   auto admit = [&](const auto& decoded) {
     if (!decoded.ok()) {
-      reject(parsed->meter_id, protocol::rejection_of(decoded.error()), protocol::describe(decoded.error()));
+      refuse(parsed->meter_id, protocol::rejection_of(decoded.error()), protocol::describe(decoded.error()));
       return false;
     }
     if (!is_known(parsed->meter_id)) {
-      reject(parsed->meter_id, Rejection::kUnknownMeter, "meter " + parsed->meter_id + " is not provisioned");
+      refuse(parsed->meter_id, Rejection::kUnknownMeter, "meter " + parsed->meter_id + " is not provisioned");
       return false;
     }
     return true;
   };
+  // Journaled before this callback returns, which is before libmosquitto sends the PUBACK (ingest_journal.h).
+  auto journaled = [&]() -> uint64_t {
+    if (replayed_from) return *replayed_from;
+    return journal ? journal->append(received, topic, payload) : 0;
+  };
   switch (parsed->kind) {
     case TopicKind::kReading: {
-      count(&IngestHealth::readings_received);
+      if (!replayed_from) count(&IngestHealth::readings_received);
       auto d = protocol::decode_reading(payload, ctx);
-      if (admit(d)) queue.push_reading(ReadingItem{std::move(d.value()), received});
+      if (admit(d)) queue.push_reading(ReadingItem{std::move(d.value()), received, journaled()});
       return;
     }
     case TopicKind::kStatus: {
       if (payload.empty()) return;  // a cleared retained message
       count(&IngestHealth::statuses_received);
       auto d = protocol::decode_status(payload, ctx);
-      if (admit(d)) queue.push_work(StatusItem{std::move(d.value()), received, msg->retain});
+      // Not journaled: a status is a state that the next status, reading or silence supersedes.
+      if (admit(d)) queue.push_work(StatusItem{std::move(d.value()), received, retained});
       return;
     }
     case TopicKind::kEvent: {
       auto d = protocol::decode_event(payload, ctx);
-      if (admit(d)) queue.push_work(EventItem{std::move(d.value()), received});
+      if (admit(d)) queue.push_work(EventItem{std::move(d.value()), received, journaled()});
       return;
     }
     case TopicKind::kCmdAck: {
-      count(&IngestHealth::acks_received);
+      if (!replayed_from) count(&IngestHealth::acks_received);
       auto d = protocol::decode_ack(payload, ctx);
-      if (admit(d)) queue.push_work(AckItem{std::move(d.value()), received});
+      if (admit(d)) queue.push_work(AckItem{std::move(d.value()), received, journaled()});
       return;
     }
-    case TopicKind::kCmd: return;  // our own commands are not subscribed to; ignore if a broker echoes one
+    case TopicKind::kCmd:  // our own commands are not subscribed to; ignore if a broker echoes one
+      if (replayed_from && journal) journal->handled(*replayed_from);
+      return;
   }
 }
 

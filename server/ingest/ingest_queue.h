@@ -13,9 +13,12 @@
 
 namespace wattguard::ingest {
 
+// journal_segment: where the message is journaled (ingest_journal.h), 0 when it is not; handed back to the
+// journal once the item is handled for good.
 struct ReadingItem {
   protocol::Reading reading;
   int64_t received_ms;
+  uint64_t journal_segment;
 };
 struct StatusItem {
   protocol::StatusMessage status;
@@ -25,10 +28,12 @@ struct StatusItem {
 struct EventItem {
   protocol::MeterEvent event;
   int64_t received_ms;
+  uint64_t journal_segment;
 };
 struct AckItem {
   protocol::CommandAck ack;
   int64_t received_ms;
+  uint64_t journal_segment;
 };
 struct PublishedItem {  // the broker has our command (QoS 1 PUBACK)
   int mid;

@@ -14,7 +14,7 @@ ReadingItem reading(uint64_t seq) {
   r.meter_id = "m1";
   r.seq = seq;
   r.time_ms = 1'750'000'000'000 + static_cast<int64_t>(seq) * 5000;
-  return ReadingItem{r, r.time_ms};
+  return ReadingItem{r, r.time_ms, 0};
 }
 
 TEST(IngestQueue, GroupCommitHandsTheWriterWhateverHasArrivedAtOnce) {

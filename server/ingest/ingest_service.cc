@@ -111,6 +111,12 @@ Expected<void> IngestService::start() {
   auto open = m.store.open_commands();
   if (!open.ok()) return Error::io("cannot read open commands: " + open.error().message);
 
+  if (!c.journal_dir.empty()) {
+    auto journal = IngestJournal::open(c.journal_dir);
+    if (!journal.ok()) return journal.error();
+    m.journal = std::move(journal).value();
+  }
+
   m.mosq = mosquitto_new(c.client_id.c_str(), c.clean_session, &m);
   if (!m.mosq) return Error::internal("cannot create the MQTT client");
   mosquitto_connect_callback_set(m.mosq, &Impl::cb_connect);
@@ -141,6 +147,12 @@ Expected<void> IngestService::start() {
   m.running = true;
   m.writer_thread = std::thread([&m] { m.writer_loop(); });
   m.timer_thread = std::thread([&m] { m.timer_loop(); });
+  // Before the broker's backlog, so the replay comes first in the writer's queue.
+  if (m.journal) {
+    m.journal->replay([&m](uint64_t segment, const JournalRecord& r) {
+      m.accept(r.topic, r.payload, r.received_ms, false, segment);
+    });
+  }
   const int rc = mosquitto_connect_async(m.mosq, c.host.c_str(), c.port, c.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
     // The broker may simply not be up yet; the loop below keeps trying.
@@ -285,7 +297,7 @@ Expected<void> IngestService::submit_reading(protocol::Reading reading, int64_t 
   if (auto ok = protocol::validate(reading, protocol::DecodeContext{received_ms, reading.meter_id}); !ok.ok()) {
     return refuse(std::move(ok).error());
   }
-  m.queue.push_reading(ReadingItem{std::move(reading), received_ms});
+  m.queue.push_reading(ReadingItem{std::move(reading), received_ms, 0});
   return {};
 }
 
@@ -300,7 +312,7 @@ void IngestService::submit_ack(protocol::CommandAck ack, int64_t received_ms) {
   Impl& m = *impl_;
   m.count(&IngestHealth::acks_received);
   if (!m.is_known(ack.meter_id)) return;
-  m.queue.push_work(AckItem{std::move(ack), received_ms});
+  m.queue.push_work(AckItem{std::move(ack), received_ms, 0});
 }
 
 void IngestService::attach_link(const std::string& meter_id, CommandLink link) {

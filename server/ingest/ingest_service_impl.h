@@ -12,10 +12,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "server/ingest/command_tracker.h"
+#include "server/ingest/ingest_journal.h"
 #include "server/ingest/ingest_queue.h"
 #include "server/ingest/liveness.h"
 #include "wattguard/base/clock.h"
@@ -38,9 +41,10 @@ struct IngestService::Impl {
 
   std::atomic<bool> running{false};
   std::atomic<bool> connected{false};  // subscribed: the broker acknowledged every subscription
-  int last_subscribe_mid = 0;           // MQTT loop thread only: the SUBACK that makes us connected
+  int last_subscribe_mid = 0;          // MQTT loop thread only: the SUBACK that makes us connected
 
   IngestQueue queue;
+  std::unique_ptr<IngestJournal> journal;  // null without config.journal_dir
   std::thread writer_thread;
   std::thread timer_thread;
   std::mutex timer_mu;
@@ -103,6 +107,10 @@ struct IngestService::Impl {
   // ------------------------------------------------------------ MQTT thread
 
   void on_message(const mosquitto_message* msg);
+  // A message from the broker, or (replayed_from set) one an earlier run journaled: decoded, admitted,
+  // journaled and queued for the writer, or refused. Also on the starting thread, for the replay.
+  void accept(const std::string& topic, std::string_view payload, int64_t received, bool retained,
+              std::optional<uint64_t> replayed_from);
 
   void on_connect(int rc);
 
@@ -128,7 +136,8 @@ struct IngestService::Impl {
   // the meter offline also finds its event.
   void apply(const LivenessChange& c);
 
-  void store_event(const protocol::MeterEvent& e, storage::EventSource source, int64_t received);
+  // False when the store failed (logged, counted).
+  bool store_event(const protocol::MeterEvent& e, storage::EventSource source, int64_t received);
 
   void handle(StatusItem& s);
 

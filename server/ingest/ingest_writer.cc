@@ -34,17 +34,18 @@ void IngestService::Impl::apply(const LivenessChange& c) {
   notify([&](IngestObserver& o) { o.on_status(copy); });
 }
 
-void IngestService::Impl::store_event(const protocol::MeterEvent& e, storage::EventSource source, int64_t received) {
+bool IngestService::Impl::store_event(const protocol::MeterEvent& e, storage::EventSource source, int64_t received) {
   auto r = store.add_event(e, source, received);
   if (!r.ok()) {
     spdlog::error("ingest: storing event {} of {} failed: {}", protocol::event_kind_name(e.kind), e.meter_id,
                   r.error().message);
     count(&IngestHealth::store_errors);
-    return;
+    return false;
   }
   count(&IngestHealth::events_stored);
   const storage::StoredEvent stored{r.value(), e, source, received};
   notify([&](IngestObserver& o) { o.on_event(stored); });
+  return true;
 }
 
 void IngestService::Impl::handle(StatusItem& s) {
@@ -61,7 +62,8 @@ void IngestService::Impl::handle(StatusItem& s) {
 }
 
 void IngestService::Impl::handle(EventItem& e) {
-  store_event(e.event, storage::EventSource::kMeter, e.received_ms);
+  // Kept in the journal when the store failed: the next start replays it.
+  if (store_event(e.event, storage::EventSource::kMeter, e.received_ms) && journal) journal->handled(e.journal_segment);
   if (e.event.kind == protocol::EventKind::kRelayOpened || e.event.kind == protocol::EventKind::kRelayClosed) {
     std::lock_guard lk(live_mu);
     live[e.event.meter_id].relay =
@@ -76,6 +78,7 @@ void IngestService::Impl::command_changed(const storage::CommandRecord& c) {
 }
 
 void IngestService::Impl::handle(AckItem& a) {
+  if (journal) journal->handled(a.journal_segment);
   const protocol::CommandAck& ack = a.ack;
   {
     std::lock_guard lk(live_mu);
@@ -133,13 +136,17 @@ void IngestService::Impl::write_batch(std::vector<ReadingItem>& batch) {
     auto result = store.append_readings(rs, t);
     if (result.ok()) {
       apply_result(batch, result.value());
+      if (journal) {
+        for (const ReadingItem& it : batch) journal->handled(it.journal_segment);
+      }
       return;
     }
     count(&IngestHealth::store_errors);
     spdlog::error("ingest: storing {} readings failed (attempt {}): {}", rs.size(), attempt + 1,
                   result.error().message);
     if (!queue.wait_before_retry(attempt)) {
-      spdlog::error("ingest: giving up on {} readings at shutdown", rs.size());
+      spdlog::error("ingest: giving up on {} readings at shutdown{}", rs.size(),
+                    journal ? "; the journal keeps them for the next start" : "");
       return;
     }
   }

@@ -408,6 +408,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
 
   im->publisher = std::make_unique<api::LivePublisher>(im->hub);
   ingest::IngestConfig ic = ingest_config(config, mqtt_password, im->now_ms);
+  ic.journal_dir = (std::filesystem::path(config.storage.data_dir) / "ingest-journal").string();
   if (config.mqtt.sign_commands) {
     auto key = ingest::load_or_create_command_key(std::filesystem::path(config.storage.data_dir) /
                                                   ingest::kCommandKeyFileName);

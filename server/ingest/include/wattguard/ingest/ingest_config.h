@@ -29,6 +29,10 @@ struct IngestConfig {
   // re-subscribed are dropped (tested; see docs/protocol.md). Plain subscriptions of the persistent
   // session are restored, so nothing is lost. Set a group only with several servers (PostgreSQL).
   std::string share_group;
+  // Where QoS 1 messages are journaled between their PUBACK and their commit, so that a killed server
+  // replays them at its next start (see server/ingest/ingest_journal.h). Empty: no journal (tests, tools);
+  // `wattguard serve` uses <data dir>/ingest-journal.
+  std::string journal_dir;
   int reconnect_min_s = 1;  // reconnect back-off, doubling up to reconnect_max_s
   int reconnect_max_s = 30;
 

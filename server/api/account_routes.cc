@@ -128,7 +128,7 @@ HttpResponse AccountRoutes::set_user_meters(const HttpRequest& req, const Caller
   // user's other meters back.
   if (auto failed = release_meters(user->name, *meters)) return std::move(*failed);
   if (auto failed = give_meters(*meters, user->name)) return std::move(*failed);
-  context_.directory().invalidate();
+  context_.ownership_changed();
   std::string list;
   for (const auto& id : *meters) list += (list.empty() ? "" : ",") + id;
   context_.audit(caller, "user.meters", user->name, list);
@@ -151,19 +151,25 @@ HttpResponse AccountRoutes::add_user(const HttpRequest& req, const Caller& calle
   for (const auto& id : *meters) {
     if (!context_.deps().store->has_meter(id)) return bad_param("meters", "no meter '" + id + "'");
   }
-  AuthStore& auth = *context_.deps().auth;
-  const auto outcome = auth.add_user(*name, *role, *password, context_.password_cost(), context_.now_ms() / 1000);
-  if (!outcome.ok()) {
-    const Error& e = outcome.error();
-    const bool exists = e.code == ErrorCode::kAlreadyExists;
-    return error_response(exists ? 409 : 400, exists ? "user_exists" : "bad_parameter", e.field, e.message);
-  }
-  if (auto failed = give_meters(*meters, *name)) return std::move(*failed);
-  context_.directory().invalidate();
-  context_.audit(caller, "user.add", *name, role_name(*role));
-  HttpResponse r = user_response(201, *auth.find_user(*name));
-  r.set_header("Location", "/api/v1/users/" + *name);
-  return r;
+  // Hashing the password (argon2id) takes tens of milliseconds and much memory: the HTTP server runs the rest
+  // on its worker pool, never on an I/O thread.
+  HttpResponse pending;
+  pending.offload = [this, caller, name = *name, role = *role, password = *password, meters = *meters]() {
+    AuthStore& auth = *context_.deps().auth;
+    const auto outcome = auth.add_user(name, role, password, context_.password_cost(), context_.now_ms() / 1000);
+    if (!outcome.ok()) {
+      const Error& e = outcome.error();
+      const bool exists = e.code == ErrorCode::kAlreadyExists;
+      return error_response(exists ? 409 : 400, exists ? "user_exists" : "bad_parameter", e.field, e.message);
+    }
+    if (auto failed = give_meters(meters, name)) return std::move(*failed);
+    context_.ownership_changed();
+    context_.audit(caller, "user.add", name, role_name(role));
+    HttpResponse r = user_response(201, *auth.find_user(name));
+    r.set_header("Location", "/api/v1/users/" + name);
+    return r;
+  };
+  return pending;
 }
 
 HttpResponse AccountRoutes::update_user(const HttpRequest& req, const Caller& caller, const std::string& name) {
@@ -178,17 +184,27 @@ HttpResponse AccountRoutes::update_user(const HttpRequest& req, const Caller& ca
     role = role_from_name(*role_s);
     if (!role) return bad_role(*role_s);
   }
-  if (password) {
-    const auto outcome = auth.set_password(name, *password, context_.password_cost());
-    if (!outcome.ok()) return bad_param(outcome.error());
-    context_.audit(caller, "user.password", name, "");
-  }
-  if (role) {
-    const auto outcome = auth.set_role(name, *role);
-    if (!outcome.ok()) return bad_param(outcome.error());
-    context_.audit(caller, "user.role", name, role_name(*role));
-  }
-  return user_response(200, *auth.find_user(name));
+  auto apply = [this, caller, name, role, password]() {
+    AuthStore& auth = *context_.deps().auth;
+    if (password) {
+      const auto outcome = auth.set_password(name, *password, context_.password_cost());
+      if (!outcome.ok()) return bad_param(outcome.error());
+      context_.audit(caller, "user.password", name, "");
+    }
+    if (role) {
+      const auto outcome = auth.set_role(name, *role);
+      if (!outcome.ok()) return bad_param(outcome.error());
+      context_.audit(caller, "user.role", name, role_name(*role));
+    }
+    const auto user = auth.find_user(name);
+    if (!user) return user_not_found(name);  // deleted meanwhile
+    return user_response(200, *user);
+  };
+  if (!password) return apply();
+  // A new password is hashed (argon2id) on the HTTP server's worker pool, as in add_user.
+  HttpResponse pending;
+  pending.offload = std::move(apply);
+  return pending;
 }
 
 HttpResponse AccountRoutes::delete_user(const Caller& caller, const std::string& name) {
@@ -199,7 +215,7 @@ HttpResponse AccountRoutes::delete_user(const Caller& caller, const std::string&
   const auto user = auth.find_user(name);
   if (!user) return user_not_found(name);
   if (auto failed = release_meters(user->name, {})) return std::move(*failed);
-  context_.directory().invalidate();
+  context_.ownership_changed();
   const auto outcome = auth.delete_user(user->name);
   if (!outcome.ok()) return user_not_found_because(outcome.error().message);
   context_.audit(caller, "user.delete", user->name, "");

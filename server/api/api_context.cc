@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/api/route_support.h"
+#include "wattguard/api/live_hub.h"
 #include "wattguard/base/clock.h"
 #include "wattguard/protocol/topics.h"
 
@@ -81,6 +82,11 @@ std::string ApiContext::session_cookie(const HttpRequest& req, const std::string
   }
   if (secure) cookie += "; Secure";
   return cookie;
+}
+
+void ApiContext::ownership_changed() {
+  directory_.invalidate();
+  if (deps_.hub != nullptr) deps_.hub->access_changed();
 }
 
 void ApiContext::audit(const Caller& caller, const std::string& action, const std::string& target,

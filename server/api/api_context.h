@@ -28,6 +28,9 @@ class ApiContext {
   PasswordCost password_cost() const { return password_cost_; }
   LoginThrottle& throttle() { return throttle_; }
   MeterDirectory& directory() { return directory_; }
+  // Meters changed hands (or were added, retired): the directory reloads, and every live stream checks at once
+  // that its caller may still watch what it watches.
+  void ownership_changed();
   DayStartCache& day_start() { return day_start_; }
 
   // The meter when it exists and the caller may see it (consumers: only their own).

@@ -129,10 +129,7 @@ ApiHandler::~ApiHandler() {
   if (impl_->context.deps().auth != nullptr) impl_->context.deps().auth->set_revocation_listener(nullptr);
 }
 
-void ApiHandler::meters_changed() {
-  impl_->context.directory().invalidate();
-  if (impl_->context.deps().hub != nullptr) impl_->context.deps().hub->access_changed();
-}
+void ApiHandler::meters_changed() { impl_->context.ownership_changed(); }
 
 std::optional<HttpResponse> ApiHandler::check_header(const HttpRequest& req) {
   if (!is_known_method(req.method)) return unknown_method();

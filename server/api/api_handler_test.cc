@@ -417,6 +417,33 @@ TEST_F(ApiHandlerTest, OperatorCommandIsStoredAndCanBeLookedUp) {
 
 // --- users and tokens -----------------------------------------------------------------------
 
+// argon2id takes tens of milliseconds and much memory: a new or changed password is hashed on the HTTP server's
+// worker pool (the answer's offload), never on the I/O thread that handles the request.
+TEST_F(ApiHandlerTest, NewAndChangedPasswordsAreHashedOffTheIoThreadAndOtherChangesAnsweredAtOnce) {
+  auto raw = [&](const std::string& method, const std::string& target, const std::string& body) {
+    HttpRequest req;
+    req.method = method;
+    req.target = target;
+    req.body = body;
+    req.remote_address = "10.0.0.1";
+    req.set_header("host", "127.0.0.1:8080");
+    req.set_header("content-type", "application/json");
+    req.set_header("authorization", "Bearer " + admin_token_);
+    return api_->handle(req);
+  };
+  HttpResponse add = raw("POST", "/api/v1/users", R"({"name":"fay","role":"consumer","password":"fay-password"})");
+  ASSERT_TRUE(add.offload) << add.status << " " << add.body;
+  EXPECT_FALSE(auth_->find_user("fay")) << "nothing is done before the worker runs it";
+  EXPECT_EQ(finish_offloaded(std::move(add)).status, 201);
+  HttpResponse change = raw("PATCH", "/api/v1/users/fay", R"({"password":"fay-new-password"})");
+  ASSERT_TRUE(change.offload);
+  EXPECT_EQ(finish_offloaded(std::move(change)).status, 200);
+  EXPECT_TRUE(auth_->check_password("fay", "fay-new-password", PasswordCost::kMin).has_value());
+  HttpResponse role = raw("PATCH", "/api/v1/users/fay", R"({"role":"operator"})");
+  EXPECT_FALSE(role.offload);
+  EXPECT_EQ(role.status, 200) << role.body;
+}
+
 TEST_F(ApiHandlerTest, AdminManagesUsersAndTheirMeters) {
   auto r = with_token(admin_token_, "POST", "/api/v1/users",
                       R"({"name":"erin","role":"consumer","password":"erin-password","meters":["m3"]})");

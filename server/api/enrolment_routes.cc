@@ -41,7 +41,7 @@ void EnrolmentRoutes::add_to(ApiRouter& router) {
 
 void EnrolmentRoutes::meters_changed() {
   context_.deps().ingest->reload_meters();
-  context_.directory().invalidate();
+  context_.ownership_changed();
 }
 
 HttpResponse EnrolmentRoutes::add_meter(const HttpRequest& req, const Caller& caller) {

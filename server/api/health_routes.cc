@@ -22,7 +22,7 @@ HttpResponse HealthRoutes::health(const Caller& caller) {
   json rejected = json::object();
   for (const auto& [reason, count] : h.rejected) rejected[reason] = count;
   json body = {
-      {"status", h.connected ? "ok" : "degraded"},
+      {"status", h.connected && !h.storage_failing ? "ok" : "degraded"},
       {"now_ms", now},
       {"uptime_s", (now - context_.started_ms()) / 1000},
       {"mqtt", {{"connected", h.connected}, {"connects", h.connects}, {"messages_received", h.messages_received}}},
@@ -42,7 +42,13 @@ HttpResponse HealthRoutes::health(const Caller& caller) {
       {"statuses_received", h.statuses_received},
       {"commands",
        {{"sent", h.commands_sent}, {"acks_received", h.acks_received}, {"timed_out", h.commands_timed_out}}},
-      {"storage", {{"batches_written", h.batches_written}, {"errors", h.store_errors}}},
+      {"storage",
+       {{"batches_written", h.batches_written},
+        {"errors", h.store_errors},
+        {"failing", h.storage_failing},
+        {"failing_since_ms", h.storage_failing_since_ms},
+        {"error", h.storage_error}}},
+      {"journal", {{"append_errors", h.journal_append_errors}, {"replayed", h.journal_replayed}}},
       {"live",
        {{"clients", live.clients}, {"messages_published", live.published}, {"dropped_clients", live.dropped_clients}}},
   };

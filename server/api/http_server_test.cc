@@ -359,6 +359,23 @@ TEST_F(HttpServerTest, LiveStreamEndsWhenItsTokenIsRevoked) {
   EXPECT_NE(reason->find("token"), std::string::npos) << *reason;
 }
 
+TEST_F(HttpServerTest, LiveStreamEndsWhenItsMeterIsGivenToAnotherUser) {
+  options_.ws_recheck_s = 3600;  // only the reassignment itself can end the stream within the test
+  ASSERT_TRUE(store_->add_meter({"m1", "House 1", "north", "carol", 0}).ok());
+  ASSERT_TRUE(auth_->add_user("dave", Role::kConsumer, "dave-password", PasswordCost::kMin, kNowMs / 1000).ok());
+  api_->meters_changed();  // as `wattguard serve` is told of a meter added by another process
+  start_server();
+  LiveFeedClient live(server_->port(), {{"Cookie", cookie_for("carol")}});
+  ASSERT_TRUE(live.open());
+  RawClient c(server_->port());
+  c.send(request_text("PUT", "/api/v1/users/dave/meters", R"({"meters":["m1"]})",
+                      {"Authorization: Bearer " + admin_token_, "Content-Type: application/json"}));
+  EXPECT_EQ(c.read_status(), 200);
+  const auto reason = live.wait_for_close(std::chrono::milliseconds(3000));
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("m1"), std::string::npos) << *reason;
+}
+
 TEST_F(HttpServerTest, LiveStreamEndsWithinTheRecheckWhenAnotherProcessRemovesTheUser) {
   options_.ws_recheck_s = 1;
   start_server();

@@ -28,6 +28,11 @@ void write_ingest(const ingest::IngestHealth& h, MetricsWriter& out) {
               as_double(h.readings_late));
   out.gauge("wattguard_ingest_readings_pending", "Readings accepted and waiting for the storage writer",
             as_double(h.pending_readings));
+  out.gauge("wattguard_storage_failing", "1 while the store's writes fail (readings wait in the queue and the broker)",
+            h.storage_failing ? 1 : 0);
+  out.counter("wattguard_ingest_journal_append_errors_total",
+              "Messages that could not be journaled before their acknowledgement (unprotected against a kill)",
+              as_double(h.journal_append_errors));
   out.counter("wattguard_ingest_statuses_total", "Status messages received", as_double(h.statuses_received));
   out.counter("wattguard_ingest_events_stored_total", "Events stored, meter- and server-raised",
               as_double(h.events_stored));

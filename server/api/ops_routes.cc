@@ -32,7 +32,10 @@ HttpResponse OpsRoutes::probe(const HttpRequest& req, std::string_view path) {
   std::string down;
   if (!context_.deps().ingest->connected()) down = "broker";
   const auto probe = context_.deps().store->get_meter(kProbeMeter);
-  if (!probe.ok() && probe.error().code != ErrorCode::kNotFound) down += down.empty() ? "storage" : ", storage";
+  // A store that answers reads can still fail every write (a full disk): ingest knows.
+  const bool store_down =
+      (!probe.ok() && probe.error().code != ErrorCode::kNotFound) || context_.deps().ingest->health().storage_failing;
+  if (store_down) down += down.empty() ? "storage" : ", storage";
   if (!down.empty()) return plain_text(503, "not ready: " + down);
   return plain_text(200, "ready");
 }

@@ -65,6 +65,7 @@ bool IngestQueue::take(WriterTake& out) {
     if (flush_due_locked()) out.batch.swap(readings_);
     out.work.swap(work_);
     writer_busy_ = true;
+    in_writer_ = out.batch.size();
     out.pending_readings = readings_.size() + out.batch.size();
   }
   space_cv_.notify_all();
@@ -76,10 +77,16 @@ std::size_t IngestQueue::done() {
   {
     std::lock_guard lk(mu_);
     writer_busy_ = false;
+    in_writer_ = 0;
     pending = readings_.size();
   }
   idle_cv_.notify_all();
   return pending;
+}
+
+std::size_t IngestQueue::pending_readings() {
+  std::lock_guard lk(mu_);
+  return readings_.size() + in_writer_;
 }
 
 bool IngestQueue::wait_before_retry(int attempt) {

@@ -68,6 +68,9 @@ class IngestQueue {
   bool take(WriterTake& out);
   // Writer thread: the last take is handled. Returns the readings still queued.
   std::size_t done();
+  // Readings accepted and not yet handled by the writer: queued, plus the batch it is writing (however long
+  // the store keeps failing it).
+  std::size_t pending_readings();
 
   // Waits on the writer's retry back-off (store errors): false when stopping and `attempt` >= 3 (give up).
   bool wait_before_retry(int attempt);
@@ -92,6 +95,7 @@ class IngestQueue {
   int64_t oldest_reading_steady_ms_ = 0;  // guarded by mu_
   std::deque<WorkItem> work_;             // guarded by mu_
   bool writer_busy_ = false;              // guarded by mu_
+  std::size_t in_writer_ = 0;             // guarded by mu_: readings of the batch the writer holds
   bool stopping_ = false;                 // guarded by mu_
 };
 

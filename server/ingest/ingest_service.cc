@@ -201,6 +201,12 @@ void IngestService::remove_observer(IngestObserver* observer) {
 IngestHealth IngestService::health() const {
   std::lock_guard lk(impl_->health_mu);
   IngestHealth h = impl_->health;
+  h.pending_readings = impl_->queue.pending_readings();
+  if (impl_->journal) {
+    const JournalStats j = impl_->journal->stats();
+    h.journal_append_errors = j.append_errors;
+    h.journal_replayed = j.replayed;
+  }
   std::lock_guard lk2(impl_->known_mu);
   h.meters_known = std::max(h.meters_known, impl_->known.size());
   return h;

@@ -136,6 +136,9 @@ struct IngestService::Impl {
   // the meter offline also finds its event.
   void apply(const LivenessChange& c);
 
+  // The store failed / worked: health's storage_failing (and the store error count).
+  bool storage_failed(const std::string& error);  // true at the onset of a failure
+  void storage_worked();
   // False when the store failed (logged, counted).
   bool store_event(const protocol::MeterEvent& e, storage::EventSource source, int64_t received);
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -314,6 +315,52 @@ TEST_F(IngestTest, BrokerRestartMidStreamLosesNothing) {
     EXPECT_EQ(s.max_seq - s.min_seq + 1, s.count) << id;
   }
   EXPECT_GE(service_->health().connects, 2u);
+}
+
+// A store that refuses writes (here: another connection holds the database's write lock) is retried with
+// nothing dropped; health says so while it lasts, and meters that kept reporting are not called offline.
+TEST_F(IngestTest, WhileTheStoreFailsHealthSaysSoAndReportingMetersStayOnlineAndAfterItNothingIsMissing) {
+  store_.reset();
+  auto reopened = storage::SqliteStore::open(
+      storage::SqliteOptions{.path = (dir_ / "db").string(), .reader_connections = 2, .busy_timeout_ms = 100});
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  store_ = std::move(reopened).value();
+  start_service(fast_liveness_config(2));  // silent for 2 s: offline
+  auto& m1 = meter_client("m1");
+  publish_readings(m1, "m1", 0, 3);
+  ASSERT_TRUE(wait_until([&] { return stored("m1") == 3; }));
+
+  sqlite3* locker = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "db").string().c_str(), &locker), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(locker, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (uint64_t s = 3; s < 23; ++s) {  // 4 s of readings, twice the offline limit
+    publish_readings(m1, "m1", s, 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const IngestHealth during = service_->health();
+  EXPECT_TRUE(during.storage_failing);
+  EXPECT_NE(during.storage_error.find("locked"), std::string::npos) << during.storage_error;
+  EXPECT_GT(during.storage_failing_since_ms, 0);
+  EXPECT_GE(during.pending_readings, 15u);  // the real backlog, the batch being retried included
+  ASSERT_EQ(sqlite3_exec(locker, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(locker);
+
+  ASSERT_TRUE(wait_until([&] { return stored("m1") == 23; })) << stored("m1");
+  ASSERT_TRUE(wait_until([&] { return !service_->health().storage_failing; }));
+  const IngestHealth after = service_->health();
+  EXPECT_EQ(after.readings_duplicate, 0u);
+  EXPECT_EQ(after.pending_readings, 0u);
+  EXPECT_TRUE(after.storage_error.empty());
+  ASSERT_TRUE(m1.publish(protocol::make_topic("m1", TopicKind::kReading), protocol::encode(reading("m1", 23))));
+  ASSERT_TRUE(wait_until([&] { return observer_.readings == 24; }));
+  const auto live = service_->live_state("m1");
+  ASSERT_TRUE(live && live->last_reading);
+  EXPECT_EQ(live->last_reading->seq, 23u);
+  EXPECT_EQ(live->connectivity, Connectivity::kOnline);
+  std::lock_guard lk(observer_.mu);
+  for (const MeterLive& st : observer_.states) {
+    EXPECT_FALSE(st.meter_id == "m1" && st.connectivity == Connectivity::kOffline) << "m1 was called offline";
+  }
 }
 
 // With a shared subscription, as several servers would use it: the broker queues for the group

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "server/ingest/ingest_service_impl.h"
@@ -39,9 +40,10 @@ bool IngestService::Impl::store_event(const protocol::MeterEvent& e, storage::Ev
   if (!r.ok()) {
     spdlog::error("ingest: storing event {} of {} failed: {}", protocol::event_kind_name(e.kind), e.meter_id,
                   r.error().message);
-    count(&IngestHealth::store_errors);
+    storage_failed(r.error().message);
     return false;
   }
+  storage_worked();
   count(&IngestHealth::events_stored);
   const storage::StoredEvent stored{r.value(), e, source, received};
   notify([&](IngestObserver& o) { o.on_event(stored); });
@@ -127,6 +129,25 @@ void IngestService::Impl::handle(TickItem&) {
   for (const storage::CommandRecord& c : timed_out) command_changed(c);
 }
 
+bool IngestService::Impl::storage_failed(const std::string& error) {
+  std::lock_guard lk(health_mu);
+  ++health.store_errors;
+  const bool onset = !health.storage_failing;
+  if (onset) health.storage_failing_since_ms = now();
+  health.storage_failing = true;
+  health.storage_error = error;
+  return onset;
+}
+
+void IngestService::Impl::storage_worked() {
+  std::lock_guard lk(health_mu);
+  if (!health.storage_failing) return;
+  spdlog::info("ingest: storage works again after {} s", (now() - health.storage_failing_since_ms) / 1000);
+  health.storage_failing = false;
+  health.storage_failing_since_ms = 0;
+  health.storage_error.clear();
+}
+
 void IngestService::Impl::write_batch(std::vector<ReadingItem>& batch) {
   std::vector<protocol::Reading> rs;
   rs.reserve(batch.size());
@@ -135,15 +156,25 @@ void IngestService::Impl::write_batch(std::vector<ReadingItem>& batch) {
   for (int attempt = 0;; ++attempt) {
     auto result = store.append_readings(rs, t);
     if (result.ok()) {
+      if (result->maintenance_error.empty()) {
+        storage_worked();
+      } else {
+        if (storage_failed(result->maintenance_error)) spdlog::error("ingest: {}", result->maintenance_error);
+      }
+      // While the store failed, nothing the meters sent could be taken in: their silence since is ours.
+      if (attempt > 0) liveness->listening_since(now());
       apply_result(batch, result.value());
       if (journal) {
         for (const ReadingItem& it : batch) journal->handled(it.journal_segment);
       }
       return;
     }
-    count(&IngestHealth::store_errors);
-    spdlog::error("ingest: storing {} readings failed (attempt {}): {}", rs.size(), attempt + 1,
-                  result.error().message);
+    storage_failed(result.error().message);
+    // Logged on the first failures and then every 10th, not on every retry of a long outage.
+    if (attempt < 3 || attempt % 10 == 0) {
+      spdlog::error("ingest: storing {} readings failed (attempt {}): {}", rs.size(), attempt + 1,
+                    result.error().message);
+    }
     if (!queue.wait_before_retry(attempt)) {
       spdlog::error("ingest: giving up on {} readings at shutdown{}", rs.size(),
                     journal ? "; the journal keeps them for the next start" : "");
@@ -208,8 +239,21 @@ void IngestService::Impl::writer_loop() {
       std::lock_guard hk(health_mu);
       health.pending_readings = take.pending_readings;
     }
-    for (WorkItem& item : take.work) std::visit([&](auto& x) { handle(x); }, item);
+    // Liveness ticks after the readings that arrived before them: a tick judged first would call a meter
+    // silent whose readings were only waiting for the writer (after a slow or failed write).
+    bool tick = false;
+    for (WorkItem& item : take.work) {
+      if (std::holds_alternative<TickItem>(item)) {
+        tick = true;
+        continue;
+      }
+      std::visit([&](auto& x) { handle(x); }, item);
+    }
     if (!take.batch.empty()) write_batch(take.batch);
+    if (tick) {
+      TickItem t;
+      handle(t);
+    }
     const std::size_t pending = queue.done();
     std::lock_guard hk(health_mu);
     health.pending_readings = pending;

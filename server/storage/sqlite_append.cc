@@ -303,7 +303,11 @@ Expected<AppendResult> SqliteStore::append_readings(std::span<const Reading> rea
   undo.committed = true;
   std::sort(batch.result.duplicate_indices.begin(), batch.result.duplicate_indices.end());
   if (m.primary && staging_id.value() > 0) {
-    if (auto s = m.publish_staged(batch.accepted, staging_id.value()); !s.ok()) return s.error();
+    // Committed: a failing compaction step cannot undo that, and reporting the batch as failed would make
+    // the caller retry it and count its own rows as duplicates.
+    if (auto s = m.publish_staged(batch.accepted, staging_id.value()); !s.ok()) {
+      batch.result.maintenance_error = "stored, but compacting staged readings failed: " + s.error().message;
+    }
   }
   return std::move(batch.result);
 }

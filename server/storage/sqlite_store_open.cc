@@ -114,7 +114,10 @@ Expected<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& op
   }
   const std::string pragmas = std::string("PRAGMA synchronous=") + (options.synchronous_full ? "FULL" : "NORMAL") +
                               "; PRAGMA cache_size=-" + std::to_string(options.cache_mib * 1024) +
-                              "; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=8000;";
+                              "; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=8000;"
+                              // A WAL that grew in a burst (a backlog after an outage) is cut back when it
+                              // restarts, instead of keeping the disk it took (a full disk fills again).
+                              " PRAGMA journal_size_limit=16777216;";
   if (auto s = w.exec(pragmas); !s.ok()) return s.error();
   if (auto s = migrate_schema(w, kSchemaVersion); !s.ok()) return s.error();
   if (auto s = w.exec("PRAGMA quick_check(1)"); !s.ok()) return s.error();

@@ -24,8 +24,15 @@ struct IngestHealth {
   // Rejected messages per protocol::rejection_name; every reason is present (0 when none).
   std::map<std::string, uint64_t> rejected;
   uint64_t batches_written = 0;
-  uint64_t store_errors = 0;         // batches the store failed to write (retried)
-  std::size_t pending_readings = 0;  // accepted, waiting for the writer
+  uint64_t store_errors = 0;  // batches the store failed to write (retried)
+  // The store's last write failed and nothing has been written since (disk full, database locked, ...):
+  // readings wait in the queue, then at the broker. The error says why.
+  bool storage_failing = false;
+  int64_t storage_failing_since_ms = 0;
+  std::string storage_error;
+  uint64_t journal_append_errors = 0;  // messages that could not be journaled (see ingest_journal.h)
+  uint64_t journal_replayed = 0;       // messages replayed from an earlier run's journal at start
+  std::size_t pending_readings = 0;    // accepted, waiting for the writer
   std::size_t meters_online = 0;
   std::size_t meters_offline = 0;
   std::size_t meters_stale = 0;  // heard from, silent for over 2 periods + 1 s, not yet offline

@@ -58,6 +58,9 @@ struct AppendResult {
   std::vector<std::size_t> duplicate_indices;
   // Server events the batch raised (register_rollback), as stored; for the ingest's observers.
   std::vector<StoredEvent> events;
+  // The batch IS stored, but upkeep after its commit failed (e.g. a compaction step on a full disk; it is tried
+  // again with the next append). Empty when all went well. Never retry the batch for it: it is committed.
+  std::string maintenance_error;
 };
 
 // One step bucket of an aggregated query. Averages are over the readings in the bucket.

@@ -9,12 +9,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <thread>
 #include <vector>
 
 #include "cli/bench_faults_rig.h"
+#include "wattguard/base/clock.h"
 #include "wattguard/base/file_write.h"
 
 namespace wattguard::cli {
@@ -39,6 +41,8 @@ constexpr int kServerStopGraceMs = 30'000;
 // Ballast is written in big blocks, then small ones, until the file system refuses.
 constexpr std::size_t kBallastBigBlock = 1 << 20;
 constexpr std::size_t kBallastSmallBlock = 4096;
+// The broker's autosave_interval is 30 s (broker_process.cc); its first save comes within this.
+constexpr double kAutosaveWaitS = 40;
 
 const char* kServerKill = "server_kill";
 const char* kBrokerKill = "broker_kill";
@@ -65,9 +69,16 @@ class Timeline {
     s.t_s = now_s();
     samples_.push_back(s);
     if (with_health) {
+      const int64_t before_ms = system_now_ms();
       const HealthLook h = rig_.health();
       health_.insert(h.status);
       ready_.insert(h.ready_status);
+      if (h.storage_errors) max_storage_errors_ = std::max(max_storage_errors_, *h.storage_errors);
+      if (h.now_ms) {
+        // The server's clock against ours, to the nearest second (the request takes milliseconds).
+        const int64_t offset_s = (*h.now_ms - (before_ms + system_now_ms()) / 2) / 1000;
+        if (std::llabs(offset_s) > std::llabs(max_clock_offset_s_)) max_clock_offset_s_ = offset_s;
+      }
     }
     return samples_.back();
   }
@@ -76,11 +87,11 @@ class Timeline {
   void watch_for(double seconds, bool with_health) {
     const double end = now_s() + seconds;
     while (now_s() < end) {
-      const auto next = Steady::now() + std::chrono::duration_cast<Steady::duration>(
-                                            std::chrono::duration<double>(s_.poll_s));
+      const auto next =
+          Steady::now() + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(s_.poll_s));
       look(with_health);
-      std::this_thread::sleep_until(std::min(next, t0_ + std::chrono::duration_cast<Steady::duration>(
-                                                              std::chrono::duration<double>(end))));
+      std::this_thread::sleep_until(
+          std::min(next, t0_ + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(end))));
     }
   }
 
@@ -90,8 +101,8 @@ class Timeline {
     int caught = 0, steady = 0;
     std::optional<uint64_t> last_gap;
     while (now_s() - fault_end_s < s_.watch_s) {
-      const auto next = Steady::now() + std::chrono::duration_cast<Steady::duration>(
-                                            std::chrono::duration<double>(s_.poll_s));
+      const auto next =
+          Steady::now() + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(s_.poll_s));
       const Sample& x = look(true);
       if (x.stored && *x.stored + allowed_lag >= x.made) {
         if (++caught >= kCaughtUpSamples) return;
@@ -127,6 +138,8 @@ class Timeline {
   const std::vector<Sample>& samples() const { return samples_; }
   const std::set<std::string>& health() const { return health_; }
   const std::set<int>& ready() const { return ready_; }
+  uint64_t max_storage_errors() const { return max_storage_errors_; }
+  int64_t max_clock_offset_s() const { return max_clock_offset_s_; }
 
  private:
   Rig& rig_;
@@ -136,6 +149,8 @@ class Timeline {
   std::vector<Sample> samples_;
   std::set<std::string> health_;
   std::set<int> ready_;
+  uint64_t max_storage_errors_ = 0;
+  int64_t max_clock_offset_s_ = 0;
 };
 
 // Fills the file system holding `path` with one file until writes fail; the bytes written.
@@ -266,8 +281,8 @@ DrillReport run_drill(const std::string& name, const DrillSettings& s) {
     }
   }
 
-  if (s.progress) std::fprintf(stderr, "[bench faults] %-12s starting broker, server and %zu meters\n", name.c_str(),
-                               report.meters);
+  if (s.progress)
+    std::fprintf(stderr, "[bench faults] %-12s starting broker, server and %zu meters\n", name.c_str(), report.meters);
   auto started = Rig::start(o);
   if (!started.ok()) {
     if (name == kDiskFull && started.error().code == ErrorCode::kPermissionDenied) {
@@ -281,12 +296,23 @@ DrillReport run_drill(const std::string& name, const DrillSettings& s) {
   Timeline tl(rig, s, name);
   // The store may trail what was made by this much in normal operation: two periods' readings of every meter
   // (one in flight, one in the batch being committed), more when the store is asked less often than each period.
-  const uint64_t per_meter = std::max<uint64_t>(
-      2, static_cast<uint64_t>(std::ceil(2 * s.poll_s * 1000 / static_cast<double>(s.period_ms))));
+  const uint64_t per_meter =
+      std::max<uint64_t>(2, static_cast<uint64_t>(std::ceil(2 * s.poll_s * 1000 / static_cast<double>(s.period_ms))));
   const uint64_t allowed_lag = report.meters * per_meter;
 
   tl.phase("warming up");
   tl.watch_for(s.warmup_s, false);
+  if (name == kBrokerKill) {
+    // In service the broker has saved the server's persistent session (its subscriptions) long before any crash;
+    // a drill younger than one autosave_interval would instead measure a broker that never saved it. So the
+    // warm-up lasts until the first autosave has written the persistence file.
+    tl.phase("waiting for the broker's first autosave");
+    const double limit = tl.now_s() + kAutosaveWaitS;
+    while (!std::filesystem::exists(rig.broker().dir() / "mosquitto.db") && tl.now_s() < limit) {
+      tl.watch_for(1, false);
+    }
+    tl.watch_for(1, false);
+  }
   const Fault fault = fault_of(name, s);
   tl.phase("fault begins");
   const double fault_begin_s = tl.now_s();
@@ -324,6 +350,14 @@ DrillReport run_drill(const std::string& name, const DrillSettings& s) {
     return report;
   }
   report.counts = count_drill(books.value());
+  if (tl.max_storage_errors() > 0) {
+    add_note(report, "server storage errors " + std::to_string(tl.max_storage_errors()));
+  }
+  if (name == kDiskFull && tl.max_storage_errors() == 0) {
+    add_note(report, "no storage error seen: the server wrote nothing that needed new space while the disk was full");
+  }
+  if (name == kClockJump)
+    add_note(report, "server clock seen off by " + std::to_string(tl.max_clock_offset_s()) + " s");
   if (report.counts.unexpected > 0) add_note(report, std::to_string(report.counts.unexpected) + " unexpected rows");
   report.recovered_s = recovered_after(tl.samples(), fault_end_s, report.counts.lost, allowed_lag);
   return report;

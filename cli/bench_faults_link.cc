@@ -69,8 +69,7 @@ Expected<std::unique_ptr<FaultLink>> FaultLink::open(uint16_t upstream_port) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  if (::bind(link->listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::listen(link->listen_fd_, 64) != 0 ||
+  if (::bind(link->listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(link->listen_fd_, 64) != 0 ||
       ::getsockname(link->listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
     return Error::io(std::string("fault link listen: ") + std::strerror(errno));
   }

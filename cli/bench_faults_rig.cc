@@ -162,8 +162,8 @@ Expected<void> Rig::prepare_store() {
   if (auto w = write_file_atomically(password_file, server_password_ + "\n"); !w.ok()) return w.error();
   std::string toml;
   toml += "[http]\nbind = \"127.0.0.1\"\nport = " + std::to_string(http_port_) + "\n";
-  toml += "[mqtt]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker_->port()) + "\nusername = \"" +
-          kServerUser + "\"\npassword_file = \"" + password_file.string() + "\"\nshared_group = \"\"\n";
+  toml += "[mqtt]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker_->port()) + "\nusername = \"" + kServerUser +
+          "\"\npassword_file = \"" + password_file.string() + "\"\nshared_group = \"\"\n";
   toml += "[storage]\ndata_dir = \"" + server_dir_.string() + "\"\n";
   toml += "[ingest]\nperiod_s = " + std::to_string(std::max<uint32_t>(1, options_.period_ms / 1000)) + "\n";
   toml += "[auth]\npassword_cost = \"min\"\n[log]\nlevel = \"warn\"\n";
@@ -350,6 +350,11 @@ HealthLook Rig::health() const {
   if (out.ok()) {
     const auto j = nlohmann::json::parse(out.body, nullptr, false);
     h.status = j.is_object() ? j.value("status", std::string("?")) : std::string("?");
+    if (j.is_object() && j.contains("now_ms") && j["now_ms"].is_number()) h.now_ms = j["now_ms"].get<int64_t>();
+    if (j.is_object() && j.contains("storage") && j["storage"].is_object() && j["storage"].contains("errors") &&
+        j["storage"]["errors"].is_number()) {
+      h.storage_errors = j["storage"]["errors"].get<uint64_t>();
+    }
   }
   return h;
 }

@@ -44,6 +44,8 @@ struct RigOptions {
 struct HealthLook {
   std::string status = "down";
   int ready_status = 0;
+  std::optional<int64_t> now_ms;           // the server's clock (health's now_ms)
+  std::optional<uint64_t> storage_errors;  // health's storage.errors
 };
 
 class Rig {
@@ -57,7 +59,7 @@ class Rig {
 
   // ---- the server process
   Expected<void> start_server(int ready_timeout_ms = 90'000);  // spawn, then wait for /readyz 200
-  void kill_server();                                           // SIGKILL, reaped
+  void kill_server();                                          // SIGKILL, reaped
   // SIGTERM and wait up to grace_ms (then SIGKILL); false when it needed the SIGKILL.
   bool stop_server(int grace_ms);
   pid_t server_pid() const { return server_pid_; }

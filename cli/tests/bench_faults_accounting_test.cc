@@ -34,7 +34,7 @@ TEST(CountDrill, RowsWithASequenceNoMeterMadeAreNotCountedAsStored) {
 
 TEST(RecoveredAfter, IsTheStartOfTheLastCaughtUpRunAfterTheFaultsEnd) {
   // Fault ends at 10 s; the store trails by 30 at 11 s and 12 s, is within the lag of 5 from 13 s on.
-  const std::vector<Sample> s = {{9, 100, 60},  {10, 110, 60},  {11, 120, 90},
+  const std::vector<Sample> s = {{9, 100, 60},   {10, 110, 60},  {11, 120, 90},
                                  {12, 130, 100}, {13, 140, 136}, {14, 150, 150}};
   const auto r = recovered_after(s, 10, 0, 5);
   ASSERT_TRUE(r.has_value());

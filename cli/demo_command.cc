@@ -213,8 +213,9 @@ void add_demo_command(CLI::App& app) {
                   "Broker's MQTT-over-TLS port on 127.0.0.1 (0: a free one); its self-signed certificate is made once "
                   "in <data>/tls/mqtt-cert.pem")
       ->check(CLI::Range(0, 65535));
-  cmd->add_flag("--mqtt-plain", a->mqtt_plain,
-                "The server and the virtual meters use the plain MQTT port instead of TLS (the TLS listener still runs)");
+  cmd->add_flag(
+      "--mqtt-plain", a->mqtt_plain,
+      "The server and the virtual meters use the plain MQTT port instead of TLS (the TLS listener still runs)");
   cmd->add_option("--data", a->data, "Data directory (SQLite, broker files, fleet state)");
   cmd->add_option("--duration", a->duration_s, "Stop after this many seconds (default: until Ctrl-C)")
       ->check(CLI::Range(0.0, 1e9));

@@ -59,7 +59,7 @@ Expected<void> run_fleet(const FleetArgs& a) {
   c.broker_port = address->port;
   c.tls = {!a.tls_ca.empty(), a.tls_ca, a.tls_insecure};
   if (a.tls_insecure && a.tls_ca.empty()) return option_error("--tls-insecure", "", "goes with --tls-ca");
-  if (auto tls = tls::check_mqtt_client_tls(c.tls, "--tls-ca"); !tls.ok()) return as_bad_input(tls.error());
+  if (auto ca = tls::check_mqtt_client_tls(c.tls, "--tls-ca"); !ca.ok()) return as_bad_input(ca.error());
   const auto transport = transport_option(a.transport);
   if (!transport.ok()) return transport.error();
   c.transport = transport.value();
@@ -99,7 +99,8 @@ Expected<void> run_fleet(const FleetArgs& a) {
   auto fleet = std::move(created).value();
   spdlog::info("fleet: {}", choice.reason);
   spdlog::info("fleet: publishing to {}:{}{} as {}; Ctrl-C stops cleanly", c.broker_host, c.broker_port,
-               c.tls.enabled ? " over TLS" : "", c.transport == Transport::kGateway ? "a gateway" : "one client per meter");
+               c.tls.enabled ? " over TLS" : "",
+               c.transport == Transport::kGateway ? "a gateway" : "one client per meter");
   fleet->start();
   const auto started = std::chrono::steady_clock::now();
   auto next_status = started + std::chrono::milliseconds(static_cast<int64_t>(a.status_every_s * 1000));

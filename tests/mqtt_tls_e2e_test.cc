@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -153,7 +154,11 @@ class MqttTlsTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.error().to_string();
     store_ = std::move(opened).value();
     std::vector<storage::MeterInfo> meters;
-    for (const std::string& id : ids_) meters.push_back(storage::MeterInfo{.id = id});
+    for (const std::string& id : ids_) {
+      storage::MeterInfo meter;
+      meter.id = id;
+      meters.push_back(meter);
+    }
     ASSERT_TRUE(store_->add_meters(meters).ok());
   }
 
@@ -192,6 +197,15 @@ class MqttTlsTest : public ::testing::Test {
     auto f = std::move(created).value();
     f->start();
     return f;
+  }
+
+  // A test client that logs in as meter `id`.
+  TestClient::Options login_of(const std::string& id) const {
+    TestClient::Options options;
+    options.client_id = id;
+    options.username = id;
+    options.password = credentials_.meters.at(id).password;
+    return options;
   }
 
   std::size_t stored(const std::string& id) {
@@ -248,9 +262,7 @@ TEST_F(MqttTlsTest, AServerThatTrustsAnotherAuthorityNeverConnects) {
 }
 
 TEST_F(MqttTlsTest, APlainClientCannotSpeakToTheTlsPortButCanToThePlainOne) {
-  const TestClient::Options meter{.client_id = ids_[0],
-                                  .username = ids_[0],
-                                  .password = credentials_.meters.at(ids_[0]).password};
+  const TestClient::Options meter = login_of(ids_[0]);
   TestClient on_tls_port(broker_->tls_port(), meter);
   EXPECT_NE(on_tls_port.connect(3000), 0);
   on_tls_port.disconnect();
@@ -262,7 +274,7 @@ TEST_F(MqttTlsTest, AMetersPasswordNeverCrossesTheTlsPortInTheClear) {
   const std::string password = credentials_.meters.at(ids_[0]).password;
   const auto connect_through = [&](uint16_t target, bool use_tls) {
     RecordingProxy proxy(target);
-    TestClient::Options meter{.client_id = ids_[0], .username = ids_[0], .password = password};
+    TestClient::Options meter = login_of(ids_[0]);
     if (use_tls) meter.tls = trusting(cert_file_);
     TestClient client(proxy.port(), meter);
     EXPECT_EQ(client.connect(5000), 0) << (use_tls ? "over TLS" : "plain");

@@ -229,8 +229,8 @@ Expected<std::unique_ptr<BrokerProcess>> BrokerProcess::prepare(const BrokerSetu
   if (::geteuid() == 0) conf << "user root\n";
   uint16_t tls_port = 0;
   if (setup.tls) {
-    for (const auto& [file, what] : {std::pair{setup.tls->certificate_file, "certificate"},
-                                     std::pair{setup.tls->key_file, "key"}}) {
+    for (const auto& [file, what] :
+         {std::pair{setup.tls->certificate_file, "certificate"}, std::pair{setup.tls->key_file, "key"}}) {
       if (file.empty() || !std::filesystem::exists(file)) {
         return Error::invalid(std::string("tls.") + what + "_file", file.string(),
                               std::string("the broker's TLS listener needs its ") + what + " file");

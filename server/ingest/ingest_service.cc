@@ -131,12 +131,12 @@ Expected<void> IngestService::start() {
     mosquitto_username_pw_set(m.mosq, c.username.c_str(), c.password.empty() ? nullptr : c.password.c_str());
   }
   // MQTT over TLS: set before the first CONNECT, so the password never leaves in the clear.
-  auto tls = tls::check_mqtt_client_tls(c.tls, "mqtt.ca_file");
-  if (tls.ok()) tls = tls::apply_mqtt_client_tls(m.mosq, c.tls);
-  if (!tls.ok()) {
+  auto secured = tls::check_mqtt_client_tls(c.tls, "mqtt.ca_file");
+  if (secured.ok()) secured = tls::apply_mqtt_client_tls(m.mosq, c.tls);
+  if (!secured.ok()) {
     mosquitto_destroy(m.mosq);
     m.mosq = nullptr;
-    return std::move(tls).error();
+    return std::move(secured).error();
   }
   for (const auto& rec : open.value()) {
     protocol::Command cmd;

@@ -121,8 +121,9 @@ Expected<void> validate_config(const ServerConfig& c) {
                           "is set but mqtt.tls is false; set mqtt.tls = true for MQTT over TLS");
   }
   if (c.mqtt.tls && c.mqtt.ca_file.empty()) {
-    return Error::invalid("mqtt.ca_file", "", "mqtt.tls is true but mqtt.ca_file is empty: name the CA file that "
-                                              "signed the broker's certificate");
+    return Error::invalid("mqtt.ca_file", "",
+                          "mqtt.tls is true but mqtt.ca_file is empty: name the CA file that "
+                          "signed the broker's certificate");
   }
   for (char ch : c.mqtt.shared_group) {
     if (ch == '/' || ch == '+' || ch == '#') {

@@ -21,7 +21,7 @@ TestClient::TestClient(int port, Options o) : port_(port) {
   mosquitto_max_inflight_messages_set(mosq_, 100);
   if (!o.username.empty()) mosquitto_username_pw_set(mosq_, o.username.c_str(), o.password.c_str());
   // A test that gives a bad TLS setting wants to see it fail at connect, like a meter would.
-  if (auto tls = tls::apply_mqtt_client_tls(mosq_, o.tls); !tls.ok()) tls_error_ = tls.error().to_string();
+  if (auto secured = tls::apply_mqtt_client_tls(mosq_, o.tls); !secured.ok()) tls_error_ = secured.error().to_string();
   if (o.will) {
     mosquitto_will_set(mosq_, o.will->first.c_str(), static_cast<int>(o.will->second.size()), o.will->second.data(), 1,
                        true);

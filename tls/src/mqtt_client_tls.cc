@@ -36,8 +36,8 @@ Expected<void> apply_mqtt_client_tls(mosquitto* client, const MqttClientTls& tls
   // A null pw_callback: our key files are never encrypted, and no client certificate is sent.
   int rc = mosquitto_tls_set(client, tls.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
   if (rc != MOSQ_ERR_SUCCESS) {
-    return Error::invalid("ca_file", quoted(tls.ca_file), std::string("refused by libmosquitto: ") +
-                                                             mosquitto_strerror(rc));
+    return Error::invalid("ca_file", quoted(tls.ca_file),
+                          std::string("refused by libmosquitto: ") + mosquitto_strerror(rc));
   }
   // cert_reqs 1 is SSL_VERIFY_PEER: the handshake fails unless the broker's chain ends in the CA file.
   rc = mosquitto_tls_opts_set(client, SSL_VERIFY_PEER, "tlsv1.2", nullptr);

@@ -67,7 +67,9 @@ class MqttClientTlsBrokerTest : public ::testing::Test {
   }
 
   int connect(const MqttClientTls& tls) {
-    TestClient client(broker_->tls_port(), TestClient::Options{.tls = tls});
+    TestClient::Options options;
+    options.tls = tls;
+    TestClient client(broker_->tls_port(), options);
     const int rc = client.connect(3000);
     client.disconnect();
     return rc;

@@ -37,7 +37,7 @@ enum class BrokerAccess {
 // A second listener that speaks MQTT over TLS, beside the plain one (Mosquitto's per_listener_settings stays false,
 // so one password file, ACL and anonymity rule govern both).
 struct BrokerTlsListener {
-  uint16_t port = 0;  // 0: a free loopback port
+  uint16_t port = 0;                       // 0: a free loopback port
   std::filesystem::path certificate_file;  // PEM, the broker's certificate (and chain)
   std::filesystem::path key_file;          // PEM, its unencrypted private key
   // Optional: the authority trusted for client certificates (Mosquitto's `cafile` on the listener). Our meters
@@ -59,7 +59,7 @@ struct BrokerSetup {
   // The ACL file's text (e.g. ingest::acl_file_text). Unset: broker_acl_text().
   std::optional<std::string> acl_text;
 
-  bool persistence = true;  // keep QoS 1 queues across a (clean) broker restart
+  bool persistence = true;               // keep QoS 1 queues across a (clean) broker restart
   std::optional<BrokerTlsListener> tls;  // also listen for MQTT over TLS
   // Empty: mosquitto_binary(). The broker inherits this process's open-file limit: raise it first
   // when thousands of clients will connect.

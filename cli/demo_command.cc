@@ -30,6 +30,8 @@ struct DemoArgs {
   int period_s = 5;
   int http_port = 8080;
   int mqtt_port = 0;
+  int mqtt_tls_port = 0;
+  bool mqtt_plain = false;  // the server and the fleet on the plain listener (the TLS one still runs)
   std::string data = "./data";
   double duration_s = 0;
   std::string api_token;
@@ -53,6 +55,11 @@ Expected<void> run_demo(const DemoArgs& a) {
   o.data_dir = a.data;
   o.http_port = static_cast<uint16_t>(a.http_port);
   o.mqtt_port = static_cast<uint16_t>(a.mqtt_port);
+  o.mqtt_tls_port = static_cast<uint16_t>(a.mqtt_tls_port);
+  o.mqtt_tls = a.mqtt_plain ? MqttTlsUse::kListener : MqttTlsUse::kClients;
+  if (a.mqtt_port != 0 && a.mqtt_port == a.mqtt_tls_port) {
+    return option_error("--mqtt-tls-port", std::to_string(a.mqtt_tls_port), "must differ from --mqtt-port");
+  }
   if (!a.api_token.empty()) {
     // The token is a secret: the Error names its length only.
     if (a.api_token.size() < 16) {
@@ -153,8 +160,12 @@ Expected<void> run_demo(const DemoArgs& a) {
   }
   if (blynk_meter)
     std::printf("%s", demo_blynk_instructions(*blynk_meter, static_cast<uint16_t>(a.blynk_port)).c_str());
-  std::printf("  broker     127.0.0.1:%u (Mosquitto, files in %s)\n", sys->broker().port(),
-              sys->broker().dir().c_str());
+  std::printf("  broker     127.0.0.1:%u plain MQTT%s (Mosquitto, files in %s)\n", sys->broker().port(),
+              a.mqtt_plain ? ": the server and the meters (--mqtt-plain)" : "", sys->broker().dir().c_str());
+  std::printf("  mqtt tls   127.0.0.1:%u MQTT over TLS%s\n", sys->broker().tls_port(),
+              a.mqtt_plain ? "" : ": the server and the meters, verifying it");
+  std::printf("             certificate %s (a meter's CA file)\n", sys->mqtt_certificate_file().c_str());
+  std::printf("             SHA-256 %s\n", sys->mqtt_certificate_fingerprint().c_str());
   std::printf("  data       %s\n", std::filesystem::absolute(a.data).c_str());
   std::printf("Stop with Ctrl-C%s.\n\n", a.duration_s > 0 ? " (or wait for --duration)" : "");
   std::fflush(stdout);
@@ -198,6 +209,13 @@ void add_demo_command(CLI::App& app) {
                   "Also accept Blynk sketches on this port (all addresses); prints a Blynk meter's token")
       ->check(CLI::Range(0, 65535));
   cmd->add_option("--mqtt-port", a->mqtt_port, "Broker port on 127.0.0.1 (0: a free one)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--mqtt-tls-port", a->mqtt_tls_port,
+                  "Broker's MQTT-over-TLS port on 127.0.0.1 (0: a free one); its self-signed certificate is made once "
+                  "in <data>/tls/mqtt-cert.pem")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_flag(
+      "--mqtt-plain", a->mqtt_plain,
+      "The server and the virtual meters use the plain MQTT port instead of TLS (the TLS listener still runs)");
   cmd->add_option("--data", a->data, "Data directory (SQLite, broker files, fleet state)");
   cmd->add_option("--duration", a->duration_s, "Stop after this many seconds (default: until Ctrl-C)")
       ->check(CLI::Range(0.0, 1e9));

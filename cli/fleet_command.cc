@@ -12,6 +12,7 @@
 #include "wattguard/fleet/fleet.h"
 #include "wattguard/fleet/fleet_options.h"
 #include "wattguard/fleet/stop_signals.h"
+#include "wattguard/tls/mqtt_client_tls.h"
 
 namespace wattguard::cli {
 namespace {
@@ -20,6 +21,8 @@ struct FleetArgs {
   std::size_t meters = 10;
   double period_s = 5;
   std::string broker = "127.0.0.1:1883";
+  std::string tls_ca;  // set: MQTT over TLS, the broker verified against this file
+  bool tls_insecure = false;
   std::string credentials;
   std::string state;
   uint64_t seed = 1;
@@ -54,6 +57,9 @@ Expected<void> run_fleet(const FleetArgs& a) {
   }
   c.broker_host = address->host;
   c.broker_port = address->port;
+  c.tls = {!a.tls_ca.empty(), a.tls_ca, a.tls_insecure};
+  if (a.tls_insecure && a.tls_ca.empty()) return option_error("--tls-insecure", "", "goes with --tls-ca");
+  if (auto ca = tls::check_mqtt_client_tls(c.tls, "--tls-ca"); !ca.ok()) return as_bad_input(ca.error());
   const auto transport = transport_option(a.transport);
   if (!transport.ok()) return transport.error();
   c.transport = transport.value();
@@ -92,7 +98,8 @@ Expected<void> run_fleet(const FleetArgs& a) {
   if (!created.ok()) return as_bad_input(created.error());
   auto fleet = std::move(created).value();
   spdlog::info("fleet: {}", choice.reason);
-  spdlog::info("fleet: publishing to {}:{} as {}; Ctrl-C stops cleanly", c.broker_host, c.broker_port,
+  spdlog::info("fleet: publishing to {}:{}{} as {}; Ctrl-C stops cleanly", c.broker_host, c.broker_port,
+               c.tls.enabled ? " over TLS" : "",
                c.transport == Transport::kGateway ? "a gateway" : "one client per meter");
   fleet->start();
   const auto started = std::chrono::steady_clock::now();
@@ -126,7 +133,12 @@ void add_fleet_commands(CLI::App& app) {
       "core, publishing readings, tamper events and command acks over MQTT, with store-and-forward");
   cmd->add_option("--meters", a->meters, "Number of meters")->check(CLI::Range(1, 1000000));
   cmd->add_option("--period", a->period_s, "Report period, whole seconds (1..3600)");
-  cmd->add_option("--broker", a->broker, "MQTT broker host:port");
+  cmd->add_option("--broker", a->broker, "MQTT broker host:port (the TLS listener's port with --tls-ca)");
+  cmd->add_option("--tls-ca", a->tls_ca,
+                  "MQTT over TLS: PEM CA file (or the broker's self-signed certificate) that the broker's "
+                  "certificate must chain to; a broker that fails is never sent a login");
+  cmd->add_flag("--tls-insecure", a->tls_insecure,
+                "With --tls-ca: skip only the host-name check (the chain is still verified)");
   cmd->add_option("--credentials", a->credentials,
                   "Credentials CSV (meter_id,username,password; a '*' line is the gateway login)");
   cmd->add_option("--state", a->state,

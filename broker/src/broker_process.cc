@@ -96,6 +96,19 @@ std::string broker_acl_text(const std::string& server_user, const std::optional<
   return acl;
 }
 
+std::string tls_listener_config(const BrokerTlsListener& listener, uint16_t port) {
+  std::ostringstream conf;
+  // Listener-specific settings follow their `listener` line; the security settings above stay global.
+  conf << "listener " << port << " 127.0.0.1\n"
+       << "certfile " << std::filesystem::absolute(listener.certificate_file).string() << "\n"
+       << "keyfile " << std::filesystem::absolute(listener.key_file).string() << "\n";
+  if (!listener.ca_file.empty()) conf << "cafile " << std::filesystem::absolute(listener.ca_file).string() << "\n";
+  // Mosquitto 2.0 already refuses older versions; said here so that an older default cannot weaken it.
+  conf << "tls_version tlsv1.2\n"
+       << "max_connections -1\n";  // per listener, like the plain one's
+  return conf.str();
+}
+
 std::string mosquitto_binary() {
   std::vector<std::string> dirs;
   if (const char* path = std::getenv("PATH")) {
@@ -214,6 +227,19 @@ Expected<std::unique_ptr<BrokerProcess>> BrokerProcess::prepare(const BrokerSetu
   // Started by root, Mosquitto would switch to the "mosquitto" user and then fail to read its
   // files here (they belong to whoever started us). It is a private loopback broker: keep the user.
   if (::geteuid() == 0) conf << "user root\n";
+  uint16_t tls_port = 0;
+  if (setup.tls) {
+    for (const auto& [file, what] :
+         {std::pair{setup.tls->certificate_file, "certificate"}, std::pair{setup.tls->key_file, "key"}}) {
+      if (file.empty() || !std::filesystem::exists(file)) {
+        return Error::invalid(std::string("tls.") + what + "_file", file.string(),
+                              std::string("the broker's TLS listener needs its ") + what + " file");
+      }
+    }
+    tls_port = setup.tls->port != 0 ? setup.tls->port : free_port();
+    if (tls_port == 0 || tls_port == port) return Error::unavailable("no second free TCP port on 127.0.0.1");
+    conf << "\n# MQTT over TLS (docs/security.md).\n" << tls_listener_config(*setup.tls, tls_port);
+  }
   const auto conf_path = dir / "mosquitto.conf";
   if (!write_file(conf_path, conf.str(), 0600)) return Error::io("cannot write " + conf_path.string());
 
@@ -222,6 +248,7 @@ Expected<std::unique_ptr<BrokerProcess>> BrokerProcess::prepare(const BrokerSetu
   broker->executable_ = setup.executable.empty() ? mosquitto_binary() : setup.executable;
   if (broker->executable_.empty()) broker->executable_ = "mosquitto";  // fails at launch, naming it
   broker->port_ = port;
+  broker->tls_port_ = tls_port;
   return broker;
 }
 
@@ -268,7 +295,7 @@ Expected<void> BrokerProcess::launch(int timeout_ms) {
       pid_ = -1;
       return Error::unavailable("mosquitto exited at start (status " + std::to_string(status) + "): " + log_tail());
     }
-    if (port_accepts(port_)) return {};
+    if (port_accepts(port_) && (tls_port_ == 0 || port_accepts(tls_port_))) return {};
     if (std::chrono::steady_clock::now() > deadline) {
       stop(1000);
       return Error::unavailable("mosquitto not accepting connections on port " + std::to_string(port_) + ": " +

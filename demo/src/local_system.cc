@@ -14,6 +14,7 @@
 #include "wattguard/fleet/fd_limit.h"
 #include "wattguard/ingest/command_key_file.h"
 #include "wattguard/ingest/provisioning.h"
+#include "wattguard/tls/certificate_files.h"
 
 namespace wattguard::demo {
 
@@ -95,6 +96,20 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   }
   setup.hash_password = [](const std::string& pw) { return ingest::mosquitto_password_hash(pw); };
   setup.acl_text = ingest::acl_file_text(kServerUser, {kGatewayUser});
+  if (options.mqtt_tls != MqttTlsUse::kNone) {
+    // Kept across runs: a meter that pinned the certificate or its fingerprint keeps trusting it.
+    const auto cert = data / "tls" / "mqtt-cert.pem";
+    const auto key = data / "tls" / "mqtt-key.pem";
+    auto pair = tls::ensure_self_signed(cert, key, tls::SelfSignedRequest{.common_name = "wattguard demo broker"});
+    if (!pair.ok()) return failed("broker certificate", std::move(pair).error());
+    auto fingerprint = tls::certificate_fingerprint(pair.value().pair.certificate_pem);
+    if (!fingerprint.ok()) return failed("broker certificate", std::move(fingerprint).error());
+    sys->mqtt_certificate_file_ = cert;
+    sys->mqtt_certificate_fingerprint_ = std::move(fingerprint).value();
+    setup.tls = broker::BrokerTlsListener{options.mqtt_tls_port, cert, key, {}};
+  }
+  const bool clients_over_tls = options.mqtt_tls == MqttTlsUse::kClients;
+  const tls::MqttClientTls client_tls{clients_over_tls, sys->mqtt_certificate_file_.string(), false};
   fleet::raise_fd_limit();  // the broker inherits it: a socket per meter
   auto broker = BrokerProcess::start(setup);
   if (!broker.ok()) return failed("broker", std::move(broker).error());
@@ -105,7 +120,9 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   config.http.bind = options.http_bind;
   config.http.port = options.http_port;
   config.mqtt.host = "127.0.0.1";
-  config.mqtt.port = sys->broker_->port();
+  config.mqtt.port = clients_over_tls ? sys->broker_->tls_port() : sys->broker_->port();
+  config.mqtt.tls = clients_over_tls;
+  if (clients_over_tls) config.mqtt.ca_file = client_tls.ca_file;
   config.mqtt.username = kServerUser;
   config.mqtt.password = setup.server.password;
   config.storage.data_dir = data.string();
@@ -185,7 +202,8 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
 
   // The fleet.
   fc.broker_host = "127.0.0.1";
-  fc.broker_port = sys->broker_->port();
+  fc.broker_port = clients_over_tls ? sys->broker_->tls_port() : sys->broker_->port();
+  fc.tls = client_tls;
   if (options.fleet_state && fc.state_dir.empty()) fc.state_dir = data / "fleet-state";
   if (!options.fleet_state) fc.state_dir.clear();
   auto fleet = Fleet::create(fc);

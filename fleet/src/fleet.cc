@@ -88,6 +88,11 @@ Expected<void> validate(const FleetConfig& c) {
   if (c.inflight_per_meter < 1 || c.inflight_per_meter > 1000) {
     return bad_setting("inflight per meter", std::to_string(c.inflight_per_meter), " is not in 1..1000");
   }
+  // Once here, not at each of thousands of connections: a wrong file is the user's setting, named.
+  if (auto ca = tls::check_mqtt_client_tls(c.tls, "tls ca file"); !ca.ok()) {
+    const Error& e = ca.error();
+    return bad_setting(e.field, e.value.empty() ? "(none)" : e.value, " " + e.message);
+  }
   const std::string probe = c.id_prefix + std::string(std::max<std::size_t>(c.id_width, 1), '0');
   if (!protocol::is_valid_meter_id(probe)) {
     return bad_setting("id prefix", "'" + c.id_prefix + "'", " does not make valid meter ids");

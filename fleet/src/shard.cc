@@ -287,6 +287,13 @@ void Shard::connect(Link* link, int64_t now) {
   // Our own per-meter window bounds what is in flight; the library should not queue behind it.
   mosquitto_max_inflight_messages_set(m, 0);
   mosquitto_username_pw_set(m, link->login.username.c_str(), link->login.password.c_str());
+  // Checked by validate() at create: only a vanished file can fail here, which is like a broker refusing us.
+  if (auto secured = tls::apply_mqtt_client_tls(m, fleet_.config.tls); !secured.ok()) {
+    spdlog::warn("fleet: {}", secured.error().to_string());
+    mosquitto_destroy(m);
+    link->retry_at_ms = now + kBackoffMaxMs;
+    return;
+  }
   if (link->per_meter && !link->slots.empty()) {
     Slot* slot = link->slots.front();
     protocol::StatusMessage will;

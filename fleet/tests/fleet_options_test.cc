@@ -71,6 +71,11 @@ TEST(FleetOptions, ConfigurationChecksNameTheField) {
   c.thieves.fraction = 1.5;
   EXPECT_NE(problem(c).find("thieves"), std::string::npos);
   c = FleetConfig{};
+  c.tls = {true, "", false};  // TLS that trusts nothing in particular would take any broker
+  EXPECT_NE(problem(c).find("tls ca file"), std::string::npos);
+  c.tls.ca_file = "/nonexistent/ca.pem";
+  EXPECT_NE(problem(c).find("/nonexistent/ca.pem\" cannot be read"), std::string::npos) << problem(c);
+  c = FleetConfig{};
   c.meters = 3;
   c.first_number = 98;
   c.id_width = 3;

@@ -198,6 +198,14 @@ Expected<void> Bridge::start() {
     mosquitto_username_pw_set(m.mosq, m.options.username.c_str(),
                               m.options.password.empty() ? nullptr : m.options.password.c_str());
   }
+  auto secured = tls::check_mqtt_client_tls(m.options.tls, "mqtt.ca_file");
+  if (secured.ok()) secured = tls::apply_mqtt_client_tls(m.mosq, m.options.tls);
+  if (!secured.ok()) {
+    mosquitto_destroy(m.mosq);
+    m.mosq = nullptr;
+    m.running = false;
+    return std::move(secured).error();
+  }
   // A server that goes away unannounced makes every meter unavailable (availability_mode all).
   const std::string will_topic = server_status_topic(m.options.topics);
   mosquitto_will_set(m.mosq, will_topic.c_str(), 7, "offline", kQos, true);

@@ -24,6 +24,7 @@
 #include "wattguard/protocol/codec.h"
 #include "wattguard/protocol/command_signature.h"
 #include "wattguard/protocol/topics.h"
+#include "wattguard/tls/mqtt_client_tls.h"
 
 namespace wattguard::ingest {
 namespace {
@@ -128,6 +129,14 @@ Expected<void> IngestService::start() {
                                 static_cast<unsigned>(std::max(c.reconnect_min_s, c.reconnect_max_s)), true);
   if (!c.username.empty()) {
     mosquitto_username_pw_set(m.mosq, c.username.c_str(), c.password.empty() ? nullptr : c.password.c_str());
+  }
+  // MQTT over TLS: set before the first CONNECT, so the password never leaves in the clear.
+  auto secured = tls::check_mqtt_client_tls(c.tls, "mqtt.ca_file");
+  if (secured.ok()) secured = tls::apply_mqtt_client_tls(m.mosq, c.tls);
+  if (!secured.ok()) {
+    mosquitto_destroy(m.mosq);
+    m.mosq = nullptr;
+    return std::move(secured).error();
   }
   for (const auto& rec : open.value()) {
     protocol::Command cmd;

@@ -115,6 +115,16 @@ Expected<void> validate_config(const ServerConfig& c) {
   if (!c.mqtt.password.empty() && !c.mqtt.password_file.empty()) {
     return Error::invalid("mqtt.password_file", "", "mqtt.password and mqtt.password_file are both set; keep one");
   }
+  // A CA file without tls would read as encrypted while every password still travels in the clear.
+  if (!c.mqtt.tls && (!c.mqtt.ca_file.empty() || c.mqtt.tls_insecure)) {
+    return Error::invalid(c.mqtt.ca_file.empty() ? "mqtt.tls_insecure" : "mqtt.ca_file", "",
+                          "is set but mqtt.tls is false; set mqtt.tls = true for MQTT over TLS");
+  }
+  if (c.mqtt.tls && c.mqtt.ca_file.empty()) {
+    return Error::invalid("mqtt.ca_file", "",
+                          "mqtt.tls is true but mqtt.ca_file is empty: name the CA file that "
+                          "signed the broker's certificate");
+  }
   for (char ch : c.mqtt.shared_group) {
     if (ch == '/' || ch == '+' || ch == '#') {
       return Error::invalid("mqtt.shared_group", quoted(c.mqtt.shared_group), "must not contain / + #");

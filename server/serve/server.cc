@@ -27,9 +27,13 @@
 #include "wattguard/ingest/command_key_file.h"
 #include "wattguard/ingest/enrolment.h"
 #include "wattguard/storage/sqlite_store.h"
+#include "wattguard/tls/mqtt_client_tls.h"
 
 namespace wattguard::serve {
 namespace {
+
+// Both broker sessions (ingest's and Home Assistant's) reach the broker the same way.
+tls::MqttClientTls mqtt_tls(const MqttConfig& m) { return {m.tls, m.ca_file, m.tls_insecure}; }
 
 ingest::IngestConfig ingest_config(const ServerConfig& c, const std::string& password, const Clock& now_ms) {
   ingest::IngestConfig ic;
@@ -40,6 +44,7 @@ ingest::IngestConfig ingest_config(const ServerConfig& c, const std::string& pas
   ic.client_id = c.mqtt.client_id;
   ic.keepalive_s = c.mqtt.keepalive_s;
   ic.share_group = c.mqtt.shared_group;
+  ic.tls = mqtt_tls(c.mqtt);
   ic.flush_interval_ms = c.ingest.flush_interval_ms;
   ic.flush_max_readings = c.ingest.flush_max_readings;
   ic.max_pending_readings = c.ingest.max_pending_readings;
@@ -217,6 +222,7 @@ Expected<void> Server::Impl::start_homeassistant(const std::string& mqtt_passwor
   o.username = c.mqtt.username;
   o.password = mqtt_password;
   o.client_id = c.mqtt.client_id + "-ha";
+  o.tls = mqtt_tls(c.mqtt);
   o.keepalive_s = c.mqtt.keepalive_s;
   o.topics = {c.homeassistant.discovery_prefix, c.homeassistant.state_prefix};
   o.sw_version = WATTGUARD_VERSION;
@@ -560,8 +566,8 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   im->accounts->start();
 
   std::unique_ptr<Server> server(new Server(std::move(im)));
-  spdlog::info("wattguard serve: API on {} (data {}, broker {}:{}, web UI from {})", server->url(), db_path,
-               config.mqtt.host, config.mqtt.port, config.resolved_static_dir());
+  spdlog::info("wattguard serve: API on {} (data {}, broker {}:{}{}, web UI from {})", server->url(), db_path,
+               config.mqtt.host, config.mqtt.port, config.mqtt.tls ? " over TLS" : "", config.resolved_static_dir());
   if (server->auth().user_count() == 0 && !options.caller_adds_users) {
     spdlog::warn("no users yet: create the first admin with `wattguard users add NAME --role admin --data {}`",
                  config.storage.data_dir);

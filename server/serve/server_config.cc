@@ -349,6 +349,9 @@ const std::vector<KeySpec>& key_specs() {
         string_key("mqtt.shared_group", true, [](ServerConfig& c) -> std::string& { return c.mqtt.shared_group; }));
     s.push_back(
         integer_key<int>("mqtt.keepalive_s", 5, 3600, [](ServerConfig& c) -> int& { return c.mqtt.keepalive_s; }));
+    s.push_back(bool_key("mqtt.tls", [](ServerConfig& c) -> bool& { return c.mqtt.tls; }));
+    s.push_back(string_key("mqtt.ca_file", true, [](ServerConfig& c) -> std::string& { return c.mqtt.ca_file; }));
+    s.push_back(bool_key("mqtt.tls_insecure", [](ServerConfig& c) -> bool& { return c.mqtt.tls_insecure; }));
     s.push_back(string_key("mqtt.broker_password_file", true,
                            [](ServerConfig& c) -> std::string& { return c.mqtt.broker_password_file; }));
     s.push_back(string_key("mqtt.broker_acl_file", true,

@@ -132,6 +132,24 @@ TEST(ServerConfig, CrossFieldRules) {
   EXPECT_EQ(config_error_text(invalid.error()), "http.bind = \"bad address!\": not an address");
 }
 
+TEST(ServerConfig, MqttOverTlsNeedsItsCaFileAndACaFileNeedsTls) {
+  const auto on = parse_config("[mqtt]\nport = 8883\ntls = true\nca_file = \"/etc/wg/ca.pem\"\n", "c.toml");
+  ASSERT_TRUE(on.ok()) << text(on);
+  EXPECT_TRUE(on->mqtt.tls);
+  EXPECT_EQ(on->mqtt.ca_file, "/etc/wg/ca.pem");
+  EXPECT_FALSE(on->mqtt.tls_insecure);
+  const auto no_ca = parse_config("[mqtt]\ntls = true\n", "c.toml");
+  ASSERT_FALSE(no_ca.ok());
+  EXPECT_EQ(no_ca.error().field, "mqtt.ca_file");
+  // Without tls = true a CA file would look like protection while passwords still travel in the clear.
+  const auto ca_only = parse_config("[mqtt]\nca_file = \"/etc/wg/ca.pem\"\n", "c.toml");
+  ASSERT_FALSE(ca_only.ok());
+  EXPECT_EQ(ca_only.error().field, "mqtt.ca_file");
+  const auto insecure_only = parse_config("[mqtt]\ntls_insecure = true\n", "c.toml");
+  ASSERT_FALSE(insecure_only.ok());
+  EXPECT_EQ(insecure_only.error().field, "mqtt.tls_insecure");
+}
+
 TEST(ServerConfig, LoadsFileAndReportsMissingOne) {
   const auto path = std::filesystem::temp_directory_path() / "wattguard_config_test.toml";
   {

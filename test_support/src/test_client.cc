@@ -20,6 +20,8 @@ TestClient::TestClient(int port, Options o) : port_(port) {
   mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
   mosquitto_max_inflight_messages_set(mosq_, 100);
   if (!o.username.empty()) mosquitto_username_pw_set(mosq_, o.username.c_str(), o.password.c_str());
+  // A test that gives a bad TLS setting wants to see it fail at connect, like a meter would.
+  if (auto secured = tls::apply_mqtt_client_tls(mosq_, o.tls); !secured.ok()) tls_error_ = secured.error().to_string();
   if (o.will) {
     mosquitto_will_set(mosq_, o.will->first.c_str(), static_cast<int>(o.will->second.size()), o.will->second.data(), 1,
                        true);
@@ -67,6 +69,7 @@ void TestClient::cb_message(mosquitto*, void* obj, const mosquitto_message* m) {
 }
 
 int TestClient::connect(int timeout_ms) {
+  if (!tls_error_.empty()) return -1;
   {
     std::lock_guard lk(mu_);
     connack_ = -2;

@@ -34,6 +34,17 @@ enum class BrokerAccess {
   kAnonymous,    // anyone, on every topic: no password file, no ACL
 };
 
+// A second listener that speaks MQTT over TLS, beside the plain one (Mosquitto's per_listener_settings stays false,
+// so one password file, ACL and anonymity rule govern both).
+struct BrokerTlsListener {
+  uint16_t port = 0;                       // 0: a free loopback port
+  std::filesystem::path certificate_file;  // PEM, the broker's certificate (and chain)
+  std::filesystem::path key_file;          // PEM, its unencrypted private key
+  // Optional: the authority trusted for client certificates (Mosquitto's `cafile` on the listener). Our meters
+  // log in with passwords, so nothing requires one.
+  std::filesystem::path ca_file;
+};
+
 struct BrokerSetup {
   std::filesystem::path dir;  // mosquitto.conf, passwd, acl, persistence and log go here
   uint16_t port = 0;          // 0: a free loopback port
@@ -48,7 +59,8 @@ struct BrokerSetup {
   // The ACL file's text (e.g. ingest::acl_file_text). Unset: broker_acl_text().
   std::optional<std::string> acl_text;
 
-  bool persistence = true;  // keep QoS 1 queues across a (clean) broker restart
+  bool persistence = true;               // keep QoS 1 queues across a (clean) broker restart
+  std::optional<BrokerTlsListener> tls;  // also listen for MQTT over TLS
   // Empty: mosquitto_binary(). The broker inherits this process's open-file limit: raise it first
   // when thousands of clients will connect.
   std::string executable;
@@ -73,6 +85,9 @@ inline BrokerSetup anonymous_setup(std::filesystem::path dir) {
 
 // The ACL: the server user, the gateway user (if any), then a pattern for every meter user.
 std::string broker_acl_text(const std::string& server_user, const std::optional<std::string>& gateway_user);
+
+// The lines of mosquitto.conf that open `listener` on 127.0.0.1 at `port` (its own free port chosen by the caller).
+std::string tls_listener_config(const BrokerTlsListener& listener, uint16_t port);
 
 // The mosquitto executable (on PATH or in the usual sbin folders), or empty if it is not installed.
 std::string mosquitto_binary();
@@ -106,6 +121,7 @@ class BrokerProcess {
   bool running() const { return pid_ > 0; }
 
   uint16_t port() const { return port_; }
+  uint16_t tls_port() const { return tls_port_; }  // 0 without a TLS listener
   pid_t pid() const { return pid_; }
   const std::filesystem::path& dir() const { return dir_; }
   std::filesystem::path password_file() const { return dir_ / "passwd"; }
@@ -120,6 +136,7 @@ class BrokerProcess {
   std::filesystem::path dir_;
   std::string executable_;
   uint16_t port_ = 0;
+  uint16_t tls_port_ = 0;
   pid_t pid_ = -1;
 };
 

@@ -18,10 +18,21 @@
 
 namespace wattguard::demo {
 
+// Where the demo's MQTT goes over TLS (docs/security.md).
+enum class MqttTlsUse {
+  kNone,      // one plain listener (tests, `bench ingest`)
+  kListener,  // a TLS listener beside the plain one; the server and the fleet stay plain (`demo --mqtt-plain`)
+  kClients,   // the TLS listener, and the server and the fleet connect to it, verifying it (`wattguard demo`)
+};
+
 struct LocalSystemOptions {
   std::filesystem::path data_dir = "data";  // SQLite, broker files, fleet state
   uint16_t http_port = 8080;                // 0: a free port
   uint16_t mqtt_port = 0;                   // 0: a free port
+  // A TLS listener with a self-signed certificate made once in <data>/tls (mqtt-cert.pem, mqtt-key.pem) and kept,
+  // so that meters which pinned it keep trusting it.
+  MqttTlsUse mqtt_tls = MqttTlsUse::kNone;
+  uint16_t mqtt_tls_port = 0;  // 0: a free port
   std::string http_bind = "127.0.0.1";
   // The fleet: meters, period, seed, thieves, fidelity, speed, transport... Broker address and
   // credentials are filled in here; state_dir defaults to <data>/fleet-state.
@@ -55,6 +66,9 @@ class LocalSystem {
   serve::Server& server() { return *server_; }
   fleet::Fleet& fleet() { return *fleet_; }
   broker::BrokerProcess& broker() { return *broker_; }
+  // With a TLS listener: its certificate (the CA file a meter trusts) and its SHA-256 fingerprint; else empty.
+  const std::filesystem::path& mqtt_certificate_file() const { return mqtt_certificate_file_; }
+  const std::string& mqtt_certificate_fingerprint() const { return mqtt_certificate_fingerprint_; }
   const LocalSystemOptions& options() const { return options_; }
 
   struct RouteTarget;  // what the demo's extra API route acts on
@@ -67,6 +81,8 @@ class LocalSystem {
   std::unique_ptr<fleet::Fleet> fleet_;
   std::shared_ptr<RouteTarget> route_fleet_;
   std::string operator_password_;
+  std::filesystem::path mqtt_certificate_file_;
+  std::string mqtt_certificate_fingerprint_;
   bool stopped_ = false;
 };
 

@@ -27,6 +27,7 @@
 #include "wattguard/fleet/credentials.h"
 #include "wattguard/fleet/meter_model.h"
 #include "wattguard/fleet/theft_plan.h"
+#include "wattguard/tls/mqtt_client_tls.h"
 
 namespace wattguard::fleet {
 
@@ -41,6 +42,9 @@ struct FleetConfig {
   uint32_t period_ms = 5000;
   std::string broker_host = "127.0.0.1";
   int broker_port = 1883;
+  // MQTT over TLS, as a real meter should: the broker's certificate must chain to tls.ca_file, or the meter
+  // never sends its CONNECT (and with it its password). broker_port is then the TLS listener's.
+  tls::MqttClientTls tls;
   CredentialSet credentials;  // per-meter logins (and the gateway's)
   Transport transport = Transport::kPerMeter;
   int gateway_connections = 8;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "wattguard/tls/mqtt_client_tls.h"
+
 struct mosquitto;
 struct mosquitto_message;
 
@@ -25,11 +27,13 @@ class TestClient {
     std::string password;
     bool clean_session = true;
     std::optional<std::pair<std::string, std::string>> will;  // topic, payload (QoS 1, retained)
+    tls::MqttClientTls tls;  // enabled: MQTT over TLS (connect to the broker's tls_port())
   };
   TestClient(int port, Options options);
   ~TestClient();
 
-  // Waits for the CONNACK; returns the broker's return code (0 = accepted), or -1 on timeout.
+  // Waits for the CONNACK; returns the broker's return code (0 = accepted), or -1 on timeout (also when the TLS
+  // handshake fails: libmosquitto then keeps retrying without ever sending CONNECT).
   int connect(int timeout_ms = 5000);
   // Publishes QoS 1; retries while disconnected; returns false after timeout_ms.
   bool publish(const std::string& topic, const std::string& payload, bool retain = false, int timeout_ms = 20000);
@@ -58,7 +62,8 @@ class TestClient {
   std::atomic<bool> connected_{false};
   long sent_ = 0;
   long acked_ = 0;
-  std::set<int> subacked_;  // message ids of acknowledged subscriptions
+  std::set<int> subacked_;
+  std::string tls_error_;  // apply_mqtt_client_tls refused the options  // message ids of acknowledged subscriptions
 };
 
 }  // namespace wattguard::test_support

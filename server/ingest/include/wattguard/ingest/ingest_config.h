@@ -7,6 +7,7 @@
 #include <string>
 
 #include "wattguard/protocol/command_signature.h"
+#include "wattguard/tls/mqtt_client_tls.h"
 
 namespace wattguard::ingest {
 
@@ -17,6 +18,8 @@ struct IngestConfig {
   int port = 1883;
   std::string username = "wattguard-server";
   std::string password;
+  // MQTT over TLS to the broker's TLS listener, verifying its certificate (disabled: plain MQTT).
+  tls::MqttClientTls tls;
   // MQTT client id; must be stable across restarts so the broker keeps the persistent session
   // (clean_session false) and the QoS 1 messages that arrived while the server was down.
   std::string client_id = "wattguard-server-1";

@@ -30,6 +30,11 @@ struct MqttConfig {
   std::string shared_group;  // "" = plain subscriptions; a group ($share/<group>/...) only for several servers:
                              // Mosquitto 2.0.11 forgets shared subscriptions on restart (docs/protocol.md)
   int keepalive_s = 30;
+  // MQTT over TLS to the broker's TLS listener (port is then that listener's, usually 8883), verifying the broker's
+  // certificate against ca_file; tls_insecure skips only the host-name check. docs/security.md.
+  bool tls = false;
+  std::string ca_file;
+  bool tls_insecure = false;
   // Sign every command with the meter's key (derived from <data_dir>/command.key, made on first start), so
   // that meters holding their key refuse forged and replayed commands. docs/protocol.md "Signed commands".
   bool sign_commands = true;

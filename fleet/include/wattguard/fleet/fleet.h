@@ -44,7 +44,7 @@ struct FleetConfig {
   int broker_port = 1883;
   // MQTT over TLS, as a real meter should: the broker's certificate must chain to tls.ca_file, or the meter
   // never sends its CONNECT (and with it its password). broker_port is then the TLS listener's.
-  tls::MqttClientTls tls;
+  tls::MqttClientTls tls{};
   CredentialSet credentials;  // per-meter logins (and the gateway's)
   Transport transport = Transport::kPerMeter;
   int gateway_connections = 8;

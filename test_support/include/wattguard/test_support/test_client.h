@@ -27,7 +27,7 @@ class TestClient {
     std::string password;
     bool clean_session = true;
     std::optional<std::pair<std::string, std::string>> will;  // topic, payload (QoS 1, retained)
-    tls::MqttClientTls tls;  // enabled: MQTT over TLS (connect to the broker's tls_port())
+    tls::MqttClientTls tls{};  // enabled: MQTT over TLS (connect to the broker's tls_port())
   };
   TestClient(int port, Options options);
   ~TestClient();

@@ -27,7 +27,7 @@ struct BridgeOptions {
   int port = 1883;
   std::string username;  // the server's broker user (its ACL allows both prefixes)
   std::string password;
-  tls::MqttClientTls tls;  // the same TLS settings as ingest's session (mqtt.tls, mqtt.ca_file)
+  tls::MqttClientTls tls{};  // the same TLS settings as ingest's session (mqtt.tls, mqtt.ca_file)
   std::string client_id = "wattguard-server-1-ha";
   int keepalive_s = 30;
   Topics topics;

@@ -19,7 +19,7 @@ struct IngestConfig {
   std::string username = "wattguard-server";
   std::string password;
   // MQTT over TLS to the broker's TLS listener, verifying its certificate (disabled: plain MQTT).
-  tls::MqttClientTls tls;
+  tls::MqttClientTls tls{};
   // MQTT client id; must be stable across restarts so the broker keeps the persistent session
   // (clean_session false) and the QoS 1 messages that arrived while the server was down.
   std::string client_id = "wattguard-server-1";

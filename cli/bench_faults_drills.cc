@@ -44,11 +44,11 @@ constexpr std::size_t kBallastSmallBlock = 4096;
 // The broker's autosave_interval is 30 s (broker_process.cc); its first save comes within this.
 constexpr double kAutosaveWaitS = 40;
 
-const char* kServerKill = "server_kill";
-const char* kBrokerKill = "broker_kill";
-const char* kDiskFull = "disk_full";
-const char* kClockJump = "clock_jump";
-const char* kMeterOutage = "meter_outage";
+constexpr const char* kServerKill = "server_kill";
+constexpr const char* kBrokerKill = "broker_kill";
+constexpr const char* kDiskFull = "disk_full";
+constexpr const char* kClockJump = "clock_jump";
+constexpr const char* kMeterOutage = "meter_outage";
 
 class Timeline {
  public:
@@ -250,8 +250,8 @@ void add_note(DrillReport& r, const std::string& note) {
 }  // namespace
 
 const std::vector<std::string>& drill_names() {
-  static const std::vector<std::string> names = {kServerKill, kBrokerKill, kDiskFull, kClockJump, kMeterOutage};
-  return names;
+  static const std::vector<std::string> kNames = {kServerKill, kBrokerKill, kDiskFull, kClockJump, kMeterOutage};
+  return kNames;
 }
 
 DrillReport run_drill(const std::string& name, const DrillSettings& s) {

@@ -41,8 +41,6 @@ constexpr int kServerStopGraceMs = 30'000;
 // Ballast is written in big blocks, then small ones, until the file system refuses.
 constexpr std::size_t kBallastBigBlock = 1 << 20;
 constexpr std::size_t kBallastSmallBlock = 4096;
-// The broker's autosave_interval is 30 s (broker_process.cc); its first save comes within this.
-constexpr double kAutosaveWaitS = 40;
 
 constexpr const char* kServerKill = "server_kill";
 constexpr const char* kBrokerKill = "broker_kill";
@@ -302,17 +300,6 @@ DrillReport run_drill(const std::string& name, const DrillSettings& s) {
 
   tl.phase("warming up");
   tl.watch_for(s.warmup_s, false);
-  if (name == kBrokerKill) {
-    // In service the broker has saved the server's persistent session (its subscriptions) long before any crash;
-    // a drill younger than one autosave_interval would instead measure a broker that never saved it. So the
-    // warm-up lasts until the first autosave has written the persistence file.
-    tl.phase("waiting for the broker's first autosave");
-    const double limit = tl.now_s() + kAutosaveWaitS;
-    while (!std::filesystem::exists(rig.broker().dir() / "mosquitto.db") && tl.now_s() < limit) {
-      tl.watch_for(1, false);
-    }
-    tl.watch_for(1, false);
-  }
   const Fault fault = fault_of(name, s);
   tl.phase("fault begins");
   const double fault_begin_s = tl.now_s();

@@ -92,7 +92,9 @@ Expected<void> run_demo(const DemoArgs& a) {
   }
   {
     FleetConfig probe = c;
-    probe.credentials.gateway = BrokerLogin{"x", "y", std::nullopt};
+    for (int g = 0; g < probe.gateway_connections; ++g) {
+      probe.credentials.gateways.push_back(BrokerLogin{"x" + std::to_string(g), "y", std::nullopt});
+    }
     probe.transport = Transport::kGateway;
     if (auto valid = check_fleet_config(probe); !valid.ok()) return valid;
   }

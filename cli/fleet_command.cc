@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <memory>
@@ -33,7 +34,7 @@ struct FleetArgs {
   uint32_t sample_rate_hz = 0;
   double speed = 1.0;
   std::string transport = "per-meter";
-  int gateway_connections = 8;
+  int gateway_connections = 0;  // 0: one per gateway login in the credentials
   int threads = 2;
   std::string id_prefix = "m";
   std::size_t first = 1;
@@ -71,6 +72,8 @@ Expected<void> run_fleet(const FleetArgs& a) {
   // A file that cannot be read is the user's --credentials too (exit 2).
   if (!creds.ok()) return as_bad_input(creds.error(), "--credentials: " + creds.error().to_string());
   c.credentials = std::move(creds).value();
+  if (a.gateway_connections == 0)
+    c.gateway_connections = std::max<int>(1, static_cast<int>(c.credentials.gateways.size()));
   c.state_dir = a.state;
   c.seed = a.seed;
   c.thieves.fraction = a.thieves;
@@ -161,7 +164,9 @@ void add_fleet_commands(CLI::App& app) {
   cmd->add_option("--transport", a->transport,
                   "per-meter: one MQTT client per meter with its own login and last will; gateway: a few "
                   "connections with the gateway login (beyond the file-descriptor limit)");
-  cmd->add_option("--gateway-connections", a->gateway_connections, "Connections for the gateway transport");
+  cmd->add_option("--gateway-connections", a->gateway_connections,
+                  "Connections for the gateway transport, each with its own gateway login (default: one per '*' "
+                  "line of --credentials)");
   cmd->add_option("--threads", a->threads, "Event-loop threads")->check(CLI::Range(1, 64));
   cmd->add_option("--id-prefix", a->id_prefix, "Meter ids are this prefix + a zero-padded number");
   cmd->add_option("--first", a->first, "Number of the first meter");

@@ -104,6 +104,7 @@ struct ProvisionArgs {
   std::size_t width = 5;
   std::string credentials_out;
   std::string gateway_user;
+  int gateway_logins = 1;
   bool use_mosquitto_passwd = false;
 };
 
@@ -143,6 +144,7 @@ Expected<void> run_provision(const ProvisionArgs& a) {
   ingest::ProvisionOptions options;
   options.server_user = a.loc.server_user;
   options.gateway_user = a.gateway_user;
+  options.gateway_logins = a.gateway_logins;
   options.use_mosquitto_passwd = a.use_mosquitto_passwd;
   const auto t0 = std::chrono::steady_clock::now();
   auto creds = ingest::provision_meters(*store, a.loc.broker_files(), meters, options);
@@ -263,6 +265,11 @@ void add_meters_commands(CLI::App& app) {
                    "Write meter_id,username,password lines to this file (merged; mode 0600) instead of stdout");
   prov->add_option("--gateway-user", pa->gateway_user,
                    "Also create a gateway broker user that may publish for every meter (load tests)");
+  prov->add_option("--gateway-logins", pa->gateway_logins,
+                   "With --gateway-user NAME: create NAME-1..NAME-N, one per gateway connection (the broker binds "
+                   "a client id to its user)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
   prov->add_flag("--use-mosquitto-passwd", pa->use_mosquitto_passwd,
                  "Hash with the mosquitto_passwd binary instead of in-process (slow; for checking)");
   prov->callback([pa] { finish(run_provision(*pa)); });

@@ -32,9 +32,13 @@ FleetBroker start_broker(const std::filesystem::path& dir, const std::vector<std
   broker::BrokerSetup setup;
   setup.dir = dir;
   setup.server = {kServerUser, b.server_password};
-  const std::string gateway_password = fleet::random_password();
-  setup.gateway = broker::BrokerUser{kGatewayUser, gateway_password};
-  b.credentials.gateway = fleet::BrokerLogin{kGatewayUser, gateway_password, std::nullopt};
+  // A few gateway users, one per gateway connection (the broker binds each client id to its user).
+  for (int g = 1; g <= kGatewayUsers; ++g) {
+    const std::string name = std::string(kGatewayUser) + "-" + std::to_string(g);
+    const std::string gateway_password = fleet::random_password();
+    setup.gateways.push_back(broker::BrokerUser{name, gateway_password});
+    b.credentials.gateways.push_back(fleet::BrokerLogin{name, gateway_password, std::nullopt});
+  }
   for (const std::string& id : meter_ids) {
     const std::string pw = fleet::random_password();
     setup.meters.push_back({id, pw});

@@ -29,6 +29,8 @@ using test_support::TempDir;
 
 inline constexpr const char* kServerUser = "wattguard-server";
 inline constexpr const char* kGatewayUser = "wattguard-gateway";
+// Gateway users start_broker() makes (wattguard-gateway-1...): at most this many gateway connections.
+inline constexpr int kGatewayUsers = 4;
 
 // A broker with a server user, a gateway user and one user per meter id, plus the matching
 // credentials for a fleet.

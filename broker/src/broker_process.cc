@@ -76,14 +76,14 @@ bool port_accepts(uint16_t port) {
 
 }  // namespace
 
-std::string broker_acl_text(const std::string& server_user, const std::optional<std::string>& gateway_user) {
+std::string broker_acl_text(const std::string& server_user, const std::vector<std::string>& gateway_users) {
   std::string acl =
-      "# Written by wattguard: the server, the gateway (if any), then every meter user (name = meter id).\n";
+      "# Written by wattguard: the server, the gateways (if any), then every meter user (name = meter id).\n";
   acl += "user " + server_user + "\n";
   acl += "topic read wattguard/v1/#\n";
   acl += "topic write wattguard/v1/+/cmd\n\n";
-  if (gateway_user) {
-    acl += "user " + *gateway_user + "\n";
+  for (const std::string& gateway_user : gateway_users) {
+    acl += "user " + gateway_user + "\n";
     for (const char* suffix : {"reading", "status", "event", "cmd/ack"}) {
       acl += std::string("topic write wattguard/v1/+/") + suffix + "\n";
     }
@@ -155,15 +155,15 @@ Expected<void> write_user_files(const BrokerSetup& setup, const std::filesystem:
     return u.name + ":" + (setup.hash_password ? setup.hash_password(u.password) : u.password) + "\n";
   };
   std::string passwd = line(setup.server);
-  if (setup.gateway) passwd += line(*setup.gateway);
+  for (const BrokerUser& g : setup.gateways) passwd += line(g);
   for (const BrokerUser& m : setup.meters) passwd += line(m);
   if (!write_file(passwd_path, passwd, 0600)) return Error::io("cannot write " + passwd_path.string());
   if (!setup.hash_password && run_program({"mosquitto_passwd", "-U", passwd_path.string()}) != 0) {
     return Error::unavailable("mosquitto_passwd -U " + passwd_path.string() + " failed (is mosquitto installed?)");
   }
-  const std::optional<std::string> gateway_name =
-      setup.gateway ? std::optional<std::string>(setup.gateway->name) : std::nullopt;
-  if (!write_file(acl_path, setup.acl_text ? *setup.acl_text : broker_acl_text(setup.server.name, gateway_name),
+  std::vector<std::string> gateway_names;
+  for (const BrokerUser& g : setup.gateways) gateway_names.push_back(g.name);
+  if (!write_file(acl_path, setup.acl_text ? *setup.acl_text : broker_acl_text(setup.server.name, gateway_names),
                   0600)) {
     return Error::io("cannot write " + acl_path.string());
   }
@@ -207,6 +207,9 @@ Expected<std::unique_ptr<BrokerProcess>> BrokerProcess::prepare(const BrokerSetu
     conf << "allow_anonymous false\n"
          << "password_file " << passwd_path.string() << "\n"
          << "acl_file " << acl_path.string() << "\n";
+    // A login's client id is its user name: one meter's login can then neither take over the server's session
+    // (dropping its queued readings) nor kick another meter off (docs/security.md).
+    if (setup.bind_client_ids) conf << "use_username_as_clientid true\n";
   }
   // Thousands of meters: no connection cap (the process fd limit is the cap).
   conf << "max_connections -1\n"

@@ -79,9 +79,17 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   setup.dir = data / "broker";
   setup.port = options.mqtt_port;
   setup.server = {kServerUser, ingest::generate_password()};
-  setup.gateway = BrokerUser{kGatewayUser, ingest::generate_password()};
   fc.credentials = CredentialSet{};
-  fc.credentials.gateway = BrokerLogin{setup.gateway->name, setup.gateway->password, std::nullopt};
+  // One broker user per gateway connection: the broker binds each client id to its user.
+  std::vector<std::string> gateway_names;
+  if (fc.transport == Transport::kGateway) {
+    for (int g = 1; g <= fc.gateway_connections; ++g) {
+      BrokerUser u{std::string(kGatewayUser) + "-" + std::to_string(g), ingest::generate_password()};
+      fc.credentials.gateways.push_back(BrokerLogin{u.name, u.password, std::nullopt});
+      gateway_names.push_back(u.name);
+      setup.gateways.push_back(std::move(u));
+    }
+  }
   // The server signs commands with keys derived from the data directory's master key (the same file it reads);
   // each virtual meter gets its own, as `meters provision` hands a real one.
   auto master = ingest::load_or_create_command_key(data / ingest::kCommandKeyFileName);
@@ -95,7 +103,7 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
     }
   }
   setup.hash_password = [](const std::string& pw) { return ingest::mosquitto_password_hash(pw); };
-  setup.acl_text = ingest::acl_file_text(kServerUser, {kGatewayUser});
+  setup.acl_text = ingest::acl_file_text(kServerUser, gateway_names);
   if (options.mqtt_tls != MqttTlsUse::kNone) {
     // Kept across runs: a meter that pinned the certificate or its fingerprint keeps trusting it.
     const auto cert = data / "tls" / "mqtt-cert.pem";

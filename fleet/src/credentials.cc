@@ -63,8 +63,10 @@ Expected<CredentialSet> parse_credentials(const std::string& text, const std::st
       login.command_key = key.value();
     }
     if (fields[0] == "*") {
-      if (set.gateway) return bad("a second gateway line (meter_id '*')");
-      set.gateway = login;
+      for (const BrokerLogin& g : set.gateways) {
+        if (g.username == login.username) return bad("gateway user '" + login.username + "' appears twice");
+      }
+      set.gateways.push_back(login);
       continue;
     }
     if (!protocol::is_valid_meter_id(fields[0])) {
@@ -95,7 +97,7 @@ Expected<void> save_credentials(const std::filesystem::path& path, const Credent
     out += id + "," + login->username + "," + login->password + "," +
            (login->command_key ? protocol::command_key_to_hex(*login->command_key) : std::string()) + "\n";
   }
-  if (set.gateway) out += "*," + set.gateway->username + "," + set.gateway->password + ",\n";
+  for (const BrokerLogin& g : set.gateways) out += "*," + g.username + "," + g.password + ",\n";
   return write_file_atomically(path, out, 0600);
 }
 

@@ -133,8 +133,14 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
                                 " meters but this process may open only " + std::to_string(limit) +
                                 " files; use the gateway transport for this many meters");
     }
-  } else if (!config.credentials.gateway) {
+  } else if (config.credentials.gateways.empty()) {
     return Error::not_found("credentials: the gateway transport needs a gateway login (a line with meter_id '*')");
+  } else if (config.credentials.gateways.size() < static_cast<std::size_t>(config.gateway_connections)) {
+    // The broker binds each client id to its user, so two connections of one user would keep kicking each other.
+    return bad_setting("gateway connections", std::to_string(config.gateway_connections),
+                       " need as many gateway users (credentials lines with meter_id '*'), but there are " +
+                           std::to_string(config.credentials.gateways.size()) +
+                           " (provision them with --gateway-user NAME --gateway-logins N)");
   }
   if (config.queue_capacity == 0)
     config.queue_capacity = std::max<std::size_t>(1, 7ull * 86400ull * 1000ull / config.period_ms);
@@ -184,8 +190,9 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
     for (int g = 0; g < config.gateway_connections; ++g) {
       auto link = std::make_unique<Link>();
       link->per_meter = false;
-      link->login = *config.credentials.gateway;
-      link->client_id = link->login.username + "-" + std::to_string(::getpid()) + "-" + std::to_string(g);
+      link->login = config.credentials.gateways[static_cast<std::size_t>(g)];
+      // The broker replaces the client id by the user name; the same here keeps logs and sessions consistent.
+      link->client_id = link->login.username;
       gateways.push_back(impl->shards[static_cast<std::size_t>(g % threads)]->add_link(std::move(link)));
     }
   }
@@ -325,6 +332,8 @@ FleetStats Fleet::stats() const {
   s.readings_acked = c.readings_acked.load();
   s.readings_replayed = c.readings_replayed.load();
   s.readings_dropped = c.readings_dropped.load();
+  s.readings_unrouted = c.readings_unrouted.load();
+  s.readings_refused = c.readings_refused.load();
   s.readings_queued = c.readings_queued.load();
   s.readings_resumed = c.readings_resumed.load();
   s.events_published = c.events_published.load();

@@ -81,16 +81,16 @@ Expected<std::vector<TheftKind>> parse_theft_kinds(const std::string& text) {
 
 std::string describe_stats(const FleetStats& s, std::size_t meters) {
   char buf[400];
-  std::snprintf(buf, sizeof(buf),
-                "%zu meters, %llu/%llu connection(s) up; readings made %llu, acknowledged %llu, queued %llu, "
-                "replayed %llu, dropped %llu; events %llu; commands %llu",
-                meters, static_cast<unsigned long long>(s.links_connected), static_cast<unsigned long long>(s.links),
-                static_cast<unsigned long long>(s.readings_made), static_cast<unsigned long long>(s.readings_acked),
-                static_cast<unsigned long long>(s.readings_queued),
-                static_cast<unsigned long long>(s.readings_replayed),
-                static_cast<unsigned long long>(s.readings_dropped),
-                static_cast<unsigned long long>(s.events_published),
-                static_cast<unsigned long long>(s.commands_received));
+  std::snprintf(
+      buf, sizeof(buf),
+      "%zu meters, %llu/%llu connection(s) up; readings made %llu, acknowledged %llu, queued %llu, "
+      "replayed %llu, dropped %llu, held for no subscriber %llu, refused %llu; events %llu; commands %llu",
+      meters, static_cast<unsigned long long>(s.links_connected), static_cast<unsigned long long>(s.links),
+      static_cast<unsigned long long>(s.readings_made), static_cast<unsigned long long>(s.readings_acked),
+      static_cast<unsigned long long>(s.readings_queued), static_cast<unsigned long long>(s.readings_replayed),
+      static_cast<unsigned long long>(s.readings_dropped), static_cast<unsigned long long>(s.readings_unrouted),
+      static_cast<unsigned long long>(s.readings_refused), static_cast<unsigned long long>(s.events_published),
+      static_cast<unsigned long long>(s.commands_received));
   return buf;
 }
 

@@ -3,6 +3,7 @@
 #include "shard.h"
 
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -25,34 +26,25 @@ namespace {
 
 constexpr int kTickMs = 20;
 constexpr int kMiscIntervalMs = 1000;
+// How long a link holds back after the broker said a message of its had no subscriber (before jitter).
+constexpr int kUnroutedRetryMs = 2000;
 constexpr int kConnectTimeoutMs = 15000;
-constexpr int kBackoffMinMs = 1000;
-constexpr int kBackoffMaxMs = 30000;
 constexpr std::size_t kMaxControlPerMeter = 1000;
+
+}  // namespace
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
-Link* link_of(void* obj) { return static_cast<Link*>(obj); }
-
-void cb_connect(mosquitto*, void* obj, int rc) { link_of(obj)->shard->on_connect(link_of(obj), rc); }
-void cb_disconnect(mosquitto*, void* obj, int rc) { link_of(obj)->shard->on_disconnect(link_of(obj), rc); }
-void cb_publish(mosquitto*, void* obj, int mid) { link_of(obj)->shard->on_publish(link_of(obj), mid); }
-void cb_message(mosquitto*, void* obj, const mosquitto_message* msg) {
-  link_of(obj)->shard->on_message(link_of(obj), msg);
-}
-
-// Deterministic jitter in [0.7, 1.3) from a link's address and attempt, so reconnections spread.
+// From the link's address and attempt, so thousands of links do not all retry in the same tick.
 double jitter(const void* p, int attempt) {
   uint64_t x =
       reinterpret_cast<uintptr_t>(p) * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(attempt) * 0xBF58476D1CE4E5B9ull;
   x ^= x >> 31;
   return 0.7 + 0.6 * static_cast<double>(x % 10000) / 10000.0;
 }
-
-}  // namespace
 
 Shard::Shard(FleetShared& fleet, int index) : fleet_(fleet), index_(index) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -215,6 +207,7 @@ void Shard::enqueue_control(Slot* slot, protocol::TopicKind kind, std::string pa
 void Shard::try_send(Slot* slot) {
   Link* link = slot->link;
   if (!link || link->state != Link::State::kConnected || !link->mosq || slot->comms_cut) return;
+  if (link->unrouted_until_ms != 0) return;  // sent again when the hold ends (run())
   touch(link);
   for (PendingControl& c : slot->control) {
     if (c.mid != 0) continue;
@@ -275,175 +268,45 @@ void Shard::publish_status(Link* link, Slot* slot, bool online) {
   touch(link);
 }
 
-// ---- connections -----------------------------------------------------------------------------
-
-void Shard::connect(Link* link, int64_t now) {
-  mosquitto* m = mosquitto_new(link->client_id.c_str(), true, link);
-  if (!m) {
-    link->retry_at_ms = now + kBackoffMaxMs;
-    return;
-  }
-  mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-  // Our own per-meter window bounds what is in flight; the library should not queue behind it.
-  mosquitto_max_inflight_messages_set(m, 0);
-  mosquitto_username_pw_set(m, link->login.username.c_str(), link->login.password.c_str());
-  // Checked by validate() at create: only a vanished file can fail here, which is like a broker refusing us.
-  if (auto secured = tls::apply_mqtt_client_tls(m, fleet_.config.tls); !secured.ok()) {
-    spdlog::warn("fleet: {}", secured.error().to_string());
-    mosquitto_destroy(m);
-    link->retry_at_ms = now + kBackoffMaxMs;
-    return;
-  }
-  if (link->per_meter && !link->slots.empty()) {
-    Slot* slot = link->slots.front();
-    protocol::StatusMessage will;
-    will.meter_id = slot->meter->id();
-    will.online = false;
-    const std::string payload = protocol::encode(will);
-    mosquitto_will_set(m, slot->topic_status.c_str(), static_cast<int>(payload.size()), payload.data(), 1, true);
-  }
-  mosquitto_connect_callback_set(m, cb_connect);
-  mosquitto_disconnect_callback_set(m, cb_disconnect);
-  mosquitto_publish_callback_set(m, cb_publish);
-  mosquitto_message_callback_set(m, cb_message);
-  link->mosq = m;
-  link->lost = false;
-  link->state = Link::State::kConnecting;
-  link->connect_started_ms = now;
-  const int rc = mosquitto_connect_async(m, fleet_.config.broker_host.c_str(), fleet_.config.broker_port,
-                                         fleet_.config.keepalive_s);
-  const int fd = mosquitto_socket(m);
-  if (rc != MOSQ_ERR_SUCCESS || fd < 0) {
-    handle_lost(link, now);
-    return;
-  }
-  link->fd = fd;
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT;
-  ev.data.ptr = link;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-  link->mask = ev.events;
-}
-
-void Shard::drop_connection(Link* link, bool abrupt) {
-  if (link->fd >= 0) {
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, link->fd, nullptr);
-    // Closing without DISCONNECT makes the broker publish the last will.
-    if (abrupt && link->mosq && mosquitto_socket(link->mosq) == link->fd) ::shutdown(link->fd, SHUT_RDWR);
-  }
-  link->fd = -1;
-  link->mask = 0;
-  if (link->mosq) {
-    mosquitto_destroy(link->mosq);
-    link->mosq = nullptr;
-  }
-  if (link->state == Link::State::kConnected) {
-    fleet_.counters.links_connected.fetch_sub(1, std::memory_order_relaxed);
-  }
-  link->mids.clear();
-  // Everything in flight goes back to the queue, to be re-sent (late) on the next connection.
-  for (Slot* slot : link->slots) {
-    for (PendingReading& p : slot->queue) {
-      if (p.mid != 0) {
-        p.mid = 0;
-        p.late = true;
-      }
-    }
-    slot->inflight = 0;
-    for (PendingControl& c : slot->control) c.mid = 0;
-  }
-}
-
-void Shard::handle_lost(Link* link, int64_t now) {
-  const bool was_connected = link->state == Link::State::kConnected;
-  drop_connection(link, false);
-  if (link->state == Link::State::kDead) return;
-  link->state = Link::State::kIdle;
-  link->lost = false;
-  link->backoff_ms = link->backoff_ms == 0 ? kBackoffMinMs : std::min(kBackoffMaxMs, link->backoff_ms * 2);
-  if (link->refused) link->backoff_ms = kBackoffMaxMs;
-  link->retry_at_ms = now + static_cast<int64_t>(link->backoff_ms * jitter(link, link->backoff_ms));
-  if (was_connected) {
-    fleet_.counters.connection_losses.fetch_add(1, std::memory_order_relaxed);
-    ++losses_since_log_;
-  }
-}
-
-void Shard::cut_comms(Slot* slot) {
-  slot->comms_cut = true;
-  Link* link = slot->link;
-  if (!link) return;
-  if (link->per_meter) {
-    drop_connection(link, true);
-    link->state = Link::State::kDead;
-  } else if (link->state == Link::State::kConnected) {
-    // A gateway cannot drop one meter's connection: it says what the last will would have.
-    publish_status(link, slot, false);
-  }
-}
-
-void Shard::power_off(Slot* slot) {
-  if (slot->stopped) return;
-  slot->stopped = true;
-  fleet_.counters.meters_stopped.fetch_add(1, std::memory_order_relaxed);
-  if (!slot->comms_cut) cut_comms(slot);
-  if (slot->link) touch(slot->link);
-}
-
-void Shard::on_connect(Link* link, int rc) {
-  if (rc != 0) {
-    if (!link->refused) {
-      spdlog::warn("fleet: broker refused {} '{}': {}", link->per_meter ? "meter" : "gateway", link->login.username,
-                   mosquitto_connack_string(rc));
-    }
-    link->refused = true;
-    link->lost = true;
-    return;
-  }
-  link->state = Link::State::kConnected;
-  link->refused = false;
-  link->backoff_ms = 0;
-  fleet_.counters.connects.fetch_add(1, std::memory_order_relaxed);
-  fleet_.counters.links_connected.fetch_add(1, std::memory_order_relaxed);
-  if (link->per_meter) {
-    const std::string topic = protocol::make_topic(link->slots.front()->meter->id(), protocol::TopicKind::kCmd);
-    mosquitto_subscribe(link->mosq, nullptr, topic.c_str(), 1);
-  } else {
-    mosquitto_subscribe(link->mosq, nullptr, protocol::wildcard_topic(protocol::TopicKind::kCmd).c_str(), 1);
-  }
-  for (Slot* slot : link->slots) {
-    if (slot->stopped) continue;
-    publish_status(link, slot, !slot->comms_cut);
-    mark_send(slot);
-  }
-  touch(link);
-}
-
-void Shard::on_disconnect(Link* link, int rc) {
-  (void)rc;
-  link->lost = true;
-}
-
-void Shard::on_publish(Link* link, int mid) {
+void Shard::on_publish(Link* link, int mid, int reason_code) {
   auto it = link->mids.find(mid);
   if (it == link->mids.end()) return;  // a status message
   const Link::MidRef ref = it->second;
   link->mids.erase(it);
   Slot* slot = ref.slot;
+  // 0x10: the broker holds no subscription for it, so it went nowhere: keep it and send it again once the server
+  // is back. Every other code below 0x80 is a success; from 0x80 on the broker refused it (not authorised, quota,
+  // packet too large), and sending it again would be refused again.
+  const bool unrouted = reason_code == MQTT_RC_NO_MATCHING_SUBSCRIBERS;
+  const bool refused = reason_code >= 0x80;
+  if (unrouted) hold_unrouted(link);
   if (!ref.reading) {
     for (auto c = slot->control.begin(); c != slot->control.end(); ++c) {
-      if (c->mid == mid) {
+      if (c->mid != mid) continue;
+      if (unrouted) {
+        c->mid = 0;
+      } else {
+        if (refused) log_refused(slot, "an event or command ack", reason_code);
         slot->control.erase(c);
-        break;
       }
+      break;
     }
     return;
   }
   for (PendingReading& p : slot->queue) {
     if (p.mid == mid) {
-      p.acked = true;
       p.mid = 0;
       --slot->inflight;
+      if (unrouted) {
+        p.late = true;
+        fleet_.counters.readings_unrouted.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        p.acked = true;
+        if (refused) {
+          log_refused(slot, "a reading", reason_code);
+          fleet_.counters.readings_refused.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
       break;
     }
   }
@@ -457,6 +320,25 @@ void Shard::on_publish(Link* link, int mid) {
     fleet_.counters.readings_queued.fetch_sub(1, std::memory_order_relaxed);
   }
   mark_send(slot);
+}
+
+void Shard::hold_unrouted(Link* link) {
+  if (link->unrouted_until_ms != 0) return;
+  const int64_t now = steady_ms();
+  link->unrouted_until_ms = now + static_cast<int64_t>(kUnroutedRetryMs * jitter(link, static_cast<int>(now & 0xffff)));
+  unrouted_links_.push_back(link);
+  if (now - last_unrouted_log_ms_ > 5000) {
+    last_unrouted_log_ms_ = now;
+    spdlog::warn("fleet: the broker has no subscriber for our messages (server not subscribed); holding them");
+  }
+}
+
+void Shard::log_refused(const Slot* slot, const char* what, int reason_code) {
+  const int64_t now = steady_ms();
+  if (now - last_refused_log_ms_ < 5000) return;
+  last_refused_log_ms_ = now;
+  spdlog::warn("fleet: the broker refused {} of meter {}: {} (reason {}); dropped", what, slot->meter->id(),
+               mosquitto_reason_string(reason_code), reason_code);
 }
 
 void Shard::refuse_command(Slot* slot, Link* link, const std::string& id, const std::string& why) {
@@ -583,6 +465,15 @@ void Shard::run() {
         waiting.swap(awaiting_durable_);
         for (Slot* s : waiting) mark_send(s);
       }
+    }
+    // Links whose hold after an unrouted message has ended send again.
+    if (!unrouted_links_.empty()) {
+      std::erase_if(unrouted_links_, [&](Link* link) {
+        if (link->unrouted_until_ms != 0 && link->unrouted_until_ms > now) return false;
+        link->unrouted_until_ms = 0;
+        for (Slot* slot : link->slots) mark_send(slot);
+        return true;
+      });
     }
     std::vector<Slot*> to_send;
     to_send.swap(send_list_);

@@ -87,12 +87,20 @@ struct Link {
   int64_t retry_at_ms = 0;  // steady ms
   int backoff_ms = 0;
   int64_t connect_started_ms = 0;
+  // Steady ms until which nothing is published: the broker said no subscriber would get it (the server's
+  // session is gone, e.g. a broker restarted before it had saved it), so what comes back waits for the server.
+  int64_t unrouted_until_ms = 0;
   bool lost = false;     // the connection failed inside a libmosquitto call
   bool refused = false;  // the broker refused the login (logged once)
   bool touched = false;
 };
 
 struct FleetShared;
+
+// Steady-clock milliseconds: the shards' timers (back-off, holds, timeouts).
+int64_t steady_ms();
+// Deterministic jitter in [0.7, 1.3) from a link's address and attempt, so reconnections and retries spread.
+double jitter(const void* p, int attempt);
 
 class Shard {
  public:
@@ -117,7 +125,7 @@ class Shard {
   // Called back by libmosquitto (trampolines in shard.cc).
   void on_connect(Link* link, int rc);
   void on_disconnect(Link* link, int rc);
-  void on_publish(Link* link, int mid);
+  void on_publish(Link* link, int mid, int reason_code);
   void on_message(Link* link, const mosquitto_message* message);
   // Acks command `id` with ok = false and `why`, so the server need not wait for its timeout.
   void refuse_command(Slot* slot, Link* link, const std::string& id, const std::string& why);
@@ -132,6 +140,8 @@ class Shard {
   void enqueue_control(Slot* slot, protocol::TopicKind kind, std::string payload);
   void mark_send(Slot* slot);
   void try_send(Slot* slot);
+  void hold_unrouted(Link* link);
+  void log_refused(const Slot* slot, const char* what, int reason_code);
   void publish_status(Link* link, Slot* slot, bool online);
   void connect(Link* link, int64_t now_steady_ms);
   void drop_connection(Link* link, bool abrupt);
@@ -152,6 +162,7 @@ class Shard {
   std::vector<Slot*> send_list_;
   std::vector<Link*> touched_;
   std::vector<Slot*> awaiting_durable_;
+  std::vector<Link*> unrouted_links_;  // links holding back until unrouted_until_ms
   using Due = std::pair<int64_t, Slot*>;
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
   uint64_t seen_durable_ = 0;
@@ -160,6 +171,8 @@ class Shard {
   int64_t last_misc_ms_ = 0;
   std::size_t losses_since_log_ = 0;
   int64_t last_loss_log_ms_ = 0;
+  int64_t last_unrouted_log_ms_ = 0;
+  int64_t last_refused_log_ms_ = 0;
 
   std::thread thread_;
   std::atomic<bool> running_{false};
@@ -181,8 +194,9 @@ struct FleetShared {
   std::atomic<bool> paused{false};
   struct Counters {
     std::atomic<uint64_t> readings_made{0}, readings_published{0}, readings_acked{0}, readings_replayed{0},
-        readings_dropped{0}, readings_queued{0}, readings_resumed{0}, events_published{0}, commands_received{0},
-        commands_rejected{0}, connects{0}, connection_losses{0}, links{0}, links_connected{0}, meters_stopped{0};
+        readings_dropped{0}, readings_unrouted{0}, readings_refused{0}, readings_queued{0}, readings_resumed{0},
+        events_published{0}, commands_received{0}, commands_rejected{0}, connects{0}, connection_losses{0}, links{0},
+        links_connected{0}, meters_stopped{0};
   } counters;
 };
 

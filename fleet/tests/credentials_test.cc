@@ -13,14 +13,20 @@ namespace wattguard::fleet {
 namespace {
 
 TEST(Credentials, ParsesMetersGatewayCommentsAndHeader) {
-  auto set = parse_credentials("# secret\nmeter_id,username,password\n\nm1,m1,pw1\nm2 , m2 , pw2\n*,gw,gwpw\n", "f");
+  auto set =
+      parse_credentials("# secret\nmeter_id,username,password\n\nm1,m1,pw1\nm2 , m2 , pw2\n*,gw,gwpw\n*,gw2,gwpw2\n",
+                        "f");
   ASSERT_TRUE(set.ok()) << set.error().to_string();
   ASSERT_NE(set->find("m2"), nullptr);
   EXPECT_EQ(set->find("m2")->password, "pw2");
   EXPECT_EQ(set->find("m1")->username, "m1");
   EXPECT_EQ(set->find("m3"), nullptr);
-  ASSERT_TRUE(set->gateway);
-  EXPECT_EQ(set->gateway->username, "gw");
+  ASSERT_EQ(set->gateways.size(), 2u);
+  EXPECT_EQ(set->gateways[0].username, "gw");
+  EXPECT_EQ(set->gateways[1].password, "gwpw2");
+  auto same_gateway_twice = parse_credentials("*,gw,a\n*,gw,b\n", "f");
+  ASSERT_FALSE(same_gateway_twice.ok());
+  EXPECT_NE(same_gateway_twice.error().to_string().find("line 2: gateway user 'gw' appears twice"), std::string::npos);
 }
 
 TEST(Credentials, ErrorsNameTheLineFieldAndValue) {

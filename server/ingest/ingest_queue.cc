@@ -66,7 +66,6 @@ bool IngestQueue::take(WriterTake& out) {
     out.work.swap(work_);
     writer_busy_ = true;
     in_writer_ = out.batch.size();
-    out.pending_readings = readings_.size() + out.batch.size();
   }
   space_cv_.notify_all();
   return true;

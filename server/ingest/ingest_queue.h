@@ -48,7 +48,6 @@ using WorkItem = std::variant<StatusItem, EventItem, AckItem, PublishedItem, Con
 struct WriterTake {
   std::vector<ReadingItem> batch;
   std::deque<WorkItem> work;
-  std::size_t pending_readings = 0;  // accepted and not yet stored, this batch included
 };
 
 // Thread-safe. Ages are measured on the steady clock (batching is about waiting, not about wall time).

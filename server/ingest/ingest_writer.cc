@@ -235,10 +235,6 @@ void IngestService::Impl::apply_result(std::vector<ReadingItem>& batch, const st
 void IngestService::Impl::writer_loop() {
   WriterTake take;
   while (queue.take(take)) {
-    {
-      std::lock_guard hk(health_mu);
-      health.pending_readings = take.pending_readings;
-    }
     // Liveness ticks after the readings that arrived before them: a tick judged first would call a meter
     // silent whose readings were only waiting for the writer (after a slow or failed write).
     bool tick = false;
@@ -254,9 +250,8 @@ void IngestService::Impl::writer_loop() {
       TickItem t;
       handle(t);
     }
-    const std::size_t pending = queue.done();
-    std::lock_guard hk(health_mu);
-    health.pending_readings = pending;
+    // health() counts the backlog live from the queue (IngestQueue::pending_readings).
+    queue.done();
   }
 }
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -245,14 +246,27 @@ std::string acl_file_text(std::string_view server_user, const std::vector<std::s
 
 namespace {
 
+// The gateway users to create: none, `gateway_user` itself, or gateway_user-1..-N for N logins (one per gateway
+// connection: the broker binds each client id to its user).
+std::vector<std::string> gateway_users(const ProvisionOptions& options) {
+  if (options.gateway_user.empty()) return {};
+  if (options.gateway_logins <= 1) return {options.gateway_user};
+  std::vector<std::string> names;
+  for (int g = 1; g <= options.gateway_logins; ++g) names.push_back(options.gateway_user + "-" + std::to_string(g));
+  return names;
+}
+
 // Users of one kind already in an ACL file we wrote (its "<marker><name>" lines), plus `extra`.
-std::vector<std::string> listed_users(const fs::path& acl, std::string_view marker, const std::string& extra) {
+std::vector<std::string> listed_users(const fs::path& acl, std::string_view marker,
+                                      const std::vector<std::string>& extra) {
   std::set<std::string> names;
   std::ifstream in(acl);
   for (std::string line; std::getline(in, line);) {
     if (line.starts_with(marker)) names.insert(line.substr(marker.size()));
   }
-  if (!extra.empty()) names.insert(extra);
+  for (const std::string& e : extra) {
+    if (!e.empty()) names.insert(e);
+  }
   return {names.begin(), names.end()};
 }
 
@@ -267,8 +281,8 @@ Expected<AuthTemps> write_auth_temps(const BrokerAuthFiles& files, const Users& 
   if (!pw_tmp.ok()) return std::move(pw_tmp).error();
   auto acl_tmp =
       write_temp(files.acl_file,
-                 acl_file_text(options.server_user, listed_users(files.acl_file, "# gateway: ", options.gateway_user),
-                               listed_users(files.acl_file, "# homeassistant: ", options.homeassistant_user)));
+                 acl_file_text(options.server_user, listed_users(files.acl_file, "# gateway: ", gateway_users(options)),
+                               listed_users(files.acl_file, "# homeassistant: ", {options.homeassistant_user})));
   if (!acl_tmp.ok()) {
     fs::remove(pw_tmp.value());
     return std::move(acl_tmp).error();
@@ -294,7 +308,8 @@ Expected<std::vector<MeterCredentials>> provision_meters(storage::ReadingStore& 
                             "meter id '" + id + "' (item " + std::to_string(i + 1) +
                                 ") must be 1 to 64 characters of A-Z a-z 0-9 _ -");
     }
-    if (id == options.server_user || id == options.gateway_user) {
+    const auto gateways = gateway_users(options);
+    if (id == options.server_user || std::find(gateways.begin(), gateways.end(), id) != gateways.end()) {
       return Error::invalid("meter", id,
                             "meter id '" + id + "' is the name of the server's or the gateway's broker user");
     }
@@ -310,10 +325,14 @@ Expected<std::vector<MeterCredentials>> provision_meters(storage::ReadingStore& 
       return Error::already_exists("meter id '" + m.id + "' is the name of an existing broker user; choose another id");
     }
   }
-  if (!options.gateway_user.empty() &&
-      (options.gateway_user == options.server_user || store.has_meter(options.gateway_user) ||
-       seen.count(options.gateway_user) != 0)) {
-    return Error::already_exists("gateway user '" + options.gateway_user + "' is the server's user or a meter's");
+  if (options.gateway_logins < 1 || options.gateway_logins > 1024) {
+    return Error::invalid("gateway_logins", std::to_string(options.gateway_logins),
+                          "gateway logins must be 1 to 1024, not " + std::to_string(options.gateway_logins));
+  }
+  for (const std::string& gateway : gateway_users(options)) {
+    if (gateway == options.server_user || store.has_meter(gateway) || seen.count(gateway) != 0) {
+      return Error::already_exists("gateway user '" + gateway + "' is the server's user or a meter's");
+    }
   }
 
   std::vector<MeterCredentials> creds;
@@ -323,10 +342,10 @@ Expected<std::vector<MeterCredentials>> provision_meters(storage::ReadingStore& 
     creds.push_back(MeterCredentials{m.id, m.id, generate_password()});
     pairs.emplace_back(m.id, creds.back().password);
   }
-  if (!options.gateway_user.empty()) {
-    // Meter id "*" marks the gateway in credentials files (see fleet/credentials.h).
-    creds.push_back(MeterCredentials{"*", options.gateway_user, generate_password()});
-    pairs.emplace_back(options.gateway_user, creds.back().password);
+  for (const std::string& gateway : gateway_users(options)) {
+    // Meter id "*" marks a gateway in credentials files (see fleet/credentials.h).
+    creds.push_back(MeterCredentials{"*", gateway, generate_password()});
+    pairs.emplace_back(gateway, creds.back().password);
   }
   const fs::path dir = files.password_file.has_parent_path() ? files.password_file.parent_path() : fs::path(".");
   if (auto r = add_users(&users.value(), pairs, options, dir); !r.ok()) return std::move(r).error();

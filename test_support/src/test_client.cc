@@ -44,6 +44,7 @@ void TestClient::cb_connect(mosquitto*, void* obj, int rc) {
 void TestClient::cb_disconnect(mosquitto*, void* obj, int) {
   auto* self = static_cast<TestClient*>(obj);
   self->connected_ = false;
+  ++self->disconnects_;
 }
 
 void TestClient::cb_publish(mosquitto*, void* obj, int) {

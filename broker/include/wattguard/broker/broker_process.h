@@ -50,16 +50,18 @@ struct BrokerSetup {
   uint16_t port = 0;          // 0: a free loopback port
   BrokerAccess access = BrokerAccess::kUsers;
   // kUsers only:
-  BrokerUser server;                  // reads wattguard/v1/#, writes wattguard/v1/+/cmd
-  std::vector<BrokerUser> meters;     // each may use only wattguard/v1/<its name>/...
-  std::optional<BrokerUser> gateway;  // may publish for every meter and read every meter's cmd
+  BrokerUser server;                 // reads wattguard/v1/#, writes wattguard/v1/+/cmd
+  std::vector<BrokerUser> meters;    // each may use only wattguard/v1/<its name>/...
+  std::vector<BrokerUser> gateways;  // each may publish for every meter and read every meter's cmd
   // Hashes one password for the password file (e.g. ingest::mosquitto_password_hash). Unset: the
   // file is written in plain text and hashed by `mosquitto_passwd -U`.
   std::function<std::string(const std::string&)> hash_password;
   // The ACL file's text (e.g. ingest::acl_file_text). Unset: broker_acl_text().
   std::optional<std::string> acl_text;
 
-  bool persistence = true;               // keep QoS 1 queues across a (clean) broker restart
+  bool persistence = true;  // keep QoS 1 queues across a (clean) broker restart
+  // use_username_as_clientid (not with kAnonymous, which has no user names): a client id belongs to its user.
+  bool bind_client_ids = true;
   std::optional<BrokerTlsListener> tls;  // also listen for MQTT over TLS
   // Empty: mosquitto_binary(). The broker inherits this process's open-file limit: raise it first
   // when thousands of clients will connect.
@@ -83,8 +85,8 @@ inline BrokerSetup anonymous_setup(std::filesystem::path dir) {
   return setup;
 }
 
-// The ACL: the server user, the gateway user (if any), then a pattern for every meter user.
-std::string broker_acl_text(const std::string& server_user, const std::optional<std::string>& gateway_user);
+// The ACL: the server user, the gateway users (if any), then a pattern for every meter user.
+std::string broker_acl_text(const std::string& server_user, const std::vector<std::string>& gateway_users = {});
 
 // The lines of mosquitto.conf that open `listener` on 127.0.0.1 at `port` (its own free port chosen by the caller).
 std::string tls_listener_config(const BrokerTlsListener& listener, uint16_t port);

@@ -1,11 +1,12 @@
-// The fleet's broker credentials: one user per meter (user name = meter id), and optionally a
-// gateway user that may publish for every meter (load benchmarks beyond the fd limit).
+// The fleet's broker credentials: one user per meter (user name = meter id), and optionally gateway
+// users that may publish for every meter (load benchmarks beyond the fd limit). The broker binds a client id
+// to its user (use_username_as_clientid), so each gateway connection needs a user of its own.
 //
 // File format (CSV, '#' comments and blank lines ignored, header line optional):
 //   meter_id,username,password[,command_key]
 //   m00001,m00001,3vX...,5f0c...  one line per meter; command_key (64 hex digits) verifies the server's signed
 //                                 commands (protocol/command_signature.h); without it commands are not checked
-//   *,wattguard-gateway,Jq9...    the gateway user (meter id "*")
+//   *,wattguard-gateway-1,Jq9...  a gateway user (meter id "*"); one line per gateway connection
 #pragma once
 
 #include <filesystem>
@@ -29,7 +30,7 @@ struct BrokerLogin {
 
 struct CredentialSet {
   std::unordered_map<std::string, BrokerLogin> meters;  // by meter id
-  std::optional<BrokerLogin> gateway;
+  std::vector<BrokerLogin> gateways;                    // distinct users, one per gateway connection
 
   // The login of a meter; nullopt when the file has none for it.
   const BrokerLogin* find(const std::string& meter_id) const;
@@ -39,7 +40,7 @@ struct CredentialSet {
 // line, and name the field and the value in the message.
 Expected<CredentialSet> parse_credentials(const std::string& text, const std::string& origin);
 Expected<CredentialSet> load_credentials(const std::filesystem::path& path);
-// Writes them in the format above (mode 0600); the meters in `order` first, then the gateway.
+// Writes them in the format above (mode 0600); the meters in `order` first, then the gateways.
 Expected<void> save_credentials(const std::filesystem::path& path, const CredentialSet& set,
                                 const std::vector<std::string>& order);
 

@@ -72,8 +72,11 @@ struct FleetStats {
   uint64_t readings_acked = 0;      // PUBACK received: left the queue
   uint64_t readings_replayed = 0;   // published late (store-and-forward)
   uint64_t readings_dropped = 0;    // queue full: oldest dropped
-  uint64_t readings_queued = 0;     // in the queues now (unsent or in flight)
-  uint64_t readings_resumed = 0;    // unacknowledged readings loaded from the state directory
+  // The broker took the reading but had no subscriber for it (MQTT 5 reason 0x10): kept and sent again.
+  uint64_t readings_unrouted = 0;
+  uint64_t readings_refused = 0;  // the broker refused the publish (reason >= 0x80, e.g. not authorised): dropped
+  uint64_t readings_queued = 0;   // in the queues now (unsent or in flight)
+  uint64_t readings_resumed = 0;  // unacknowledged readings loaded from the state directory
   uint64_t events_published = 0;
   uint64_t commands_received = 0;
   uint64_t commands_rejected = 0;  // undecodable commands (logged)

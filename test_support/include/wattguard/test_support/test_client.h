@@ -45,6 +45,8 @@ class TestClient {
   void drop_connection();
   void disconnect();
   bool is_connected() const { return connected_; }
+  // How often the connection was lost or closed since construction (a broker kicking the client counts).
+  int disconnects() const { return disconnects_; }
   // Called on the client thread for each message received.
   std::function<void(const std::string& topic, const std::string& payload)> on_message;
 
@@ -60,6 +62,7 @@ class TestClient {
   std::condition_variable cv_;
   int connack_ = -2;
   std::atomic<bool> connected_{false};
+  std::atomic<int> disconnects_{0};
   long sent_ = 0;
   long acked_ = 0;
   std::set<int> subacked_;

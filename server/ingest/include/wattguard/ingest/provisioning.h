@@ -56,6 +56,9 @@ struct ProvisionOptions {
   std::string server_user = std::string(kDefaultServerUser);
   // Also create (or give a new password to) this gateway user; see acl_file_text. Empty = none.
   std::string gateway_user;
+  // More than 1: gateway_user-1 .. gateway_user-N instead, one per gateway connection (the broker binds a client
+  // id to its user, so connections cannot share one).
+  int gateway_logins = 1;
   // The user set_broker_user creates is a Home Assistant user (see acl_file_text). Empty = none.
   std::string homeassistant_user;
   // Run `mosquitto_passwd -b` once per meter instead of hashing in-process (slow; for checking).

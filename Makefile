@@ -34,10 +34,12 @@ test: build-asan
 bench: build-all
 	./scripts/run-benchmarks.sh
 
-# Every parser's libFuzzer target (fuzz/, docs/fuzzing.md) for FUZZ_SECONDS each; `make test` runs a short pass.
+# Every parser's libFuzzer target (fuzz/, docs/fuzzing.md) for FUZZ_SECONDS each (or FUZZ_RUNS executions each);
+# `make test` runs a short pass.
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
 fuzz: deps
-	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/checks/fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) ./scripts/checks/fuzz.sh
 
 # clang-format over every project C++ file.
 format:

@@ -32,6 +32,7 @@ struct DemoArgs {
   int mqtt_port = 0;
   int mqtt_tls_port = 0;
   bool mqtt_plain = false;  // the server and the fleet on the plain listener (the TLS one still runs)
+  bool http_plain = false;  // the dashboard and API over plain HTTP instead of HTTPS
   std::string data = "./data";
   double duration_s = 0;
   std::string api_token;
@@ -57,6 +58,7 @@ Expected<void> run_demo(const DemoArgs& a) {
   o.mqtt_port = static_cast<uint16_t>(a.mqtt_port);
   o.mqtt_tls_port = static_cast<uint16_t>(a.mqtt_tls_port);
   o.mqtt_tls = a.mqtt_plain ? MqttTlsUse::kListener : MqttTlsUse::kClients;
+  o.https = !a.http_plain;
   if (a.mqtt_port != 0 && a.mqtt_port == a.mqtt_tls_port) {
     return option_error("--mqtt-tls-port", std::to_string(a.mqtt_tls_port), "must differ from --mqtt-port");
   }
@@ -142,6 +144,14 @@ Expected<void> run_demo(const DemoArgs& a) {
   std::printf("\nwattguard demo is running\n");
   std::printf("  web UI     %s%s\n", sys->url().c_str(),
               has_ui ? "" : "   (web UI not built: run `make build`; the API works)");
+  if (o.https) {
+    std::printf(
+        "             self-signed certificate %s (the browser warns: accept it when the\n"
+        "             SHA-256 it shows is %s)\n",
+        sys->http_certificate_file().c_str(), sys->http_certificate_fingerprint().c_str());
+  } else {
+    std::printf("             plain HTTP (--http-plain): passwords and cookies travel unencrypted\n");
+  }
   std::printf("  sign in    %s / %s   (operator)\n", o.operator_name.c_str(), sys->operator_password().c_str());
   if (o.api_token) std::printf("  API token  the one given with --api-token (admin): Authorization: Bearer ...\n");
   std::printf("  meters     %zu virtual meters, %.0f%% thieves, a reading every %d s (%s)\n", a.meters,
@@ -218,6 +228,9 @@ void add_demo_command(CLI::App& app) {
   cmd->add_flag(
       "--mqtt-plain", a->mqtt_plain,
       "The server and the virtual meters use the plain MQTT port instead of TLS (the TLS listener still runs)");
+  cmd->add_flag("--http-plain", a->http_plain,
+                "Serve the web UI and API over plain HTTP instead of HTTPS with the self-signed certificate made once "
+                "in <data>/tls/http-cert.pem");
   cmd->add_option("--data", a->data, "Data directory (SQLite, broker files, fleet state)");
   cmd->add_option("--duration", a->duration_s, "Stop after this many seconds (default: until Ctrl-C)")
       ->check(CLI::Range(0.0, 1e9));

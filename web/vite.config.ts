@@ -19,6 +19,9 @@ export default defineConfig({
         target: api_target,
         changeOrigin: true,
         ws: true,
+        // `wattguard demo` serves HTTPS with a self-signed certificate (WATTGUARD_API=https://127.0.0.1:8080):
+        // the dev proxy talks only to the developer's own server.
+        secure: false,
         // The server refuses cookie-authenticated cross-origin requests and WebSockets; through the
         // dev proxy the page's origin is Vite's, so present the server's own origin instead.
         configure(proxy) {

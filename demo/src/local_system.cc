@@ -47,6 +47,25 @@ Error failed(const std::string& what, Error cause) {
   return cause;
 }
 
+struct SelfSignedFiles {
+  std::filesystem::path certificate;
+  std::filesystem::path key;
+  std::string fingerprint;
+};
+
+// <dir>/<stem>-cert.pem and -key.pem, made once for `common_name` and kept across runs: a meter that pinned the
+// certificate, or a browser that accepted it, keeps trusting it.
+Expected<SelfSignedFiles> demo_certificate(const std::filesystem::path& dir, const std::string& stem,
+                                           const std::string& common_name) {
+  SelfSignedFiles files{dir / (stem + "-cert.pem"), dir / (stem + "-key.pem"), ""};
+  auto pair = tls::ensure_self_signed(files.certificate, files.key, tls::SelfSignedRequest{.common_name = common_name});
+  if (!pair.ok()) return std::move(pair).error();
+  auto fingerprint = tls::certificate_fingerprint(pair.value().pair.certificate_pem);
+  if (!fingerprint.ok()) return std::move(fingerprint).error();
+  files.fingerprint = std::move(fingerprint).value();
+  return files;
+}
+
 // POST /api/v1/demo/meters/{id}/stop: powers one virtual meter off (the browser tests' offline case).
 api::ExtraRoute demo_route(std::shared_ptr<LocalSystem::RouteTarget> target_fleet) {
   return [target_fleet](const api::HttpRequest& req, const api::RequestTarget& target,
@@ -105,16 +124,11 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   setup.hash_password = [](const std::string& pw) { return ingest::mosquitto_password_hash(pw); };
   setup.acl_text = ingest::acl_file_text(kServerUser, gateway_names);
   if (options.mqtt_tls != MqttTlsUse::kNone) {
-    // Kept across runs: a meter that pinned the certificate or its fingerprint keeps trusting it.
-    const auto cert = data / "tls" / "mqtt-cert.pem";
-    const auto key = data / "tls" / "mqtt-key.pem";
-    auto pair = tls::ensure_self_signed(cert, key, tls::SelfSignedRequest{.common_name = "wattguard demo broker"});
-    if (!pair.ok()) return failed("broker certificate", std::move(pair).error());
-    auto fingerprint = tls::certificate_fingerprint(pair.value().pair.certificate_pem);
-    if (!fingerprint.ok()) return failed("broker certificate", std::move(fingerprint).error());
-    sys->mqtt_certificate_file_ = cert;
-    sys->mqtt_certificate_fingerprint_ = std::move(fingerprint).value();
-    setup.tls = broker::BrokerTlsListener{options.mqtt_tls_port, cert, key, {}};
+    auto files = demo_certificate(data / "tls", "mqtt", "wattguard demo broker");
+    if (!files.ok()) return failed("broker certificate", std::move(files).error());
+    sys->mqtt_certificate_file_ = files->certificate;
+    sys->mqtt_certificate_fingerprint_ = files->fingerprint;
+    setup.tls = broker::BrokerTlsListener{options.mqtt_tls_port, files->certificate, files->key, {}};
   }
   const bool clients_over_tls = options.mqtt_tls == MqttTlsUse::kClients;
   const tls::MqttClientTls client_tls{clients_over_tls, sys->mqtt_certificate_file_.string(), false};
@@ -127,6 +141,14 @@ Expected<std::unique_ptr<LocalSystem>> LocalSystem::start(const LocalSystemOptio
   serve::ServerConfig config;
   config.http.bind = options.http_bind;
   config.http.port = options.http_port;
+  if (options.https) {
+    auto files = demo_certificate(data / "tls", "http", "wattguard demo");
+    if (!files.ok()) return failed("web server certificate", std::move(files).error());
+    sys->http_certificate_file_ = files->certificate;
+    sys->http_certificate_fingerprint_ = files->fingerprint;
+    config.http.tls_cert_file = files->certificate.string();
+    config.http.tls_key_file = files->key.string();
+  }
   config.mqtt.host = "127.0.0.1";
   config.mqtt.port = clients_over_tls ? sys->broker_->tls_port() : sys->broker_->port();
   config.mqtt.tls = clients_over_tls;

@@ -60,7 +60,7 @@ std::string ApiContext::session_cookie(const HttpRequest& req, const std::string
   std::string cookie = std::string(ApiHandler::kSessionCookie) + "=" + value +
                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_s);
   bool secure = false;
-  switch (deps_.auth_config.cookie_secure) {
+  switch (req.tls ? CookieSecure::kAlways : deps_.auth_config.cookie_secure) {  // over our own HTTPS: always
     case CookieSecure::kAlways: secure = true; break;
     case CookieSecure::kNever: secure = false; break;
     case CookieSecure::kAuto: {

@@ -1,11 +1,14 @@
-// What the HTTP server's sessions share (options, handlers, counters, the per-address connection counts) and the
-// request body type they read into. Private to the network layer (http_server.cc, http_websocket.cc): includes
-// Beast. Thread-safe where marked: the counters are atomics or under `address_mutex`.
+// What the HTTP server's sessions share (options, handlers, counters, the per-address connection counts, the TLS
+// context) and the request body type they read into. Private to the network layer (http_server.cc,
+// http_session.cc, http_websocket.cc): includes Beast. Thread-safe where marked: the counters are atomics or under
+// `address_mutex`; the TLS context is read-only while the server runs.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -64,12 +67,17 @@ struct GrowingStringBody {
 
 using BeastRequest = beast_names::http::request<GrowingStringBody>;
 
+// An HTTPS connection: TLS over the same timed TCP stream a plain connection uses, so every timeout applies to both.
+using TlsStream = beast_names::beast::ssl_stream<beast_names::beast::tcp_stream>;
+
 struct HttpShared {
   HttpServerOptions options;
   HttpServer::Handler handler;
   HttpServer::UpgradeHandler upgrade;
   HttpServer::HeaderCheck header_check;  // optional
   LiveHub* hub = nullptr;
+  // Set by start() when options name a certificate and key: every connection is then HTTPS.
+  std::unique_ptr<beast_names::net::ssl::context> tls_context;
   std::unique_ptr<HttpWorkerPool> workers;  // while started
   std::atomic<int> connections{0};
   std::array<std::array<std::atomic<uint64_t>, kStatusClasses>, kCountedMethods.size()> responses{};
@@ -103,8 +111,16 @@ class ConnectionSlot {
 // Normal ways for a connection to end; not worth a log line.
 bool is_normal_end(const beast_names::beast::error_code& ec);
 
-// Hands an accepted WebSocket upgrade over to a live-feed session (http_websocket.cc).
+// Serves an accepted connection (http_session.cc): HTTPS when shared.tls_context is set, else plain HTTP. `peer` is
+// the TCP peer's address; `slot` is already counted (the TLS handshake counts against the limits too).
+void start_http_session(beast_names::Tcp::socket&& socket, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot,
+                        std::string peer);
+
+// Hands an accepted WebSocket upgrade over to a live-feed session (http_websocket.cc): ws:// on the plain socket,
+// wss:// on the TLS stream whose handshake is done.
 void start_live_session(beast_names::Tcp::socket&& socket, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot,
+                        LiveUpgrade decision, const BeastRequest& request);
+void start_live_session(TlsStream&& stream, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot,
                         LiveUpgrade decision, const BeastRequest& request);
 
 }  // namespace wattguard::api

@@ -1,11 +1,13 @@
 // The live feed's WebSocket session: messages from the hub into a bounded queue, written as JSON arrays; access
-// checked again periodically and when the hub says it changed, ending the stream with a close frame once gone.
+// checked again periodically and when the hub says it changed, ending the stream with a close frame once gone. The
+// same session over plain TCP (ws://) and over the HTTPS connection's TLS stream (wss://).
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -22,11 +24,15 @@ using namespace beast_names;  // NOLINT: the Beast short names, in this file onl
 // A WebSocket client of the live feed. Messages arrive through offer() from any thread into a
 // bounded queue; on the session's strand they are written as JSON arrays, one write at a time,
 // batching whatever queued up meanwhile.
-class WebSocketSession : public LiveSink, public std::enable_shared_from_this<WebSocketSession> {
+// `NextLayer`: beast::tcp_stream or TlsStream.
+template <class NextLayer>
+class WebSocketSession : public LiveSink, public std::enable_shared_from_this<WebSocketSession<NextLayer>> {
  public:
-  WebSocketSession(Tcp::socket&& socket, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot, LiveUpgrade decision)
+  // `next`: the plain socket, or the TLS stream whose handshake is done.
+  template <class Next>
+  WebSocketSession(Next&& next, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot, LiveUpgrade decision)
       : slot_(std::move(slot)),
-        ws_(std::move(socket)),
+        ws_(std::forward<Next>(next)),
         recheck_timer_(ws_.get_executor()),
         shared_(shared),
         meters_(std::move(decision.meters)),
@@ -47,7 +53,7 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
         [](websocket::response_type& res) { res.set(http::field::server, "wattguard"); }));
     // Clients have nothing to send but small control messages.
     ws_.read_message_max(4096);
-    ws_.async_accept(req, beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
+    ws_.async_accept(req, beast::bind_front_handler(&WebSocketSession::on_accept, this->shared_from_this()));
   }
 
   OfferResult offer(const std::shared_ptr<const std::string>& message) override {
@@ -57,19 +63,19 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
       // Too slow to keep up: drop it rather than buffer without bound or block publishers.
       closed_ = true;
       pending_.clear();
-      net::post(ws_.get_executor(), [self = shared_from_this()] { self->abort(); });
+      net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->abort(); });
       return OfferResult::kOverflow;
     }
     pending_.push_back(message);
     if (!flush_posted_) {
       flush_posted_ = true;
-      net::post(ws_.get_executor(), [self = shared_from_this()] { self->flush(); });
+      net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->flush(); });
     }
     return OfferResult::kQueued;
   }
 
   void access_changed() override {
-    net::post(ws_.get_executor(), [self = shared_from_this()] { self->recheck(); });
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->recheck(); });
   }
 
  private:
@@ -78,7 +84,7 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
       if (!is_normal_end(ec)) spdlog::debug("live: handshake failed: {}", ec.message());
       return;
     }
-    subscription_ = shared_.hub->subscribe(weak_from_this(), meters_);
+    subscription_ = shared_.hub->subscribe(this->weak_from_this(), meters_);
     do_read();
     // Access may have ended between the upgrade's decision and the subscription, unseen by access_changed().
     recheck();
@@ -88,7 +94,7 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
   void schedule_recheck() {
     if (!recheck_ || ending_) return;
     recheck_timer_.expires_after(std::chrono::seconds(shared_.options.ws_recheck_s));
-    recheck_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    recheck_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec) return;
       self->recheck();
       self->schedule_recheck();
@@ -112,12 +118,12 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
     spdlog::info("live: closing a stream: {}", *reason);
     // A close frame's reason is at most 123 bytes.
     websocket::close_reason why(websocket::close_code::policy_error, reason->substr(0, 120));
-    ws_.async_close(why, [self = shared_from_this()](beast::error_code) {});
+    ws_.async_close(why, [self = this->shared_from_this()](beast::error_code) {});
   }
 
   // Keeps a read pending so control frames (ping, pong, close) are processed.
   void do_read() {
-    ws_.async_read(read_buffer_, beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
+    ws_.async_read(read_buffer_, beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -150,7 +156,8 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
     }
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(net::buffer(frame_), beast::bind_front_handler(&WebSocketSession::on_write, shared_from_this()));
+    ws_.async_write(net::buffer(frame_),
+                    beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
   }
 
   void on_write(beast::error_code ec, std::size_t) {
@@ -179,7 +186,7 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
   }
 
   std::unique_ptr<ConnectionSlot> slot_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<NextLayer> ws_;
   net::steady_timer recheck_timer_;
   HttpShared& shared_;
   std::optional<LiveHub::MeterSet> meters_;
@@ -200,7 +207,14 @@ class WebSocketSession : public LiveSink, public std::enable_shared_from_this<We
 
 void start_live_session(Tcp::socket&& socket, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot,
                         LiveUpgrade decision, const BeastRequest& request) {
-  std::make_shared<WebSocketSession>(std::move(socket), shared, std::move(slot), std::move(decision))->run(request);
+  std::make_shared<WebSocketSession<beast::tcp_stream>>(std::move(socket), shared, std::move(slot), std::move(decision))
+      ->run(request);
+}
+
+void start_live_session(TlsStream&& stream, HttpShared& shared, std::unique_ptr<ConnectionSlot> slot,
+                        LiveUpgrade decision, const BeastRequest& request) {
+  std::make_shared<WebSocketSession<TlsStream>>(std::move(stream), shared, std::move(slot), std::move(decision))
+      ->run(request);
 }
 
 }  // namespace wattguard::api

@@ -78,6 +78,7 @@ HttpResponse SessionRoutes::sign_in(const HttpRequest& req) {
   HttpRequest head;
   head.headers = req.headers;
   head.remote_address = req.remote_address;
+  head.tls = req.tls;  // the cookie is Secure over our own HTTPS
   HttpResponse pending;
   pending.offload = [this, head = std::move(head), name = *name, password = *password]() {
     return check_password(head, name, password);

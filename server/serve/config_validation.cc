@@ -97,6 +97,10 @@ Expected<void> validate_config(const ServerConfig& c) {
   if (c.http.threads < 1 || c.http.threads > 64) {
     return Error::invalid("http.threads", std::to_string(c.http.threads), "must be between 1 and 64");
   }
+  if (c.http.tls_cert_file.empty() != c.http.tls_key_file.empty()) {
+    return Error::invalid(c.http.tls_cert_file.empty() ? "http.tls_cert_file" : "http.tls_key_file", "",
+                          "http.tls_cert_file and http.tls_key_file go together: set both for HTTPS, or neither");
+  }
   if (c.storage.data_dir.empty()) return Error::invalid("storage.data_dir", "", "storage.data_dir must not be empty");
   if (c.mqtt.host.empty()) return Error::invalid("mqtt.host", "", "mqtt.host must not be empty");
   if (c.mqtt.port == 0) return Error::invalid("mqtt.port", "0", "must be between 1 and 65535");

@@ -97,6 +97,8 @@ api::HttpServerOptions http_options(const ServerConfig& c) {
   o.ws_recheck_s = c.http.ws_recheck_s;
   o.ws_queue_max = c.http.ws_queue_max;
   o.ws_ping_s = c.http.ws_ping_s;
+  o.tls_cert_file = c.http.tls_cert_file;
+  o.tls_key_file = c.http.tls_key_file;
   return o;
 }
 
@@ -618,7 +620,7 @@ std::string Server::url() const {
   std::string host = impl_->config.http.bind;
   if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "http://" + host + ":" + std::to_string(http_port());
+  return std::string(impl_->http->https() ? "https://" : "http://") + host + ":" + std::to_string(http_port());
 }
 
 const ServerConfig& Server::config() const { return impl_->config; }

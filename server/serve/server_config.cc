@@ -307,6 +307,10 @@ const std::vector<KeySpec>& key_specs() {
     std::vector<KeySpec> s;
     s.push_back(string_key("http.bind", false, [](ServerConfig& c) -> std::string& { return c.http.bind; }));
     s.push_back(integer_key<uint16_t>("http.port", 0, 65535, [](ServerConfig& c) -> uint16_t& { return c.http.port; }));
+    s.push_back(
+        string_key("http.tls_cert_file", true, [](ServerConfig& c) -> std::string& { return c.http.tls_cert_file; }));
+    s.push_back(
+        string_key("http.tls_key_file", true, [](ServerConfig& c) -> std::string& { return c.http.tls_key_file; }));
     s.push_back(integer_key<int>("http.threads", 1, 64, [](ServerConfig& c) -> int& { return c.http.threads; }));
     s.push_back(string_key("http.static_dir", true, [](ServerConfig& c) -> std::string& { return c.http.static_dir; }));
     s.push_back(integer_key<std::size_t>("http.max_body_bytes", 1024, 64 << 20,

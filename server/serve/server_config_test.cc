@@ -150,6 +150,20 @@ TEST(ServerConfig, MqttOverTlsNeedsItsCaFileAndACaFileNeedsTls) {
   EXPECT_EQ(insecure_only.error().field, "mqtt.tls_insecure");
 }
 
+TEST(ServerConfig, HttpsNeedsBothTheCertificateAndItsKey) {
+  const auto both = parse_config(
+      "[http]\nport = 8443\ntls_cert_file = \"/etc/wg/server.crt\"\ntls_key_file = \"/etc/wg/server.key\"\n", "c.toml");
+  ASSERT_TRUE(both.ok()) << text(both);
+  EXPECT_EQ(both->http.tls_cert_file, "/etc/wg/server.crt");
+  EXPECT_EQ(both->http.tls_key_file, "/etc/wg/server.key");
+  const auto cert_only = parse_config("[http]\ntls_cert_file = \"/etc/wg/server.crt\"\n", "c.toml");
+  ASSERT_FALSE(cert_only.ok());
+  EXPECT_EQ(cert_only.error().field, "http.tls_key_file");
+  const auto key_only = parse_config("[http]\ntls_key_file = \"/etc/wg/server.key\"\n", "c.toml");
+  ASSERT_FALSE(key_only.ok());
+  EXPECT_EQ(key_only.error().field, "http.tls_cert_file");
+}
+
 TEST(ServerConfig, LoadsFileAndReportsMissingOne) {
   const auto path = std::filesystem::temp_directory_path() / "wattguard_config_test.toml";
   {

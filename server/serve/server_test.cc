@@ -496,5 +496,23 @@ TEST_F(ServerTest, ServesTheWebUi) {
   EXPECT_EQ(r.headers["content-length"], "39");
 }
 
+// A certificate that cannot be loaded stops `serve` at start with the setting and the file in the message.
+TEST(ServerStart, UnreadableHttpsCertificateRefusesToStartNamingTheFile) {
+  TempDir dir("serve-tls");
+  ServerConfig config;
+  config.http.port = 0;
+  config.http.tls_cert_file = dir.file("missing-cert.pem");
+  config.http.tls_key_file = dir.file("missing-key.pem");
+  config.mqtt.port = 1;  // nothing listens; the server never gets that far
+  config.mqtt.username = "";
+  config.storage.data_dir = dir.file("data");
+  config.auth.password_cost = "min";
+  auto started = Server::start(config);
+  ASSERT_FALSE(started.ok());
+  const std::string text = config_error_text(started.error());
+  EXPECT_EQ(started.error().field, "http.tls_cert_file") << text;
+  EXPECT_NE(text.find("missing-cert.pem"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace wattguard::serve

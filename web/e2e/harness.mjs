@@ -10,6 +10,8 @@
 //   CHROMIUM        the browser (default /usr/bin/chromium)
 //   E2E_METERS, E2E_PERIOD_S   fleet size and report period of the demo (default 40 meters, 1 s)
 //   E2E_DEMO_ARGS   more arguments for `wattguard demo` (e.g. a cheaper meter model for 10,000 meters)
+//   E2E_HTTP_PLAIN=1   run the demo with --http-plain (by default it serves HTTPS with its self-signed certificate,
+//                   which this process and the browser are told to accept: they talk only to the demo they started)
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -25,6 +27,8 @@ export const artifacts_dir = join(repo_root, "test-artifacts", "web");
 export const kChromeArgs = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
   "--disable-sync", "--no-first-run",
+  // The demo's self-signed certificate (HTTPS by default): the browser talks only to the demo on loopback.
+  "--ignore-certificate-errors",
 ];
 
 export function find_binary() {
@@ -100,10 +104,13 @@ export class System {
     this.data_dir = mkdtempSync(join(tmpdir(), "wattguard-e2e-"));
     this.token = `e2e-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}-token`;
     const port = await free_port();
-    this.url = `http://127.0.0.1:${port}`;
+    const plain = process.env.E2E_HTTP_PLAIN === "1";
+    this.url = `${plain ? "http" : "https"}://127.0.0.1:${port}`;
+    // fetch() in this process: the demo's certificate is self-signed and made as it starts.
+    if (!plain) process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
     const args = ["demo", "--meters", String(this.meter_count), "--period", String(this.period_s), "--http-port", String(port),
       "--data", this.data_dir, "--api-token", this.token, "--duration", String(Number(process.env.E2E_DURATION_S ?? 900)),
-      ...(process.env.E2E_DEMO_ARGS ?? "").split(/\s+/).filter(Boolean)];
+      ...(plain ? ["--http-plain"] : []), ...(process.env.E2E_DEMO_ARGS ?? "").split(/\s+/).filter(Boolean)];
     // Its own process group, so a demo that does not stop on SIGINT is killed with its children
     // (Mosquitto, virtual meters) and nothing is left running.
     this.demo = spawn(this.binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });

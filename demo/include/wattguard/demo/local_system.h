@@ -34,6 +34,9 @@ struct LocalSystemOptions {
   MqttTlsUse mqtt_tls = MqttTlsUse::kNone;
   uint16_t mqtt_tls_port = 0;  // 0: a free port
   std::string http_bind = "127.0.0.1";
+  // HTTPS (and wss://) on http_port with a self-signed certificate made once in <data>/tls (http-cert.pem,
+  // http-key.pem) and kept, so that a browser's exception for it lasts (`wattguard demo`; --http-plain turns it off).
+  bool https = false;
   // The fleet: meters, period, seed, thieves, fidelity, speed, transport... Broker address and
   // credentials are filled in here; state_dir defaults to <data>/fleet-state.
   fleet::FleetConfig fleet;
@@ -69,6 +72,9 @@ class LocalSystem {
   // With a TLS listener: its certificate (the CA file a meter trusts) and its SHA-256 fingerprint; else empty.
   const std::filesystem::path& mqtt_certificate_file() const { return mqtt_certificate_file_; }
   const std::string& mqtt_certificate_fingerprint() const { return mqtt_certificate_fingerprint_; }
+  // With https: the web server's certificate and its SHA-256 fingerprint (what the browser shows); else empty.
+  const std::filesystem::path& http_certificate_file() const { return http_certificate_file_; }
+  const std::string& http_certificate_fingerprint() const { return http_certificate_fingerprint_; }
   const LocalSystemOptions& options() const { return options_; }
 
   struct RouteTarget;  // what the demo's extra API route acts on
@@ -83,6 +89,8 @@ class LocalSystem {
   std::string operator_password_;
   std::filesystem::path mqtt_certificate_file_;
   std::string mqtt_certificate_fingerprint_;
+  std::filesystem::path http_certificate_file_;
+  std::string http_certificate_fingerprint_;
   bool stopped_ = false;
 };
 

@@ -14,7 +14,10 @@ enum class CookieSecure { kAuto, kAlways, kNever };
 struct HttpConfig {
   std::string bind = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port (tests, demo)
-  int threads = 2;       // I/O threads serving HTTP and WebSocket
+  // HTTPS on `port` (then no plain HTTP): PEM certificate chain and private key, both or neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  int threads = 2;  // I/O threads serving HTTP and WebSocket
   // Web UI assets; empty means <source dir>/web/dist (see default_static_dir()).
   std::string static_dir;
   std::size_t max_body_bytes = 64 * 1024;

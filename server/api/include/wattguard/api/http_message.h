@@ -18,6 +18,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_address;  // "127.0.0.1"; empty when unknown
+  bool tls = false;            // arrived over this server's own HTTPS (not a proxy's: see X-Forwarded-Proto)
 
   // The first value of header `name` (lower case), or nullptr.
   const std::string* header(std::string_view name) const;

@@ -1,5 +1,5 @@
-// The network side of the API: an HTTP/1.1 listener with keep-alive and WebSocket upgrade,
-// on a small thread pool (Boost.Beast/Asio, kept inside http_server.cc). Requests go to a
+// The network side of the API: an HTTP/1.1 listener with keep-alive and WebSocket upgrade, plain or HTTPS (wss://),
+// on a small thread pool (Boost.Beast/Asio, kept inside http_server.cc and http_session.cc). Requests go to a
 // plain handler function; WebSocket clients join a LiveHub.
 #pragma once
 
@@ -40,6 +40,11 @@ struct HttpServerOptions {
   int ws_ping_s = 30;
   int ws_recheck_s = 5;  // how often a WebSocket client's access is checked again (LiveUpgrade::recheck)
   std::size_t ws_max_frame_bytes = 1 << 20;  // live messages are batched into frames up to this size
+  // HTTPS: with both set (PEM files), the port speaks TLS 1.2+ only, WebSockets included (wss://); plain HTTP there
+  // is answered 400. The handshake must end within header_timeout_s and counts against the connection limits.
+  // Errors name http.tls_cert_file / http.tls_key_file.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // The routes that take whole files (PUT /api/v1/topology, POST /api/v1/import/...): their bodies are
@@ -83,10 +88,13 @@ class HttpServer {
   void set_header_check(HeaderCheck check);
 
   // Binds, listens and starts the threads; first raises the process's open-file limit (base/open_files.h). The Error
-  // names http.bind or http.port (address in use...).
+  // names http.bind or http.port (address in use...), or http.tls_cert_file / http.tls_key_file with the file (not
+  // readable, not PEM, the key not the certificate's).
   Expected<void> start();
   // The bound port (useful with port 0); 0 before start().
   uint16_t port() const;
+  // Whether the port speaks HTTPS (options name a certificate and key).
+  bool https() const;
   // Stops accepting, drops open connections and joins the threads. Idempotent.
   void stop();
 

@@ -2,7 +2,7 @@
 // new; those are checked for late arrival and register rollbacks, inserted, and added to the four rollup
 // tables by one multi-row upsert each, with the batch's rollback events.
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <map>
 #include <set>
 #include <utility>
@@ -25,12 +25,13 @@ class ArrayText {
     sep();
     text_ += std::to_string(v);
   }
-  // 17 significant digits: the double reads back bit for bit.
+  // The shortest text that reads back as the same double (to_chars' round-trip guarantee; PostgreSQL's
+  // float8 input is exact), and much cheaper to write and to parse than 17 fixed digits.
   void add(double v) {
     sep();
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    text_ += buf;
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    text_.append(buf, r.ptr);
   }
   std::string done() const { return text_ + "}"; }
 
@@ -361,6 +362,9 @@ Expected<AppendResult> PgStore::append_readings(std::span<const Reading> reading
   });
   if (!done.ok()) {
     m.tails.clear();  // they may hold readings of the batch that was not stored
+    // Another server's retention may have dropped a month we thought was there; the next append checks
+    // (CREATE TABLE IF NOT EXISTS) every month it reaches again.
+    m.partitions.clear();
     return done.error();
   }
   return result;

@@ -66,7 +66,8 @@ Expected<std::unique_ptr<PostgresServer>> PostgresServer::start() {
 Expected<void> PostgresServer::restart() {
   // Durability is not under test here: fsync off keeps CREATE DATABASE and commits fast.
   const std::string options = "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " +
-                              dir_->path().string() + " -c fsync=off -c full_page_writes=off -c max_connections=200";
+                              dir_->path().string() +
+                              " -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB";
   if (auto r = run_ctl("pg_ctl -D " + dir_->file("data") + " -l " + dir_->file("server.log") + " -w -t 60 -o \"" +
                            options + "\" start",
                        "pg_ctl.log");

@@ -25,7 +25,7 @@ void sum_raw(pqxx::transaction_base& txn, int64_t key, int64_t from_ms, int64_t 
       "SELECT time_ms,e_import_wh,e_export_wh FROM readings WHERE meter=$1 AND time_ms<$2 "
       "ORDER BY time_ms DESC, seq DESC LIMIT 1",
       key, from_ms);
-  if (!b.empty()) sums->consider_prev(b[0][0].as<int64_t>(), b[0][1].as<double>(), b[0][2].as<double>());
+  if (!b.empty()) sums->consider_prev(i64(b[0][0]), f64(b[0][1]), f64(b[0][2]));
 }
 
 // Merges the meter's rollup buckets of `res` in [from_ms, to_ms) into step buckets.
@@ -40,24 +40,24 @@ void sum_rollups(pqxx::transaction_base& txn, Resolution res, int64_t key, int64
   for (const auto& row : r) {
     RollupAccumulator a;
     int c = 1;
-    a.n = row[c++].as<int64_t>();
+    a.n = i64(row[c++]);
     for (double* v : {&a.p_sum, &a.p_min, &a.p_max, &a.v_sum, &a.v_min, &a.v_max, &a.i_sum, &a.s_sum, &a.q_sum,
                       &a.pf_sum, &a.f_sum}) {
-      *v = row[c++].as<double>();
+      *v = f64(row[c++]);
     }
-    a.first_ms = row[c++].as<int64_t>();
-    a.first_imp = row[c++].as<double>();
-    a.first_exp = row[c++].as<double>();
-    a.last_ms = row[c++].as<int64_t>();
-    a.last_imp = row[c++].as<double>();
-    a.last_exp = row[c++].as<double>();
-    a.flags = static_cast<uint32_t>(row[c].as<int64_t>());
-    sums->acc[bucket_start(row[0].as<int64_t>(), step)].merge(a);
+    a.first_ms = i64(row[c++]);
+    a.first_imp = f64(row[c++]);
+    a.first_exp = f64(row[c++]);
+    a.last_ms = i64(row[c++]);
+    a.last_imp = f64(row[c++]);
+    a.last_exp = f64(row[c++]);
+    a.flags = static_cast<uint32_t>(i64(row[c]));
+    sums->acc[bucket_start(i64(row[0]), step)].merge(a);
   }
   const pqxx::result p = txn.exec_params("SELECT last_ms,last_imp,last_exp FROM " + t +
                                              " WHERE meter=$1 AND bucket_ms<$2 ORDER BY bucket_ms DESC LIMIT 1",
                                          key, from_ms);
-  if (!p.empty()) sums->consider_prev(p[0][0].as<int64_t>(), p[0][1].as<double>(), p[0][2].as<double>());
+  if (!p.empty()) sums->consider_prev(i64(p[0][0]), f64(p[0][1]), f64(p[0][2]));
 }
 
 LatestState latest_from_row(const pqxx::row& row, int c, std::string meter_id) {
@@ -165,10 +165,10 @@ Expected<SeqSummary> PgStore::seq_summary(std::string_view meter_id) {
     const pqxx::row r =
         txn.exec_params1("SELECT count(*), min(seq), max(seq) FROM reading_seqs WHERE meter=$1", key.value());
     SeqSummary out;
-    out.count = static_cast<uint64_t>(r[0].as<int64_t>());
+    out.count = static_cast<uint64_t>(i64(r[0]));
     if (out.count > 0) {
-      out.min_seq = static_cast<uint64_t>(r[1].as<int64_t>());
-      out.max_seq = static_cast<uint64_t>(r[2].as<int64_t>());
+      out.min_seq = static_cast<uint64_t>(i64(r[1]));
+      out.max_seq = static_cast<uint64_t>(i64(r[2]));
     }
     return out;
   });

@@ -44,13 +44,13 @@ std::string trimmed(std::string s) {
 
 protocol::Reading row_to_reading(const pqxx::row& row, int c, int64_t* received_ms) {
   protocol::Reading r;
-  r.seq = static_cast<uint64_t>(row[c++].as<int64_t>());
-  r.time_ms = row[c++].as<int64_t>();
+  r.seq = static_cast<uint64_t>(i64(row[c++]));
+  r.time_ms = i64(row[c++]);
   for (double* v : {&r.vrms, &r.irms, &r.p_w, &r.s_va, &r.q_var, &r.pf, &r.freq_hz, &r.e_import_wh, &r.e_export_wh}) {
-    *v = row[c++].as<double>();
+    *v = f64(row[c++]);
   }
-  r.flags = static_cast<uint32_t>(row[c++].as<int64_t>());
-  if (received_ms != nullptr) *received_ms = row[c].as<int64_t>();
+  r.flags = static_cast<uint32_t>(i64(row[c++]));
+  if (received_ms != nullptr) *received_ms = i64(row[c]);
   return r;
 }
 
@@ -125,7 +125,7 @@ Expected<int64_t> PgStore::Impl::key_of(pqxx::transaction_base& txn, std::string
   if (auto k = cached_key(id)) return *k;
   const pqxx::result r = txn.exec_params("SELECT key FROM meters WHERE id=$1", std::string(id));
   if (r.empty()) return Error::not_found("unknown meter " + std::string(id));
-  const int64_t key = r[0][0].as<int64_t>();
+  const int64_t key = i64(r[0][0]);
   remember_key(std::string(id), key);
   return key;
 }

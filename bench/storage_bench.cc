@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -75,10 +76,15 @@ class BenchDb {
   }
   ~BenchDb() {
     store.reset();
-    if (!pg_db_.empty()) {
+    if (pg_db_.empty()) {
+      std::error_code ignored;
+      fs::remove_all(dir_, ignored);
+      return;
+    }
+    try {
       pg_admin("DROP DATABASE " + pg_db_ + " WITH (FORCE)");
-    } else {
-      fs::remove_all(dir_);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "leaving database %s behind: %s\n", pg_db_.c_str(), e.what());
     }
   }
   std::unique_ptr<ReadingStore> store;

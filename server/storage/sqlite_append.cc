@@ -30,26 +30,7 @@ bool is_newer_than(const Reading& r, const Tail& tail) {
 // and dropped from *order. Consecutive readings of one meter share a lookup.
 Expected<void> SqliteStore::Impl::resolve_keys(std::span<const Reading> readings, std::vector<uint32_t>* order,
                                                std::vector<int64_t>* keys, AppendResult* result) {
-  std::size_t kept = 0;
-  const std::string* last_id = nullptr;
-  int64_t last_key = -1;
-  for (uint32_t i : *order) {
-    const std::string& id = readings[i].meter_id;
-    if (last_id == nullptr || *last_id != id) {
-      auto k = key_of(*writer, id);
-      if (!k.ok() && k.error().code != ErrorCode::kNotFound) return k.error();
-      last_key = k.ok() ? k.value() : -1;
-      last_id = &id;
-    }
-    if (last_key < 0) {
-      result->refused.push_back({i, protocol::Rejection::kUnknownMeter, "meter " + id + " is not provisioned"});
-      continue;
-    }
-    (*keys)[i] = last_key;
-    (*order)[kept++] = i;
-  }
-  order->resize(kept);
-  return {};
+  return resolve_meter_keys(readings, order, keys, result, [&](const std::string& id) { return key_of(*writer, id); });
 }
 
 // True if (meter, seq) is stored, staged, or earlier in this batch. New sequence numbers (above everything

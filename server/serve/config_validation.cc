@@ -102,6 +102,10 @@ Expected<void> validate_config(const ServerConfig& c) {
                           "http.tls_cert_file and http.tls_key_file go together: set both for HTTPS, or neither");
   }
   if (c.storage.data_dir.empty()) return Error::invalid("storage.data_dir", "", "storage.data_dir must not be empty");
+  if (c.storage.backend == "postgresql" && c.storage.postgresql.empty()) {
+    return Error::invalid("storage.postgresql", "",
+                          "storage.backend is \"postgresql\" but storage.postgresql (the connection string) is empty");
+  }
   if (c.mqtt.host.empty()) return Error::invalid("mqtt.host", "", "mqtt.host must not be empty");
   if (c.mqtt.port == 0) return Error::invalid("mqtt.port", "0", "must be between 1 and 65535");
   if (c.auth.login_delay_max_ms < c.auth.login_delay_base_ms) {

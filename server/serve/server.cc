@@ -26,6 +26,7 @@
 #include "wattguard/homeassistant/bridge.h"
 #include "wattguard/ingest/command_key_file.h"
 #include "wattguard/ingest/enrolment.h"
+#include "wattguard/storage/pg_store.h"
 #include "wattguard/storage/sqlite_store.h"
 #include "wattguard/tls/mqtt_client_tls.h"
 
@@ -150,7 +151,7 @@ api::OutsideRoute blynk_http_route(blynk::BlynkServer& blynk) {
 struct Server::Impl {
   ServerConfig config;
   Clock now_ms;
-  std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<storage::ReadingStore> store;
   std::unique_ptr<api::AuthStore> auth;
   // The policy is declared before the alert service so it outlives the listener the service holds.
   std::unique_ptr<alerts::PreventionPolicy> policy;
@@ -352,16 +353,28 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     return e;
   }
 
-  storage::SqliteOptions so;
-  so.path = db_path;
-  so.reader_connections = config.storage.reader_connections;
-  so.cache_mib = config.storage.cache_mib;
-  so.synchronous_full = config.storage.synchronous_full;
-  auto opened = storage::SqliteStore::open(so);
-  if (!opened.ok()) {
-    return Error::io(db_path + ": " + opened.error().message).at("storage");
+  if (config.storage.backend == "postgresql") {
+    storage::PgOptions po;
+    po.conninfo = config.storage.postgresql;
+    po.reader_connections = config.storage.reader_connections;
+    auto opened = storage::PgStore::open(po);
+    if (!opened.ok()) {
+      return std::move(opened).error().at("storage.postgresql");
+    }
+    im->store = std::move(opened.value());
+    spdlog::info("storage: readings in PostgreSQL; users, alerts, grid and accounts in {}", db_path);
+  } else {
+    storage::SqliteOptions so;
+    so.path = db_path;
+    so.reader_connections = config.storage.reader_connections;
+    so.cache_mib = config.storage.cache_mib;
+    so.synchronous_full = config.storage.synchronous_full;
+    auto opened = storage::SqliteStore::open(so);
+    if (!opened.ok()) {
+      return Error::io(db_path + ": " + opened.error().message).at("storage");
+    }
+    im->store = std::move(opened.value());
   }
-  im->store = std::move(opened.value());
   storage::RetentionPolicy policy;
   policy.raw_days = config.storage.retention.raw_days;
   policy.min1_days = config.storage.retention.min1_days;

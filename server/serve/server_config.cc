@@ -367,6 +367,10 @@ const std::vector<KeySpec>& key_specs() {
         string_key("storage.data_dir", false, [](ServerConfig& c) -> std::string& { return c.storage.data_dir; }));
     s.push_back(
         string_key("storage.database", false, [](ServerConfig& c) -> std::string& { return c.storage.database; }));
+    s.push_back(choice_key("storage.backend", {"sqlite", "postgresql"},
+                           [](ServerConfig& c) -> std::string& { return c.storage.backend; }));
+    s.push_back(
+        string_key("storage.postgresql", true, [](ServerConfig& c) -> std::string& { return c.storage.postgresql; }));
     s.push_back(integer_key<int>("storage.reader_connections", 1, 64,
                                  [](ServerConfig& c) -> int& { return c.storage.reader_connections; }));
     s.push_back(

@@ -93,6 +93,20 @@ TEST(ServerConfig, OutOfRangeNamesKeyValueAndLine) {
   EXPECT_EQ(r.error().line, 3);
 }
 
+TEST(ServerConfig, StorageBackendIsSqliteOrPostgresqlWithAConnectionString) {
+  EXPECT_EQ(parse_config("", "cfg.toml")->storage.backend, "sqlite");
+  const auto pg = parse_config("[storage]\nbackend = \"postgresql\"\npostgresql = \"host=db dbname=wg\"\n", "cfg.toml");
+  ASSERT_TRUE(pg.ok()) << text(pg);
+  EXPECT_EQ(pg->storage.backend, "postgresql");
+  EXPECT_EQ(pg->storage.postgresql, "host=db dbname=wg");
+  const auto other = parse_config("[storage]\nbackend = \"mysql\"\n", "cfg.toml");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(text(other).find("must be one of sqlite, postgresql"), std::string::npos) << text(other);
+  const auto missing = parse_config("[storage]\nbackend = \"postgresql\"\n", "cfg.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().field, "storage.postgresql");
+}
+
 TEST(ServerConfig, WrongTypeNamesKey) {
   const auto r = parse_config("[mqtt]\nport = \"1883\"\n", "cfg.toml");
   EXPECT_FALSE(r.ok());

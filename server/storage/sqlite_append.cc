@@ -1,58 +1,23 @@
 // SqliteStore::append_readings: validating a batch, refusing unknown meters, finding duplicates, late readings
 // and register rollbacks, then staging the batch (or, without the writer lock, writing it straight to chunks).
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
+#include "server/storage/append_checks.h"
 #include "server/storage/reading_record.h"
 #include "server/storage/sqlite_store_impl.h"
-#include "wattguard/protocol/codec.h"
 
 namespace wattguard::storage {
 namespace {
 
 using protocol::Reading;
 
-// Registers are decimal Wh from integer micro-Wh on the meter; smaller steps back are float noise.
-constexpr double kRollbackToleranceWh = 0.001;
-
-std::string fmt_wh(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
-
 std::optional<PendingEvent> rollback_between(int64_t key, uint64_t prev_seq, double prev_imp, double prev_exp,
                                              uint64_t next_seq, double next_imp, double next_exp, int64_t time_ms,
                                              const std::string& meter_id) {
-  std::string details;
-  if (next_imp < prev_imp - kRollbackToleranceWh) {
-    details += "e_import_wh went backwards from " + fmt_wh(prev_imp) + " Wh (seq " + std::to_string(prev_seq) +
-               ") to " + fmt_wh(next_imp) + " Wh (seq " + std::to_string(next_seq) + ")";
-  }
-  if (next_exp < prev_exp - kRollbackToleranceWh) {
-    if (!details.empty()) details += "; ";
-    details += "e_export_wh went backwards from " + fmt_wh(prev_exp) + " Wh (seq " + std::to_string(prev_seq) +
-               ") to " + fmt_wh(next_exp) + " Wh (seq " + std::to_string(next_seq) + ")";
-  }
-  if (details.empty()) return std::nullopt;
-  return PendingEvent{key, protocol::MeterEvent{meter_id, protocol::EventKind::kRegisterRollback,
-                                                protocol::EventEdge::kInstant, time_ms, details}};
-}
-
-// Indices of the readings that pass protocol::validate (without the future check); the others are refused.
-std::vector<uint32_t> valid_indices(std::span<const Reading> readings, AppendResult* result) {
-  std::vector<uint32_t> order;
-  order.reserve(readings.size());
-  const protocol::DecodeContext no_clock{};
-  for (std::size_t i = 0; i < readings.size(); ++i) {
-    if (auto v = protocol::validate(readings[i], no_clock); !v.ok()) {
-      result->refused.push_back({i, protocol::rejection_of(v.error()), protocol::describe(v.error())});
-    } else {
-      order.push_back(static_cast<uint32_t>(i));
-    }
-  }
-  return order;
+  auto e = register_rollback(prev_seq, prev_imp, prev_exp, next_seq, next_imp, next_exp, time_ms, meter_id);
+  if (!e) return std::nullopt;
+  return PendingEvent{key, std::move(*e)};
 }
 
 bool is_newer_than(const Reading& r, const Tail& tail) {
@@ -65,26 +30,7 @@ bool is_newer_than(const Reading& r, const Tail& tail) {
 // and dropped from *order. Consecutive readings of one meter share a lookup.
 Expected<void> SqliteStore::Impl::resolve_keys(std::span<const Reading> readings, std::vector<uint32_t>* order,
                                                std::vector<int64_t>* keys, AppendResult* result) {
-  std::size_t kept = 0;
-  const std::string* last_id = nullptr;
-  int64_t last_key = -1;
-  for (uint32_t i : *order) {
-    const std::string& id = readings[i].meter_id;
-    if (last_id == nullptr || *last_id != id) {
-      auto k = key_of(*writer, id);
-      if (!k.ok() && k.error().code != ErrorCode::kNotFound) return k.error();
-      last_key = k.ok() ? k.value() : -1;
-      last_id = &id;
-    }
-    if (last_key < 0) {
-      result->refused.push_back({i, protocol::Rejection::kUnknownMeter, "meter " + id + " is not provisioned"});
-      continue;
-    }
-    (*keys)[i] = last_key;
-    (*order)[kept++] = i;
-  }
-  order->resize(kept);
-  return {};
+  return resolve_meter_keys(readings, order, keys, result, [&](const std::string& id) { return key_of(*writer, id); });
 }
 
 // True if (meter, seq) is stored, staged, or earlier in this batch. New sequence numbers (above everything

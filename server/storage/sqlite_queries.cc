@@ -1,9 +1,9 @@
 // SqliteStore's reads of readings: raw series, aggregated series (from chunks or the coarsest fitting rollup),
 // latest state and sequence summaries. Each merges what the database holds with the staged readings.
 #include <algorithm>
-#include <map>
 #include <tuple>
 
+#include "server/storage/aggregate_query.h"
 #include "server/storage/rollup_sql.h"
 #include "server/storage/sqlite_store_impl.h"
 
@@ -28,50 +28,6 @@ Expected<std::optional<LatestState>> latest_for_key(Db& db, int64_t key, const s
   st.received_ms = best->received_ms;
   return std::optional<LatestState>(std::move(st));
 }
-
-// The source resolution and step of an aggregated query (see ReadingStore::readings), after checking the
-// range and the number of buckets.
-Expected<AggregateSeries> series_shape(int64_t from_ms, int64_t to_ms, int64_t step_ms, std::size_t max_points) {
-  constexpr int64_t kMaxTimeMs = int64_t{1} << 50;  // year ~37,600: keeps the arithmetic below from overflowing
-  if (step_ms <= 0) return Error::invalid("step_ms", std::to_string(step_ms), "step must be positive");
-  if (from_ms >= to_ms) return Error::invalid("from_ms", std::to_string(from_ms), "from must be before to");
-  if (from_ms < 0 || to_ms > kMaxTimeMs || step_ms > kMaxTimeMs) {
-    return Error::invalid("from_ms", std::to_string(from_ms), "from, to or step out of range");
-  }
-  AggregateSeries series;
-  series.source = Resolution::kRaw;
-  for (auto it = kAllResolutions.rbegin(); it != kAllResolutions.rend(); ++it) {
-    if (*it != Resolution::kRaw && resolution_ms(*it) <= step_ms) {
-      series.source = *it;
-      break;
-    }
-  }
-  const int64_t res_ms = resolution_ms(series.source);
-  series.step_ms = step_ms;
-  if (res_ms > 0) {
-    const int64_t multiple = std::max<int64_t>(1, (step_ms + res_ms / 2) / res_ms);
-    series.step_ms = multiple * res_ms;
-  }
-  const int64_t aligned_from = bucket_start(from_ms, series.step_ms);
-  const int64_t buckets = (to_ms - aligned_from + series.step_ms - 1) / series.step_ms;
-  if (buckets > static_cast<int64_t>(max_points)) {
-    return Error::invalid("step_ms", std::to_string(step_ms),
-                          "range / step gives " + std::to_string(buckets) + " points, more than " +
-                              std::to_string(max_points));
-  }
-  return series;
-}
-
-// Step buckets of an aggregated query, and the register before the range (time, import, export) that the
-// first bucket's energy is counted from.
-struct BucketSums {
-  std::map<int64_t, RollupAccumulator> acc;
-  std::optional<std::tuple<int64_t, double, double>> prev;
-
-  void consider_prev(int64_t t, double imp, double exp) {
-    if (!prev || t >= std::get<0>(*prev)) prev = std::make_tuple(t, imp, exp);
-  }
-};
 
 // Adds the meter's raw readings in [from_ms, to_ms) from chunks to step buckets.
 Expected<void> sum_raw(Db& db, int64_t key, int64_t from_ms, int64_t to_ms, int64_t step, BucketSums* sums) {
@@ -175,15 +131,7 @@ Expected<AggregateSeries> SqliteStore::readings(std::string_view meter_id, int64
       }
     }
   }
-  bool has_prev = sums.prev.has_value();
-  double prev_imp = has_prev ? std::get<1>(*sums.prev) : 0, prev_exp = has_prev ? std::get<2>(*sums.prev) : 0;
-  series.points.reserve(sums.acc.size());
-  for (const auto& [bucket, a] : sums.acc) {
-    series.points.push_back(a.to_point(bucket, has_prev, prev_imp, prev_exp));
-    has_prev = true;
-    prev_imp = a.last_imp;
-    prev_exp = a.last_exp;
-  }
+  sums.to_points(&series);
   return series;
 }
 

@@ -3,17 +3,12 @@
 #include <string>
 
 #include "server/storage/reading_record.h"
+#include "server/storage/retention_settings.h"
 #include "server/storage/rollup_sql.h"
 #include "server/storage/sqlite_store_impl.h"
 
 namespace wattguard::storage {
 namespace {
-
-constexpr std::array<const char*, 5> kRetentionKeys = {"retention.raw_days", "retention.1m_days", "retention.15m_days",
-                                                       "retention.1h_days", "retention.1d_days"};
-std::array<int, 5> retention_days(const RetentionPolicy& p) {
-  return {p.raw_days, p.min1_days, p.min15_days, p.hour1_days, p.day1_days};
-}
 
 // The chunks of `key` that hold readings on both sides of cutoff_ms, by id, decoded.
 Expected<std::vector<std::pair<int64_t, std::vector<Row>>>> straddling_chunks(Db& db, int64_t key, int64_t cutoff_ms) {
@@ -56,14 +51,8 @@ Expected<void> rewrite_chunk(Db& db, int64_t id, std::vector<Row>& rows) {
 }  // namespace
 
 Expected<void> SqliteStore::set_retention(const RetentionPolicy& policy) {
+  if (auto s = check_retention(policy); !s.ok()) return s;
   const auto days = retention_days(policy);
-  for (std::size_t i = 0; i < days.size(); ++i) {
-    if (days[i] < 0 || days[i] > 100 * 366) {
-      return Error::invalid(kRetentionKeys[i], std::to_string(days[i]),
-                            std::string(kRetentionKeys[i]) + "=" + std::to_string(days[i]) +
-                                " must be from 0 (forever) to 36600 days");
-    }
-  }
   std::lock_guard lk(impl_->write_mu);
   Db& db = *impl_->writer;
   Transaction txn(db);
@@ -83,7 +72,7 @@ Expected<RetentionPolicy> SqliteStore::retention() {
   Impl::Lease lease(*impl_);
   Db& db = lease.db();
   RetentionPolicy p;
-  std::array<int*, 5> fields = {&p.raw_days, &p.min1_days, &p.min15_days, &p.hour1_days, &p.day1_days};
+  const std::array<int*, 5> fields = retention_fields(&p);
   for (std::size_t i = 0; i < fields.size(); ++i) {
     auto s = db.prepare("SELECT value FROM settings WHERE key=?");
     if (!s.ok()) return s.error();

@@ -57,9 +57,13 @@ struct RetentionConfig {
 struct StorageConfig {
   std::string data_dir = "./data";
   std::string database = "wattguard.db";  // relative paths are under data_dir
-  int reader_connections = 4;             // concurrent SQLite readers for the API
-  int cache_mib = 64;                     // SQLite page cache of the writer
-  bool synchronous_full = false;          // true: fsync every commit (survives power loss; slower)
+  // Where the readings (meters, rollups, events, commands, audit) live: "sqlite" (database in data_dir) or
+  // "postgresql" (the server at `postgresql`). Users, alerts, grid and accounts stay in the SQLite database.
+  std::string backend = "sqlite";
+  std::string postgresql;         // libpq connection string, e.g. "host=db dbname=wattguard user=wg"
+  int reader_connections = 4;     // concurrent readers for the API (connections of either backend)
+  int cache_mib = 64;             // SQLite page cache of the writer
+  bool synchronous_full = false;  // true: fsync every commit (survives power loss; slower)
   RetentionConfig retention;
 };
 

@@ -1,7 +1,7 @@
-// Tests of SqliteStore through the ReadingStore contract, run both staged and compacted: idempotent ingest,
-// rollups (also for late readings), rollback events, aggregation, retention, restart, bad input, commands,
-// audit and concurrent access.
-#include "wattguard/storage/sqlite_store.h"
+// Tests of the ReadingStore contract, run on every backend (SQLite staged, SQLite compacted, PostgreSQL):
+// idempotent ingest, rollups (also for late readings), rollback events, aggregation, retention, restart, bad
+// input, commands, audit and concurrent access.
+#include "wattguard/storage/reading_store.h"
 
 #include <gtest/gtest.h>
 
@@ -11,19 +11,20 @@
 #include <random>
 #include <thread>
 
-#include "server/storage/sqlite_store_test_support.h"
+#include "server/storage/store_test_backends.h"
 
 namespace wattguard::storage {
 namespace {
 
 using namespace store_test;  // NOLINT: the helpers are what these tests are written in
 
-// Parameter: compact after every append (readings served from chunks and rollups) or never
-// (served from staging); every behaviour must be the same either way.
-class StoreTest : public testing::TestWithParam<bool> {
+// Parameter: the backend. SQLite runs twice: compacting after every append (readings served from chunks and
+// rollups) or never (served from staging); every behaviour must be the same on all three.
+class StoreTest : public testing::TestWithParam<BackendKind> {
  protected:
   void SetUp() override {
-    store_ = db_.open();
+    backend_ = make_backend(GetParam());
+    store_ = backend_->open();
     ASSERT_TRUE(store_);
     ASSERT_TRUE(store_->add_meter(MeterInfo{"m1", "Kitchen", "north", "alice", 0}).ok());
     ASSERT_TRUE(store_->add_meter(MeterInfo{"m2", "", "south", "", 0}).ok());
@@ -31,13 +32,17 @@ class StoreTest : public testing::TestWithParam<bool> {
   AppendResult append(const std::vector<Reading>& rs, int64_t received = kT0) {
     auto r = store_->append_readings(rs, received);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-    if (GetParam()) {
-      EXPECT_TRUE(store_->compact().ok());
-    }
+    backend_->settle(*store_);
     return r.ok() ? r.value() : AppendResult{};
   }
-  TempDb db_;
-  std::unique_ptr<SqliteStore> store_;
+  // Closes the store and opens the same database again (a restart).
+  void reopen() {
+    store_.reset();
+    store_ = backend_->open();
+    ASSERT_TRUE(store_);
+  }
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<ReadingStore> store_;
 };
 
 TEST_P(StoreTest, MetersRegistry) {
@@ -250,8 +255,7 @@ TEST_P(StoreTest, RegisterRollbackIsStoredAndRaisesOneEvent) {
 
 TEST_P(StoreTest, RollbackIsDetectedAcrossABatchAndAfterReopen) {
   append(steady("m1", 5));
-  store_.reset();
-  store_ = db_.open();  // the newest reading is looked up again from the file
+  reopen();  // the newest reading is looked up again from the database
   AppendResult r = append({make("m1", 5, kT0 + 25'000, 1200, 0.0)});
   EXPECT_EQ(r.rollbacks, 1u);
   // Export register too, in the same batch as an in-order reading.
@@ -310,10 +314,7 @@ TEST_P(StoreTest, ReopenLosesNothing) {
   ASSERT_TRUE(store_->set_retention(RetentionPolicy{30, 60, 90, 400, 0}).ok());
   auto agg_before = store_->readings("m1", kT0, kT0 + 86'400'000, 15 * kMin);
   ASSERT_TRUE(agg_before.ok());
-  store_.reset();
-
-  store_ = db_.open();
-  ASSERT_TRUE(store_);
+  reopen();
   auto raw = store_->raw_readings("m1", 0, INT64_MAX);
   ASSERT_TRUE(raw.ok());
   ASSERT_EQ(raw->size(), rs.size());
@@ -435,8 +436,10 @@ TEST_P(StoreTest, CommandsAndAudit) {
   EXPECT_EQ(store_->audit("")->size(), 2u);
 }
 
-INSTANTIATE_TEST_SUITE_P(StagedOrCompacted, StoreTest, testing::Bool(),
-                         [](const testing::TestParamInfo<bool>& info) { return info.param ? "Compacted" : "Staged"; });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         testing::Values(BackendKind::kSqliteStaged, BackendKind::kSqliteCompacted,
+                                         BackendKind::kPostgresql),
+                         [](const testing::TestParamInfo<BackendKind>& info) { return backend_name(info.param); });
 
 TEST_P(StoreTest, ConcurrentReadersWhileWriting) {
   std::atomic<bool> done{false};

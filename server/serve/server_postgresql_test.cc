@@ -1,0 +1,117 @@
+// `serve` on the PostgreSQL backend: a real Mosquitto, a private PostgreSQL and the whole server; readings
+// published over MQTT end up in PostgreSQL (and the users and alerts still in the SQLite file in data_dir).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "wattguard/base/clock.h"
+#include "wattguard/broker/broker_process.h"
+#include "wattguard/serve/server.h"
+#include "wattguard/storage/pg_store.h"
+#include "wattguard/test_support/postgres_server.h"
+#include "wattguard/test_support/temp_dir.h"
+#include "wattguard/test_support/test_meters.h"
+
+namespace wattguard::serve {
+namespace {
+
+protocol::Reading reading(uint64_t seq, int64_t time_ms) {
+  protocol::Reading r;
+  r.meter_id = "pg1";
+  r.seq = seq;
+  r.time_ms = time_ms;
+  r.vrms = 230;
+  r.irms = 2;
+  r.p_w = 460;
+  r.s_va = 460;
+  r.pf = 1.0;
+  r.freq_hz = 50.0;
+  r.e_import_wh = 100.0 + static_cast<double>(seq);
+  return r;
+}
+
+TEST(ServerOnPostgresql, ReadingsFromTheBrokerAreStoredInPostgresql) {
+  test_support::TempDir dir("serve-pg");
+  auto pg = test_support::shared_postgres();
+  ASSERT_TRUE(pg.ok()) << pg.error().message;
+  auto db = pg.value()->create_database();
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  auto broker = broker::BrokerProcess::start(broker::anonymous_setup(dir.path() / "broker"));
+  ASSERT_TRUE(broker.ok()) << broker.error().to_string();
+  {
+    // Provisioned before the server starts, in PostgreSQL (as `meters provision` would on this backend).
+    storage::PgOptions po;
+    po.conninfo = db.value();
+    auto store = storage::PgStore::open(po);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    ASSERT_TRUE((*store)->add_meter({"pg1", "House", "north", "", 0, 0}).ok());
+  }
+  ServerConfig config;
+  config.http.port = 0;
+  config.mqtt.port = broker.value()->port();
+  config.mqtt.username = "";
+  config.mqtt.client_id = "pg-test-" + std::to_string(::getpid());
+  config.storage.data_dir = dir.file("data");
+  config.storage.backend = "postgresql";
+  config.storage.postgresql = db.value();
+  config.auth.password_cost = "min";
+  config.log.level = "warn";
+  apply_log_level(config);
+  auto started = Server::start(config);
+  ASSERT_TRUE(started.ok()) << config_error_text(started.error());
+  Server& server = *started.value();
+  for (int i = 0; i < 500 && !server.ingest().connected(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(server.ingest().connected());
+
+  test_support::TestMeters meters(broker.value()->port(), {});
+  const int64_t t0 = system_now_ms() - 60'000;
+  for (uint64_t i = 0; i < 10; ++i) meters.publish(reading(i + 1, t0 + static_cast<int64_t>(i) * 5000));
+  meters.publish(reading(5, t0 + 4 * 5000));  // a redelivery: stored once
+  uint64_t count = 0;
+  for (int i = 0; i < 500 && count < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto sum = server.store().seq_summary("pg1");
+    ASSERT_TRUE(sum.ok()) << sum.error().message;
+    count = sum->count;
+  }
+  EXPECT_EQ(count, 10u);
+  server.stop();
+
+  // What the server stored is in PostgreSQL, read by a store of its own.
+  storage::PgOptions po;
+  po.conninfo = db.value();
+  auto store = storage::PgStore::open(po);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto raw = (*store)->raw_readings("pg1", 0, INT64_MAX);
+  ASSERT_TRUE(raw.ok()) << raw.error().message;
+  ASSERT_EQ(raw->size(), 10u);
+  EXPECT_EQ(raw->back().seq, 10u);
+  auto series = (*store)->readings("pg1", t0 - t0 % 3'600'000, t0 - t0 % 3'600'000 + 2 * 3'600'000, 3'600'000);
+  ASSERT_TRUE(series.ok()) << series.error().message;
+  uint32_t n = 0;
+  for (const auto& p : series->points) n += p.count;
+  EXPECT_EQ(n, 10u);  // the hourly rollups were kept in the same transactions
+}
+
+TEST(ServerOnPostgresql, AnUnreachableServerStopsTheStartNamingIt) {
+  test_support::TempDir dir("serve-pg");
+  const uint16_t port = broker::free_port();  // nothing listens there
+  ServerConfig config;
+  config.http.port = 0;
+  config.storage.data_dir = dir.file("data");
+  config.storage.backend = "postgresql";
+  config.storage.postgresql = "host=127.0.0.1 port=" + std::to_string(port) + " dbname=wattguard connect_timeout=5";
+  config.log.level = "warn";
+  apply_log_level(config);
+  auto started = Server::start(config);
+  ASSERT_FALSE(started.ok());
+  const std::string text = config_error_text(started.error());
+  EXPECT_NE(text.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << text;
+  EXPECT_NE(text.find("storage.postgresql"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace wattguard::serve

@@ -197,7 +197,8 @@ TreeInputs forecast_tree_inputs(const HalfHourHistory& history, int64_t origin, 
   in[at(TreeInput::kLinear)] = linear_p50 / scale;
   for (size_t k = 0; k < features.size(); ++k) in[k + 1] = features[k] / scale;
   const int64_t local_s = history.start_s + history.utc_offset_s + target * kSlotS;
-  in[at(TreeInput::kSlotOfDay)] = static_cast<double>(floor_mod(local_s, kDayS) / kSlotS);
+  const int64_t slot_of_day = floor_mod(local_s, kDayS) / kSlotS;  // a whole slot index
+  in[at(TreeInput::kSlotOfDay)] = static_cast<double>(slot_of_day);
   in[at(TreeInput::kWeekend)] = is_weekend(history, target) ? 1.0 : 0.0;
   in[at(TreeInput::kLevelRatio)] = summary.level_ratio;
   in[at(TreeInput::kDayLevelRatio)] = summary.day_level_ratio;

@@ -184,7 +184,7 @@ TEST(Forecast, ATotalIsTheSlotForecastsPlusTheRecentDailyBiasPerDay) {
   EXPECT_NEAR(days->p50 - four, 4 * (day->p50 - one), 1e-9 * four);
 }
 
-TEST(Forecast, AFlatMetersTotalIsExactToTheQuarterHour) {
+TEST(Forecast, AFlatMetersTotalIsRightToTheQuarterHour) {
   HalfHourHistory h;
   h.start_s = kStart;
   h.kwh.assign(30 * 48, 0.3);
@@ -192,13 +192,17 @@ TEST(Forecast, AFlatMetersTotalIsExactToTheQuarterHour) {
   auto slots = forecast_intervals(h, at, 48);
   ASSERT_TRUE(slots.ok());
   for (double p50 : slots->p50) EXPECT_NEAR(p50, 0.3, 0.3 * 0.03);
+  // The trees' small corrections differ by day of the week, so the recent daily bias does not cancel them
+  // exactly (as it did for the linear blend alone) and leaves a band of a fraction of a percent.
   auto days = forecast_energy_until(h, at, at + 3 * kDay);
   ASSERT_TRUE(days.ok());
-  EXPECT_NEAR(days->p50, 3 * 48 * 0.3, 1e-9);
-  EXPECT_NEAR(days->p10, days->p50, 1e-9);  // no error in the past: no band
+  EXPECT_NEAR(days->p50, 3 * 48 * 0.3, 3 * 48 * 0.3 * 0.001);
+  EXPECT_NEAR(days->p10, days->p50, days->p50 * 0.01);
+  EXPECT_NEAR(days->p90, days->p50, days->p50 * 0.01);
+  // A quarter of an hour is half a slot.
   auto quarter = forecast_energy_until(h, at, at + 900);
   ASSERT_TRUE(quarter.ok());
-  EXPECT_NEAR(quarter->p50, 0.15, 1e-12);
+  EXPECT_NEAR(quarter->p50, 0.15, 0.15 * 0.01);
   auto none = forecast_energy_until(h, at, at);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->p50, 0.0);

@@ -10,6 +10,7 @@
 
 #include "cli/command_registry.h"
 #include "wattguard/evaluation/forecast_bench.h"
+#include "wattguard/evaluation/forecast_boosting.h"
 #include "wattguard/evaluation/forecast_tuning.h"
 
 namespace wattguard::cli {
@@ -23,6 +24,7 @@ struct BenchForecastArgs {
   int max_households = 0;
   bool json = false;
   bool tune = false;
+  std::string write_trees;  // with --tune: the fitted trees as analytics/forecast_tree_table.cc
   bool no_progress = false;
 };
 
@@ -30,6 +32,9 @@ Expected<void> run_bench_forecast(const BenchForecastArgs& args) {
   // Progress goes to stderr whenever it is wanted; a terminal gets a redrawn line, anything else a line per
   // data set, so a log shows how far a run got.
   const bool tty = isatty(STDERR_FILENO) != 0 && std::getenv("CI") == nullptr;
+  if (!args.write_trees.empty() && !args.tune) {
+    return as_bad_input(Error::invalid("--write-trees", args.write_trees, "--write-trees needs --tune"));
+  }
   if (!args.no_progress) std::fprintf(stderr, "loading %s ...\n", args.data.c_str());
   auto sets = we::load_forecast_data_sets(args.data, args.max_households);
   if (!sets.ok()) return as_bad_input(sets.error(), "option --data: " + sets.error().to_string());
@@ -47,11 +52,21 @@ Expected<void> run_bench_forecast(const BenchForecastArgs& args) {
     };
   }
   analytics::ForecastParams params = analytics::default_forecast_params();
+  we::ForecastTuning tuning;  // outlives the run: params' trees point into it
   if (args.tune) {
-    const we::ForecastTuning tuning = we::tune_forecast(sets.value(), params, progress);
+    tuning = we::tune_forecast(sets.value(), params, progress);
     if (tty && !args.no_progress) std::fputs("\n", stderr);
     std::fputs(tuning.report.c_str(), args.json ? stderr : stdout);  // stdout stays one JSON object
     params = tuning.params;
+    if (!args.write_trees.empty()) {
+      FILE* out = std::fopen(args.write_trees.c_str(), "w");
+      if (out == nullptr) return Error::invalid("--write-trees", args.write_trees, "cannot be written");
+      const std::string source = we::forecast_trees_source(tuning.trees, "Fitted by `bench forecast --tune`.");
+      const bool written = std::fputs(source.c_str(), out) >= 0;
+      if (std::fclose(out) != 0 || !written) {
+        return Error::invalid("--write-trees", args.write_trees, "cannot be written");
+      }
+    }
   }
   const we::ForecastBenchResult result = we::run_forecast_bench(sets.value(), params, false, progress);
   if (tty && !args.no_progress) std::fputs("\n", stderr);
@@ -79,6 +94,8 @@ void add_bench_forecast(CLI::App& app) {
   forecast->add_flag("--json", args->json, "One JSON object: per data set the held-out and tuning figures");
   forecast->add_flag("--tune", args->tune,
                      "First fit the parameters on the tuning households only, print them, then score with them");
+  forecast->add_option("--write-trees", args->write_trees,
+                       "With --tune: write the fitted trees as C++ (the source of analytics/forecast_tree_table.cc)");
   forecast->add_flag("--no-progress", args->no_progress, "No progress on stderr");
   forecast->callback([args] { finish(run_bench_forecast(*args)); });
 }

@@ -68,6 +68,9 @@ grep -q "held-out" "$work/table.txt" && grep -q "MAE model" "$work/table.txt" ||
 [ "$(grep -c ' homes ' "$work/table.txt")" -eq 6 ] || fail "want 3 sets x 2 splits: $(cat "$work/table.txt")"
 "$wg" bench forecast --data "$work/none" > /dev/null 2>&1
 [ $? -eq 2 ] || fail "a missing --data directory is not exit 2"
+"$wg" bench forecast --data "$work/data" --write-trees "$work/trees.cc" > /dev/null 2> "$work/err3"
+[ $? -eq 2 ] && grep -q -- "--tune" "$work/err3" || fail "--write-trees without --tune: $(cat "$work/err3")"
+[ ! -e "$work/trees.cc" ] || fail "--write-trees without --tune wrote a file"
 
 if [ "$failures" -gt 0 ]; then
   echo "$failures failure(s)"

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "wattguard/analytics/forecast_features.h"
+#include "wattguard/evaluation/forecast_boosting.h"
 
 namespace wattguard::evaluation {
 namespace {
@@ -152,6 +153,9 @@ ForecastTuning tune_forecast(const std::vector<ForecastDataSet>& sets, const wa:
   ForecastTuning out;
   char line[256];
   out.params = fit_forecast_weights(sets, start, out.report);
+  out.trees = fit_forecast_trees(sets, out.params, default_boosting_options(), out.report);
+  out.params.trees = out.trees.data();
+  out.params.tree_count = out.trees.size();
   // The residual quantiles: the pair whose pooled tuning coverage is nearest the target.
   double best_gap = 2;
   ForecastBenchResult best_run;

@@ -40,6 +40,8 @@ struct FeatureScratch {
 // What the features of every target from one origin share.
 struct OriginSummary {
   double base_load = 0;        // kBaseLoad; NaN with no data
+  double month_mean = 0;       // mean half-hour of the last 28 days: the scale of the tree inputs; NaN with no data
+  double month_median = 0;     // median half-hour of the last 28 days; NaN with no data
   double level_ratio = 1;      // mean of the last 3 days over the last 28 days', clamped to [0.5, 2]; 1 without data
   double day_level_ratio = 1;  // the same for the last day alone
 };
@@ -50,8 +52,46 @@ OriginSummary forecast_origin_summary(const HalfHourHistory& history, int64_t or
 ForecastFeatures forecast_features(const HalfHourHistory& history, int64_t origin, int64_t target,
                                    const OriginSummary& summary, FeatureScratch& scratch);
 
-// p50 of `steps` slots from `origin`: the weighted features, never below 0; NaN where the features are.
-// Depends on a target only through its slot of the week, so only the first week is computed and repeated.
+// The inputs of the boosted trees (forecast_trees.h): scale-free, so that one model fits light and heavy homes.
+// Every kWh figure is divided by the meter's 28-day mean half-hour (OriginSummary::month_mean).
+enum class TreeInput : uint8_t {
+  kLinear,                                 // the linear blend's p50 (ForecastParams::weights)
+  kMedian7Days,                            // ForecastFeatures 0..11 follow in their order
+  kSlotOfDay = kForecastFeatureCount + 1,  // 0..47, local time
+  kWeekend,                                // 1 on a Saturday or Sunday, else 0
+  kLevelRatio,                             // OriginSummary::level_ratio (not divided)
+  kDayLevelRatio,                          // OriginSummary::day_level_ratio (not divided)
+  kLogScale,             // log10 of the 28-day mean half-hour in kWh: light and heavy homes differ in shape
+  kHighQuartile7Days,    // 75th percentile of the slot +-2 over the last 7 days
+  kMedian7DaysWide,      // median of the slot +-6 over the last 7 days: the evening, not the half-hour
+  kYesterdaySlot,        // the slot itself on its latest day
+  kLastWeekSlot,         // the slot itself a week before
+  kMedian7DaysExact,     // median of the slot itself over the last 7 days
+  kDayOfWeek,            // 0 Monday .. 6 Sunday, local time
+  kLastHours,            // mean of the 4 half-hours before the origin: tonight's level for the small hours
+  kStepsAhead,           // half-hours from the origin to the target
+  kHigh14Days,           // 90th percentile of the slot +-1 over the last 14 days
+  kLow14Days,            // 10th percentile of the slot +-1 over the last 14 days
+  kWeekdayMedian8Weeks,  // median of the same slot of the week +-1 over the last 8 weeks
+  kYesterdayMax,         // largest of the slot +-2 on its latest day
+  kMonthSkew,            // median half-hour of the last 28 days over their mean: how spiky the home is
+  kCount,
+};
+inline constexpr int kTreeInputCount = static_cast<int>(TreeInput::kCount);
+using TreeInputs = std::array<double, kTreeInputCount>;
+std::string_view tree_input_name(int input);
+
+// The tree inputs of slot `target`, from its features and the linear p50. NaN inputs are possible (no data).
+TreeInputs forecast_tree_inputs(const HalfHourHistory& history, int64_t origin, int64_t target,
+                                const OriginSummary& summary, const ForecastFeatures& features, double linear_p50,
+                                FeatureScratch& scratch);
+
+// The linear blend's p50 of one slot (never below 0; NaN where the features are).
+double linear_point(const ForecastFeatures& features, const ForecastParams& params);
+
+// p50 of `steps` slots from `origin`: the weighted features refined by params' trees, never below 0; NaN where
+// the features are. The features depend on a target only through its slot of the week, so only the first week
+// is computed and repeated (the trees' half-hours-ahead input is thus at most a week's).
 std::vector<double> point_forecast(const HalfHourHistory& history, int64_t origin, int64_t steps,
                                    const ForecastParams& params);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -16,6 +17,7 @@ namespace wattguard::analytics {
 inline constexpr int kSlotsPerDay = 48;
 inline constexpr int kSlotsPerWeek = 7 * kSlotsPerDay;
 inline constexpr int kForecastFeatureCount = 12;
+struct ForecastTree;  // forecast_trees.h
 
 // What the model may be tuned by. Defaults (default_forecast_params()) were chosen on the tuning split only,
 // with `wattguard bench forecast --tune` (docs/forecasting.md).
@@ -23,6 +25,10 @@ struct ForecastParams {
   // p50 = sum of weights[i] * feature i (forecast_features.h lists the features); no intercept, so a meter's
   // forecast scales with its own consumption.
   std::array<double, kForecastFeatureCount> weights{};
+  // Boosted trees that refine the linear p50 (forecast_trees.h), fitted on top of these weights: refit them
+  // whenever the weights change. None: the linear blend alone.
+  const ForecastTree* trees = nullptr;
+  size_t tree_count = 0;
   // p10 and p90 are p50 plus these quantiles of the meter's recent day-ahead residuals, chosen so that the
   // tuning split's p10-p90 band covers 80 %.
   double lower_quantile = 0.1;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "wattguard/analytics/forecast_features.h"
+#include "wattguard/evaluation/tuning_origins.h"
 
 namespace wattguard::evaluation {
 namespace {
@@ -31,31 +32,21 @@ struct Rows {
 
 void collect_rows(const std::vector<ForecastDataSet>& sets, const wa::ForecastParams& params, int day_stride,
                   Rows& rows) {
-  wa::FeatureScratch scratch;
-  for (const auto& set : sets) {
-    for (const RealHousehold& h : set.households) {
-      if (!in_tuning_split(h.name) || h.days.empty()) continue;
-      const int64_t first = h.days.front().day;
-      const wa::HalfHourHistory history = household_history(h);
-      for (const RealDay& d : h.days) {
-        const int64_t day = d.day - first;
-        if (day < kForecastWarmupDays || day % day_stride != 0) continue;
-        const int64_t origin = day * kSlotsPerDay;
-        const wa::OriginSummary summary = wa::forecast_origin_summary(history, origin, scratch);
-        if (!(summary.month_mean > 0)) continue;
-        for (int64_t s = 0; s < kSlotsPerDay; ++s) {
-          const wa::ForecastFeatures f = wa::forecast_features(history, origin, origin + s, summary, scratch);
-          const double linear = wa::linear_point(f, params);
-          if (std::isnan(linear)) continue;
-          const wa::TreeInputs in = wa::forecast_tree_inputs(history, origin, origin + s, summary, f, linear, scratch);
-          for (double x : in) rows.inputs.push_back(static_cast<float>(x));
-          rows.target.push_back(d.kwh[static_cast<size_t>(s)] / summary.month_mean);
-          rows.prediction.push_back(linear / summary.month_mean);
-          rows.weight.push_back(summary.month_mean);
-        }
-      }
+  for_each_tuning_origin(sets, day_stride, [&](const TuningOrigin& o) {
+    const wa::OriginSummary& summary = o.summary;
+    if (!(summary.month_mean > 0)) return;
+    for (int64_t s = 0; s < kSlotsPerDay; ++s) {
+      const wa::ForecastFeatures f = wa::forecast_features(o.history, o.origin, o.origin + s, summary, o.scratch);
+      const double linear = wa::linear_point(f, params);
+      if (std::isnan(linear)) continue;
+      const wa::TreeInputs in =
+          wa::forecast_tree_inputs(o.history, o.origin, o.origin + s, summary, f, linear, o.scratch);
+      for (double x : in) rows.inputs.push_back(static_cast<float>(x));
+      rows.target.push_back(o.day.kwh[static_cast<size_t>(s)] / summary.month_mean);
+      rows.prediction.push_back(linear / summary.month_mean);
+      rows.weight.push_back(summary.month_mean);
     }
-  }
+  });
 }
 
 // Per input, the candidate thresholds (quantiles of its known values) and every row's bin: the number of

@@ -9,6 +9,7 @@
 
 #include "wattguard/analytics/forecast_features.h"
 #include "wattguard/evaluation/forecast_boosting.h"
+#include "wattguard/evaluation/tuning_origins.h"
 
 namespace wattguard::evaluation {
 namespace {
@@ -23,7 +24,7 @@ using Row = std::array<double, kK>;
 constexpr double kIrlsFloorKwh = 1e-3;
 constexpr int kIrlsIterations = 40;
 // A day of every this many is used for the fit: neighbouring days repeat most of a feature row.
-constexpr int64_t kRowDayStride = 2;
+constexpr int kRowDayStride = 2;
 // Coverage the intervals aim at (the middle of the 75-85 % target).
 constexpr double kTargetCoverage = 0.80;
 // The lower residual quantiles tried (the upper one is 1 - it).
@@ -63,32 +64,22 @@ double mean_abs(const std::vector<Row>& rows, const std::vector<double>& y, cons
 void collect_rows(const std::vector<ForecastDataSet>& sets, std::vector<Row>& rows, std::vector<double>& y,
                   double& baseline_abs) {
   std::vector<double> week(7);
-  wa::FeatureScratch scratch;
-  for (const auto& set : sets) {
-    for (const RealHousehold& h : set.households) {
-      if (!in_tuning_split(h.name) || h.days.empty()) continue;
-      const int64_t first = h.days.front().day;
-      const wa::HalfHourHistory history = household_history(h);
-      for (const RealDay& d : h.days) {
-        const int64_t day = d.day - first;
-        if (day < kForecastWarmupDays || day % kRowDayStride != 0) continue;
-        const int64_t origin = day * kSlotsPerDay;
-        const wa::OriginSummary summary = wa::forecast_origin_summary(history, origin, scratch);
-        for (int64_t s = 0; s < kSlotsPerDay; ++s) {
-          const wa::ForecastFeatures f = wa::forecast_features(history, origin, origin + s, summary, scratch);
-          if (std::isnan(f[0])) continue;
-          for (size_t k = 0; k < week.size(); ++k) {
-            week[k] = history.kwh[static_cast<size_t>(origin + s - static_cast<int64_t>(k + 1) * kSlotsPerDay)];
-          }
-          std::sort(week.begin(), week.end());
-          if (std::isnan(week[3])) continue;
-          rows.push_back(f);
-          y.push_back(d.kwh[static_cast<size_t>(s)]);
-          baseline_abs += std::abs(y.back() - week[3]);
-        }
+  for_each_tuning_origin(sets, kRowDayStride, [&](const TuningOrigin& o) {
+    const wa::HalfHourHistory& history = o.history;
+    const int64_t origin = o.origin;
+    for (int64_t s = 0; s < kSlotsPerDay; ++s) {
+      const wa::ForecastFeatures f = wa::forecast_features(history, origin, origin + s, o.summary, o.scratch);
+      if (std::isnan(f[0])) continue;
+      for (size_t k = 0; k < week.size(); ++k) {
+        week[k] = history.kwh[static_cast<size_t>(origin + s - static_cast<int64_t>(k + 1) * kSlotsPerDay)];
       }
+      std::sort(week.begin(), week.end());
+      if (std::isnan(week[3])) continue;
+      rows.push_back(f);
+      y.push_back(o.day.kwh[static_cast<size_t>(s)]);
+      baseline_abs += std::abs(y.back() - week[3]);
     }
-  }
+  });
 }
 
 Row fit_lad(const std::vector<Row>& rows, const std::vector<double>& y, Row w) {

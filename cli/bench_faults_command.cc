@@ -34,6 +34,7 @@ struct BenchFaultsArgs {
   int period_s = 1;
   double outage_s = 0;  // 0: 600, or 12 with --short
   int64_t clock_jump_s = 3600;
+  uint64_t disk_freed_mib = 6;
   std::string data;
   bool keep_data = false;
   bool no_progress = false;
@@ -112,6 +113,7 @@ Expected<void> run_bench_faults(const BenchFaultsArgs& a) {
   s.period_ms = static_cast<uint32_t>(a.period_s) * 1000u;
   s.seed = a.seed;
   s.clock_offset_s = a.clock_jump_s;
+  s.disk_freed_mib = a.disk_freed_mib;
   s.progress = !a.no_progress;
   if (a.short_run) {
     s.warmup_s = 4;
@@ -161,7 +163,8 @@ void add_bench_faults(CLI::App& app) {
       "counts the database's rows:\n"
       "  server_kill   kill -9 of the server mid-stream, restarted on the same data and config\n"
       "  broker_kill   kill -9 of the broker, restarted on the same port and persistence\n"
-      "  disk_full     the server's data directory (a tmpfs; needs root) filled with a ballast file, then freed\n"
+      "  disk_full     the server's data directory (a tmpfs; needs root) filled with a ballast file, then 6 MiB of it "
+      "freed\n"
       "  clock_jump    the server's wall clock jumps (+1 h by default, libfaketime) and comes back\n"
       "  meter_outage  some meters lose their network (10 min; --short: 12 s), power-cycle and replay their "
       "journal\n"
@@ -180,6 +183,9 @@ void add_bench_faults(CLI::App& app) {
       ->check(CLI::Range(1.0, 86400.0));
   cmd->add_option("--clock-jump-s", a->clock_jump_s, "clock_jump: how far the server's clock jumps (negative: back)")
       ->check(CLI::Range(int64_t{-86400}, int64_t{86400}));
+  cmd->add_option("--disk-freed-mib", a->disk_freed_mib,
+                  "disk_full: MiB the fault's end frees (default 6, as an operator deleting a log; 0: all of it)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1024}));
   cmd->add_option("--data", a->data, "Directory for the drills' data (default: a temporary one, removed afterwards)");
   cmd->add_flag("--keep-data", a->keep_data, "Keep the temporary directory (logs, databases, journals)");
   cmd->add_flag("--no-progress", a->no_progress, "No progress lines on stderr");

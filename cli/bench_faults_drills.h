@@ -34,6 +34,7 @@ struct DrillSettings {
   double watch_s = 120;           // longest wait for recovery after the fault's end
   double poll_s = 1;              // how often the store is asked
   uint64_t tmpfs_mib = 64;        // disk_full: size of the server's data directory
+  uint64_t disk_freed_mib = 6;    // disk_full: space the fault's end frees (0: the whole ballast)
   std::string faketime_library = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
   bool progress = true;  // a line per phase on stderr
 };

@@ -42,7 +42,7 @@ Expected<serve::ServerConfig> resolve(const StoreArgs& a) {
 Expected<std::unique_ptr<api::AuthStore>> open_auth(const serve::ServerConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(config.database_path()).parent_path(), ec);
-  auto auth = api::AuthStore::open(config.database_path());
+  auto auth = api::AuthStore::open(config.tables_target());
   if (!auth.ok()) return as_failure(auth.error(), "cannot open the user database: " + auth.error().message);
   return auth;
 }

@@ -1,28 +1,28 @@
-// Tests of users, sessions and API tokens on a real SQLite file.
+// Tests of users, sessions and API tokens on a real SQLite file and a real PostgreSQL database.
 #include "wattguard/api/auth_store.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "wattguard/test_support/temp_dir.h"
+#include "server/storage/sql_test_targets.h"
+#include "wattguard/storage/sql_connection.h"
 
 namespace wattguard::api {
-using test_support::TempDir;
 namespace {
 
-class AuthStoreTest : public ::testing::Test {
+class AuthStoreTest : public ::testing::TestWithParam<storage::SqlDialect> {
  protected:
   void SetUp() override {
-    auto opened = AuthStore::open(dir_.file("auth.db"));
+    auto opened = AuthStore::open(where_.target());
     ASSERT_TRUE(opened.ok()) << opened.error().to_string();
     store_ = std::move(opened.value());
   }
-  TempDir dir_;
+  storage::sql_test::TargetFor where_{GetParam()};
   std::unique_ptr<AuthStore> store_;
 };
 
-TEST_F(AuthStoreTest, AddUserAndCheckPassword) {
+TEST_P(AuthStoreTest, AddUserAndCheckPassword) {
   ASSERT_TRUE(store_->add_user("alice", Role::kOperator, "correct horse", PasswordCost::kMin, 1000).ok());
   const auto u = store_->check_password("alice", "correct horse", PasswordCost::kMin);
   ASSERT_TRUE(u);
@@ -39,14 +39,14 @@ TEST_F(AuthStoreTest, AddUserAndCheckPassword) {
   EXPECT_TRUE(store_->check_password("Alice", "correct horse", PasswordCost::kMin));
 }
 
-TEST_F(AuthStoreTest, PasswordIsStoredAsArgon2id) {
+TEST_P(AuthStoreTest, PasswordIsStoredAsArgon2id) {
   ASSERT_TRUE(store_->add_user("carol", Role::kConsumer, "secret-password", PasswordCost::kMin, 1).ok());
   const auto hash = hash_password("x-password", PasswordCost::kMin);
   ASSERT_TRUE(hash);
   EXPECT_EQ(hash->rfind("$argon2id$", 0), 0u) << *hash;
 }
 
-TEST_F(AuthStoreTest, RefusesBadNamesAndShortPasswords) {
+TEST_P(AuthStoreTest, RefusesBadNamesAndShortPasswords) {
   auto r = store_->add_user("bad name", Role::kConsumer, "long enough", PasswordCost::kMin, 1);
   EXPECT_EQ(r.error().field, "name");
   r = store_->add_user("", Role::kConsumer, "long enough", PasswordCost::kMin, 1);
@@ -56,7 +56,7 @@ TEST_F(AuthStoreTest, RefusesBadNamesAndShortPasswords) {
   EXPECT_EQ(store_->user_count(), 0);
 }
 
-TEST_F(AuthStoreTest, SessionsExpireAndEndOnLogoutAndPasswordChange) {
+TEST_P(AuthStoreTest, SessionsExpireAndEndOnLogoutAndPasswordChange) {
   ASSERT_TRUE(store_->add_user("erin", Role::kConsumer, "password-1", PasswordCost::kMin, 1).ok());
   const auto user = store_->find_user("erin");
   ASSERT_TRUE(user);
@@ -80,7 +80,7 @@ TEST_F(AuthStoreTest, SessionsExpireAndEndOnLogoutAndPasswordChange) {
   EXPECT_TRUE(store_->check_password("erin", "password-2", PasswordCost::kMin));
 }
 
-TEST_F(AuthStoreTest, DeletingUserEndsSessions) {
+TEST_P(AuthStoreTest, DeletingUserEndsSessions) {
   ASSERT_TRUE(store_->add_user("frank", Role::kAdmin, "password-1", PasswordCost::kMin, 1).ok());
   const std::string sid = store_->create_session(store_->find_user("frank")->id, 100, 60);
   ASSERT_TRUE(store_->delete_user("frank").ok());
@@ -88,14 +88,14 @@ TEST_F(AuthStoreTest, DeletingUserEndsSessions) {
   EXPECT_FALSE(store_->delete_user("frank").ok());
 }
 
-TEST_F(AuthStoreTest, RoleChangeTakesEffectOnExistingSession) {
+TEST_P(AuthStoreTest, RoleChangeTakesEffectOnExistingSession) {
   ASSERT_TRUE(store_->add_user("gina", Role::kOperator, "password-1", PasswordCost::kMin, 1).ok());
   const std::string sid = store_->create_session(store_->find_user("gina")->id, 100, 60);
   ASSERT_TRUE(store_->set_role("gina", Role::kConsumer).ok());
   EXPECT_EQ(store_->session_user(sid, 101)->user.role, Role::kConsumer);
 }
 
-TEST_F(AuthStoreTest, TokensAreFoundByValueAndStoredHashed) {
+TEST_P(AuthStoreTest, TokensAreFoundByValueAndStoredHashed) {
   const std::string admin = store_->create_token(TokenScope::kAdmin, "ci", 5);
   const std::string read = store_->create_token(TokenScope::kRead, "grafana", 6);
   ASSERT_EQ(admin.rfind("wgt_", 0), 0u);
@@ -118,16 +118,36 @@ TEST_F(AuthStoreTest, TokensAreFoundByValueAndStoredHashed) {
   EXPECT_FALSE(store_->revoke_token(tokens[0].id).ok());
 }
 
-TEST_F(AuthStoreTest, DataSurvivesReopen) {
+TEST_P(AuthStoreTest, DataSurvivesReopen) {
   ASSERT_TRUE(store_->add_user("hank", Role::kAdmin, "password-1", PasswordCost::kMin, 1).ok());
   const std::string token = store_->create_token(TokenScope::kRead, "", 1);
   store_.reset();
-  auto reopened = AuthStore::open(dir_.file("auth.db"));
+  auto reopened = AuthStore::open(where_.target());
   ASSERT_TRUE(reopened.ok()) << reopened.error().to_string();
   store_ = std::move(reopened.value());
   EXPECT_TRUE(store_->check_password("hank", "password-1", PasswordCost::kMin));
   EXPECT_TRUE(store_->find_token(token));
 }
+
+TEST_P(AuthStoreTest, NamesAreOneUserIgnoringCase) {
+  ASSERT_TRUE(store_->add_user("Bob", Role::kConsumer, "password-1", PasswordCost::kMin, 1).ok());
+  auto again = store_->add_user("bOB", Role::kAdmin, "password-2", PasswordCost::kMin, 2);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(again.error().field, "name");
+  ASSERT_TRUE(store_->find_user("BOB"));
+  EXPECT_EQ(store_->find_user("BOB")->name, "Bob");
+  EXPECT_TRUE(store_->check_password("bob", "password-1", PasswordCost::kMin));
+  ASSERT_TRUE(store_->add_user("alice", Role::kConsumer, "password-3", PasswordCost::kMin, 3).ok());
+  const auto users = store_->list_users();
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0].name, "alice");  // sorted ignoring case on both engines
+  EXPECT_EQ(users[1].name, "Bob");
+  ASSERT_TRUE(store_->delete_user("BOB").ok());
+  EXPECT_EQ(store_->user_count(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, AuthStoreTest, storage::sql_test::kBothEngines, storage::sql_test::engine_name);
 
 TEST(AuthStoreOpen, ReportsUnopenableFile) {
   auto opened = AuthStore::open("/nonexistent-dir/x/auth.db");

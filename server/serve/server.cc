@@ -362,7 +362,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
       return std::move(opened).error().at("storage.postgresql");
     }
     im->store = std::move(opened.value());
-    spdlog::info("storage: readings in PostgreSQL; users, alerts, grid and accounts in {}", db_path);
+    spdlog::info("storage: readings, users and sessions in PostgreSQL; alerts, grid and accounts in {}", db_path);
   } else {
     storage::SqliteOptions so;
     so.path = db_path;
@@ -384,7 +384,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   if (auto st = im->store->set_retention(policy); !st.ok()) {
     return Error::io(st.error().message).at("storage.retention");
   }
-  auto auth = api::AuthStore::open(db_path);
+  auto auth = api::AuthStore::open(config.tables_target());
   if (!auth.ok()) return std::move(auth).error();
   im->auth = std::move(auth).value();
 
@@ -584,8 +584,15 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
   spdlog::info("wattguard serve: API on {} (data {}, broker {}:{}{}, web UI from {})", server->url(), db_path,
                config.mqtt.host, config.mqtt.port, config.mqtt.tls ? " over TLS" : "", config.resolved_static_dir());
   if (server->auth().user_count() == 0 && !options.caller_adds_users) {
-    spdlog::warn("no users yet: create the first admin with `wattguard users add NAME --role admin --data {}`",
-                 config.storage.data_dir);
+    // On PostgreSQL the users are in the database the config file names, not in the data directory.
+    if (config.storage.backend == "postgresql") {
+      spdlog::warn(
+          "no users yet: create the first admin with `wattguard users add NAME --role admin --config FILE` "
+          "(the config naming this PostgreSQL database)");
+    } else {
+      spdlog::warn("no users yet: create the first admin with `wattguard users add NAME --role admin --data {}`",
+                   config.storage.data_dir);
+    }
   }
   return server;
 }

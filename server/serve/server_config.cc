@@ -619,6 +619,13 @@ std::string ServerConfig::database_path() const {
   return (std::filesystem::path(storage.data_dir) / db).string();
 }
 
+storage::SqlTarget ServerConfig::tables_target() const {
+  storage::SqlTarget target;
+  target.sqlite_path = database_path();
+  if (storage.backend == "postgresql") target.pg_conninfo = storage.postgresql;
+  return target;
+}
+
 std::string default_static_dir() {
   // The build's source tree: `make demo` serves the web UI built beside it without any setting.
   return std::string(WATTGUARD_SOURCE_DIR) + "/web/dist";

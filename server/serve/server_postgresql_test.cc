@@ -1,10 +1,12 @@
 // `serve` on the PostgreSQL backend: a real Mosquitto, a private PostgreSQL and the whole server; readings
-// published over MQTT end up in PostgreSQL (and the users and alerts still in the SQLite file in data_dir).
+// published over MQTT end up in PostgreSQL, and so do users and sessions (alerts still in the SQLite file in
+// data_dir).
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
+#include "wattguard/api/auth_store.h"
 #include "wattguard/base/clock.h"
 #include "wattguard/broker/broker_process.h"
 #include "wattguard/serve/server.h"
@@ -94,6 +96,45 @@ TEST(ServerOnPostgresql, ReadingsFromTheBrokerAreStoredInPostgresql) {
   uint32_t n = 0;
   for (const auto& p : series->points) n += p.count;
   EXPECT_EQ(n, 10u);  // the hourly rollups were kept in the same transactions
+}
+
+// Two servers on one database, each with its own data directory and no broker: a user added through one signs
+// in on the other, and a session made on one is valid on the other (a load balancer may send the next request
+// to either).
+TEST(ServerOnPostgresql, UsersAndSessionsAreSharedByEveryServerOnTheDatabase) {
+  test_support::TempDir dir("serve-pg");
+  auto pg = test_support::shared_postgres();
+  ASSERT_TRUE(pg.ok()) << pg.error().message;
+  auto db = pg.value()->create_database();
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  const auto config_for = [&](const std::string& name) {
+    ServerConfig config;
+    config.http.port = 0;
+    config.mqtt.port = broker::free_port();  // no broker: ingest retries in the background
+    config.mqtt.client_id = "pg-users-" + name + "-" + std::to_string(::getpid());
+    config.storage.data_dir = dir.file(name);
+    config.storage.backend = "postgresql";
+    config.storage.postgresql = db.value();
+    config.auth.password_cost = "min";
+    config.log.level = "error";
+    return config;
+  };
+  auto a = Server::start(config_for("a"));
+  ASSERT_TRUE(a.ok()) << config_error_text(a.error());
+  auto b = Server::start(config_for("b"));
+  ASSERT_TRUE(b.ok()) << config_error_text(b.error());
+  ASSERT_TRUE(
+      (*a)->auth().add_user("Operator1", api::Role::kOperator, "a long password", api::PasswordCost::kMin, 1).ok());
+  const auto user = (*b)->auth().check_password("operator1", "a long password", api::PasswordCost::kMin);
+  ASSERT_TRUE(user);
+  EXPECT_EQ(user->name, "Operator1");
+  const std::string session = (*b)->auth().create_session(user->id, system_now_ms() / 1000, 3600);
+  ASSERT_FALSE(session.empty());
+  EXPECT_TRUE((*a)->auth().session_user(session, system_now_ms() / 1000));
+  (*a)->auth().delete_session(session);  // a sign-out on one ends the session on both
+  EXPECT_FALSE((*b)->auth().session_user(session, system_now_ms() / 1000));
+  (*a)->stop();
+  (*b)->stop();
 }
 
 TEST(ServerOnPostgresql, AnUnreachableServerStopsTheStartNamingIt) {

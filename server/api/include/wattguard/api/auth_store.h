@@ -1,5 +1,6 @@
 // Users, sign-in sessions and API tokens, persisted in SQLite (tables auth_* in the same
-// database file as the readings, through a connection of its own). Which meters a consumer
+// database file as the readings, through a connection of its own) or in PostgreSQL (the same tables in the
+// database the readings use, shared by every server). Which meters a consumer
 // owns is not kept here but in the readings store (storage::MeterInfo::owner = user name).
 // Thread-safe: every method takes an internal mutex.
 #pragma once
@@ -17,8 +18,9 @@
 #include "wattguard/base/expected.h"
 
 namespace wattguard::storage {
-class Db;
-}
+class SqlConnection;
+struct SqlTarget;
+}  // namespace wattguard::storage
 
 namespace wattguard::api {
 
@@ -53,6 +55,8 @@ class AuthStore {
   // Opens (creating if needed) the auth tables in the SQLite file at `path`. kIoError (or kCorruption) naming
   // the path when the file cannot be opened or its tables created.
   static Expected<std::unique_ptr<AuthStore>> open(const std::string& path);
+  // The same on either engine (the SQLite file, or a PostgreSQL database shared by several servers).
+  static Expected<std::unique_ptr<AuthStore>> open(const storage::SqlTarget& target);
   ~AuthStore();
   AuthStore(const AuthStore&) = delete;
   AuthStore& operator=(const AuthStore&) = delete;
@@ -97,7 +101,7 @@ class AuthStore {
   void set_revocation_listener(std::function<void()> listener);
 
  private:
-  explicit AuthStore(std::unique_ptr<storage::Db> db);
+  explicit AuthStore(std::unique_ptr<storage::SqlConnection> db);
   std::optional<User> user_by_name_locked(const std::string& name);
   Expected<void> delete_user_quietly(const std::string& name);
   Expected<void> set_password_quietly(const std::string& name, std::string_view password, PasswordCost cost);
@@ -107,8 +111,8 @@ class AuthStore {
   void notify_revocation();
 
   std::mutex mutex_;
-  std::unique_ptr<storage::Db> db_;  // guarded by mutex_
-  std::mutex listener_mutex_;        // guards listener_ (apart from mutex_: the listener may call back in)
+  std::unique_ptr<storage::SqlConnection> db_;  // guarded by mutex_
+  std::mutex listener_mutex_;                   // guards listener_ (apart from mutex_: the listener may call back in)
   std::function<void()> listener_;
 };
 

@@ -16,6 +16,7 @@
 #include "wattguard/base/expected.h"
 #include "wattguard/blynk/blynk_config.h"
 #include "wattguard/grid/theft_options.h"
+#include "wattguard/storage/sql_connection.h"
 
 namespace wattguard::serve {
 
@@ -109,6 +110,9 @@ struct ServerConfig {
 
   // data_dir/database unless database is absolute.
   std::string database_path() const;
+  // Where users and sessions live: the PostgreSQL database when storage.backend is "postgresql" (shared by every
+  // server on it), else database_path().
+  storage::SqlTarget tables_target() const;
   // http.static_dir, or <source dir>/web/dist when empty.
   std::string resolved_static_dir() const;
 };

@@ -98,6 +98,82 @@ TEST(ServerOnPostgresql, ReadingsFromTheBrokerAreStoredInPostgresql) {
   EXPECT_EQ(n, 10u);  // the hourly rollups were kept in the same transactions
 }
 
+// PostgreSQL going away under a running server (stopped like a crash, then started again): readings wait in
+// ingest's queue, health says the storage is failing and why, and once PostgreSQL is back every reading is
+// stored, each once. The test has a PostgreSQL of its own, since it stops it.
+TEST(ServerOnPostgresql, ReadingsWaitWhilePostgresqlIsDownAndAreAllStoredOnceWhenItReturns) {
+  test_support::TempDir dir("serve-pg");
+  auto pg = test_support::PostgresServer::start();
+  ASSERT_TRUE(pg.ok()) << pg.error().message;
+  auto db = pg.value()->create_database();
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  auto broker = broker::BrokerProcess::start(broker::anonymous_setup(dir.path() / "broker"));
+  ASSERT_TRUE(broker.ok()) << broker.error().to_string();
+  {
+    storage::PgOptions po;
+    po.conninfo = db.value();
+    auto store = storage::PgStore::open(po);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    ASSERT_TRUE((*store)->add_meter({"pg1", "House", "north", "", 0, 0}).ok());
+  }
+  ServerConfig config;
+  config.http.port = 0;
+  config.mqtt.port = broker.value()->port();
+  config.mqtt.username = "";
+  config.mqtt.client_id = "pg-restart-" + std::to_string(::getpid());
+  config.storage.data_dir = dir.file("data");
+  config.storage.backend = "postgresql";
+  config.storage.postgresql = db.value() + " connect_timeout=2";
+  config.auth.password_cost = "min";
+  config.log.level = "error";
+  apply_log_level(config);
+  auto started = Server::start(config);
+  ASSERT_TRUE(started.ok()) << config_error_text(started.error());
+  Server& server = *started.value();
+  for (int i = 0; i < 500 && !server.ingest().connected(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(server.ingest().connected());
+
+  test_support::TestMeters meters(broker.value()->port(), {});
+  const int64_t t0 = system_now_ms() - 120'000;
+  for (uint64_t i = 0; i < 10; ++i) meters.publish(reading(i + 1, t0 + static_cast<int64_t>(i) * 5000));
+  for (int i = 0; i < 500 && server.ingest().health().readings_stored < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server.ingest().health().readings_stored, 10u);
+
+  ASSERT_TRUE(pg.value()->stop().ok());
+  for (uint64_t i = 10; i < 20; ++i) meters.publish(reading(i + 1, t0 + static_cast<int64_t>(i) * 5000));
+  bool told = false;
+  for (int i = 0; i < 1000 && !told; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto h = server.ingest().health();
+    told = h.storage_failing && h.pending_readings > 0;
+  }
+  const auto during = server.ingest().health();
+  EXPECT_TRUE(told) << "storage_failing " << during.storage_failing << ", pending " << during.pending_readings;
+  EXPECT_FALSE(during.storage_error.empty());
+  EXPECT_EQ(during.readings_stored, 10u);
+
+  ASSERT_TRUE(pg.value()->restart().ok());
+  for (int i = 0; i < 3000 && server.ingest().health().readings_stored < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto after = server.ingest().health();
+  EXPECT_EQ(after.readings_stored, 20u);
+  EXPECT_FALSE(after.storage_failing);
+  server.stop();
+  storage::PgOptions po;
+  po.conninfo = db.value();
+  auto store = storage::PgStore::open(po);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto raw = (*store)->raw_readings("pg1", 0, INT64_MAX);
+  ASSERT_TRUE(raw.ok()) << raw.error().message;
+  ASSERT_EQ(raw->size(), 20u);  // each once
+  for (std::size_t i = 0; i < raw->size(); ++i) EXPECT_EQ((*raw)[i].seq, i + 1);
+}
+
 // Two servers on one database, each with its own data directory and no broker: a user added through one signs
 // in on the other, and a session made on one is valid on the other (a load balancer may send the next request
 // to either).

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "server/grid/grid_test_support.h"
+#include "server/storage/sql_test_targets.h"
 #include "wattguard/grid/topology_import.h"
 #include "wattguard/test_support/text_damage.h"
 
@@ -156,7 +157,35 @@ TEST_F(GridStoreTest, BadTopologiesNameTheRow) {
   EXPECT_EQ(json_no_check.error().field, "transformers[0].check");
 }
 
-TEST_F(GridStoreTest, FailedWritesLeaveTheStoredTopologyAlone) {
+TEST_F(GridStoreTest, CheckTransformerNamesTheMember) {
+  Transformer t{"T1", "", "", "c1", {"m1", "zz"}, 0};
+  auto checked = check_transformer(t, known_);
+  ASSERT_FALSE(checked.ok());
+  EXPECT_EQ(checked.error().field, "consumers[1]");
+  t.consumers = {"m1", "m1"};
+  checked = check_transformer(t, known_);
+  ASSERT_FALSE(checked.ok());
+  EXPECT_NE(checked.error().message.find("twice"), std::string::npos);
+  t.consumers = {"m1"};
+  t.id = "bad id";
+  EXPECT_EQ(check_transformer(t, known_).error().field, "id");
+  t.id = "T1";
+  EXPECT_TRUE(check_transformer(t, known_).ok());
+}
+
+// The store's rules on both engines: every change all or nothing, one transformer per meter.
+class GridStoreOnEachEngine : public ::testing::TestWithParam<storage::SqlDialect> {
+ protected:
+  void SetUp() override {
+    auto opened = GridStore::open(where_.target());
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    grid_ = std::move(opened).value();
+  }
+  storage::sql_test::TargetFor where_{GetParam()};
+  std::unique_ptr<GridStore> grid_;
+};
+
+TEST_P(GridStoreOnEachEngine, FailedWritesLeaveTheStoredTopologyAlone) {
   ASSERT_TRUE(grid_->replace_all({{"T1", "", "", "c1", {"m1"}, 0}}, 1).ok());
   // The second transformer repeats m1: the database refuses, the whole replacement rolls back.
   const auto s = grid_->replace_all({{"T2", "", "", "c2", {"m2"}, 0}, {"T3", "", "", "m3", {"m2"}, 0}}, 2);
@@ -182,23 +211,18 @@ TEST_F(GridStoreTest, FailedWritesLeaveTheStoredTopologyAlone) {
   EXPECT_EQ(grid_->remove("T2").error().code, ErrorCode::kNotFound);
   EXPECT_FALSE(grid_->membership("m3")->has_value());
   EXPECT_EQ(grid_->get("T2").error().code, ErrorCode::kNotFound);
+  // What was committed is there for the next connection (a restart, or another server on the database).
+  auto again = GridStore::open(where_.target());
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  auto all_again = again.value()->list();
+  ASSERT_TRUE(all_again.ok());
+  ASSERT_EQ(all_again->size(), 1u);
+  EXPECT_EQ((*all_again)[0].consumers, (std::vector<std::string>{"m1"}));
+  EXPECT_EQ(again.value()->membership("c1")->value().second, "check");
 }
 
-TEST_F(GridStoreTest, CheckTransformerNamesTheMember) {
-  Transformer t{"T1", "", "", "c1", {"m1", "zz"}, 0};
-  auto checked = check_transformer(t, known_);
-  ASSERT_FALSE(checked.ok());
-  EXPECT_EQ(checked.error().field, "consumers[1]");
-  t.consumers = {"m1", "m1"};
-  checked = check_transformer(t, known_);
-  ASSERT_FALSE(checked.ok());
-  EXPECT_NE(checked.error().message.find("twice"), std::string::npos);
-  t.consumers = {"m1"};
-  t.id = "bad id";
-  EXPECT_EQ(check_transformer(t, known_).error().field, "id");
-  t.id = "T1";
-  EXPECT_TRUE(check_transformer(t, known_).ok());
-}
+INSTANTIATE_TEST_SUITE_P(Engines, GridStoreOnEachEngine, storage::sql_test::kBothEngines,
+                         storage::sql_test::engine_name);
 
 }  // namespace
 }  // namespace wattguard::grid

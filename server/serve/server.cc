@@ -362,7 +362,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
       return std::move(opened).error().at("storage.postgresql");
     }
     im->store = std::move(opened.value());
-    spdlog::info("storage: readings, users and sessions in PostgreSQL; alerts, grid and accounts in {}", db_path);
+    spdlog::info("storage: readings, users, sessions and grid in PostgreSQL; alerts and accounts in {}", db_path);
   } else {
     storage::SqliteOptions so;
     so.path = db_path;
@@ -414,7 +414,7 @@ Expected<std::unique_ptr<Server>> Server::start(const ServerConfig& config, Serv
     }
   }
 
-  auto grid_store = grid::GridStore::open(db_path);
+  auto grid_store = grid::GridStore::open(config.tables_target());
   if (!grid_store.ok()) return Error::io(grid_store.error().message).at("grid");
   im->grid = std::move(grid_store).value();
   {

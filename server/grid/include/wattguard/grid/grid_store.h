@@ -1,5 +1,6 @@
 // The grid model on the server: distribution transformers (id, name, area, check meter) and which meter belongs
-// to which transformer, in the readings' SQLite file (own connection, WAL). Every change is one transaction.
+// to which transformer, in the readings' SQLite file (own connection, WAL) or in the PostgreSQL database the
+// readings use. Every change is one transaction.
 #pragma once
 
 #include <atomic>
@@ -11,7 +12,7 @@
 #include <vector>
 
 #include "wattguard/base/expected.h"
-#include "wattguard/storage/sqlite_db.h"
+#include "wattguard/storage/sql_connection.h"
 
 namespace wattguard::grid {
 
@@ -32,6 +33,8 @@ class GridStore {
  public:
   // Opens (creating the tables if missing). Fails with kIoError naming the path.
   static Expected<std::unique_ptr<GridStore>> open(const std::string& path);
+  // The same on either engine (the SQLite file, or a PostgreSQL database shared by several servers).
+  static Expected<std::unique_ptr<GridStore>> open(const storage::SqlTarget& target);
   ~GridStore();
   GridStore(const GridStore&) = delete;
   GridStore& operator=(const GridStore&) = delete;
@@ -59,14 +62,14 @@ class GridStore {
   uint64_t version() const { return version_.load(); }
 
  private:
-  explicit GridStore(std::unique_ptr<storage::Db> db) : db_(std::move(db)) {}
+  explicit GridStore(std::unique_ptr<storage::SqlConnection> db) : db_(std::move(db)) {}
   Expected<void> insert_locked(const Transformer& t, int64_t now_ms);
   Expected<void> insert_members_locked(const std::string& id, const std::string& check_meter,
                                        const std::vector<std::string>& consumers);
   Expected<std::vector<Transformer>> list_locked(const std::string* only_id);
 
   std::mutex mutex_;
-  std::unique_ptr<storage::Db> db_;
+  std::unique_ptr<storage::SqlConnection> db_;  // guarded by mutex_
   std::atomic<uint64_t> version_{1};
 };
 

@@ -51,6 +51,32 @@ class SqlConnection {
   virtual Expected<void> script(std::string_view sql) = 0;
 };
 
+// BEGIN ... COMMIT on a SqlConnection; rolled back when it goes out of scope uncommitted. On SQLite the
+// transaction takes the write lock at BEGIN (IMMEDIATE), so a read-then-write inside it cannot be overtaken.
+class SqlTransaction {
+ public:
+  explicit SqlTransaction(SqlConnection& conn) : conn_(conn) {}
+  ~SqlTransaction() {
+    if (active_) (void)conn_.script("ROLLBACK");
+  }
+  SqlTransaction(const SqlTransaction&) = delete;
+  SqlTransaction& operator=(const SqlTransaction&) = delete;
+  Expected<void> begin() {
+    auto s = conn_.script(conn_.dialect() == SqlDialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    active_ = s.ok();
+    return s;
+  }
+  Expected<void> commit() {
+    auto s = conn_.script("COMMIT");
+    if (s.ok()) active_ = false;
+    return s;
+  }
+
+ private:
+  SqlConnection& conn_;
+  bool active_ = false;
+};
+
 // SQLite file at `path` (created 0600 when new), WAL, foreign keys on; waits up to busy_timeout_ms for a lock.
 Expected<std::unique_ptr<SqlConnection>> open_sqlite_connection(const std::string& path, int busy_timeout_ms);
 // PostgreSQL by libpq connection string.

@@ -36,7 +36,7 @@ class NatsCluster {
 
   // Starts node k (if not running) with its files and store as they are; does not wait for readiness.
   Expected<void> launch(int k);
-  // SIGTERM (lame duck: clients moved off, then exit), SIGKILL after grace_ms. Idempotent.
+  // SIGTERM (a clean shutdown: stores flushed, connections closed), SIGKILL after grace_ms. Idempotent.
   void stop(int k, int grace_ms = 10000);
   // SIGKILL at once, like a crash: nothing flushed, connections cut.
   void kill(int k);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "cli/command_registry.h"
@@ -21,7 +22,8 @@ namespace {
 struct FleetArgs {
   std::size_t meters = 10;
   double period_s = 5;
-  std::string broker = "127.0.0.1:1883";
+  std::string broker = "127.0.0.1:1883";  // or a cluster's nodes, comma-separated
+  std::string mqtt_version = "5";
   std::string tls_ca;  // set: MQTT over TLS, the broker verified against this file
   bool tls_insecure = false;
   std::string credentials;
@@ -52,12 +54,20 @@ Expected<void> run_fleet(const FleetArgs& a) {
     return option_error("--period", period, period + " is not a whole number of seconds in 1..3600");
   }
   c.period_ms = static_cast<uint32_t>(a.period_s * 1000);
-  const auto address = parse_broker_address(a.broker);
-  if (!address) {
-    return option_error("--broker", a.broker, "'" + a.broker + "' is not host:port with a port in 1..65535");
+  std::stringstream nodes(a.broker);
+  for (std::string node; std::getline(nodes, node, ',');) {
+    const auto address = parse_broker_address(node);
+    if (!address || node.empty()) {
+      return option_error("--broker", a.broker, "'" + node + "' is not host:port with a port in 1..65535");
+    }
+    c.broker_nodes.push_back(BrokerNode{address->host, address->port});
   }
-  c.broker_host = address->host;
-  c.broker_port = address->port;
+  if (c.broker_nodes.empty()) return option_error("--broker", a.broker, "names no broker");
+  c.broker_host = c.broker_nodes.front().host;
+  c.broker_port = c.broker_nodes.front().port;
+  const auto version = mqtt_version_from_name(a.mqtt_version);
+  if (!version) return option_error("--mqtt-version", a.mqtt_version, "'" + a.mqtt_version + "' is not 3.1.1 or 5");
+  c.mqtt_version = *version;
   c.tls = {!a.tls_ca.empty(), a.tls_ca, a.tls_insecure};
   if (a.tls_insecure && a.tls_ca.empty()) return option_error("--tls-insecure", "", "goes with --tls-ca");
   if (auto ca = tls::check_mqtt_client_tls(c.tls, "--tls-ca"); !ca.ok()) return as_bad_input(ca.error());
@@ -101,8 +111,9 @@ Expected<void> run_fleet(const FleetArgs& a) {
   if (!created.ok()) return as_bad_input(created.error());
   auto fleet = std::move(created).value();
   spdlog::info("fleet: {}", choice.reason);
-  spdlog::info("fleet: publishing to {}:{}{} as {}; Ctrl-C stops cleanly", c.broker_host, c.broker_port,
-               c.tls.enabled ? " over TLS" : "",
+  spdlog::info("fleet: publishing to {}{} (MQTT {}){} as {}; Ctrl-C stops cleanly", a.broker,
+               c.broker_nodes.size() > 1 ? " (meter i to node i mod N, failing over to the next)" : "",
+               mqtt_version_name(c.mqtt_version), c.tls.enabled ? " over TLS" : "",
                c.transport == Transport::kGateway ? "a gateway" : "one client per meter");
   fleet->start();
   const auto started = std::chrono::steady_clock::now();
@@ -136,7 +147,12 @@ void add_fleet_commands(CLI::App& app) {
       "core, publishing readings, tamper events and command acks over MQTT, with store-and-forward");
   cmd->add_option("--meters", a->meters, "Number of meters")->check(CLI::Range(1, 1000000));
   cmd->add_option("--period", a->period_s, "Report period, whole seconds (1..3600)");
-  cmd->add_option("--broker", a->broker, "MQTT broker host:port (the TLS listener's port with --tls-ca)");
+  cmd->add_option("--broker", a->broker,
+                  "MQTT broker host:port (the TLS listener's port with --tls-ca), or a cluster's nodes as "
+                  "host:port,host:port,...: meter i connects to node i mod N and fails over to the next");
+  cmd->add_option("--mqtt-version", a->mqtt_version,
+                  "MQTT version the meters speak: 5 (default; a PUBACK 0x10 'no subscriber' keeps the reading) "
+                  "or 3.1.1 (for brokers without MQTT 5, e.g. NATS 2.9)");
   cmd->add_option("--tls-ca", a->tls_ca,
                   "MQTT over TLS: PEM CA file (or the broker's self-signed certificate) that the broker's "
                   "certificate must chain to; a broker that fails is never sent a login");

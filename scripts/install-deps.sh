@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format clang-tidy
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev libpqxx-dev libpq-dev postgresql-15 libboost-dev libsodium-dev libssl-dev libmosquitto-dev mosquitto zlib1g-dev prometheus curl openssl faketime
+  libsqlite3-dev libpqxx-dev libpq-dev postgresql-15 libboost-dev libsodium-dev libssl-dev libmosquitto-dev mosquitto nats-server libcrypt-dev zlib1g-dev prometheus curl openssl faketime
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
   chromium
   clang libclang-rt-14-dev

@@ -62,6 +62,8 @@ int run_program(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+}  // namespace
+
 bool port_accepts(uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
@@ -73,8 +75,6 @@ bool port_accepts(uint16_t port) {
   ::close(fd);
   return ok;
 }
-
-}  // namespace
 
 std::string broker_acl_text(const std::string& server_user, const std::vector<std::string>& gateway_users) {
   std::string acl =
@@ -109,7 +109,9 @@ std::string tls_listener_config(const BrokerTlsListener& listener, uint16_t port
   return conf.str();
 }
 
-std::string mosquitto_binary() {
+std::string mosquitto_binary() { return find_server_program("mosquitto"); }
+
+std::string find_server_program(const std::string& name) {
   std::vector<std::string> dirs;
   if (const char* path = std::getenv("PATH")) {
     std::string rest = path;
@@ -122,7 +124,7 @@ std::string mosquitto_binary() {
   for (const char* d : {"/usr/sbin", "/usr/local/sbin"}) dirs.emplace_back(d);
   for (const std::string& d : dirs) {
     if (d.empty()) continue;
-    const std::string candidate = d + "/mosquitto";
+    const std::string candidate = d + "/" + name;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";

@@ -43,6 +43,14 @@ void local_day(int64_t unix_ms, double* time_of_day_s, int64_t* day) {
 
 const char* transport_name(Transport t) { return t == Transport::kGateway ? "gateway" : "per-meter"; }
 
+const char* mqtt_version_name(MqttVersion v) { return v == MqttVersion::kV5 ? "5" : "3.1.1"; }
+
+std::optional<MqttVersion> mqtt_version_from_name(const std::string& name) {
+  if (name == "5") return MqttVersion::kV5;
+  if (name == "3.1.1") return MqttVersion::kV311;
+  return std::nullopt;
+}
+
 std::vector<std::string> fleet_meter_ids(const FleetConfig& config) {
   std::vector<std::string> ids;
   ids.reserve(config.meters);
@@ -72,6 +80,12 @@ Expected<void> validate(const FleetConfig& c) {
   }
   if (c.broker_port < 1 || c.broker_port > 65535) {
     return bad_setting("broker port", std::to_string(c.broker_port), " is not in 1..65535");
+  }
+  for (const BrokerNode& node : c.broker_nodes) {
+    if (node.port < 1 || node.port > 65535) {
+      return bad_setting("broker port", std::to_string(node.port), " is not in 1..65535");
+    }
+    if (node.host.empty()) return bad_setting("broker host", "(empty)", " is not a host name or address");
   }
   if (!(c.speed >= 0.01 && c.speed <= 10000))
     return bad_setting("speed", std::to_string(c.speed), " is not in 0.01..10000");
@@ -147,6 +161,8 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
 
   auto impl = std::make_unique<Impl>();
   impl->shared.config = config;
+  impl->shared.nodes = config.broker_nodes;
+  if (impl->shared.nodes.empty()) impl->shared.nodes.push_back(BrokerNode{config.broker_host, config.broker_port});
   impl->shared.queue_capacity = config.queue_capacity;
   int64_t start_ms = config.start_ms != 0 ? config.start_ms : system_now_ms();
 
@@ -193,6 +209,7 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
       link->login = config.credentials.gateways[static_cast<std::size_t>(g)];
       // The broker replaces the client id by the user name; the same here keeps logs and sessions consistent.
       link->client_id = link->login.username;
+      link->node = static_cast<std::size_t>(g) % impl->shared.nodes.size();
       gateways.push_back(impl->shards[static_cast<std::size_t>(g % threads)]->add_link(std::move(link)));
     }
   }
@@ -256,6 +273,7 @@ Expected<std::unique_ptr<Fleet>> Fleet::create(const FleetConfig& config_in) {
       link->per_meter = true;
       link->login = *config.credentials.find(setup.id);
       link->client_id = setup.id;
+      link->node = i % impl->shared.nodes.size();
       slot->link = shard->add_link(std::move(link));
     }
     Slot* placed = shard->add_slot(std::move(slot));

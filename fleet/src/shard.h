@@ -87,6 +87,8 @@ struct Link {
   int64_t retry_at_ms = 0;  // steady ms
   int backoff_ms = 0;
   int64_t connect_started_ms = 0;
+  // Index into the fleet's broker nodes (FleetShared::nodes) this link tries next; moves on after each loss.
+  std::size_t node = 0;
   // Steady ms until which nothing is published: the broker said no subscriber would get it (the server's
   // session is gone, e.g. a broker restarted before it had saved it), so what comes back waits for the server.
   int64_t unrouted_until_ms = 0;
@@ -187,6 +189,7 @@ class Shard {
 // What the shards share: configuration, clock, journal, counters.
 struct FleetShared {
   FleetConfig config;
+  std::vector<BrokerNode> nodes;  // config.broker_nodes, or the one broker_host:broker_port; never empty
   std::unique_ptr<VirtualClock> clock;
   FleetJournal* journal = nullptr;
   FleetObserver* observer = nullptr;

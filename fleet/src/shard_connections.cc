@@ -38,9 +38,11 @@ void Shard::connect(Link* link, int64_t now) {
     link->retry_at_ms = now + kBackoffMaxMs;
     return;
   }
-  // MQTT 5, for its PUBACK reason codes: with 3.1.1 the broker acknowledges a reading nobody subscribed to
-  // (the server's session lost in a broker crash) exactly like a delivered one, and the meter forgets it.
-  mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+  // MQTT 5 by default, for its PUBACK reason codes: with 3.1.1 the broker acknowledges a reading nobody subscribed
+  // to (the server's session lost in a broker crash) exactly like a delivered one, and the meter forgets it.
+  // 3.1.1 only where the broker speaks nothing else (NATS); on_publish then never sees 0x10.
+  mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
+                       fleet_.config.mqtt_version == MqttVersion::kV5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
   // Our own per-meter window bounds what is in flight; the library should not queue behind it.
   mosquitto_max_inflight_messages_set(m, 0);
   mosquitto_username_pw_set(m, link->login.username.c_str(), link->login.password.c_str());
@@ -67,8 +69,8 @@ void Shard::connect(Link* link, int64_t now) {
   link->lost = false;
   link->state = Link::State::kConnecting;
   link->connect_started_ms = now;
-  const int rc = mosquitto_connect_async(m, fleet_.config.broker_host.c_str(), fleet_.config.broker_port,
-                                         fleet_.config.keepalive_s);
+  const BrokerNode& node = fleet_.nodes[link->node % fleet_.nodes.size()];
+  const int rc = mosquitto_connect_async(m, node.host.c_str(), node.port, fleet_.config.keepalive_s);
   const int fd = mosquitto_socket(m);
   if (rc != MOSQ_ERR_SUCCESS || fd < 0) {
     handle_lost(link, now);
@@ -121,6 +123,9 @@ void Shard::handle_lost(Link* link, int64_t now) {
   link->backoff_ms = link->backoff_ms == 0 ? kBackoffMinMs : std::min(kBackoffMaxMs, link->backoff_ms * 2);
   if (link->refused) link->backoff_ms = kBackoffMaxMs;
   link->retry_at_ms = now + static_cast<int64_t>(link->backoff_ms * jitter(link, link->backoff_ms));
+  // Fail over: the next attempt goes to the next node of a cluster (a dead node's meters spread over the others,
+  // and a node that refuses or cannot be reached is not tried again and again).
+  link->node = (link->node + 1) % fleet_.nodes.size();
   if (was_connected) {
     fleet_.counters.connection_losses.fetch_add(1, std::memory_order_relaxed);
     ++losses_since_log_;

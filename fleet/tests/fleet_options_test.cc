@@ -76,10 +76,23 @@ TEST(FleetOptions, ConfigurationChecksNameTheField) {
   c.tls.ca_file = "/nonexistent/ca.pem";
   EXPECT_NE(problem(c).find("/nonexistent/ca.pem\" cannot be read"), std::string::npos) << problem(c);
   c = FleetConfig{};
+  c.broker_nodes = {{"127.0.0.1", 4222}, {"127.0.0.1", 70000}};
+  EXPECT_NE(problem(c).find("broker port: 70000"), std::string::npos) << problem(c);
+  c.broker_nodes = {{"", 4222}};
+  EXPECT_NE(problem(c).find("broker host"), std::string::npos) << problem(c);
+  c = FleetConfig{};
   c.meters = 3;
   c.first_number = 98;
   c.id_width = 3;
   EXPECT_EQ(fleet_meter_ids(c), (std::vector<std::string>{"m098", "m099", "m100"}));
+}
+
+TEST(FleetOptions, MqttVersionsByName) {
+  EXPECT_EQ(FleetConfig{}.mqtt_version, MqttVersion::kV5);
+  EXPECT_EQ(mqtt_version_from_name("5"), MqttVersion::kV5);
+  EXPECT_EQ(mqtt_version_from_name("3.1.1"), MqttVersion::kV311);
+  EXPECT_EQ(mqtt_version_from_name("3"), std::nullopt);
+  EXPECT_STREQ(mqtt_version_name(MqttVersion::kV311), "3.1.1");
 }
 
 TEST(FleetOptions, CreateRefusesMissingCredentials) {

@@ -93,6 +93,11 @@ std::string tls_listener_config(const BrokerTlsListener& listener, uint16_t port
 
 // The mosquitto executable (on PATH or in the usual sbin folders), or empty if it is not installed.
 std::string mosquitto_binary();
+// The executable `name` on PATH or in /usr/sbin, /usr/local/sbin (where Debian puts servers, which a user's PATH
+// may lack), or empty if there is none.
+std::string find_server_program(const std::string& name);
+// True when something accepts TCP connections on 127.0.0.1:`port` right now.
+bool port_accepts(uint16_t port);
 
 // A TCP port on 127.0.0.1 that was free a moment ago; 0 if none could be found.
 uint16_t free_port();

@@ -34,6 +34,19 @@ namespace wattguard::fleet {
 enum class Transport : uint8_t { kPerMeter, kGateway };
 const char* transport_name(Transport t);  // "per-meter", "gateway"
 
+// The MQTT version the meters speak. 5 (the default) for its PUBACK reason codes: a reading nobody subscribed to
+// is answered 0x10 and kept. 3.1.1 for brokers that speak nothing else (NATS 2.9's MQTT listener): such a PUBACK
+// then looks like any other (docs/scale-out.md says what that costs).
+enum class MqttVersion : uint8_t { kV311, kV5 };
+const char* mqtt_version_name(MqttVersion v);                                // "3.1.1", "5"
+std::optional<MqttVersion> mqtt_version_from_name(const std::string& name);  // "3.1.1" or "5"; nullopt otherwise
+
+// One node of the broker (a cluster has several).
+struct BrokerNode {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+};
+
 struct FleetConfig {
   std::size_t meters = 10;
   std::string id_prefix = "m";  // ids are prefix + zero-padded number: m00001 ...
@@ -45,6 +58,11 @@ struct FleetConfig {
   // MQTT over TLS, as a real meter should: the broker's certificate must chain to tls.ca_file, or the meter
   // never sends its CONNECT (and with it its password). broker_port is then the TLS listener's.
   tls::MqttClientTls tls{};
+  // A clustered broker's nodes. Empty: the one broker at broker_host:broker_port. Otherwise meter (or gateway
+  // connection) i connects first to node i mod N, and after a lost or failed connection to the next node, so a
+  // node's death moves its meters to the others and the fleet spreads over the cluster.
+  std::vector<BrokerNode> broker_nodes;
+  MqttVersion mqtt_version = MqttVersion::kV5;
   CredentialSet credentials;  // per-meter logins (and the gateway's)
   Transport transport = Transport::kPerMeter;
   int gateway_connections = 8;

@@ -33,42 +33,55 @@ protocol::Reading reading(uint64_t seq, int64_t time_ms) {
   return r;
 }
 
-TEST(ServerOnPostgresql, ReadingsFromTheBrokerAreStoredInPostgresql) {
-  test_support::TempDir dir("serve-pg");
-  auto pg = test_support::shared_postgres();
-  ASSERT_TRUE(pg.ok()) << pg.error().message;
-  auto db = pg.value()->create_database();
-  ASSERT_TRUE(db.ok()) << db.error().message;
+// A broker, the meter "pg1" provisioned in PostgreSQL (as `meters provision` would on this backend) and a server
+// on that database, connected to the broker.
+struct PgServerRig {
+  std::unique_ptr<broker::BrokerProcess> broker;
+  std::unique_ptr<Server> server;
+};
+
+void start_rig(const test_support::TempDir& dir, const std::string& conninfo, PgServerRig* rig) {
   auto broker = broker::BrokerProcess::start(broker::anonymous_setup(dir.path() / "broker"));
   ASSERT_TRUE(broker.ok()) << broker.error().to_string();
+  rig->broker = std::move(broker.value());
   {
-    // Provisioned before the server starts, in PostgreSQL (as `meters provision` would on this backend).
     storage::PgOptions po;
-    po.conninfo = db.value();
+    po.conninfo = conninfo;
     auto store = storage::PgStore::open(po);
     ASSERT_TRUE(store.ok()) << store.error().message;
     ASSERT_TRUE((*store)->add_meter({"pg1", "House", "north", "", 0, 0}).ok());
   }
   ServerConfig config;
   config.http.port = 0;
-  config.mqtt.port = broker.value()->port();
+  config.mqtt.port = rig->broker->port();
   config.mqtt.username = "";
   config.mqtt.client_id = "pg-test-" + std::to_string(::getpid());
   config.storage.data_dir = dir.file("data");
   config.storage.backend = "postgresql";
-  config.storage.postgresql = db.value();
+  config.storage.postgresql = conninfo;
   config.auth.password_cost = "min";
-  config.log.level = "warn";
+  config.log.level = "error";
   apply_log_level(config);
   auto started = Server::start(config);
   ASSERT_TRUE(started.ok()) << config_error_text(started.error());
-  Server& server = *started.value();
-  for (int i = 0; i < 500 && !server.ingest().connected(); ++i) {
+  rig->server = std::move(started.value());
+  for (int i = 0; i < 500 && !rig->server->ingest().connected(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_TRUE(server.ingest().connected());
+  ASSERT_TRUE(rig->server->ingest().connected());
+}
 
-  test_support::TestMeters meters(broker.value()->port(), {});
+TEST(ServerOnPostgresql, ReadingsFromTheBrokerAreStoredInPostgresql) {
+  test_support::TempDir dir("serve-pg");
+  auto pg = test_support::shared_postgres();
+  ASSERT_TRUE(pg.ok()) << pg.error().message;
+  auto db = pg.value()->create_database();
+  ASSERT_TRUE(db.ok()) << db.error().message;
+  PgServerRig rig;
+  ASSERT_NO_FATAL_FAILURE(start_rig(dir, db.value(), &rig));
+  Server& server = *rig.server;
+
+  test_support::TestMeters meters(rig.broker->port(), {});
   const int64_t t0 = system_now_ms() - 60'000;
   for (uint64_t i = 0; i < 10; ++i) meters.publish(reading(i + 1, t0 + static_cast<int64_t>(i) * 5000));
   meters.publish(reading(5, t0 + 4 * 5000));  // a redelivery: stored once
@@ -107,35 +120,11 @@ TEST(ServerOnPostgresql, ReadingsWaitWhilePostgresqlIsDownAndAreAllStoredOnceWhe
   ASSERT_TRUE(pg.ok()) << pg.error().message;
   auto db = pg.value()->create_database();
   ASSERT_TRUE(db.ok()) << db.error().message;
-  auto broker = broker::BrokerProcess::start(broker::anonymous_setup(dir.path() / "broker"));
-  ASSERT_TRUE(broker.ok()) << broker.error().to_string();
-  {
-    storage::PgOptions po;
-    po.conninfo = db.value();
-    auto store = storage::PgStore::open(po);
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    ASSERT_TRUE((*store)->add_meter({"pg1", "House", "north", "", 0, 0}).ok());
-  }
-  ServerConfig config;
-  config.http.port = 0;
-  config.mqtt.port = broker.value()->port();
-  config.mqtt.username = "";
-  config.mqtt.client_id = "pg-restart-" + std::to_string(::getpid());
-  config.storage.data_dir = dir.file("data");
-  config.storage.backend = "postgresql";
-  config.storage.postgresql = db.value() + " connect_timeout=2";
-  config.auth.password_cost = "min";
-  config.log.level = "error";
-  apply_log_level(config);
-  auto started = Server::start(config);
-  ASSERT_TRUE(started.ok()) << config_error_text(started.error());
-  Server& server = *started.value();
-  for (int i = 0; i < 500 && !server.ingest().connected(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(server.ingest().connected());
+  PgServerRig rig;
+  ASSERT_NO_FATAL_FAILURE(start_rig(dir, db.value() + " connect_timeout=2", &rig));
+  Server& server = *rig.server;
 
-  test_support::TestMeters meters(broker.value()->port(), {});
+  test_support::TestMeters meters(rig.broker->port(), {});
   const int64_t t0 = system_now_ms() - 120'000;
   for (uint64_t i = 0; i < 10; ++i) meters.publish(reading(i + 1, t0 + static_cast<int64_t>(i) * 5000));
   for (int i = 0; i < 500 && server.ingest().health().readings_stored < 10; ++i) {

@@ -17,6 +17,22 @@ inline std::string engine_name(const ::testing::TestParamInfo<SqlDialect>& info)
   return info.param == SqlDialect::kSqlite ? "Sqlite" : "Postgresql";
 }
 
+// A new empty database on the test binary's private PostgreSQL (its connection string), or "" after a test
+// failure saying why.
+inline std::string fresh_pg_database() {
+  auto server = test_support::shared_postgres();
+  if (!server.ok()) {
+    ADD_FAILURE() << "no PostgreSQL for the test: " << server.error().message;
+    return "";
+  }
+  auto db = server.value()->create_database();
+  if (!db.ok()) {
+    ADD_FAILURE() << db.error().message;
+    return "";
+  }
+  return db.value();
+}
+
 // Where the test's tables go; reopening the same target is a restart.
 class TargetFor {
  public:
@@ -25,17 +41,7 @@ class TargetFor {
       target_.sqlite_path = dir_.file("tables.db");
       return;
     }
-    auto server = test_support::shared_postgres();
-    if (!server.ok()) {
-      ADD_FAILURE() << "no PostgreSQL for the test: " << server.error().message;
-      return;
-    }
-    auto db = server.value()->create_database();
-    if (!db.ok()) {
-      ADD_FAILURE() << db.error().message;
-      return;
-    }
-    target_.pg_conninfo = db.value();
+    target_.pg_conninfo = fresh_pg_database();
   }
   const SqlTarget& target() const { return target_; }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "server/storage/sql_test_targets.h"
 #include "server/storage/sqlite_store_test_support.h"
 #include "wattguard/storage/pg_store.h"
 #include "wattguard/test_support/postgres_server.h"
@@ -50,19 +51,7 @@ class SqliteBackend final : public Backend {
 
 class PgBackend final : public Backend {
  public:
-  PgBackend() {
-    auto server = test_support::shared_postgres();
-    if (!server.ok()) {
-      ADD_FAILURE() << "no PostgreSQL for the test: " << server.error().message;
-      return;
-    }
-    auto db = server.value()->create_database();
-    if (!db.ok()) {
-      ADD_FAILURE() << db.error().message;
-      return;
-    }
-    conninfo_ = db.value();
-  }
+  PgBackend() : conninfo_(sql_test::fresh_pg_database()) {}
   const std::string& conninfo() const { return conninfo_; }
   std::unique_ptr<ReadingStore> open() override { return open_pg(); }
   std::unique_ptr<PgStore> open_pg() {

@@ -106,6 +106,13 @@ PostgresServer::~PostgresServer() {
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
 }
 
+int PostgresServer::postmaster_pid() const {
+  if (!running_) return 0;
+  std::ifstream in(file("data") + "/postmaster.pid");
+  int pid = 0;
+  return in >> pid ? pid : 0;
+}
+
 std::string PostgresServer::conninfo(const std::string& dbname) const {
   return "host=127.0.0.1 port=" + std::to_string(port_) + " user=postgres dbname=" + dbname;
 }

@@ -35,6 +35,8 @@ class PostgresServer {
   PostgresServer& operator=(const PostgresServer&) = delete;
 
   uint16_t port() const { return port_; }
+  // The postmaster's process id (its backends are its children), from postmaster.pid; 0 when not running.
+  int postmaster_pid() const;
   const std::filesystem::path& directory() const { return dir_; }
   // A libpq connection string for `dbname` on this server (TCP on 127.0.0.1, superuser postgres).
   std::string conninfo(const std::string& dbname) const;

@@ -1,5 +1,7 @@
 // `wattguard bench ingest`: a private broker + the real server + a fleet of virtual meters on this
-// machine; measures sustained readings/s, publish-to-stored latency and readings lost.
+// machine; measures sustained readings/s, publish-to-stored latency and readings lost. The readings go to
+// SQLite in the data directory, or (--storage postgresql) to a fresh database on a private PostgreSQL or on
+// the server of --postgresql.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -31,6 +33,8 @@
 #include "wattguard/fleet/stop_signals.h"
 #include "wattguard/fleet/virtual_meter.h"
 #include "wattguard/ingest/ingest_observer.h"
+#include "wattguard/pgserver/pg_databases.h"
+#include "wattguard/pgserver/postgres_server.h"
 
 namespace wattguard::cli {
 namespace {
@@ -45,6 +49,8 @@ struct BenchIngestArgs {
   int gateway_connections = 16;
   int threads = 2;
   std::string data;
+  std::string storage = "sqlite";
+  std::string postgresql;  // libpq connection string of a server to use instead of a private one
   bool keep_data = false;
   bool no_journal = false;
   bool no_progress = false;
@@ -71,6 +77,25 @@ double cpu_seconds(pid_t pid) {
     if (k == 15) stime = std::atof(f.c_str());
   }
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of a process and all its children (a PostgreSQL postmaster and its backends), from /proc.
+double cpu_seconds_with_children(pid_t parent) {
+  double total = cpu_seconds(parent);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(text.substr(close + 2));
+    std::string state;
+    pid_t ppid = 0;
+    if (fields >> state >> ppid && ppid == parent) total += cpu_seconds(std::atoi(name.c_str()));
+  }
+  return total;
 }
 
 // Stamps publishes (fleet side) and measures when each reading is committed (server side).
@@ -146,6 +171,59 @@ class LatencyProbe final : public fleet::FleetObserver, public ingest::IngestObs
   std::vector<float> latencies_ms_;
 };
 
+// Where the readings go with --storage postgresql: a database of the run's own (so that every sequence number
+// counted as stored was stored by this run), on a private server (initdb'd for the run, removed with it) or on
+// the server of --postgresql (the database dropped at the end unless --keep-data).
+class BenchDatabase {
+ public:
+  static Expected<std::unique_ptr<BenchDatabase>> open(const std::string& server_conninfo, bool keep) {
+    std::unique_ptr<BenchDatabase> db(new BenchDatabase());
+    if (server_conninfo.empty()) {
+      // Durable like a head-end's (fsync on, initdb's 128 MB of shared buffers): the figures are meant for one.
+      pgserver::PostgresServerOptions options;
+      options.durable = true;
+      options.shared_buffers = "128MB";
+      options.max_connections = 100;
+      auto started = pgserver::PostgresServer::start(options);
+      if (!started.ok()) return started.error();
+      db->server_ = std::move(started).value();
+      db->server_conninfo_ = db->server_->conninfo("postgres");
+      db->where_ = "a private PostgreSQL on 127.0.0.1:" + std::to_string(db->server_->port()) + " (fsync on)";
+    } else {
+      db->server_conninfo_ = server_conninfo;
+      db->keep_ = keep;
+      db->where_ = "the PostgreSQL of --postgresql";
+    }
+    db->name_ = "wattguard_bench_" + std::to_string(::getpid());
+    auto created = pgserver::create_database(db->server_conninfo_, db->name_);
+    if (!created.ok()) return created.error();
+    db->created_ = true;
+    db->conninfo_ = std::move(created).value();
+    db->where_ = "database " + db->name_ + " on " + db->where_;
+    return db;
+  }
+  ~BenchDatabase() {
+    if (!created_ || server_ || keep_) return;
+    if (auto r = pgserver::drop_database(server_conninfo_, name_); !r.ok()) {
+      std::fprintf(stderr, "bench ingest: leaving database %s behind: %s\n", name_.c_str(), r.error().message.c_str());
+    }
+  }
+  BenchDatabase(const BenchDatabase&) = delete;
+  BenchDatabase& operator=(const BenchDatabase&) = delete;
+
+  const std::string& conninfo() const { return conninfo_; }
+  const std::string& where() const { return where_; }
+  // The private server's postmaster, or 0 with --postgresql (whose CPU this machine may not even see).
+  pid_t postmaster_pid() const { return server_ ? server_->postmaster_pid() : 0; }
+
+ private:
+  BenchDatabase() = default;
+  std::unique_ptr<pgserver::PostgresServer> server_;  // null with --postgresql
+  std::string server_conninfo_, name_, conninfo_, where_;
+  bool created_ = false;
+  bool keep_ = false;
+};
+
 void progress_line(double done, double elapsed_s, double total_s, double rate, double p99, uint64_t queued) {
   const int width = 30, filled = static_cast<int>(std::clamp(done, 0.0, 1.0) * width);
   std::fprintf(stderr, "\r[%.*s%*s] %3.0f%% %4.0f/%.0f s  %7.0f readings/s  p99 %6.0f ms  queued %-8llu", filled,
@@ -165,6 +243,17 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
     if (!a.verbose) spdlog::set_level(spdlog::level::warn);
   }
   const bool bar = !a.no_progress && isatty(STDERR_FILENO) && std::getenv("CI") == nullptr;
+  if (a.storage != "sqlite" && a.storage != "postgresql") {
+    return option_error("--storage", a.storage, "'" + a.storage + "' is not sqlite or postgresql");
+  }
+  if (!a.postgresql.empty() && a.storage != "postgresql") {
+    return option_error("--postgresql", a.postgresql, "--postgresql needs --storage postgresql");
+  }
+  if (!a.postgresql.empty()) {
+    if (auto parsed = pgserver::with_database(a.postgresql, "postgres"); !parsed.ok()) {
+      return option_error("--postgresql", a.postgresql, parsed.error().message);
+    }
+  }
 
   LocalSystemOptions o;
   const bool temp_data = a.data.empty();
@@ -178,7 +267,19 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
   o.start_fleet = false;
   // The fleet stops at the end of the run and every meter then goes offline: those are not alerts anyone wants
   // (thousands of log lines after the figures).
-  o.configure_server = [](serve::ServerConfig& config) { config.alerts.offline_alerts = false; };
+  std::unique_ptr<BenchDatabase> database;
+  if (a.storage == "postgresql") {
+    auto opened = BenchDatabase::open(a.postgresql, a.keep_data);
+    if (!opened.ok()) return as_failure(opened.error(), "bench ingest: PostgreSQL: " + opened.error().message);
+    database = std::move(opened).value();
+  }
+  o.configure_server = [pg = database ? database->conninfo() : std::string()](serve::ServerConfig& config) {
+    config.alerts.offline_alerts = false;
+    if (!pg.empty()) {
+      config.storage.backend = "postgresql";
+      config.storage.postgresql = pg;
+    }
+  };
   FleetConfig& c = o.fleet;
   c.meters = a.meters;
   c.period_ms = static_cast<uint32_t>(a.period_s) * 1000u;
@@ -214,6 +315,8 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
     std::printf("  fidelity   %s\n", choice.reason.c_str());
     std::printf("  transport  %s (%llu MQTT connection(s)); journal %s\n", transport_name(c.transport),
                 static_cast<unsigned long long>(sys->fleet().stats().links), a.no_journal ? "off" : "on (fsync'd)");
+    std::printf("  storage    %s\n",
+                database ? ("postgresql: " + database->where()).c_str() : "sqlite (data directory)");
     std::fflush(stdout);
   }
 
@@ -233,6 +336,8 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
   }
   const double connect_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_connect0).count();
   const double cpu_w0 = cpu_seconds(::getpid()), broker_w0 = cpu_seconds(broker_pid);
+  const pid_t pg_pid = database ? database->postmaster_pid() : 0;
+  const double pg_w0 = pg_pid > 0 ? cpu_seconds_with_children(pg_pid) : 0;
 
   probe.set_measuring(true);
   const auto t0 = std::chrono::steady_clock::now();
@@ -254,6 +359,7 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
   }
   const double window_s = std::min(elapsed, a.duration_s);
   const double cpu_w1 = cpu_seconds(::getpid()), broker_w1 = cpu_seconds(broker_pid);
+  const double pg_w1 = pg_pid > 0 ? cpu_seconds_with_children(pg_pid) : 0;
   const uint64_t stored_in_window = probe.stored_in_window();
 
   // Drain: no new readings; everything made must reach the store.
@@ -288,6 +394,7 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
   const double readings_per_s = window_s > 0 ? static_cast<double>(stored_in_window) / window_s : 0;
   const double cpu_self = window_s > 0 ? 100 * (cpu_w1 - cpu_w0) / window_s : 0;
   const double cpu_broker = window_s > 0 ? 100 * (broker_w1 - broker_w0) / window_s : 0;
+  const double cpu_postgresql = window_s > 0 ? 100 * (pg_w1 - pg_w0) / window_s : 0;
   (void)cpu0;
   sys->server().ingest().remove_observer(&probe);
   sys->stop(1000);
@@ -299,6 +406,7 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
                      {"duration_s", window_s},
                      {"fidelity", fidelity_name(c.fidelity)},
                      {"transport", transport_name(c.transport)},
+                     {"storage", a.storage},
                      {"connections", fstats.links},
                      {"journal", !a.no_journal},
                      {"readings_offered_per_s", static_cast<double>(a.meters) / a.period_s},
@@ -316,6 +424,7 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
                      {"cpu_process_pct", cpu_self},
                      {"cpu_broker_pct", cpu_broker},
                      {"interrupted", interrupted}};
+    if (pg_pid > 0) j["cpu_postgresql_pct"] = cpu_postgresql;
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("  connected  in %.1f s\n", connect_s);
@@ -327,8 +436,10 @@ Expected<void> run_bench_ingest(const BenchIngestArgs& a) {
                 static_cast<unsigned long long>(sent), static_cast<unsigned long long>(stored_total),
                 static_cast<unsigned long long>(lost), static_cast<unsigned long long>(fstats.readings_replayed),
                 static_cast<unsigned long long>(fstats.readings_dropped));
-    std::printf("  cpu        this process (fleet + server) %.0f%%, broker %.0f%% (of one core)%s\n", cpu_self,
-                cpu_broker, interrupted ? "\n  (interrupted before the end)" : "");
+    std::printf("  cpu        this process (fleet + server) %.0f%%, broker %.0f%% (of one core)\n", cpu_self,
+                cpu_broker);
+    if (pg_pid > 0) std::printf("  cpu        PostgreSQL (every server process) %.0f%% of one core\n", cpu_postgresql);
+    if (interrupted) std::printf("  (interrupted before the end)\n");
   }
   return {};
 }
@@ -338,8 +449,8 @@ void add_bench_ingest(CLI::App& app) {
   auto* bench = command_group(app, "bench", "Benchmarks: simulated workloads that print measured figures");
   auto* cmd = bench->add_subcommand(
       "ingest",
-      "Ingest load test on this machine: a private Mosquitto, the real server (SQLite) and virtual meters; reports "
-      "readings/s stored, publish-to-stored latency p50/p99 and readings lost");
+      "Ingest load test on this machine: a private Mosquitto, the real server (SQLite, or PostgreSQL) and virtual "
+      "meters; reports readings/s stored, publish-to-stored latency p50/p99 and readings lost");
   cmd->add_option("--meters", a->meters, "Virtual meters")->check(CLI::Range(1, 1000000));
   cmd->add_option("--period", a->period_s, "Report period, seconds")->check(CLI::Range(1, 3600));
   cmd->add_option("--duration", a->duration_s, "Seconds measured (after all connections are up)")
@@ -354,7 +465,14 @@ void add_bench_ingest(CLI::App& app) {
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--threads", a->threads, "Fleet event-loop threads")->check(CLI::Range(1, 64));
   cmd->add_option("--data", a->data, "Data directory (default: a temporary one, removed afterwards)");
-  cmd->add_flag("--keep-data", a->keep_data, "Keep the temporary data directory");
+  cmd->add_option("--storage", a->storage,
+                  "sqlite (default: in the data directory) or postgresql (a fresh database on a private PostgreSQL, "
+                  "initdb'd in a temporary directory and removed at the end, or on the server of --postgresql)");
+  cmd->add_option("--postgresql", a->postgresql,
+                  "With --storage postgresql: a libpq connection string of a server and a role that may create "
+                  "databases; the run creates its own database there and drops it at the end");
+  cmd->add_flag("--keep-data", a->keep_data,
+                "Keep the temporary data directory (and the database on the server of --postgresql)");
   cmd->add_flag("--no-journal", a->no_journal, "Run the fleet without its store-and-forward journal");
   cmd->add_flag("--no-progress", a->no_progress, "No progress bar on stderr");
   cmd->add_option("--seed", a->seed, "Seed for the households");

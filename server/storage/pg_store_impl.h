@@ -109,6 +109,9 @@ struct PgStore::Impl {
 
   // The writer connection, reopened first if it broke. REQUIRES: write_mu held.
   Expected<pqxx::connection*> writer_conn();
+  // Declares append_readings' statements on a new writer connection (libpqxx prepares each on its first use,
+  // and again after it reconnects by itself). Throws what libpqxx throws.
+  static void prepare_writer_statements(pqxx::connection& conn);
 
   std::optional<int64_t> cached_key(std::string_view id);
   void remember_key(const std::string& id, int64_t key);

@@ -104,6 +104,7 @@ Expected<pqxx::connection*> PgStore::Impl::writer_conn() {
     auto c = connect();
     if (!c.ok()) return c.error();
     writer = std::move(c.value());
+    prepare_writer_statements(*writer);
     tails.clear();  // another server may have written while we were away
   }
   return writer.get();
@@ -146,6 +147,7 @@ Expected<std::unique_ptr<PgStore>> PgStore::open(const PgOptions& options) {
   if (!writer.ok()) return writer.error();
   impl->writer = std::move(writer.value());
   auto migrated = impl->guarded("migrating the schema", [&]() -> Expected<void> {
+    Impl::prepare_writer_statements(*impl->writer);
     if (auto s = migrate_pg_schema(*impl->writer, kSchemaVersion); !s.ok()) {
       Error e = s.error();
       e.message += " (" + impl->where + ")";

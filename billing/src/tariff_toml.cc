@@ -204,7 +204,8 @@ Expected<void> TariffReader::read_slabs(const toml::node& node, Tariff& tariff) 
   return {};
 }
 
-// "HH:MM" to a minute of the day; "24:00" only as the end of a window.
+// "HH:MM" to a minute of the day; "24:00" only as the end of a window, and an end of "00:00" is the same
+// midnight: a window's end is kept in 1..1440 (TodWindow), found by fuzzing (fuzz/tariff_fuzz.cc).
 Expected<int> parse_clock(std::string_view text, bool is_end) {
   const auto digit = [&](size_t i) { return text[i] >= '0' && text[i] <= '9'; };
   if (text.size() != 5 || !digit(0) || !digit(1) || text[2] != ':' || !digit(3) || !digit(4)) {
@@ -212,7 +213,7 @@ Expected<int> parse_clock(std::string_view text, bool is_end) {
   }
   const int hours = (text[0] - '0') * 10 + (text[1] - '0');
   const int minutes = (text[3] - '0') * 10 + (text[4] - '0');
-  if (is_end && hours == 24 && minutes == 0) return kMinutesPerDay;
+  if (is_end && (hours == 24 || hours == 0) && minutes == 0) return kMinutesPerDay;
   if (hours > 23 || minutes > 59) {
     return Error::invalid("", "", is_end ? "must be between 00:00 and 24:00" : "must be between 00:00 and 23:59");
   }

@@ -253,8 +253,8 @@ TEST(BillingTariffToml, BadTimeOfDayWindowsAreRefused) {
   EXPECT_EQ(fine->versions[0].tod.size(), 3u);
   // A window ending at midnight may say "00:00" or "24:00": either ends the day (to_minute 1440, never 0).
   for (const std::string end : {"00:00", "24:00"}) {
-    auto midnight =
-        parse_tariffs(with_line(11, "tod = [ { from = \"02:00\", to = \"" + end + "\", factor = 5 } ]"), "tariffs.toml");
+    auto midnight = parse_tariffs(with_line(11, "tod = [ { from = \"02:00\", to = \"" + end + "\", factor = 5 } ]"),
+                                  "tariffs.toml");
     ASSERT_TRUE(midnight.ok()) << midnight.error().to_string();
     EXPECT_EQ(midnight->versions[0].tod[0].from_minute, 120);
     EXPECT_EQ(midnight->versions[0].tod[0].to_minute, 1440) << end;

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "broker/src/child_process.h"
+
 namespace wattguard::broker {
 namespace {
 
@@ -268,31 +270,9 @@ Expected<std::unique_ptr<BrokerProcess>> BrokerProcess::start(const BrokerSetup&
 Expected<void> BrokerProcess::launch(int timeout_ms) {
   if (pid_ > 0) return {};
   const std::string conf = (dir_ / "mosquitto.conf").string();
-  const std::string stderr_path = (dir_ / "mosquitto.stderr").string();
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) return Error::unavailable(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    // Never outlive the thread that started us (a crashed test must not leave brokers behind):
-    // start brokers from a thread that lives as long as they should.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    // The mask survives exec: commands block SIGINT/SIGTERM to collect them synchronously, and
-    // the broker must still die on SIGTERM.
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      ::dup2(devnull, STDIN_FILENO);
-      ::dup2(devnull, STDOUT_FILENO);
-    }
-    const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (err >= 0) ::dup2(err, STDERR_FILENO);
-    ::execlp(executable_.c_str(), executable_.c_str(), "-c", conf.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  pid_ = pid;
+  auto pid = spawn_child(executable_, {"-c", conf}, (dir_ / "mosquitto.stderr").string());
+  if (!pid.ok()) return pid.error();
+  pid_ = pid.value();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     int status = 0;

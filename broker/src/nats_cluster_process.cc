@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "broker/src/child_process.h"
 #include "wattguard/base/file_write.h"
 
 namespace wattguard::broker {
@@ -127,32 +128,11 @@ std::filesystem::path NatsCluster::log_file(int k) const { return dir_ / ("node-
 Expected<void> NatsCluster::launch(int k) {
   pid_t& pid_slot = pids_.at(static_cast<std::size_t>(k));
   if (pid_slot > 0) return {};
-  // Everything that allocates happens before fork(): the child of a threaded process may only make
-  // async-signal-safe calls.
   const std::string conf = (dir_ / ("node-" + std::to_string(k) + ".conf")).string();
-  const std::string log = log_file(k).string();
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) return Error::unavailable(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    // Never outlive the thread that started us (a crashed test must not leave nodes behind).
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      ::dup2(devnull, STDIN_FILENO);
-      ::dup2(devnull, STDOUT_FILENO);
-    }
-    // nats-server logs to stderr unless told otherwise: one file per node, appended across restarts.
-    const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (err >= 0) ::dup2(err, STDERR_FILENO);
-    ::execl(executable_.c_str(), executable_.c_str(), "-c", conf.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  pid_slot = pid;
+  // nats-server logs to stderr unless told otherwise: one file per node, appended across restarts.
+  auto pid = spawn_child(executable_, {"-c", conf}, log_file(k).string());
+  if (!pid.ok()) return pid.error();
+  pid_slot = pid.value();
   return {};
 }
 

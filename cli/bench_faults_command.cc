@@ -34,7 +34,7 @@ struct BenchFaultsArgs {
   int period_s = 1;
   double outage_s = 0;  // 0: 600, or 12 with --short
   int64_t clock_jump_s = 3600;
-  uint64_t disk_freed_mib = 6;
+  uint64_t disk_freed_mib = DrillSettings{}.disk_freed_mib;
   std::string data;
   bool keep_data = false;
   bool no_progress = false;

@@ -613,28 +613,6 @@ std::vector<std::string> config_keys() {
   return keys;
 }
 
-std::string ServerConfig::database_path() const {
-  const std::filesystem::path db(storage.database);
-  if (db.is_absolute()) return db.string();
-  return (std::filesystem::path(storage.data_dir) / db).string();
-}
-
-storage::SqlTarget ServerConfig::tables_target() const {
-  storage::SqlTarget target;
-  target.sqlite_path = database_path();
-  if (storage.backend == "postgresql") target.pg_conninfo = storage.postgresql;
-  return target;
-}
-
-std::string default_static_dir() {
-  // The build's source tree: `make demo` serves the web UI built beside it without any setting.
-  return std::string(WATTGUARD_SOURCE_DIR) + "/web/dist";
-}
-
-std::string ServerConfig::resolved_static_dir() const {
-  return http.static_dir.empty() ? default_static_dir() : http.static_dir;
-}
-
 std::string config_error_text(const Error& error) {
   std::string out = error.source;
   if (error.line > 0) out += ":" + std::to_string(error.line);
